@@ -1,0 +1,41 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// OpenDB opens a DuckDB database: in memory when path is "", else the file.
+// The caller owns the handle and passes it down; nothing keeps it globally.
+func OpenDB(path string) (*sql.DB, error) {
+	c, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+	}
+	return sql.OpenDB(c), nil
+}
+
+// WithArrow runs fn with DuckDB's Arrow interface on one connection of db.
+// Arrow views registered through it live on that connection only, and a
+// registered view can be scanned once: materialise it (CREATE TABLE AS,
+// run through ar.QueryContext) inside fn before querying it again. Tables
+// created that way are visible to every connection of an in-memory db.
+// fn must not use db's other connections while waiting on this one's results.
+func WithArrow(ctx context.Context, db *sql.DB, fn func(ar *duckdb.Arrow) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("duckdb connection: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return fmt.Errorf("duckdb arrow interface: %w", err)
+		}
+		return fn(ar)
+	})
+}
