@@ -1,0 +1,222 @@
+// Command forestbench trains povrisk's random forest on a numeric CSV
+// (header row, one label column of 0/1, empty cells missing), scores a test
+// CSV with the same columns, and prints one JSON line of figures. It is the
+// Go side of bench/train.sh; the peers are in bench/train_peers.py.
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/forest"
+)
+
+func main() {
+	train := flag.String("train", "", "training CSV")
+	test := flag.String("test", "", "test CSV")
+	label := flag.String("label", "label", "label column (0/1)")
+	trees := flag.Int("trees", 100, "trees")
+	workers := flag.Int("workers", 2, "goroutines")
+	seed := flag.Uint64("seed", 1, "seed")
+	model := flag.String("model", "", "write the model file here (optional)")
+	cpu := flag.String("cpuprofile", "", "write a CPU profile of training here")
+	minLeaf := flag.Int("min-leaf", 0, "MinLeaf (0: DefaultOptions)")
+	pred := flag.String("pred", "", "write test-set P(class 1), one per line, here (optional)")
+	flag.Parse()
+	if *cpu != "" {
+		fh, err := os.Create(*cpu)
+		if err == nil {
+			pprof.StartCPUProfile(fh)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	if err := run(*train, *test, *label, *trees, *workers, *seed, *minLeaf, *model, *pred); err != nil {
+		fmt.Fprintln(os.Stderr, "forestbench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(trainPath, testPath, label string, trees, workers int, seed uint64, minLeaf int, model, predPath string) error {
+	X, y, err := readCSV(trainPath, label)
+	if err != nil {
+		return err
+	}
+	Xt, yt, err := readCSV(testPath, label)
+	if err != nil {
+		return err
+	}
+	o := forest.DefaultOptions()
+	o.Trees, o.Workers, o.Seed = trees, workers, seed
+	if minLeaf > 0 {
+		o.MinLeaf = minLeaf
+	}
+	cpu0 := cpuSeconds()
+	start := time.Now()
+	f, err := forest.Fit(context.Background(), X, y, o)
+	if err != nil {
+		return err
+	}
+	fit := time.Since(start).Seconds()
+	fitCPU := cpuSeconds() - cpu0
+	p := make([]float64, Xt.Rows)
+	start = time.Now()
+	f.PredictProba(Xt, p)
+	pred := time.Since(start).Seconds()
+	if predPath != "" {
+		var b strings.Builder
+		for _, v := range p {
+			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+			b.WriteByte('\n')
+		}
+		if err := os.WriteFile(predPath, []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
+	if model != "" {
+		fh, err := os.Create(model)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteTo(fh); err != nil {
+			return err
+		}
+		if err := fh.Close(); err != nil {
+			return err
+		}
+	}
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"tool": "povrisk", "train_rows": X.Rows, "test_rows": Xt.Rows, "features": X.NumCols(),
+		"fit_seconds": fit, "fit_cpu_seconds": fitCPU, "min_leaf": f.Options().MinLeaf, "predict_seconds": pred, "peak_rss_mb": float64(ru.Maxrss) / 1024,
+		"auc": auc(yt, p), "precision_at_5pct": precisionAt(yt, p, 0.05), "oob_auc": f.OOBScore(),
+	})
+}
+
+// cpuSeconds is the process's user + system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)).Seconds()
+}
+
+func readCSV(path, label string) (models.Matrix, []int, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return models.Matrix{}, nil, err
+	}
+	defer fh.Close()
+	r := csv.NewReader(fh)
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err != nil {
+		return models.Matrix{}, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	head = slices.Clone(head)
+	li := slices.Index(head, label)
+	if li < 0 {
+		return models.Matrix{}, nil, fmt.Errorf("read %s: no label column %q", path, label)
+	}
+	var names []string
+	for j, h := range head {
+		if j != li {
+			names = append(names, h)
+		}
+	}
+	cols := make([][]float64, len(names))
+	var y []int
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return models.Matrix{}, nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		k := 0
+		for j, s := range rec {
+			if j == li {
+				v, err := strconv.Atoi(s)
+				if err != nil {
+					return models.Matrix{}, nil, fmt.Errorf("read %s line %d column %s: %w", path, line, head[j], err)
+				}
+				y = append(y, v)
+				continue
+			}
+			v := math.NaN()
+			if s != "" && s != "NA" {
+				if v, err = strconv.ParseFloat(s, 64); err != nil {
+					return models.Matrix{}, nil, fmt.Errorf("read %s line %d column %s: %w", path, line, head[j], err)
+				}
+			}
+			cols[k] = append(cols[k], v)
+			k++
+		}
+	}
+	return models.Matrix{Rows: len(y), Cols: cols, Names: names}, y, nil
+}
+
+// auc is the Mann-Whitney ROC AUC with ties counted half.
+func auc(y []int, s []float64) float64 {
+	idx := make([]int, len(y))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmpF(s[a], s[b]) })
+	var n1, rs float64
+	for k := 0; k < len(idx); {
+		e := k
+		for e < len(idx) && s[idx[e]] == s[idx[k]] {
+			e++
+		}
+		for _, i := range idx[k:e] {
+			if y[i] == 1 {
+				n1++
+				rs += float64(k+e+1) / 2
+			}
+		}
+		k = e
+	}
+	n0 := float64(len(y)) - n1
+	return (rs - n1*(n1+1)/2) / (n0 * n1)
+}
+
+// precisionAt is the share of positives among the top share of rows by
+// score (ties broken by row order).
+func precisionAt(y []int, s []float64, share float64) float64 {
+	idx := make([]int, len(y))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmpF(s[b], s[a]) })
+	k := max(1, int(math.Round(share*float64(len(y)))))
+	pos := 0
+	for _, i := range idx[:k] {
+		pos += y[i]
+	}
+	return float64(pos) / float64(k)
+}
+
+func cmpF(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyBriefRuns copies the brief package's fixed runs directory.
+func copyBriefRuns(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "engine", "brief", "testdata", "runs")
+	dst := filepath.Join(t.TempDir(), "runs")
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func TestBriefCommand(t *testing.T) {
+	runs := copyBriefRuns(t)
+	out := filepath.Join(t.TempDir(), "b.html")
+	costs := filepath.Join(t.TempDir(), "costs.toml")
+	os.WriteFile(costs, []byte("medical_aid = 4000\n"), 0o600)
+	if err := os.WriteFile(filepath.Join(runs, "2025-12-30", "extra.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		code    int
+		stdout  string // exact, "" when none expected
+		errHas  string
+		htmlHas string
+	}{
+		{"html en", []string{"brief", "--run", filepath.Join(runs, "2025-12-31"), "--lang", "en", "--out", out, "--unit-costs", costs}, ExitOK, out + "\n", "", "4,000 yuan"},
+		{"bad lang", []string{"brief", "--run", filepath.Join(runs, "2025-12-31"), "--lang", "fr"}, ExitUsage, "", "--lang \"fr\"", ""},
+		{"bad region", []string{"brief", "--run", filepath.Join(runs, "2025-12-31"), "--region", "520"}, ExitUsage, "", "2, 4 or 6 digits", ""},
+		{"altered run", []string{"brief", "--run", filepath.Join(runs, "2025-12-30"), "--out", out}, ExitIncomplete, "", "extra.txt is not in checksums.sha256", ""},
+		{"no such run", []string{"brief", "--run", filepath.Join(runs, "2030-01-01"), "--out", out}, ExitBadInput, "", "no such file", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(out)
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"povrisk"}, tc.args...), nil, &stdout, &stderr)
+			if code != tc.code {
+				t.Fatalf("exit code %d, want %d; stderr: %s", code, tc.code, stderr.String())
+			}
+			if stdout.String() != tc.stdout {
+				t.Errorf("stdout %q, want %q", stdout.String(), tc.stdout)
+			}
+			if !strings.Contains(stderr.String(), tc.errHas) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tc.errHas)
+			}
+			if tc.htmlHas != "" {
+				b, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(b), tc.htmlHas) {
+					t.Errorf("brief lacks %q", tc.htmlHas)
+				}
+			}
+		})
+	}
+}

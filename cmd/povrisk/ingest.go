@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/ingest"
+)
+
+// ingestOptions are the flags of povrisk ingest and povrisk validate.
+type ingestOptions struct {
+	Drop, Warehouse, KeyFile, Encoding, Report string
+	JSON, Validate                             bool
+}
+
+func init() {
+	register(&cli.Command{
+		Name:      "ingest",
+		Usage:     "check a drop against the data standard and merge its accepted rows into the warehouse",
+		UsageText: "povrisk ingest --drop DIR --warehouse DIR [--key-file FILE] [--encoding utf-8|gb18030] [--json]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "drop", Usage: "drop directory (one file per table)", Required: true},
+			&cli.StringFlag{Name: "warehouse", Usage: "warehouse directory", Required: true},
+			&cli.StringFlag{Name: "key-file", Usage: "HMAC key for ID numbers (mode 600); default env POVRISK_KEY_FILE or POVRISK_KEY"},
+			&cli.StringFlag{Name: "encoding", Usage: "CSV encoding: utf-8 or gb18030 (default: detected per file)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
+		},
+		Action: func(c *cli.Context) error {
+			return runIngest(c.Context, ingestOptions{
+				Drop: c.String("drop"), Warehouse: c.String("warehouse"), KeyFile: c.String("key-file"),
+				Encoding: c.String("encoding"), JSON: c.Bool("json"),
+			}, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	opts := ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Encoding: o.Encoding, ValidateOnly: o.Validate}
+	if !o.Validate {
+		key, err := ingest.LoadKey(o.KeyFile)
+		if err != nil {
+			return withCode(ExitUsage, err)
+		}
+		opts.Key = key
+	}
+	tty := isTerminal(stderr)
+	if tty {
+		opts.Progress = stderr
+	}
+	var rejOut io.Writer
+	if o.Validate {
+		rejOut = stdout
+		if o.JSON {
+			rejOut = nil
+		}
+		if o.Report != "" {
+			f, err := os.OpenFile(o.Report, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+			if err != nil {
+				return withCode(ExitUsage, fmt.Errorf("report file: %w", err))
+			}
+			defer f.Close()
+			rejOut = f
+		}
+		if rejOut != nil {
+			fmt.Fprintln(rejOut, "table,file,line,column,reason,original")
+			opts.Rejects = rejOut
+		}
+	}
+	db, err := engine.OpenDB("")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := ingest.Run(ctx, db, opts)
+	if rep != nil {
+		if o.JSON {
+			printReportJSON(stdout, rep)
+		}
+		if !tty || o.JSON || o.Validate {
+			printReportLines(stderr, rep)
+		}
+	}
+	if err != nil {
+		var fe *ingest.FileError
+		if errors.Is(err, ingest.ErrRequiredTable) || errors.Is(err, ingest.ErrNoKey) || errors.As(err, &fe) {
+			return withCode(ExitBadInput, err)
+		}
+		return err
+	}
+	for _, t := range rep.Tables {
+		if t.Error != "" {
+			return withCode(ExitBadInput, fmt.Errorf("table %s not loaded: %s", t.Table, t.Error))
+		}
+	}
+	return nil
+}
+
+// printReportLines prints one summary line per table (the cron form).
+func printReportLines(w io.Writer, rep *ingest.Report) {
+	if rep.Unchanged {
+		fmt.Fprintf(w, "drop %s already ingested (same checksums): warehouse unchanged at %s\n", rep.DropID, rep.Version)
+		return
+	}
+	for _, t := range rep.Tables {
+		if t.Error != "" {
+			fmt.Fprintf(w, "%s: FAILED: %s\n", t.Table, t.Error)
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s read %d accepted %d rejected %d", t.Table, t.File, t.Read, t.Accepted, t.Rejected)
+		if t.Seconds > 0 {
+			fmt.Fprintf(w, " in %.1fs (%.0f rows/s)", t.Seconds, float64(t.Read)/t.Seconds)
+		}
+		if t.RejectFile != "" {
+			fmt.Fprintf(w, " rejects %s", t.RejectFile)
+		}
+		if len(t.Extra) > 0 {
+			fmt.Fprintf(w, " ignored columns %v", t.Extra)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, m := range rep.Missing {
+		fmt.Fprintf(w, "%s: absent from the drop\n", m)
+	}
+	if rep.Version != "" {
+		fmt.Fprintf(w, "drop %s ingested: warehouse version %s\n", rep.DropID, rep.Version)
+	}
+}
+
+type jsonTable struct {
+	Table      string `json:"table"`
+	File       string `json:"file"`
+	Read       int64  `json:"read"`
+	Accepted   int64  `json:"accepted"`
+	Rejected   int64  `json:"rejected"`
+	RejectFile string `json:"reject_file"`
+	Error      string `json:"error"`
+}
+
+func printReportJSON(w io.Writer, rep *ingest.Report) {
+	out := struct {
+		DropID    string      `json:"drop_id"`
+		Tables    []jsonTable `json:"tables"`
+		Missing   []string    `json:"missing"`
+		Unchanged bool        `json:"unchanged"`
+		Version   string      `json:"version,omitempty"`
+	}{DropID: rep.DropID, Tables: []jsonTable{}, Missing: rep.Missing, Unchanged: rep.Unchanged, Version: rep.Version}
+	if out.Missing == nil {
+		out.Missing = []string{}
+	}
+	for _, t := range rep.Tables {
+		out.Tables = append(out.Tables, jsonTable{t.Table, t.File, t.Read, t.Accepted, t.Rejected, t.RejectFile, t.Error})
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	fmt.Fprintf(w, "%s\n", b)
+}

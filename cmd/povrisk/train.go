@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/train"
+	"github.com/povrisk/povrisk/features/rules"
+	"github.com/povrisk/povrisk/models/forest"
+	"github.com/povrisk/povrisk/models/registry"
+)
+
+// trainOptions are the flags of povrisk train and povrisk evaluate.
+type trainOptions struct {
+	Warehouse, Models, AsOf, Policy, Truth, ModelID string
+	Horizon, Snapshots, Trees, Profiles             int
+	Seed                                            uint64
+	JSON, Verbose                                   bool
+	// generic table path (train only)
+	Table, Label, Ignore, Positive string
+	Folds                          int
+}
+
+// temporalFlags are shared by train and evaluate.
+func temporalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "warehouse", Usage: "warehouse directory"},
+		&cli.StringFlag{Name: "models", Usage: "models directory (the registry)"},
+		&cli.StringFlag{Name: "as-of", Usage: "last month-end of the data to use, YYYY-MM-DD (default: the end of the data)"},
+		&cli.IntFlag{Name: "horizon", Value: 6, Usage: "months ahead to predict"},
+		&cli.IntFlag{Name: "snapshots", Value: 6, Usage: "monthly training snapshots"},
+		&cli.StringFlag{Name: "policy", Usage: "policy TOML file (default: the illustrative sample policy)"},
+		&cli.StringFlag{Name: "truth", Usage: "ground-truth CSV of a simulated drop (household_id,as_of,p_identified_6m): adds the oracle AUC"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
+		&cli.IntFlag{Name: "trees", Usage: "trees in the forest (default 100)"},
+		&cli.BoolFlag{Name: "json", Usage: "print the metrics as JSON on stdout"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "progress on stderr"},
+	}
+}
+
+func readTrainFlags(c *cli.Context) trainOptions {
+	return trainOptions{
+		Warehouse: c.String("warehouse"), Models: c.String("models"), AsOf: c.String("as-of"),
+		Policy: c.String("policy"), Truth: c.String("truth"), ModelID: c.String("model"),
+		Horizon: c.Int("horizon"), Snapshots: c.Int("snapshots"), Trees: c.Int("trees"), Profiles: c.Int("profiles"),
+		Seed: c.Uint64("seed"), JSON: c.Bool("json"), Verbose: c.Bool("verbose"),
+		Table: c.String("table"), Label: c.String("label"), Ignore: c.String("ignore"),
+		Positive: c.String("positive"), Folds: c.Int("folds"),
+	}
+}
+
+func init() {
+	flags := append(temporalFlags(),
+		&cli.IntFlag{Name: "profiles", Usage: "k-means risk profiles to fit (default: chosen by silhouette, 3..6)"},
+		&cli.StringFlag{Name: "table", Usage: "generic mode: cross-validate on this numeric table (.parquet or .csv with a header)"},
+		&cli.StringFlag{Name: "label", Usage: "generic mode: the 0/1 (or two-valued) outcome column"},
+		&cli.IntFlag{Name: "folds", Value: 5, Usage: "generic mode: stratified folds"},
+		&cli.StringFlag{Name: "ignore", Usage: "generic mode: columns to leave out, comma-separated"},
+		&cli.StringFlag{Name: "positive", Usage: "generic mode: the label value that counts as positive"},
+	)
+	register(&cli.Command{
+		Name:  "train",
+		Usage: "train, validate over time against the rule screen, and save a model with its card",
+		UsageText: "povrisk train --warehouse W --models DIR [--as-of D] [--horizon 6] [--snapshots 6] [--policy P] [--truth F] [--seed S] [--trees N] [--json]\n" +
+			"povrisk train --table F.parquet|F.csv --label COLUMN [--folds 5] [--ignore a,b] [--json]",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			return runTrain(c.Context, readTrainFlags(c), c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+// temporalOptions turns flags into train.Options.
+func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
+	if o.Warehouse == "" {
+		return train.Options{}, withCode(ExitUsage, errors.New("--warehouse is required"))
+	}
+	opts := train.Options{Warehouse: o.Warehouse, Models: o.Models, HorizonMonths: o.Horizon, Snapshots: o.Snapshots,
+		Truth: o.Truth, Seed: o.Seed, ProfileK: o.Profiles, ModelID: o.ModelID, CreatedBy: "povrisk " + Version}
+	if o.Horizon < 1 || o.Snapshots < 1 {
+		return opts, withCode(ExitUsage, fmt.Errorf("--horizon %d --snapshots %d: both must be at least 1", o.Horizon, o.Snapshots))
+	}
+	if o.AsOf != "" {
+		t, err := time.Parse("2006-01-02", o.AsOf)
+		if err != nil {
+			return opts, withCode(ExitUsage, fmt.Errorf("--as-of %q: want YYYY-MM-DD", o.AsOf))
+		}
+		opts.AsOf = t
+	}
+	opts.Forest = forest.DefaultOptions()
+	opts.Forest.Seed = o.Seed
+	if o.Trees > 0 {
+		opts.Forest.Trees = o.Trees
+	}
+	if o.Policy != "" {
+		p, err := rules.LoadPolicy(o.Policy)
+		if err != nil {
+			return opts, withCode(ExitPolicy, err)
+		}
+		opts.Policy = p
+	} else {
+		opts.Policy = rules.SamplePolicy()
+		fmt.Fprintln(stderr, "povrisk: no --policy given: using the illustrative sample policy")
+	}
+	if o.Truth != "" {
+		if _, err := os.Stat(o.Truth); err != nil {
+			return opts, withCode(ExitUsage, fmt.Errorf("--truth: %w", err))
+		}
+	}
+	if o.Verbose {
+		opts.Progress = stderr
+	}
+	return opts, nil
+}
+
+// trainErrCode maps errors of package train to exit codes.
+func trainErrCode(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, registry.ErrNoModel), errors.Is(err, registry.ErrFeatureMismatch):
+		return withCode(ExitNoModel, err)
+	case errors.Is(err, os.ErrNotExist):
+		return withCode(ExitBadInput, err)
+	}
+	var nn *train.NonNumericError
+	if errors.As(err, &nn) {
+		return withCode(ExitBadInput, err)
+	}
+	return err
+}
+
+func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Table != "" {
+		return runTrainTable(ctx, o, stdout, stderr)
+	}
+	if o.Models == "" {
+		return withCode(ExitUsage, errors.New("--models is required (or --table for the generic mode)"))
+	}
+	opts, err := o.temporalOptions(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := engine.OpenDB("")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	card, err := train.Train(ctx, db, opts)
+	if err != nil {
+		return trainErrCode(err)
+	}
+	if o.JSON {
+		m := map[string]any{}
+		for k, v := range card.Metrics {
+			m[k] = v
+		}
+		m["model"] = card.ID
+		return writeJSON(stdout, m)
+	}
+	fmt.Fprintf(stdout, "model %s saved in %s\n", card.ID, o.Models)
+	printMetricsSummary(stdout, card.Metrics)
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// printMetricsSummary prints the headline figures of a metrics object.
+func printMetricsSummary(w io.Writer, m map[string]any) {
+	f := func(k string) string {
+		if v, ok := m[k].(float64); ok {
+			return fmt.Sprintf("%.3f", v)
+		}
+		return "-"
+	}
+	at := func(k, share string) string {
+		if o, ok := m[k].(map[string]any); ok {
+			if v, ok := o[share].(float64); ok {
+				return fmt.Sprintf("%.3f", v)
+			}
+		}
+		return "-"
+	}
+	fmt.Fprintf(w, "test as-of %v (horizon %v months): %v households, %v identified\n", m["test_as_of"], m["horizon_months"], m["test_rows"], m["test_positive"])
+	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "", "AUC", "PR AUC", "P@1%", "P@5%", "P@10%")
+	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "model", f("auc"), f("pr_auc"), at("precision_at", "0.01"), at("precision_at", "0.05"), at("precision_at", "0.1"))
+	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "rule screen", f("rules_auc"), f("rules_pr_auc"), at("rules_precision_at", "0.01"), at("rules_precision_at", "0.05"), at("rules_precision_at", "0.1"))
+	if _, ok := m["oracle_auc"]; ok {
+		fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "oracle", f("oracle_auc"), f("oracle_pr_auc"), at("oracle_precision_at", "0.01"), at("oracle_precision_at", "0.05"), at("oracle_precision_at", "0.1"))
+		fmt.Fprintf(w, "model share of the oracle's AUC lift: %s\n", f("auc_share_of_oracle"))
+	}
+	fmt.Fprintf(w, "county top %v%%: model precision %s, rule screen %s; Brier %s\n", trainPct(m["county_share"]), f("county_precision"), f("rules_county_precision"), f("brier"))
+	if notes, ok := m["notes"].([]any); ok {
+		for _, n := range notes {
+			fmt.Fprintf(w, "note: %v\n", n)
+		}
+	}
+}
+
+func trainPct(v any) string {
+	if f, ok := v.(float64); ok {
+		return fmt.Sprintf("%g", f*100)
+	}
+	return "-"
+}
+
+func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer) error {
+	if o.Label == "" {
+		return withCode(ExitUsage, errors.New("--table needs --label COLUMN"))
+	}
+	if o.Folds < 2 {
+		return withCode(ExitUsage, fmt.Errorf("--folds %d: want at least 2", o.Folds))
+	}
+	if _, err := os.Stat(o.Table); err != nil {
+		return withCode(ExitBadInput, fmt.Errorf("--table: %w", err))
+	}
+	db, err := engine.OpenDB("")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var ignore []string
+	if o.Ignore != "" {
+		ignore = strings.Split(o.Ignore, ",")
+	}
+	X, y, skipped, err := train.LoadTable(ctx, db, train.TableOptions{Path: o.Table, Label: o.Label, Ignore: ignore, Positive: o.Positive})
+	if err != nil {
+		return withCode(ExitBadInput, err)
+	}
+	if skipped > 0 {
+		fmt.Fprintf(stderr, "povrisk: %d rows without a label skipped\n", skipped)
+	}
+	fo := forest.DefaultOptions()
+	fo.Seed = o.Seed
+	if o.Trees > 0 {
+		fo.Trees = o.Trees
+	}
+	var progress func(train.Fold)
+	if !o.JSON {
+		fmt.Fprintf(stdout, "%s: %d rows, %d features, %d folds\n", o.Table, X.Rows, X.NumCols(), o.Folds)
+		progress = func(f train.Fold) {
+			fmt.Fprintf(stdout, "fold %d: AUC %.4f  PR AUC %.4f  (%d train, %d test)\n", f.Fold, f.AUC, f.PRAUC, f.Train, f.Test)
+		}
+	}
+	t0 := time.Now()
+	res, err := train.CrossValidate(ctx, X, y, o.Folds, fo, progress)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return writeJSON(stdout, map[string]any{"table": o.Table, "rows": res.Rows, "features": res.Features,
+			"folds": res.Folds, "auc": res.MeanAUC, "auc_sd": res.SDAUC, "pr_auc": res.MeanPR})
+	}
+	fmt.Fprintf(stdout, "mean AUC %.4f (sd %.4f), mean PR AUC %.4f, %.1fs\n", res.MeanAUC, res.SDAUC, res.MeanPR, time.Since(t0).Seconds())
+	return nil
+}

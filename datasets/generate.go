@@ -1,0 +1,404 @@
+package datasets
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// GenerateOptions configure Generate. The zero value of every field means
+// something sensible (see each field).
+type GenerateOptions struct {
+	Households int       // default 20000
+	Months     int       // default 24; at least 7 (the truth covers the last 7 month-ends)
+	Start      time.Time // first month (its day is ignored); default 2024-01-01
+	Seed       uint64
+	Out        string  // drop directory (created)
+	Truth      string  // ground-truth CSV; default Out + ".truth.csv" (outside the drop)
+	Dirty      float64 // share of extra bad rows per table, of every kind (0 = clean); sidecar Out + ".defects.csv"
+	Encoding   string  // "" or "utf-8" (UTF-8), or "gb18030": households and persons in GB18030, income_records UTF-8 with BOM
+	Format     string  // "csv" (default), "csv.gz", "parquet"
+	Progress   io.Writer
+	// Workers simulating households in parallel (0: up to 2). The output
+	// does not depend on it.
+	Workers int
+}
+
+// TableReport is what Generate wrote for one table.
+type TableReport struct {
+	Name    string
+	Path    string
+	Rows    int64 // data rows, defective ones included
+	Defects int64 // defective rows injected
+}
+
+// GenerateReport summarises a generated drop.
+type GenerateReport struct {
+	Households int
+	Start, End time.Time // first day of the first month, last day of the last month
+	Tables     []TableReport
+	// Identified counts the monitoring identifications inside the simulated months.
+	Identified int
+	Truth      string   // ground-truth CSV
+	Defects    string   // defects sidecar ("" for a clean drop)
+	AsOf       []string // the as-of dates of the truth, YYYY-MM-DD
+}
+
+// Generate writes a simulated drop following DATA-STANDARD v1 to o.Out, the
+// ground truth to o.Truth and, for a dirty drop, the defects sidecar. The
+// same options give byte-identical files.
+func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	cal := startOf(o.Start)
+	cal.months = o.Months
+	w := newWorld(o.Seed, cal)
+
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("create drop directory: %w", err)
+	}
+	// Remove table files of any format left by an earlier run, so that the
+	// drop holds exactly one file per table.
+	for _, t := range Tables {
+		for _, ext := range []string{".csv", ".csv.gz", ".parquet"} {
+			p := filepath.Join(o.Out, t.Name+ext)
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("remove old %s: %w", p, err)
+			}
+		}
+	}
+
+	writers := make([]tableWriter, nTables)
+	closeAll := func() {
+		for _, tw := range writers {
+			if tw != nil {
+				tw.abort()
+			}
+		}
+	}
+	for i, t := range Tables {
+		tw, err := newTableWriter(o, t, i)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		writers[i] = tw
+	}
+	tw, err := newTruthWriter(o.Truth, cal)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	defer tw.cleanup()
+
+	rep := &GenerateReport{Households: o.Households, Truth: o.Truth}
+	defects := make([][]defectLine, nTables)
+	written := make([]int64, nTables)
+
+	// Region-level disaster rows come first in the disasters file.
+	{
+		bufs := newBufs()
+		d := newDirtier(o.Dirty, o.Seed, cal, bufs)
+		d.begin(-1)
+		db := bufs[tDisasters]
+		for i := range w.disasters {
+			e := &w.disasters[i]
+			db.s(e.id).s(e.prefix).null().date(e.start).s(e.kind).int(e.severity).null()
+			d.maybe(tDisasters)
+		}
+		res := &chunkResult{bufs: bufs}
+		if err := encodeChunk(o, res); err != nil {
+			closeAll()
+			return nil, err
+		}
+		if err := writeChunk(writers, res, written, defects); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
+
+	if err := runChunks(ctx, o, w, func(res *chunkResult) error {
+		if err := writeChunk(writers, res, written, defects); err != nil {
+			return err
+		}
+		rep.Identified += res.identified
+		if err := tw.write(res); err != nil {
+			return err
+		}
+		o.progress(res.hi)
+		return nil
+	}); err != nil {
+		closeAll()
+		return nil, err
+	}
+	if o.Progress != nil {
+		fmt.Fprintln(o.Progress)
+	}
+	for i, t := range Tables {
+		if err := writers[i].close(); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("write %s: %w", t.Name, err)
+		}
+		rep.Tables = append(rep.Tables, TableReport{Name: t.Name, Path: writers[i].path(), Rows: written[i], Defects: int64(len(defects[i]))})
+	}
+	if err := tw.finish(); err != nil {
+		return nil, err
+	}
+	rep.AsOf = tw.asOf
+	if o.Dirty > 0 {
+		p := o.Out + ".defects.csv"
+		if err := writeDefects(p, defects); err != nil {
+			return nil, err
+		}
+		rep.Defects = p
+	}
+	y, m, d := cal.first(0).civil()
+	rep.Start = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	y, m, d = cal.last(cal.months - 1).civil()
+	rep.End = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	return rep, nil
+}
+
+// ErrOptions matches (errors.Is) every error about invalid GenerateOptions.
+var ErrOptions = errors.New("invalid generate options")
+
+type optionError string
+
+func (e optionError) Error() string        { return string(e) }
+func (e optionError) Is(target error) bool { return target == ErrOptions }
+
+func (o *GenerateOptions) defaults() error {
+	if o.Households == 0 {
+		o.Households = 20000
+	}
+	if o.Months == 0 {
+		o.Months = 24
+	}
+	if o.Start.IsZero() {
+		o.Start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if o.Format == "" {
+		o.Format = "csv"
+	}
+	if o.Truth == "" {
+		o.Truth = o.Out + ".truth.csv"
+	}
+	bad := func(format string, a ...any) error { return optionError(fmt.Sprintf(format, a...)) }
+	switch {
+	case o.Out == "":
+		return bad("generate: no output directory: set Out (--out)")
+	case o.Households < 0 || o.Households > 99_999_999:
+		return bad("generate: households %d out of range 1..99999999", o.Households)
+	case o.Months < 7 || o.Months > 600:
+		return bad("generate: months %d out of range 7..600 (the truth covers the last 7 month-ends)", o.Months)
+	case o.Dirty < 0 || o.Dirty >= 1:
+		return bad("generate: dirty rate %g out of range [0, 1)", o.Dirty)
+	case o.Format != "csv" && o.Format != "csv.gz" && o.Format != "parquet":
+		return bad("generate: unknown format %q: use csv, csv.gz or parquet", o.Format)
+	case o.Encoding != "" && o.Encoding != "utf-8" && o.Encoding != "gb18030":
+		return bad("generate: unknown encoding %q: use utf-8 or gb18030", o.Encoding)
+	case o.Format == "parquet" && o.Dirty > 0:
+		return bad("generate: dirty drops are CSV only (Parquet columns are typed): use --format csv or csv.gz")
+	case o.Format == "parquet" && o.Encoding == "gb18030":
+		return bad("generate: the gb18030 encoding applies to CSV only: use --format csv or csv.gz")
+	}
+	if o.Workers <= 0 {
+		o.Workers = min(2, runtime.GOMAXPROCS(0))
+	}
+	if o.Progress != nil {
+		f, ok := o.Progress.(interface{ Fd() uintptr })
+		if !ok || !term.IsTerminal(int(f.Fd())) {
+			o.Progress = nil // progress on a terminal only
+		}
+	}
+	return nil
+}
+
+func (o *GenerateOptions) progress(done int) {
+	if o.Progress == nil {
+		return
+	}
+	fmt.Fprintf(o.Progress, "\rgenerate: %d/%d households (%d%%)", done, o.Households, done*100/o.Households)
+}
+
+func newBufs() []*tableBuf {
+	bufs := make([]*tableBuf, nTables)
+	for i, t := range Tables {
+		bufs[i] = &tableBuf{ncol: len(fileColumns(t))}
+	}
+	return bufs
+}
+
+// chunkResult holds the rows of households [lo, hi).
+type chunkResult struct {
+	lo, hi     int
+	bufs       []*tableBuf
+	csv        [][]byte    // per table, encoded CSV rows (CSV formats)
+	truth      [][]float64 // per as-of, per household
+	identified int
+}
+
+const chunkSize = 256
+
+// runChunks simulates households in chunks on o.Workers goroutines and
+// hands the chunks to emit in household order.
+func runChunks(ctx context.Context, o GenerateOptions, w *world, emit func(*chunkResult) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := (o.Households + chunkSize - 1) / chunkSize
+	jobs := make(chan int)
+	results := make(chan *chunkResult, o.Workers)
+	tokens := make(chan struct{}, 2*o.Workers+2) // bounds the chunks in memory
+	errc := make(chan error, o.Workers+1)
+	go func() {
+		defer close(jobs)
+		for i := 0; i < n; i++ {
+			select {
+			case tokens <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	done := make(chan struct{})
+	for k := 0; k < o.Workers; k++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			s := &sim{w: w, o: &o, stats: &simStats{}}
+			s.pcg = rand.NewPCG(0, 0)
+			s.r = rand.New(s.pcg)
+			for i := range jobs {
+				res := &chunkResult{lo: i * chunkSize, hi: min(o.Households, (i+1)*chunkSize)}
+				res.bufs = newBufs()
+				s.bufs = res.bufs
+				s.truth = make([][]float64, 7)
+				s.dirty = newDirtier(o.Dirty, o.Seed, w.cal, res.bufs)
+				s.stats.Identified = 0
+				for idx := res.lo; idx < res.hi; idx++ {
+					s.dirty.begin(idx)
+					s.household(idx)
+				}
+				res.truth = s.truth
+				res.identified = s.stats.Identified
+				if err := encodeChunk(o, res); err != nil {
+					errc <- err
+					cancel()
+					return
+				}
+				select {
+				case results <- res:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		for k := 0; k < o.Workers; k++ {
+			<-done
+		}
+		close(results)
+	}()
+	pending := map[int]*chunkResult{}
+	next := 0
+	for res := range results {
+		pending[res.lo/chunkSize] = res
+		for {
+			r, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			if err := emit(r); err != nil {
+				cancel()
+				for range results {
+				}
+				return err
+			}
+			next++
+			<-tokens
+		}
+	}
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	if next != n {
+		return fmt.Errorf("generate: stopped after %d of %d chunks", next, n)
+	}
+	return nil
+}
+
+// defectLine is a defect located in its file.
+type defectLine struct {
+	line      int64
+	col, kind string
+}
+
+// writeChunk appends a chunk's rows to the table files and locates its
+// defects: line 1 is the header, so data row r (from 0) is line r+2.
+func writeChunk(writers []tableWriter, res *chunkResult, written []int64, defects [][]defectLine) error {
+	for i, b := range res.bufs {
+		for _, d := range b.defects {
+			defects[i] = append(defects[i], defectLine{line: written[i] + int64(d.row) + 2, col: d.col, kind: d.kind})
+		}
+		if err := writers[i].write(res, i); err != nil {
+			return fmt.Errorf("write %s: %w", Tables[i].Name, err)
+		}
+		written[i] += int64(b.rows())
+	}
+	return nil
+}
+
+// writeDefects writes the sidecar: table,line,column,kind in table order
+// then line order.
+func writeDefects(path string, defects [][]defectLine) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create defects file: %w", err)
+	}
+	bw := bufio.NewWriter(f)
+	bw.WriteString("table,line,column,kind\n")
+	for i, ds := range defects {
+		sort.SliceStable(ds, func(a, b int) bool { return ds[a].line < ds[b].line })
+		for _, d := range ds {
+			bw.WriteString(Tables[i].Name)
+			bw.WriteByte(',')
+			bw.WriteString(strconv.FormatInt(d.line, 10))
+			bw.WriteByte(',')
+			bw.WriteString(d.col)
+			bw.WriteByte(',')
+			bw.WriteString(d.kind)
+			bw.WriteByte('\n')
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

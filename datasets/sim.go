@@ -1,0 +1,1000 @@
+package datasets
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+)
+
+// This file simulates one household, month by month, from its own random
+// stream. The causal story (see doc.go): shocks (serious illness, accident,
+// job loss, death or disability of an earner, disaster, failed business,
+// school fees) raise the monthly hazard of being identified as a monitoring
+// object 1-4 months later, scaled by the household's vulnerability (low
+// per-capita income against the ~8,000 yuan line, no labour, escaped status,
+// chronic illness, unsafe housing or water); a latent frailty adds a small
+// hazard that no data explains.
+
+const (
+	jobNone = iota
+	jobMigrantFormal
+	jobMigrantInformal
+	jobLocal
+	jobFarm
+)
+
+// Hazard model constants (monthly).
+const (
+	baseHazard   = 0.00035 // at vulnerability 1, no shock
+	maxHazard    = 0.6
+	monitorLine  = 8000.0 // yuan per person per year, the reference line
+	eliminateP   = 0.06   // monthly elimination chance after 6 months
+	reemployP    = 0.18   // monthly re-employment chance
+	industryRate = 0.001  // monthly business failure chance of farm households
+	disabRate    = 0.00006
+	industryC    = 0.12
+	disabilityC  = 0.30
+	deathC       = 0.35
+	vulnOffset   = 2.2 // centres the vulnerability
+)
+
+// delayProb is the distribution of the delay (months) between a shock and
+// the identification it causes; index = months after the shock.
+var delayProb = [5]float64{0, 0.2, 0.3, 0.3, 0.2}
+
+// disasterWeight is the shock weight of a disaster by severity (1 worst);
+// disasterCut the share of farm business income lost.
+var disasterWeight = [5]float64{0, 0.30, 0.14, 0.04, 0.01}
+var disasterCut = [5]float64{0, 0.7, 0.45, 0.2, 0.08}
+var disasterLossP = [5]float64{0, 0.8, 0.5, 0.2, 0.05}
+
+var farmSeason = [13]float64{0, 0.4, 0.3, 0.4, 0.6, 0.8, 1.0, 1.4, 1.8, 2.0, 1.8, 0.9, 0.6}
+var costSeason = [13]float64{0, 0.5, 0.8, 2.0, 2.2, 1.6, 1.0, 0.8, 0.7, 0.7, 0.6, 0.6, 0.5}
+
+var seriousDiag = []string{"C34.9", "C16.9", "C50.9", "C22.0", "I63.9", "I21.9", "N18.5", "K74.6", "I61.9", "C18.9"}
+var injuryDiag = []string{"S72.0", "S06.0", "S32.0", "T14.9", "S82.2"}
+var inpatientDiag = []string{"J18.9", "K35.8", "K80.2", "I10", "J44.1", "O80", "K29.7", "N20.0"}
+var outpatientDiag = []string{"J06.9", "I10", "E11.9", "K29.7", "M54.5", "J20.9", "H10.9"}
+var chronicDiag = []string{"I10", "E11.9", "J44.9", "M17.9"}
+
+type simPerson struct {
+	id, idNumber, name, phone string
+	birth                     day
+	birthY, birthM, birthD    int // civil birth date, cached
+	male                      bool
+	relation                  string
+	labor                     string
+	disability                int
+	chronic, major            bool
+	deceased                  day
+	path                      int // schooling after compulsory: 0 none, 1 high school, 2 vocational, 3 high school then tertiary
+	job                       int
+	wage                      float64
+	employer                  string
+	unemployedUntil           int // month index of re-employment; -1 when not unemployed
+	unempReg                  int // index into household unemployment registrations, -1 none
+	sickUntil                 int // out of work until this month index
+	followUntil               int // follow-up treatment until this month index
+	followDiag                string
+	farmShare                 float64 // contribution to the farm, in workers
+}
+
+type shock struct {
+	month int
+	c     float64
+	risk  string
+}
+
+type unempReg struct {
+	person     int
+	registered day
+	ended      day
+}
+
+// household is the simulator's state of one household.
+type household struct {
+	idx      int
+	id       string
+	vill     *village
+	status   string
+	monType  string
+	escape   int
+	reg      day
+	housing  int // 1 safe, 0 unsafe, -1 null
+	water    int
+	wealth   float64
+	misreg   bool // hidden wealth: evidence of misregistration, lower true risk
+	frailty  float64
+	persons  []*simPerson
+	farmBase float64 // annual gross farm income per farm worker
+	propBase float64
+	dibao    float64 // yearly amounts
+	tekun    float64
+
+	shocks    []shock
+	net12     [12]float64 // ring of monthly net incomes
+	v         float64     // vulnerability after the latest month
+	baseRisk  string      // risk type of the baseline hazard
+	monitored bool
+	monSince  int
+	claimSeq  int
+	regs      []unempReg
+	disCut    float64
+	disUntil  int
+	indUntil  int
+	lastNet   float64 // annual net income estimate (sum of ring)
+	events    []monEvent
+}
+
+type monEvent struct {
+	identified, eliminated day
+	risk                   string
+}
+
+// sim holds what one worker needs to simulate households into a chunk.
+type sim struct {
+	w     *world
+	o     *GenerateOptions
+	r     *rand.Rand
+	pcg   *rand.PCG
+	bufs  []*tableBuf
+	truth [][]float64 // per as-of, per household of the chunk
+	dirty *dirtier
+	stats *simStats
+	comps []shock // hazard components, reused
+
+	ageAt            day // civil date of ageAt, cached
+	ageY, ageM, ageD int
+}
+
+// simStats counts what the tests and the report want to know.
+type simStats struct {
+	Identified int // identifications inside the simulated months
+}
+
+func (s *sim) household(idx int) {
+	s.pcg.Seed(s.o.Seed, uint64(idx)<<8|streamSim)
+	r := s.r
+	cal := s.w.cal
+	h := &household{idx: idx, id: householdID(idx)}
+	h.vill = &s.w.villages[r.IntN(len(s.w.villages))]
+	u := r.Float64()
+	switch {
+	case u < 0.06:
+		h.status = "monitored"
+		switch v := r.Float64(); {
+		case v < 0.5:
+			h.monType = "unstable"
+			h.escape = 2016 + r.IntN(5)
+		case v < 0.85:
+			h.monType = "marginal"
+		default:
+			h.monType = "sudden"
+		}
+		h.wealth = math.Exp(r.NormFloat64()*0.35 - 0.9)
+	case u < 0.42:
+		h.status = "escaped"
+		h.escape = 2014 + r.IntN(7)
+		if r.IntN(3) == 0 {
+			h.escape = 2019 + r.IntN(2)
+		}
+		h.wealth = math.Exp(r.NormFloat64()*0.4 - 0.45)
+		h.misreg = r.Float64() < 0.03
+	default:
+		h.status = "general"
+		h.wealth = math.Exp(r.NormFloat64()*0.5 - 0.05)
+	}
+	if h.misreg {
+		h.wealth *= 2.5
+	}
+	h.frailty = 0.00012 * math.Exp(r.NormFloat64()*0.8-0.32)
+	y0 := 1990 + r.IntN(26)
+	h.reg = dayOf(y0, 1+r.IntN(12), 1+r.IntN(28))
+	h.housing, h.water = 1, 1
+	unsafeP := 0.02
+	if h.status == "escaped" {
+		unsafeP = 0.008
+	}
+	if r.Float64() < unsafeP {
+		h.housing = 0
+	} else if r.Float64() < 0.01 {
+		h.housing = -1
+	}
+	if r.Float64() < 0.012 {
+		h.water = 0
+	} else if r.Float64() < 0.01 {
+		h.water = -1
+	}
+	s.makeMembers(h)
+
+	// Structural income before the first month fills the 12-month ring.
+	for i := range h.net12 {
+		h.net12[i] = s.structuralMonthly(h)
+	}
+	h.lastNet = s.structuralMonthly(h) * 12
+	pc := h.lastNet / float64(len(h.persons))
+	noLabor := !h.hasLabor(-1)
+	switch {
+	case len(h.persons) == 1 && noLabor && s.age(h.persons[0], cal.first(0)) >= 60 && r.Float64() < 0.7:
+		h.tekun = 7200
+	case (pc < 7000 && r.Float64() < 0.6) || (noLabor && r.Float64() < 0.8):
+		if !h.misreg {
+			h.dibao = float64(len(h.persons)) * 12 * 380
+		}
+	}
+	h.v = s.vulnerability(h, -1)
+
+	s.assetsAndHistory(h)
+
+	// The months.
+	for t := 0; t < cal.months; t++ {
+		s.month(h, t)
+		if k := t - (cal.months - 7); k >= 0 {
+			s.truth[k] = append(s.truth[k], s.truthP(h, t))
+		}
+	}
+	s.writeHousehold(h)
+}
+
+func householdID(idx int) string {
+	b := make([]byte, 0, 9)
+	b = append(b, 'H')
+	return string(appendPad(b, idx+1, 8))
+}
+
+func appendPad(b []byte, v, width int) []byte {
+	var tmp [20]byte
+	s := strconv.AppendInt(tmp[:0], int64(v), 10)
+	for i := len(s); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+func (s *sim) age(p *simPerson, at day) int {
+	if p.birthY == 0 {
+		p.birthY, p.birthM, p.birthD = p.birth.civil()
+	}
+	by, bm, bd := p.birthY, p.birthM, p.birthD
+	if at != s.ageAt || s.ageY == 0 {
+		s.ageAt = at
+		s.ageY, s.ageM, s.ageD = at.civil()
+	}
+	y, m, d := s.ageY, s.ageM, s.ageD
+	a := y - by
+	if m < bm || (m == bm && d < bd) {
+		a--
+	}
+	return a
+}
+
+// level is the schooling level a person attends at a date ("" none).
+func (s *sim) level(p *simPerson, at day) string {
+	a := s.age(p, at)
+	switch {
+	case a >= 3 && a <= 5:
+		return "preschool"
+	case a >= 6 && a <= 14:
+		return "compulsory"
+	case a >= 15 && a <= 17 && (p.path == 1 || p.path == 3):
+		return "high_school"
+	case a >= 15 && a <= 17 && p.path == 2:
+		return "vocational"
+	case a >= 18 && a <= 21 && p.path == 3:
+		return "tertiary"
+	}
+	return ""
+}
+
+// schooling is the current or highest level at a date.
+func (s *sim) schooling(p *simPerson, at day) string {
+	if l := s.level(p, at); l != "" {
+		return l
+	}
+	a := s.age(p, at)
+	switch {
+	case a < 3:
+		return "none"
+	case a >= 22 && p.path == 3:
+		return "tertiary"
+	case a >= 18 && p.path == 1:
+		return "high_school"
+	case a >= 18 && p.path == 2:
+		return "vocational"
+	case a >= 15:
+		if p.path == 0 && p.relation == "parent" {
+			return "none"
+		}
+		return "compulsory"
+	}
+	return "none"
+}
+
+func (s *sim) makeMembers(h *household) {
+	r := s.r
+	at := s.w.cal.first(0)
+	y0, _, _ := at.civil()
+	size := 1
+	for u, cum := r.Float64(), 0.0; size < 7; size++ {
+		cum += []float64{0.10, 0.20, 0.20, 0.22, 0.16, 0.09}[size-1]
+		if u < cum {
+			break
+		}
+	}
+	headAge := 25 + int(math.Abs(r.NormFloat64())*18)
+	if headAge > 85 {
+		headAge = 85
+	}
+	if size == 1 && r.IntN(2) == 0 {
+		headAge = 60 + r.IntN(25)
+	}
+	surname := surnames[r.IntN(len(surnames))]
+	add := func(rel string, age int, male bool) {
+		if age < 0 {
+			age = 0
+		}
+		p := &simPerson{relation: rel, male: male, unemployedUntil: -1, unempReg: -1, sickUntil: -1, followUntil: -1}
+		p.birth = dayOf(y0-age-1, 1+r.IntN(12), 1+r.IntN(28))
+		if s.age(p, at) > age {
+			p.birth += 365
+			p.birthY = 0 // recompute the cached civil date
+		}
+		n := len(h.persons)
+		pid := make([]byte, 0, 11)
+		pid = append(pid, 'P')
+		pid = appendPad(pid, h.idx+1, 8)
+		pid = appendPad(pid, n+1, 2)
+		p.id = string(pid)
+		if rel == "spouse" || rel == "other" || (rel == "parent" && !male) {
+			p.name = surnames[r.IntN(len(surnames))] + drawGiven(r)
+		} else {
+			p.name = surname + drawGiven(r)
+		}
+		if r.Float64() > 0.02 {
+			p.idNumber = makeIDNumber(r, simCounties[h.vill.county].code, p.birth, male)
+		}
+		if age >= 16 && r.Float64() < 0.9 {
+			p.phone = drawPhone(r)
+		}
+		a := float64(age)
+		pc := 0.03 + math.Max(0, a-45)*0.008
+		if h.status != "general" {
+			pc *= 1.25
+		}
+		p.chronic = r.Float64() < math.Min(pc, 0.45)
+		p.major = r.Float64() < 0.005+math.Max(0, a-50)*0.0006
+		if r.Float64() < 0.02+math.Max(0, a-50)*0.001 {
+			p.disability = 1 + r.IntN(4)
+		}
+		switch c := r.Float64(); {
+		case age >= 15 || c < 0.25:
+			p.path = 0
+		case c < 0.6:
+			p.path = 1
+		case c < 0.8:
+			p.path = 2
+		default:
+			p.path = 3
+		}
+		if age >= 15 && age <= 21 && r.Float64() < 0.55 {
+			// already on a track when the data start
+			p.path = 1 + r.IntN(3)
+			if age >= 18 && p.path != 3 {
+				p.path = 0
+			}
+		}
+		h.persons = append(h.persons, p)
+		s.assignLabor(h, p, at)
+	}
+	headMale := r.Float64() < 0.85
+	add("head", headAge, headMale)
+	if size >= 2 && headAge < 78 && r.Float64() < 0.85 {
+		add("spouse", headAge+r.IntN(9)-4, !headMale)
+	}
+	for len(h.persons) < size {
+		switch {
+		case headAge < 52 && r.Float64() < 0.7:
+			add("child", r.IntN(max(1, headAge-20)), r.IntN(2) == 0)
+		case headAge < 50:
+			add("parent", min(92, headAge+22+r.IntN(10)), r.IntN(2) == 0)
+		case headAge >= 50 && r.Float64() < 0.6:
+			add("grandchild", r.IntN(16), r.IntN(2) == 0)
+		case headAge >= 45 && r.Float64() < 0.7:
+			add("child", 18+r.IntN(max(1, headAge-40)), r.IntN(2) == 0)
+		default:
+			add("other", 10+r.IntN(60), r.IntN(2) == 0)
+		}
+	}
+}
+
+// assignLabor sets the labour capacity and job of a person at the start.
+func (s *sim) assignLabor(h *household, p *simPerson, at day) {
+	r := s.r
+	a := s.age(p, at)
+	switch {
+	case a < 16 || s.level(p, at) != "":
+		p.labor = "none"
+	case p.disability == 1 || p.disability == 2:
+		p.labor = "lost"
+	case p.major && r.Float64() < 0.5:
+		p.labor = "lost"
+	case a >= 70:
+		p.labor = "none"
+	case a >= 65:
+		p.labor = "none"
+		if r.Float64() < 0.5 {
+			p.labor = "weak"
+		}
+	case a >= 60 || p.chronic && r.Float64() < 0.4 || p.disability > 0 || p.major:
+		p.labor = "weak"
+	default:
+		p.labor = "full"
+	}
+	if p.labor != "full" && p.labor != "weak" {
+		return
+	}
+	weak := 1.0
+	if p.labor == "weak" {
+		weak = 0.6
+	}
+	u := r.Float64()
+	switch {
+	case p.labor == "full" && a < 50 && u < 0.48:
+		if r.Float64() < 0.55 {
+			p.job = jobMigrantFormal
+			p.employer = employerID(r)
+		} else {
+			p.job = jobMigrantInformal
+		}
+		p.wage = 4300 * math.Exp(r.NormFloat64()*0.25) * math.Pow(h.wealth, 0.35)
+	case u < 0.65 && a < 60:
+		p.job = jobLocal
+		p.wage = 2200 * math.Exp(r.NormFloat64()*0.2) * math.Pow(h.wealth, 0.3) * weak
+	default:
+		p.job = jobFarm
+		p.farmShare = weak
+		if h.farmBase == 0 {
+			h.farmBase = 11000 * math.Exp(r.NormFloat64()*0.3) * math.Pow(h.wealth, 0.5)
+		}
+	}
+}
+
+func employerID(r *rand.Rand) string {
+	return string(appendPad([]byte{'E'}, 100000+r.IntN(900000), 6))
+}
+
+func (h *household) alive(p *simPerson, t day) bool { return p.deceased == 0 || p.deceased > t }
+
+// hasLabor: some living member with full or weak capacity (t = -1: start).
+func (h *household) hasLabor(t int) bool {
+	for _, p := range h.persons {
+		if p.deceased == 0 && (p.labor == "full" || p.labor == "weak") {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *household) living() int {
+	n := 0
+	for _, p := range h.persons {
+		if p.deceased == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// farmWorkers is the farm labour available in month t.
+func (h *household) farmWorkers(t int) float64 {
+	f := 0.0
+	for _, p := range h.persons {
+		if p.deceased == 0 && p.job == jobFarm && p.sickUntil < t {
+			f += p.farmShare
+		}
+	}
+	return f
+}
+
+func (s *sim) pensions(h *household, t int) float64 {
+	at := s.w.cal.first(t)
+	n := 0
+	for _, p := range h.persons {
+		if p.deceased == 0 && s.age(p, at) >= 60 {
+			n++
+		}
+	}
+	return float64(n) * 200
+}
+
+// structuralMonthly is the expected monthly net income without shocks.
+func (s *sim) structuralMonthly(h *household) float64 {
+	wage := 0.0
+	for _, p := range h.persons {
+		if p.job != jobNone && p.job != jobFarm {
+			wage += p.wage
+		}
+	}
+	farm := h.farmBase * h.farmWorkers(0) / 12 * 0.65
+	return wage + farm + h.propBase + s.pensions(h, 0) + (h.dibao+h.tekun)/12
+}
+
+// vulnerability multiplies every hazard of the household.
+func (s *sim) vulnerability(h *household, t int) (v float64) {
+	n := float64(max(1, h.living()))
+	net := 0.0
+	for _, x := range h.net12 {
+		net += x
+	}
+	h.lastNet = net
+	ratio := net / n / monitorLine
+	lv := 3.0 * math.Min(math.Max(1.8-ratio, 0), 1.8)
+	top, topW := "other", 0.15
+	if !h.hasLabor(t) {
+		lv += 1.2
+		top, topW = "labor_shortage", 1.2
+	}
+	if h.status == "escaped" {
+		lv += 0.5
+	}
+	chronic := 0
+	for _, p := range h.persons {
+		if p.deceased == 0 && (p.chronic || p.major) {
+			chronic++
+		}
+	}
+	if c := 0.4 * math.Min(2, float64(chronic)); c > 0 {
+		lv += c
+		if c > topW {
+			top, topW = "illness", c
+		}
+	}
+	if h.housing == 0 {
+		lv += 1.0
+		if 1.0 > topW {
+			top, topW = "housing", 1.0
+		}
+	}
+	if h.water == 0 {
+		lv += 0.7
+		if 0.7 > topW {
+			top = "water"
+		}
+	}
+	if h.misreg {
+		lv -= 1.5
+	}
+	h.baseRisk = top
+	return math.Exp(lv - vulnOffset)
+}
+
+// hazard is the monthly identification hazard in month t from the state at
+// the end of month t-1, with the components by risk type when comps != nil.
+func (s *sim) hazard(h *household, t int, extra float64, comps *[]shock) float64 {
+	sum := baseHazard
+	if comps != nil {
+		*comps = append((*comps)[:0], shock{c: h.v * baseHazard, risk: h.baseRisk}, shock{c: h.frailty, risk: "other"})
+	}
+	for _, sh := range h.shocks {
+		d := t - sh.month
+		if d >= 1 && d <= 4 {
+			x := sh.c * delayProb[d]
+			sum += x
+			if comps != nil {
+				*comps = append(*comps, shock{c: h.v * x, risk: sh.risk})
+			}
+		}
+	}
+	sum += extra
+	return math.Min(maxHazard, h.v*sum) + h.frailty
+}
+
+func (s *sim) addShock(h *household, t int, c float64, risk string) {
+	// Drop shocks too old to matter.
+	k := 0
+	for _, sh := range h.shocks {
+		if t-sh.month < 4 {
+			h.shocks[k] = sh
+			k++
+		}
+	}
+	h.shocks = append(h.shocks[:k], shock{month: t, c: c, risk: risk})
+}
+
+// illnessC is the shock weight of a serious illness with out-of-pocket oop.
+func illnessC(oop, annualNet float64) float64 {
+	return 0.15 + 0.35*math.Min(2, oop/math.Max(3000, annualNet*0.4))
+}
+
+func unemploymentC(wage, annualNet float64) float64 {
+	return 0.08 + 0.3*math.Min(1, wage*12/math.Max(6000, annualNet))
+}
+
+func educationC(net, annualNet float64) float64 {
+	if net <= 0 {
+		return 0
+	}
+	return 0.035 * math.Min(3, net*2/math.Max(2000, annualNet*0.15))
+}
+
+// Monthly event rates of a person.
+func seriousRate(age int, chronic bool) float64 {
+	r := 0.0004 * (1 + math.Max(0, float64(age-40))/12)
+	if chronic {
+		r *= 2.5
+	}
+	return r
+}
+
+func deathRate(age int, major bool) float64 {
+	var r float64
+	switch {
+	case age < 40:
+		r = 0.00005
+	case age < 60:
+		r = 0.0002
+	case age < 75:
+		r = 0.0012
+	default:
+		r = 0.005
+	}
+	if major {
+		r *= 4
+	}
+	return r
+}
+
+func jobLossRate(job int) float64 {
+	switch job {
+	case jobMigrantFormal:
+		return 0.005
+	case jobMigrantInformal:
+		return 0.008
+	case jobLocal:
+		return 0.006
+	}
+	return 0
+}
+
+const meanSeriousOOP = 20000.0
+
+func (s *sim) month(h *household, t int) {
+	r := s.r
+	cal := s.w.cal
+	first := cal.first(t)
+	cm := cal.month(t)
+	b := s.bufs
+	// 1. identification and elimination, from the state at the end of t-1.
+	if h.monitored {
+		if t-h.monSince >= 6 && r.Float64() < eliminateP {
+			h.monitored = false
+			s.closeEvent(h, cal.dayIn(r, t))
+		}
+	} else {
+		hz := s.hazard(h, t, 0, &s.comps)
+		comps := s.comps
+		if r.Float64() < hz {
+			tot := 0.0
+			for _, c := range comps {
+				tot += c.c
+			}
+			u := r.Float64() * tot
+			risk := "other"
+			for _, c := range comps {
+				if u < c.c {
+					risk = c.risk
+					break
+				}
+				u -= c.c
+			}
+			d := cal.dayIn(r, t)
+			h.monitored, h.monSince = true, t
+			s.openEvent(h, d, risk)
+			s.stats.Identified++
+			amt := 1000 + float64(r.IntN(4))*500
+			s.assistanceRow(h, "temporary", d+day(r.IntN(20)), d+day(r.IntN(20))+90, amt)
+		}
+	}
+
+	// 2. events of the month.
+	wage := 0.0
+	for pi, p := range h.persons {
+		if p.deceased != 0 {
+			continue
+		}
+		age := s.age(p, first)
+		earner := p.job != jobNone
+		// death
+		if r.Float64() < deathRate(age, p.major) {
+			p.deceased = cal.dayIn(r, t)
+			if earner {
+				s.addShock(h, t, deathC, "labor_shortage")
+			}
+			p.job = jobNone
+			continue
+		}
+		// new disability of a working-age person, dated by an inpatient claim
+		if age >= 16 && age <= 75 && p.labor != "lost" && r.Float64() < disabRate {
+			p.disability = 1 + r.IntN(2)
+			p.labor = "lost"
+			d := cal.dayIn(r, t)
+			diag := injuryDiag[r.IntN(len(injuryDiag))]
+			if r.IntN(2) == 0 {
+				diag = "I63.9"
+			}
+			cost := 20000 * math.Exp(r.NormFloat64()*0.5)
+			s.claim(h, p, d, cost, 0.7, true, diag)
+			if earner || age < 60 {
+				s.addShock(h, t, disabilityC, "disability")
+			}
+			p.job = jobNone
+			p.sickUntil = -1
+			continue
+		}
+		// serious illness or accident
+		if r.Float64() < seriousRate(age, p.chronic) {
+			d := cal.dayIn(r, t)
+			accident := r.Float64() < 0.2
+			diag := seriousDiag[r.IntN(len(seriousDiag))]
+			if accident {
+				diag = injuryDiag[r.IntN(len(injuryDiag))]
+			}
+			cost := 55000 * math.Exp(r.NormFloat64()*0.6)
+			share := 0.62 + 0.1*r.Float64()
+			if h.status != "general" || h.dibao > 0 {
+				share += 0.1 // medical assistance
+			}
+			oop := s.claim(h, p, d, cost, share, true, diag)
+			if !accident {
+				p.major = true
+				p.followUntil, p.followDiag = t+2+r.IntN(6), diag
+				if r.Float64() < 0.3 {
+					p.chronic = true
+				}
+			}
+			if earner {
+				p.sickUntil = t + 2 + r.IntN(8)
+			}
+			risk := "illness"
+			if accident {
+				risk = "accident"
+			}
+			s.addShock(h, t, illnessC(oop, h.lastNet), risk)
+			if (h.status != "general" || h.dibao > 0) && r.Float64() < 0.6 {
+				s.assistanceRow(h, "medical_aid", d+day(10+r.IntN(30)), 0, math.Round(oop*0.3))
+			}
+		} else if t <= p.followUntil && r.Float64() < 0.55 {
+			s.claim(h, p, cal.dayIn(r, t), 6000*math.Exp(r.NormFloat64()*0.5), 0.65, r.IntN(3) == 0, p.followDiag)
+		}
+		// ordinary inpatient and outpatient care
+		if r.Float64() < 0.006*(1+math.Max(0, float64(age-50))/20)*(1+b2f(p.chronic)) {
+			s.claim(h, p, cal.dayIn(r, t), 5000*math.Exp(r.NormFloat64()*0.5), 0.6, true, inpatientDiag[r.IntN(len(inpatientDiag))])
+		}
+		op := 0.06
+		if p.chronic {
+			op += 0.35
+		}
+		if age >= 60 {
+			op += 0.08
+		}
+		if r.Float64() < op {
+			diag := outpatientDiag[r.IntN(len(outpatientDiag))]
+			if p.chronic && r.IntN(2) == 0 {
+				diag = chronicDiag[r.IntN(len(chronicDiag))]
+			}
+			s.claim(h, p, cal.dayIn(r, t), 180*math.Exp(r.NormFloat64()*0.7), 0.5, false, diag)
+		}
+		// work
+		switch p.job {
+		case jobMigrantFormal, jobMigrantInformal, jobLocal:
+			if p.unemployedUntil >= 0 {
+				if r.Float64() < reemployP {
+					p.unemployedUntil = -1
+					d := cal.dayIn(r, t)
+					if p.unempReg >= 0 {
+						h.regs[p.unempReg].ended = d
+						p.unempReg = -1
+					}
+					if p.job == jobMigrantFormal {
+						p.employer = employerID(r)
+					}
+				} else {
+					continue
+				}
+			} else if p.sickUntil < t && r.Float64() < jobLossRate(p.job) {
+				p.unemployedUntil = t + 1
+				regP := 0.35
+				if p.job == jobMigrantFormal {
+					regP = 0.7
+				}
+				if r.Float64() < regP {
+					h.regs = append(h.regs, unempReg{person: pi, registered: cal.dayIn(r, t)})
+					p.unempReg = len(h.regs) - 1
+				}
+				s.addShock(h, t, unemploymentC(p.wage, h.lastNet), "unemployment")
+				if h.status != "general" && r.Float64() < 0.5 {
+					s.assistanceRow(h, "employment_aid", cal.first(t+1)+day(r.IntN(20)), 0, 0)
+				}
+				// paid for part of the month
+				wage += p.wage * 0.4
+				continue
+			}
+			if p.sickUntil >= t {
+				if p.job == jobMigrantFormal {
+					s.social(p, t)
+				}
+				continue
+			}
+			mult := 1 + r.NormFloat64()*0.06
+			if p.job != jobLocal {
+				switch cm {
+				case 1:
+					mult += 0.3
+				case 2:
+					mult -= 0.4
+				}
+			}
+			wage += p.wage * mult
+			if p.job == jobMigrantFormal {
+				s.social(p, t)
+			}
+		}
+	}
+
+	// disasters of the village this month
+	farm := h.farmBase * h.farmWorkers(t)
+	annualNet := math.Max(h.lastNet, 1)
+	farmShare := math.Min(1, farm*0.65/annualNet)
+	for _, ei := range s.w.byVillage[h.vill.idx] {
+		e := &s.w.disasters[ei]
+		if e.month != t {
+			continue
+		}
+		sev := e.severity
+		if farm > 0 {
+			if disasterCut[sev] > h.disCut || h.disUntil < t {
+				h.disCut = disasterCut[sev]
+			}
+			h.disUntil = t + 3 + r.IntN(3)
+		}
+		if r.Float64() < disasterLossP[sev]*(0.3+0.7*b2f(farm > 0)) {
+			loss := (farm*disasterCut[sev] + 3000*b2f(sev <= 2)) * (0.6 + 0.8*r.Float64())
+			if loss > 0 {
+				s.disasterRow(h, e, loss)
+			}
+		}
+		s.addShock(h, t, disasterWeight[sev]*(0.3+0.7*farmShare), "disaster")
+	}
+	// failure of the farm business
+	if farm > 0 && h.indUntil < t && r.Float64() < industryRate {
+		h.indUntil = t + 6
+		s.addShock(h, t, industryC, "industry")
+	}
+	// school terms in March and September
+	if cm == 3 || cm == 9 {
+		net := s.terms(h, t)
+		if c := educationC(net, annualNet); c > 0 {
+			s.addShock(h, t, c, "education")
+		}
+	}
+
+	// 3. income of the month
+	bus, cost := 0.0, 0.0
+	if farm > 0 {
+		bus = farm / 12 * farmSeason[cm] * math.Exp(r.NormFloat64()*0.1)
+		cost = h.farmBase * h.farmWorkers(t) * 0.35 / 12 * costSeason[cm]
+		if h.disUntil >= t {
+			bus *= 1 - h.disCut
+		}
+		if h.indUntil >= t {
+			bus *= 0.4
+		}
+	}
+	prop := h.propBase * math.Exp(r.NormFloat64()*0.1)
+	transfer := s.pensions(h, t) + (h.dibao+h.tekun)/12
+	if h.status != "general" {
+		transfer += 40
+	}
+	ib := b[tIncome]
+	ib.s(h.id).month(cal, t).money(wage).money(bus).money(prop).money(transfer).money(cost)
+	s.dirty.maybe(tIncome)
+	h.net12[t%12] = wage + bus + prop + transfer - cost
+	h.v = s.vulnerability(h, t)
+}
+
+// terms writes the education rows of a term starting in month t and returns
+// the net cost of non-compulsory schooling.
+func (s *sim) terms(h *household, t int) float64 {
+	r := s.r
+	start := s.w.cal.first(t)
+	poor := h.status != "general" || h.dibao > 0
+	net := 0.0
+	for _, p := range h.persons {
+		if p.deceased != 0 {
+			continue
+		}
+		lv := s.level(p, start)
+		if lv == "" {
+			continue
+		}
+		fees, sub := termFees(lv, poor)
+		if lv == "compulsory" && s.age(p, start) < 10 {
+			fees, sub = 0, 0
+		}
+		if !poor && r.Float64() < 0.1 {
+			sub = math.Round(fees * 0.3)
+		}
+		fees *= 0.9 + 0.2*r.Float64()
+		fees = math.Round(fees)
+		sub = math.Min(sub, fees)
+		if lv != "compulsory" {
+			net += fees - sub
+		}
+		s.bufs[tEducation].s(p.id).date(start).s(lv).money(fees).money(sub)
+		s.dirty.maybe(tEducation)
+		if poor && s.w.cal.month(t) == 9 && lv != "compulsory" && lv != "preschool" && r.Float64() < 0.7 {
+			s.assistanceRow(h, "education_aid", start, start+364, sub*2)
+		}
+	}
+	return net
+}
+
+// claim writes a medical claim and returns its out-of-pocket amount.
+func (s *sim) claim(h *household, p *simPerson, d day, cost, share float64, inpatient bool, diag string) float64 {
+	cost = math.Round(cost*100) / 100
+	paid := math.Round(cost*math.Min(share, 0.95)*100) / 100
+	h.claimSeq++
+	id := make([]byte, 0, 14)
+	id = append(id, 'C')
+	id = appendPad(id, h.idx+1, 8)
+	id = appendPad(id, h.claimSeq, 5)
+	s.bufs[tMedical].s(string(id)).s(p.id).date(d).money(cost).money(paid).money(cost - paid).bool(inpatient).s(diag)
+	s.dirty.maybe(tMedical)
+	return cost - paid
+}
+
+func (s *sim) social(p *simPerson, t int) {
+	base := math.Round(p.wage/100) * 100
+	s.bufs[tSocial].s(p.id).month(s.w.cal, t).s(p.employer).money(base)
+	s.dirty.maybe(tSocial)
+}
+
+func (s *sim) disasterRow(h *household, e *disasterEvent, loss float64) {
+	s.bufs[tDisasters].s(e.id).s(h.vill.code).s(h.id).date(e.start).s(e.kind).int(e.severity).money(loss)
+	s.dirty.maybe(tDisasters)
+}
+
+// assistanceRow writes a programme; a start after the data's end is not
+// written (the export does not know it yet), an end after it is left null.
+func (s *sim) assistanceRow(h *household, program string, start, end day, amount float64) {
+	last := s.w.cal.last(s.w.cal.months - 1)
+	if start > last {
+		return
+	}
+	if end > last {
+		end = 0
+	}
+	b := s.bufs[tAssistance].s(h.id).s(program).date(start).dateOrNull(end)
+	if amount > 0 {
+		b.money(amount)
+	} else {
+		b.null()
+	}
+	s.dirty.maybe(tAssistance)
+}
+
+func (s *sim) openEvent(h *household, d day, risk string) {
+	h.events = append(h.events, monEvent{identified: d, risk: risk})
+}
+
+// closeEvent sets the eliminated_date of the household's open event.
+func (s *sim) closeEvent(h *household, d day) {
+	h.events[len(h.events)-1].eliminated = d
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,336 @@
+package datasets
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// This file holds the simulated world that every household shares: the
+// calendar, the region tree, the disasters by region, and the generators of
+// names, phone numbers and ID numbers.
+
+// day is a calendar day as days since 1970-01-01 (the Arrow date32 value).
+type day int32
+
+// dayOf converts a civil date to a day (proleptic Gregorian).
+func dayOf(y, m, d int) day {
+	// Howard Hinnant's days_from_civil.
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return day(era*146097 + doe - 719468)
+}
+
+// civil converts a day back to year, month, day.
+func (t day) civil() (y, m, d int) {
+	z := int(t) + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era = (z - 146096) / 146097
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// appendDate appends YYYY-MM-DD.
+func appendDate(b []byte, t day) []byte {
+	y, m, d := t.civil()
+	b = append4(b, y)
+	b = append(b, '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
+	return b
+}
+
+func append4(b []byte, y int) []byte {
+	return append(b, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
+}
+
+// calendar maps month indexes of the simulation (0 = the start month) to
+// civil months.
+type calendar struct {
+	y0, m0 int // the start month
+	months int
+}
+
+// ym returns the civil year and month of month index i (may be negative).
+func (c calendar) ym(i int) (int, int) {
+	k := c.y0*12 + (c.m0 - 1) + i
+	y := k / 12
+	if k < 0 && k%12 != 0 {
+		y--
+	}
+	return y, k - y*12 + 1
+}
+
+// first is the first day of month i.
+func (c calendar) first(i int) day { y, m := c.ym(i); return dayOf(y, m, 1) }
+
+// last is the last day of month i.
+func (c calendar) last(i int) day { return c.first(i+1) - 1 }
+
+// days is the number of days in month i.
+func (c calendar) days(i int) int { return int(c.first(i+1) - c.first(i)) }
+
+// month is the calendar month (1-12) of index i.
+func (c calendar) month(i int) int { _, m := c.ym(i); return m }
+
+// appendMonth appends YYYY-MM.
+func (c calendar) appendMonth(b []byte, i int) []byte {
+	y, m := c.ym(i)
+	b = append4(b, y)
+	return append(b, '-', byte('0'+m/10), byte('0'+m%10))
+}
+
+// dayIn returns a uniformly drawn day of month i.
+func (c calendar) dayIn(r *rand.Rand, i int) day { return c.first(i) + day(r.IntN(c.days(i))) }
+
+// monthOf returns the month index of a day.
+func (c calendar) monthOf(t day) int {
+	y, m, _ := t.civil()
+	return (y*12 + m - 1) - (c.y0*12 + c.m0 - 1)
+}
+
+// county is one simulated county: its 6-digit code and Chinese name.
+type county struct {
+	code, name string
+}
+
+// simCounties are real county codes of Guizhou (52) and Yunnan (53), so that
+// two provincial monitoring lines apply.
+var simCounties = []county{
+	{"520121", "开阳县"},
+	{"520123", "修文县"},
+	{"520326", "务川仡佬族苗族自治县"},
+	{"530426", "峨山彝族自治县"},
+	{"530623", "盐津县"},
+	{"530627", "镇雄县"},
+}
+
+const (
+	townshipsPerCounty = 6
+	villagesPerTown    = 8
+)
+
+// village is one 12-digit region with its Chinese name.
+type village struct {
+	code   string
+	name   string
+	county int // index into simCounties
+	town   int // township index within the county
+	idx    int // index into world.villages
+}
+
+// disasterEvent is a disaster recorded for a region prefix.
+type disasterEvent struct {
+	id       string
+	prefix   string // 6, 9 or 12 digits
+	month    int
+	start    day
+	kind     string
+	severity int
+}
+
+// world is what every household shares.
+type world struct {
+	cal       calendar
+	seed      uint64
+	villages  []village
+	disasters []disasterEvent
+	byVillage [][]int // disaster indexes exposing each village, in month order
+	// disasterRate is the expected monthly shock weight of disasters on a
+	// fully farming household of each village (for the truth).
+	disasterRate []float64
+}
+
+var villageSyllables = []string{"青", "松", "石", "龙", "凤", "河", "山", "坪", "田", "花", "桥", "竹", "岩", "水", "新", "安", "和", "平", "兴", "云", "白", "黄", "金", "马"}
+var villageEnds = []string{"村", "寨村", "坝村", "沟村", "湾村"}
+
+func newWorld(seed uint64, cal calendar) *world {
+	w := &world{cal: cal, seed: seed}
+	r := rand.New(rand.NewPCG(seed, streamWorld))
+	for ci, c := range simCounties {
+		for t := 0; t < townshipsPerCounty; t++ {
+			for v := 0; v < villagesPerTown; v++ {
+				name := villageSyllables[r.IntN(len(villageSyllables))] + villageSyllables[r.IntN(len(villageSyllables))] + villageEnds[r.IntN(len(villageEnds))]
+				w.villages = append(w.villages, village{
+					code:   fmt.Sprintf("%s%03d%03d", c.code, 101+t, 201+v),
+					name:   name,
+					county: ci, town: t, idx: len(w.villages),
+				})
+			}
+		}
+	}
+	w.byVillage = make([][]int, len(w.villages))
+	w.disasterRate = make([]float64, len(w.villages))
+	nv := townshipsPerCounty * villagesPerTown
+	add := func(prefix string, m int, sev int, kind string, villages []int) {
+		e := disasterEvent{
+			id:     "D" + strconv.Itoa(100001+len(w.disasters)),
+			prefix: prefix, month: m, start: cal.dayIn(r, m), kind: kind, severity: sev,
+		}
+		w.disasters = append(w.disasters, e)
+		for _, v := range villages {
+			w.byVillage[v] = append(w.byVillage[v], len(w.disasters)-1)
+		}
+	}
+	for m := 0; m < cal.months; m++ {
+		cm := cal.month(m)
+		for ci, c := range simCounties {
+			base := ci * nv
+			if r.Float64() < countyDisasterP {
+				vs := make([]int, nv)
+				for i := range vs {
+					vs[i] = base + i
+				}
+				add(c.code, m, drawSeverity(r), drawKind(r, cm), vs)
+			}
+			if r.Float64() < townDisasterP {
+				t := r.IntN(townshipsPerCounty)
+				vs := make([]int, villagesPerTown)
+				for i := range vs {
+					vs[i] = base + t*villagesPerTown + i
+				}
+				add(fmt.Sprintf("%s%03d", c.code, 101+t), m, drawSeverity(r), drawKind(r, cm), vs)
+			}
+			if r.Float64() < villageDisasterP {
+				v := base + r.IntN(nv)
+				add(w.villages[v].code, m, drawSeverity(r), drawKind(r, cm), []int{v})
+			}
+		}
+	}
+	// Expected monthly disaster shock weight per village: the rates above
+	// times the mean weight of a severity draw.
+	mean := 0.0
+	for s := 1; s <= 4; s++ {
+		mean += severityProb[s] * disasterWeight[s]
+	}
+	for v := range w.villages {
+		w.disasterRate[v] = (countyDisasterP + townDisasterP/townshipsPerCounty + villageDisasterP/float64(nv)) * mean
+	}
+	return w
+}
+
+// Monthly chances, per county, of a disaster recorded for the whole county,
+// for one of its townships, and for one of its villages.
+const (
+	countyDisasterP  = 0.01
+	townDisasterP    = 0.08
+	villageDisasterP = 0.25
+)
+
+var severityProb = [5]float64{0, 0.08, 0.22, 0.40, 0.30}
+
+func drawSeverity(r *rand.Rand) int {
+	u := r.Float64()
+	for s := 1; s < 4; s++ {
+		if u < severityProb[s] {
+			return s
+		}
+		u -= severityProb[s]
+	}
+	return 4
+}
+
+// drawKind draws a disaster kind typical of the calendar month.
+func drawKind(r *rand.Rand, m int) string {
+	u := r.Float64()
+	switch {
+	case u < 0.06:
+		return []string{"earthquake", "fire", "epidemic", "other"}[r.IntN(4)]
+	case m >= 5 && m <= 9:
+		return []string{"flood", "flood", "landslide", "hail"}[r.IntN(4)]
+	case m >= 2 && m <= 4:
+		return []string{"drought", "drought", "hail"}[r.IntN(3)]
+	default:
+		return []string{"frost", "frost", "drought"}[r.IntN(3)]
+	}
+}
+
+// RNG streams: each household draws from PCG(seed, household<<8 | stream).
+const (
+	streamWorld uint64 = 1<<63 | 1
+	streamSim   uint64 = 1
+	streamDirty uint64 = 2
+)
+
+var surnames = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "罗", "高", "林", "龙", "吴", "田", "杨", "石", "潘", "韦"}
+var givenChars = []string{"明", "华", "国", "建", "军", "平", "文", "志", "勇", "秀", "英", "芳", "兰", "玉", "红", "梅", "丽", "强", "伟", "云", "海", "春", "福", "德", "成", "金", "贵", "琴", "霞", "艳"}
+
+func drawGiven(r *rand.Rand) string {
+	g := givenChars[r.IntN(len(givenChars))]
+	if r.IntN(3) > 0 {
+		g += givenChars[r.IntN(len(givenChars))]
+	}
+	return g
+}
+
+var phonePrefixes = []string{"130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "166", "177", "180", "182", "183", "186", "187", "188", "189", "198"}
+
+func drawPhone(r *rand.Rand) string {
+	b := make([]byte, 0, 11)
+	b = append(b, phonePrefixes[r.IntN(len(phonePrefixes))]...)
+	for len(b) < 11 {
+		b = append(b, byte('0'+r.IntN(10)))
+	}
+	return string(b)
+}
+
+// idWeights are the GB 11643-1999 weights of the first 17 digits.
+var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+
+// IDCheckDigit returns the GB 11643-1999 check character ('0'-'9' or 'X')
+// of the first 17 digits of a resident ID number.
+func IDCheckDigit(first17 string) byte {
+	if len(first17) != 17 {
+		panic("datasets: IDCheckDigit needs 17 digits")
+	}
+	s := 0
+	for i := 0; i < 17; i++ {
+		s += int(first17[i]-'0') * idWeights[i]
+	}
+	return "10X98765432"[s%11]
+}
+
+// makeIDNumber builds an 18-digit ID number: county code, birth date, a
+// sequence whose last digit is odd for men and even for women, check digit.
+func makeIDNumber(r *rand.Rand, countyCode string, birth day, male bool) string {
+	b := make([]byte, 0, 18)
+	b = append(b, countyCode...)
+	y, m, d := birth.civil()
+	b = append4(b, y)
+	b = append(b, byte('0'+m/10), byte('0'+m%10), byte('0'+d/10), byte('0'+d%10))
+	b = append(b, byte('0'+r.IntN(10)), byte('0'+r.IntN(10)))
+	last := r.IntN(5) * 2
+	if male {
+		last++
+	}
+	b = append(b, byte('0'+last))
+	b = append(b, IDCheckDigit(string(b)))
+	return string(b)
+}
+
+// startOf normalises a start time to the first day of its month (UTC).
+func startOf(t time.Time) calendar {
+	return calendar{y0: t.Year(), m0: int(t.Month())}
+}

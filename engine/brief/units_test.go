@@ -1,0 +1,128 @@
+package brief
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProtect(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		ns          []int
+		hidden, sec []bool
+	}{
+		{"none small", []int{10, 7, 5}, []bool{false, false, false}, []bool{false, false, false}},
+		{"one small hides the next smallest", []int{10, 3, 7, 9}, []bool{false, true, true, false}, []bool{false, false, true, false}},
+		{"two small are enough", []int{10, 3, 0, 9}, []bool{false, true, true, false}, []bool{false, false, false, false}},
+		{"zero counts as small", []int{0, 12}, []bool{true, true}, []bool{false, true}},
+		{"ties take the first", []int{6, 2, 6}, []bool{true, true, false}, []bool{true, false, false}},
+		{"single cell", []int{3}, []bool{true}, []bool{false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, s := protect(tc.ns)
+			if !reflect.DeepEqual(h, tc.hidden) || !reflect.DeepEqual(s, tc.sec) {
+				t.Errorf("protect(%v) = %v, %v; want %v, %v", tc.ns, h, s, tc.hidden, tc.sec)
+			}
+		})
+	}
+}
+
+func TestMonthBefore(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"2025-12-31", 1, "2025-11-30"},
+		{"2025-03-31", 1, "2025-02-28"},
+		{"2024-03-31", 1, "2024-02-29"},
+		{"2025-01-15", 1, "2024-12-15"},
+		{"2025-12-31", 2, "2025-10-31"},
+		{"2025-08-31", 6, "2025-02-28"},
+	} {
+		in, _ := time.Parse(time.DateOnly, tc.in)
+		if got := monthBefore(in, tc.n).Format(time.DateOnly); got != tc.want {
+			t.Errorf("monthBefore(%s, %d) = %s, want %s", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestStale(t *testing.T) {
+	asOf, _ := time.Parse(time.DateOnly, "2025-12-31")
+	for _, tc := range []struct {
+		table, latest string
+		stale         bool
+		months        int
+	}{
+		{"medical_claims", "2025-12-28", false, 0},
+		{"medical_claims", "2025-10-31", false, 2}, // exactly two months: still fresh
+		{"medical_claims", "2025-10-30", true, 2},
+		{"income_records", "2025-09-15", true, 3},
+		{"education", "2025-09-01", false, 3}, // a term start: fresh for 8 months
+		{"education", "2025-03-01", true, 9},
+		{"households", "2015-12-24", false, 120}, // registrations are not judged
+	} {
+		var s Summary
+		s.AsOf = "2025-12-31"
+		s.Coverage = append(s.Coverage, struct {
+			Table           string  `json:"table"`
+			Present         bool    `json:"present"`
+			Rows            int64   `json:"rows"`
+			Latest          string  `json:"latest"`
+			HouseholdsShare float64 `json:"households_share"`
+			Rejected        int64   `json:"rejected"`
+		}{Table: tc.table, Present: true, Rows: 1, Latest: tc.latest})
+		got := coverageRows(&s, asOf)[0]
+		if got.Stale != tc.stale || got.MonthsBack != tc.months {
+			t.Errorf("%s latest %s: stale %v, %d months; want %v, %d", tc.table, tc.latest, got.Stale, got.MonthsBack, tc.stale, tc.months)
+		}
+	}
+}
+
+func TestLoadUnitCosts(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name, file, body string
+		want             map[string]float64 // the entries that differ from the default
+		err              string
+	}{
+		{"toml flat", "c.toml", "medical_aid = 3500\ndibao = 5200.5\n", map[string]float64{"medical_aid": 3500, "dibao": 5200.5}, ""},
+		{"toml table", "c.toml", "[unit_costs]\nhousing_aid = 25000\n", map[string]float64{"housing_aid": 25000}, ""},
+		{"json", "c.json", `{"temporary": 2000}`, map[string]float64{"temporary": 2000}, ""},
+		{"unknown measure", "c.toml", "cash = 1\n", nil, `"cash" is not a measure`},
+		{"negative", "c.json", `{"dibao": -1}`, nil, "negative"},
+		{"not a number", "c.json", `{"dibao": "many"}`, nil, "is not a number"},
+		{"bad extension", "c.yaml", "dibao: 1\n", nil, "use a .toml or .json file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := LoadUnitCosts(write(tc.file, tc.body))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := DefaultUnitCosts()
+			for k, v := range tc.want {
+				want[k] = v
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package brief
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/povrisk/povrisk/engine/audit"
+)
+
+// ErrIncomplete is wrapped by every error saying that a run directory is
+// incomplete, altered, or does not match its audit record.
+var ErrIncomplete = errors.New("run directory incomplete or altered")
+
+// incomplete returns an error wrapping ErrIncomplete.
+func incomplete(dir, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrIncomplete, dir, fmt.Sprintf(format, args...))
+}
+
+// Verify checks that dir is a complete run directory: not a .partial
+// directory, checksums.sha256 present and matching every other file (and no
+// file missing from it), and the last record for the run in ../audit.log
+// intact and naming the same files with the same checksums. It returns the
+// SHA-256 of checksums.sha256, which identifies the run's content.
+func Verify(dir string) (string, error) {
+	dir = filepath.Clean(dir)
+	name := filepath.Base(dir)
+	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".partial") {
+		return "", incomplete(dir, "a run in progress (.partial); wait for it to finish")
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("open run directory: %w", err)
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("open run directory %s: not a directory", dir)
+	}
+	listed, err := readChecksums(filepath.Join(dir, "checksums.sha256"))
+	if err != nil {
+		return "", err
+	}
+	got, err := audit.HashTree(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrIncomplete, err)
+	}
+	sumsHash := got["checksums.sha256"]
+	for _, p := range sortedKeys(got) {
+		if p == "checksums.sha256" {
+			continue
+		}
+		want, ok := listed[p]
+		switch {
+		case !ok:
+			return "", incomplete(dir, "file %s is not in checksums.sha256", p)
+		case want != got[p]:
+			return "", incomplete(dir, "file %s does not match checksums.sha256 (altered or truncated)", p)
+		}
+	}
+	for _, p := range sortedKeys(listed) {
+		if _, ok := got[p]; !ok {
+			return "", incomplete(dir, "file %s listed in checksums.sha256 is missing", p)
+		}
+	}
+	if err := checkAudit(dir, name, got); err != nil {
+		return "", err
+	}
+	return sumsHash, nil
+}
+
+// checkAudit compares the files of the run with the last audit record for it.
+func checkAudit(dir, run string, got map[string]string) error {
+	runs := filepath.Dir(dir)
+	lines, err := audit.Read(runs)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrIncomplete, err)
+	}
+	var rec *audit.Record
+	for i := range lines {
+		if lines[i].Err == nil && lines[i].Record.Run == run {
+			rec = &lines[i].Record
+		}
+	}
+	if rec == nil {
+		return incomplete(dir, "no record for run %s in %s; verify with `povrisk audit`", run, filepath.Join(runs, audit.LogName))
+	}
+	if rec.ComputeHash() != rec.Hash {
+		return incomplete(dir, "audit record seq %d was altered (its hash does not match); verify with `povrisk audit`", rec.Seq)
+	}
+	for _, p := range sortedKeys(got) {
+		want, ok := rec.Outputs[p]
+		switch {
+		case !ok && p == "checksums.sha256":
+			// A writer may record the files it lists, not the list itself.
+		case !ok:
+			return incomplete(dir, "file %s is not in audit record seq %d", p, rec.Seq)
+		case want != got[p]:
+			return incomplete(dir, "file %s does not match audit record seq %d", p, rec.Seq)
+		}
+	}
+	for _, p := range sortedKeys(rec.Outputs) {
+		if _, ok := got[p]; !ok {
+			return incomplete(dir, "file %s of audit record seq %d is missing", p, rec.Seq)
+		}
+	}
+	return nil
+}
+
+// readChecksums parses "sha256  relative/path" lines.
+func readChecksums(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, incomplete(filepath.Dir(path), "no checksums.sha256: the run did not finish")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		sum, p, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || p == "" {
+			return nil, incomplete(filepath.Dir(path), "checksums.sha256 line %d is not \"sha256  path\"", n)
+		}
+		out[strings.TrimPrefix(p, "*")] = sum
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	k := make([]string, 0, len(m))
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
+}

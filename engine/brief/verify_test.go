@@ -1,0 +1,177 @@
+package brief
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/povrisk/povrisk/engine/audit"
+)
+
+// copyRuns copies the fixture runs directory into a temporary one.
+func copyRuns(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "runs")
+	err := filepath.WalkDir(fixtureRuns, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(fixtureRuns, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func editFile(t *testing.T, path string, fn func([]byte) []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, fn(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRefuseIncomplete checks that no brief is written from a run directory
+// that is incomplete, altered, or out of step with its audit record.
+func TestRefuseIncomplete(t *testing.T) {
+	const run = "2025-12-31"
+	for _, tc := range []struct {
+		name   string
+		tamper func(t *testing.T, runs string) string // returns the directory to brief
+		want   string                                 // in the error; "" = accepted
+	}{
+		{"intact", func(t *testing.T, runs string) string { return filepath.Join(runs, run) }, ""},
+		{"no checksums", func(t *testing.T, runs string) string {
+			os.Remove(filepath.Join(runs, run, "checksums.sha256"))
+			return filepath.Join(runs, run)
+		}, "no checksums.sha256"},
+		{"file altered", func(t *testing.T, runs string) string {
+			editFile(t, filepath.Join(runs, run, "summary.json"), func(b []byte) []byte {
+				return bytes.Replace(b, []byte(`"eligible": 279`), []byte(`"eligible": 280`), 1)
+			})
+			return filepath.Join(runs, run)
+		}, "summary.json does not match checksums.sha256"},
+		{"file truncated", func(t *testing.T, runs string) string {
+			editFile(t, filepath.Join(runs, run, "ranked.parquet"), func(b []byte) []byte { return b[:len(b)/2] })
+			return filepath.Join(runs, run)
+		}, "ranked.parquet does not match"},
+		{"file missing", func(t *testing.T, runs string) string {
+			os.Remove(filepath.Join(runs, run, "changes.csv"))
+			return filepath.Join(runs, run)
+		}, "changes.csv listed in checksums.sha256 is missing"},
+		{"extra file", func(t *testing.T, runs string) string {
+			os.WriteFile(filepath.Join(runs, run, "notes.txt"), []byte("x"), 0o644)
+			return filepath.Join(runs, run)
+		}, "notes.txt is not in checksums.sha256"},
+		{"partial", func(t *testing.T, runs string) string {
+			p := filepath.Join(runs, ".2026-01-31.partial")
+			os.Rename(filepath.Join(runs, run), p)
+			return p
+		}, ".partial"},
+		{"checksums rewritten to match a change, audit not", func(t *testing.T, runs string) string {
+			dir := filepath.Join(runs, run)
+			editFile(t, filepath.Join(dir, "changes.csv"), func(b []byte) []byte { return append(b, "H123,x,x,x,entered,1,0,1\n"...) })
+			sums, err := readChecksums(filepath.Join(dir, "checksums.sha256"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			for _, p := range sortedKeys(sums) {
+				h := sums[p]
+				if p == "changes.csv" {
+					h = sha256File(t, filepath.Join(dir, p))
+				}
+				buf.WriteString(h + "  " + p + "\n")
+			}
+			os.WriteFile(filepath.Join(dir, "checksums.sha256"), buf.Bytes(), 0o644)
+			return dir
+		}, "does not match audit record"},
+		{"audit record altered", func(t *testing.T, runs string) string {
+			editFile(t, filepath.Join(runs, "audit.log"), func(b []byte) []byte {
+				lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+				last := lines[len(lines)-1]
+				lines[len(lines)-1] = strings.Replace(last, `"user":"fixture"`, `"user":"someone"`, 1)
+				return []byte(strings.Join(lines, "\n") + "\n")
+			})
+			return filepath.Join(runs, run)
+		}, "was altered"},
+		{"no audit record", func(t *testing.T, runs string) string {
+			editFile(t, filepath.Join(runs, "audit.log"), func(b []byte) []byte {
+				lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+				return []byte(strings.Join(lines[:len(lines)-1], "\n") + "\n")
+			})
+			return filepath.Join(runs, run)
+		}, "no record for run 2025-12-31"},
+		{"no audit log", func(t *testing.T, runs string) string {
+			os.Remove(filepath.Join(runs, "audit.log"))
+			return filepath.Join(runs, run)
+		}, "no record for run 2025-12-31"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.tamper(t, copyRuns(t))
+			out := filepath.Join(t.TempDir(), "brief.html")
+			_, err := Write(context.Background(), Options{Run: dir, Out: out})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("intact run refused: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrIncomplete) {
+				t.Fatalf("error %v does not wrap ErrIncomplete", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a brief was written from a refused run directory")
+			}
+		})
+	}
+}
+
+// TestEarlierRunSkipped: an altered earlier run is left out of the
+// comparisons, and the brief says so.
+func TestEarlierRunSkipped(t *testing.T) {
+	runs := copyRuns(t)
+	editFile(t, filepath.Join(runs, "2025-12-30", "ranked.parquet"), func(b []byte) []byte { return b[:100] })
+	var buf bytes.Buffer
+	if _, err := HTML(context.Background(), &buf, Options{Run: filepath.Join(runs, "2025-12-31"), Lang: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	text := textOf(buf.String())
+	for _, want := range []string{
+		"Earlier run 2025-12-30 is incomplete",
+		"since the previous run (2025-11-30)", // the run before the altered one
+		"5 runs over the last 6 months",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("brief lacks %q", want)
+		}
+	}
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	h, err := audit.HashFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

@@ -1,0 +1,102 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+type rec struct {
+	line   int
+	fields []string
+	err    error
+}
+
+func readAll(in string) []rec {
+	rr := newRowReader(strings.NewReader(in))
+	var out []rec
+	for {
+		err := rr.next()
+		if err == io.EOF {
+			return out
+		}
+		r := rec{line: rr.start, err: err}
+		if err == nil {
+			for i := 0; i < rr.numFields(); i++ {
+				r.fields = append(r.fields, string(rr.field(i)))
+			}
+		}
+		out = append(out, r)
+		if err != nil && !errors.Is(err, ErrQuote) {
+			return out
+		}
+	}
+}
+
+func TestRowReader(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []rec
+	}{
+		{"simple", "a,b\n1,2\n", []rec{{1, []string{"a", "b"}, nil}, {2, []string{"1", "2"}, nil}}},
+		{"no final newline", "a,b\n1,2", []rec{{1, []string{"a", "b"}, nil}, {2, []string{"1", "2"}, nil}}},
+		{"crlf", "a,b\r\n1,2\r\n", []rec{{1, []string{"a", "b"}, nil}, {2, []string{"1", "2"}, nil}}},
+		{"empty fields", ",,\n", []rec{{1, []string{"", "", ""}, nil}}},
+		{"quoted comma", `"a,b",c` + "\n", []rec{{1, []string{"a,b", "c"}, nil}}},
+		{"doubled quote", `"say ""hi""",x` + "\n", []rec{{1, []string{`say "hi"`, "x"}, nil}}},
+		{"empty quoted", `"",x` + "\n", []rec{{1, []string{"", "x"}, nil}}},
+		{"multi-line field", "h\n\"a\nb\",c\nd\n", []rec{{1, []string{"h"}, nil}, {2, []string{"a\nb", "c"}, nil}, {4, []string{"d"}, nil}}},
+		{"crlf inside quotes", "\"a\r\nb\"\r\n", []rec{{1, []string{"a\nb"}, nil}}},
+		{"blank lines skipped", "a\n\n\nb\n", []rec{{1, []string{"a"}, nil}, {4, []string{"b"}, nil}}},
+		{"utf8", "张三,是\n", []rec{{1, []string{"张三", "是"}, nil}}},
+		{"bare quote", "a\"b,c\nd\n", []rec{{1, nil, ErrQuote}, {2, []string{"d"}, nil}}},
+		{"text after quote", "\"a\"b,c\nd\n", []rec{{1, nil, ErrQuote}, {2, []string{"d"}, nil}}},
+		{"unterminated", "x\n\"abc\n", []rec{{1, []string{"x"}, nil}, {2, nil, ErrQuote}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := readAll(tc.in)
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d records %+v, want %d %+v", len(got), got, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				if g.line != w.line || !errors.Is(g.err, w.err) || (w.err == nil && g.err != nil) || strings.Join(g.fields, "|") != strings.Join(w.fields, "|") || len(g.fields) != len(w.fields) {
+					t.Errorf("record %d = %+v, want %+v", i, g, w)
+				}
+			}
+		})
+	}
+}
+
+// FuzzParseRow: the splitter never panics, and on input that encoding/csv
+// reads without error it returns the same records.
+func FuzzParseRow(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", `"a,b",c`, "\"a\nb\",c\r\n", `"x""y",`, ",,\n\n", "a\"b", "\r\n\r", "张,\"是\"\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got := readAll(string(in))
+		cr := csv.NewReader(bytes.NewReader(in))
+		cr.FieldsPerRecord = -1
+		want, err := cr.ReadAll()
+		if err != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d records, encoding/csv %d: %+v vs %q", in, len(got), len(want), got, want)
+		}
+		for i := range want {
+			if got[i].err != nil {
+				t.Fatalf("%q: record %d: %v; encoding/csv read %q", in, i, got[i].err, want[i])
+			}
+			if strings.Join(got[i].fields, "\x00") != strings.Join(want[i], "\x00") || len(got[i].fields) != len(want[i]) {
+				t.Fatalf("%q: record %d = %q, encoding/csv %q", in, i, got[i].fields, want[i])
+			}
+		}
+	})
+}

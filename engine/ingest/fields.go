@@ -1,0 +1,271 @@
+package ingest
+
+import (
+	"fmt"
+	"strconv"
+	"unsafe"
+)
+
+// Field decoders: each parses a field's bytes without allocating and returns
+// an error wrapping a sentinel (ErrType, ErrDate, ErrRange, ErrCode) that
+// quotes the offending value.
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// date (H. Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int32 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int32(era*146097 + doe - 719468)
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 4, 6, 9, 11:
+		return 30
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 31
+}
+
+func digits(b []byte) (int, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// Accepted years; anything else is taken for a typing error.
+const minYear, maxYear = 1900, 2100
+
+// parseDate parses YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD into days since the epoch.
+func parseDate(b []byte) (int32, error) {
+	var ys, ms, ds []byte
+	switch {
+	case len(b) == 10 && (b[4] == '-' && b[7] == '-' || b[4] == '/' && b[7] == '/'):
+		ys, ms, ds = b[0:4], b[5:7], b[8:10]
+	case len(b) == 8:
+		ys, ms, ds = b[0:4], b[4:6], b[6:8]
+	default:
+		return 0, fmt.Errorf("%w: %q is not YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD", ErrDate, b)
+	}
+	y, ok1 := digits(ys)
+	m, ok2 := digits(ms)
+	d, ok3 := digits(ds)
+	if !ok1 || !ok2 || !ok3 {
+		return 0, fmt.Errorf("%w: %q is not YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD", ErrDate, b)
+	}
+	if y < minYear || y > maxYear || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, fmt.Errorf("%w: %q is not a calendar day between %d and %d", ErrDate, b, minYear, maxYear)
+	}
+	return daysFromCivil(y, m, d), nil
+}
+
+// parseMonth parses YYYY-MM or YYYYMM into the days since the epoch of the
+// month's first day.
+func parseMonth(b []byte) (int32, error) {
+	var ys, ms []byte
+	switch {
+	case len(b) == 7 && b[4] == '-':
+		ys, ms = b[0:4], b[5:7]
+	case len(b) == 6:
+		ys, ms = b[0:4], b[4:6]
+	default:
+		return 0, fmt.Errorf("%w: %q is not a month YYYY-MM or YYYYMM", ErrDate, b)
+	}
+	y, ok1 := digits(ys)
+	m, ok2 := digits(ms)
+	if !ok1 || !ok2 {
+		return 0, fmt.Errorf("%w: %q is not a month YYYY-MM or YYYYMM", ErrDate, b)
+	}
+	if y < minYear || y > maxYear || m < 1 || m > 12 {
+		return 0, fmt.Errorf("%w: %q is not a month between %d and %d", ErrDate, b, minYear, maxYear)
+	}
+	return daysFromCivil(y, m, 1), nil
+}
+
+// parseMoney parses a decimal number of yuan: an optional sign, digits, and
+// an optional fraction. Thousands separators, exponents, "NaN" and "Inf"
+// are refused.
+func parseMoney(b []byte) (float64, error) {
+	i := 0
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		i++
+	}
+	nd, dot := 0, false
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9':
+			nd++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, fmt.Errorf("%w: %q is not a decimal amount in yuan", ErrType, b)
+		}
+	}
+	if nd == 0 {
+		return 0, fmt.Errorf("%w: %q is not a decimal amount in yuan", ErrType, b)
+	}
+	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q is not a decimal amount in yuan", ErrType, b)
+	}
+	return v, nil
+}
+
+// parseInt parses a whole number within [min, max] (unbounded when both are 0).
+func parseInt(b []byte, min, max int64) (int32, error) {
+	i, neg := 0, false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i++
+	}
+	if i == len(b) || len(b)-i > 10 {
+		return 0, fmt.Errorf("%w: %q is not a whole number", ErrType, b)
+	}
+	var v int64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%w: %q is not a whole number", ErrType, b)
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	if min != 0 || max != 0 {
+		if v < min || v > max {
+			return 0, fmt.Errorf("%w: %d is not within %d..%d", ErrRange, v, min, max)
+		}
+	} else if v < -1<<31 || v > 1<<31-1 {
+		return 0, fmt.Errorf("%w: %d does not fit a 32-bit integer", ErrRange, v)
+	}
+	return int32(v), nil
+}
+
+var (
+	boolYes = []byte("是")
+	boolNo  = []byte("否")
+)
+
+// parseBool accepts true/false (any case), 1/0 and 是/否.
+func parseBool(b []byte) (bool, error) {
+	switch len(b) {
+	case 1:
+		if b[0] == '1' {
+			return true, nil
+		}
+		if b[0] == '0' {
+			return false, nil
+		}
+	case 3:
+		if string(b) == string(boolYes) {
+			return true, nil
+		}
+		if string(b) == string(boolNo) {
+			return false, nil
+		}
+	case 4:
+		if lowerEq(b, "true") {
+			return true, nil
+		}
+	case 5:
+		if lowerEq(b, "false") {
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("%w: %q is not a boolean (true/false, 1/0, 是/否)", ErrType, b)
+}
+
+func lowerEq(b []byte, s string) bool {
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRegion checks a statistical division code: digits only, of one of
+// the accepted lengths (12 when lengths is nil).
+func checkRegion(b []byte, lengths []int) error {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("%w: region code %q has a non-digit", ErrCode, b)
+		}
+	}
+	if lengths == nil {
+		lengths = []int{12}
+	}
+	for _, l := range lengths {
+		if len(b) == l {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: region code %q has %d digits, want %s", ErrCode, b, len(b), joinInts(lengths))
+}
+
+func joinInts(v []int) string {
+	s := ""
+	for i, x := range v {
+		if i > 0 {
+			s += " or "
+		}
+		s += strconv.Itoa(x)
+	}
+	return s
+}
+
+// checkIDNumber checks the shape of a resident ID number: 17 digits and a
+// check character (digit or X). The value itself never appears in the error.
+func checkIDNumber(b []byte) error {
+	if len(b) != 18 {
+		return fmt.Errorf("%w: ID number has %d characters, want 18", ErrType, len(b))
+	}
+	for i, c := range b {
+		if c >= '0' && c <= '9' || i == 17 && (c == 'X' || c == 'x') {
+			continue
+		}
+		return fmt.Errorf("%w: ID number has a character other than a digit (or a final X)", ErrType)
+	}
+	return nil
+}
+
+// maskID masks an ID number for reject files: the first 4 and last 4
+// characters stay, the rest become '*' (5201********1234). Shorter values
+// are masked entirely.
+func maskID(b []byte) string {
+	if len(b) < 12 {
+		return "****"
+	}
+	out := make([]byte, len(b))
+	copy(out, b)
+	for i := 4; i < len(b)-4; i++ {
+		out[i] = '*'
+	}
+	return string(out)
+}

@@ -1,0 +1,138 @@
+package ingest
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestParseDate(t *testing.T) {
+	day := func(s string) int32 {
+		tm, _ := time.Parse("2006-01-02", s)
+		return int32(tm.Unix() / 86400)
+	}
+	tests := []struct {
+		in   string
+		want int32
+		err  error
+	}{
+		{"2024-01-31", day("2024-01-31"), nil},
+		{"2024/02/29", day("2024-02-29"), nil},
+		{"20000229", day("2000-02-29"), nil},
+		{"1900-03-01", day("1900-03-01"), nil},
+		{"1969-12-31", -1, nil},
+		{"2023-02-29", 0, ErrDate},
+		{"1900-02-29", 0, ErrDate},
+		{"2024-13-01", 0, ErrDate},
+		{"2024-1-1", 0, ErrDate},
+		{"31.12.2024", 0, ErrDate},
+		{"2024-01-3x", 0, ErrDate},
+		{"1899-12-31", 0, ErrDate},
+		{"2024-01/01", 0, ErrDate},
+	}
+	for _, tc := range tests {
+		got, err := parseDate([]byte(tc.in))
+		if !errors.Is(err, tc.err) || (tc.err == nil && (err != nil || got != tc.want)) {
+			t.Errorf("parseDate(%q) = %d, %v; want %d, %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	// civilFromDays inverts daysFromCivil over two centuries.
+	for d := int32(-25567); d < 47482; d += 7 {
+		y, m, dd := civilFromDays(d)
+		if daysFromCivil(y, m, dd) != d {
+			t.Fatalf("civilFromDays(%d) = %d-%d-%d does not round-trip", d, y, m, dd)
+		}
+	}
+}
+
+func TestParseMonth(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		err  error
+	}{
+		{"2024-01", "2024-01-01", nil},
+		{"202412", "2024-12-01", nil},
+		{"2024-13", "", ErrDate},
+		{"2024-00", "", ErrDate},
+		{"24-5", "", ErrDate},
+		{"2024-01-01", "", ErrDate},
+	}
+	for _, tc := range tests {
+		got, err := parseMonth([]byte(tc.in))
+		if !errors.Is(err, tc.err) {
+			t.Errorf("parseMonth(%q) err %v, want %v", tc.in, err, tc.err)
+			continue
+		}
+		if tc.err == nil {
+			if s := time.Unix(int64(got)*86400, 0).UTC().Format("2006-01-02"); s != tc.want {
+				t.Errorf("parseMonth(%q) = %s, want %s", tc.in, s, tc.want)
+			}
+		}
+	}
+}
+
+func TestParseScalars(t *testing.T) {
+	money := []struct {
+		in   string
+		want float64
+		err  error
+	}{
+		{"0", 0, nil}, {"1500.50", 1500.5, nil}, {"-12.5", -12.5, nil}, {"+3", 3, nil}, {".5", 0.5, nil},
+		{"1,000", 0, ErrType}, {"1e3", 0, ErrType}, {"NaN", 0, ErrType}, {"Inf", 0, ErrType},
+		{"12.5元", 0, ErrType}, {"1.2.3", 0, ErrType}, {"-", 0, ErrType}, {".", 0, ErrType}, {"#VALUE!", 0, ErrType},
+	}
+	for _, tc := range money {
+		got, err := parseMoney([]byte(tc.in))
+		if !errors.Is(err, tc.err) || got != tc.want {
+			t.Errorf("parseMoney(%q) = %v, %v; want %v, %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	ints := []struct {
+		in       string
+		min, max int64
+		want     int32
+		err      error
+	}{
+		{"0", 0, 4, 0, nil}, {"4", 0, 4, 4, nil}, {"5", 0, 4, 0, ErrRange}, {"-1", 0, 4, 0, ErrRange},
+		{"2019", 1978, 2100, 2019, nil}, {"1850", 1978, 2100, 0, ErrRange}, {"x2", 0, 4, 0, ErrType},
+		{"三", 0, 4, 0, ErrType}, {"1e", 0, 4, 0, ErrType}, {"", 0, 4, 0, ErrType}, {"-", 0, 0, 0, ErrType},
+		{"2147483647", 0, 0, 2147483647, nil}, {"2147483648", 0, 0, 0, ErrRange}, {"99999999999", 0, 0, 0, ErrType},
+	}
+	for _, tc := range ints {
+		got, err := parseInt([]byte(tc.in), tc.min, tc.max)
+		if !errors.Is(err, tc.err) || got != tc.want {
+			t.Errorf("parseInt(%q, %d, %d) = %v, %v; want %v, %v", tc.in, tc.min, tc.max, got, err, tc.want, tc.err)
+		}
+	}
+	bools := []struct {
+		in   string
+		want bool
+		err  error
+	}{
+		{"true", true, nil}, {"TRUE", true, nil}, {"False", false, nil}, {"1", true, nil}, {"0", false, nil},
+		{"是", true, nil}, {"否", false, nil}, {"2", false, ErrType}, {"maybe", false, ErrType}, {"yes", false, ErrType},
+	}
+	for _, tc := range bools {
+		got, err := parseBool([]byte(tc.in))
+		if !errors.Is(err, tc.err) || got != tc.want {
+			t.Errorf("parseBool(%q) = %v, %v; want %v, %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	regions := []struct {
+		in   string
+		lens []int
+		err  error
+	}{
+		{"520123102201", nil, nil}, {"52012310220", nil, ErrCode}, {"52012310220a", nil, ErrCode},
+		{"520123", []int{6, 9, 12}, nil}, {"5201231", []int{6, 9, 12}, ErrCode},
+	}
+	for _, tc := range regions {
+		if err := checkRegion([]byte(tc.in), tc.lens); !errors.Is(err, tc.err) {
+			t.Errorf("checkRegion(%q) = %v, want %v", tc.in, err, tc.err)
+		}
+	}
+	if got := maskID([]byte("520123198001011234")); got != "5201**********1234" {
+		t.Errorf("maskID = %s", got)
+	}
+}

@@ -1,0 +1,255 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/povrisk/povrisk/engine/warehouse"
+)
+
+func ingestT(t *testing.T, drop, wh string) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), openDB(t), Options{Drop: drop, Warehouse: wh, Key: testKey})
+	if err != nil {
+		t.Fatalf("ingest %s: %v", drop, err)
+	}
+	return rep
+}
+
+func dumpTable(t *testing.T, wh, table string) string {
+	t.Helper()
+	w, err := warehouse.Open(wh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := w.TablePath(table)
+	if !ok {
+		t.Fatalf("no table %s", table)
+	}
+	return dumpParquet(t, p)
+}
+
+// TestEncodingTwins: the BOM and GB18030 twins of a UTF-8 drop (made by
+// testdata/enc/mk.py) load to the same rows, with the encoding detected.
+func TestEncodingTwins(t *testing.T) {
+	want := map[string]string{}
+	for _, enc := range []string{"utf8", "bom", "gb18030"} {
+		t.Run(enc, func(t *testing.T) {
+			wh := t.TempDir()
+			rep := ingestT(t, filepath.Join("testdata", "enc", enc), wh)
+			wantEnc := map[string]string{"utf8": "utf-8", "bom": "utf-8-bom", "gb18030": "gb18030"}[enc]
+			for _, tr := range rep.Tables {
+				if tr.Encoding != wantEnc || tr.Rejected != 0 || tr.Accepted != 3 {
+					t.Errorf("%s: encoding %q accepted %d rejected %d; want %q, 3, 0", tr.Table, tr.Encoding, tr.Accepted, tr.Rejected, wantEnc)
+				}
+			}
+			for _, tb := range []string{"households", "persons"} {
+				got := dumpTable(t, wh, tb)
+				if enc == "utf8" {
+					want[tb] = got
+				} else if got != want[tb] {
+					t.Errorf("%s from %s:\n%s\nwant (from utf8):\n%s", tb, enc, got, want[tb])
+				}
+			}
+		})
+	}
+	wantHH := "household_id,region_code,poverty_status,escape_year,monitor_type,registered_date,housing_safe,water_safe\n" +
+		"H001,520123102201,escaped,2019,,2015-03-01,true,false\n" +
+		"H002,520123102201,general,,,2016-07-15,false,true\n" +
+		"H003,520123102202,monitored,2020,unstable,2010-01-01,true,true\n"
+	if want["households"] != wantHH {
+		t.Errorf("households from utf8:\n%s\nwant\n%s", want["households"], wantHH)
+	}
+	// Forcing the wrong encoding: the GB18030 booleans are not 是/否 in UTF-8.
+	rep, err := Run(context.Background(), openDB(t), Options{Drop: filepath.Join("testdata", "enc", "gb18030"), ValidateOnly: true, Encoding: "utf-8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tables[0].Rejected != 3 {
+		t.Errorf("households read as UTF-8: rejected %d, want 3", rep.Tables[0].Rejected)
+	}
+}
+
+// TestLaterDropWins: a second drop replaces rows with the same key, keeps
+// the others, resolves references against the previous version, and a
+// re-ingest of the same drop changes nothing.
+func TestLaterDropWins(t *testing.T) {
+	wh := t.TempDir()
+	r1 := ingestT(t, filepath.Join("testdata", "clean"), wh)
+	r2 := ingestT(t, filepath.Join("testdata", "later"), wh)
+	if r1.Version != "v000001" || r2.Version != "v000002" {
+		t.Fatalf("versions %s, %s; want v000001, v000002", r1.Version, r2.Version)
+	}
+	want := map[string]string{
+		"households": `household_id,region_code,poverty_status,escape_year,monitor_type,registered_date,housing_safe,water_safe
+H001,520123102201,general,,,2015-03-01,true,false
+H002,520123102201,monitored,2020,marginal,2016-07-15,true,true
+H003,520123102202,general,,,2010-01-01,false,false
+H004,520123103001,escaped,2018,,2014-12-31,,
+H005,520123102203,general,,,2024-06-01,true,true
+`,
+		"persons": `person_id,household_id,id_number_hash,birth_date,sex,relation,labor_capacity,disability_grade,chronic_disease,major_disease,schooling,deceased_date
+P001,H001,0230a19154ed58f0499d896854f48bb617240c0b7cfe4b5b3b3a6445586fea8c,1980-01-01,M,head,lost,1,true,true,compulsory,
+P002,H001,a861dba22fbbc059a7b0a1a54d794176d5251438a36ece21a581ca4776af0b92,1982-03-03,F,spouse,weak,0,true,false,compulsory,
+P003,H001,,2010-09-09,M,child,none,0,false,false,compulsory,
+P004,H002,330f4626bea197d83255f94d7ba4562574b6a0b98dc8c8d1d3208a7f9e71843c,1955-05-05,M,head,lost,2,true,true,none,
+P005,H003,1c12b3d3be8be9ee929c512f87a0a8c40bbe73225c586199da537429534d0909,1990-01-01,F,head,full,0,false,false,high_school,
+P006,H004,afc062ace92db32506ab8546f9168084aed10ded1c133c433f849394a38fe405,1940-02-02,M,head,none,1,true,true,none,2024-05-06
+P007,H003,,2012-02-02,F,child,none,0,false,false,compulsory,
+P008,H005,,1975-05-05,M,head,full,0,false,false,none,
+`,
+		"income_records": `household_id,period,wage_income,business_income,property_income,transfer_income,production_cost
+H001,2024-01-01,999,0,0,0,0
+H001,2024-02-01,1600,0,0,100,0
+H002,2024-01-01,0,300.25,10,800,120.75
+H003,2024-01-01,3000,0,0,0,0
+H004,2024-01-01,0,0,0,1200,0
+H005,2024-01-01,100,0,0,0,0
+`,
+		"disasters": `event_id,region_code,household_id,start_date,kind,severity,loss_amount
+D1,520123,,2024-07-01,flood,2,
+D1,520123102201,H001,2024-07-01,flood,2,5000
+D2,520123102,,2024-08-01,hail,3,
+`,
+		// not in the second drop: carried over as it was
+		"monitoring_events": "household_id,identified_date,risk_type,eliminated_date\nH002,2023-06-01,illness,\n",
+	}
+	for tb, w := range want {
+		if got := dumpTable(t, wh, tb); got != w {
+			t.Errorf("%s:\n%s\nwant\n%s", tb, got, w)
+		}
+	}
+	w, _ := warehouse.Open(wh)
+	if got := strings.Join(w.Manifest().Drops, ","); got != r1.DropID+","+r2.DropID {
+		t.Errorf("drops %s, want %s,%s", got, r1.DropID, r2.DropID)
+	}
+	// Re-ingest: same checksums, no new version.
+	r3 := ingestT(t, filepath.Join("testdata", "later"), wh)
+	if !r3.Unchanged || r3.Version != "v000002" {
+		t.Errorf("re-ingest: unchanged %v version %s; want true, v000002", r3.Unchanged, r3.Version)
+	}
+	ents, _ := filepath.Glob(filepath.Join(wh, "v*"))
+	if len(ents) != 2 {
+		t.Errorf("versions kept: %v, want v000001 and v000002", ents)
+	}
+	// A third version prunes the first.
+	ingestT(t, filepath.Join("testdata", "enc", "utf8"), wh)
+	ents, _ = filepath.Glob(filepath.Join(wh, "v*"))
+	if len(ents) != 2 || filepath.Base(ents[0]) != "v000002" || filepath.Base(ents[1]) != "v000003" {
+		t.Errorf("versions kept: %v, want v000002 and v000003", ents)
+	}
+}
+
+// TestParquetDrop: the clean drop converted to Parquet by DuckDB (with its
+// own type detection) loads to the same rows as the CSV drop.
+func TestParquetDrop(t *testing.T) {
+	db := openDB(t)
+	drop := t.TempDir()
+	ents, _ := filepath.Glob(filepath.Join("testdata", "clean", "*.csv"))
+	for _, e := range ents {
+		out := filepath.Join(drop, strings.TrimSuffix(filepath.Base(e), ".csv")+".parquet")
+		if _, err := db.Exec("COPY (SELECT * FROM read_csv(?, header=true)) TO '" + out + "' (FORMAT parquet)", e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wh := t.TempDir()
+	rep := ingestT(t, drop, wh)
+	for _, tr := range rep.Tables {
+		if tr.Rejected != 0 {
+			t.Errorf("%s: %d rejected", tr.Table, tr.Rejected)
+		}
+		want, err := os.ReadFile(filepath.Join("testdata", "clean.golden", tr.Table+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dumpTable(t, wh, tr.Table); got != string(want) {
+			t.Errorf("%s from parquet:\n%s\nwant\n%s", tr.Table, got, want)
+		}
+	}
+}
+
+// TestRequired: a drop without persons, or with persons lacking a required
+// column, ingests nothing; ID numbers without a key are refused.
+func TestRequired(t *testing.T) {
+	mk := func(t *testing.T, files map[string]string) string {
+		d := t.TempDir()
+		for n, s := range files {
+			if err := os.WriteFile(filepath.Join(d, n), []byte(s), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	hh, _ := os.ReadFile(filepath.Join("testdata", "clean", "households.csv"))
+	pp, _ := os.ReadFile(filepath.Join("testdata", "clean", "persons.csv"))
+	noSex := strings.Replace(string(pp), ",sex,", ",gender,", 1)
+	tests := []struct {
+		name  string
+		files map[string]string
+		key   []byte
+		want  error
+		text  string
+	}{
+		{"no persons", map[string]string{"households.csv": string(hh)}, testKey, ErrRequiredTable, "persons.csv"},
+		{"persons without sex", map[string]string{"households.csv": string(hh), "persons.csv": noSex}, testKey, ErrRequiredTable, "persons.csv: column sex: required column missing"},
+		{"no key", map[string]string{"households.csv": string(hh), "persons.csv": string(pp)}, nil, ErrNoKey, "id_number"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wh := t.TempDir()
+			_, err := Run(context.Background(), openDB(t), Options{Drop: mk(t, tc.files), Warehouse: wh, Key: tc.key})
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("err = %v; want %v mentioning %q", err, tc.want, tc.text)
+			}
+			if _, err := warehouse.Open(wh); !errors.Is(err, warehouse.ErrNoVersion) {
+				t.Errorf("warehouse after failed ingest: %v, want ErrNoVersion", err)
+			}
+		})
+	}
+}
+
+func TestLoadKey(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(s), 0o600)
+		os.Chmod(p, mode)
+		return p
+	}
+	good := write("good", "0123456789abcdef0123\n", 0o600)
+	tests := []struct {
+		name, path, envFile, envKey string
+		want                        string // key, or error substring after "!"
+	}{
+		{"file 600", good, "", "", "0123456789abcdef0123"},
+		{"file 644", write("open", "0123456789abcdef0123", 0o644), "", "", "!chmod 600 " + filepath.Join(dir, "open")},
+		{"file 640", write("group", "0123456789abcdef0123", 0o640), "", "", "!chmod 600"},
+		{"file 400", write("ro", "0123456789abcdef-ro", 0o400), "", "", "0123456789abcdef-ro"},
+		{"short", write("short", "abc", 0o600), "", "", "!at least 16"},
+		{"missing", filepath.Join(dir, "nope"), "", "", "!no such file"},
+		{"env file", "", good, "", "0123456789abcdef0123"},
+		{"env key", "", "", "key-from-env-0123456", "key-from-env-0123456"},
+		{"flag wins over env", good, "", "other-key-from-env-000", "0123456789abcdef0123"},
+		{"none", "", "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("POVRISK_KEY_FILE", tc.envFile)
+			t.Setenv("POVRISK_KEY", tc.envKey)
+			k, err := LoadKey(tc.path)
+			if strings.HasPrefix(tc.want, "!") {
+				if err == nil || !strings.Contains(err.Error(), tc.want[1:]) {
+					t.Fatalf("err = %v, want it to mention %q", err, tc.want[1:])
+				}
+				return
+			}
+			if err != nil || string(k) != tc.want {
+				t.Fatalf("LoadKey = %q, %v; want %q", k, err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,563 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/povrisk/povrisk/datasets"
+)
+
+// batchRows is the number of rows per Arrow record batch and Parquet row group.
+const batchRows = 1 << 16
+
+// sensitiveExtra names non-standard columns holding personal data; they are
+// masked in reject files like pseudonymised columns (and never stored).
+var sensitiveExtra = map[string]bool{
+	"name": true, "phone": true, "mobile": true, "telephone": true, "tel": true,
+	"bank_account": true, "account": true, "address": true, "id_card": true,
+	"姓名": true, "电话": true, "手机": true, "手机号": true, "银行账号": true, "身份证号": true,
+}
+
+// refs are the key sets of the referenced tables, in the merged state
+// (previous version plus this drop). They are written only while their
+// own table loads and read-only afterwards.
+type refs struct {
+	households *keySet
+	persons    *keySet
+}
+
+// keySet interns the keys of a referenced table: each key gets a dense
+// index; inDrop marks the keys seen in this drop.
+type keySet struct {
+	idx    map[string]int32
+	inDrop []bool
+}
+
+func newKeySet() *keySet { return &keySet{idx: make(map[string]int32)} }
+
+func (k *keySet) lookup(b []byte) (int32, bool) {
+	i, ok := k.idx[string(b)]
+	return i, ok
+}
+
+func (k *keySet) add(b []byte, inDrop bool) int32 {
+	if i, ok := k.idx[string(b)]; ok {
+		return i
+	}
+	i := int32(len(k.inDrop))
+	k.idx[string(b)] = i
+	k.inDrop = append(k.inDrop, inDrop)
+	return i
+}
+
+// colSpec is one column of the standard as found in a file.
+type colSpec struct {
+	col   datasets.Column
+	field int // index in the file's header; -1 when absent (nullable columns)
+	enum  [][]byte
+	ref   *keySet
+}
+
+type value struct {
+	null bool
+	i    int32
+	f    float64
+	b    bool
+	s    []byte
+	ref  int32
+}
+
+// tableLoader checks the rows of one file against one table of the standard.
+type tableLoader struct {
+	t        datasets.Table
+	file     string // base name, for reject rows
+	cols     []colSpec
+	nfields  int    // header width
+	header   []string
+	extra    []string // extra columns, ignored
+	mask     []int8   // per header field: 0 clear, 1 ID-masked, 2 withheld
+	masked   bool
+	refs     *refs
+	own      *keySet // households/persons: the key set this table feeds
+	keyCols  []int   // indices into cols of the key
+	seen     map[string]struct{}
+	seen64   map[uint64]struct{}
+	keyBuf   []byte
+	vals     []value
+	mac      hash.Hash
+	hexBuf   [64]byte
+	validate bool
+
+	rb     *array.RecordBuilder
+	nrows  int
+	pw     *pqarrow.FileWriter
+	out    *os.File
+	outBuf *bufio.Writer
+
+	rej    *csv.Writer
+	rejRec []string
+	rejBuf []string
+
+	read, accepted, rejected int64
+	progress                 func(read int64)
+}
+
+// newTableLoader prepares a loader from a file's header. It returns a
+// *FileError when a non-nullable column is missing or the header is malformed.
+func newTableLoader(t datasets.Table, file string, header []string, r *refs, key []byte, validate bool) (*tableLoader, error) {
+	l := &tableLoader{t: t, file: file, nfields: len(header), header: header, refs: r, validate: validate}
+	pos := make(map[string]int, len(header))
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return nil, &FileError{File: file, Err: fmt.Errorf("header field %d is empty", i+1)}
+		}
+		if !utf8.ValidString(h) {
+			return nil, &FileError{File: file, Err: fmt.Errorf("header field %d is not valid text (wrong encoding? try --encoding gb18030)", i+1)}
+		}
+		if _, dup := pos[h]; dup {
+			return nil, &FileError{File: file, Column: h, Err: errors.New("column appears twice in the header")}
+		}
+		pos[h] = i
+	}
+	l.mask = make([]int8, len(header))
+	for _, c := range t.Columns {
+		i, ok := pos[c.Name]
+		if !ok {
+			if !c.Nullable {
+				return nil, &FileError{File: file, Column: c.Name, Err: errors.New("required column missing from the header")}
+			}
+			i = -1
+		}
+		cs := colSpec{col: c, field: i}
+		for _, v := range c.Values {
+			cs.enum = append(cs.enum, []byte(v))
+		}
+		switch c.Ref {
+		case "households":
+			cs.ref = r.households
+		case "persons":
+			cs.ref = r.persons
+		}
+		if i >= 0 && (c.Pseudonymised || c.Name == "diagnosis") {
+			l.masked = true
+			l.mask[i] = 1
+			if c.Name == "diagnosis" {
+				l.mask[i] = 2
+			}
+			if c.Pseudonymised && key == nil && !validate {
+				return nil, &FileError{File: file, Column: c.Name, Err: ErrNoKey}
+			}
+		}
+		l.cols = append(l.cols, cs)
+	}
+	for i, h := range header {
+		if _, ok := t.Column(strings.TrimSpace(h)); !ok {
+			l.extra = append(l.extra, strings.TrimSpace(h))
+			if sensitiveExtra[strings.ToLower(strings.TrimSpace(h))] {
+				l.masked = true
+				l.mask[i] = 2
+			}
+		}
+	}
+	for _, k := range t.Key {
+		for j, c := range l.cols {
+			if c.col.Name == k {
+				l.keyCols = append(l.keyCols, j)
+			}
+		}
+	}
+	switch {
+	case t.Name == "households":
+		l.own = r.households
+	case t.Name == "persons":
+		l.own = r.persons
+	case len(t.Key) == 0:
+		l.seen = make(map[string]struct{})
+	default:
+		l.seen = make(map[string]struct{})
+		l.seen64 = make(map[uint64]struct{})
+	}
+	if key != nil {
+		l.mac = hmac.New(sha256.New, key)
+	}
+	l.vals = make([]value, len(l.cols))
+	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, t.ArrowSchema())
+	return l, nil
+}
+
+// open starts the Parquet output (when out != "") and the reject file (when
+// rej != nil).
+func (l *tableLoader) open(out string, rej io.Writer) error {
+	if rej != nil {
+		l.rej = csv.NewWriter(rej)
+		l.rejRec = make([]string, 5)
+		if err := l.rej.Write([]string{"file", "line", "column", "reason", "original"}); err != nil {
+			return err
+		}
+	}
+	if out == "" {
+		return nil
+	}
+	f, err := os.OpenFile(out, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	l.out = f
+	l.outBuf = bufio.NewWriterSize(f, 1<<20)
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(batchRows),
+		parquet.WithCreatedBy("povrisk ingest"),
+	)
+	l.pw, err = pqarrow.NewFileWriter(l.t.ArrowSchema(), l.outBuf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	return err
+}
+
+// row checks the current record of rr; an accepted row is appended to the
+// batch, a rejected one written to the reject file.
+func (l *tableLoader) row(rr *rowReader, perr error) error {
+	l.read++
+	if perr != nil {
+		return l.reject(rr, &RowError{File: l.file, Line: rr.start, Err: perr}, false)
+	}
+	if rr.numFields() != l.nfields {
+		return l.reject(rr, &RowError{File: l.file, Line: rr.start,
+			Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, rr.numFields(), l.nfields)}, false)
+	}
+	for j := range l.cols {
+		c := &l.cols[j]
+		v := &l.vals[j]
+		*v = value{null: true}
+		if c.field < 0 {
+			continue
+		}
+		b := rr.field(c.field)
+		if c.col.Kind != datasets.String {
+			b = trimSpace(b)
+		}
+		if len(b) == 0 {
+			if !c.col.Nullable {
+				return l.reject(rr, &RowError{File: l.file, Line: rr.start, Column: c.col.Name, Err: ErrMissing}, true)
+			}
+			continue
+		}
+		v.null = false
+		var err error
+		switch c.col.Kind {
+		case datasets.String:
+			if !utf8.Valid(b) {
+				err = fmt.Errorf("%w: not valid UTF-8 (is the file GB18030? use --encoding gb18030)", ErrEncoding)
+			} else if c.col.Pseudonymised {
+				err = checkIDNumber(b)
+			}
+			v.s = b
+		case datasets.Region:
+			err = checkRegion(b, c.col.RegionLengths)
+			v.s = b
+		case datasets.Enum:
+			err = fmt.Errorf("%w: %s %q is not one of %s", ErrCode, c.col.Name, b, strings.Join(c.col.Values, "|"))
+			for _, e := range c.enum {
+				if string(e) == string(b) {
+					err = nil
+					break
+				}
+			}
+			v.s = b
+		case datasets.Date:
+			v.i, err = parseDate(b)
+		case datasets.Month:
+			v.i, err = parseMonth(b)
+		case datasets.Money:
+			v.f, err = parseMoney(b)
+		case datasets.Int:
+			v.i, err = parseInt(b, c.col.Min, c.col.Max)
+		case datasets.Bool:
+			v.b, err = parseBool(b)
+		}
+		if err == nil && c.ref != nil {
+			var ok bool
+			if v.ref, ok = c.ref.lookup(b); !ok {
+				err = fmt.Errorf("%w: %s %q is not in %s", ErrOrphan, c.col.Name, b, c.col.Ref)
+			}
+		}
+		if err != nil {
+			return l.reject(rr, &RowError{File: l.file, Line: rr.start, Column: c.col.Name, Err: err}, true)
+		}
+	}
+	if err := l.checkKey(); err != nil {
+		return l.reject(rr, &RowError{File: l.file, Line: rr.start, Column: strings.Join(l.t.Key, "+"), Err: err}, true)
+	}
+	l.accepted++
+	return l.appendRow()
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// checkKey rejects a duplicate key (or, for tables without a key, a
+// duplicate row) within the drop, and registers the key.
+func (l *tableLoader) checkKey() error {
+	if l.own != nil {
+		k := l.vals[l.keyCols[0]].s
+		if i, ok := l.own.idx[string(k)]; ok {
+			if l.own.inDrop[i] {
+				return fmt.Errorf("%w: %s %q appears earlier in the file", ErrDuplicate, l.t.Key[0], k)
+			}
+			l.own.inDrop[i] = true
+			return nil
+		}
+		l.own.add(k, true)
+		return nil
+	}
+	kb := l.keyBuf[:0]
+	cols := l.keyCols
+	if len(cols) == 0 {
+		cols = nil
+		for j := range l.cols {
+			cols = append(cols, j)
+		}
+	}
+	for _, j := range cols {
+		v := &l.vals[j]
+		c := &l.cols[j]
+		switch {
+		case v.null:
+			kb = append(kb, 0xff)
+		case c.ref != nil:
+			kb = appendU32(kb, uint32(v.ref))
+		case c.col.Kind == datasets.Date || c.col.Kind == datasets.Month || c.col.Kind == datasets.Int:
+			kb = appendU32(kb, uint32(v.i))
+		case c.col.Kind == datasets.Money:
+			kb = strconv.AppendFloat(kb, v.f, 'g', -1, 64)
+			kb = append(kb, 0)
+		case c.col.Kind == datasets.Bool:
+			if v.b {
+				kb = append(kb, 1)
+			} else {
+				kb = append(kb, 0)
+			}
+		default:
+			kb = append(kb, v.s...)
+			kb = append(kb, 0)
+		}
+	}
+	l.keyBuf = kb
+	if l.seen64 != nil && len(kb) == 8 {
+		k := uint64(kb[0]) | uint64(kb[1])<<8 | uint64(kb[2])<<16 | uint64(kb[3])<<24 |
+			uint64(kb[4])<<32 | uint64(kb[5])<<40 | uint64(kb[6])<<48 | uint64(kb[7])<<56
+		if _, dup := l.seen64[k]; dup {
+			return l.dupErr()
+		}
+		l.seen64[k] = struct{}{}
+		return nil
+	}
+	if _, dup := l.seen[string(kb)]; dup {
+		return l.dupErr()
+	}
+	l.seen[string(kb)] = struct{}{}
+	return nil
+}
+
+func (l *tableLoader) dupErr() error {
+	if len(l.t.Key) == 0 {
+		return fmt.Errorf("%w: the same row appears earlier in the file", ErrDuplicate)
+	}
+	return fmt.Errorf("%w: (%s) appears earlier in the file", ErrDuplicate, strings.Join(l.t.Key, ", "))
+}
+
+func appendU32(b []byte, v uint32) []byte {
+	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+}
+
+func (l *tableLoader) appendRow() error {
+	for j := range l.cols {
+		v := &l.vals[j]
+		fb := l.rb.Field(j)
+		if v.null {
+			fb.AppendNull()
+			continue
+		}
+		c := &l.cols[j]
+		switch c.col.Kind {
+		case datasets.String, datasets.Region, datasets.Enum:
+			sb := fb.(*array.StringBuilder)
+			if c.col.Pseudonymised {
+				l.mac.Reset()
+				l.mac.Write(v.s)
+				var sum [sha256.Size]byte
+				hex.Encode(l.hexBuf[:], l.mac.Sum(sum[:0]))
+				sb.BinaryBuilder.Append(l.hexBuf[:])
+			} else {
+				sb.BinaryBuilder.Append(v.s)
+			}
+		case datasets.Date, datasets.Month:
+			fb.(*array.Date32Builder).Append(arrowDate(v.i))
+		case datasets.Money:
+			fb.(*array.Float64Builder).Append(v.f)
+		case datasets.Int:
+			fb.(*array.Int32Builder).Append(v.i)
+		case datasets.Bool:
+			fb.(*array.BooleanBuilder).Append(v.b)
+		}
+	}
+	l.nrows++
+	if l.nrows >= batchRows {
+		return l.flush()
+	}
+	return nil
+}
+
+func (l *tableLoader) flush() error {
+	if l.nrows == 0 {
+		return nil
+	}
+	rec := l.rb.NewRecordBatch()
+	defer rec.Release()
+	l.nrows = 0
+	if l.progress != nil {
+		l.progress(l.read)
+	}
+	if l.pw == nil {
+		return nil
+	}
+	if err := l.pw.Write(rec); err != nil {
+		return fmt.Errorf("write parquet: %w", err)
+	}
+	return nil
+}
+
+// close finishes the Parquet file and the reject file.
+func (l *tableLoader) close() error {
+	defer l.rb.Release()
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if l.rej != nil {
+		l.rej.Flush()
+		if err := l.rej.Error(); err != nil {
+			return fmt.Errorf("write rejects: %w", err)
+		}
+	}
+	if l.pw == nil {
+		return nil
+	}
+	if err := l.pw.Close(); err != nil {
+		l.out.Close()
+		return fmt.Errorf("close parquet: %w", err)
+	}
+	if err := l.outBuf.Flush(); err != nil {
+		l.out.Close()
+		return err
+	}
+	return l.out.Close()
+}
+
+// abort discards the outputs after a file error.
+func (l *tableLoader) abort() {
+	l.rb.Release()
+	if l.out != nil {
+		l.out.Close()
+	}
+}
+
+// reject writes the row to the reject file. fieldsOK tells whether the row
+// was split into the header's fields, so that personal columns can be
+// masked in the original text; a malformed row of a file with personal data
+// has its original withheld.
+func (l *tableLoader) reject(rr *rowReader, e *RowError, fieldsOK bool) error {
+	l.rejected++
+	if l.rej == nil {
+		return nil
+	}
+	l.rejRec[0] = e.File
+	l.rejRec[1] = strconv.Itoa(e.Line)
+	l.rejRec[2] = e.Column
+	l.rejRec[3] = reason(e.Err)
+	switch {
+	case !l.masked:
+		l.rejRec[4] = string(rr.raw)
+	case !fieldsOK:
+		l.rejRec[4] = "(withheld: malformed row in a file with personal data)"
+	default:
+		l.rejRec[4] = l.maskedLine(rr)
+	}
+	return l.rej.Write(l.rejRec)
+}
+
+// reason is the text of a reject: the sentinel's wording and the detail.
+func reason(err error) string { return err.Error() }
+
+// maskedLine re-serialises the record with personal fields masked.
+func (l *tableLoader) maskedLine(rr *rowReader) string {
+	var sb strings.Builder
+	for i := 0; i < rr.numFields(); i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		f := rr.field(i)
+		s := string(f)
+		switch l.mask[i] {
+		case 1:
+			if len(f) > 0 {
+				s = maskID(f)
+			}
+		case 2:
+			if len(f) > 0 {
+				s = "***"
+			}
+		}
+		if strings.ContainsAny(s, "\",\n\r") || (s != "" && (s[0] == ' ' || s[0] == '\t')) {
+			s = `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+		}
+		sb.WriteString(s)
+	}
+	return sb.String()
+}
+
+// loadCSV runs every record of rr through the loader.
+func (l *tableLoader) loadCSV(ctx context.Context, rr *rowReader) error {
+	for n := 0; ; n++ {
+		if n&0xfff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err := rr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil && !errors.Is(err, ErrQuote) {
+			return &FileError{File: l.file, Err: fmt.Errorf("read line %d: %w", rr.line, err)}
+		}
+		if err := l.row(rr, err); err != nil {
+			return err
+		}
+	}
+}
+
+func arrowDate(days int32) arrow.Date32 { return arrow.Date32(days) }

@@ -1,0 +1,365 @@
+package run
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/kmeans"
+)
+
+// assetKinds are the eligibility-conflict evidence columns of the feature
+// table (asset_<kind>_count, _value, _latest), with their Chinese names.
+var assetKinds = []struct{ kind, zh string }{
+	{"vehicle", "车辆"}, {"property", "商品房"}, {"business", "工商登记"}, {"public_payroll", "财政供养人员"}, {"deposit", "存款"},
+}
+
+// DepositConflict is the latest deposit balance (yuan) from which a deposit
+// is shown as an eligibility conflict; any vehicle, property, business or
+// public-payroll record is shown.
+const DepositConflict = 50000.0
+
+// infoColumns are the non-model columns of the feature table the night reads.
+type infoColumns struct {
+	region, status, rules, riskTypes, facts, factsEn []string
+	monitored                                        []bool
+	netIncomePC, oopMedical                          []float64
+	assetCount, assetValue                           [][]float64 // per assetKinds
+	assetLatest                                      [][]string
+	lineValue, ruralValue                            []float64
+	lineEntry, lineFallback                          []string
+	ruralEntry, ruralFallback                        []string
+}
+
+func column(t arrow.Table, name string) (*arrow.Chunked, error) {
+	idx := t.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("feature table has no column %q: the features package and the night disagree", name)
+	}
+	return t.Column(idx[0]).Data(), nil
+}
+
+func stringColumn(t arrow.Table, name string) ([]string, error) {
+	ch, err := column(t, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, ch.Len())
+	for _, c := range ch.Chunks() {
+		switch a := c.(type) {
+		case interface{ Value(int) string }: // String, LargeString, StringView
+			for i := 0; i < c.Len(); i++ {
+				// Value aliases the Arrow buffer (DuckDB's memory, freed
+				// with the table): keep a copy.
+				out = append(out, strings.Clone(a.Value(i))) // "" when null
+			}
+		case *array.Date32:
+			for i := 0; i < a.Len(); i++ {
+				if a.IsNull(i) {
+					out = append(out, "")
+				} else {
+					out = append(out, a.Value(i).FormattedString())
+				}
+			}
+		default:
+			return nil, fmt.Errorf("feature column %q is %s, want text or date", name, c.DataType())
+		}
+	}
+	return out, nil
+}
+
+func floatColumn(t arrow.Table, name string) ([]float64, error) {
+	m, _, err := toMatrix(t, name)
+	if err != nil {
+		return nil, err
+	}
+	return m.Cols[0], nil
+}
+
+func boolColumn(t arrow.Table, name string) ([]bool, error) {
+	v, err := floatColumn(t, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(v))
+	for i, x := range v {
+		out[i] = x == 1
+	}
+	return out, nil
+}
+
+// readColumns reads the info columns of the feature table.
+func readColumns(t arrow.Table) (*infoColumns, error) {
+	c := &infoColumns{}
+	var err error
+	strs := []struct {
+		dst  *[]string
+		name string
+	}{{&c.region, "region_code"}, {&c.status, "status_on_as_of"}, {&c.rules, "rules_tripped"}, {&c.riskTypes, "rule_risk_types"},
+		{&c.facts, "rule_facts"}, {&c.factsEn, "rule_facts_en"}, {&c.lineEntry, "policy_line_entry"}, {&c.lineFallback, "policy_line_fallback"},
+		{&c.ruralEntry, "policy_rural_income_entry"}, {&c.ruralFallback, "policy_rural_income_fallback"}}
+	for _, s := range strs {
+		if *s.dst, err = stringColumn(t, s.name); err != nil {
+			return nil, err
+		}
+	}
+	flts := []struct {
+		dst  *[]float64
+		name string
+	}{{&c.netIncomePC, "net_income_pc_12m"}, {&c.oopMedical, "oop_medical_12m"}, {&c.lineValue, "policy_line"}, {&c.ruralValue, "policy_rural_income"}}
+	for _, s := range flts {
+		if *s.dst, err = floatColumn(t, s.name); err != nil {
+			return nil, err
+		}
+	}
+	if c.monitored, err = boolColumn(t, "monitored_at_as_of"); err != nil {
+		return nil, err
+	}
+	for _, k := range assetKinds {
+		n, err := floatColumn(t, "asset_"+k.kind+"_count")
+		if err != nil {
+			return nil, err
+		}
+		v, err := floatColumn(t, "asset_"+k.kind+"_value")
+		if err != nil {
+			return nil, err
+		}
+		l, err := stringColumn(t, "asset_"+k.kind+"_latest")
+		if err != nil {
+			return nil, err
+		}
+		c.assetCount, c.assetValue, c.assetLatest = append(c.assetCount, n), append(c.assetValue, v), append(c.assetLatest, l)
+	}
+	return c, nil
+}
+
+// conflicts writes the eligibility conflicts of household i (zh), or "".
+func (c *infoColumns) conflicts(i int) string {
+	var parts []string
+	for k, a := range assetKinds {
+		n, v := c.assetCount[k][i], c.assetValue[k][i]
+		if math.IsNaN(n) || n <= 0 {
+			continue
+		}
+		if a.kind == "deposit" {
+			if math.IsNaN(v) || v < DepositConflict {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("存款余额%s(%s)", formatValue(v, uYuan, true), c.assetLatest[k][i]))
+			continue
+		}
+		s := fmt.Sprintf("%s%d条记录", a.zh, int(n))
+		if !math.IsNaN(v) && v > 0 {
+			s += "，合计" + formatValue(v, uYuan, true)
+		}
+		if c.assetLatest[k][i] != "" {
+			s += "，最近" + c.assetLatest[k][i]
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "；")
+}
+
+// riskOrder is the position of each risk type in datasets.RiskTypes (ties).
+var riskOrder = func() map[string]int {
+	m := map[string]int{}
+	for i, r := range datasets.RiskTypes {
+		m[r] = i
+	}
+	return m
+}()
+
+// buildRows makes one row per eligible household (not a monitoring object
+// on the as-of date) with its reasons, risk types, measures and conflicts.
+func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster []int, profs []kmeans.Profile, c *infoColumns, names []string) []row {
+	n := 0
+	for i := range ids {
+		if !c.monitored[i] {
+			n++
+		}
+	}
+	rows := make([]row, 0, n)
+	riskOfFeature := make([]string, len(names))
+	for j, f := range names {
+		riskOfFeature[j] = featureTexts[f].Risk
+	}
+	var top [3]int
+	weight := map[string]float64{}
+	for i := range ids {
+		if c.monitored[i] {
+			continue
+		}
+		region := c.region[i]
+		r := row{HouseholdID: ids[i], RegionCode: region, CountyCode: prefix(region, 6), TownshipCode: prefix(region, 9),
+			PovertyStatus: c.status[i], Score: score[i], Rules: c.rules[i], Conflicts: c.conflicts(i),
+			NetIncomePC12m: cents(c.netIncomePC[i]), OOPMedical12m: cents(c.oopMedical[i]), idx: i}
+		prof := profs[cluster[i]]
+		r.Profile, r.ProfileZh = prof.Name, prof.NameZh
+
+		// The three largest positive contributions, largest first.
+		nt := 0
+		clear(weight)
+		for j := range names {
+			v := contrib.Cols[j][i]
+			if v <= 0 {
+				continue
+			}
+			weight[riskOfFeature[j]] += v
+			k := nt
+			if nt < 3 {
+				nt++
+			} else if v <= contrib.Cols[top[2]][i] {
+				continue
+			} else {
+				k = 2
+			}
+			for k > 0 && contrib.Cols[top[k-1]][i] < v {
+				top[k] = top[k-1]
+				k--
+			}
+			top[k] = j
+		}
+		var zh, en []string
+		for _, j := range top[:nt] {
+			z, e := reason(names[j], X.Cols[j][i])
+			zh, en = append(zh, z), append(en, e)
+		}
+		if nt > 0 {
+			r.TopDriver = names[top[0]]
+		}
+		if len(zh) < 3 && c.facts[i] != "" {
+			fz, fe := strings.Split(c.facts[i], "；"), strings.Split(c.factsEn[i], "; ")
+			for k := 0; k < len(fz) && len(zh) < 3; k++ {
+				zh = append(zh, fz[k])
+				if k < len(fe) {
+					en = append(en, fe[k])
+				}
+			}
+		}
+		r.Reasons, r.ReasonsEn = strings.Join(zh, "；"), strings.Join(en, "; ")
+
+		// Risk types: those of the rules tripped and of the top reasons,
+		// by the model's total positive contribution to each.
+		var types []string
+		add := func(t string) {
+			if t == "" {
+				return
+			}
+			for _, x := range types {
+				if x == t {
+					return
+				}
+			}
+			types = append(types, t)
+		}
+		if c.riskTypes[i] != "" {
+			for _, t := range strings.Split(c.riskTypes[i], ";") {
+				add(t)
+			}
+		}
+		for _, j := range top[:nt] {
+			add(riskOfFeature[j])
+		}
+		sortRiskTypes(types, weight)
+		r.PrimaryRiskType = prof.RiskType
+		if len(types) > 0 {
+			r.PrimaryRiskType = types[0]
+		}
+		zhTypes := make([]string, len(types))
+		for k, t := range types {
+			zhTypes[k] = datasets.RiskTypeNames[t]
+		}
+		r.RiskTypes, r.RiskTypesZh = strings.Join(types, ";"), strings.Join(zhTypes, ";")
+		r.Measures, r.MeasuresZh = measuresFor(types, r.PrimaryRiskType)
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// sortRiskTypes orders types by weight descending, ties in the order of
+// datasets.RiskTypes ("other" last among equals).
+func sortRiskTypes(types []string, weight map[string]float64) {
+	for a := 1; a < len(types); a++ {
+		for b := a; b > 0; b-- {
+			x, y := types[b-1], types[b]
+			if weight[y] > weight[x] || (weight[y] == weight[x] && riskOrder[y] < riskOrder[x]) {
+				types[b-1], types[b] = y, x
+			} else {
+				break
+			}
+		}
+	}
+}
+
+// measuresFor suggests at most three programmes for the risk types (the
+// primary type when there is none).
+func measuresFor(types []string, primary string) (codes, zh string) {
+	if len(types) == 0 && primary != "" {
+		types = []string{primary}
+	}
+	var out, outZh []string
+	for _, t := range types {
+		for _, m := range riskMeasures[t] {
+			dup := false
+			for _, x := range out {
+				dup = dup || x == m
+			}
+			if !dup && len(out) < 3 {
+				out, outZh = append(out, m), append(outZh, programZh[m])
+			}
+		}
+	}
+	return strings.Join(out, ";"), strings.Join(outZh, ";")
+}
+
+func prefix(s string, n int) string {
+	if len(s) < n {
+		return s
+	}
+	return s[:n]
+}
+
+// toMatrix reads one numeric column as a matrix (NaN for null).
+func toMatrix(t arrow.Table, name string) (models.Matrix, []string, error) {
+	ch, err := column(t, name)
+	if err != nil {
+		return models.Matrix{}, nil, err
+	}
+	m := models.NewMatrix(ch.Len(), []string{name})
+	dst := m.Cols[0]
+	k := 0
+	for _, c := range ch.Chunks() {
+		for i := 0; i < c.Len(); i++ {
+			v := math.NaN()
+			if !c.IsNull(i) {
+				switch a := c.(type) {
+				case *array.Float64:
+					v = a.Value(i)
+				case *array.Int32:
+					v = float64(a.Value(i))
+				case *array.Int64:
+					v = float64(a.Value(i))
+				case *array.Boolean:
+					if a.Value(i) {
+						v = 1
+					} else {
+						v = 0
+					}
+				default:
+					return models.Matrix{}, nil, fmt.Errorf("feature column %q is %s, want a number", name, c.DataType())
+				}
+			}
+			dst[k] = v
+			k++
+		}
+	}
+	return m, nil, nil
+}
+
+// cents rounds yuan to the fen (NaN stays NaN).
+func cents(v float64) float64 { return math.Round(v*100) / 100 }

@@ -1,0 +1,94 @@
+package run
+
+import (
+	"math"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// SignificantDigits is the precision to which the night rounds every
+// float64 column of the feature table before using it.
+//
+// DuckDB sums doubles in parallel in no fixed order, so the same data can
+// give sums that differ in the last bit from one run to the next
+// (25766.16 or 25766.160000000003). Rounding to 10 significant digits
+// removes that noise, so that a rerun of the night gives the same bytes;
+// it changes no figure a person reads.
+const SignificantDigits = 10
+
+// roundSig rounds v to SignificantDigits significant digits.
+func roundSig(v float64) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	e := SignificantDigits - 1 - int(math.Floor(math.Log10(math.Abs(v))))
+	if e > 300 || e < -300 {
+		return v
+	}
+	var r float64
+	if e >= 0 {
+		p := math.Pow10(e)
+		r = math.Round(v*p) / p
+	} else {
+		p := math.Pow10(-e)
+		r = math.Round(v/p) * p
+	}
+	if math.IsInf(r, 0) || math.IsNaN(r) {
+		return v
+	}
+	return r
+}
+
+// canonicalFloats returns t with every float64 column rounded by roundSig
+// (other columns shared). The caller releases the result.
+func canonicalFloats(t arrow.Table) arrow.Table {
+	schema := t.Schema()
+	cols := make([]arrow.Column, schema.NumFields())
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for j := range cols {
+		f := schema.Field(j)
+		if f.Type.ID() != arrow.FLOAT64 {
+			c := t.Column(j)
+			c.Retain()
+			cols[j] = *c
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(j int, f arrow.Field) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var chunks []arrow.Array
+			for _, ch := range t.Column(j).Data().Chunks() {
+				a := ch.(*array.Float64)
+				b := array.NewFloat64Builder(memory.DefaultAllocator)
+				b.Reserve(a.Len())
+				for i := 0; i < a.Len(); i++ {
+					if a.IsNull(i) {
+						b.AppendNull()
+					} else {
+						b.UnsafeAppend(roundSig(a.Value(i)))
+					}
+				}
+				chunks = append(chunks, b.NewArray())
+				b.Release()
+			}
+			chk := arrow.NewChunked(f.Type, chunks)
+			for _, c := range chunks {
+				c.Release()
+			}
+			cols[j] = *arrow.NewColumn(f, chk)
+			chk.Release()
+		}(j, f)
+	}
+	wg.Wait()
+	out := array.NewTable(schema, cols, t.NumRows())
+	for j := range cols {
+		cols[j].Release()
+	}
+	return out
+}

@@ -1,0 +1,102 @@
+package run
+
+import (
+	"math"
+	"sort"
+)
+
+// Tier cut-offs (see the package comment).
+const (
+	TierHigh        = 0.5
+	TierMedium      = 0.2
+	TierHighShare   = 0.01
+	TierMediumShare = 0.05
+	DefaultTopShare = 0.05
+)
+
+// row is one eligible household of the night, as written to ranked.*.
+type row struct {
+	HouseholdID, RegionCode, CountyCode, TownshipCode, PovertyStatus string
+
+	Score                           float64
+	Rank, RankCounty, RankTownship  int32
+	Tier                            string
+	InTopK                          bool
+	Profile, ProfileZh              string
+	Rules, RiskTypes, RiskTypesZh   string
+	PrimaryRiskType                 string
+	Reasons, ReasonsEn, TopDriver   string
+	Conflicts, Measures, MeasuresZh string
+	NetIncomePC12m, OOPMedical12m   float64 // NaN when unknown
+
+	idx int // row of the household in the scored matrix
+}
+
+// countOf returns ceil(share × n) (with a tolerance for float error), at
+// least 1 when n > 0, at most n.
+func countOf(share float64, n int) int {
+	if n <= 0 {
+		return 0
+	}
+	k := int(math.Ceil(share*float64(n) - 1e-9))
+	if k < 1 {
+		k = 1
+	}
+	if k > n {
+		k = n
+	}
+	return k
+}
+
+// TopK fixes a county's work-list size: K households when K > 0, else
+// ceil(Share × eligible), at least 1.
+type TopK struct {
+	Share float64 `toml:"share"`
+	K     int     `toml:"k"`
+}
+
+// rankRows sorts rows by score descending, ties by household_id, and fills
+// the three ranks, the tier and in_top_k. topK gives each county's k.
+func rankRows(rows []row, defaultShare float64, counties map[string]TopK) (topKByCounty map[string]int) {
+	sort.Slice(rows, func(a, b int) bool {
+		if rows[a].Score != rows[b].Score {
+			return rows[a].Score > rows[b].Score
+		}
+		return rows[a].HouseholdID < rows[b].HouseholdID
+	})
+	nCounty := map[string]int{}
+	for i := range rows {
+		nCounty[rows[i].CountyCode]++
+	}
+	topKByCounty = map[string]int{}
+	for c, n := range nCounty {
+		t, ok := counties[c]
+		switch {
+		case ok && t.K > 0:
+			topKByCounty[c] = min(t.K, n)
+		case ok && t.Share > 0:
+			topKByCounty[c] = countOf(t.Share, n)
+		default:
+			topKByCounty[c] = countOf(defaultShare, n)
+		}
+	}
+	rc, rt := map[string]int32{}, map[string]int32{}
+	for i := range rows {
+		r := &rows[i]
+		r.Rank = int32(i + 1)
+		rc[r.CountyCode]++
+		rt[r.TownshipCode]++
+		r.RankCounty, r.RankTownship = rc[r.CountyCode], rt[r.TownshipCode]
+		n := nCounty[r.CountyCode]
+		switch {
+		case r.Score >= TierHigh || int(r.RankCounty) <= countOf(TierHighShare, n):
+			r.Tier = "high"
+		case r.Score >= TierMedium || int(r.RankCounty) <= countOf(TierMediumShare, n):
+			r.Tier = "medium"
+		default:
+			r.Tier = "low"
+		}
+		r.InTopK = int(r.RankCounty) <= topKByCounty[r.CountyCode]
+	}
+	return topKByCounty
+}

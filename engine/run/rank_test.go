@@ -1,0 +1,70 @@
+package run
+
+import (
+	"testing"
+)
+
+func TestCountOf(t *testing.T) {
+	cases := []struct {
+		share float64
+		n     int
+		want  int
+	}{
+		{0.05, 0, 0}, {0.05, 1, 1}, {0.05, 19, 1}, {0.05, 20, 1}, {0.05, 21, 2},
+		{0.05, 6000, 300}, {0.01, 6000, 60}, {0.01, 150, 2}, {0.07, 100, 7}, {2, 5, 5},
+	}
+	for _, c := range cases {
+		if got := countOf(c.share, c.n); got != c.want {
+			t.Errorf("countOf(%v, %d) = %d, want %d", c.share, c.n, got, c.want)
+		}
+	}
+}
+
+func TestRankRows(t *testing.T) {
+	// Two counties; county A has 3 households, B has 2 in two townships.
+	// Hand-ranked: scores 0.9 (b1), 0.3 (a2), 0.3 (a1, tie broken by id),
+	// 0.1 (b2), 0.05 (a3).
+	rows := []row{
+		{HouseholdID: "a3", CountyCode: "A", TownshipCode: "A1", Score: 0.05},
+		{HouseholdID: "a2", CountyCode: "A", TownshipCode: "A2", Score: 0.3},
+		{HouseholdID: "b2", CountyCode: "B", TownshipCode: "B2", Score: 0.1},
+		{HouseholdID: "a1", CountyCode: "A", TownshipCode: "A1", Score: 0.3},
+		{HouseholdID: "b1", CountyCode: "B", TownshipCode: "B1", Score: 0.9},
+	}
+	topK := rankRows(rows, 0.05, map[string]TopK{"A": {K: 2}})
+	want := []struct {
+		id           string
+		rank, rc, rt int32
+		tier         string
+		inTop        bool
+	}{
+		// county top 1% and 5% are each 1 household (rounded up, at least 1).
+		{"b1", 1, 1, 1, "high", true},
+		{"a1", 2, 1, 1, "high", true},   // county top 1%
+		{"a2", 3, 2, 1, "medium", true}, // score >= 0.2; k = 2 in A
+		{"b2", 4, 2, 1, "low", false},
+		{"a3", 5, 3, 2, "low", false},
+	}
+	for i, w := range want {
+		r := rows[i]
+		if r.HouseholdID != w.id || r.Rank != w.rank || r.RankCounty != w.rc || r.RankTownship != w.rt || r.Tier != w.tier || r.InTopK != w.inTop {
+			t.Errorf("row %d = {%s %d %d %d %s %v}, want %+v", i, r.HouseholdID, r.Rank, r.RankCounty, r.RankTownship, r.Tier, r.InTopK, w)
+		}
+	}
+	if topK["A"] != 2 || topK["B"] != 1 {
+		t.Errorf("top k = %v, want A:2 B:1", topK)
+	}
+}
+
+func TestRoundSig(t *testing.T) {
+	cases := []struct{ in, want float64 }{
+		{25766.160000000003, 25766.16}, {25766.16, 25766.16}, {86303.82999999997, 86303.83}, {86303.82999999999, 86303.83},
+		{0.8526169180833015, 0.8526169181}, {0.8526169180833016, 0.8526169181}, {0, 0}, {-3.14159265358979, -3.141592654},
+		{1e-12, 1e-12}, {123456789012345, 123456789000000},
+	}
+	for _, c := range cases {
+		if got := roundSig(c.in); got != c.want {
+			t.Errorf("roundSig(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

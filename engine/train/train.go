@@ -1,0 +1,748 @@
+package train
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/povrisk/povrisk/engine/warehouse"
+	"github.com/povrisk/povrisk/features"
+	"github.com/povrisk/povrisk/features/rules"
+	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/eval"
+	"github.com/povrisk/povrisk/models/forest"
+	"github.com/povrisk/povrisk/models/kmeans"
+	"github.com/povrisk/povrisk/models/registry"
+)
+
+// Shares are the top-of-list shares at which precision and recall are
+// reported (the keys of Metrics.PrecisionAt).
+var shares = []float64{0.01, 0.05, 0.1}
+
+// Options configure Train and Evaluate. Zero values mean the defaults.
+type Options struct {
+	Warehouse     string         // warehouse directory (required)
+	Models        string         // models directory (Train: required)
+	AsOf          time.Time      // T_end; zero: the last month-end covered by the data
+	HorizonMonths int            // default 6
+	Snapshots     int            // monthly training snapshots; default 6
+	Forest        forest.Options // zero value: forest.DefaultOptions() with Seed
+	Seed          uint64         // seed of the forest (when Forest.Seed is 0) and the profiles
+	Policy        *rules.Policy  // nil: rules.SamplePolicy()
+	Truth         string         // ground-truth CSV (household_id,as_of,p_identified_6m); "" none
+	CountyShare   float64        // k per county as a share of its households; default 0.05
+	ProfileShare  float64        // profiles are fitted on this top share of the final snapshot; default 0.1
+	ProfileK      int            // k-means clusters; 0: chosen by silhouette in 3..6
+	ModelID       string         // Evaluate: evaluate this saved model ("latest" the newest) instead of training
+	CreatedBy     string         // written in the card, e.g. "povrisk 0.1.0"
+	Progress      io.Writer      // nil: quiet
+}
+
+func (o Options) withDefaults() Options {
+	if o.HorizonMonths <= 0 {
+		o.HorizonMonths = 6
+	}
+	if o.Snapshots <= 0 {
+		o.Snapshots = 6
+	}
+	if o.Forest == (forest.Options{}) {
+		o.Forest = forest.DefaultOptions()
+	}
+	if o.Forest.Seed == 0 {
+		o.Forest.Seed = o.Seed
+	}
+	if o.Policy == nil {
+		o.Policy = rules.SamplePolicy()
+	}
+	if o.CountyShare <= 0 {
+		o.CountyShare = 0.05
+	}
+	if o.ProfileShare <= 0 {
+		o.ProfileShare = 0.1
+	}
+	if o.CreatedBy == "" {
+		o.CreatedBy = "povrisk"
+	}
+	return o
+}
+
+func (o Options) logf(format string, a ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, format+"\n", a...)
+	}
+}
+
+// Metrics are the figures of a temporal evaluation on the test snapshot.
+type Metrics struct {
+	TestAsOf      string   `json:"test_as_of"`
+	DataEnd       string   `json:"data_end"`
+	TrainAsOf     []string `json:"train_as_of"`
+	HorizonMonths int      `json:"horizon_months"`
+	Model         string   `json:"model,omitempty"` // the saved model evaluated (Evaluate with ModelID)
+	TrainRows     int      `json:"train_rows"`
+	TrainPositive int      `json:"train_positive"`
+	TestRows      int      `json:"test_rows"`
+	TestPositive  int      `json:"test_positive"`
+	BaseRate      float64  `json:"base_rate"`
+
+	AUC         float64            `json:"auc"`
+	PRAUC       float64            `json:"pr_auc"`
+	Brier       float64            `json:"brier"`
+	PrecisionAt map[string]float64 `json:"precision_at"`
+	RecallAt    map[string]float64 `json:"recall_at"`
+	// County figures: each county ranks its own households, k = CountyShare
+	// of them; CountyPrecision pools the counties (hits / visits).
+	CountyShare     float64               `json:"county_share"`
+	CountyPrecision float64               `json:"county_precision"`
+	Counties        []eval.GroupPrecision `json:"counties"`
+	Calibration     []eval.CalibrationBin `json:"calibration"` // 10 equal-width bins
+
+	// The rule screen alone: score = number of rules tripped.
+	RulesAUC              float64            `json:"rules_auc"`
+	RulesPRAUC            float64            `json:"rules_pr_auc"`
+	RulesPrecisionAt      map[string]float64 `json:"rules_precision_at"`
+	RulesRecallAt         map[string]float64 `json:"rules_recall_at"`
+	RulesCountyPrecision  float64            `json:"rules_county_precision"`
+	RulesFlagged          int                `json:"rules_flagged"`           // test households with at least one rule tripped
+	RulesFlaggedPrecision float64            `json:"rules_flagged_precision"` // positives among them / flagged
+
+	// With ground truth (Options.Truth): the simulator's own probabilities
+	// as a score, the best any model could do.
+	OracleAUC         *float64           `json:"oracle_auc,omitempty"`
+	OraclePRAUC       *float64           `json:"oracle_pr_auc,omitempty"`
+	OraclePrecisionAt map[string]float64 `json:"oracle_precision_at,omitempty"`
+	AUCShareOfOracle  *float64           `json:"auc_share_of_oracle,omitempty"` // (auc-0.5)/(oracle_auc-0.5)
+
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Map returns the metrics as a JSON object (for model cards).
+func (m *Metrics) Map() map[string]any {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic("train: metrics not encodable: " + err.Error())
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// snapshot is the labelled feature table of one as-of date, households
+// sorted by id, monitoring objects on the date left out.
+type snapshot struct {
+	asOf      time.Time
+	X         models.Matrix
+	ids       []string
+	county    []string
+	ruleScore []float64
+	y         []int
+	excluded  int // households monitored at asOf
+}
+
+func monthEnd(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+}
+
+// addMonths moves a month-end by n months and returns that month's end.
+func addMonths(t time.Time, n int) time.Time {
+	return monthEnd(time.Date(t.Year(), t.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC))
+}
+
+func day(t time.Time) string { return t.Format("2006-01-02") }
+
+// DataEnd is the last month-end covered by the warehouse: the latest of
+// the last income month's end and the latest dated event (claims,
+// monitoring events, contributions' month end; not assistance, whose
+// start dates may be planned ahead), taken back to a month-end
+// when it falls inside a month.
+func DataEnd(ctx context.Context, db *sql.DB, w *warehouse.Warehouse) (time.Time, error) {
+	probes := []struct{ table, expr string }{
+		{"income_records", "last_day(max(period))"},
+		{"social_insurance", "last_day(max(period))"},
+		{"medical_claims", "max(service_date)"},
+		{"monitoring_events", "max(identified_date)"},
+	}
+	var latest time.Time
+	for _, p := range probes {
+		path, ok := w.TablePath(p.table)
+		if !ok {
+			continue
+		}
+		var t sql.NullTime
+		if err := db.QueryRowContext(ctx, "SELECT CAST("+p.expr+" AS DATE) FROM read_parquet(?)", path).Scan(&t); err != nil {
+			return time.Time{}, fmt.Errorf("find the end of the data in %s: %w", p.table, err)
+		}
+		if t.Valid && t.Time.After(latest) {
+			latest = t.Time.UTC()
+		}
+	}
+	if latest.IsZero() {
+		return time.Time{}, errors.New("find the end of the data: no dated rows in the warehouse (income_records, medical_claims, monitoring_events, ...)")
+	}
+	latest = time.Date(latest.Year(), latest.Month(), latest.Day(), 0, 0, 0, 0, time.UTC)
+	if me := monthEnd(latest); !me.Equal(latest) {
+		latest = addMonths(me, -1)
+	}
+	return latest, nil
+}
+
+// Plan is the temporal layout of a training run.
+type Plan struct {
+	DataStart time.Time   // first income month (zero when unknown); for the card
+	DataEnd   time.Time   // T_end
+	Test      time.Time   // T_test = T_end - H
+	EvalTrain []time.Time // snapshots for the evaluation model, oldest first; D + H <= T_test
+	Final     []time.Time // snapshots for the saved model, oldest first; D <= T_test
+}
+
+// MakePlan lays out the snapshots for T_end, H and S (see the package doc).
+func MakePlan(end time.Time, horizon, snaps int) Plan {
+	end = monthEnd(end)
+	p := Plan{DataEnd: end, Test: addMonths(end, -horizon)}
+	for i := snaps - 1; i >= 0; i-- {
+		p.EvalTrain = append(p.EvalTrain, addMonths(p.Test, -horizon-i))
+		p.Final = append(p.Final, addMonths(p.Test, -i))
+	}
+	return p
+}
+
+// builder computes and caches snapshots.
+type builder struct {
+	db    *sql.DB
+	w     *warehouse.Warehouse
+	o     Options
+	cols  []string
+	cache map[time.Time]*snapshot
+}
+
+func (b *builder) get(ctx context.Context, d time.Time) (*snapshot, error) {
+	if s, ok := b.cache[d]; ok {
+		return s, nil
+	}
+	s, err := buildSnapshot(ctx, b.db, b.w, d, b.o.HorizonMonths, b.o.Policy, b.cols)
+	if err != nil {
+		return nil, err
+	}
+	b.o.logf("snapshot %s: %d households, %d positive within %d months, %d monitored excluded",
+		day(d), len(s.y), sum(s.y), b.o.HorizonMonths, s.excluded)
+	b.cache[d] = s
+	return s, nil
+}
+
+func sum(y []int) int {
+	n := 0
+	for _, v := range y {
+		n += v
+	}
+	return n
+}
+
+func buildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, d time.Time, horizon int, pol *rules.Policy, cols []string) (*snapshot, error) {
+	t, err := features.Compute(ctx, db, w, d, pol)
+	if err != nil {
+		return nil, fmt.Errorf("features at %s: %w", day(d), err)
+	}
+	defer t.Release()
+	X, ids, err := features.ToMatrix(t, cols)
+	if err != nil {
+		return nil, fmt.Errorf("feature matrix at %s: %w", day(d), err)
+	}
+	region, err := stringColumn(t, "region_code")
+	if err != nil {
+		return nil, fmt.Errorf("features at %s: %w", day(d), err)
+	}
+	rs, err := ruleCount(t)
+	if err != nil {
+		return nil, fmt.Errorf("features at %s: %w", day(d), err)
+	}
+	if len(region) != len(ids) || len(rs) != len(ids) {
+		return nil, fmt.Errorf("features at %s: %d ids, %d regions, %d rule rows", day(d), len(ids), len(region), len(rs))
+	}
+	labels, err := features.Labels(ctx, db, w, d, horizon)
+	if err != nil {
+		return nil, fmt.Errorf("labels at %s: %w", day(d), err)
+	}
+	// Strings read from Arrow may point into its buffers, which Release
+	// frees: keep copies.
+	for i := range ids {
+		ids[i] = strings.Clone(ids[i])
+	}
+	idx := make([]int, 0, len(ids))
+	s := &snapshot{asOf: d}
+	for i, id := range ids {
+		if labels[id].MonitoredAtAsOf {
+			s.excluded++
+			continue
+		}
+		idx = append(idx, i)
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ids[idx[a]] < ids[idx[b]] })
+	s.X = X.Subset(idx)
+	for _, i := range idx {
+		id := ids[i]
+		s.ids = append(s.ids, id)
+		c := region[i]
+		if len(c) > 6 {
+			c = c[:6]
+		}
+		s.county = append(s.county, c)
+		s.ruleScore = append(s.ruleScore, rs[i])
+		y := 0
+		if labels[id].Positive {
+			y = 1
+		}
+		s.y = append(s.y, y)
+	}
+	return s, nil
+}
+
+func columnIndex(t arrow.Table, name string) (int, error) {
+	idx := t.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return 0, fmt.Errorf("feature table has no column %s", name)
+	}
+	return idx[0], nil
+}
+
+func stringColumn(t arrow.Table, name string) ([]string, error) {
+	j, err := columnIndex(t, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, t.NumRows())
+	for _, ch := range t.Column(j).Data().Chunks() {
+		a, ok := ch.(*array.String)
+		if !ok {
+			return nil, fmt.Errorf("column %s is %s, want string", name, ch.DataType())
+		}
+		for i := 0; i < a.Len(); i++ {
+			out = append(out, strings.Clone(a.Value(i)))
+		}
+	}
+	return out, nil
+}
+
+// ruleCount is the rule-screen score: the number of rule_<name> flags set.
+func ruleCount(t arrow.Table) ([]float64, error) {
+	out := make([]float64, t.NumRows())
+	for _, r := range rules.Rules {
+		j, err := columnIndex(t, "rule_"+r.Name)
+		if err != nil {
+			return nil, err
+		}
+		row := 0
+		for _, ch := range t.Column(j).Data().Chunks() {
+			a, ok := ch.(*array.Boolean)
+			if !ok {
+				return nil, fmt.Errorf("column rule_%s is %s, want bool", r.Name, ch.DataType())
+			}
+			for i := 0; i < a.Len(); i++ {
+				if a.IsValid(i) && a.Value(i) {
+					out[row]++
+				}
+				row++
+			}
+		}
+	}
+	return out, nil
+}
+
+// stack concatenates snapshots (rows of the first, then the second, ...).
+func stack(snaps []*snapshot) (models.Matrix, []int) {
+	n := 0
+	for _, s := range snaps {
+		n += s.X.Rows
+	}
+	X := models.NewMatrix(n, snaps[0].X.Names)
+	y := make([]int, 0, n)
+	off := 0
+	for _, s := range snaps {
+		for j := range X.Cols {
+			copy(X.Cols[j][off:], s.X.Cols[j])
+		}
+		off += s.X.Rows
+		y = append(y, s.y...)
+	}
+	return X, y
+}
+
+// split is the evaluation part of a run: the stacked training rows and
+// the test snapshot.
+type split struct {
+	plan  Plan
+	X     models.Matrix
+	y     []int
+	ids   []string // household id of each training row
+	dates []string // as-of of each training row
+	test  *snapshot
+}
+
+func prepare(ctx context.Context, db *sql.DB, o Options) (*builder, Plan, error) {
+	w, err := warehouse.Open(o.Warehouse)
+	if err != nil {
+		return nil, Plan{}, fmt.Errorf("open warehouse: %w", err)
+	}
+	end := o.AsOf
+	if end.IsZero() {
+		if end, err = DataEnd(ctx, db, w); err != nil {
+			return nil, Plan{}, err
+		}
+	}
+	plan := MakePlan(end, o.HorizonMonths, o.Snapshots)
+	if path, ok := w.TablePath("income_records"); ok {
+		var t sql.NullTime
+		if err := db.QueryRowContext(ctx, "SELECT CAST(min(period) AS DATE) FROM read_parquet(?)", path).Scan(&t); err == nil && t.Valid {
+			plan.DataStart = t.Time.UTC()
+		}
+	}
+	o.logf("data end %s, test as-of %s, horizon %d months, %d snapshots", day(plan.DataEnd), day(plan.Test), o.HorizonMonths, o.Snapshots)
+	b := &builder{db: db, w: w, o: o, cols: features.ModelColumns(), cache: map[time.Time]*snapshot{}}
+	return b, plan, nil
+}
+
+func buildSplit(ctx context.Context, b *builder, plan Plan) (*split, error) {
+	sp := &split{plan: plan}
+	var snaps []*snapshot
+	for _, d := range plan.EvalTrain {
+		s, err := b.get(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		if len(s.y) == 0 {
+			continue
+		}
+		snaps = append(snaps, s)
+		for _, id := range s.ids {
+			sp.ids = append(sp.ids, id)
+			sp.dates = append(sp.dates, day(d))
+		}
+	}
+	if len(snaps) == 0 {
+		return nil, fmt.Errorf("no training snapshot with households before %s: the data window is too short for a %d-month horizon", day(plan.Test), b.o.HorizonMonths)
+	}
+	sp.X, sp.y = stack(snaps)
+	if p := sum(sp.y); p == 0 || p == len(sp.y) {
+		return nil, fmt.Errorf("training snapshots %s..%s have %d positive of %d rows: need both outcomes (is monitoring_events in the warehouse?)",
+			day(plan.EvalTrain[0]), day(plan.EvalTrain[len(plan.EvalTrain)-1]), p, len(sp.y))
+	}
+	t, err := b.get(ctx, plan.Test)
+	if err != nil {
+		return nil, err
+	}
+	if p := sum(t.y); p == 0 || p == len(t.y) {
+		return nil, fmt.Errorf("test snapshot %s has %d positive of %d households: need both outcomes", day(plan.Test), p, len(t.y))
+	}
+	sp.test = t
+	return sp, nil
+}
+
+// score fills the model, rule and oracle figures for the test snapshot.
+func score(test *snapshot, p []float64, o Options, plan Plan) (*Metrics, error) {
+	m := &Metrics{TestAsOf: day(plan.Test), DataEnd: day(plan.DataEnd), HorizonMonths: o.HorizonMonths,
+		TestRows: len(test.y), TestPositive: sum(test.y), CountyShare: o.CountyShare}
+	m.BaseRate = float64(m.TestPositive) / float64(m.TestRows)
+	y := test.y
+	m.AUC, m.PRAUC, m.Brier = eval.ROCAUC(y, p), eval.PRAUC(y, p), eval.Brier(y, p)
+	m.PrecisionAt, m.RecallAt = atShares(y, p)
+	m.Counties, m.CountyPrecision = eval.PrecisionByGroup(y, p, test.county, o.CountyShare)
+	m.Calibration = eval.Calibration(y, p, 10)
+	r := test.ruleScore
+	m.RulesAUC, m.RulesPRAUC = eval.ROCAUC(y, r), eval.PRAUC(y, r)
+	m.RulesPrecisionAt, m.RulesRecallAt = atShares(y, r)
+	_, m.RulesCountyPrecision = eval.PrecisionByGroup(y, r, test.county, o.CountyShare)
+	hits := 0
+	for i, v := range r {
+		if v > 0 {
+			m.RulesFlagged++
+			hits += y[i]
+		}
+	}
+	if m.RulesFlagged > 0 {
+		m.RulesFlaggedPrecision = float64(hits) / float64(m.RulesFlagged)
+	}
+	if o.Truth != "" {
+		if err := oracle(m, test, o, plan); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func atShares(y []int, s []float64) (prec, rec map[string]float64) {
+	prec, rec = map[string]float64{}, map[string]float64{}
+	for _, sh := range shares {
+		k := strconv.FormatFloat(sh, 'f', -1, 64)
+		prec[k] = eval.PrecisionAtShare(y, s, sh)
+		rec[k] = eval.RecallAtShare(y, s, sh)
+	}
+	return prec, rec
+}
+
+// ReadTruth reads the ground-truth CSV (household_id,as_of,p_identified_6m)
+// rows of one as-of date.
+func ReadTruth(path string, asOf time.Time) (map[string]float64, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ground truth: %w", err)
+	}
+	defer fh.Close()
+	r := csv.NewReader(fh)
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read ground truth %s: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")] = i
+	}
+	for _, need := range []string{"household_id", "as_of", "p_identified_6m"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("ground truth %s: no column %s (want household_id,as_of,p_identified_6m)", path, need)
+		}
+	}
+	want := day(asOf)
+	out := map[string]float64{}
+	seen := map[string]bool{}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ground truth %s: %w", path, err)
+		}
+		a := rec[col["as_of"]]
+		seen[a] = true
+		if a != want {
+			continue
+		}
+		p, err := strconv.ParseFloat(rec[col["p_identified_6m"]], 64)
+		if err != nil {
+			return nil, fmt.Errorf("ground truth %s line %d column p_identified_6m: %w", path, line, err)
+		}
+		out[rec[col["household_id"]]] = p
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("ground truth %s has no rows for as-of %s (it has %s)", path, want, strings.Join(sortedKeys(seen), ", "))
+	}
+	return out, nil
+}
+
+func oracle(m *Metrics, test *snapshot, o Options, plan Plan) error {
+	truth, err := ReadTruth(o.Truth, plan.Test)
+	if err != nil {
+		return err
+	}
+	if o.HorizonMonths != 6 {
+		m.Notes = append(m.Notes, fmt.Sprintf("ground truth is for a 6-month horizon, the evaluation uses %d months", o.HorizonMonths))
+	}
+	var y []int
+	var p []float64
+	missing := 0
+	for i, id := range test.ids {
+		v, ok := truth[id]
+		if !ok {
+			missing++
+			continue
+		}
+		y = append(y, test.y[i])
+		p = append(p, v)
+	}
+	if missing > 0 {
+		m.Notes = append(m.Notes, fmt.Sprintf("%d test households have no ground truth; oracle figures use the other %d", missing, len(y)))
+	}
+	auc, pr := eval.ROCAUC(y, p), eval.PRAUC(y, p)
+	m.OracleAUC, m.OraclePRAUC = &auc, &pr
+	m.OraclePrecisionAt, _ = atShares(y, p)
+	if auc > 0.5 {
+		share := (m.AUC - 0.5) / (auc - 0.5)
+		m.AUCShareOfOracle = &share
+	}
+	return nil
+}
+
+// Evaluate runs the temporal evaluation without saving anything: a forest
+// trained on the evaluation snapshots, or with o.ModelID a saved model,
+// scored on the test snapshot against the rule screen.
+func Evaluate(ctx context.Context, db *sql.DB, o Options) (*Metrics, error) {
+	o = o.withDefaults()
+	b, plan, err := prepare(ctx, db, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.ModelID != "" {
+		return evaluateSaved(ctx, b, plan, o)
+	}
+	m, _, err := evaluate(ctx, b, plan, o)
+	return m, err
+}
+
+func evaluate(ctx context.Context, b *builder, plan Plan, o Options) (*Metrics, *split, error) {
+	sp, err := buildSplit(ctx, b, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	o.logf("evaluation model: %d training rows (%d positive) from %s..%s", len(sp.y), sum(sp.y), day(plan.EvalTrain[0]), day(plan.EvalTrain[len(plan.EvalTrain)-1]))
+	f, err := forest.Fit(ctx, sp.X, sp.y, o.Forest)
+	if err != nil {
+		return nil, nil, fmt.Errorf("train evaluation forest: %w", err)
+	}
+	p := make([]float64, sp.test.X.Rows)
+	f.PredictProba(sp.test.X, p)
+	m, err := score(sp.test, p, o, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.TrainRows, m.TrainPositive = len(sp.y), sum(sp.y)
+	for _, d := range plan.EvalTrain {
+		m.TrainAsOf = append(m.TrainAsOf, day(d))
+	}
+	o.logf("test %s: AUC %.3f (rules %.3f), precision at 5%% %.3f (rules %.3f)", m.TestAsOf, m.AUC, m.RulesAUC, m.PrecisionAt["0.05"], m.RulesPrecisionAt["0.05"])
+	return m, sp, nil
+}
+
+func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metrics, error) {
+	f, _, card, err := registry.Load(o.Models, o.ModelID)
+	if err != nil {
+		return nil, err
+	}
+	if err := registry.CheckFeatures(card, b.cols, features.CatalogHash()); err != nil {
+		return nil, err
+	}
+	if card.HorizonMonths != 0 && card.HorizonMonths != o.HorizonMonths {
+		return nil, fmt.Errorf("model %s predicts %d months ahead, evaluation asked for %d: pass --horizon %d", card.ID, card.HorizonMonths, o.HorizonMonths, card.HorizonMonths)
+	}
+	t, err := b.get(ctx, plan.Test)
+	if err != nil {
+		return nil, err
+	}
+	p := make([]float64, t.X.Rows)
+	f.PredictProba(t.X, p)
+	m, err := score(t, p, o, plan)
+	if err != nil {
+		return nil, err
+	}
+	m.Model, m.TrainAsOf, m.TrainRows, m.TrainPositive = card.ID, card.AsOfDates, card.TrainRows, card.TrainPositive
+	if card.AsOf != "" && card.AsOf > day(addMonths(plan.Test, -o.HorizonMonths)) {
+		m.Notes = append(m.Notes, fmt.Sprintf("model %s was trained on snapshots up to %s, whose labels reach past the test as-of %s: these figures are optimistic (in-sample)",
+			card.ID, card.AsOf, m.TestAsOf))
+	}
+	return m, nil
+}
+
+// Train evaluates temporally, refits on the final snapshots, fits the risk
+// profiles and saves the model with its card; it returns the card.
+func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
+	o = o.withDefaults()
+	if o.Models == "" {
+		return registry.Card{}, errors.New("train: no models directory")
+	}
+	start := time.Now()
+	b, plan, err := prepare(ctx, db, o)
+	if err != nil {
+		return registry.Card{}, err
+	}
+	m, _, err := evaluate(ctx, b, plan, o)
+	if err != nil {
+		return registry.Card{}, err
+	}
+	var snaps []*snapshot
+	var dates []string
+	for _, d := range plan.Final {
+		s, err := b.get(ctx, d)
+		if err != nil {
+			return registry.Card{}, err
+		}
+		if len(s.y) > 0 {
+			snaps = append(snaps, s)
+			dates = append(dates, day(d))
+		}
+	}
+	X, y := stack(snaps)
+	o.logf("final model: %d training rows (%d positive) from %s..%s", len(y), sum(y), dates[0], dates[len(dates)-1])
+	f, err := forest.Fit(ctx, X, y, o.Forest)
+	if err != nil {
+		return registry.Card{}, fmt.Errorf("train final forest: %w", err)
+	}
+	last := snaps[len(snaps)-1]
+	prof, err := fitProfiles(ctx, f, last, o)
+	if err != nil {
+		return registry.Card{}, err
+	}
+	card := registry.Card{
+		CreatedBy: o.CreatedBy, AsOf: dates[len(dates)-1], AsOfDates: dates, DataTo: day(plan.DataEnd),
+		HorizonMonths: o.HorizonMonths, Features: b.cols, CatalogHash: features.CatalogHash(),
+		PolicySHA256: o.Policy.SHA256(), Drops: b.w.Manifest().Drops, Params: f.Options(), Seed: o.Forest.Seed,
+		TrainRows: len(y), TrainPositive: sum(y), Metrics: m.Map(), TopFeatures: registry.TopImportances(f, 15),
+	}
+	if !plan.DataStart.IsZero() {
+		card.DataFrom = day(plan.DataStart)
+	}
+	if oob := f.OOBScore(); !math.IsNaN(oob) {
+		card.OOBAUC = oob
+	}
+	if prof != nil {
+		for c := 0; c < prof.K(); c++ {
+			card.Profiles = append(card.Profiles, registry.ProfileSummary{Cluster: c, Size: prof.Sizes()[c], Traits: prof.Distinguishing(c, 5)})
+		}
+	}
+	card.Notes = append(card.Notes, fmt.Sprintf("metrics: model trained on %s..%s, tested on %s (labels to %s); the saved model is refitted on %s..%s",
+		m.TrainAsOf[0], m.TrainAsOf[len(m.TrainAsOf)-1], m.TestAsOf, m.DataEnd, dates[0], dates[len(dates)-1]))
+	card.TrainSeconds = math.Round(time.Since(start).Seconds()*10) / 10
+	id, err := registry.Save(o.Models, f, prof, card)
+	if err != nil {
+		return registry.Card{}, err
+	}
+	card.ID = id
+	o.logf("saved model %s in %s", id, o.Models)
+	return registry.ReadCard(o.Models, id)
+}
+
+// fitProfiles clusters the top ProfileShare of the snapshot by the
+// model's score; nil when fewer than 30 households are in it.
+func fitProfiles(ctx context.Context, f *forest.Forest, s *snapshot, o Options) (*kmeans.Model, error) {
+	p := make([]float64, s.X.Rows)
+	f.PredictProba(s.X, p)
+	k := eval.TopK(len(p), o.ProfileShare)
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	top := idx[:k]
+	sort.Ints(top)
+	if len(top) < 30 {
+		o.logf("profiles: only %d households in the top %.0f%%, none fitted", len(top), o.ProfileShare*100)
+		return nil, nil
+	}
+	X := s.X.Subset(top)
+	ko := kmeans.Options{K: o.ProfileK, Seed: o.Seed, Restarts: 4}
+	if ko.K == 0 {
+		kk, _, err := kmeans.ChooseK(ctx, X, 3, 6, ko)
+		if err != nil {
+			return nil, fmt.Errorf("choose profile count: %w", err)
+		}
+		ko.K = kk
+	}
+	m, err := kmeans.Fit(ctx, X, ko)
+	if err != nil {
+		return nil, fmt.Errorf("fit profiles: %w", err)
+	}
+	o.logf("profiles: %d clusters on the top %d households", ko.K, len(top))
+	return m, nil
+}

@@ -1,0 +1,120 @@
+package warehouse
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// ErrNoVersion is returned by Open when nothing has been ingested yet.
+var ErrNoVersion = errors.New("warehouse has no current version (run povrisk ingest first)")
+
+// TableState is one table of a warehouse version.
+type TableState struct {
+	Name   string `json:"name"`
+	File   string `json:"file"` // file name inside the version directory
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// Manifest is the cumulative state of a warehouse version (manifest.json).
+type Manifest struct {
+	SchemaVersion string       `json:"schema_version"` // datasets.SchemaVersion of the stored tables
+	Version       string       `json:"version"`        // e.g. "v000003"
+	Previous      string       `json:"previous"`       // version this one was built from ("" for the first)
+	Tables        []TableState `json:"tables"`         // sorted by name
+	Drops         []string     `json:"drops"`          // drop ids merged, oldest first
+}
+
+// Table returns the state of the named table and whether it is stored.
+func (m *Manifest) Table(name string) (TableState, bool) {
+	for _, t := range m.Tables {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TableState{}, false
+}
+
+// HasDrop reports whether the drop id has been merged into this version.
+func (m *Manifest) HasDrop(id string) bool {
+	for _, d := range m.Drops {
+		if d == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Warehouse is an opened warehouse version; it is read-only.
+type Warehouse struct {
+	root    string
+	version string
+	man     *Manifest
+}
+
+var versionName = regexp.MustCompile(`^v[0-9]{6}$`)
+
+// Open opens the current version of the warehouse at dir. It returns an error
+// wrapping ErrNoVersion when nothing has been ingested yet.
+func Open(dir string) (*Warehouse, error) {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", dir, err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "CURRENT"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("open warehouse %s: %w", dir, ErrNoVersion)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", dir, err)
+	}
+	v := strings.TrimSpace(string(b))
+	if !versionName.MatchString(v) {
+		return nil, fmt.Errorf("open warehouse %s: CURRENT holds %q, want a version name like v000001", dir, v)
+	}
+	man, err := readManifest(filepath.Join(root, v, "manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", dir, err)
+	}
+	return &Warehouse{root: root, version: v, man: man}, nil
+}
+
+func readManifest(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// Root is the absolute warehouse directory (W).
+func (w *Warehouse) Root() string { return w.root }
+
+// Version is the name of the current version, e.g. "v000003".
+func (w *Warehouse) Version() string { return w.version }
+
+// Dir is the absolute path of the current version directory.
+func (w *Warehouse) Dir() string { return filepath.Join(w.root, w.version) }
+
+// TablePath returns the absolute path of the table's Parquet file in the
+// current version, and false when the table is not stored (never ingested).
+func (w *Warehouse) TablePath(table string) (string, bool) {
+	t, ok := w.man.Table(table)
+	if !ok {
+		return "", false
+	}
+	return filepath.Join(w.Dir(), t.File), true
+}
+
+// Manifest returns the cumulative manifest of the current version.
+func (w *Warehouse) Manifest() *Manifest { return w.man }

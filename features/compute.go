@@ -1,0 +1,271 @@
+package features
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/features/rules"
+)
+
+// Tables locates the warehouse tables; *warehouse.Warehouse satisfies it.
+type Tables interface {
+	TablePath(table string) (string, bool)
+}
+
+// Options tune a computation; the zero value is the default.
+type Options struct {
+	// JobLossLookbackMonths: a job loss counts while the last contribution is
+	// at most this many months before the month of D (0: 12).
+	JobLossLookbackMonths int
+	// SpikeFloor is the floor of the baseline monthly median of the medical
+	// spike ratio, yuan (0: 100).
+	SpikeFloor float64
+	// NewUnemploymentMonths: an unemployment registration is new when made
+	// within this many calendar months up to D (0: 3).
+	NewUnemploymentMonths int
+	// Progress receives one line per step; nil is quiet.
+	Progress io.Writer
+}
+
+// Compute returns the feature table for the as-of date: one row per household
+// registered on or before asOf, sorted by household_id, with the columns of
+// Catalog(). pol gives the monitoring lines and thresholds; nil uses the
+// sample policy (illustrative lines: only for tests and demonstrations).
+func Compute(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol *rules.Policy) (arrow.Table, error) {
+	return ComputeWith(ctx, db, w, asOf, pol, Options{})
+}
+
+// ComputeWith is Compute with options.
+func ComputeWith(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol *rules.Policy, o Options) (arrow.Table, error) {
+	if pol == nil {
+		pol = rules.SamplePolicy()
+	}
+	var out arrow.Table
+	err := withSession(ctx, db, w, asOf, pol, o, func(conn *sql.Conn, present map[string]bool) error {
+		for _, fam := range families {
+			start := time.Now()
+			q := "CREATE OR REPLACE TEMP TABLE f_" + fam + " AS\n" + familySQL(fam)
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("feature family %s: %w", fam, err)
+			}
+			progress(o.Progress, "family %s: %.1fs", fam, time.Since(start).Seconds())
+		}
+		start := time.Now()
+		schema, recs, err := queryArrow(ctx, conn, finalSelect(present))
+		if err != nil {
+			return fmt.Errorf("join feature families: %w", err)
+		}
+		defer func() {
+			for _, r := range recs {
+				r.Release()
+			}
+		}()
+		progress(o.Progress, "join: %.1fs", time.Since(start).Seconds())
+		start = time.Now()
+		out, err = appendRules(schema, recs, asOf, pol)
+		if err != nil {
+			return err
+		}
+		progress(o.Progress, "rules: %.1fs", time.Since(start).Seconds())
+		return nil
+	})
+	return out, err
+}
+
+func progress(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "features: "+format+"\n", args...)
+	}
+}
+
+// withSession runs fn on one connection holding the temp views of the
+// warehouse tables, the params table and the base tables hh and mem, and
+// drops them afterwards. present reports the tables found in the warehouse.
+func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol *rules.Policy, o Options,
+	fn func(conn *sql.Conn, present map[string]bool) error) (err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("duckdb connection: %w", err)
+	}
+	defer conn.Close()
+	var created []string
+	defer func() {
+		// Temp objects live as long as the connection, which returns to the pool.
+		for i := len(created) - 1; i >= 0; i-- {
+			if _, derr := conn.ExecContext(context.WithoutCancel(ctx), "DROP "+created[i]); derr != nil && err == nil {
+				err = fmt.Errorf("drop %s: %w", created[i], derr)
+			}
+		}
+	}()
+	present := map[string]bool{}
+	for _, t := range datasets.Tables {
+		q, ok := "", false
+		if path, found := w.TablePath(t.Name); found {
+			q, ok = "CREATE OR REPLACE TEMP VIEW "+t.Name+" AS SELECT * FROM read_parquet("+quoteLiteral(path)+")", true
+		} else {
+			if t.Required {
+				return fmt.Errorf("warehouse has no %s table: ingest a drop with %s first", t.Name, t.Name)
+			}
+			q = "CREATE OR REPLACE TEMP VIEW " + t.Name + " AS " + emptyTable(t)
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("open table %s: %w", t.Name, err)
+		}
+		present[t.Name] = ok
+		created = append(created, "VIEW IF EXISTS "+t.Name)
+	}
+	th := pol.Thresholds
+	lookback, floor, newU := o.JobLossLookbackMonths, o.SpikeFloor, o.NewUnemploymentMonths
+	if lookback == 0 {
+		lookback = 12
+	}
+	if floor == 0 {
+		floor = 100
+	}
+	if newU == 0 {
+		newU = 3
+	}
+	if _, err := conn.ExecContext(ctx, familySQL("params"), asOf.Format("2006-01-02"),
+		th.JobLossMinRunMonths, th.JobLossMinGapMonths, lookback, floor, newU); err != nil {
+		return fmt.Errorf("set parameters: %w", err)
+	}
+	created = append(created, "TABLE IF EXISTS params")
+	for _, stmt := range statements(familySQL("base")) {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("base tables: %w", err)
+		}
+	}
+	created = append(created, "TABLE IF EXISTS hh", "TABLE IF EXISTS mem")
+	for _, fam := range families {
+		created = append(created, "TABLE IF EXISTS f_"+fam)
+	}
+	return fn(conn, present)
+}
+
+// statements splits a SQL file into its statements (on ';' at a line end;
+// our files hold no string literal containing one).
+func statements(text string) []string {
+	var out []string
+	for _, s := range strings.Split(text, ";\n") {
+		if t := strings.TrimSpace(stripComments(s)); t != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// quoteLiteral writes s as a SQL string literal. DuckDB cannot bind a
+// parameter inside a view definition, so warehouse paths are written into
+// the view's text this way; doubling the single quote is the whole escape
+// rule of a standard SQL literal, and a NUL byte is refused by the OS before.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// quoteIdent writes s as a SQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// emptyTable is a SELECT of no rows with the columns of the standard's table.
+func emptyTable(t datasets.Table) string {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = "CAST(NULL AS " + duckType(c.Kind) + ") AS " + quoteIdent(c.StoredName())
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " WHERE false"
+}
+
+func duckType(k datasets.Kind) string {
+	switch k {
+	case datasets.Date, datasets.Month:
+		return "DATE"
+	case datasets.Money:
+		return "DOUBLE"
+	case datasets.Int:
+		return "INTEGER"
+	case datasets.Bool:
+		return "BOOLEAN"
+	}
+	return "VARCHAR"
+}
+
+// finalSelect joins the families; a column whose required source table is
+// absent from the warehouse is NULL of its type.
+func finalSelect(present map[string]bool) string {
+	var b strings.Builder
+	b.WriteString("SELECT hh.household_id, hh.region_code, p.as_of")
+	for _, c := range featureColumns() {
+		missing := false
+		for _, s := range c.required {
+			if !present[s] {
+				missing = true
+			}
+		}
+		if missing {
+			fmt.Fprintf(&b, ",\n  CAST(NULL AS %s) AS %s", c.Type, quoteIdent(c.Name))
+		} else {
+			// the cast pins the declared type whatever the input's
+			// (a Parquet file with DECIMAL money still gives DOUBLE).
+			fmt.Fprintf(&b, ",\n  CAST(f_%s.%s AS %s) AS %s", c.Family, quoteIdent(c.Name), c.Type, quoteIdent(c.Name))
+		}
+	}
+	b.WriteString("\nFROM hh CROSS JOIN params p")
+	for _, fam := range families {
+		fmt.Fprintf(&b, "\nJOIN f_%s ON f_%s.household_id = hh.household_id", fam, fam)
+	}
+	b.WriteString("\nORDER BY hh.household_id")
+	return b.String()
+}
+
+// queryArrow runs q on conn through DuckDB's Arrow interface and returns
+// its record batches (retained; the caller releases them).
+func queryArrow(ctx context.Context, conn *sql.Conn, q string, args ...any) (*arrow.Schema, []arrow.RecordBatch, error) {
+	var recs []arrow.RecordBatch
+	var schema *arrow.Schema
+	err := conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return fmt.Errorf("duckdb arrow interface: %w", err)
+		}
+		rr, err := ar.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rr.Release()
+		schema = rr.Schema()
+		for rr.Next() {
+			r := rr.RecordBatch()
+			r.Retain()
+			recs = append(recs, r)
+		}
+		if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		for _, r := range recs {
+			r.Release()
+		}
+		return nil, nil, err
+	}
+	return schema, recs, nil
+}

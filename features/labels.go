@@ -1,0 +1,83 @@
+package features
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/povrisk/povrisk/features/rules"
+)
+
+// Label is the training outcome of a household for an as-of date D and a
+// horizon of H months.
+type Label struct {
+	// Positive: identified as a monitoring object in (D, D+H] and not a
+	// monitoring object on D.
+	Positive bool
+	// MonitoredAtAsOf: already a monitoring object on D (the
+	// monitored_at_as_of feature); callers exclude these households.
+	MonitoredAtAsOf bool
+	// RiskType of the first identification in (D, D+H] ("" none), even when
+	// MonitoredAtAsOf.
+	RiskType string
+}
+
+// AddMonths returns d plus n calendar months; the last day of a month maps
+// to the last day of the target month (2025-06-30 + 6 = 2025-12-31), other
+// days are clamped to the target month's length.
+func AddMonths(d time.Time, n int) time.Time {
+	y, m, day := d.Date()
+	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	if day == time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day() || day > last {
+		day = last
+	}
+	return time.Date(first.Year(), first.Month(), day, 0, 0, 0, 0, time.UTC)
+}
+
+// Labels returns the label of every household registered on or before asOf,
+// for a horizon of horizonMonths months after it.
+func Labels(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, horizonMonths int) (map[string]Label, error) {
+	if horizonMonths < 1 {
+		return nil, fmt.Errorf("labels: horizon %d months: want 1 or more", horizonMonths)
+	}
+	end := AddMonths(asOf, horizonMonths).Format("2006-01-02")
+	out := map[string]Label{}
+	err := withSession(ctx, db, w, asOf, rules.SamplePolicy(), Options{}, func(conn *sql.Conn, present map[string]bool) error {
+		if !present["monitoring_events"] {
+			return fmt.Errorf("labels: the warehouse has no monitoring_events table: ingest a drop with it")
+		}
+		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE f_status AS\n"+familySQL("status")); err != nil {
+			return fmt.Errorf("labels: monitoring state: %w", err)
+		}
+		rows, err := conn.QueryContext(ctx, `
+SELECT s.household_id, s.monitored_at_as_of, e.rt
+FROM f_status s
+LEFT JOIN (
+    SELECT m.household_id,
+           arg_min(m.risk_type, strftime(m.identified_date, '%Y%m%d') || m.risk_type) AS rt
+    FROM monitoring_events m CROSS JOIN params p
+    WHERE m.identified_date > p.as_of AND m.identified_date <= CAST(? AS DATE)
+    GROUP BY m.household_id
+) e ON e.household_id = s.household_id`, end)
+		if err != nil {
+			return fmt.Errorf("labels: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var mon bool
+			var rt sql.NullString
+			if err := rows.Scan(&id, &mon, &rt); err != nil {
+				return fmt.Errorf("labels: %w", err)
+			}
+			out[id] = Label{Positive: rt.Valid && !mon, MonitoredAtAsOf: mon, RiskType: rt.String}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

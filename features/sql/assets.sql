@@ -1,0 +1,59 @@
+-- family: assets
+-- Eligibility conflicts shown as evidence for the home visit (POLICY.md:
+-- never an automatic exclusion, never a hidden weight): the columns are
+-- information, not model inputs. Records dated on or before D.
+-- value: the sum of the recorded values; for deposits, the latest balance.
+-- column: asset_vehicle_count | INTEGER | records | info | assets | vehicle records dated on or before D
+-- column: asset_vehicle_latest | DATE | date | info | assets | date of the latest vehicle record on or before D
+-- column: asset_vehicle_value | DOUBLE | yuan | info | assets | total recorded value of the vehicle records on or before D
+-- column: asset_property_count | INTEGER | records | info | assets | property records dated on or before D
+-- column: asset_property_latest | DATE | date | info | assets | date of the latest property record on or before D
+-- column: asset_property_value | DOUBLE | yuan | info | assets | total recorded value of the property records on or before D
+-- column: asset_business_count | INTEGER | records | info | assets | business records dated on or before D
+-- column: asset_business_latest | DATE | date | info | assets | date of the latest business record on or before D
+-- column: asset_business_value | DOUBLE | yuan | info | assets | total recorded value of the business records on or before D
+-- column: asset_public_payroll_count | INTEGER | records | info | assets | public_payroll records dated on or before D
+-- column: asset_public_payroll_latest | DATE | date | info | assets | date of the latest public_payroll record on or before D
+-- column: asset_public_payroll_value | DOUBLE | yuan | info | assets | total recorded value of the public_payroll records on or before D
+-- column: asset_deposit_count | INTEGER | records | info | assets | deposit records dated on or before D
+-- column: asset_deposit_latest | DATE | date | info | assets | date of the latest deposit record on or before D
+-- column: asset_deposit_value | DOUBLE | yuan | info | assets | balance of the latest deposit record on or before D
+WITH a AS (
+    SELECT s.household_id,
+           count(*) FILTER (WHERE s.kind = 'vehicle')                      AS vehicle_n,
+           max(s.event_date) FILTER (WHERE s.kind = 'vehicle')             AS vehicle_latest,
+           sum(s.value) FILTER (WHERE s.kind = 'vehicle')                  AS vehicle_value,
+           count(*) FILTER (WHERE s.kind = 'property')                      AS property_n,
+           max(s.event_date) FILTER (WHERE s.kind = 'property')             AS property_latest,
+           sum(s.value) FILTER (WHERE s.kind = 'property')                  AS property_value,
+           count(*) FILTER (WHERE s.kind = 'business')                      AS business_n,
+           max(s.event_date) FILTER (WHERE s.kind = 'business')             AS business_latest,
+           sum(s.value) FILTER (WHERE s.kind = 'business')                  AS business_value,
+           count(*) FILTER (WHERE s.kind = 'public_payroll')                      AS public_payroll_n,
+           max(s.event_date) FILTER (WHERE s.kind = 'public_payroll')             AS public_payroll_latest,
+           sum(s.value) FILTER (WHERE s.kind = 'public_payroll')                  AS public_payroll_value,
+           count(*) FILTER (WHERE s.kind = 'deposit')                      AS deposit_n,
+           max(s.event_date) FILTER (WHERE s.kind = 'deposit')             AS deposit_latest,
+           arg_max(s.value, s.event_date) FILTER (WHERE s.kind = 'deposit' AND s.value IS NOT NULL) AS deposit_value
+    FROM assets s CROSS JOIN params p
+    WHERE s.event_date <= p.as_of
+    GROUP BY s.household_id
+)
+SELECT h.household_id,
+       CAST(coalesce(a.vehicle_n, 0) AS INTEGER) AS asset_vehicle_count,
+       a.vehicle_latest AS asset_vehicle_latest,
+       a.vehicle_value AS asset_vehicle_value,
+       CAST(coalesce(a.property_n, 0) AS INTEGER) AS asset_property_count,
+       a.property_latest AS asset_property_latest,
+       a.property_value AS asset_property_value,
+       CAST(coalesce(a.business_n, 0) AS INTEGER) AS asset_business_count,
+       a.business_latest AS asset_business_latest,
+       a.business_value AS asset_business_value,
+       CAST(coalesce(a.public_payroll_n, 0) AS INTEGER) AS asset_public_payroll_count,
+       a.public_payroll_latest AS asset_public_payroll_latest,
+       a.public_payroll_value AS asset_public_payroll_value,
+       CAST(coalesce(a.deposit_n, 0) AS INTEGER) AS asset_deposit_count,
+       a.deposit_latest AS asset_deposit_latest,
+       a.deposit_value AS asset_deposit_value
+FROM hh h
+LEFT JOIN a USING (household_id)

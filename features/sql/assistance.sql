@@ -1,0 +1,42 @@
+-- family: assistance
+-- Assistance programmes received on D: start_date on or before D and end_date
+-- null or after D.
+-- column: assist_dibao | BOOLEAN | flag | model | assistance | receives dibao on D
+-- column: assist_tekun | BOOLEAN | flag | model | assistance | receives tekun on D
+-- column: assist_temporary | BOOLEAN | flag | model | assistance | receives temporary on D
+-- column: assist_medical_aid | BOOLEAN | flag | model | assistance | receives medical_aid on D
+-- column: assist_employment_aid | BOOLEAN | flag | model | assistance | receives employment_aid on D
+-- column: assist_industry_aid | BOOLEAN | flag | model | assistance | receives industry_aid on D
+-- column: assist_education_aid | BOOLEAN | flag | model | assistance | receives education_aid on D
+-- column: assist_housing_aid | BOOLEAN | flag | model | assistance | receives housing_aid on D
+-- column: assist_programs | INTEGER | programmes | model | assistance | distinct programmes received on D
+-- column: assist_amount | DOUBLE | yuan/year | model | assistance | total yearly amount of the programmes received on D (unknown amounts count 0)
+WITH a AS (
+    SELECT s.household_id,
+           bool_or(s.program = 'dibao') AS dibao,
+           bool_or(s.program = 'tekun') AS tekun,
+           bool_or(s.program = 'temporary') AS temporary,
+           bool_or(s.program = 'medical_aid') AS medical_aid,
+           bool_or(s.program = 'employment_aid') AS employment_aid,
+           bool_or(s.program = 'industry_aid') AS industry_aid,
+           bool_or(s.program = 'education_aid') AS education_aid,
+           bool_or(s.program = 'housing_aid') AS housing_aid,
+           count(DISTINCT s.program) AS n,
+           sum(coalesce(s.amount, 0.0)) AS amount
+    FROM assistance s CROSS JOIN params p
+    WHERE s.start_date <= p.as_of AND (s.end_date IS NULL OR s.end_date > p.as_of)
+    GROUP BY s.household_id
+)
+SELECT h.household_id,
+       coalesce(a.dibao, false) AS assist_dibao,
+       coalesce(a.tekun, false) AS assist_tekun,
+       coalesce(a.temporary, false) AS assist_temporary,
+       coalesce(a.medical_aid, false) AS assist_medical_aid,
+       coalesce(a.employment_aid, false) AS assist_employment_aid,
+       coalesce(a.industry_aid, false) AS assist_industry_aid,
+       coalesce(a.education_aid, false) AS assist_education_aid,
+       coalesce(a.housing_aid, false) AS assist_housing_aid,
+       CAST(coalesce(a.n, 0) AS INTEGER) AS assist_programs,
+       coalesce(a.amount, 0.0) AS assist_amount
+FROM hh h
+LEFT JOIN a USING (household_id)

@@ -1,0 +1,46 @@
+-- family: income
+-- Household income from income_records, periods up to the month of D.
+-- Net income of a month = wage + business + property + transfer - production_cost.
+-- A household without any record in a window has NULL income for it (unknown,
+-- not zero); a month without a record counts as a month without wage income.
+-- column: income_months_12m | INTEGER | months | model | income_records | months with an income record among the 12 months to D
+-- column: net_income_12m | DOUBLE | yuan | model | income_records | household net income, 12 months to D
+-- column: net_income_pc_12m | DOUBLE | yuan/person | model | income_records persons | net_income_12m / household_size; NULL when no member
+-- column: net_income_prev_12m | DOUBLE | yuan | model | income_records | household net income of the 12 months before those
+-- column: income_change_ratio | DOUBLE | ratio | model | income_records | net_income_12m / net_income_prev_12m; NULL when the earlier income is not positive
+-- column: wage_share_12m | DOUBLE | share | model | income_records | wage income / gross income (wage+business+property+transfer), 12 months; NULL when gross is not positive
+-- column: transfer_share_12m | DOUBLE | share | model | income_records | transfer income / gross income, 12 months; NULL when gross is not positive
+-- column: zero_wage_months_12m | INTEGER | months | model | income_records | months of the 12 without positive wage income (a missing month counts)
+WITH inc AS (
+    SELECT i.household_id,
+           i.period >= p.w12 AS recent,
+           i.wage_income,
+           i.transfer_income,
+           i.wage_income + i.business_income + i.property_income + i.transfer_income AS gross,
+           i.wage_income + i.business_income + i.property_income + i.transfer_income - i.production_cost AS net
+    FROM income_records i CROSS JOIN params p
+    WHERE i.period >= p.w24 AND i.period <= p.m0
+), agg AS (
+    SELECT household_id,
+           count(*) FILTER (WHERE recent)                          AS months12,
+           sum(net) FILTER (WHERE recent)                          AS net12,
+           sum(net) FILTER (WHERE NOT recent)                      AS netprev,
+           sum(gross) FILTER (WHERE recent)                        AS gross12,
+           sum(wage_income) FILTER (WHERE recent)                  AS wage12,
+           sum(transfer_income) FILTER (WHERE recent)              AS transfer12,
+           count(*) FILTER (WHERE recent AND wage_income > 0)      AS wage_months12
+    FROM inc
+    GROUP BY household_id
+)
+SELECT h.household_id,
+       CAST(coalesce(a.months12, 0) AS INTEGER)                             AS income_months_12m,
+       a.net12                                                              AS net_income_12m,
+       CASE WHEN d.household_size > 0 THEN a.net12 / d.household_size END   AS net_income_pc_12m,
+       a.netprev                                                            AS net_income_prev_12m,
+       CASE WHEN a.netprev > 0 THEN a.net12 / a.netprev END                 AS income_change_ratio,
+       CASE WHEN a.gross12 > 0 THEN a.wage12 / a.gross12 END                AS wage_share_12m,
+       CASE WHEN a.gross12 > 0 THEN a.transfer12 / a.gross12 END            AS transfer_share_12m,
+       CAST(CASE WHEN a.months12 > 0 THEN 12 - a.wage_months12 END AS INTEGER) AS zero_wage_months_12m
+FROM hh h
+JOIN f_demographics d USING (household_id)
+LEFT JOIN agg a USING (household_id)

@@ -1,0 +1,64 @@
+-- family: medical
+-- Medical claims of the household's members (alive or not), service_date on or before D.
+-- Spike ratio: the mean monthly out-of-pocket of the last 3 calendar months
+-- (oop_medical_3m / 3) divided by the median monthly out-of-pocket of the 12
+-- calendar months before them (months m0-14 .. m0-3), where a month without
+-- claims counts as 0. The median is floored at params.spike_floor (100 yuan by
+-- default) so that a household with no usual spending gets a large finite
+-- ratio, not a division by zero; no recent spending gives 0.
+-- column: oop_medical_3m | DOUBLE | yuan | model | medical_claims persons | household out-of-pocket medical spending, 3 months to D
+-- column: oop_medical_6m | DOUBLE | yuan | model | medical_claims persons | household out-of-pocket medical spending, 6 months to D
+-- column: oop_medical_12m | DOUBLE | yuan | model | medical_claims persons | household out-of-pocket medical spending, 12 months to D
+-- column: medical_total_12m | DOUBLE | yuan | model | medical_claims persons | total medical cost, 12 months to D
+-- column: inpatient_stays_12m | INTEGER | stays | model | medical_claims persons | inpatient claims, 12 months to D
+-- column: claims_12m | INTEGER | claims | model | medical_claims persons | claims, 12 months to D
+-- column: members_with_claims_12m | INTEGER | persons | model | medical_claims persons | members with a claim, 12 months to D
+-- column: oop_spike_ratio | DOUBLE | ratio | model | medical_claims persons | (oop_medical_3m / 3) / max(median monthly out-of-pocket of months m0-14..m0-3, spike floor)
+-- column: oop_share_income_12m | DOUBLE | share | model | medical_claims persons income_records | oop_medical_12m / net_income_12m; NULL when net income is not positive
+WITH c AS (
+    SELECT m.household_id, m.person_id, mc.service_date, mc.out_of_pocket, mc.total_cost, mc.inpatient,
+           mc.service_date >= p.w3  AS in3,
+           mc.service_date >= p.w6  AS in6,
+           mc.service_date >= p.w12 AS in12,
+           mc.service_date < p.w3   AS in_base
+    FROM medical_claims mc
+    JOIN mem m USING (person_id)
+    CROSS JOIN params p
+    WHERE mc.service_date >= p.b_start AND mc.service_date <= p.as_of
+), agg AS (
+    SELECT household_id,
+           sum(out_of_pocket) FILTER (WHERE in3)                   AS oop3,
+           sum(out_of_pocket) FILTER (WHERE in6)                   AS oop6,
+           sum(out_of_pocket) FILTER (WHERE in12)                  AS oop12,
+           sum(total_cost) FILTER (WHERE in12)                     AS total12,
+           count(*) FILTER (WHERE in12 AND inpatient)              AS inpat12,
+           count(*) FILTER (WHERE in12)                            AS claims12,
+           count(DISTINCT person_id) FILTER (WHERE in12)           AS members12
+    FROM c
+    GROUP BY household_id
+), monthly AS (
+    SELECT household_id, date_trunc('month', service_date) AS m, sum(out_of_pocket) AS s
+    FROM c
+    WHERE in_base
+    GROUP BY ALL
+), base AS (
+    SELECT household_id,
+           list_median(list_concat(list(s), list_resize([]::DOUBLE[], 12 - count(*), 0.0))) AS median_month
+    FROM monthly
+    GROUP BY household_id
+)
+SELECT h.household_id,
+       coalesce(a.oop3, 0.0)                                          AS oop_medical_3m,
+       coalesce(a.oop6, 0.0)                                          AS oop_medical_6m,
+       coalesce(a.oop12, 0.0)                                         AS oop_medical_12m,
+       coalesce(a.total12, 0.0)                                       AS medical_total_12m,
+       CAST(coalesce(a.inpat12, 0) AS INTEGER)                        AS inpatient_stays_12m,
+       CAST(coalesce(a.claims12, 0) AS INTEGER)                       AS claims_12m,
+       CAST(coalesce(a.members12, 0) AS INTEGER)                      AS members_with_claims_12m,
+       (coalesce(a.oop3, 0.0) / 3) / greatest(coalesce(b.median_month, 0.0), p.spike_floor) AS oop_spike_ratio,
+       CASE WHEN i.net_income_12m > 0 THEN coalesce(a.oop12, 0.0) / i.net_income_12m END AS oop_share_income_12m
+FROM hh h
+CROSS JOIN params p
+JOIN f_income i USING (household_id)
+LEFT JOIN agg a USING (household_id)
+LEFT JOIN base b USING (household_id)

@@ -1,0 +1,44 @@
+-- family: schooling
+-- School terms of the household's members starting within the 12 months to D.
+-- Fees net of subsidy are taken per term and floored at 0 (a subsidy larger
+-- than the term's fees does not offset another term). Non-compulsory levels:
+-- preschool, high_school, vocational, tertiary.
+-- column: students_preschool | INTEGER | persons | model | education persons | members with a preschool term starting within the 12 months to D
+-- column: students_compulsory | INTEGER | persons | model | education persons | members with a compulsory-education term, 12 months
+-- column: students_high_school | INTEGER | persons | model | education persons | members with a high-school term, 12 months
+-- column: students_vocational | INTEGER | persons | model | education persons | members with a vocational term, 12 months
+-- column: students_tertiary | INTEGER | persons | model | education persons | members with a tertiary term, 12 months
+-- column: edu_fees_net_12m | DOUBLE | yuan | model | education persons | fees net of subsidy of all terms, 12 months
+-- column: edu_noncompulsory_net_12m | DOUBLE | yuan | model | education persons | fees net of subsidy of non-compulsory terms, 12 months
+-- column: edu_share_income_12m | DOUBLE | share | model | education persons income_records | edu_noncompulsory_net_12m / net_income_12m; NULL when net income is not positive
+WITH t AS (
+    SELECT m.household_id, e.person_id, e.level,
+           greatest(e.fees - e.subsidy, 0.0) AS net
+    FROM education e
+    JOIN mem m USING (person_id)
+    CROSS JOIN params p
+    WHERE e.term_start >= p.w12 AND e.term_start <= p.as_of
+), agg AS (
+    SELECT household_id,
+           count(DISTINCT person_id) FILTER (WHERE level = 'preschool')    AS s_pre,
+           count(DISTINCT person_id) FILTER (WHERE level = 'compulsory')   AS s_comp,
+           count(DISTINCT person_id) FILTER (WHERE level = 'high_school')  AS s_high,
+           count(DISTINCT person_id) FILTER (WHERE level = 'vocational')   AS s_voc,
+           count(DISTINCT person_id) FILTER (WHERE level = 'tertiary')     AS s_ter,
+           sum(net)                                                        AS net_all,
+           sum(net) FILTER (WHERE level IN ('preschool', 'high_school', 'vocational', 'tertiary')) AS net_nc
+    FROM t
+    GROUP BY household_id
+)
+SELECT h.household_id,
+       CAST(coalesce(a.s_pre, 0) AS INTEGER)       AS students_preschool,
+       CAST(coalesce(a.s_comp, 0) AS INTEGER)      AS students_compulsory,
+       CAST(coalesce(a.s_high, 0) AS INTEGER)      AS students_high_school,
+       CAST(coalesce(a.s_voc, 0) AS INTEGER)       AS students_vocational,
+       CAST(coalesce(a.s_ter, 0) AS INTEGER)       AS students_tertiary,
+       coalesce(a.net_all, 0.0)                    AS edu_fees_net_12m,
+       coalesce(a.net_nc, 0.0)                     AS edu_noncompulsory_net_12m,
+       CASE WHEN i.net_income_12m > 0 THEN coalesce(a.net_nc, 0.0) / i.net_income_12m END AS edu_share_income_12m
+FROM hh h
+JOIN f_income i USING (household_id)
+LEFT JOIN agg a USING (household_id)

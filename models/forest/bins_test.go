@@ -1,0 +1,73 @@
+package forest
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestMakeCuts(t *testing.T) {
+	cases := []struct {
+		name   string
+		col    []float64
+		bins   int
+		edges  []float64
+		exact  bool
+		values []float64
+	}{
+		{"exact", col(3, 1, 2, 1, nan, 3), 4, []float64{1.5, 2.5}, true, []float64{1, 2, 3}},
+		{"exact at the limit", col(0, 10, 20), 3, []float64{5, 15}, true, []float64{0, 10, 20}},
+		// 8 values in 4 bins: cuts after ranks 2, 4, 6, half-way to the next value.
+		{"quantile", col(1, 2, 3, 4, 5, 6, 7, 8), 4, []float64{2.5, 4.5, 6.5}, false, nil},
+		// 5 distinct values in 4 bins; a heavy value keeps one bin: the cuts
+		// after ranks 4 and 6 both fall after a 5 and collapse to 6.5.
+		{"heavy value", col(1, 2, 5, 5, 5, 5, 8, 9), 4, []float64{3.5, 6.5}, false, nil},
+		{"all missing", col(nan, nan), 4, []float64{}, true, []float64{}},
+		{"huge values", col(math.MaxFloat64, -math.MaxFloat64), 4, []float64{0}, true, []float64{-math.MaxFloat64, math.MaxFloat64}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := makeCuts(c.col, c.bins, nil)
+			if !slices.Equal(got.Edges, c.edges) && !(len(got.Edges) == 0 && len(c.edges) == 0) {
+				t.Errorf("edges %v, want %v", got.Edges, c.edges)
+			}
+			if got.Exact != c.exact || (c.exact && !slices.Equal(got.Values, c.values)) {
+				t.Errorf("exact %v values %v, want %v %v", got.Exact, got.Values, c.exact, c.values)
+			}
+			// Codes agree with the edges: v <= Edges[b] iff code(v) <= b.
+			for _, v := range c.col {
+				k := got.code(v)
+				if math.IsNaN(v) {
+					if k != missingBin {
+						t.Errorf("code(NaN) = %d", k)
+					}
+					continue
+				}
+				if int(k) < len(got.Edges) && v > got.Edges[k] || k > 0 && v <= got.Edges[k-1] {
+					t.Errorf("code(%v) = %d inconsistent with edges %v", v, k, got.Edges)
+				}
+			}
+		})
+	}
+}
+
+// TestQuantileBalance: 100,000 distinct values in 255 bins hold about the
+// same number of rows each.
+func TestQuantileBalance(t *testing.T) {
+	v := make([]float64, 100_000)
+	for i := range v {
+		v[i] = math.Sqrt(float64(i)) // uneven spacing
+	}
+	c := makeCuts(v, MaxBins, nil)
+	if c.Exact || c.bins() != MaxBins {
+		t.Fatalf("exact %v, %d bins, want quantile bins, %d", c.Exact, c.bins(), MaxBins)
+	}
+	count := make([]int, c.bins())
+	for _, x := range v {
+		count[c.code(x)]++
+	}
+	lo, hi := slices.Min(count), slices.Max(count)
+	if want := len(v) / MaxBins; lo < want-2 || hi > want+2 {
+		t.Errorf("bin counts from %d to %d, want %d +- 2", lo, hi, want)
+	}
+}

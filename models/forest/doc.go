@@ -1,0 +1,44 @@
+// Package forest trains, applies and explains a histogram random forest for
+// binary classification (classes 0 and 1).
+//
+// Design notes:
+//
+//   - Each feature is quantised into at most 255 value bins whose edges are
+//     quantiles of the training values; a feature with no more distinct values
+//     than Options.Bins gets one bin per value, so its splits are exactly those
+//     an exact tree (scikit-learn's DecisionTreeClassifier) would consider. Bin
+//     code 255 is reserved for missing values (NaN), so a column has at most
+//     256 bin codes and is stored in one byte per row.
+//   - Splits minimise weighted Gini impurity. Missing values are never imputed:
+//     each split learns whether NaN goes left or right (whichever gives the
+//     lower impurity); when a node saw no NaN, NaN follows the larger child.
+//     A split "all values left, missing right" is also considered, so a
+//     feature whose missingness carries the signal is used.
+//   - Histograms hold integer counts (bootstrap-weighted rows of each class,
+//     distinct rows); class weights are applied when a split is scored. Sums
+//     are therefore exact and independent of order.
+//   - Histograms are built per node from the node's rows. When many features
+//     are tried at each split (MaxFeatures near p), a node keeps histograms of
+//     every feature and its larger child's are obtained by subtracting the
+//     smaller child's from the parent's (the subtraction trick); with the
+//     default sqrt(p) features, building only the drawn features' histograms
+//     is cheaper and is what happens. Features that are constant in a node do
+//     not count towards MaxFeatures (as in scikit-learn) and, once found
+//     constant, are skipped in the node's descendants without a pass.
+//   - DefaultOptions grows leaves of at least 5 rows; with MinLeaf 1 a tree
+//     is scikit-learn's (same splits and probabilities when binning is exact
+//     and split gains do not tie; on a tie scikit-learn's pick depends on its
+//     own feature permutation).
+//   - Trees are stored flat (slices of 32-byte Nodes, children after parents)
+//     with thresholds in raw units; prediction walks them without pointers or
+//     allocation. Node.Value is the weighted share of class 1 at every node,
+//     so predictions are scikit-learn's (mean over trees of the leaf class-1
+//     frequency) and explanations are Saabas path decompositions.
+//   - Every tree draws from its own PCG stream seeded by (Seed, tree index),
+//     trees are built in parallel and stored in index order, so the same data
+//     and seed give the same forest, byte for byte, whatever Workers is.
+//   - OOBScore is the ROC AUC of the out-of-bag probabilities (not accuracy,
+//     as in scikit-learn), over the rows left out by at least one tree.
+//
+// The model file format is described in FORMAT.md.
+package forest

@@ -1,0 +1,527 @@
+package forest
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+)
+
+// Node is one node of a flat tree. Children come after their parent; the
+// root is node 0, so Left == 0 marks a leaf.
+type Node struct {
+	Threshold float64 // a row goes left when x[Feature] <= Threshold
+	Value     float64 // weighted share of class 1 among the node's training rows
+	Feature   uint32
+	Left      uint32 // 0 for a leaf
+	Right     uint32
+	Flags     uint32 // flagMissingLeft: NaN goes left
+}
+
+const flagMissingLeft = 1
+
+// leaf returns the leaf reached by row i of cols.
+func leaf(nodes []Node, cols [][]float64, i int) *Node {
+	nd := &nodes[0]
+	for nd.Left != 0 {
+		v := cols[nd.Feature][i]
+		switch {
+		case v <= nd.Threshold:
+			nd = &nodes[nd.Left]
+		case v > nd.Threshold:
+			nd = &nodes[nd.Right]
+		case nd.Flags&flagMissingLeft != 0:
+			nd = &nodes[nd.Left]
+		default:
+			nd = &nodes[nd.Right]
+		}
+	}
+	return nd
+}
+
+// hbin is one histogram bin: bootstrap counts of class-0 and class-1 rows,
+// and distinct rows. Counts are integers, so sums and the subtraction trick
+// are exact and weights (class weights) are applied only when scoring.
+type hbin struct {
+	c [2]int32
+	n int32
+}
+
+const histStride = 256
+
+// counts are a node's (or a child's) class counts and distinct rows.
+type counts struct{ c0, c1, n int64 }
+
+func (a counts) minus(b counts) counts { return counts{a.c0 - b.c0, a.c1 - b.c1, a.n - b.n} }
+
+func (a counts) plus(b hbin) counts {
+	return counts{a.c0 + int64(b.c[0]), a.c1 + int64(b.c[1]), a.n + int64(b.n)}
+}
+
+// item is a node waiting to be split.
+type item struct {
+	node   uint32
+	lo, hi int
+	depth  int
+	counts
+	hist []hbin // every feature's histogram (p*256), or nil
+	// constant has bit j set when feature j (j < 64) is known constant in
+	// the node (found so in an ancestor), so it is skipped without a pass.
+	constant uint64
+}
+
+// sample is an in-bag row with its bootstrap count and class, kept
+// together so that filling a histogram reads them in sequence.
+type sample struct {
+	r, cnt, y int32
+}
+
+// grower builds trees; one per worker, its buffers reused across trees.
+type grower struct {
+	d    *binned
+	y    []uint8
+	cw   [2]float64
+	o    Options
+	full bool // root keeps every feature's histogram
+
+	rows, tmp []sample // the tree's rows, partitioned node by node
+	cnt       []int32  // bootstrap counts, per row
+	scratch   []hbin
+	pool      [][]hbin
+	feats     []int
+	stack     []item
+	nodeBin   []uint8 // bin threshold of each node of the tree being grown
+
+	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
+	// order, on any worker, gives the same result.
+	oobSum []int64
+	oobCnt []int32
+}
+
+const oobScale = 1 << 40
+
+func newGrower(d *binned, y []uint8, cw [2]float64, o Options) *grower {
+	g := &grower{d: d, y: y, cw: cw, o: o,
+		rows: make([]sample, d.n), tmp: make([]sample, d.n), cnt: make([]int32, d.n),
+		scratch: make([]hbin, 4*histStride), feats: make([]int, d.p)}
+	g.full = 2*o.MaxFeatures > d.p
+	return g
+}
+
+// weight returns the weighted rows and weighted class-1 rows of c.
+func (g *grower) weight(c counts) (w, p float64) {
+	p = float64(c.c1) * g.cw[1]
+	return float64(c.c0)*g.cw[0] + p, p
+}
+
+// treeResult is one grown tree with what Fit aggregates from it.
+type treeResult struct {
+	nodes []Node
+	imp   []float64 // impurity decrease per feature
+	inbag []uint64  // bitset of in-bag rows (nil without bootstrap)
+}
+
+func (g *grower) getHist() []hbin {
+	if k := len(g.pool); k > 0 {
+		h := g.pool[k-1]
+		g.pool = g.pool[:k-1]
+		clear(h)
+		return h
+	}
+	return make([]hbin, g.d.p*histStride)
+}
+
+func (g *grower) putHist(h []hbin) {
+	if h != nil {
+		g.pool = append(g.pool, h)
+	}
+}
+
+// grow builds tree t.
+func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
+	d, o := g.d, g.o
+	rng := rand.New(rand.NewPCG(o.Seed, uint64(t)))
+	res := treeResult{imp: make([]float64, d.p)}
+	n := 0
+	if o.Bootstrap {
+		clear(g.cnt)
+		for range d.n {
+			g.cnt[rng.IntN(d.n)]++
+		}
+		res.inbag = make([]uint64, (d.n+63)/64)
+		for i, c := range g.cnt {
+			if c > 0 {
+				g.rows[n] = sample{r: int32(i), cnt: c, y: int32(g.y[i])}
+				n++
+				res.inbag[i/64] |= 1 << (i % 64)
+			}
+		}
+	} else {
+		for i := range d.n {
+			g.rows[i] = sample{r: int32(i), cnt: 1, y: int32(g.y[i])}
+		}
+		n = d.n
+	}
+	for j := range g.feats {
+		g.feats[j] = j
+	}
+	root := item{lo: 0, hi: n}
+	for _, s := range g.rows[:n] {
+		if s.y == 1 {
+			root.c1 += int64(s.cnt)
+		} else {
+			root.c0 += int64(s.cnt)
+		}
+	}
+	root.n = int64(n)
+	if g.full {
+		root.hist = g.getHist()
+		g.fillAll(root.hist, 0, n)
+	}
+	nodes := []Node{{}}
+	g.nodeBin = append(g.nodeBin[:0], 0)
+	g.stack = append(g.stack[:0], root)
+	for count := 0; len(g.stack) > 0; count++ {
+		if count&1023 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+		}
+		it := g.stack[len(g.stack)-1]
+		g.stack = g.stack[:len(g.stack)-1]
+		w, p := g.weight(it.counts)
+		nodes[it.node].Value = p / w
+		if g.isLeaf(&it) {
+			g.putHist(it.hist)
+			continue
+		}
+		s, constant, ok := g.bestSplit(rng, &it)
+		if !ok {
+			g.putHist(it.hist)
+			continue
+		}
+		nl := g.partition(&it, s)
+		left := uint32(len(nodes))
+		nodes = append(nodes, Node{}, Node{})
+		g.nodeBin[it.node] = uint8(s.bin)
+		g.nodeBin = append(g.nodeBin, 0, 0)
+		nd := &nodes[it.node]
+		nd.Feature, nd.Threshold, nd.Left, nd.Right = uint32(s.f), s.thr, left, left+1
+		if s.missLeft {
+			nd.Flags = flagMissingLeft
+		}
+		rc := it.counts.minus(s.left)
+		lw, lp := g.weight(s.left)
+		rw, rp := g.weight(rc)
+		res.imp[s.f] += gini(w, p) - gini(lw, lp) - gini(rw, rp)
+
+		li := item{node: left, lo: it.lo, hi: it.lo + nl, depth: it.depth + 1, counts: s.left, constant: constant}
+		ri := item{node: left + 1, lo: it.lo + nl, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant}
+		if it.hist != nil {
+			small, large := &li, &ri
+			if ri.n < li.n {
+				small, large = &ri, &li
+			}
+			if g.keepFull(small.n, large.n) {
+				small.hist = g.getHist()
+				g.fillAll(small.hist, small.lo, small.hi)
+				for k, b := range small.hist {
+					h := &it.hist[k]
+					h.c[0] -= b.c[0]
+					h.c[1] -= b.c[1]
+					h.n -= b.n
+				}
+				large.hist = it.hist
+			} else {
+				g.putHist(it.hist)
+			}
+		}
+		g.stack = append(g.stack, ri, li)
+	}
+	res.nodes = nodes
+	if o.Bootstrap {
+		g.addOOB(nodes, res.inbag)
+	}
+	return res, nil
+}
+
+// addOOB adds the tree's predictions for its out-of-bag rows to the
+// worker's sums, walking the binned rows (one cache line per row).
+func (g *grower) addOOB(nodes []Node, inbag []uint64) {
+	d := g.d
+	if g.oobSum == nil {
+		g.oobSum = make([]int64, d.n)
+		g.oobCnt = make([]int32, d.n)
+	}
+	for i := range d.n {
+		if inbag[i/64]&(1<<(i%64)) != 0 {
+			continue
+		}
+		row := d.codes[i*d.p : i*d.p+d.p]
+		k := uint32(0)
+		for nodes[k].Left != 0 {
+			nd := &nodes[k]
+			c := row[nd.Feature]
+			switch {
+			case c == missingBin:
+				if nd.Flags&flagMissingLeft != 0 {
+					k = nd.Left
+				} else {
+					k = nd.Right
+				}
+			case c <= g.nodeBin[k]:
+				k = nd.Left
+			default:
+				k = nd.Right
+			}
+		}
+		g.oobSum[i] += int64(math.Round(nodes[k].Value * oobScale))
+		g.oobCnt[i]++
+	}
+}
+
+// gini is the node's weighted impurity w*Gini = 2p(w-p)/w.
+func gini(w, p float64) float64 {
+	if w <= 0 {
+		return 0
+	}
+	return 2 * p * (w - p) / w
+}
+
+// keepFull reports whether children should keep every feature's histogram:
+// filling the smaller child's and subtracting is cheaper than filling the
+// drawn features' histograms of both.
+func (g *grower) keepFull(small, large int64) bool {
+	p, m := int64(g.d.p), int64(g.o.MaxFeatures)
+	return p*(small+histStride) < m*(small+large)
+}
+
+func (g *grower) isLeaf(it *item) bool {
+	o := g.o
+	if it.n < int64(o.MinSplit) || it.n < int64(2*o.MinLeaf) {
+		return true
+	}
+	if o.MaxDepth > 0 && it.depth >= o.MaxDepth {
+		return true
+	}
+	return it.c0 == 0 || it.c1 == 0 // pure
+}
+
+// fillAll fills every feature's histogram from rows[lo:hi].
+func (g *grower) fillAll(h []hbin, lo, hi int) {
+	p, codes := g.d.p, g.d.codes
+	for _, s := range g.rows[lo:hi] {
+		row := codes[int(s.r)*p : int(s.r)*p+p]
+		for j, c := range row {
+			b := &h[j*histStride+int(c)]
+			b.c[s.y&1] += s.cnt
+			b.n++
+		}
+	}
+}
+
+// fillOne fills feature j's histogram from rows[lo:hi] into g.scratch
+// and returns the lowest and highest occupied value bins (lo > hi if none).
+func (g *grower) fillOne(j, lo, hi int) (int, int) {
+	n := g.d.n
+	codes, h := g.d.colCodes[j*n:(j+1)*n], g.scratch[:histStride]
+	rows := g.rows[lo:hi]
+	if len(rows) >= 4*histStride {
+		return g.fillOneWide(j, codes, rows)
+	}
+	mn, mx := histStride, -1
+	for _, s := range rows {
+		c := int(codes[s.r])
+		b := &h[c]
+		b.c[s.y&1] += s.cnt
+		b.n++
+		if c != missingBin {
+			mn = min(mn, c)
+			mx = max(mx, c)
+		}
+	}
+	return mn, mx
+}
+
+// fillOneWide is fillOne for large nodes: rows go round-robin into four
+// histograms, so that runs of equal bins do not serialise on one bin's
+// adds, and the four are summed; the occupied range is found by scanning.
+func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
+	h := g.scratch
+	h0, h1, h2, h3 := h[:histStride], h[histStride:2*histStride], h[2*histStride:3*histStride], h[3*histStride:4*histStride]
+	k := 0
+	for ; k+4 <= len(rows); k += 4 {
+		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
+		b0, b1, b2, b3 := &h0[codes[s0.r]], &h1[codes[s1.r]], &h2[codes[s2.r]], &h3[codes[s3.r]]
+		b0.c[s0.y&1] += s0.cnt
+		b0.n++
+		b1.c[s1.y&1] += s1.cnt
+		b1.n++
+		b2.c[s2.y&1] += s2.cnt
+		b2.n++
+		b3.c[s3.y&1] += s3.cnt
+		b3.n++
+	}
+	for ; k < len(rows); k++ {
+		s := &rows[k]
+		b := &h0[codes[s.r]]
+		b.c[s.y&1] += s.cnt
+		b.n++
+	}
+	mn, mx := histStride, -1
+	nb := g.d.cuts[j].bins()
+	for b := range histStride {
+		if b >= nb && b != missingBin {
+			continue
+		}
+		x := &h0[b]
+		x.c[0] += h1[b].c[0] + h2[b].c[0] + h3[b].c[0]
+		x.c[1] += h1[b].c[1] + h2[b].c[1] + h3[b].c[1]
+		x.n += h1[b].n + h2[b].n + h3[b].n
+		h1[b], h2[b], h3[b] = hbin{}, hbin{}, hbin{}
+		if x.n > 0 && b != missingBin {
+			mn = min(mn, b)
+			mx = max(mx, b)
+		}
+	}
+	return mn, mx
+}
+
+// split is a chosen split of a node.
+type split struct {
+	f        int
+	bin      int // rows with value bin <= bin go left
+	thr      float64
+	missLeft bool
+	left     counts  // the left child's counts
+	score    float64 // sum over children of p^2/w (larger is better)
+}
+
+// bestSplit draws features until MaxFeatures non-constant ones have been
+// tried (or none is left) and returns the best split found and the
+// features known constant in the node.
+func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
+	best := split{score: -1}
+	found := false
+	tried := 0
+	p := g.d.p
+	constant := it.constant
+	for k := 0; k < p && tried < g.o.MaxFeatures; k++ {
+		r := k + rng.IntN(p-k)
+		g.feats[k], g.feats[r] = g.feats[r], g.feats[k]
+		j := g.feats[k]
+		if j < 64 && constant&(1<<j) != 0 {
+			continue
+		}
+		var h []hbin
+		var mn, mx int
+		if it.hist != nil {
+			h = it.hist[j*histStride : (j+1)*histStride]
+			mn, mx = histStride, -1
+			for b := range g.d.cuts[j].bins() {
+				if h[b].n > 0 {
+					mn = min(mn, b)
+					mx = max(mx, b)
+				}
+			}
+		} else {
+			mn, mx = g.fillOne(j, it.lo, it.hi)
+			h = g.scratch
+		}
+		miss := h[missingBin]
+		if mx < mn || (mn == mx && miss.n == 0) {
+			if it.hist == nil {
+				if mx >= mn {
+					clear(h[mn : mx+1])
+				}
+				h[missingBin] = hbin{}
+			}
+			if j < 64 {
+				constant |= 1 << j
+			}
+			continue // constant in this node
+		}
+		tried++
+		if g.scanFeature(j, h, mn, mx, it, &best) {
+			found = true
+		}
+		if it.hist == nil {
+			clear(h[mn : mx+1])
+			h[missingBin] = hbin{}
+		}
+	}
+	return best, constant, found
+}
+
+// scanFeature tries every threshold of feature j and updates best.
+func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split) bool {
+	minLeaf := int64(g.o.MinLeaf)
+	miss := counts{}.plus(h[missingBin])
+	values := it.counts.minus(miss) // non-missing rows
+	found := false
+	try := func(l counts, bin, next int, missLeft bool) {
+		r := it.counts.minus(l)
+		if l.n < minLeaf || r.n < minLeaf {
+			return
+		}
+		lw, lp := g.weight(l)
+		rw, rp := g.weight(r)
+		s := lp*lp/lw + rp*rp/rw
+		if s > best.score {
+			thr := math.Inf(1)
+			if next >= 0 {
+				thr = g.d.cuts[j].threshold(bin, next)
+			}
+			*best = split{f: j, bin: bin, thr: thr, missLeft: missLeft, left: l, score: s}
+			found = true
+		}
+	}
+	var cum counts
+	prev := -1
+	for b := mn; b <= mx; b++ {
+		if h[b].n == 0 {
+			continue
+		}
+		if prev >= 0 {
+			if miss.n == 0 {
+				// No NaN here: NaN will follow the larger child.
+				try(cum, prev, b, cum.n >= values.n-cum.n)
+			} else {
+				try(cum, prev, b, false)
+				l := cum
+				l.c0, l.c1, l.n = l.c0+miss.c0, l.c1+miss.c1, l.n+miss.n
+				try(l, prev, b, true)
+			}
+		}
+		cum = cum.plus(h[b])
+		prev = b
+	}
+	if miss.n > 0 {
+		try(values, mx, -1, false) // every value left, NaN right
+	}
+	return found
+}
+
+// partition reorders rows[lo:hi] stably so the left child's rows come first
+// and returns their number.
+func (g *grower) partition(it *item, s split) int {
+	n := g.d.n
+	codes := g.d.colCodes[s.f*n : (s.f+1)*n]
+	k, m := it.lo, 0
+	bin := uint8(s.bin)
+	for _, r := range g.rows[it.lo:it.hi] {
+		c := codes[r.r]
+		left := c <= bin
+		if c == missingBin {
+			left = s.missLeft
+		}
+		if left {
+			g.rows[k] = r
+			k++
+		} else {
+			g.tmp[m] = r
+			m++
+		}
+	}
+	copy(g.rows[k:it.hi], g.tmp[:m])
+	return k - it.lo
+}
