@@ -14,7 +14,7 @@ GOFLAGS=-mod=mod go build -tags duckdb_arrow -o "$BIN" ./cmd/povrisk
 OUT=bench/.data/gen/drop-$N-$FMT
 rm -rf "$OUT" "$OUT.truth.csv" "$OUT.defects.csv"
 if [ ! -x /usr/bin/time ]; then echo "install time: apt-get install -y time" >&2; exit 1; fi
-LOG=$(mktemp)
+LOG=bench/.data/gen/time-$N-$FMT.log
 /usr/bin/time -v "$BIN" generate --households "$N" --months "$M" --seed 1 --format "$FMT" --out "$OUT" >"$LOG.out" 2>"$LOG"
 SECS=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$LOG")
 RSS=$(awk -F': ' '/Maximum resident set size/{print $2}' "$LOG")
@@ -29,4 +29,3 @@ while read -r name rows _; do
   TOTAL=$((TOTAL+rows))
 done < <(grep -E '^  [a-z_]+ +[0-9]+ rows' "$LOG.out" | awk '{print $1, $2}')
 printf '%-20s %12d %12.0f\n' total "$TOTAL" "$(echo "$TOTAL / $SECS" | bc -l)"
-rm -f "$LOG" "$LOG.out"

@@ -73,7 +73,7 @@ ev = [json.loads(l) for l in open(f"{out}/eval.json")]
 rows = []
 tools = ["povrisk", "povrisk-ml1", "sklearn", "ranger"]
 for tool, e in zip(tools, ev):
-    r = json.loads(open(f"{out}/{tool}.json").readline())
+    r = json.loads([l for l in open(f"{out}/{tool}.json") if l.startswith("{")][-1])
     mem = int(open(f"{out}/{tool}.mem").read().split()[-1]) / 1024
     rows.append((tool, r["fit_seconds"], r["fit_cpu_seconds"], r["predict_seconds"], mem, e["auc"], e["precision_at_5pct"]))
 print(f"# {source}; {trees} trees, {threads} threads")

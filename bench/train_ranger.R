@@ -18,7 +18,7 @@ cpu <- function() { t <- proc.time(); t[["user.self"]] + t[["sys.self"]] }
 t0 <- proc.time()[["elapsed"]]
 c0 <- cpu()
 rf <- ranger(dependent.variable.name = "label", data = train, num.trees = trees,
-             num.threads = threads, probability = TRUE, seed = 1)
+             num.threads = threads, probability = TRUE, seed = 1, verbose = FALSE)
 fit <- proc.time()[["elapsed"]] - t0
 fit_cpu <- cpu() - c0
 t0 <- proc.time()[["elapsed"]]

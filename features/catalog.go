@@ -29,6 +29,10 @@ type Column struct {
 	Type    string   // DuckDB type: VARCHAR, DATE, INTEGER, DOUBLE, BOOLEAN
 	Sources []string // warehouse tables the column is computed from
 	Model   bool     // a numeric input of the model (info columns are evidence or labels)
+	// Health marks a column derived from a health condition (disease
+	// registers): a model may read it, but explanations and office outputs
+	// must not print it (POLICY.md, Privacy). Header flag "+health".
+	Health bool
 	// required lists the sources without which the column is NULL (sources
 	// written "?table" in the header are read when present but not required).
 	required []string
@@ -76,8 +80,9 @@ func familySQL(name string) string {
 	return string(b)
 }
 
-// parseHeader reads the "-- column: name | type | unit | model|info | sources | meaning"
-// lines of a family's SQL header.
+// parseHeader reads the "-- column: name | type | unit | use | sources | meaning"
+// lines of a family's SQL header: use is model or info, optionally followed
+// by +health; a source written ?table is read when present but not required.
 func parseHeader(family, text string) ([]Column, error) {
 	var cols []Column
 	for n, line := range strings.Split(text, "\n") {
@@ -93,12 +98,20 @@ func parseHeader(family, text string) ([]Column, error) {
 			f[i] = strings.TrimSpace(f[i])
 		}
 		c := Column{Name: f[0], Type: f[1], Unit: f[2], Family: family, Meaning: f[5]}
-		switch f[3] {
+		use, flag, _ := strings.Cut(f[3], "+")
+		switch use {
 		case "model":
 			c.Model = true
 		case "info":
 		default:
 			return nil, fmt.Errorf("sql/%s.sql line %d: field 4 is %q, want model or info", family, n+1, f[3])
+		}
+		switch flag {
+		case "health":
+			c.Health = true
+		case "":
+		default:
+			return nil, fmt.Errorf("sql/%s.sql line %d: flag %q unknown (want +health)", family, n+1, flag)
 		}
 		switch c.Type {
 		case "VARCHAR", "DATE", "INTEGER", "DOUBLE", "BOOLEAN":
@@ -163,7 +176,7 @@ func ModelColumns() []string {
 func CatalogHash() string {
 	h := sha256.New()
 	for _, c := range Catalog() {
-		fmt.Fprintf(h, "%s\t%s\t%v\n", c.Name, c.Type, c.Model)
+		fmt.Fprintf(h, "%s\t%s\t%v\t%v\n", c.Name, c.Type, c.Model, c.Health)
 	}
 	for _, f := range append([]string{"params", "base"}, families...) {
 		fmt.Fprintf(h, "== %s\n%s\n", f, familySQL(f))

@@ -3,6 +3,7 @@ package features
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -66,6 +67,7 @@ func TestParseHeaderErrors(t *testing.T) {
 		{"bad type", "-- column: a | FLOAT | yuan | model | t | m\nSELECT 1"},
 		{"text model", "-- column: a | VARCHAR | code | model | t | m\nSELECT 1"},
 		{"no columns", "SELECT 1"},
+		{"bad flag suffix", "-- column: a | DOUBLE | yuan | model+x | t | m\nSELECT 1"},
 	}
 	for _, tt := range tests {
 		if _, err := parseHeader("x", tt.text); err == nil {
@@ -92,6 +94,11 @@ func TestModelColumnsAndHash(t *testing.T) {
 			if name == evidence {
 				t.Errorf("%s must not be a model column", evidence)
 			}
+		}
+	}
+	for _, c := range Catalog() {
+		if c.Health != (c.Name == "chronic_members" || c.Name == "major_disease_members") {
+			t.Errorf("%s: Health = %v", c.Name, c.Health)
 		}
 	}
 	if h := CatalogHash(); len(h) != 64 || h != CatalogHash() {
@@ -289,5 +296,16 @@ func TestViewsTakeNoParameters(t *testing.T) {
 	}
 	if got, want := quoteLiteral("/w/it's.parquet"), "'/w/it''s.parquet'"; got != want {
 		t.Errorf("quoteLiteral = %s, want %s", got, want)
+	}
+}
+
+func TestComputeCancelled(t *testing.T) {
+	db := openDB(t)
+	w := ingestDrop(t, context.Background(), db, "testdata/cases/medical/drop")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Compute(ctx, db, w, time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
 	}
 }

@@ -72,7 +72,7 @@ func ComputeWith(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 		}()
 		progress(o.Progress, "join: %.1fs", time.Since(start).Seconds())
 		start = time.Now()
-		out, err = appendRules(schema, recs, asOf, pol)
+		out, err = appendRules(ctx, schema, recs, asOf, pol)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 // appendRules screens every household of recs and returns the table of recs
 // with the rule columns appended.
-func appendRules(schema *arrow.Schema, recs []arrow.RecordBatch, asOf time.Time, pol *rules.Policy) (arrow.Table, error) {
+func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordBatch, asOf time.Time, pol *rules.Policy) (arrow.Table, error) {
 	rc := ruleColumns()
 	fields := append([]arrow.Field(nil), schema.Fields()...)
 	for _, c := range rc {
@@ -29,6 +30,9 @@ func appendRules(schema *arrow.Schema, recs []arrow.RecordBatch, asOf time.Time,
 		}
 	}()
 	for _, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("rule screen: %w", err)
+		}
 		nr, err := screenBatch(rec, outSchema, asOf, pol)
 		if err != nil {
 			return nil, err

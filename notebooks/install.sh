@@ -88,6 +88,9 @@ spec="$kdir/kernel.json"
 gobin="$(dirname "$(command -v go)")"
 # The kernel runs go, goimports and gopls: put their directories before the
 # PATH the notebook server was started with (jupyter_client fills in ${PATH}).
+# GOFLAGS=-mod=readonly: a -mod=mod inherited from the shell would let gopls,
+# which GoNB runs beside the notebook, rewrite the scratch go.mod while GoNB's
+# own `go get` does ("go.mod changed since last read").
 kpath="$bin:$gobin:\${PATH}"
 
 # gonb --install --force_copy puts a copy of the binary beside kernel.json,
@@ -97,7 +100,8 @@ spec_ok() {
 import json, sys
 spec, gonb, kpath = sys.argv[1:]
 k = json.load(open(spec))
-sys.exit(0 if k["argv"][0] == gonb and k.get("env", {}).get("PATH") == kpath else 1)
+env = k.get("env", {})
+sys.exit(0 if k["argv"][0] == gonb and env.get("PATH") == kpath and env.get("GOFLAGS") == "-mod=readonly" else 1)
 EOF
 }
 
@@ -110,7 +114,7 @@ else
 import json, sys
 spec, kpath = sys.argv[1:]
 k = json.load(open(spec))
-k["env"] = dict(k.get("env") or {}, PATH=kpath)
+k["env"] = dict(k.get("env") or {}, PATH=kpath, GOFLAGS="-mod=readonly")
 with open(spec, "w") as f:
     json.dump(k, f, indent=1, sort_keys=True)
     f.write("\n")

@@ -40,7 +40,10 @@ if [ -z "$bin" ]; then
 	[ -n "$bin" ] || bin="$(go env GOPATH)/bin"
 fi
 export PATH="$bin:$PATH"
-export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
+# Not exported: with -mod=mod in the kernel's environment, gopls (which GoNB
+# runs beside each notebook) rewrites the scratch go.mod while GoNB's own
+# `go get` does, and the cell fails with "go.mod changed since last read".
+buildflags="${GOFLAGS:+$GOFLAGS }-mod=mod"
 
 clear=0
 notebooks=()
@@ -82,7 +85,7 @@ if [ -f "$data/stamp" ] && [ "$(cat "$data/stamp")" = "$stamp" ] && [ -f "$data/
 else
 	log "data: generating $households households, 24 months, seed $seed into $data"
 	rm -rf "$data/drop" "$data/drop.truth.csv" "$data/warehouse" "$data/models" "$data/stamp"
-	(cd "$root" && nice go build -tags duckdb_arrow -o "$data/povrisk" ./cmd/povrisk)
+	(cd "$root" && GOFLAGS="$buildflags" nice go build -tags duckdb_arrow -o "$data/povrisk" ./cmd/povrisk)
 	# A fixed demonstration key: the simulated ID numbers are not personal data.
 	(umask 077 && printf 'povrisk-notebooks-demo-key-0001\n' >"$data/key")
 	"$data/povrisk" generate --households "$households" --months 24 --start 2024-01 \

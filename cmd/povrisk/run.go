@@ -86,7 +86,7 @@ func runOptionsFrom(c *cli.Context) (runOptions, error) {
 
 // topKFile is the --top-k-file format.
 type topKFile struct {
-	Share  float64             `toml:"share"`
+	Share  float64               `toml:"share"`
 	County map[string]night.TopK `toml:"county"`
 }
 

@@ -22,7 +22,7 @@ import (
 // trainOptions are the flags of povrisk train and povrisk evaluate.
 type trainOptions struct {
 	Warehouse, Models, AsOf, Policy, Truth, ModelID string
-	Horizon, Snapshots, Trees, Profiles             int
+	Horizon, Snapshots, Trees, Profiles, MinLeaf    int
 	Seed                                            uint64
 	JSON, Verbose                                   bool
 	// generic table path (train only)
@@ -42,6 +42,7 @@ func temporalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "truth", Usage: "ground-truth CSV of a simulated drop (household_id,as_of,p_identified_6m): adds the oracle AUC"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
 		&cli.IntFlag{Name: "trees", Usage: "trees in the forest (default 100)"},
+		&cli.IntFlag{Name: "min-leaf", Usage: "fewest training rows in a leaf (default 20 for households, 1 for --table)"},
 		&cli.BoolFlag{Name: "json", Usage: "print the metrics as JSON on stdout"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "progress on stderr"},
 	}
@@ -51,7 +52,7 @@ func readTrainFlags(c *cli.Context) trainOptions {
 	return trainOptions{
 		Warehouse: c.String("warehouse"), Models: c.String("models"), AsOf: c.String("as-of"),
 		Policy: c.String("policy"), Truth: c.String("truth"), ModelID: c.String("model"),
-		Horizon: c.Int("horizon"), Snapshots: c.Int("snapshots"), Trees: c.Int("trees"), Profiles: c.Int("profiles"),
+		Horizon: c.Int("horizon"), Snapshots: c.Int("snapshots"), Trees: c.Int("trees"), Profiles: c.Int("profiles"), MinLeaf: c.Int("min-leaf"),
 		Seed: c.Uint64("seed"), JSON: c.Bool("json"), Verbose: c.Bool("verbose"),
 		Table: c.String("table"), Label: c.String("label"), Ignore: c.String("ignore"),
 		Positive: c.String("positive"), Folds: c.Int("folds"),
@@ -96,10 +97,13 @@ func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
 		}
 		opts.AsOf = t
 	}
-	opts.Forest = forest.DefaultOptions()
+	opts.Forest = train.DefaultForest()
 	opts.Forest.Seed = o.Seed
 	if o.Trees > 0 {
 		opts.Forest.Trees = o.Trees
+	}
+	if o.MinLeaf > 0 {
+		opts.Forest.MinLeaf = o.MinLeaf
 	}
 	if o.Policy != "" {
 		p, err := rules.LoadPolicy(o.Policy)
@@ -253,6 +257,9 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 	fo.Seed = o.Seed
 	if o.Trees > 0 {
 		fo.Trees = o.Trees
+	}
+	if o.MinLeaf > 0 {
+		fo.MinLeaf = o.MinLeaf
 	}
 	var progress func(train.Fold)
 	if !o.JSON {

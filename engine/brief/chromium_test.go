@@ -3,8 +3,6 @@ package brief
 import (
 	"bytes"
 	"context"
-	"errors"
-	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -119,7 +117,6 @@ func inkShare(t *testing.T, b []byte) (ink, coloured float64) {
 			}
 		}
 	}
-	_ = image.Point{}
 	return float64(nInk) / float64(n), float64(nCol) / float64(n)
 }
 
@@ -179,5 +176,3 @@ func TestPDF(t *testing.T) {
 
 // wantPDFPages is the page count of the fixture's Chinese brief on A4.
 const wantPDFPages = 4
-
-var _ = errors.New

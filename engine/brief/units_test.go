@@ -1,6 +1,12 @@
 package brief
 
 import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -124,5 +130,31 @@ func TestLoadUnitCosts(t *testing.T) {
 				t.Errorf("got %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// TestInkShare: the blank-chart check tells a blank image from a drawn one.
+func TestInkShare(t *testing.T) {
+	blank := image.NewRGBA(image.Rect(0, 0, 100, 50))
+	draw.Draw(blank, blank.Bounds(), image.White, image.Point{}, draw.Src)
+	drawn := image.NewRGBA(blank.Bounds())
+	draw.Draw(drawn, drawn.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(drawn, image.Rect(10, 10, 60, 30), &image.Uniform{color.RGBA{0x1f, 0x4e, 0x79, 0xff}}, image.Point{}, draw.Src)
+	for _, tc := range []struct {
+		name          string
+		img           image.Image
+		ink, coloured float64
+	}{
+		{"blank", blank, 0, 0},
+		{"bar", drawn, 0.2, 0.2}, // 50x20 of 100x50
+	} {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, tc.img); err != nil {
+			t.Fatal(err)
+		}
+		ink, col := inkShare(t, buf.Bytes())
+		if math.Abs(ink-tc.ink) > 1e-9 || math.Abs(col-tc.coloured) > 1e-9 {
+			t.Errorf("%s: ink %v coloured %v, want %v %v", tc.name, ink, col, tc.ink, tc.coloured)
+		}
 	}
 }

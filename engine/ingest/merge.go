@@ -17,7 +17,10 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 
 // merge writes to dst the union of the previous version's rows (old) and
 // this drop's (new), with DuckDB: for a table with a key, the drop's row
-// wins for a key found in both; for a table without one, distinct rows.
+// wins for a key found in both; for a table without one, the drop's rows
+// plus the previous rows it does not repeat (EXCEPT ALL: a drop that
+// repeats earlier events does not double them, and identical events within
+// one drop are all kept).
 // Rows are sorted by the key (all columns for a keyless table) so that the
 // same inputs give the same file.
 func merge(ctx context.Context, db *sql.DB, t datasets.Table, old, newRows, dst string) error {
@@ -44,7 +47,9 @@ func merge(ctx context.Context, db *sql.DB, t datasets.Table, old, newRows, dst 
 ) TO %[6]s (FORMAT parquet, COMPRESSION snappy)`, sel, quoteLit(newRows), quoteLit(old), kl, joinEq(t.Key), quoteLit(dst))
 	} else {
 		q = fmt.Sprintf(`COPY (
-  SELECT DISTINCT %[1]s FROM (SELECT %[1]s FROM read_parquet(%[2]s) UNION ALL SELECT %[1]s FROM read_parquet(%[3]s))
+  SELECT %[1]s FROM read_parquet(%[2]s)
+  UNION ALL
+  (SELECT %[1]s FROM read_parquet(%[3]s) EXCEPT ALL SELECT %[1]s FROM read_parquet(%[2]s))
   ORDER BY ALL
 ) TO %[4]s (FORMAT parquet, COMPRESSION snappy)`, sel, quoteLit(newRows), quoteLit(old), quoteLit(dst))
 	}

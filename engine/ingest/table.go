@@ -101,6 +101,7 @@ type tableLoader struct {
 	keyCols  []int   // indices into cols of the key
 	seen     map[string]struct{}
 	seen64   map[uint64]struct{}
+	months   *monthSet // keys (reference, month): a bitmap per referenced key
 	keyBuf   []byte
 	vals     []value
 	mac      hash.Hash
@@ -109,6 +110,10 @@ type tableLoader struct {
 
 	rb     *array.RecordBuilder
 	nrows  int
+	// Batches go to a writer goroutine, so that checking the next batch
+	// overlaps with encoding this one.
+	batches chan arrow.RecordBatch
+	wdone   chan error
 	pw     *pqarrow.FileWriter
 	out    *os.File
 	outBuf *bufio.Writer
@@ -192,10 +197,14 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 	case t.Name == "persons":
 		l.own = r.persons
 	case len(t.Key) == 0:
-		l.seen = make(map[string]struct{})
+		// No key: identical rows may be genuine repeated events (two
+		// children's identical education aid); they are all kept.
 	default:
 		l.seen = make(map[string]struct{})
 		l.seen64 = make(map[uint64]struct{})
+		if len(l.keyCols) == 2 && l.cols[l.keyCols[0]].ref != nil && l.cols[l.keyCols[1]].col.Kind == datasets.Month {
+			l.months = &monthSet{base: -1, bits: make([]uint64, len(l.cols[l.keyCols[0]].ref.inDrop))}
+		}
 	}
 	if key != nil {
 		l.mac = hmac.New(sha256.New, key)
@@ -224,13 +233,49 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 	}
 	l.out = f
 	l.outBuf = bufio.NewWriterSize(f, 1<<20)
-	props := parquet.NewWriterProperties(
+	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(batchRows),
 		parquet.WithCreatedBy("povrisk ingest"),
-	)
+	}
+	// Dictionaries pay for enums, regions and dates; for amounts and ids
+	// they cost more time than they save space (snappy still compresses
+	// repeated ids).
+	for _, c := range l.t.Columns {
+		if c.Kind == datasets.Money || c.Kind == datasets.String {
+			opts = append(opts, parquet.WithDictionaryFor(c.StoredName(), false))
+		}
+	}
+	props := parquet.NewWriterProperties(opts...)
 	l.pw, err = pqarrow.NewFileWriter(l.t.ArrowSchema(), l.outBuf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	return err
+	if err != nil {
+		return err
+	}
+	l.batches = make(chan arrow.RecordBatch, 1)
+	l.wdone = make(chan error, 1)
+	go func() {
+		var werr error
+		for rec := range l.batches {
+			if werr == nil {
+				if err := l.pw.Write(rec); err != nil {
+					werr = fmt.Errorf("write parquet: %w", err)
+				}
+			}
+			rec.Release()
+		}
+		l.wdone <- werr
+	}()
+	return nil
+}
+
+// stopWriter waits for the writer goroutine and returns its error.
+func (l *tableLoader) stopWriter() error {
+	if l.batches == nil {
+		return nil
+	}
+	close(l.batches)
+	l.batches = nil
+	return <-l.wdone
 }
 
 // row checks the current record of rr; an accepted row is appended to the
@@ -275,12 +320,15 @@ func (l *tableLoader) row(rr *rowReader, perr error) error {
 			err = checkRegion(b, c.col.RegionLengths)
 			v.s = b
 		case datasets.Enum:
-			err = fmt.Errorf("%w: %s %q is not one of %s", ErrCode, c.col.Name, b, strings.Join(c.col.Values, "|"))
+			known := false
 			for _, e := range c.enum {
 				if string(e) == string(b) {
-					err = nil
+					known = true
 					break
 				}
+			}
+			if !known {
+				err = fmt.Errorf("%w: %s %q is not one of %s", ErrCode, c.col.Name, b, strings.Join(c.col.Values, "|"))
 			}
 			v.s = b
 		case datasets.Date:
@@ -336,15 +384,20 @@ func (l *tableLoader) checkKey() error {
 		l.own.add(k, true)
 		return nil
 	}
-	kb := l.keyBuf[:0]
-	cols := l.keyCols
-	if len(cols) == 0 {
-		cols = nil
-		for j := range l.cols {
-			cols = append(cols, j)
+	if len(l.keyCols) == 0 {
+		return nil
+	}
+	if l.months != nil {
+		ref, day := l.vals[l.keyCols[0]], l.vals[l.keyCols[1]]
+		if dup, ok := l.months.add(ref.ref, day.i); ok {
+			if dup {
+				return l.dupErr()
+			}
+			return nil
 		}
 	}
-	for _, j := range cols {
+	kb := l.keyBuf[:0]
+	for _, j := range l.keyCols {
 		v := &l.vals[j]
 		c := &l.cols[j]
 		switch {
@@ -386,9 +439,6 @@ func (l *tableLoader) checkKey() error {
 }
 
 func (l *tableLoader) dupErr() error {
-	if len(l.t.Key) == 0 {
-		return fmt.Errorf("%w: the same row appears earlier in the file", ErrDuplicate)
-	}
 	return fmt.Errorf("%w: (%s) appears earlier in the file", ErrDuplicate, strings.Join(l.t.Key, ", "))
 }
 
@@ -439,24 +489,33 @@ func (l *tableLoader) flush() error {
 		return nil
 	}
 	rec := l.rb.NewRecordBatch()
-	defer rec.Release()
 	l.nrows = 0
 	if l.progress != nil {
 		l.progress(l.read)
 	}
-	if l.pw == nil {
+	if l.batches == nil {
+		rec.Release()
 		return nil
 	}
-	if err := l.pw.Write(rec); err != nil {
-		return fmt.Errorf("write parquet: %w", err)
+	select {
+	case l.batches <- rec:
+		return nil
+	case err := <-l.wdone:
+		// the writer failed and stopped
+		rec.Release()
+		l.wdone <- err
+		return err
 	}
-	return nil
 }
 
 // close finishes the Parquet file and the reject file.
 func (l *tableLoader) close() error {
 	defer l.rb.Release()
 	if err := l.flush(); err != nil {
+		l.stopWriter()
+		return err
+	}
+	if err := l.stopWriter(); err != nil {
 		return err
 	}
 	if l.rej != nil {
@@ -481,6 +540,7 @@ func (l *tableLoader) close() error {
 
 // abort discards the outputs after a file error.
 func (l *tableLoader) abort() {
+	l.stopWriter()
 	l.rb.Release()
 	if l.out != nil {
 		l.out.Close()
@@ -561,3 +621,34 @@ func (l *tableLoader) loadCSV(ctx context.Context, rr *rowReader) error {
 }
 
 func arrowDate(days int32) arrow.Date32 { return arrow.Date32(days) }
+
+// monthSet records (reference index, month) keys as one 64-bit window of
+// months per referenced key: a month outside the window (set by the first
+// key seen) is left to the general key map.
+type monthSet struct {
+	base int // month number (year*12+month-1) of bit 0; -1 until the first key
+	bits []uint64
+}
+
+// add records the key; ok is false when the month is outside the window.
+func (s *monthSet) add(ref int32, days int32) (dup, ok bool) {
+	if int(ref) >= len(s.bits) {
+		return false, false
+	}
+	y, m, _ := civilFromDays(days)
+	mn := y*12 + m - 1
+	if s.base < 0 {
+		s.base = mn - 16
+	}
+	off := mn - s.base
+	if off < 0 || off >= 64 {
+		return false, false
+	}
+	w := &s.bits[ref]
+	bit := uint64(1) << uint(off)
+	if *w&bit != 0 {
+		return true, true
+	}
+	*w |= bit
+	return false, true
+}

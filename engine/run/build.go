@@ -188,8 +188,12 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 	for j, f := range names {
 		riskOfFeature[j] = featureTexts[f].Risk
 	}
+	riskIdx := make([]int, len(names))
+	for j := range names {
+		riskIdx[j] = riskOrder[riskOfFeature[j]]
+	}
 	var top [3]int
-	weight := map[string]float64{}
+	weight := make(riskWeights, len(datasets.RiskTypes))
 	for i := range ids {
 		if c.monitored[i] {
 			continue
@@ -209,7 +213,7 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 			if v <= 0 {
 				continue
 			}
-			weight[riskOfFeature[j]] += v
+			weight[riskIdx[j]] += v
 			k := nt
 			if nt < 3 {
 				nt++
@@ -281,13 +285,23 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 	return rows
 }
 
+// riskWeights holds a weight per risk type, indexed as datasets.RiskTypes.
+type riskWeights []float64
+
+func (w riskWeights) of(t string) float64 {
+	if i, ok := riskOrder[t]; ok {
+		return w[i]
+	}
+	return 0
+}
+
 // sortRiskTypes orders types by weight descending, ties in the order of
 // datasets.RiskTypes ("other" last among equals).
-func sortRiskTypes(types []string, weight map[string]float64) {
+func sortRiskTypes(types []string, weight riskWeights) {
 	for a := 1; a < len(types); a++ {
 		for b := a; b > 0; b-- {
 			x, y := types[b-1], types[b]
-			if weight[y] > weight[x] || (weight[y] == weight[x] && riskOrder[y] < riskOrder[x]) {
+			if weight.of(y) > weight.of(x) || (weight.of(y) == weight.of(x) && riskOrder[y] < riskOrder[x]) {
 				types[b-1], types[b] = y, x
 			} else {
 				break

@@ -2,7 +2,8 @@ package run
 
 import (
 	"math"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Tier cut-offs (see the package comment).
@@ -58,12 +59,26 @@ type TopK struct {
 // rankRows sorts rows by score descending, ties by household_id, and fills
 // the three ranks, the tier and in_top_k. topK gives each county's k.
 func rankRows(rows []row, defaultShare float64, counties map[string]TopK) (topKByCounty map[string]int) {
-	sort.Slice(rows, func(a, b int) bool {
-		if rows[a].Score != rows[b].Score {
-			return rows[a].Score > rows[b].Score
+	// Sort an index (rows are large), then permute rows into that order.
+	order := make([]int32, len(rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		ra, rb := &rows[a], &rows[b]
+		if ra.Score != rb.Score {
+			if ra.Score > rb.Score {
+				return -1
+			}
+			return 1
 		}
-		return rows[a].HouseholdID < rows[b].HouseholdID
+		return strings.Compare(ra.HouseholdID, rb.HouseholdID)
 	})
+	sorted := make([]row, len(rows))
+	for i, k := range order {
+		sorted[i] = rows[k]
+	}
+	copy(rows, sorted)
 	nCounty := map[string]int{}
 	for i := range rows {
 		nCounty[rows[i].CountyCode]++

@@ -37,12 +37,13 @@ var (
 
 // Options configure Run. Zero values mean the defaults noted.
 type Options struct {
-	Drop       string // a drop to ingest first ("" : the warehouse is already up to date)
-	Warehouse  string // warehouse directory (required)
-	Runs       string // runs directory; default "runs"
-	Models     string // models directory (required)
-	ModelID    string // "" or "latest": the newest model
-	PolicyPath string // policy TOML (required)
+	Drop       string        // a drop to ingest first ("" : the warehouse is already up to date)
+	Warehouse  string        // warehouse directory (required)
+	Runs       string        // runs directory; default "runs"
+	Models     string        // models directory (required)
+	ModelID    string        // "" or "latest": the newest model
+	PolicyPath string        // policy TOML (required unless Policy is set)
+	Policy     *rules.Policy // an already loaded policy (the demo's sample); used when PolicyPath is ""
 	AsOf       time.Time
 	// KeyPath is the HMAC key file for ingesting Drop ("" : env POVRISK_KEY / POVRISK_KEY_FILE).
 	KeyPath  string
@@ -76,6 +77,7 @@ type Result struct {
 	Counts      Counts         `json:"counts"`
 	Stages      []Stage        `json:"stages"`
 	AuditSeq    int64          `json:"audit_seq"`
+	Top         string         `json:"top_household"` // the household ranked first
 	Ingest      *ingest.Report `json:"-"`
 }
 
@@ -126,21 +128,27 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	if o.TopShare > 1 {
 		return nil, fmt.Errorf("%w: top share %v is not within (0, 1]", ErrBadInput, o.TopShare)
 	}
-	if o.PolicyPath == "" {
+	var pol *rules.Policy
+	var policySum, policyName string
+	switch {
+	case o.PolicyPath != "":
+		var err error
+		if pol, err = rules.LoadPolicy(o.PolicyPath); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
+		}
+		if policySum, err = audit.HashFile(o.PolicyPath); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
+		}
+		policyName = o.PolicyPath
+	case o.Policy != nil:
+		pol, policySum, policyName = o.Policy, o.Policy.SHA256(), "policy:"+o.Policy.Name
+	default:
 		return nil, fmt.Errorf("%w: no policy file given (--policy; see features/rules/policy.sample.toml)", ErrPolicy)
-	}
-	pol, err := rules.LoadPolicy(o.PolicyPath)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
-	}
-	policySum, err := audit.HashFile(o.PolicyPath)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
 	}
 	p := permsFor(o.SharedPerms)
 	ck := &clock{o: &o}
 	res := &Result{}
-	inputs := map[string]string{o.PolicyPath: policySum}
+	inputs := map[string]string{policyName: policySum}
 
 	// Ingest.
 	ck.stage("ingest")
@@ -159,6 +167,15 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 			}
 			if t.SHA256 != "" {
 				inputs[filepath.Join(o.Drop, t.File)] = t.SHA256
+			}
+		}
+		if rep.Unchanged { // already merged: the report lists no files, so checksum them here
+			sums, err := audit.HashTree(o.Drop)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+			}
+			for rel, s := range sums {
+				inputs[filepath.Join(o.Drop, rel)] = s
 			}
 		}
 		res.Ingest = rep
@@ -233,7 +250,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 
 	ck.stage("explain")
 	contrib := models.NewMatrix(X.Rows, card.Features)
-	f.ExplainAll(X, contrib)
+	base := f.ExplainAll(X, contrib)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -255,6 +272,9 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	rows := buildRows(ids, score, X, contrib, cluster, profs, cols, card.Features)
 	topK := rankRows(rows, o.TopShare, o.TopK)
 	counts := countRows(rows, len(ids))
+	if len(rows) > 0 {
+		res.Top = rows[0].HouseholdID
+	}
 	res.Counts = counts
 
 	prev, err := previousRun(o.Runs, res.AsOf)
@@ -272,6 +292,11 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if res.Dir == "" { // failed before the rename: leave no partial behind
+			os.RemoveAll(dir)
+		}
+	}()
 	write := func(rel string, fn func(w io.Writer) error) error {
 		return p.writeFile(filepath.Join(dir, filepath.FromSlash(rel)), fn)
 	}
@@ -292,8 +317,8 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	if err := write("changes.csv", func(w io.Writer) error { return writeChanges(w, changes) }); err != nil {
 		return nil, err
 	}
-	sum, err := buildSummary(ctx, db, w, summaryInput{asOf: asOf, prev: prev, card: card, policyPath: o.PolicyPath,
-		policySum: policySum, cols: cols, rows: rows, counts: counts, topK: topK})
+	sum, err := buildSummary(ctx, db, w, summaryInput{asOf: asOf, prev: prev, card: card, policyPath: policyName,
+		policySum: policySum, cols: cols, rows: rows, counts: counts, topK: topK, base: base})
 	if err != nil {
 		return nil, err
 	}

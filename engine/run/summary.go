@@ -120,6 +120,9 @@ type ModelInfo struct {
 	PRAUC       any    `json:"pr_auc"`
 	PrecisionAt any    `json:"precision_at"`
 	CatalogHash string `json:"catalog_hash"`
+	// Base is the forest's prediction before any split: for every
+	// household, base + the sum of its contributions = its score.
+	Base float64 `json:"base"`
 }
 
 // PolicyInfo names the policy file and the entries applied.
@@ -162,6 +165,7 @@ type summaryInput struct {
 	rows                  []row
 	counts                Counts
 	topK                  map[string]int
+	base                  float64
 }
 
 func buildSummary(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, in summaryInput) (*Summary, error) {
@@ -169,7 +173,7 @@ func buildSummary(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, in su
 		Tiers:  map[string]any{"high": TierHigh, "medium": TierMedium, "high_county_share": TierHighShare, "medium_county_share": TierMediumShare},
 		Counts: in.counts, TopK: in.topK, MissingTables: []string{}}
 	m := in.card.Metrics
-	s.Model = ModelInfo{ID: in.card.ID, TrainedOn: in.card.AsOf, AUC: m["auc"], PRAUC: m["pr_auc"], PrecisionAt: m["precision_at"], CatalogHash: in.card.CatalogHash}
+	s.Model = ModelInfo{ID: in.card.ID, TrainedOn: in.card.AsOf, AUC: m["auc"], PRAUC: m["pr_auc"], PrecisionAt: m["precision_at"], CatalogHash: in.card.CatalogHash, Base: in.base}
 	s.Validation = map[string]any{"as_of": m["test_as_of"], "horizon_months": in.card.HorizonMonths, "auc": m["auc"], "pr_auc": m["pr_auc"],
 		"precision_at": m["precision_at"], "rules_precision_at": m["rules_precision_at"], "county_precision": m["county_precision"],
 		"rules_county_precision": m["rules_county_precision"]}

@@ -74,7 +74,9 @@ func TestReason(t *testing.T) {
 
 func TestMeasuresAndRiskOrder(t *testing.T) {
 	types := []string{"other", "unemployment", "illness"}
-	sortRiskTypes(types, map[string]float64{"illness": 0.1, "unemployment": 0.1, "other": 0.3})
+	w := make(riskWeights, len(datasets.RiskTypes))
+	w[riskOrder["illness"]], w[riskOrder["unemployment"]], w[riskOrder["other"]] = 0.1, 0.1, 0.3
+	sortRiskTypes(types, w)
 	if got := types[0] + "," + types[1] + "," + types[2]; got != "other,illness,unemployment" {
 		t.Errorf("order %s, want other,illness,unemployment (weight, then official order)", got)
 	}

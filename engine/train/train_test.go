@@ -222,8 +222,8 @@ func TestMain(m *testing.M) {
 }
 
 func smallForest() forest.Options {
-	o := forest.DefaultOptions()
-	o.Trees, o.Seed, o.MinLeaf = 60, 1, 3
+	o := DefaultForest()
+	o.Trees, o.Seed = 60, 1
 	return o
 }
 

@@ -2,7 +2,7 @@
 -- Household composition on D: members alive on D (born on or before D, not
 -- deceased on or before D). labor_capacity, disability_grade and the disease
 -- registers are the snapshot's current values (undated; see doc.go).
--- Format of a column line: name | type | unit | model or info | source tables | meaning
+-- Format of a column line: name | type | unit | model or info [+health] | source tables | meaning
 -- column: household_size | INTEGER | persons | model | persons | members alive on D
 -- column: members_0_15 | INTEGER | persons | model | persons | members aged 0-15 on D
 -- column: members_16_59 | INTEGER | persons | model | persons | members aged 16-59 on D
@@ -12,8 +12,8 @@
 -- column: dependency_ratio | DOUBLE | ratio | model | persons | (members 0-15 + members 60+) / members 16-59; NULL when no member is 16-59
 -- column: disabled_grade_1_2 | INTEGER | persons | model | persons | members with disability grade 1 or 2 (severe)
 -- column: disabled_grade_3_4 | INTEGER | persons | model | persons | members with disability grade 3 or 4
--- column: chronic_members | INTEGER | persons | model | persons | members on the chronic-disease register
--- column: major_disease_members | INTEGER | persons | model | persons | members on the major-disease register
+-- column: chronic_members | INTEGER | persons | model+health | persons | members on the chronic-disease register
+-- column: major_disease_members | INTEGER | persons | model+health | persons | members on the major-disease register
 SELECT
     h.household_id,
     CAST(coalesce(a.n, 0) AS INTEGER)          AS household_size,

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -23,11 +24,27 @@ func key(v float64) float64 {
 // order returns the indices of score sorted by score descending, ties by
 // index ascending.
 func order(score []float64) []int {
-	idx := make([]int, len(score))
-	for i := range idx {
-		idx[i] = i
+	type kv struct {
+		k float64
+		i int
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return key(score[idx[a]]) > key(score[idx[b]]) })
+	tmp := make([]kv, len(score))
+	for i, v := range score {
+		tmp[i] = kv{key(v), i}
+	}
+	slices.SortFunc(tmp, func(a, b kv) int {
+		switch {
+		case a.k > b.k:
+			return -1
+		case a.k < b.k:
+			return 1
+		}
+		return a.i - b.i
+	})
+	idx := make([]int, len(score))
+	for i, t := range tmp {
+		idx[i] = t.i
+	}
 	return idx
 }
 

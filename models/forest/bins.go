@@ -42,14 +42,19 @@ func (c *binCuts) code(v float64) uint8 {
 }
 
 // threshold returns the raw split value separating occupied bins lo and hi
-// (lo < hi, the bins between them empty in the node): the midpoint of the two
-// training values when binning is exact (as scikit-learn), else the middle
-// of the gap between the bins' edges.
-func (c *binCuts) threshold(lo, hi int) float64 {
+// (lo < hi, the bins between them empty in the node) and the last bin whose
+// values all lie at or below it: the midpoint of the two training values
+// when binning is exact (as scikit-learn), else the upper edge of the bin
+// half-way across the gap. Rows of every bin then go the same way whether
+// they are walked by raw value or by bin code.
+func (c *binCuts) threshold(lo, hi int) (float64, int) {
 	if c.Exact {
-		return midpoint(c.Values[lo], c.Values[hi])
+		t := midpoint(c.Values[lo], c.Values[hi])
+		b, _ := slices.BinarySearch(c.Values[lo:hi+1], math.Nextafter(t, math.Inf(1))) // first value > t
+		return t, lo + b - 1
 	}
-	return c.Edges[lo]/2 + c.Edges[hi-1]/2
+	m := (lo + hi - 1) / 2
+	return c.Edges[m], m
 }
 
 // midpoint of a < b, strictly below b (scikit-learn's rule).
@@ -61,38 +66,52 @@ func midpoint(a, b float64) float64 {
 	return m
 }
 
-// makeCuts computes bin edges of one column from its values (NaN ignored).
+// quantileSample is the most values whose quantiles are computed exactly;
+// a longer column is sampled at a fixed stride (deterministic).
+const quantileSample = 1 << 18
+
+// makeCuts computes bin edges of one column from its values (NaN ignored):
+// one bin per value when there are at most bins distinct values (found in
+// one pass that stops at bins+1), else quantile edges.
 func makeCuts(col []float64, bins int, buf []float64) binCuts {
-	s := buf[:0]
+	seen := make(map[float64]struct{}, bins+1)
+	m := 0
 	for _, v := range col {
 		if v == v {
-			s = append(s, v)
-		}
-	}
-	slices.Sort(s)
-	distinct := 0
-	for i := range s {
-		if i == 0 || s[i] != s[i-1] {
-			distinct++
-		}
-	}
-	if distinct <= bins {
-		c := binCuts{Exact: true, Values: make([]float64, 0, distinct)}
-		for i := range s {
-			if i == 0 || s[i] != s[i-1] {
-				c.Values = append(c.Values, s[i])
+			m++
+			if len(seen) <= bins {
+				seen[v] = struct{}{}
 			}
 		}
-		c.Edges = make([]float64, 0, max(0, distinct-1))
+	}
+	if len(seen) <= bins {
+		c := binCuts{Exact: true, Values: make([]float64, 0, len(seen))}
+		for v := range seen {
+			c.Values = append(c.Values, v)
+		}
+		slices.Sort(c.Values)
+		c.Edges = make([]float64, 0, max(0, len(c.Values)-1))
 		for i := 1; i < len(c.Values); i++ {
 			c.Edges = append(c.Edges, midpoint(c.Values[i-1], c.Values[i]))
 		}
 		return c
 	}
+	stride := (m + quantileSample - 1) / quantileSample
+	s := buf[:0]
+	k := 0
+	for _, v := range col {
+		if v == v {
+			if k%stride == 0 {
+				s = append(s, v)
+			}
+			k++
+		}
+	}
+	slices.Sort(s)
 	// Quantile edges: the k-th cut lies after the value at rank k*m/bins,
 	// half-way to the next larger value; duplicates collapse, so heavy values
 	// get a bin of their own.
-	m := len(s)
+	m = len(s)
 	var c binCuts
 	for k := 1; k < bins; k++ {
 		pos := k * m / bins
@@ -127,7 +146,7 @@ func quantise(X models.Matrix, bins, nw int) *binned {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]float64, 0, n)
+			buf := make([]float64, 0, min(n, quantileSample))
 			for j := range next {
 				d.cuts[j] = makeCuts(X.Cols[j], bins, buf)
 				c := &d.cuts[j]

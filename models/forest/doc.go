@@ -24,7 +24,10 @@
 //     default sqrt(p) features, building only the drawn features' histograms
 //     is cheaper and is what happens. Features that are constant in a node do
 //     not count towards MaxFeatures (as in scikit-learn) and, once found
-//     constant, are skipped in the node's descendants without a pass.
+//     constant, are skipped in the node's descendants without a pass. The
+//     binned data are kept twice, column-major (streamed for nodes of 1,024
+//     rows or more) and row-major (for smaller nodes, whose rows are sparse:
+//     a row's codes share cache lines across the node's features).
 //   - DefaultOptions grows leaves of at least 5 rows; with MinLeaf 1 a tree
 //     is scikit-learn's (same splits and probabilities when binning is exact
 //     and split gains do not tie; on a tie scikit-learn's pick depends on its

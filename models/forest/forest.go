@@ -102,7 +102,7 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 	f.cuts = d.cuts
 
 	results := make([]treeResult, o.Trees)
-	var next atomic.Int64
+	var nextTree atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, min(nw, o.Trees))
 	growers := make([]*grower, len(errs))
@@ -113,7 +113,7 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 			g := newGrower(d, yb, cw, o)
 			growers[w] = g
 			for {
-				t := int(next.Add(1)) - 1
+				t := int(nextTree.Add(1)) - 1
 				if t >= o.Trees {
 					return
 				}
@@ -211,14 +211,14 @@ func parallelRows(n, nw int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	var next atomic.Int64
+	var cursor atomic.Int64
 	var wg sync.WaitGroup
 	for range nw {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				lo := int(next.Add(block)) - block
+				lo := int(cursor.Add(block)) - block
 				if lo >= n {
 					return
 				}
@@ -300,18 +300,7 @@ func (f *Forest) Explain(X models.Matrix, row int, contrib []float64) (base floa
 func (f *Forest) path(nodes []Node, cols [][]float64, i int, contrib []float64) float64 {
 	nd := &nodes[0]
 	for nd.Left != 0 {
-		v := cols[nd.Feature][i]
-		var c *Node
-		switch {
-		case v <= nd.Threshold:
-			c = &nodes[nd.Left]
-		case v > nd.Threshold:
-			c = &nodes[nd.Right]
-		case nd.Flags&flagMissingLeft != 0:
-			c = &nodes[nd.Left]
-		default:
-			c = &nodes[nd.Right]
-		}
+		c := &nodes[next(nd, cols[nd.Feature][i])]
 		contrib[nd.Feature] += c.Value - nd.Value
 		nd = c
 	}
@@ -339,18 +328,7 @@ func (f *Forest) ExplainAll(X models.Matrix, contrib models.Matrix) (base float6
 			for i := lo; i < hi; i++ {
 				nd := &nodes[0]
 				for nd.Left != 0 {
-					v := X.Cols[nd.Feature][i]
-					var ch *Node
-					switch {
-					case v <= nd.Threshold:
-						ch = &nodes[nd.Left]
-					case v > nd.Threshold:
-						ch = &nodes[nd.Right]
-					case nd.Flags&flagMissingLeft != 0:
-						ch = &nodes[nd.Left]
-					default:
-						ch = &nodes[nd.Right]
-					}
+					ch := &nodes[next(nd, X.Cols[nd.Feature][i])]
 					contrib.Cols[nd.Feature][i] += ch.Value - nd.Value
 					nd = ch
 				}

@@ -421,3 +421,71 @@ func TestRocAUC(t *testing.T) {
 		}
 	}
 }
+
+// TestNoPerRowAllocation: scoring and explaining allocate the same (a few
+// goroutines' worth) for 10 rows and for 20,000.
+func TestNoPerRowAllocation(t *testing.T) {
+	X, y := synth(2000, 5, 13)
+	o := DefaultOptions()
+	o.Trees = 10
+	f, err := Fit(context.Background(), X, y, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetWorkers(2)
+	allocs := func(n int) (float64, float64, float64) {
+		Xn, _ := synth(n, 5, 14)
+		out := make([]float64, n)
+		contrib := models.NewMatrix(n, f.FeatureNames())
+		row := make([]float64, 5)
+		p := testing.AllocsPerRun(5, func() { f.PredictProba(Xn, out) })
+		e := testing.AllocsPerRun(5, func() { f.ExplainAll(Xn, contrib) })
+		r := testing.AllocsPerRun(5, func() { f.Explain(Xn, n-1, row) })
+		return p, e, r
+	}
+	p1, e1, r1 := allocs(10)
+	p2, e2, r2 := allocs(20_000)
+	if p2 > p1+4 || e2 > e1+4 || r1 != 0 || r2 != 0 {
+		t.Errorf("allocations: PredictProba %v (10 rows) / %v (20,000), ExplainAll %v / %v, Explain %v / %v (want 0)", p1, p2, e1, e2, r1, r2)
+	}
+}
+
+// TestOOBRecomputed: the OOB AUC (computed in training by walking binned
+// rows) equals one recomputed here from raw values, regenerating each
+// tree's bootstrap sample from its documented stream PCG(Seed, tree).
+func TestOOBRecomputed(t *testing.T) {
+	X, y := synth(2500, 5, 15)
+	o := DefaultOptions()
+	o.Trees, o.Seed, o.MinLeaf = 25, 9, 1
+	f, err := Fit(context.Background(), X, y, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := X.Rows
+	sum, cnt := make([]float64, n), make([]int, n)
+	inbag := make([]int, n)
+	for tree, nodes := range f.trees {
+		rng := rand.New(rand.NewPCG(o.Seed, uint64(tree)))
+		clear(inbag)
+		for range n {
+			inbag[rng.IntN(n)]++
+		}
+		for i := range n {
+			if inbag[i] == 0 {
+				sum[i] += leaf(nodes, X.Cols, i).Value
+				cnt[i]++
+			}
+		}
+	}
+	var ys []int
+	var ps []float64
+	for i := range n {
+		if cnt[i] > 0 {
+			ys = append(ys, y[i])
+			ps = append(ps, sum[i]/float64(cnt[i]))
+		}
+	}
+	if want := rocAUC(ys, ps); math.Abs(f.OOBScore()-want) > 1e-9 {
+		t.Errorf("OOB AUC %v, recomputed %v", f.OOBScore(), want)
+	}
+}

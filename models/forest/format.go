@@ -185,8 +185,8 @@ func checkNode(n *Node, i, cnt, p int) error {
 		return nil
 	}
 	switch {
-	case int(n.Left) <= i || int(n.Right) <= i || int(n.Left) >= cnt || int(n.Right) >= cnt:
-		return fmt.Errorf("children %d, %d not after the node and within %d nodes", n.Left, n.Right, cnt)
+	case int(n.Left) <= i || int(n.Right) >= cnt || n.Right != n.Left+1:
+		return fmt.Errorf("children %d, %d not adjacent, after the node and within %d nodes", n.Left, n.Right, cnt)
 	case int(n.Feature) >= p:
 		return fmt.Errorf("feature %d of %d", n.Feature, p)
 	case math.IsNaN(n.Threshold):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Node is one node of a flat tree. Children come after their parent; the
@@ -23,19 +24,24 @@ const flagMissingLeft = 1
 func leaf(nodes []Node, cols [][]float64, i int) *Node {
 	nd := &nodes[0]
 	for nd.Left != 0 {
-		v := cols[nd.Feature][i]
-		switch {
-		case v <= nd.Threshold:
-			nd = &nodes[nd.Left]
-		case v > nd.Threshold:
-			nd = &nodes[nd.Right]
-		case nd.Flags&flagMissingLeft != 0:
-			nd = &nodes[nd.Left]
-		default:
-			nd = &nodes[nd.Right]
-		}
+		nd = &nodes[next(nd, cols[nd.Feature][i])]
 	}
 	return nd
+}
+
+// next is the child of internal node nd that value v goes to (the right
+// child is always Left+1). Branches, not conditional moves: the processor
+// predicts them and runs ahead into the next node's load.
+func next(nd *Node, v float64) uint32 {
+	switch {
+	case v <= nd.Threshold:
+		return nd.Left
+	case v > nd.Threshold:
+		return nd.Left + 1
+	case nd.Flags&flagMissingLeft != 0:
+		return nd.Left
+	}
+	return nd.Left + 1
 }
 
 // hbin is one histogram bin: bootstrap counts of class-0 and class-1 rows,
@@ -47,6 +53,10 @@ type hbin struct {
 }
 
 const histStride = 256
+
+// wideRows is the node size from which one feature's histogram is filled
+// streaming its column (four-way) rather than from row-major codes.
+const wideRows = 1024
 
 // counts are a node's (or a child's) class counts and distinct rows.
 type counts struct{ c0, c1, n int64 }
@@ -89,7 +99,9 @@ type grower struct {
 	pool      [][]hbin
 	feats     []int
 	stack     []item
-	nodeBin   []uint8 // bin threshold of each node of the tree being grown
+	nodes     []Node   // the tree being grown
+	nodeBin   []uint8  // bin threshold of each node of the tree being grown
+	inbag     []uint64 // bitset of the tree's in-bag rows
 
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
@@ -117,7 +129,6 @@ func (g *grower) weight(c counts) (w, p float64) {
 type treeResult struct {
 	nodes []Node
 	imp   []float64 // impurity decrease per feature
-	inbag []uint64  // bitset of in-bag rows (nil without bootstrap)
 }
 
 func (g *grower) getHist() []hbin {
@@ -147,12 +158,13 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		for range d.n {
 			g.cnt[rng.IntN(d.n)]++
 		}
-		res.inbag = make([]uint64, (d.n+63)/64)
+		g.inbag = slices.Grow(g.inbag[:0], (d.n+63)/64)[:(d.n+63)/64]
+		clear(g.inbag)
 		for i, c := range g.cnt {
 			if c > 0 {
 				g.rows[n] = sample{r: int32(i), cnt: c, y: int32(g.y[i])}
 				n++
-				res.inbag[i/64] |= 1 << (i % 64)
+				g.inbag[i/64] |= 1 << (i % 64)
 			}
 		}
 	} else {
@@ -177,7 +189,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		root.hist = g.getHist()
 		g.fillAll(root.hist, 0, n)
 	}
-	nodes := []Node{{}}
+	nodes := append(g.nodes[:0], Node{}) // reused across trees, cloned when done
 	g.nodeBin = append(g.nodeBin[:0], 0)
 	g.stack = append(g.stack[:0], root)
 	for count := 0; len(g.stack) > 0; count++ {
@@ -237,9 +249,10 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		}
 		g.stack = append(g.stack, ri, li)
 	}
-	res.nodes = nodes
+	g.nodes = nodes
+	res.nodes = slices.Clone(nodes)
 	if o.Bootstrap {
-		g.addOOB(nodes, res.inbag)
+		g.addOOB(nodes, g.inbag)
 	}
 	return res, nil
 }
@@ -322,15 +335,19 @@ func (g *grower) fillAll(h []hbin, lo, hi int) {
 // fillOne fills feature j's histogram from rows[lo:hi] into g.scratch
 // and returns the lowest and highest occupied value bins (lo > hi if none).
 func (g *grower) fillOne(j, lo, hi int) (int, int) {
-	n := g.d.n
-	codes, h := g.d.colCodes[j*n:(j+1)*n], g.scratch[:histStride]
+	n, p := g.d.n, g.d.p
+	h := g.scratch[:histStride]
 	rows := g.rows[lo:hi]
-	if len(rows) >= 4*histStride {
-		return g.fillOneWide(j, codes, rows)
+	if len(rows) >= wideRows {
+		// Large node: its rows are dense in the column; stream it.
+		return g.fillOneWide(j, g.d.colCodes[j*n:(j+1)*n], rows)
 	}
+	// Small node: its rows are sparse; read the row-major codes, whose cache
+	// lines the node's other features then find loaded.
+	codes := g.d.codes[j:]
 	mn, mx := histStride, -1
 	for _, s := range rows {
-		c := int(codes[s.r])
+		c := int(codes[int(s.r)*p])
 		b := &h[c]
 		b.c[s.y&1] += s.cnt
 		b.n++
@@ -389,7 +406,7 @@ func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
 // split is a chosen split of a node.
 type split struct {
 	f        int
-	bin      int // rows with value bin <= bin go left
+	bin      int // rows with value bin <= bin go left (as by threshold)
 	thr      float64
 	missLeft bool
 	left     counts  // the left child's counts
@@ -467,11 +484,11 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 		rw, rp := g.weight(r)
 		s := lp*lp/lw + rp*rp/rw
 		if s > best.score {
-			thr := math.Inf(1)
+			thr, b := math.Inf(1), missingBin-1 // every value left
 			if next >= 0 {
-				thr = g.d.cuts[j].threshold(bin, next)
+				thr, b = g.d.cuts[j].threshold(bin, next)
 			}
-			*best = split{f: j, bin: bin, thr: thr, missLeft: missLeft, left: l, score: s}
+			*best = split{f: j, bin: b, thr: thr, missLeft: missLeft, left: l, score: s}
 			found = true
 		}
 	}
@@ -504,12 +521,15 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 // partition reorders rows[lo:hi] stably so the left child's rows come first
 // and returns their number.
 func (g *grower) partition(it *item, s split) int {
-	n := g.d.n
-	codes := g.d.colCodes[s.f*n : (s.f+1)*n]
+	n, p := g.d.n, g.d.p
+	codes, stride := g.d.colCodes[s.f*n:(s.f+1)*n], 1
+	if it.hi-it.lo < wideRows { // sparse rows: row-major lines are in cache
+		codes, stride = g.d.codes[s.f:], p
+	}
 	k, m := it.lo, 0
 	bin := uint8(s.bin)
 	for _, r := range g.rows[it.lo:it.hi] {
-		c := codes[r.r]
+		c := codes[int(r.r)*stride]
 		left := c <= bin
 		if c == missingBin {
 			left = s.missLeft

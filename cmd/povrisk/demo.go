@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/brief"
+	"github.com/povrisk/povrisk/engine/ingest"
+	night "github.com/povrisk/povrisk/engine/run"
+	"github.com/povrisk/povrisk/engine/train"
+	"github.com/povrisk/povrisk/engine/warehouse"
+	"github.com/povrisk/povrisk/features/rules"
+	"github.com/povrisk/povrisk/models/registry"
+)
+
+// demoOptions are the flags of `povrisk demo`.
+type demoOptions struct {
+	Dir        string
+	Households int
+	Seed       uint64
+}
+
+// demoKey is the HMAC key of the demo warehouse: sample data only, never
+// for a real drop.
+const demoKey = "povrisk-demo-key: sample data only, not for production\n"
+
+func init() {
+	register(&cli.Command{
+		Name:  "demo",
+		Usage: "the whole night on sample data: generate a drop, ingest, train, run two nights, write the brief",
+		Description: "Everything goes under --dir (default ./povrisk-demo): drop/, warehouse/ (with demo.key), models/,\n" +
+			"runs/ (the previous month-end and the latest night) and the brief. Steps already done are reused.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Value: "povrisk-demo", Usage: "directory for everything the demo writes"},
+			&cli.IntFlag{Name: "households", Value: 20000, Usage: "households in the sample drop"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the sample drop and the model"},
+		},
+		Action: func(c *cli.Context) error {
+			return runDemo(c.Context, demoOptions{Dir: c.String("dir"), Households: c.Int("households"), Seed: c.Uint64("seed")}, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	start := time.Now()
+	step := func(format string, a ...any) {
+		fmt.Fprintf(stderr, "[%5.1fs] "+format+"\n", append([]any{time.Since(start).Seconds()}, a...)...)
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", o.Dir, err)
+	}
+	drop := filepath.Join(o.Dir, "drop")
+	wh := filepath.Join(o.Dir, "warehouse")
+	keyPath := filepath.Join(o.Dir, "demo.key")
+	models := filepath.Join(o.Dir, "models")
+	runs := filepath.Join(o.Dir, "runs")
+
+	if _, err := os.Stat(filepath.Join(drop, "households.csv")); err != nil {
+		step("generating a sample drop of %d households, 24 months (seed %d)", o.Households, o.Seed)
+		if _, err := datasets.Generate(ctx, datasets.GenerateOptions{Households: o.Households, Months: 24, Seed: o.Seed, Out: drop}); err != nil {
+			return withCode(ExitBadInput, fmt.Errorf("generate the sample drop: %w", err))
+		}
+	} else {
+		step("reusing the sample drop %s", drop)
+	}
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(keyPath, []byte(demoKey), 0o600); err != nil {
+			return fmt.Errorf("write the demo key %s: %w", keyPath, err)
+		}
+	}
+	if err := os.Chmod(keyPath, 0o600); err != nil {
+		return fmt.Errorf("set mode of %s: %w", keyPath, err)
+	}
+	key, err := ingest.LoadKey(keyPath)
+	if err != nil {
+		return withCode(ExitBadInput, err)
+	}
+	db, err := engine.OpenDB("")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	step("ingesting into %s", wh)
+	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: drop, Warehouse: wh, Key: key})
+	if err != nil {
+		return withCode(ExitBadInput, fmt.Errorf("ingest the sample drop: %w", err))
+	}
+	step("warehouse version %s (%d rows rejected)", rep.Version, rep.Rejected())
+	pol := rules.SamplePolicy()
+	if _, err := registry.Latest(models); err != nil {
+		step("training a model into %s (temporal validation against the rule screen)", models)
+		card, err := train.Train(ctx, db, train.Options{Warehouse: wh, Models: models, Seed: o.Seed, Policy: pol, CreatedBy: "povrisk " + Version,
+			Truth: drop + ".truth.csv"})
+		if err != nil {
+			return fmt.Errorf("train the demo model: %w", err)
+		}
+		step("model %s: AUC %v, precision in the county top 5%%: %v", card.ID, card.Metrics["auc"], card.Metrics["county_precision"])
+	} else {
+		step("reusing the model in %s", models)
+	}
+	w, err := warehouse.Open(wh)
+	if err != nil {
+		return withCode(ExitBadInput, err)
+	}
+	end, err := train.DataEnd(ctx, db, w)
+	if err != nil {
+		return withCode(ExitBadInput, err)
+	}
+	prevEnd := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+	var last *night.Result
+	for _, asOf := range []time.Time{prevEnd, end} {
+		step("running the night of %s", asOf.Format("2006-01-02"))
+		res, err := night.Run(ctx, db, night.Options{Warehouse: wh, Runs: runs, Models: models, Policy: pol, AsOf: asOf,
+			Command: "povrisk demo --dir " + o.Dir})
+		if err != nil {
+			return fmt.Errorf("run the night of %s: %w", asOf.Format("2006-01-02"), err)
+		}
+		last = res
+	}
+	briefPath := filepath.Join(o.Dir, "brief-"+last.AsOf+"-zh.html")
+	bp, err := brief.Write(ctx, brief.Options{Run: last.Dir, Out: briefPath})
+	if err != nil {
+		return fmt.Errorf("write the brief: %w", err)
+	}
+	step("done")
+	c := last.Counts
+	fmt.Fprintf(stdout, `povrisk demo: everything is under %s
+  drop        %s  (%d households, 24 months; ground truth %s.truth.csv)
+  warehouse   %s  (HMAC key %s, mode 0600)
+  model       %s/%s
+  runs        %s  (%s and %s; audit log %s)
+  ranked list %s
+  work lists  %s
+  brief       %s
+  night of %s: %d eligible households, %d high tier, %d in the county top k (%d not flagged by any rule)
+next: povrisk explain %s --run %s
+      povrisk audit --runs %s --verify
+`, o.Dir, drop, o.Households, drop, wh, keyPath, models, last.ModelID, runs, prevEnd.Format("2006-01-02"), last.AsOf,
+		filepath.Join(runs, "audit.log"), filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), bp,
+		last.AsOf, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs)
+	return nil
+}
+
+// firstRanked is the household ranked first in the run (for the hint).
+func firstRanked(r *night.Result) string {
+	if r.Top != "" {
+		return r.Top
+	}
+	return "HOUSEHOLD_ID"
+}
