@@ -88,10 +88,11 @@ else
 	(cd "$root" && GOFLAGS="$buildflags" nice go build -tags duckdb_arrow -o "$data/povrisk" ./cmd/povrisk)
 	# A fixed demonstration key: the simulated ID numbers are not personal data.
 	(umask 077 && printf 'povrisk-notebooks-demo-key-0001\n' >"$data/key")
-	"$data/povrisk" generate --households "$households" --months 24 --start 2024-01 \
+	# timeout: a hung step must fail the run, not stall CI.
+	timeout 900 "$data/povrisk" generate --households "$households" --months 24 --start 2024-01 \
 		--seed "$seed" --out "$data/drop" >"$data/generate.txt" 2>&1 ||
 		{ cat "$data/generate.txt" >&2; die "povrisk generate failed"; }
-	"$data/povrisk" ingest --drop "$data/drop" --warehouse "$data/warehouse" \
+	timeout 900 "$data/povrisk" ingest --drop "$data/drop" --warehouse "$data/warehouse" \
 		--key-file "$data/key" >"$data/ingest.txt" 2>&1 ||
 		{ cat "$data/ingest.txt" >&2; die "povrisk ingest failed"; }
 	printf '%s\n' "$stamp" >"$data/stamp"

@@ -251,11 +251,14 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 	if err != nil {
 		return err
 	}
-	l.batches = make(chan arrow.RecordBatch, 1)
+	batches := make(chan arrow.RecordBatch, 1)
+	l.batches = batches
 	l.wdone = make(chan error, 1)
 	go func() {
 		var werr error
-		for rec := range l.batches {
+		// Range over the local channel: stopWriter sets l.batches to nil,
+		// possibly before this goroutine first runs.
+		for rec := range batches {
 			if werr == nil {
 				if err := l.pw.Write(rec); err != nil {
 					werr = fmt.Errorf("write parquet: %w", err)

@@ -23,6 +23,10 @@ func writerProps() *parquet.WriterProperties {
 		parquet.WithCreatedBy("povrisk"),
 		parquet.WithMaxRowGroupLength(batchRows),
 		parquet.WithDictionaryDefault(true),
+		// Columns unique per household gain nothing from a dictionary.
+		parquet.WithDictionaryFor("household_id", false),
+		parquet.WithDictionaryFor("reasons", false),
+		parquet.WithDictionaryFor("reasons_en", false),
 		parquet.WithStats(true),
 	)
 }

@@ -2,41 +2,55 @@
 -- Disasters starting on or before D. A household is exposed to an event when
 -- the event's region_code (6, 9 or 12 digits) is a prefix of the household's
 -- village code; events are counted once per household whatever the number of
--- rows or levels naming them. Losses are the rows recording the household's own loss.
+-- rows or levels naming them, at the level of the widest region of the event
+-- that covers the household. Losses are the rows recording the household's own loss.
 -- column: disaster_events_12m | INTEGER | events | model | disasters | events the household was exposed to, starting within the 12 months to D
 -- column: disaster_sev12_12m | INTEGER | events | model | disasters | exposed events of severity 1-2 (most severe), 12 months
 -- column: disaster_sev34_12m | INTEGER | events | model | disasters | exposed events of severity 3-4, 12 months
--- column: disaster_county_12m | INTEGER | events | model | disasters | events recorded for the household's county (6-digit code), 12 months
--- column: disaster_township_12m | INTEGER | events | model | disasters | events recorded for the household's township (9-digit code), 12 months
--- column: disaster_village_12m | INTEGER | events | model | disasters | events recorded for the household's village (12-digit code), 12 months
+-- column: disaster_county_12m | INTEGER | events | model | disasters | events whose widest region covering the household is its county (6-digit code), 12 months
+-- column: disaster_township_12m | INTEGER | events | model | disasters | events whose widest region covering the household is its township (9-digit code), 12 months
+-- column: disaster_village_12m | INTEGER | events | model | disasters | events recorded for the household's village (12-digit code) only, 12 months
 -- column: months_since_disaster | INTEGER | months | model | disasters | whole months from the start of the latest exposed event to D; NULL when none
 -- column: disaster_loss_12m | DOUBLE | yuan | model | disasters | the household's recorded losses, events starting within the 12 months to D
 -- column: disaster_loss_share_income | DOUBLE | share | model | disasters income_records | disaster_loss_12m / net_income_12m; NULL when net income is not positive
 WITH ev AS (
-    SELECT d.event_id, d.region_code, length(d.region_code) AS lvl, d.start_date, d.severity,
-           d.start_date >= p.w12 AS in12
+    -- one row per event and region code
+    SELECT d.event_id, d.region_code, length(d.region_code) AS lvl,
+           min(d.start_date) AS start_date, min(d.severity) AS severity
     FROM disasters d CROSS JOIN params p
     WHERE d.start_date <= p.as_of
-), exposed AS (
-    SELECT h.household_id, e.event_id, e.lvl, e.start_date, e.severity, e.in12
-    FROM hh h JOIN ev e ON e.lvl = 6 AND e.region_code = left(h.region_code, 6)
-    UNION ALL
-    SELECT h.household_id, e.event_id, e.lvl, e.start_date, e.severity, e.in12
-    FROM hh h JOIN ev e ON e.lvl = 9 AND e.region_code = left(h.region_code, 9)
-    UNION ALL
-    SELECT h.household_id, e.event_id, e.lvl, e.start_date, e.severity, e.in12
-    FROM hh h JOIN ev e ON e.lvl = 12 AND e.region_code = h.region_code
+    GROUP BY d.event_id, d.region_code
+), widest AS (
+    -- drop a region of an event covered by a wider region of the same event
+    -- (a township row under a county row, a household's village loss row
+    -- under a township row): the regions left are disjoint, so a household
+    -- is exposed to an event through exactly one of them and counts add up.
+    SELECT e.*
+    FROM ev e
+    WHERE NOT EXISTS (SELECT 1 FROM ev w WHERE w.event_id = e.event_id AND w.lvl < e.lvl AND w.region_code = left(e.region_code, w.lvl))
+), reg AS (
+    -- exposure per region code: hash-joined to households below, so the
+    -- work is events + households, never events x households
+    SELECT w.region_code, w.lvl,
+           count(*) FILTER (WHERE w.start_date >= p.w12)                       AS n12,
+           count(*) FILTER (WHERE w.start_date >= p.w12 AND w.severity <= 2)   AS s12,
+           count(*) FILTER (WHERE w.start_date >= p.w12 AND w.severity >= 3)   AS s34,
+           max(w.start_date)                                                   AS latest
+    FROM widest w CROSS JOIN params p
+    GROUP BY w.region_code, w.lvl
 ), ex AS (
-    SELECT household_id,
-           count(DISTINCT event_id) FILTER (WHERE in12)                      AS n12,
-           count(DISTINCT event_id) FILTER (WHERE in12 AND severity <= 2)    AS s12,
-           count(DISTINCT event_id) FILTER (WHERE in12 AND severity >= 3)    AS s34,
-           count(DISTINCT event_id) FILTER (WHERE in12 AND lvl = 6)          AS c12,
-           count(DISTINCT event_id) FILTER (WHERE in12 AND lvl = 9)          AS t12,
-           count(DISTINCT event_id) FILTER (WHERE in12 AND lvl = 12)         AS v12,
-           max(start_date)                                                   AS latest
-    FROM exposed
-    GROUP BY household_id
+    SELECT h.household_id,
+           coalesce(c.n12, 0) + coalesce(t.n12, 0) + coalesce(v.n12, 0)  AS n12,
+           coalesce(c.s12, 0) + coalesce(t.s12, 0) + coalesce(v.s12, 0)  AS s12,
+           coalesce(c.s34, 0) + coalesce(t.s34, 0) + coalesce(v.s34, 0)  AS s34,
+           coalesce(c.n12, 0)                                            AS c12,
+           coalesce(t.n12, 0)                                            AS t12,
+           coalesce(v.n12, 0)                                            AS v12,
+           greatest(c.latest, t.latest, v.latest)                        AS latest
+    FROM hh h
+    LEFT JOIN reg c ON c.lvl = 6 AND c.region_code = left(h.region_code, 6)
+    LEFT JOIN reg t ON t.lvl = 9 AND t.region_code = left(h.region_code, 9)
+    LEFT JOIN reg v ON v.lvl = 12 AND v.region_code = h.region_code
 ), loss AS (
     SELECT d.household_id, sum(d.loss_amount) AS loss12
     FROM disasters d CROSS JOIN params p

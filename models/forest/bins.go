@@ -74,21 +74,18 @@ const quantileSample = 1 << 18
 // one bin per value when there are at most bins distinct values (found in
 // one pass that stops at bins+1), else quantile edges.
 func makeCuts(col []float64, bins int, buf []float64) binCuts {
-	seen := make(map[float64]struct{}, bins+1)
+	var seen distinctSet
 	m := 0
 	for _, v := range col {
 		if v == v {
 			m++
-			if len(seen) <= bins {
-				seen[v] = struct{}{}
+			if seen.n <= bins {
+				seen.add(v)
 			}
 		}
 	}
-	if len(seen) <= bins {
-		c := binCuts{Exact: true, Values: make([]float64, 0, len(seen))}
-		for v := range seen {
-			c.Values = append(c.Values, v)
-		}
+	if seen.n <= bins {
+		c := binCuts{Exact: true, Values: seen.values()}
 		slices.Sort(c.Values)
 		c.Edges = make([]float64, 0, max(0, len(c.Values)-1))
 		for i := 1; i < len(c.Values); i++ {
@@ -130,6 +127,41 @@ func makeCuts(col []float64, bins int, buf []float64) binCuts {
 		}
 	}
 	return c
+}
+
+// distinctSet collects up to MaxBins+1 distinct values: an open-addressing
+// hash set on the values' bits, much cheaper than a map on this hot path.
+type distinctSet struct {
+	keys [1024]uint64
+	used [1024]bool
+	n    int
+}
+
+func (s *distinctSet) add(v float64) {
+	if v == 0 {
+		v = 0 // -0 and +0 are one value
+	}
+	k := math.Float64bits(v)
+	for i := (k * 0x9E3779B97F4A7C15) >> 54; ; i = (i + 1) & 1023 {
+		if !s.used[i] {
+			s.used[i], s.keys[i] = true, k
+			s.n++
+			return
+		}
+		if s.keys[i] == k {
+			return
+		}
+	}
+}
+
+func (s *distinctSet) values() []float64 {
+	out := make([]float64, 0, s.n)
+	for i, u := range s.used {
+		if u {
+			out = append(out, math.Float64frombits(s.keys[i]))
+		}
+	}
+	return out
 }
 
 // quantise bins X, computing the edges of each column in parallel.

@@ -19,8 +19,8 @@ var ErrOptions = errors.New("invalid forest options")
 type Options struct {
 	Trees       int    `json:"trees"`        // number of trees; 0 means 100
 	MaxDepth    int    `json:"max_depth"`    // deepest node depth (root = 0); 0 means unlimited
-	MinLeaf     int    `json:"min_leaf"`     // fewest training rows in a leaf; 0 means 1
-	MinSplit    int    `json:"min_split"`    // fewest training rows in a node that may be split; 0 means 2
+	MinLeaf     int    `json:"min_leaf"`     // fewest training rows in a leaf (bootstrap repeats count, as in ranger); 0 means 1
+	MinSplit    int    `json:"min_split"`    // fewest training rows (bootstrap repeats count) in a node that may be split; 0 means 2
 	MaxFeatures int    `json:"max_features"` // features tried per split; 0 means max(1, floor(sqrt(p))), p means all
 	Bins        int    `json:"bins"`         // value bins per feature, 2..255; 0 means 255
 	Workers     int    `json:"workers"`      // goroutines for training and prediction; 0 means GOMAXPROCS (not stored in the model)

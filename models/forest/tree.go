@@ -44,13 +44,13 @@ func next(nd *Node, v float64) uint32 {
 	return nd.Left + 1
 }
 
-// hbin is one histogram bin: bootstrap counts of class-0 and class-1 rows,
-// and distinct rows. Counts are integers, so sums and the subtraction trick
-// are exact and weights (class weights) are applied only when scoring.
-type hbin struct {
-	c [2]int32
-	n int32
-}
+// hbin is one histogram bin: the bootstrap counts of class-0 rows (low 32
+// bits) and class-1 rows (high 32 bits), so that adding a row is one add.
+// Counts are integers, so sums and the subtraction trick are exact; class
+// weights are applied only when a split is scored.
+type hbin uint64
+
+const lowMask = 1<<32 - 1
 
 const histStride = 256
 
@@ -58,13 +58,16 @@ const histStride = 256
 // streaming its column (four-way) rather than from row-major codes.
 const wideRows = 1024
 
-// counts are a node's (or a child's) class counts and distinct rows.
+// counts are a node's (or a child's) bootstrap counts of each class and
+// their sum n, the rows MinLeaf and MinSplit count.
 type counts struct{ c0, c1, n int64 }
 
-func (a counts) minus(b counts) counts { return counts{a.c0 - b.c0, a.c1 - b.c1, a.n - b.n} }
+func makeCounts(c0, c1 int64) counts { return counts{c0, c1, c0 + c1} }
+
+func (a counts) minus(b counts) counts { return makeCounts(a.c0-b.c0, a.c1-b.c1) }
 
 func (a counts) plus(b hbin) counts {
-	return counts{a.c0 + int64(b.c[0]), a.c1 + int64(b.c[1]), a.n + int64(b.n)}
+	return makeCounts(a.c0+int64(b&lowMask), a.c1+int64(b>>32))
 }
 
 // item is a node waiting to be split.
@@ -79,10 +82,16 @@ type item struct {
 	constant uint64
 }
 
-// sample is an in-bag row with its bootstrap count and class, kept
-// together so that filling a histogram reads them in sequence.
+// sample is an in-bag row with its histogram increment (its bootstrap
+// count, shifted by 32 for class 1), kept together so that filling a
+// histogram reads them in sequence.
 type sample struct {
-	r, cnt, y int32
+	inc hbin
+	r   int32
+}
+
+func makeSample(r int, cnt int32, y uint8) sample {
+	return sample{inc: hbin(cnt) << (32 * y), r: int32(r)}
 }
 
 // grower builds trees; one per worker, its buffers reused across trees.
@@ -162,14 +171,14 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		clear(g.inbag)
 		for i, c := range g.cnt {
 			if c > 0 {
-				g.rows[n] = sample{r: int32(i), cnt: c, y: int32(g.y[i])}
+				g.rows[n] = makeSample(i, c, g.y[i])
 				n++
 				g.inbag[i/64] |= 1 << (i % 64)
 			}
 		}
 	} else {
 		for i := range d.n {
-			g.rows[i] = sample{r: int32(i), cnt: 1, y: int32(g.y[i])}
+			g.rows[i] = makeSample(i, 1, g.y[i])
 		}
 		n = d.n
 	}
@@ -178,13 +187,8 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	}
 	root := item{lo: 0, hi: n}
 	for _, s := range g.rows[:n] {
-		if s.y == 1 {
-			root.c1 += int64(s.cnt)
-		} else {
-			root.c0 += int64(s.cnt)
-		}
+		root.counts = root.counts.plus(s.inc)
 	}
-	root.n = int64(n)
 	if g.full {
 		root.hist = g.getHist()
 		g.fillAll(root.hist, 0, n)
@@ -237,10 +241,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 				small.hist = g.getHist()
 				g.fillAll(small.hist, small.lo, small.hi)
 				for k, b := range small.hist {
-					h := &it.hist[k]
-					h.c[0] -= b.c[0]
-					h.c[1] -= b.c[1]
-					h.n -= b.n
+					it.hist[k] -= b
 				}
 				large.hist = it.hist
 			} else {
@@ -325,9 +326,7 @@ func (g *grower) fillAll(h []hbin, lo, hi int) {
 	for _, s := range g.rows[lo:hi] {
 		row := codes[int(s.r)*p : int(s.r)*p+p]
 		for j, c := range row {
-			b := &h[j*histStride+int(c)]
-			b.c[s.y&1] += s.cnt
-			b.n++
+			h[j*histStride+int(c)] += s.inc
 		}
 	}
 }
@@ -348,9 +347,7 @@ func (g *grower) fillOne(j, lo, hi int) (int, int) {
 	mn, mx := histStride, -1
 	for _, s := range rows {
 		c := int(codes[int(s.r)*p])
-		b := &h[c]
-		b.c[s.y&1] += s.cnt
-		b.n++
+		h[c] += s.inc
 		if c != missingBin {
 			mn = min(mn, c)
 			mx = max(mx, c)
@@ -368,21 +365,13 @@ func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
 	k := 0
 	for ; k+4 <= len(rows); k += 4 {
 		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		b0, b1, b2, b3 := &h0[codes[s0.r]], &h1[codes[s1.r]], &h2[codes[s2.r]], &h3[codes[s3.r]]
-		b0.c[s0.y&1] += s0.cnt
-		b0.n++
-		b1.c[s1.y&1] += s1.cnt
-		b1.n++
-		b2.c[s2.y&1] += s2.cnt
-		b2.n++
-		b3.c[s3.y&1] += s3.cnt
-		b3.n++
+		h0[codes[s0.r]] += s0.inc
+		h1[codes[s1.r]] += s1.inc
+		h2[codes[s2.r]] += s2.inc
+		h3[codes[s3.r]] += s3.inc
 	}
 	for ; k < len(rows); k++ {
-		s := &rows[k]
-		b := &h0[codes[s.r]]
-		b.c[s.y&1] += s.cnt
-		b.n++
+		h0[codes[rows[k].r]] += rows[k].inc
 	}
 	mn, mx := histStride, -1
 	nb := g.d.cuts[j].bins()
@@ -390,12 +379,9 @@ func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
 		if b >= nb && b != missingBin {
 			continue
 		}
-		x := &h0[b]
-		x.c[0] += h1[b].c[0] + h2[b].c[0] + h3[b].c[0]
-		x.c[1] += h1[b].c[1] + h2[b].c[1] + h3[b].c[1]
-		x.n += h1[b].n + h2[b].n + h3[b].n
-		h1[b], h2[b], h3[b] = hbin{}, hbin{}, hbin{}
-		if x.n > 0 && b != missingBin {
+		h0[b] += h1[b] + h2[b] + h3[b]
+		h1[b], h2[b], h3[b] = 0, 0, 0
+		if h0[b] != 0 && b != missingBin {
 			mn = min(mn, b)
 			mx = max(mx, b)
 		}
@@ -435,7 +421,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 			h = it.hist[j*histStride : (j+1)*histStride]
 			mn, mx = histStride, -1
 			for b := range g.d.cuts[j].bins() {
-				if h[b].n > 0 {
+				if h[b] != 0 {
 					mn = min(mn, b)
 					mx = max(mx, b)
 				}
@@ -444,13 +430,12 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 			mn, mx = g.fillOne(j, it.lo, it.hi)
 			h = g.scratch
 		}
-		miss := h[missingBin]
-		if mx < mn || (mn == mx && miss.n == 0) {
+		if mx < mn || (mn == mx && h[missingBin] == 0) {
 			if it.hist == nil {
 				if mx >= mn {
 					clear(h[mn : mx+1])
 				}
-				h[missingBin] = hbin{}
+				h[missingBin] = 0
 			}
 			if j < 64 {
 				constant |= 1 << j
@@ -463,7 +448,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		}
 		if it.hist == nil {
 			clear(h[mn : mx+1])
-			h[missingBin] = hbin{}
+			h[missingBin] = 0
 		}
 	}
 	return best, constant, found
@@ -495,7 +480,7 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 	var cum counts
 	prev := -1
 	for b := mn; b <= mx; b++ {
-		if h[b].n == 0 {
+		if h[b] == 0 {
 			continue
 		}
 		if prev >= 0 {
@@ -504,9 +489,7 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 				try(cum, prev, b, cum.n >= values.n-cum.n)
 			} else {
 				try(cum, prev, b, false)
-				l := cum
-				l.c0, l.c1, l.n = l.c0+miss.c0, l.c1+miss.c1, l.n+miss.n
-				try(l, prev, b, true)
+				try(makeCounts(cum.c0+miss.c0, cum.c1+miss.c1), prev, b, true)
 			}
 		}
 		cum = cum.plus(h[b])
