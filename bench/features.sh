@@ -20,7 +20,10 @@ WH=bench/.data/feat-wh-$N-$M
 KEY=bench/.data/bench.key
 [ -f "$KEY" ] || { head -c 32 /dev/urandom > "$KEY"; chmod 600 "$KEY"; }
 if [ ! -d "$DROP" ]; then
-  nice "$BIN" generate --households "$N" --months "$M" --seed 1 --format parquet --out "$DROP"
+  # generate beside, then rename: an interrupted run leaves no half drop
+  rm -rf "$DROP.tmp"
+  nice "$BIN" generate --households "$N" --months "$M" --seed 1 --format parquet --out "$DROP.tmp" --truth "$DROP.truth.csv"
+  mv "$DROP.tmp" "$DROP"
 fi
 if [ ! -f "$WH/CURRENT" ]; then
   nice "$BIN" ingest --drop "$DROP" --warehouse "$WH" --key-file "$KEY"
@@ -36,5 +39,7 @@ grep '^features:' "$LOG" || true
 SECS=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$LOG")
 RSS=$(awk -F': ' '/Maximum resident set size/{print $2}' "$LOG")
 CPU=$(awk -F': ' '/Percent of CPU/{print $2}' "$LOG")
-echo "households=$N months=$M as_of=$AS_OF warehouse_rows=$ROWS wall=${SECS}s cpu=$CPU peak_rss=$((RSS/1024))MiB rows_scanned/s=$(echo "$ROWS / $SECS" | bc -l | cut -d. -f1)"
+USR=$(awk -F': ' '/User time/{print $2}' "$LOG")
+SYS=$(awk -F': ' '/System time/{print $2}' "$LOG")
+echo "households=$N months=$M as_of=$AS_OF warehouse_rows=$ROWS wall=${SECS}s cpu=$CPU user=${USR}s sys=${SYS}s peak_rss=$((RSS/1024))MiB rows_scanned/s=$(echo "$ROWS / $SECS" | bc -l | cut -d. -f1)"
 rm -f "$LOG"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measure the ingest: rows/s overall and per table, peak RSS.
 #   bench/ingest.sh [HOUSEHOLDS=1000000] [MONTHS=24] [FORMAT=csv] [DIRTY=0]
+#   DROP=existing/drop bench/ingest.sh     (measure an existing drop; read only)
 # Builds povrisk, generates the drop once (cached under bench/.data/ingest-*,
 # gitignored), then ingests it into a fresh warehouse under bench/.data with
 # /usr/bin/time -v (apt-get install -y time). Run it with nice on a shared box.
@@ -10,15 +11,18 @@ M=${2:-24}
 FMT=${3:-csv}
 DIRTY=${4:-0}
 cd "$(dirname "$0")/.."
-BIN=bench/.data/povrisk
+BIN=bench/.data/povrisk-ingest
 mkdir -p bench/.data
 if [ ! -x /usr/bin/time ]; then echo "install time: apt-get install -y time" >&2; exit 1; fi
 GOFLAGS=-mod=mod go build -tags duckdb_arrow -o "$BIN" ./cmd/povrisk
-DROP=${DROP:-bench/.data/ingest-$N-$M-$FMT-$DIRTY}
-if [ ! -f "$DROP/.complete" ]; then
-  rm -rf "$DROP"
-  "$BIN" generate --households "$N" --months "$M" --seed 1 --format "$FMT" --dirty "$DIRTY" --out "$DROP" >/dev/null
-  touch "$DROP/.complete"
+# DROP=dir uses an existing drop as it is (never generated nor removed).
+if [ -z "${DROP:-}" ]; then
+  DROP=bench/.data/ingest-$N-$M-$FMT-$DIRTY
+  if [ ! -f "$DROP.complete" ]; then
+    rm -rf "$DROP"
+    "$BIN" generate --households "$N" --months "$M" --seed 1 --format "$FMT" --dirty "$DIRTY" --out "$DROP" >/dev/null
+    touch "$DROP.complete"
+  fi
 fi
 WH=bench/.data/wh-ingest-$N
 rm -rf "$WH"

@@ -463,8 +463,6 @@ func employerID(r *rand.Rand) string {
 	return string(appendPad([]byte{'E'}, 100000+r.IntN(900000), 6))
 }
 
-func (h *household) alive(p *simPerson, t day) bool { return p.deceased == 0 || p.deceased > t }
-
 // hasLabor: some living member with full or weak capacity (t = -1: start).
 func (h *household) hasLabor(t int) bool {
 	for _, p := range h.persons {

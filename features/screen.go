@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -26,18 +28,39 @@ func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordB
 	var out []arrow.RecordBatch
 	defer func() {
 		for _, r := range out {
-			r.Release()
+			if r != nil {
+				r.Release()
+			}
 		}
 	}()
-	for _, rec := range recs {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("rule screen: %w", err)
-		}
-		nr, err := screenBatch(rec, outSchema, asOf, pol)
+	// Batches are screened by runtime.GOMAXPROCS(0) workers; results keep
+	// the batches' order, so the output does not depend on scheduling.
+	out = make([]arrow.RecordBatch, len(recs))
+	errs := make([]error, len(recs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := ctx.Err(); err != nil {
+					errs[i] = fmt.Errorf("rule screen: %w", err)
+					continue
+				}
+				out[i], errs[i] = screenBatch(recs[i], outSchema, asOf, pol)
+			}
+		}()
+	}
+	for i := range recs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, nr)
 	}
 	return array.NewTableFromRecords(outSchema, out), nil
 }

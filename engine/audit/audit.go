@@ -154,10 +154,11 @@ func Read(runsDir string) ([]Line, error) {
 
 // Problem is one finding of Verify.
 type Problem struct {
-	Seq  int64  // the record concerned (0 when the line could not be read)
-	Line int    // its line number in the log
-	Run  string // the run directory concerned, if any
-	What string
+	Chain bool   // a problem of the log itself (else of a run directory)
+	Seq   int64  // the record concerned (0 when the line could not be read)
+	Line  int    // its line number in the log
+	Run   string // the run directory concerned, if any
+	What  string
 }
 
 func (p Problem) String() string {
@@ -198,25 +199,25 @@ func Verify(runsDir string) (*Report, error) {
 	lastFor := map[string]int{} // run -> index into lines of its last record
 	for i, l := range lines {
 		if l.Err != nil {
-			rep.Problems = append(rep.Problems, Problem{Line: l.N, What: l.Err.Error()})
+			rep.Problems = append(rep.Problems, Problem{Chain: true, Line: l.N, What: l.Err.Error()})
 			prevRaw = l.Raw
 			wantSeq++
 			continue
 		}
 		r := l.Record
 		if r.Seq != wantSeq {
-			rep.Problems = append(rep.Problems, Problem{Seq: r.Seq, Line: l.N, Run: r.Run, What: fmt.Sprintf("seq %d where %d was expected (a record was removed or inserted)", r.Seq, wantSeq)})
+			rep.Problems = append(rep.Problems, Problem{Chain: true, Seq: r.Seq, Line: l.N, Run: r.Run, What: fmt.Sprintf("seq %d where %d was expected (a record was removed or inserted)", r.Seq, wantSeq)})
 		}
 		wantSeq = r.Seq + 1
 		if h := r.ComputeHash(); h != r.Hash {
-			rep.Problems = append(rep.Problems, Problem{Seq: r.Seq, Line: l.N, Run: r.Run, What: "record altered: its content does not match its hash"})
+			rep.Problems = append(rep.Problems, Problem{Chain: true, Seq: r.Seq, Line: l.N, Run: r.Run, What: "record altered: its content does not match its hash"})
 		}
 		want := ""
 		if prevRaw != nil {
 			want = hashLine(prevRaw)
 		}
 		if r.Prev != want {
-			rep.Problems = append(rep.Problems, Problem{Seq: r.Seq, Line: l.N, Run: r.Run, What: "chain broken: prev does not match the previous line (the previous record was altered, removed or inserted)"})
+			rep.Problems = append(rep.Problems, Problem{Chain: true, Seq: r.Seq, Line: l.N, Run: r.Run, What: "chain broken: prev does not match the previous line (the previous record was altered, removed or inserted)"})
 		}
 		prevRaw = l.Raw
 		if r.Run != "" {

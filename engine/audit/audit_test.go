@@ -174,6 +174,10 @@ func TestVerify(t *testing.T) {
 			var got []string
 			for _, p := range rep.Problems {
 				got = append(got, "seq "+strconv.FormatInt(p.Seq, 10)+": "+p.What)
+				dirProblem := strings.HasPrefix(p.What, "file ") || strings.HasPrefix(p.What, "run directory")
+				if p.Chain == dirProblem {
+					t.Errorf("%q: Chain = %v", p.What, p.Chain)
+				}
 			}
 			if len(got) != len(c.want) {
 				t.Fatalf("problems:\n%s\nwant %d:\n%s", strings.Join(got, "\n"), len(c.want), strings.Join(c.want, "\n"))

@@ -1,23 +1,45 @@
 // Package ingest checks a drop against the data standard and merges its
 // accepted rows into a new version of the warehouse.
 //
-// Status: usable — clean CSV/CSV.gz/Parquet drops ingest into the warehouse
-// (engine/warehouse.Open, TablePath) with row checks, rejects and manifests.
+// Status: usable — CSV, CSV.gz and Parquet drops (UTF-8, UTF-8 with BOM,
+// GB18030) ingest into the warehouse (engine/warehouse.Open, TablePath),
+// with row checks, reject files and manifests.
 //
-// A drop is read table by table (households, then persons, then the other
-// tables in parallel): a hand-written RFC 4180 splitter (csvrow.go) feeds
-// typed decoders (fields.go) that append straight into Arrow builders;
-// batches of 64k rows go to Parquet (snappy). Every row is checked: types,
-// code lists, int ranges, region code lengths, required fields, duplicate
-// keys within the drop, and references against the merged state (previous
-// version plus this drop). A bad row is written to the drop's reject file
-// (file, line, column, reason, original text with ID numbers masked) and
-// counted, so that read = accepted + rejected for every table; a problem
-// with a whole file fails that table only, except for households and
-// persons, without which nothing is ingested.
+// A drop is read table by table: households, then persons (their keys are
+// what the other tables reference), then the other tables in parallel
+// (Options.Workers, default GOMAXPROCS). A hand-written RFC 4180 splitter
+// (csvrow.go, fuzzed against encoding/csv) feeds typed decoders (fields.go)
+// that append straight into Arrow builders; batches of 64k rows are encoded
+// to Parquet (snappy) by a writer goroutine while the next batch is checked.
+// Parquet drop files are read as text fields and go through the same checks.
 //
-// id_number is replaced by id_number_hash = hex(HMAC-SHA-256(key, id)).
-// A later drop wins over an earlier one for the same key (the merge runs in
-// DuckDB); re-ingesting a drop whose files have the same checksums changes
-// nothing. The warehouse package publishes versions crash-safely.
+// Every row is checked: types, code lists, int ranges, region code
+// lengths, required fields, duplicate keys within the drop, and references
+// against the merged state (previous version plus this drop). A bad row is
+// written to drops/<id>/rejects/<table>.csv (file, line, column, reason,
+// original text; the physical line of the record, the header being line 1;
+// ID numbers masked as 5201**********1234, names, phones and diagnoses as
+// ***; a malformed row of a file holding personal data has its text
+// withheld) and counted, so that read = accepted + rejected for every table.
+// A problem with a whole file (unreadable, empty, a required column missing,
+// a malformed header) fails that table only; without households or persons
+// nothing is ingested. Extra columns are listed in the report and never
+// stored.
+//
+// id_number is stored as id_number_hash = hex(HMAC-SHA-256(key, id)); a
+// persons file with id_number is refused without a key (LoadKey).
+//
+// Merging (merge.go, in DuckDB): for a table with a key, a later drop's row
+// wins; for a table without a key, the drop's rows are kept with the
+// previous rows that the drop does not repeat (EXCEPT ALL), so identical
+// events within one drop (two children's identical education aid) are all
+// kept. Merged tables are sorted by key (all columns when keyless), so the
+// same inputs give the same files. Tables absent from a drop, or failing in
+// it, are carried over from the previous version (hard link).
+//
+// The drop id is derived from the file names and SHA-256 checksums: a drop
+// already merged into the current version changes nothing (Report.Unchanged).
+// Versions are published crash-safely by package warehouse (the current and
+// previous versions are kept, older ones pruned). POVRISK_TEST_CRASH_AT
+// names a step at which the process kills itself; the crash tests use it.
 package ingest

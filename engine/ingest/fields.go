@@ -259,7 +259,7 @@ func checkIDNumber(b []byte) error {
 // characters stay, the rest become '*' (5201********1234). Shorter values
 // are masked entirely.
 func maskID(b []byte) string {
-	if len(b) < 12 {
+	if len(b) < 12 || !isASCII(b) {
 		return "****"
 	}
 	out := make([]byte, len(b))
@@ -268,4 +268,13 @@ func maskID(b []byte) string {
 		out[i] = '*'
 	}
 	return string(out)
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -127,8 +126,6 @@ func TestGeneratedDirty(t *testing.T) {
 		})
 	}
 }
-
-var _ = errors.Is
 
 // TestGeneratedFormats: the same simulated drop written as CSV (UTF-8 and
 // GB18030), CSV.gz and Parquet loads to the same warehouse tables.

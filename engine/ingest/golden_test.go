@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -102,8 +101,6 @@ func dumpParquet(t testing.TB, path string) string {
 	}
 	return b.String()
 }
-
-var _ = arrow.Date32(0)
 
 // golden compares got with the file, or rewrites it with -update.
 func golden(t *testing.T, path, got string) {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -626,16 +625,6 @@ func writeDropManifest(dir string, rep *Report) error {
 		return err
 	}
 	return warehouse.WriteFileSync(filepath.Join(dir, "manifest.json"), append(b, '\n'))
-}
-
-// sortedKeys is used where a map must be listed deterministically.
-func sortedKeys(m map[string]bool) []string {
-	var k []string
-	for s := range m {
-		k = append(k, s)
-	}
-	sort.Strings(k)
-	return k
 }
 
 // crashPoint kills the process when POVRISK_TEST_CRASH_AT names the point

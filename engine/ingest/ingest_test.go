@@ -152,7 +152,7 @@ func TestParquetDrop(t *testing.T) {
 	ents, _ := filepath.Glob(filepath.Join("testdata", "clean", "*.csv"))
 	for _, e := range ents {
 		out := filepath.Join(drop, strings.TrimSuffix(filepath.Base(e), ".csv")+".parquet")
-		if _, err := db.Exec("COPY (SELECT * FROM read_csv(?, header=true)) TO '" + out + "' (FORMAT parquet)", e); err != nil {
+		if _, err := db.Exec("COPY (SELECT * FROM read_csv(?, header=true)) TO '"+out+"' (FORMAT parquet)", e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -251,5 +251,29 @@ func TestLoadKey(t *testing.T) {
 				t.Fatalf("LoadKey = %q, %v; want %q", k, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestValidateOnly: validation without a key checks ID numbers, writes no
+// warehouse, and sends reject rows (masked) to Options.Rejects.
+func TestValidateOnly(t *testing.T) {
+	var rej strings.Builder
+	wh := filepath.Join(t.TempDir(), "w")
+	rep, err := Run(context.Background(), openDB(t), Options{Drop: filepath.Join("testdata", "dirty"), Warehouse: wh, ValidateOnly: true, Rejects: &rej})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tables[1].Table != "persons" || rep.Tables[1].Rejected != 8 || rep.Tables[1].Accepted != 3 {
+		t.Errorf("persons: %+v, want 3 accepted, 8 rejected", rep.Tables[1])
+	}
+	if _, err := os.Stat(wh); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("validate created the warehouse: %v", err)
+	}
+	want := "persons,persons.csv,4,id_number,\"wrong type: ID number has 17 characters, want 18\",\"P003,H001,5201*********1123,1980-01-01,M,child,full,0,false,false,compulsory,,***,***\"\n"
+	if !strings.Contains(rej.String(), want) {
+		t.Errorf("rejects lack %q:\n%s", want, rej.String())
+	}
+	if strings.Contains(rej.String(), "52012319800101123") || strings.Contains(rej.String(), "13800000003") {
+		t.Errorf("rejects hold personal data in clear:\n%s", rej.String())
 	}
 }

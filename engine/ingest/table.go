@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -50,9 +51,30 @@ type refs struct {
 type keySet struct {
 	idx    map[string]int32
 	inDrop []bool
+	mem    arena
 }
 
 func newKeySet() *keySet { return &keySet{idx: make(map[string]int32)} }
+
+// arena holds the bytes of interned keys in large chunks, so that a set of
+// millions of keys costs a few allocations instead of one per key.
+type arena struct{ chunk []byte }
+
+// intern copies b into the arena and returns it as a string; the string
+// stays valid as long as the arena's chunks are referenced (by the map).
+func (a *arena) intern(b []byte) string {
+	if len(b) > cap(a.chunk)-len(a.chunk) {
+		n := 1 << 20
+		if len(b) > n {
+			n = len(b)
+		}
+		a.chunk = make([]byte, 0, n)
+	}
+	off := len(a.chunk)
+	a.chunk = append(a.chunk, b...)
+	s := a.chunk[off:len(a.chunk):len(a.chunk)]
+	return unsafe.String(unsafe.SliceData(s), len(s))
+}
 
 func (k *keySet) lookup(b []byte) (int32, bool) {
 	i, ok := k.idx[string(b)]
@@ -64,7 +86,7 @@ func (k *keySet) add(b []byte, inDrop bool) int32 {
 		return i
 	}
 	i := int32(len(k.inDrop))
-	k.idx[string(b)] = i
+	k.idx[k.mem.intern(b)] = i
 	k.inDrop = append(k.inDrop, inDrop)
 	return i
 }
@@ -91,7 +113,7 @@ type tableLoader struct {
 	t        datasets.Table
 	file     string // base name, for reject rows
 	cols     []colSpec
-	nfields  int    // header width
+	nfields  int // header width
 	header   []string
 	extra    []string // extra columns, ignored
 	mask     []int8   // per header field: 0 clear, 1 ID-masked, 2 withheld
@@ -100,6 +122,7 @@ type tableLoader struct {
 	own      *keySet // households/persons: the key set this table feeds
 	keyCols  []int   // indices into cols of the key
 	seen     map[string]struct{}
+	seenMem  arena
 	seen64   map[uint64]struct{}
 	months   *monthSet // keys (reference, month): a bitmap per referenced key
 	keyBuf   []byte
@@ -108,15 +131,15 @@ type tableLoader struct {
 	hexBuf   [64]byte
 	validate bool
 
-	rb     *array.RecordBuilder
-	nrows  int
+	rb    *array.RecordBuilder
+	nrows int
 	// Batches go to a writer goroutine, so that checking the next batch
 	// overlaps with encoding this one.
 	batches chan arrow.RecordBatch
 	wdone   chan error
-	pw     *pqarrow.FileWriter
-	out    *os.File
-	outBuf *bufio.Writer
+	pw      *pqarrow.FileWriter
+	out     *os.File
+	outBuf  *bufio.Writer
 
 	rej    *csv.Writer
 	rejRec []string
@@ -251,9 +274,8 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 	if err != nil {
 		return err
 	}
-	batches := make(chan arrow.RecordBatch, 1)
-	l.batches = batches
-	l.wdone = make(chan error, 1)
+	batches, done := make(chan arrow.RecordBatch, 1), make(chan error, 1)
+	l.batches, l.wdone = batches, done
 	go func() {
 		var werr error
 		// Range over the local channel: stopWriter sets l.batches to nil,
@@ -266,7 +288,7 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 			}
 			rec.Release()
 		}
-		l.wdone <- werr
+		done <- werr
 	}()
 	return nil
 }
@@ -437,7 +459,7 @@ func (l *tableLoader) checkKey() error {
 	if _, dup := l.seen[string(kb)]; dup {
 		return l.dupErr()
 	}
-	l.seen[string(kb)] = struct{}{}
+	l.seen[l.seenMem.intern(kb)] = struct{}{}
 	return nil
 }
 
@@ -461,7 +483,9 @@ func (l *tableLoader) appendRow() error {
 		switch c.col.Kind {
 		case datasets.String, datasets.Region, datasets.Enum:
 			sb := fb.(*array.StringBuilder)
-			if c.col.Pseudonymised {
+			if c.col.Pseudonymised && l.mac == nil {
+				sb.AppendNull() // validating without a key: nothing is stored
+			} else if c.col.Pseudonymised {
 				l.mac.Reset()
 				l.mac.Write(v.s)
 				var sum [sha256.Size]byte

@@ -296,12 +296,19 @@ func (w riskWeights) of(t string) float64 {
 }
 
 // sortRiskTypes orders types by weight descending, ties in the order of
-// datasets.RiskTypes ("other" last among equals).
+// datasets.RiskTypes; "other" (其他) always comes last, so that the primary
+// type is a specific one whenever there is one.
 func sortRiskTypes(types []string, weight riskWeights) {
+	less := func(y, x string) bool { // y before x
+		if (y == "other") != (x == "other") {
+			return x == "other"
+		}
+		return weight.of(y) > weight.of(x) || (weight.of(y) == weight.of(x) && riskOrder[y] < riskOrder[x])
+	}
 	for a := 1; a < len(types); a++ {
 		for b := a; b > 0; b-- {
 			x, y := types[b-1], types[b]
-			if weight.of(y) > weight.of(x) || (weight.of(y) == weight.of(x) && riskOrder[y] < riskOrder[x]) {
+			if less(y, x) {
 				types[b-1], types[b] = y, x
 			} else {
 				break

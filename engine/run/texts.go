@@ -180,6 +180,14 @@ func groupThousands(v float64) string {
 	return b.String()
 }
 
+// zeroTexts replace the template of a "months since" feature whose value is
+// 0 (it happened in the month of the as-of date).
+var zeroTexts = map[string][2]string{
+	"months_since_elimination": {"本月刚消除风险", "risk eliminated this month"},
+	"months_since_job_loss":    {"本月务工中断", "lost a job this month"},
+	"months_since_disaster":    {"本月受灾", "hit by a disaster this month"},
+}
+
 // reason renders the reason for feature f with value v, in Chinese and
 // English. A missing value reads "<label>：无记录".
 func reason(f string, v float64) (zh, en string) {
@@ -189,6 +197,9 @@ func reason(f string, v float64) (zh, en string) {
 	}
 	if math.IsNaN(v) {
 		return t.Zh + "：无记录", t.En + ": no record"
+	}
+	if z, ok := zeroTexts[f]; ok && math.Round(v) == 0 {
+		return z[0], z[1]
 	}
 	if t.Unit == uFlag {
 		if v != 0 {

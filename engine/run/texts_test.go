@@ -62,6 +62,8 @@ func TestReason(t *testing.T) {
 		{"housing_safe", 0, "住房安全鉴定未通过", "the house failed the safety appraisal"},
 		{"job_loss_members", 2, "2名劳动年龄成员务工中断", "2 working-age members lost a job"},
 		{"income_change_ratio", math.NaN(), "纯收入同比：无记录", "income vs a year before: no record"},
+		{"months_since_elimination", 0, "本月刚消除风险", "risk eliminated this month"},
+		{"months_since_elimination", 4, "风险消除仅4个月", "risk eliminated only 4 months ago"},
 		{"net_income_12m", -1234567, "近12个月家庭纯收入-123.5万元", "household net income -1,234,567 yuan over 12 months"},
 	}
 	for _, c := range cases {
@@ -77,8 +79,14 @@ func TestMeasuresAndRiskOrder(t *testing.T) {
 	w := make(riskWeights, len(datasets.RiskTypes))
 	w[riskOrder["illness"]], w[riskOrder["unemployment"]], w[riskOrder["other"]] = 0.1, 0.1, 0.3
 	sortRiskTypes(types, w)
-	if got := types[0] + "," + types[1] + "," + types[2]; got != "other,illness,unemployment" {
-		t.Errorf("order %s, want other,illness,unemployment (weight, then official order)", got)
+	if got := types[0] + "," + types[1] + "," + types[2]; got != "illness,unemployment,other" {
+		t.Errorf("order %s, want illness,unemployment,other (weight, then official order, other last)", got)
+	}
+	types = []string{"unemployment", "illness"}
+	w[riskOrder["unemployment"]] = 0.2
+	sortRiskTypes(types, w)
+	if got := types[0] + "," + types[1]; got != "unemployment,illness" {
+		t.Errorf("order %s, want unemployment,illness (by weight)", got)
 	}
 	codes, zh := measuresFor([]string{"illness", "unemployment", "education"}, "")
 	if codes != "medical_aid;temporary;employment_aid" || zh != "医疗救助;临时救助;就业帮扶" {

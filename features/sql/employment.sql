@@ -13,7 +13,7 @@
 -- column: members_stopped_contrib | INTEGER | persons | model | social_insurance persons | working-age members who contributed in the 12 months to D but not in the month of D
 -- column: unemployment_open | INTEGER | registrations | model | unemployment persons | unemployment registrations open on D (registered on or before D, not ended on or before D)
 -- column: unemployment_new | INTEGER | registrations | model | unemployment persons | unemployment registrations made within the last params.unemp months (default 3 calendar months) up to D
-WITH si AS (
+WITH si AS MATERIALIZED (
     SELECT s.person_id, year(s.period) * 12 + month(s.period) - 1 AS mi
     FROM social_insurance s
     JOIN mem m USING (person_id)

@@ -15,7 +15,7 @@
 -- column: members_with_claims_12m | INTEGER | persons | model | medical_claims persons | members with a claim, 12 months to D
 -- column: oop_spike_ratio | DOUBLE | ratio | model | medical_claims persons | (oop_medical_3m / 3) / max(median monthly out-of-pocket of months m0-14..m0-3, spike floor)
 -- column: oop_share_income_12m | DOUBLE | share | model | medical_claims persons income_records | oop_medical_12m / net_income_12m; NULL when net income is not positive
-WITH c AS (
+WITH c AS MATERIALIZED (
     SELECT m.household_id, m.person_id, mc.service_date, mc.out_of_pocket, mc.total_cost, mc.inpatient,
            mc.service_date >= p.w3  AS in3,
            mc.service_date >= p.w6  AS in6,

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestIngestCommand runs povrisk ingest and validate on the hand-written
+// drops of engine/ingest/testdata and checks exit codes and output.
+func TestIngestCommand(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	os.WriteFile(key, []byte("cmd-test-key-0123456789\n"), 0o600)
+	openKey := filepath.Join(dir, "openkey")
+	os.WriteFile(openKey, []byte("cmd-test-key-0123456789\n"), 0o644)
+	os.Chmod(openKey, 0o644)
+	noPersons := filepath.Join(dir, "nopersons")
+	os.Mkdir(noPersons, 0o700)
+	hh, _ := os.ReadFile("../../engine/ingest/testdata/clean/households.csv")
+	os.WriteFile(filepath.Join(noPersons, "households.csv"), hh, 0o600)
+	dirty := "../../engine/ingest/testdata/dirty"
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string // substrings
+		stderr   []string
+		noStdout []string
+	}{
+		{"ingest json", []string{"ingest", "--drop", dirty, "--warehouse", filepath.Join(dir, "w1"), "--key-file", key, "--json"},
+			ExitBadInput, // social_insurance and education fail as whole files
+			[]string{`"table": "households"`, `"read": 13`, `"accepted": 3`, `"rejected": 10`, `"missing": [`, `"assistance"`},
+			[]string{"social_insurance: FAILED: social_insurance.csv: column contribution_base: required column missing"}, nil},
+		{"key readable by others", []string{"ingest", "--drop", dirty, "--warehouse", filepath.Join(dir, "w2"), "--key-file", openKey},
+			ExitUsage, nil, []string{"chmod 600 " + openKey}, nil},
+		{"no persons", []string{"ingest", "--drop", noPersons, "--warehouse", filepath.Join(dir, "w3"), "--key-file", key},
+			ExitBadInput, nil, []string{"persons.csv"}, nil},
+		{"validate", []string{"validate", "--drop", dirty},
+			ExitBadInput,
+			[]string{"table,file,line,column,reason,original\n", "persons,persons.csv,4,id_number,", "5201*********1123"},
+			[]string{"households: households.csv read 13 accepted 3 rejected 10"},
+			[]string{"52012319800101123", "13800000003", "王五"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("POVRISK_KEY", "")
+			t.Setenv("POVRISK_KEY_FILE", "")
+			var out, errb bytes.Buffer
+			code := run(append([]string{"povrisk"}, tc.args...), strings.NewReader(""), &out, &errb)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.code, errb.String())
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out.String())
+				}
+			}
+			for _, s := range tc.noStdout {
+				if strings.Contains(out.String(), s) {
+					t.Errorf("stdout contains %q in clear", s)
+				}
+			}
+			for _, s := range tc.stderr {
+				if !strings.Contains(errb.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errb.String())
+				}
+			}
+			if tc.name == "ingest json" {
+				var rep struct {
+					DropID string `json:"drop_id"`
+					Tables []struct {
+						Table                    string
+						Read, Accepted, Rejected int64
+					}
+				}
+				if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+					t.Fatalf("stdout is not JSON: %v", err)
+				}
+				for _, tb := range rep.Tables {
+					if tb.Read != tb.Accepted+tb.Rejected {
+						t.Errorf("%s: read %d != %d + %d", tb.Table, tb.Read, tb.Accepted, tb.Rejected)
+					}
+				}
+			}
+		})
+	}
+}
