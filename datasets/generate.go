@@ -13,8 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"time"
-
-	"golang.org/x/term"
 )
 
 // GenerateOptions configure Generate. The zero value of every field means
@@ -24,12 +22,12 @@ type GenerateOptions struct {
 	Months     int       // default 24; at least 7 (the truth covers the last 7 month-ends)
 	Start      time.Time // first month (its day is ignored); default 2024-01-01
 	Seed       uint64
-	Out        string  // drop directory (created)
-	Truth      string  // ground-truth CSV; default Out + ".truth.csv" (outside the drop)
-	Dirty      float64 // share of extra bad rows per table, of every kind (0 = clean); sidecar Out + ".defects.csv"
-	Encoding   string  // "" or "utf-8" (UTF-8), or "gb18030": households and persons in GB18030, income_records UTF-8 with BOM
-	Format     string  // "csv" (default), "csv.gz", "parquet"
-	Progress   io.Writer
+	Out        string    // drop directory (created)
+	Truth      string    // ground-truth CSV; default Out + ".truth.csv" (outside the drop)
+	Dirty      float64   // share of extra bad rows per table, of every kind (0 = clean); sidecar Out + ".defects.csv"
+	Encoding   string    // "" or "utf-8" (UTF-8), or "gb18030": households and persons in GB18030, income_records UTF-8 with BOM
+	Format     string    // "csv" (default), "csv.gz", "parquet"
+	Progress   io.Writer // a "\rgenerate: done/total households" line, rewritten in place; nil = quiet
 	// Workers simulating households in parallel (0: up to 2). The output
 	// does not depend on it.
 	Workers int
@@ -216,12 +214,6 @@ func (o *GenerateOptions) defaults() error {
 	}
 	if o.Workers <= 0 {
 		o.Workers = min(2, runtime.GOMAXPROCS(0))
-	}
-	if o.Progress != nil {
-		f, ok := o.Progress.(interface{ Fd() uintptr })
-		if !ok || !term.IsTerminal(int(f.Fd())) {
-			o.Progress = nil // progress on a terminal only
-		}
 	}
 	return nil
 }

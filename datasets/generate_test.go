@@ -630,15 +630,20 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := Generate(ctx, GenerateOptions{Households: 5000, Months: 12, Out: filepath.Join(t.TempDir(), "d")})
-	if err == nil || !strings.Contains(err.Error(), "context canceled") {
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context canceled", err)
 	}
 }
 
-func TestProgressOnlyOnTerminal(t *testing.T) {
-	var buf bytes.Buffer
-	gen(t, GenerateOptions{Households: 50, Months: 7, Progress: &buf})
-	if buf.Len() != 0 {
-		t.Errorf("progress written to a non-terminal writer: %q", buf.String())
+func TestProgress(t *testing.T) {
+	for _, tc := range []struct {
+		households int
+		want       string // the last progress line: all households done
+	}{{50, "\rgenerate: 50/50 households (100%)\n"}, {1, "\rgenerate: 1/1 households (100%)\n"}} {
+		var buf bytes.Buffer
+		gen(t, GenerateOptions{Households: tc.households, Months: 7, Progress: &buf})
+		if got := buf.String(); !strings.HasSuffix(got, tc.want) || !strings.HasPrefix(got, "\rgenerate: ") {
+			t.Errorf("%d households: progress %q, want it to end with %q", tc.households, got, tc.want)
+		}
 	}
 }

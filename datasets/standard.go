@@ -209,7 +209,7 @@ var Tables = []Table{
 		},
 	},
 	{
-		Name: "unemployment",
+		Name:    "unemployment",
 		Meaning: "失业登记: unemployment registrations",
 		Columns: []Column{
 			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
@@ -232,7 +232,7 @@ var Tables = []Table{
 		},
 	},
 	{
-		Name: "education",
+		Name:    "education",
 		Meaning: "教育: school terms with fees and subsidies",
 		Columns: []Column{
 			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
@@ -243,7 +243,7 @@ var Tables = []Table{
 		},
 	},
 	{
-		Name: "disasters",
+		Name:    "disasters",
 		Meaning: "灾情: disasters by region, with household losses",
 		Columns: []Column{
 			{Name: "event_id", Kind: String, Meaning: "event"},
@@ -256,7 +256,7 @@ var Tables = []Table{
 		},
 	},
 	{
-		Name: "assets",
+		Name:    "assets",
 		Meaning: "资产与身份核对: vehicles, property, business, payroll, deposits",
 		Columns: []Column{
 			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
@@ -267,7 +267,7 @@ var Tables = []Table{
 		},
 	},
 	{
-		Name: "assistance",
+		Name:    "assistance",
 		Meaning: "救助与帮扶: assistance programmes received",
 		Columns: []Column{
 			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
@@ -278,7 +278,7 @@ var Tables = []Table{
 		},
 	},
 	{
-		Name: "monitoring_events",
+		Name:    "monitoring_events",
 		Meaning: "防返贫监测识别记录: identification as a monitoring object (the outcome)",
 		Columns: []Column{
 			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},

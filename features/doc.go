@@ -36,6 +36,14 @@
 // m0-11 up to and including D. Monthly tables (income, contributions) use
 // periods up to and including m0.
 //
+// # Reproducibility
+//
+// Money is summed as DECIMAL(18,2) (exact), not as float64: DuckDB
+// aggregates in parallel, and float sums in a varying order differed in the
+// last digits from run to run. Ties are broken explicitly (arg_max over
+// (date, value)); rows are sorted by household_id; the rule screen works on
+// batches in parallel but keeps their order.
+//
 // # Snapshot columns
 //
 // households and persons are snapshots taken at ingest, possibly after D.

@@ -39,13 +39,24 @@ var testKey = []byte("povrisk features test key, 32 b")
 // ingestDrop ingests drop into a fresh warehouse and fails on any rejected row.
 func ingestDrop(t testing.TB, ctx context.Context, db *sql.DB, drop string) *warehouse.Warehouse {
 	t.Helper()
+	return ingestInto(t, ctx, db, drop, false)
+}
+
+// ingestDropAllowRejects ingests a simulated drop, whose dirty rows may be rejected.
+func ingestDropAllowRejects(t testing.TB, ctx context.Context, db *sql.DB, drop string) *warehouse.Warehouse {
+	t.Helper()
+	return ingestInto(t, ctx, db, drop, true)
+}
+
+func ingestInto(t testing.TB, ctx context.Context, db *sql.DB, drop string, allowRejects bool) *warehouse.Warehouse {
+	t.Helper()
 	wdir := t.TempDir()
 	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: drop, Warehouse: wdir, Key: testKey})
 	if err != nil {
 		t.Fatalf("ingest %s: %v", drop, err)
 	}
 	for _, tr := range rep.Tables {
-		if tr.Rejected > 0 {
+		if tr.Rejected > 0 && !allowRejects {
 			b, _ := os.ReadFile(filepath.Join(wdir, tr.RejectFile))
 			t.Fatalf("ingest %s: %d rows of %s rejected:\n%s", drop, tr.Rejected, tr.Table, b)
 		}

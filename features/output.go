@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -24,6 +25,7 @@ import (
 
 // ToMatrix copies the columns cols of t (numeric or boolean; booleans as
 // 0/1, nulls as NaN) into a matrix, and returns the household ids of its rows.
+// Both are copies: they stay valid after t is released.
 func ToMatrix(t arrow.Table, cols []string) (models.Matrix, []string, error) {
 	n := int(t.NumRows())
 	m := models.NewMatrix(n, cols)
@@ -34,7 +36,7 @@ func ToMatrix(t arrow.Table, cols []string) (models.Matrix, []string, error) {
 	ids := make([]string, 0, n)
 	for _, ch := range t.Column(idIdx[0]).Data().Chunks() {
 		for i := 0; i < ch.Len(); i++ {
-			ids = append(ids, str(ch, i))
+			ids = append(ids, strings.Clone(str(ch, i)))
 		}
 	}
 	for j, name := range cols {

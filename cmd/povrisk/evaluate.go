@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/train"
 )
 
@@ -32,18 +32,13 @@ func runEvaluate(ctx context.Context, o trainOptions, stdout, stderr io.Writer) 
 	if o.ModelID != "" && o.Models == "" {
 		return withCode(ExitUsage, errors.New("--model needs --models DIR"))
 	}
-	opts, err := o.temporalOptions(stderr)
+	var m *train.Metrics
+	err := withTemporal(ctx, o, stderr, func(db *sql.DB, opts train.Options) (err error) {
+		m, err = train.Evaluate(ctx, db, opts)
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	db, err := engine.OpenDB("")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	m, err := train.Evaluate(ctx, db, opts)
-	if err != nil {
-		return trainErrCode(err)
 	}
 	if o.JSON {
 		return writeJSON(stdout, m)
@@ -51,6 +46,10 @@ func runEvaluate(ctx context.Context, o trainOptions, stdout, stderr io.Writer) 
 	if m.Model != "" {
 		io.WriteString(stdout, "model "+m.Model+"\n")
 	}
-	printMetricsSummary(stdout, m.Map())
+	mm, err := m.Map()
+	if err != nil {
+		return err
+	}
+	printMetricsSummary(stdout, mm)
 	return nil
 }

@@ -32,7 +32,9 @@ func init() {
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
-			o.Progress = c.App.ErrWriter
+			if stderrIsTerminal(c.App.ErrWriter) { // cron and logs stay quiet
+				o.Progress = c.App.ErrWriter
+			}
 			return runGenerate(c.Context, o, c.App.Writer)
 		},
 	})

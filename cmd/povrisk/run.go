@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,10 @@ import (
 	"github.com/povrisk/povrisk/engine"
 	night "github.com/povrisk/povrisk/engine/run"
 )
+
+// defaultMemLimit is the Go heap's soft limit during a run (GOMEMLIMIT
+// overrides it); DuckDB's memory comes on top.
+const defaultMemLimit = 4 << 30
 
 // runOptions are the flags of `povrisk run`.
 type runOptions struct {
@@ -139,6 +144,11 @@ func runNight(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 		o.Progress = stderr
 	}
 	pauseFromEnv(&o.Options, stderr)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit on the Go heap: the night holds a few large tables
+		// in turn, and collecting earlier keeps the peak down.
+		debug.SetMemoryLimit(defaultMemLimit)
+	}
 	db, err := engine.OpenDB("")
 	if err != nil {
 		return err

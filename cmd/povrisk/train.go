@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,6 +127,22 @@ func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
 	return opts, nil
 }
 
+// withTemporal resolves the flags of train and evaluate into train.Options,
+// opens an in-memory DuckDB and calls fn with both; fn's error gets its exit
+// code from trainErrCode.
+func withTemporal(ctx context.Context, o trainOptions, stderr io.Writer, fn func(*sql.DB, train.Options) error) error {
+	opts, err := o.temporalOptions(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := engine.OpenDB("")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return trainErrCode(fn(db, opts))
+}
+
 // trainErrCode maps errors of package train to exit codes.
 func trainErrCode(err error) error {
 	switch {
@@ -153,18 +170,13 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) err
 	if o.Models == "" {
 		return withCode(ExitUsage, errors.New("--models is required (or --table for the generic mode)"))
 	}
-	opts, err := o.temporalOptions(stderr)
+	var card registry.Card
+	err := withTemporal(ctx, o, stderr, func(db *sql.DB, opts train.Options) (err error) {
+		card, err = train.Train(ctx, db, opts)
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	db, err := engine.OpenDB("")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	card, err := train.Train(ctx, db, opts)
-	if err != nil {
-		return trainErrCode(err)
 	}
 	if o.JSON {
 		m := map[string]any{}
@@ -190,20 +202,8 @@ func writeJSON(w io.Writer, v any) error {
 
 // printMetricsSummary prints the headline figures of a metrics object.
 func printMetricsSummary(w io.Writer, m map[string]any) {
-	f := func(k string) string {
-		if v, ok := m[k].(float64); ok {
-			return fmt.Sprintf("%.3f", v)
-		}
-		return "-"
-	}
-	at := func(k, share string) string {
-		if o, ok := m[k].(map[string]any); ok {
-			if v, ok := o[share].(float64); ok {
-				return fmt.Sprintf("%.3f", v)
-			}
-		}
-		return "-"
-	}
+	f := func(k string) string { return cardNum(m[k]) }
+	at := func(k, share string) string { return cardSub(m[k], share) }
 	fmt.Fprintf(w, "test as-of %v (horizon %v months): %v households, %v identified\n", m["test_as_of"], m["horizon_months"], m["test_rows"], m["test_positive"])
 	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "", "AUC", "PR AUC", "P@1%", "P@5%", "P@10%")
 	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "model", f("auc"), f("pr_auc"), at("precision_at", "0.01"), at("precision_at", "0.05"), at("precision_at", "0.1"))

@@ -3,8 +3,10 @@ package brief
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -298,7 +300,7 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 			r.Rules++
 		}
 	}
-	for _, k := range sortedKeys(areas) {
+	for _, k := range slices.Sorted(maps.Keys(areas)) {
 		r := areas[k]
 		r.Rate = 1000 * float64(r.High) / float64(r.Eligible)
 		f.Areas = append(f.Areas, *r)
@@ -400,7 +402,7 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 			r.ByCounty[h.county]++
 		}
 	}
-	f.Counties = sortedKeys(counties)
+	f.Counties = slices.Sorted(maps.Keys(counties))
 	for _, m := range orderedPrograms(need) {
 		f.Measures = append(f.Measures, *need[m])
 	}
@@ -508,7 +510,7 @@ func splitList(s string) []string {
 // ranked orders counts by count descending, then code.
 func ranked(m map[string]int, labels map[string]string) []catRow {
 	out := make([]catRow, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, catRow{Code: k, Label: labels[k], N: m[k]})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].N > out[j].N })
@@ -544,7 +546,7 @@ func orderedPrograms(need map[string]*measureRow) []string {
 			out = append(out, p)
 		}
 	}
-	for _, k := range sortedKeys(need) {
+	for _, k := range slices.Sorted(maps.Keys(need)) {
 		if !known[k] {
 			out = append(out, k)
 		}

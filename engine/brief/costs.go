@@ -3,8 +3,10 @@ package brief
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -62,7 +64,7 @@ func LoadUnitCosts(path string) (map[string]float64, error) {
 		known[p] = true
 	}
 	out := DefaultUnitCosts()
-	for _, k := range sortedKeys(raw) {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if !known[k] {
 			return nil, fmt.Errorf("unit costs %s: %q is not a measure; use one of %s", path, k, strings.Join(datasets.Programs, ", "))
 		}

@@ -44,16 +44,21 @@ type Summary struct {
 		Households int `json:"households"`
 		Eligible   int `json:"eligible"`
 	} `json:"counts"`
-	Coverage []struct {
-		Table           string  `json:"table"`
-		Present         bool    `json:"present"`
-		Rows            int64   `json:"rows"`
-		Latest          string  `json:"latest"`
-		HouseholdsShare float64 `json:"households_share"`
-		Rejected        int64   `json:"rejected"`
-	} `json:"coverage"`
-	MissingTables []string       `json:"missing_tables"`
-	Validation    map[string]any `json:"validation"`
+	Coverage      []TableCoverage `json:"coverage"`
+	MissingTables []string        `json:"missing_tables"`
+	Validation    map[string]any  `json:"validation"`
+}
+
+// TableCoverage is one warehouse table's row in the summary's coverage
+// list: whether it was present, its rows, its latest date, the share of
+// households it covers and the rows ingest rejected.
+type TableCoverage struct {
+	Table           string  `json:"table"`
+	Present         bool    `json:"present"`
+	Rows            int64   `json:"rows"`
+	Latest          string  `json:"latest"`
+	HouseholdsShare float64 `json:"households_share"`
+	Rejected        int64   `json:"rejected"`
 }
 
 // validation is the model's validation on past outcomes.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -471,7 +473,7 @@ func (p *page) rules(f *facts) {
 		p.w(`<p>%s</p>`, t("尚无历史结果可用于验证两者的命中率。", "No past outcomes are known yet to compare their precision."))
 	} else {
 		var rows [][]any
-		for _, k := range sortedKeys(v.PrecisionAt) {
+		for _, k := range slices.Sorted(maps.Keys(v.PrecisionAt)) {
 			r := "—"
 			if x, ok := v.RulesPrecisionAt[k]; ok {
 				r = pct(x)
@@ -536,7 +538,7 @@ func (p *page) method(f *facts) {
 	dd(t("模型", "Model"), esc(s.Model.ID)+t("，训练基准日 ", ", trained as of ")+esc(s.Model.TrainedOn)+t("（随机森林，风险画像为 k-means 聚类）", " (random forest; risk profiles from k-means)"))
 	if v := s.validation(); v != nil {
 		var ks []string
-		for _, k := range sortedKeys(v.PrecisionAt) {
+		for _, k := range slices.Sorted(maps.Keys(v.PrecisionAt)) {
 			ks = append(ks, t("前 ", "top ")+shareKey(k)+" "+pct(v.PrecisionAt[k]))
 		}
 		var parts []string

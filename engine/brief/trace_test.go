@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"html"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,7 +89,7 @@ func TestHeadlineTraceable(t *testing.T) {
 			}
 			for _, lg := range []string{"zh", "en"} {
 				got := stated(renderFixture(t, Options{Run: fixtureRun("2025-12-31"), Region: region, Lang: lg}))
-				for _, k := range sortedKeys(want) {
+				for _, k := range slices.Sorted(maps.Keys(want)) {
 					if got[k] != want[k] {
 						t.Errorf("%s: brief states %s = %q, ranked.parquet gives %q", lg, k, got[k], want[k])
 					}
@@ -188,7 +190,7 @@ func TestRealRun(t *testing.T) {
 	}
 	got := stated(buf.String())
 	want := map[string]string{"high": shown(high), "eligible": shown(eligible), "rules_flagged": shown(flagged), "top_k": shown(topK), "top_k_missed": shown(missed)}
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if got[k] != want[k] {
 			t.Errorf("brief states %s = %q, ranked.parquet gives %q", k, got[k], want[k])
 		}

@@ -74,14 +74,7 @@ func TestStale(t *testing.T) {
 	} {
 		var s Summary
 		s.AsOf = "2025-12-31"
-		s.Coverage = append(s.Coverage, struct {
-			Table           string  `json:"table"`
-			Present         bool    `json:"present"`
-			Rows            int64   `json:"rows"`
-			Latest          string  `json:"latest"`
-			HouseholdsShare float64 `json:"households_share"`
-			Rejected        int64   `json:"rejected"`
-		}{Table: tc.table, Present: true, Rows: 1, Latest: tc.latest})
+		s.Coverage = append(s.Coverage, TableCoverage{Table: tc.table, Present: true, Rows: 1, Latest: tc.latest})
 		got := coverageRows(&s, asOf)[0]
 		if got.Stale != tc.stale || got.MonthsBack != tc.months {
 			t.Errorf("%s latest %s: stale %v, %d months; want %v, %d", tc.table, tc.latest, got.Stale, got.MonthsBack, tc.stale, tc.months)

@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/povrisk/povrisk/engine/audit"
@@ -48,7 +49,7 @@ func Verify(dir string) (string, error) {
 		return "", fmt.Errorf("%w: %w", ErrIncomplete, err)
 	}
 	sumsHash := got["checksums.sha256"]
-	for _, p := range sortedKeys(got) {
+	for _, p := range slices.Sorted(maps.Keys(got)) {
 		if p == "checksums.sha256" {
 			continue
 		}
@@ -60,7 +61,7 @@ func Verify(dir string) (string, error) {
 			return "", incomplete(dir, "file %s does not match checksums.sha256 (altered or truncated)", p)
 		}
 	}
-	for _, p := range sortedKeys(listed) {
+	for _, p := range slices.Sorted(maps.Keys(listed)) {
 		if _, ok := got[p]; !ok {
 			return "", incomplete(dir, "file %s listed in checksums.sha256 is missing", p)
 		}
@@ -90,7 +91,7 @@ func checkAudit(dir, run string, got map[string]string) error {
 	if rec.ComputeHash() != rec.Hash {
 		return incomplete(dir, "audit record seq %d was altered (its hash does not match); verify with `povrisk audit`", rec.Seq)
 	}
-	for _, p := range sortedKeys(got) {
+	for _, p := range slices.Sorted(maps.Keys(got)) {
 		want, ok := rec.Outputs[p]
 		switch {
 		case !ok && p == "checksums.sha256":
@@ -101,7 +102,7 @@ func checkAudit(dir, run string, got map[string]string) error {
 			return incomplete(dir, "file %s does not match audit record seq %d", p, rec.Seq)
 		}
 	}
-	for _, p := range sortedKeys(rec.Outputs) {
+	for _, p := range slices.Sorted(maps.Keys(rec.Outputs)) {
 		if _, ok := got[p]; !ok {
 			return incomplete(dir, "file %s of audit record seq %d is missing", p, rec.Seq)
 		}
@@ -138,13 +139,4 @@ func readChecksums(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	sort.Strings(k)
-	return k
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,21 +18,7 @@ import (
 func copyRuns(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "runs")
-	err := filepath.WalkDir(fixtureRuns, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(fixtureRuns, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(fixtureRuns)); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -92,7 +80,7 @@ func TestRefuseIncomplete(t *testing.T) {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			for _, p := range sortedKeys(sums) {
+			for _, p := range slices.Sorted(maps.Keys(sums)) {
 				h := sums[p]
 				if p == "changes.csv" {
 					h = sha256File(t, filepath.Join(dir, p))

@@ -125,11 +125,53 @@ func parseMoney(b []byte) (float64, error) {
 	if nd == 0 {
 		return 0, fmt.Errorf("%w: %q is not a decimal amount in yuan", ErrType, b)
 	}
+	if v, ok := exactMoney(b); ok {
+		return v, nil
+	}
 	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %q is not a decimal amount in yuan", ErrType, b)
 	}
 	return v, nil
+}
+
+// pow10 are the powers of ten that a float64 holds exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15}
+
+// exactMoney converts a checked decimal (sign, digits, at most one dot)
+// of at most 15 digits: the digits as an integer and the power of ten are
+// both exact in a float64, so their IEEE quotient is the correctly rounded
+// value, the same float64 that strconv.ParseFloat returns (the fast path
+// strconv itself takes). ok is false for longer numbers.
+func exactMoney(b []byte) (float64, bool) {
+	i, neg := 0, false
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		i++
+	}
+	var m uint64
+	nd, frac, dot := 0, 0, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '.' {
+			dot = true
+			continue
+		}
+		m = m*10 + uint64(c-'0')
+		nd++
+		if dot {
+			frac++
+		}
+	}
+	if nd > 15 {
+		return 0, false
+	}
+	v := float64(m) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // parseInt parses a whole number within [min, max] (unbounded when both are 0).

@@ -2,6 +2,9 @@ package ingest
 
 import (
 	"errors"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -135,4 +138,46 @@ func TestParseScalars(t *testing.T) {
 	if got := maskID([]byte("520123198001011234")); got != "5201**********1234" {
 		t.Errorf("maskID = %s", got)
 	}
+}
+
+// TestExactMoney compares the fast decimal conversion with strconv.ParseFloat
+// (the reference) on edge cases and random amounts, bit for bit.
+func TestExactMoney(t *testing.T) {
+	cases := []string{"0", "-0", "+0", "0.0", ".5", "5.", "-.25", "0.1", "0.3", "1.005",
+		"123456789012345", "12345678901234.5", "999999999999999", "-999999999999.99",
+		"0.000000000000001", "4503599627370497", "9007199254740993", "1234567890123456789.5"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20000; i++ {
+		intDigits := rng.IntN(14)
+		s := strconv.FormatUint(rng.Uint64()%pow10u(intDigits+1), 10)
+		if rng.IntN(2) == 0 {
+			s += "." + strconv.FormatUint(rng.Uint64()%1000, 10)
+		}
+		if rng.IntN(4) == 0 {
+			s = "-" + s
+		}
+		cases = append(cases, s)
+	}
+	for _, c := range cases {
+		want, err := strconv.ParseFloat(c, 64)
+		if err != nil {
+			t.Fatalf("reference %q: %v", c, err)
+		}
+		got, err := parseMoney([]byte(c))
+		if err != nil {
+			t.Errorf("parseMoney(%q): %v", c, err)
+			continue
+		}
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("parseMoney(%q) = %v (%x), strconv says %v (%x)", c, got, math.Float64bits(got), want, math.Float64bits(want))
+		}
+	}
+}
+
+func pow10u(n int) uint64 {
+	v := uint64(1)
+	for i := 0; i < n; i++ {
+		v *= 10
+	}
+	return v
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -252,43 +253,32 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 	}
 	reports := make([]TableReport, len(files))
 	ferrs := make([]error, len(files))
-	var rejMu sync.Mutex
-	load := func(i int) {
-		reports[i], ferrs[i] = loadTable(ctx, files[i], r, o, outDir, rejDir, &rejMu)
-	}
-	// Referenced tables first, one after the other; the rest in parallel.
-	var rest []int
-	for i, f := range files {
-		if f.table.Name == "households" || f.table.Name == "persons" {
-			load(i)
-			if reports[i].Error != "" {
-				rep.Tables = reports
-				return rep, fmt.Errorf("%w: %s: %w", ErrRequiredTable, f.table.Name, ferrs[i])
-			}
-		} else {
-			rest = append(rest, i)
-		}
-	}
+	rejBufs := make([]*tempBuffer, len(files))
 	workers := o.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				load(i)
+	if err := loadAll(ctx, files, workers, func(ctx context.Context, i int) {
+		reports[i], rejBufs[i], ferrs[i] = loadTable(ctx, files[i], r, o, outDir, rejDir)
+	}, func(i int) error {
+		if reports[i].Error != "" {
+			return fmt.Errorf("%w: %s: %w", ErrRequiredTable, files[i].table.Name, ferrs[i])
+		}
+		return nil
+	}); err != nil {
+		// households or persons failed: the other tables count as not loaded.
+		for i, f := range files {
+			if f.table.Name != "households" && f.table.Name != "persons" {
+				reports[i], rejBufs[i] = TableReport{}, nil
 			}
-		}()
+		}
+		writeRejects(o.Rejects, files, rejBufs)
+		rep.Tables = reports
+		return rep, err
 	}
-	for _, i := range rest {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	// Validation rejects go out in the order of the standard's tables,
+	// whatever order the tables finished in.
+	writeRejects(o.Rejects, files, rejBufs)
 	rep.Tables = reports
 	if err := ctx.Err(); err != nil {
 		return rep, err
@@ -353,17 +343,19 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 }
 
 // loadTable loads one file; its errors end up in the report.
-func loadTable(ctx context.Context, f *dropFile, r *refs, o Options, outDir, rejDir string, rejMu *sync.Mutex) (TableReport, error) {
+// The reject rows of a validation (Options.Rejects) are returned, to be
+// written in table order once every table is done.
+func loadTable(ctx context.Context, f *dropFile, r *refs, o Options, outDir, rejDir string) (TableReport, *tempBuffer, error) {
 	tr := TableReport{Table: f.table.Name, File: filepath.Base(f.path), Format: f.format, SHA256: f.sha}
 	t0 := time.Now()
-	fail := func(err error) (TableReport, error) {
+	fail := func(err error) (TableReport, *tempBuffer, error) {
 		var fe *FileError
 		if !errors.As(err, &fe) {
 			err = &FileError{File: tr.File, Err: err}
 		}
 		tr.Error = err.Error()
 		tr.Accepted, tr.Rejected, tr.RejectFile = 0, 0, ""
-		return tr, err
+		return tr, nil, err
 	}
 	var (
 		l    *tableLoader
@@ -459,15 +451,119 @@ func loadTable(ctx context.Context, f *dropFile, r *refs, o Options, outDir, rej
 			tr.RejectFile = filepath.Join("drops", "DROPID", "rejects", f.table.Name+".csv")
 		}
 	}
-	if tmpRej != nil && l.rejected > 0 {
-		rejMu.Lock()
-		tmpRej.copyTo(o.Rejects, f.table.Name)
-		rejMu.Unlock()
+	if l.rejected == 0 {
+		tmpRej = nil
 	}
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "%s: %d read, %d accepted, %d rejected\n", f.table.Name, tr.Read, tr.Accepted, tr.Rejected)
 	}
-	return tr, nil
+	return tr, tmpRej, nil
+}
+
+// writeRejects writes the collected reject rows of a validation to w, in
+// the order of the drop's files (the standard's table order).
+func writeRejects(w io.Writer, files []*dropFile, bufs []*tempBuffer) {
+	for i, b := range bufs {
+		if b != nil && w != nil {
+			b.copyTo(w, files[i].table.Name)
+		}
+	}
+}
+
+// loadAll loads every file of the drop: households first (every table
+// references it), then persons together with the tables that reference
+// households only, then the tables referencing persons once persons is
+// done; at most workers tables at once, the largest files first so that
+// the longest table does not start last. load(ctx, i) loads files[i];
+// required(i) returns the error that stops the ingest when files[i] is
+// households or persons and failed. The other tables are then cancelled.
+func loadAll(ctx context.Context, files []*dropFile, workers int, load func(context.Context, int), required func(int) error) error {
+	var queue []int
+	hh, pp := -1, -1
+	for i, f := range files {
+		switch f.table.Name {
+		case "households":
+			hh = i
+		case "persons":
+			pp = i
+		default:
+			queue = append(queue, i)
+		}
+	}
+	if hh >= 0 {
+		load(ctx, hh)
+		if err := required(hh); err != nil {
+			return err
+		}
+	}
+	size := make([]int64, len(files))
+	for _, i := range queue {
+		if st, err := os.Stat(files[i].path); err == nil {
+			size[i] = st.Size()
+		}
+	}
+	sort.SliceStable(queue, func(a, b int) bool { return size[queue[a]] > size[queue[b]] })
+	needsPersons := func(i int) bool {
+		for _, c := range files[i].table.Columns {
+			if c.Ref == "persons" {
+				return true
+			}
+		}
+		return false
+	}
+	if pp >= 0 {
+		queue = append([]int{pp}, queue...)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu          sync.Mutex
+		cond        = sync.NewCond(&mu)
+		personsDone = pp < 0
+		failed      error
+		wg          sync.WaitGroup
+	)
+	// next takes the first table of the queue that can start; -1 when none is left.
+	next := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		for {
+			if failed != nil || len(queue) == 0 {
+				return -1
+			}
+			for k, i := range queue {
+				if personsDone || !needsPersons(i) {
+					queue = append(queue[:k], queue[k+1:]...)
+					return i
+				}
+			}
+			cond.Wait()
+		}
+	}
+	if workers < 1 {
+		workers = 1
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next(); i >= 0; i = next() {
+				load(ctx, i)
+				if i == pp {
+					mu.Lock()
+					personsDone = true
+					if err := required(i); err != nil {
+						failed = err
+						cancel()
+					}
+					cond.Broadcast()
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return failed
 }
 
 // tempBuffer collects a table's reject CSV in validate mode.

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -49,45 +48,19 @@ type refs struct {
 // keySet interns the keys of a referenced table: each key gets a dense
 // index; inDrop marks the keys seen in this drop.
 type keySet struct {
-	idx    map[string]int32
+	idx    *strTable
 	inDrop []bool
-	mem    arena
 }
 
-func newKeySet() *keySet { return &keySet{idx: make(map[string]int32)} }
+func newKeySet() *keySet { return &keySet{idx: newStrTable()} }
 
-// arena holds the bytes of interned keys in large chunks, so that a set of
-// millions of keys costs a few allocations instead of one per key.
-type arena struct{ chunk []byte }
-
-// intern copies b into the arena and returns it as a string; the string
-// stays valid as long as the arena's chunks are referenced (by the map).
-func (a *arena) intern(b []byte) string {
-	if len(b) > cap(a.chunk)-len(a.chunk) {
-		n := 1 << 20
-		if len(b) > n {
-			n = len(b)
-		}
-		a.chunk = make([]byte, 0, n)
-	}
-	off := len(a.chunk)
-	a.chunk = append(a.chunk, b...)
-	s := a.chunk[off:len(a.chunk):len(a.chunk)]
-	return unsafe.String(unsafe.SliceData(s), len(s))
-}
-
-func (k *keySet) lookup(b []byte) (int32, bool) {
-	i, ok := k.idx[string(b)]
-	return i, ok
-}
+func (k *keySet) lookup(b []byte) (int32, bool) { return k.idx.get(b) }
 
 func (k *keySet) add(b []byte, inDrop bool) int32 {
-	if i, ok := k.idx[string(b)]; ok {
-		return i
+	i, had := k.idx.insert(b)
+	if !had {
+		k.inDrop = append(k.inDrop, inDrop)
 	}
-	i := int32(len(k.inDrop))
-	k.idx[k.mem.intern(b)] = i
-	k.inDrop = append(k.inDrop, inDrop)
 	return i
 }
 
@@ -121,8 +94,7 @@ type tableLoader struct {
 	refs     *refs
 	own      *keySet // households/persons: the key set this table feeds
 	keyCols  []int   // indices into cols of the key
-	seen     map[string]struct{}
-	seenMem  arena
+	seen     *strTable
 	seen64   map[uint64]struct{}
 	months   *monthSet // keys (reference, month): a bitmap per referenced key
 	keyBuf   []byte
@@ -131,8 +103,9 @@ type tableLoader struct {
 	hexBuf   [64]byte
 	validate bool
 
-	rb    *array.RecordBuilder
-	nrows int
+	rb      *array.RecordBuilder
+	nrows   int
+	dataLen []int // per column: bytes of string data in the last batch
 	// Batches go to a writer goroutine, so that checking the next batch
 	// overlaps with encoding this one.
 	batches chan arrow.RecordBatch
@@ -223,7 +196,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 		// No key: identical rows may be genuine repeated events (two
 		// children's identical education aid); they are all kept.
 	default:
-		l.seen = make(map[string]struct{})
+		l.seen = newStrTable()
 		l.seen64 = make(map[uint64]struct{})
 		if len(l.keyCols) == 2 && l.cols[l.keyCols[0]].ref != nil && l.cols[l.keyCols[1]].col.Kind == datasets.Month {
 			l.months = &monthSet{base: -1, bits: make([]uint64, len(l.cols[l.keyCols[0]].ref.inDrop))}
@@ -399,14 +372,15 @@ func trimSpace(b []byte) []byte {
 func (l *tableLoader) checkKey() error {
 	if l.own != nil {
 		k := l.vals[l.keyCols[0]].s
-		if i, ok := l.own.idx[string(k)]; ok {
-			if l.own.inDrop[i] {
-				return fmt.Errorf("%w: %s %q appears earlier in the file", ErrDuplicate, l.t.Key[0], k)
-			}
-			l.own.inDrop[i] = true
+		i, had := l.own.idx.insert(k)
+		if !had {
+			l.own.inDrop = append(l.own.inDrop, true)
 			return nil
 		}
-		l.own.add(k, true)
+		if l.own.inDrop[i] {
+			return fmt.Errorf("%w: %s %q appears earlier in the file", ErrDuplicate, l.t.Key[0], k)
+		}
+		l.own.inDrop[i] = true
 		return nil
 	}
 	if len(l.keyCols) == 0 {
@@ -456,10 +430,9 @@ func (l *tableLoader) checkKey() error {
 		l.seen64[k] = struct{}{}
 		return nil
 	}
-	if _, dup := l.seen[string(kb)]; dup {
+	if _, dup := l.seen.insert(kb); dup {
 		return l.dupErr()
 	}
-	l.seen[l.seenMem.intern(kb)] = struct{}{}
 	return nil
 }
 
@@ -515,7 +488,27 @@ func (l *tableLoader) flush() error {
 	if l.nrows == 0 {
 		return nil
 	}
+	// The builders restart empty after NewRecordBatch: size them for a
+	// whole batch at once instead of growing them by doubling, copying and
+	// clearing, in every batch.
+	if cap(l.dataLen) < len(l.cols) {
+		l.dataLen = make([]int, len(l.cols))
+	}
+	for j := range l.cols {
+		if sb, ok := l.rb.Field(j).(*array.StringBuilder); ok {
+			l.dataLen[j] = sb.DataLen()
+		}
+	}
 	rec := l.rb.NewRecordBatch()
+	if l.nrows >= batchRows {
+		for j := range l.cols {
+			fb := l.rb.Field(j)
+			fb.Reserve(batchRows)
+			if sb, ok := fb.(*array.StringBuilder); ok {
+				sb.ReserveData(l.dataLen[j] + l.dataLen[j]/16)
+			}
+		}
+	}
 	l.nrows = 0
 	if l.progress != nil {
 		l.progress(l.read)

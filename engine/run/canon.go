@@ -42,51 +42,62 @@ func roundSig(v float64) float64 {
 	return r
 }
 
-// canonicalFloats returns t with every float64 column rounded by roundSig
-// (other columns shared). The caller releases the result.
-func canonicalFloats(t arrow.Table) arrow.Table {
+// canonicalTable returns t with every float64 column rounded by roundSig
+// and every column cut into chunks of batchRows rows. DuckDB hands the
+// table over in batches whose sizes vary with its threads, and Parquet
+// pages follow the chunks: fixed chunks make features.parquet
+// byte-identical from run to run. The caller releases the result.
+func canonicalTable(t arrow.Table) arrow.Table {
 	schema := t.Schema()
+	n := int(t.NumRows())
 	cols := make([]arrow.Column, schema.NumFields())
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
 	for j := range cols {
-		f := schema.Field(j)
-		if f.Type.ID() != arrow.FLOAT64 {
-			c := t.Column(j)
-			c.Retain()
-			cols[j] = *c
-			continue
-		}
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(j int, f arrow.Field) {
+		go func(j int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			var chunks []arrow.Array
-			for _, ch := range t.Column(j).Data().Chunks() {
-				a := ch.(*array.Float64)
+			f := schema.Field(j)
+			var whole arrow.Array
+			if f.Type.ID() == arrow.FLOAT64 {
 				b := array.NewFloat64Builder(memory.DefaultAllocator)
-				b.Reserve(a.Len())
-				for i := 0; i < a.Len(); i++ {
-					if a.IsNull(i) {
-						b.AppendNull()
-					} else {
-						b.UnsafeAppend(roundSig(a.Value(i)))
+				b.Reserve(n)
+				for _, ch := range t.Column(j).Data().Chunks() {
+					a := ch.(*array.Float64)
+					for i := 0; i < a.Len(); i++ {
+						if a.IsNull(i) {
+							b.AppendNull()
+						} else {
+							b.UnsafeAppend(roundSig(a.Value(i)))
+						}
 					}
 				}
-				chunks = append(chunks, b.NewArray())
+				whole = b.NewArray()
 				b.Release()
+			} else {
+				var err error
+				whole, err = array.Concatenate(t.Column(j).Data().Chunks(), memory.DefaultAllocator)
+				if err != nil {
+					panic("run: concatenate feature column " + f.Name + ": " + err.Error())
+				}
 			}
+			var chunks []arrow.Array
+			for lo := 0; lo < n; lo += batchRows {
+				chunks = append(chunks, array.NewSlice(whole, int64(lo), int64(min(lo+batchRows, n))))
+			}
+			whole.Release()
 			chk := arrow.NewChunked(f.Type, chunks)
 			for _, c := range chunks {
 				c.Release()
 			}
 			cols[j] = *arrow.NewColumn(f, chk)
 			chk.Release()
-		}(j, f)
+		}(j)
 	}
 	wg.Wait()
-	out := array.NewTable(schema, cols, t.NumRows())
+	out := array.NewTable(schema, cols, int64(n))
 	for j := range cols {
 		cols[j].Release()
 	}

@@ -17,8 +17,10 @@ import (
 const batchRows = 64 * 1024
 
 // writerProps are fixed, so that the same table gives the same bytes.
-func writerProps() *parquet.WriterProperties {
-	return parquet.NewWriterProperties(
+// Float columns get no dictionary: their values rarely repeat. extra adds
+// per-file settings.
+func writerProps(schema *arrow.Schema, extra ...parquet.WriterProperty) *parquet.WriterProperties {
+	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithCreatedBy("povrisk"),
 		parquet.WithMaxRowGroupLength(batchRows),
@@ -28,7 +30,13 @@ func writerProps() *parquet.WriterProperties {
 		parquet.WithDictionaryFor("reasons", false),
 		parquet.WithDictionaryFor("reasons_en", false),
 		parquet.WithStats(true),
-	)
+	}
+	for _, f := range schema.Fields() {
+		if f.Type.ID() == arrow.FLOAT64 {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+		}
+	}
+	return parquet.NewWriterProperties(append(opts, extra...)...)
 }
 
 // rankedSchema is the schema of ranked.parquet (docs/run-directory.md).
@@ -63,7 +71,7 @@ var rankedSchema = arrow.NewSchema([]arrow.Field{
 // writeRankedParquet writes rows, in order, as ranked.parquet.
 func writeRankedParquet(w io.Writer, rows []row) error {
 	mem := memory.NewGoAllocator()
-	fw, err := pqarrow.NewFileWriter(rankedSchema, w, writerProps(), pqarrow.DefaultWriterProps())
+	fw, err := pqarrow.NewFileWriter(rankedSchema, w, writerProps(rankedSchema), pqarrow.DefaultWriterProps())
 	if err != nil {
 		return fmt.Errorf("parquet writer: %w", err)
 	}
@@ -130,7 +138,7 @@ func writeContributionsParquet(w io.Writer, rows []row, names []string, contrib 
 		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
 	}
 	schema := arrow.NewSchema(fields, nil)
-	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(), pqarrow.DefaultWriterProps())
+	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), pqarrow.DefaultWriterProps())
 	if err != nil {
 		return fmt.Errorf("parquet writer: %w", err)
 	}
@@ -166,7 +174,7 @@ func writeContributionsParquet(w io.Writer, rows []row, names []string, contrib 
 // writeTableParquet writes an Arrow table (the feature table) with the
 // fixed writer properties.
 func writeTableParquet(w io.Writer, t arrow.Table) error {
-	if err := pqarrow.WriteTable(t, w, batchRows, writerProps(), pqarrow.DefaultWriterProps()); err != nil {
+	if err := pqarrow.WriteTable(t, w, batchRows, writerProps(t.Schema()), pqarrow.DefaultWriterProps()); err != nil {
 		return fmt.Errorf("write parquet table: %w", err)
 	}
 	return nil

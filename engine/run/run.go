@@ -226,10 +226,15 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 		}
 		return nil, fmt.Errorf("compute features for %s: %w", res.AsOf, err)
 	}
-	canon := canonicalFloats(tbl)
+	canon := canonicalTable(tbl)
 	tbl.Release()
 	tbl = canon
-	defer tbl.Release()
+	tblLive := true
+	defer func() {
+		if tblLive {
+			tbl.Release()
+		}
+	}()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -300,19 +305,30 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	write := func(rel string, fn func(w io.Writer) error) error {
 		return p.writeFile(filepath.Join(dir, filepath.FromSlash(rel)), fn)
 	}
-	if err := write("ranked.parquet", func(w io.Writer) error { return writeRankedParquet(w, rows) }); err != nil {
-		return nil, err
+	// features.parquet is written alongside the other files (2 cores);
+	// the feature table and the matrices are let go as soon as written.
+	X = models.Matrix{}
+	featDone := make(chan error, 1)
+	go func() {
+		featDone <- write("features.parquet", func(w io.Writer) error { return writeTableParquet(w, tbl) })
+	}()
+	werr := write("ranked.parquet", func(w io.Writer) error { return writeRankedParquet(w, rows) })
+	if werr == nil {
+		werr = write("ranked.csv", func(w io.Writer) error { return writeRankedCSV(w, rows) })
 	}
-	if err := write("ranked.csv", func(w io.Writer) error { return writeRankedCSV(w, rows) }); err != nil {
-		return nil, err
+	if werr == nil {
+		werr = write("contributions.parquet", func(w io.Writer) error {
+			return writeContributionsParquet(w, rows, card.Features, contrib.Cols)
+		})
 	}
-	if err := write("features.parquet", func(w io.Writer) error { return writeTableParquet(w, tbl) }); err != nil {
-		return nil, err
+	contrib = models.Matrix{}
+	if err := <-featDone; err != nil && werr == nil {
+		werr = err
 	}
-	if err := write("contributions.parquet", func(w io.Writer) error {
-		return writeContributionsParquet(w, rows, card.Features, contrib.Cols)
-	}); err != nil {
-		return nil, err
+	tbl.Release() // its info columns were copied into cols
+	tblLive = false
+	if werr != nil {
+		return nil, werr
 	}
 	if err := write("changes.csv", func(w io.Writer) error { return writeChanges(w, changes) }); err != nil {
 		return nil, err

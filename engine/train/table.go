@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/povrisk/povrisk/models"
@@ -290,15 +289,5 @@ func pick(y []int, idx []int) []int {
 	for k, i := range idx {
 		out[k] = y[i]
 	}
-	return out
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,17 +144,18 @@ type Metrics struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// Map returns the metrics as a JSON object (for model cards).
-func (m *Metrics) Map() map[string]any {
+// Map returns the metrics as a JSON object (for model cards). It fails
+// when a figure is NaN or infinite, which JSON cannot carry.
+func (m *Metrics) Map() (map[string]any, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
-		panic("train: metrics not encodable: " + err.Error())
+		return nil, fmt.Errorf("encode metrics of test snapshot %s (a figure is NaN: check that the test snapshot has both outcomes): %w", m.TestAsOf, err)
 	}
 	out := map[string]any{}
 	if err := json.Unmarshal(b, &out); err != nil {
-		panic(err)
+		return nil, fmt.Errorf("decode metrics of test snapshot %s: %w", m.TestAsOf, err)
 	}
-	return out
+	return out, nil
 }
 
 // snapshot is the labelled feature table of one as-of date, households
@@ -419,7 +422,10 @@ func prepare(ctx context.Context, db *sql.DB, o Options) (*builder, Plan, error)
 	plan := MakePlan(end, o.HorizonMonths, o.Snapshots)
 	if path, ok := w.TablePath("income_records"); ok {
 		var t sql.NullTime
-		if err := db.QueryRowContext(ctx, "SELECT CAST(min(period) AS DATE) FROM read_parquet(?)", path).Scan(&t); err == nil && t.Valid {
+		if err := db.QueryRowContext(ctx, "SELECT CAST(min(period) AS DATE) FROM read_parquet(?)", path).Scan(&t); err != nil {
+			return nil, Plan{}, fmt.Errorf("find the start of the data in income_records: %w", err)
+		}
+		if t.Valid {
 			plan.DataStart = t.Time.UTC()
 		}
 	}
@@ -551,7 +557,7 @@ func ReadTruth(path string, asOf time.Time) (map[string]float64, error) {
 		out[rec[col["household_id"]]] = p
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("ground truth %s has no rows for as-of %s (it has %s)", path, want, strings.Join(sortedKeys(seen), ", "))
+		return nil, fmt.Errorf("ground truth %s has no rows for as-of %s (it has %s)", path, want, strings.Join(slices.Sorted(maps.Keys(seen)), ", "))
 	}
 	return out, nil
 }
@@ -690,6 +696,10 @@ func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 			dates = append(dates, day(d))
 		}
 	}
+	if len(snaps) == 0 {
+		return registry.Card{}, fmt.Errorf("no final training snapshot %s..%s has households not already monitored: check the warehouse's households and monitoring_events",
+			day(plan.Final[0]), day(plan.Final[len(plan.Final)-1]))
+	}
 	X, y := stack(snaps)
 	o.logf("final model: %d training rows (%d positive) from %s..%s", len(y), sum(y), dates[0], dates[len(dates)-1])
 	f, err := forest.Fit(ctx, X, y, o.Forest)
@@ -701,11 +711,15 @@ func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 	if err != nil {
 		return registry.Card{}, err
 	}
+	mm, err := m.Map()
+	if err != nil {
+		return registry.Card{}, err
+	}
 	card := registry.Card{
 		CreatedBy: o.CreatedBy, AsOf: dates[len(dates)-1], AsOfDates: dates, DataTo: day(plan.DataEnd),
 		HorizonMonths: o.HorizonMonths, Features: b.cols, CatalogHash: features.CatalogHash(),
 		PolicySHA256: o.Policy.SHA256(), Drops: b.w.Manifest().Drops, Params: f.Options(), Seed: o.Forest.Seed,
-		TrainRows: len(y), TrainPositive: sum(y), Metrics: m.Map(), TopFeatures: registry.TopImportances(f, 15),
+		TrainRows: len(y), TrainPositive: sum(y), Metrics: mm, TopFeatures: registry.TopImportances(f, 15),
 	}
 	if !plan.DataStart.IsZero() {
 		card.DataFrom = day(plan.DataStart)

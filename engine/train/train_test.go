@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -103,7 +104,8 @@ func TestLoadTable(t *testing.T) {
 	ctx := context.Background()
 
 	_, _, _, err := LoadTable(ctx, db, TableOptions{Path: csvPath, Label: "y"})
-	if nn, ok := err.(*NonNumericError); !ok || len(nn.Columns) != 1 || !strings.HasPrefix(nn.Columns[0], "name ") {
+	var nn *NonNumericError
+	if !errors.As(err, &nn) || len(nn.Columns) != 1 || !strings.HasPrefix(nn.Columns[0], "name ") {
 		t.Fatalf("text column: got %v, want a NonNumericError naming name", err)
 	}
 	X, y, skipped, err := LoadTable(ctx, db, TableOptions{Path: csvPath, Label: "y", Ignore: []string{"name"}})

@@ -2,7 +2,10 @@
 -- Eligibility conflicts shown as evidence for the home visit (POLICY.md:
 -- never an automatic exclusion, never a hidden weight): the columns are
 -- information, not model inputs. Records dated on or before D.
--- value: the sum of the recorded values; for deposits, the latest balance.
+-- value: the sum of the recorded values; for deposits, the latest balance (the
+-- largest of the balances recorded on the latest date). Money is summed as
+-- DECIMAL(18,2) in every family, so that the result does not depend on the
+-- order of a parallel aggregation (byte-identical outputs).
 -- column: asset_vehicle_count | INTEGER | records | info | assets | vehicle records dated on or before D
 -- column: asset_vehicle_latest | DATE | date | info | assets | date of the latest vehicle record on or before D
 -- column: asset_vehicle_value | DOUBLE | yuan | info | assets | total recorded value of the vehicle records on or before D
@@ -22,19 +25,19 @@ WITH a AS (
     SELECT s.household_id,
            count(*) FILTER (WHERE s.kind = 'vehicle')                      AS vehicle_n,
            max(s.event_date) FILTER (WHERE s.kind = 'vehicle')             AS vehicle_latest,
-           sum(s.value) FILTER (WHERE s.kind = 'vehicle')                  AS vehicle_value,
+           CAST(sum(CAST(s.value AS DECIMAL(18,2))) FILTER (WHERE s.kind = 'vehicle') AS DOUBLE)                  AS vehicle_value,
            count(*) FILTER (WHERE s.kind = 'property')                      AS property_n,
            max(s.event_date) FILTER (WHERE s.kind = 'property')             AS property_latest,
-           sum(s.value) FILTER (WHERE s.kind = 'property')                  AS property_value,
+           CAST(sum(CAST(s.value AS DECIMAL(18,2))) FILTER (WHERE s.kind = 'property') AS DOUBLE)                  AS property_value,
            count(*) FILTER (WHERE s.kind = 'business')                      AS business_n,
            max(s.event_date) FILTER (WHERE s.kind = 'business')             AS business_latest,
-           sum(s.value) FILTER (WHERE s.kind = 'business')                  AS business_value,
+           CAST(sum(CAST(s.value AS DECIMAL(18,2))) FILTER (WHERE s.kind = 'business') AS DOUBLE)                  AS business_value,
            count(*) FILTER (WHERE s.kind = 'public_payroll')                      AS public_payroll_n,
            max(s.event_date) FILTER (WHERE s.kind = 'public_payroll')             AS public_payroll_latest,
-           sum(s.value) FILTER (WHERE s.kind = 'public_payroll')                  AS public_payroll_value,
+           CAST(sum(CAST(s.value AS DECIMAL(18,2))) FILTER (WHERE s.kind = 'public_payroll') AS DOUBLE)                  AS public_payroll_value,
            count(*) FILTER (WHERE s.kind = 'deposit')                      AS deposit_n,
            max(s.event_date) FILTER (WHERE s.kind = 'deposit')             AS deposit_latest,
-           arg_max(s.value, s.event_date) FILTER (WHERE s.kind = 'deposit' AND s.value IS NOT NULL) AS deposit_value
+           arg_max(s.value, row(s.event_date, s.value)) FILTER (WHERE s.kind = 'deposit' AND s.value IS NOT NULL) AS deposit_value
     FROM assets s CROSS JOIN params p
     WHERE s.event_date <= p.as_of
     GROUP BY s.household_id

@@ -22,7 +22,7 @@ WITH a AS (
            bool_or(s.program = 'education_aid') AS education_aid,
            bool_or(s.program = 'housing_aid') AS housing_aid,
            count(DISTINCT s.program) AS n,
-           sum(coalesce(s.amount, 0.0)) AS amount
+           CAST(sum(CAST(coalesce(s.amount, 0.0) AS DECIMAL(18,2))) AS DOUBLE) AS amount
     FROM assistance s CROSS JOIN params p
     WHERE s.start_date <= p.as_of AND (s.end_date IS NULL OR s.end_date > p.as_of)
     GROUP BY s.household_id

@@ -52,7 +52,7 @@ WITH ev AS (
     LEFT JOIN reg t ON t.lvl = 9 AND t.region_code = left(h.region_code, 9)
     LEFT JOIN reg v ON v.lvl = 12 AND v.region_code = h.region_code
 ), loss AS (
-    SELECT d.household_id, sum(d.loss_amount) AS loss12
+    SELECT d.household_id, CAST(sum(CAST(d.loss_amount AS DECIMAL(18,2))) AS DOUBLE) AS loss12
     FROM disasters d CROSS JOIN params p
     WHERE d.household_id IS NOT NULL AND d.start_date >= p.w12 AND d.start_date <= p.as_of
     GROUP BY d.household_id

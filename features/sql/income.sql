@@ -23,11 +23,11 @@ WITH inc AS (
 ), agg AS (
     SELECT household_id,
            count(*) FILTER (WHERE recent)                          AS months12,
-           sum(net) FILTER (WHERE recent)                          AS net12,
-           sum(net) FILTER (WHERE NOT recent)                      AS netprev,
-           sum(gross) FILTER (WHERE recent)                        AS gross12,
-           sum(wage_income) FILTER (WHERE recent)                  AS wage12,
-           sum(transfer_income) FILTER (WHERE recent)              AS transfer12,
+           CAST(sum(CAST(net AS DECIMAL(18,2))) FILTER (WHERE recent) AS DOUBLE)                          AS net12,
+           CAST(sum(CAST(net AS DECIMAL(18,2))) FILTER (WHERE NOT recent) AS DOUBLE)                      AS netprev,
+           CAST(sum(CAST(gross AS DECIMAL(18,2))) FILTER (WHERE recent) AS DOUBLE)                        AS gross12,
+           CAST(sum(CAST(wage_income AS DECIMAL(18,2))) FILTER (WHERE recent) AS DOUBLE)                  AS wage12,
+           CAST(sum(CAST(transfer_income AS DECIMAL(18,2))) FILTER (WHERE recent) AS DOUBLE)              AS transfer12,
            count(*) FILTER (WHERE recent AND wage_income > 0)      AS wage_months12
     FROM inc
     GROUP BY household_id

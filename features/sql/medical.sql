@@ -27,17 +27,17 @@ WITH c AS MATERIALIZED (
     WHERE mc.service_date >= p.b_start AND mc.service_date <= p.as_of
 ), agg AS (
     SELECT household_id,
-           sum(out_of_pocket) FILTER (WHERE in3)                   AS oop3,
-           sum(out_of_pocket) FILTER (WHERE in6)                   AS oop6,
-           sum(out_of_pocket) FILTER (WHERE in12)                  AS oop12,
-           sum(total_cost) FILTER (WHERE in12)                     AS total12,
+           CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in3) AS DOUBLE)                   AS oop3,
+           CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in6) AS DOUBLE)                   AS oop6,
+           CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in12) AS DOUBLE)                  AS oop12,
+           CAST(sum(CAST(total_cost AS DECIMAL(18,2))) FILTER (WHERE in12) AS DOUBLE)                     AS total12,
            count(*) FILTER (WHERE in12 AND inpatient)              AS inpat12,
            count(*) FILTER (WHERE in12)                            AS claims12,
            count(DISTINCT person_id) FILTER (WHERE in12)           AS members12
     FROM c
     GROUP BY household_id
 ), monthly AS (
-    SELECT household_id, date_trunc('month', service_date) AS m, sum(out_of_pocket) AS s
+    SELECT household_id, date_trunc('month', service_date) AS m, CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) AS DOUBLE) AS s
     FROM c
     WHERE in_base
     GROUP BY ALL

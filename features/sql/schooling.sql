@@ -25,8 +25,8 @@ WITH t AS (
            count(DISTINCT person_id) FILTER (WHERE level = 'high_school')  AS s_high,
            count(DISTINCT person_id) FILTER (WHERE level = 'vocational')   AS s_voc,
            count(DISTINCT person_id) FILTER (WHERE level = 'tertiary')     AS s_ter,
-           sum(net)                                                        AS net_all,
-           sum(net) FILTER (WHERE level IN ('preschool', 'high_school', 'vocational', 'tertiary')) AS net_nc
+           CAST(sum(CAST(net AS DECIMAL(18,2))) AS DOUBLE)                                                        AS net_all,
+           CAST(sum(CAST(net AS DECIMAL(18,2))) FILTER (WHERE level IN ('preschool', 'high_school', 'vocational', 'tertiary')) AS DOUBLE) AS net_nc
     FROM t
     GROUP BY household_id
 )

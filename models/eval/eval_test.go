@@ -184,7 +184,10 @@ func TestAgainstSklearn(t *testing.T) {
 				t.Errorf("Brier = %v, sklearn %v", got, c.Brier)
 			}
 			for key, want := range c.PrecisionAt {
-				share, _ := strconv.ParseFloat(key, 64)
+				share, err := strconv.ParseFloat(key, 64)
+				if err != nil {
+					t.Fatalf("golden share %q: %v", key, err)
+				}
 				if got := PrecisionAtShare(c.Y, c.Score, share); !near(got, want, 1e-12) {
 					t.Errorf("PrecisionAtShare(%s) = %v, numpy %v", key, got, want)
 				}

@@ -40,7 +40,7 @@
 //   - Every tree draws from its own PCG stream seeded by (Seed, tree index),
 //     trees are built in parallel and stored in index order, so the same data
 //     and seed give the same forest, byte for byte, whatever Workers is.
-//   - OOBScore is the ROC AUC of the out-of-bag probabilities (not accuracy,
+//   - OOBScore is the ROC AUC (eval.ROCAUC) of the out-of-bag probabilities (not accuracy,
 //     as in scikit-learn), over the rows left out by at least one tree.
 //
 // The model file format is described in FORMAT.md.

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/eval"
 )
 
 // Forest is a trained random forest. It is safe for concurrent use once
@@ -199,7 +200,7 @@ func oobScore(y []int, growers []*grower) float64 {
 			ps = append(ps, float64(sum)/oobScale/float64(cnt))
 		}
 	}
-	return rocAUC(ys, ps)
+	return eval.ROCAUC(ys, ps)
 }
 
 // parallelRows calls fn on consecutive blocks of [0,n) from nw goroutines.

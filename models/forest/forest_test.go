@@ -3,13 +3,17 @@ package forest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/eval"
 )
 
 var nan = math.NaN()
@@ -318,7 +322,7 @@ func TestImportances(t *testing.T) {
 	}
 	pred := make([]float64, Xt.Rows)
 	f.PredictProba(Xt, pred)
-	if a := rocAUC(yt, pred); math.Abs(a-f.OOBScore()) > 0.03 {
+	if a := eval.ROCAUC(yt, pred); math.Abs(a-f.OOBScore()) > 0.03 {
 		t.Errorf("OOB AUC %v far from held-out AUC %v", f.OOBScore(), a)
 	}
 }
@@ -365,6 +369,9 @@ func TestRoundTrip(t *testing.T) {
 		{"corrupt node", func(b []byte) []byte { b[len(b)-20] ^= 0x40; return b }, "checksum"},
 		{"truncated", func(b []byte) []byte { return b[:len(b)-100] }, "unexpected EOF"},
 		{"empty", func(b []byte) []byte { return nil }, "EOF"},
+		// A header claiming a 2e9-node tree: read as far as the file goes
+		// (a few KB), not 64 GB allocated up front.
+		{"huge node count", func(b []byte) []byte { return withNodeCount(t, b, 2_000_000_000) }, "tree 0: unexpected EOF"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -402,23 +409,6 @@ func TestCancel(t *testing.T) {
 	_, err := Fit(ctx, X, y, DefaultOptions())
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
-	}
-}
-
-func TestRocAUC(t *testing.T) {
-	cases := []struct {
-		y    []int
-		s    []float64
-		want float64
-	}{
-		{[]int{0, 0, 1, 1}, []float64{0.1, 0.4, 0.35, 0.8}, 0.75}, // sklearn's example
-		{[]int{0, 1}, []float64{0.5, 0.5}, 0.5},
-		{[]int{1, 0, 1}, []float64{0.9, 0.1, 0.1}, 0.75},
-	}
-	for _, c := range cases {
-		if got := rocAUC(c.y, c.s); math.Abs(got-c.want) > 1e-15 {
-			t.Errorf("rocAUC(%v, %v) = %v, want %v", c.y, c.s, got, c.want)
-		}
 	}
 }
 
@@ -485,7 +475,47 @@ func TestOOBRecomputed(t *testing.T) {
 			ps = append(ps, sum[i]/float64(cnt[i]))
 		}
 	}
-	if want := rocAUC(ys, ps); math.Abs(f.OOBScore()-want) > 1e-9 {
+	if want := eval.ROCAUC(ys, ps); math.Abs(f.OOBScore()-want) > 1e-9 {
 		t.Errorf("OOB AUC %v, recomputed %v", f.OOBScore(), want)
+	}
+}
+
+// withNodeCount rewrites the header of model file b so that tree 0 claims n
+// nodes (the checksum is then wrong, but Read fails before it gets there).
+func withNodeCount(t *testing.T, b []byte, n int) []byte {
+	t.Helper()
+	hl := binary.LittleEndian.Uint32(b[8:12])
+	var h map[string]any
+	if err := json.Unmarshal(b[12:12+hl], &h); err != nil {
+		t.Fatal(err)
+	}
+	h["nodes"].([]any)[0] = n
+	js, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte(nil), b[:12]...)
+	binary.LittleEndian.PutUint32(out[8:], uint32(len(js)))
+	out = append(out, js...)
+	return append(out, b[12+hl:]...)
+}
+
+// TestReadCorruptCountAllocation: Read of a file whose header claims a
+// 2e9-node tree allocates about what the file holds, not 64 GB.
+func TestReadCorruptCountAllocation(t *testing.T) {
+	X, y := synth(300, 3, 12)
+	f, err := Fit(context.Background(), X, y, Options{Trees: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := withNodeCount(t, encode(t, f), 2_000_000_000)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := Read(bytes.NewReader(b)); !errors.Is(err, ErrFormat) {
+		t.Fatalf("error %v, want ErrFormat", err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("Read allocated %d bytes for a %d-byte file", got, len(b))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"slices"
 )
 
 // Version is the model file format version written by WriteTo; Read
@@ -147,13 +148,11 @@ func Read(r io.Reader) (*Forest, error) {
 		if cnt < 1 || cnt > math.MaxInt32 {
 			return nil, fmt.Errorf("read forest: %w: tree %d has %d nodes", ErrFormat, t, cnt)
 		}
-		if need := cnt * nodeBytes; cap(buf) < need {
-			buf = make([]byte, need)
-		}
-		b := buf[:cnt*nodeBytes]
-		if _, err := io.ReadFull(tr, b); err != nil {
+		var err error
+		if buf, err = readN(tr, buf, cnt*nodeBytes); err != nil {
 			return nil, fmt.Errorf("read forest: %w: tree %d: %w", ErrFormat, t, err)
 		}
+		b := buf
 		nodes := make([]Node, cnt)
 		for i := range nodes {
 			nodes[i] = getNode(b[i*nodeBytes:])
@@ -193,4 +192,21 @@ func checkNode(n *Node, i, cnt, p int) error {
 		return errors.New("threshold is NaN")
 	}
 	return nil
+}
+
+// readN reads n bytes into buf, growing it as the bytes arrive, so that a
+// corrupt node count cannot make Read allocate more than the file holds.
+func readN(r io.Reader, buf []byte, n int) ([]byte, error) {
+	const chunk = 1 << 20
+	buf = buf[:0]
+	for len(buf) < n {
+		k := min(n-len(buf), chunk)
+		buf = slices.Grow(buf, k)
+		m, err := io.ReadFull(r, buf[len(buf):len(buf)+k])
+		buf = buf[:len(buf)+m]
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }

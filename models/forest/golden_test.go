@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/eval"
 )
 
 // The goldens under testdata are made by testdata/make_goldens.py with
@@ -131,7 +132,7 @@ func TestForestMatchesSklearn(t *testing.T) {
 	}
 	p := make([]float64, Xt.Rows)
 	f.PredictProba(Xt, p)
-	auc := rocAUC(yt, p)
+	auc := eval.ROCAUC(yt, p)
 	t.Logf("AUC %.4f, scikit-learn %.4f; OOB AUC %.4f", auc, want.TestAUC, f.OOBScore())
 	if math.Abs(auc-want.TestAUC) > 0.01 {
 		t.Errorf("test AUC %.4f, scikit-learn %.4f: differ by more than 0.01", auc, want.TestAUC)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/eval"
 )
 
 // PermutationImportances returns, for each feature, the mean drop in ROC AUC
@@ -22,7 +23,7 @@ func (f *Forest) PermutationImportances(ctx context.Context, X models.Matrix, y 
 	}
 	pred := make([]float64, X.Rows)
 	f.PredictProba(X, pred)
-	ref := rocAUC(y, pred)
+	ref := eval.ROCAUC(y, pred)
 	perm := X
 	perm.Cols = append([][]float64(nil), X.Cols...)
 	col := make([]float64, X.Rows)
@@ -38,7 +39,7 @@ func (f *Forest) PermutationImportances(ctx context.Context, X models.Matrix, y 
 			rng.Shuffle(len(col), func(a, b int) { col[a], col[b] = col[b], col[a] })
 			perm.Cols[j] = col
 			f.PredictProba(perm, pred)
-			drop += ref - rocAUC(y, pred)
+			drop += ref - eval.ROCAUC(y, pred)
 		}
 		perm.Cols[j] = X.Cols[j]
 		out[j] = drop / float64(repeats)

@@ -3,8 +3,10 @@ package kmeans
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/povrisk/povrisk/models"
@@ -217,20 +219,35 @@ func TestJSONRoundTrip(t *testing.T) {
 	if m2.Inertia() != m.Inertia() || len(m2.FeatureNames()) != 3 {
 		t.Errorf("round trip changed inertia or names")
 	}
-	if _, err := Read(bytes.NewReader([]byte(`{"format":"other"}`))); err == nil {
-		t.Errorf("Read accepted a foreign format")
+	if _, err := Read(bytes.NewReader([]byte(`{"format":"other"}`))); err == nil || !strings.Contains(err.Error(), `model format "other"`) {
+		t.Errorf("Read of a foreign format: %v, want a model-format error", err)
 	}
 }
 
 func TestFitErrors(t *testing.T) {
 	X, _ := planted(5, 1, 2, 1)
-	if _, err := Fit(context.Background(), X, Options{K: 6}); err == nil {
-		t.Errorf("Fit with more clusters than rows: no error")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Fit(ctx, X, Options{K: 2}); err == nil {
-		t.Errorf("Fit with a cancelled context: no error")
+	tests := []struct {
+		name string
+		ctx  context.Context
+		X    models.Matrix
+		o    Options
+		is   error  // errors.Is target, or nil
+		msg  string // substring of the message
+	}{
+		{"more clusters than rows", context.Background(), X, Options{K: 6}, nil, "5 rows for 6 clusters"},
+		{"no clusters", context.Background(), X, Options{K: 0}, nil, "K = 0, want at least 1"},
+		{"no columns", context.Background(), models.NewMatrix(5, nil), Options{K: 2}, nil, "matrix has no columns"},
+		{"cancelled", cancelled, X, Options{K: 2}, context.Canceled, "kmeans: "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Fit(tc.ctx, tc.X, tc.o)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) || (tc.is != nil && !errors.Is(err, tc.is)) {
+				t.Errorf("error %v, want one saying %q (is %v)", err, tc.msg, tc.is)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,8 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -109,11 +111,7 @@ func metricText(v any) string {
 		return fmt.Sprintf("%.4f", x)
 	case map[string]any:
 		// shares and the like: key=value, keys sorted
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = k + ": " + metricText(x[k])

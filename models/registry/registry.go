@@ -114,6 +114,9 @@ func Save(dir string, f *forest.Forest, profiles *kmeans.Model, card Card) (stri
 	sum := sha256.Sum256(fb.Bytes())
 	card.ModelSHA256 = hex.EncodeToString(sum[:])
 	card.ID = "rf-" + card.AsOf + "-" + card.ModelSHA256[:8]
+	if err := checkID(card.ID); err != nil {
+		return "", fmt.Errorf("registry: save: as-of %q makes a bad model id: %w", card.AsOf, err)
+	}
 
 	files := map[string][]byte{forestFile: fb.Bytes()}
 	if profiles != nil {
@@ -138,7 +141,7 @@ func Save(dir string, f *forest.Forest, profiles *kmeans.Model, card Card) (stri
 		return "", fmt.Errorf("registry: clear %s: %w", tmp, err)
 	}
 	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return "", fmt.Errorf("registry: %w", err)
+		return "", fmt.Errorf("registry: create %s: %w", tmp, err)
 	}
 	names := make([]string, 0, len(files))
 	for n := range files {
@@ -252,8 +255,8 @@ func Load(dir, id string) (*forest.Forest, *kmeans.Model, Card, error) {
 		}
 		id = c.ID
 	}
-	if strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
-		return nil, nil, Card{}, fmt.Errorf("registry: model id %q is not a plain name", id)
+	if err := checkID(id); err != nil {
+		return nil, nil, Card{}, err
 	}
 	mdir := filepath.Join(dir, id)
 	card, err := readCard(mdir)
@@ -292,12 +295,21 @@ func Load(dir, id string) (*forest.Forest, *kmeans.Model, Card, error) {
 
 // ReadCard reads the card of model id in dir.
 func ReadCard(dir, id string) (Card, error) {
-	if strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") || id == "" {
-		return Card{}, fmt.Errorf("registry: model id %q is not a plain name", id)
+	if err := checkID(id); err != nil {
+		return Card{}, err
 	}
 	c, err := readCard(filepath.Join(dir, id))
 	if errors.Is(err, os.ErrNotExist) {
 		return Card{}, fmt.Errorf("registry: model %q in %s: %w (see povrisk models list)", id, dir, ErrNoModel)
 	}
 	return c, err
+}
+
+// checkID refuses an id that is not a plain directory name, so that a
+// model id can never reach outside the models directory.
+func checkID(id string) error {
+	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
+		return fmt.Errorf("registry: model id %q is not a plain name (see povrisk models list)", id)
+	}
+	return nil
 }

@@ -188,3 +188,22 @@ func TestCheckFeatures(t *testing.T) {
 		})
 	}
 }
+
+func TestRefusesPathIDs(t *testing.T) {
+	dir := t.TempDir()
+	for _, id := range []string{"../rf-x", `a\b`, ".tmp-rf-x", "a/b"} {
+		if _, _, _, err := Load(dir, id); err == nil || !strings.Contains(err.Error(), "is not a plain name") {
+			t.Errorf("Load(%q): %v, want a not-a-plain-name error", id, err)
+		}
+		if _, err := ReadCard(dir, id); err == nil || !strings.Contains(err.Error(), "is not a plain name") {
+			t.Errorf("ReadCard(%q): %v, want a not-a-plain-name error", id, err)
+		}
+	}
+	f, _, _ := fitSmall(t, 4)
+	if _, err := Save(dir, f, nil, card("../../etc")); err == nil || !strings.Contains(err.Error(), "is not a plain name") {
+		t.Errorf("Save with as-of ../../etc: %v, want a not-a-plain-name error", err)
+	}
+	if _, err := ReadCard(dir, ""); err == nil || !strings.Contains(err.Error(), "is not a plain name") {
+		t.Errorf("ReadCard(\"\"): %v, want a not-a-plain-name error", err)
+	}
+}

@@ -1,0 +1,91 @@
+package ingest
+
+import "hash/maphash"
+
+// strTable interns byte strings: each distinct string gets a dense index
+// (0, 1, 2, ... in order of first insertion). It holds no pointers but its
+// three slices, so that the garbage collector never scans its millions of
+// keys (a map[string]int32 of the persons or claim ids costs a GC mark of
+// every key in every cycle), and it stores the key bytes back to back.
+//
+// Open addressing with linear probing; a slot holds the entry index + 1
+// in its low 32 bits (0: empty) and the high 32 bits of the key's hash, so
+// that most probes of another key end without comparing bytes.
+type strTable struct {
+	seed  maphash.Seed
+	slots []uint64
+	ends  []uint64 // ends[i]: end of entry i in data (its start is ends[i-1])
+	data  []byte
+}
+
+func newStrTable() *strTable {
+	return &strTable{seed: maphash.MakeSeed(), slots: make([]uint64, 1<<10)}
+}
+
+// Len is the number of entries.
+func (t *strTable) Len() int { return len(t.ends) }
+
+func (t *strTable) key(i uint32) []byte {
+	s := uint64(0)
+	if i > 0 {
+		s = t.ends[i-1]
+	}
+	return t.data[s:t.ends[i]]
+}
+
+// find returns the slot of b: its entry index and true, or the empty slot
+// where b would go and false.
+func (t *strTable) find(b []byte, h uint64) (slot int, idx int32, ok bool) {
+	mask := uint64(len(t.slots) - 1)
+	tag := h >> 32
+	for p := h & mask; ; p = (p + 1) & mask {
+		s := t.slots[p]
+		if s == 0 {
+			return int(p), -1, false
+		}
+		if s>>32 == tag {
+			i := uint32(s) - 1
+			if string(t.key(i)) == string(b) {
+				return int(p), int32(i), true
+			}
+		}
+	}
+}
+
+// get returns the index of b.
+func (t *strTable) get(b []byte) (int32, bool) {
+	_, i, ok := t.find(b, maphash.Bytes(t.seed, b))
+	return i, ok
+}
+
+// insert adds b unless present; it returns b's index and whether b was
+// already there.
+func (t *strTable) insert(b []byte) (int32, bool) {
+	h := maphash.Bytes(t.seed, b)
+	p, i, ok := t.find(b, h)
+	if ok {
+		return i, true
+	}
+	i = int32(len(t.ends))
+	t.data = append(t.data, b...)
+	t.ends = append(t.ends, uint64(len(t.data)))
+	t.slots[p] = h>>32<<32 | uint64(i+1)
+	if 2*len(t.ends) > len(t.slots) {
+		t.grow()
+	}
+	return i, false
+}
+
+// grow doubles the slots and places every entry again.
+func (t *strTable) grow() {
+	t.slots = make([]uint64, 2*len(t.slots))
+	mask := uint64(len(t.slots) - 1)
+	for i := range t.ends {
+		h := maphash.Bytes(t.seed, t.key(uint32(i)))
+		p := h & mask
+		for t.slots[p] != 0 {
+			p = (p + 1) & mask
+		}
+		t.slots[p] = h>>32<<32 | uint64(i+1)
+	}
+}

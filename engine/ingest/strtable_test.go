@@ -1,0 +1,57 @@
+package ingest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestStrTable checks the interning table against a Go map, the reference:
+// same indices (dense, in order of first insertion), same presence, across
+// several growths, with keys of every length including the empty key.
+func TestStrTable(t *testing.T) {
+	tests := []struct {
+		name     string
+		n, space int
+	}{
+		{"few", 10, 5},
+		{"growths", 20000, 8000},
+		{"mostly new", 50000, 1 << 30},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(tc.n)))
+			tab := newStrTable()
+			ref := map[string]int32{}
+			for k := 0; k < tc.n; k++ {
+				key := fmt.Sprintf("P%0*d", rng.IntN(12), rng.IntN(tc.space))
+				if k%1000 == 0 {
+					key = ""
+				}
+				wantI, had := ref[key]
+				if g, ok := tab.get([]byte(key)); ok != had || (had && g != wantI) {
+					t.Fatalf("get(%q) = %d, %v; want %d, %v", key, g, ok, wantI, had)
+				}
+				if !had {
+					wantI = int32(len(ref))
+					ref[key] = wantI
+				}
+				i, dup := tab.insert([]byte(key))
+				if i != wantI || dup != had {
+					t.Fatalf("insert(%q) = %d, %v; want %d, %v", key, i, dup, wantI, had)
+				}
+			}
+			if tab.Len() != len(ref) {
+				t.Fatalf("Len = %d, want %d", tab.Len(), len(ref))
+			}
+			for key, want := range ref {
+				if i, ok := tab.get([]byte(key)); !ok || i != want || string(tab.key(uint32(i))) != key {
+					t.Fatalf("get(%q) = %d, %v; want %d", key, i, ok, want)
+				}
+			}
+			if _, ok := tab.get([]byte("absent-key")); ok {
+				t.Fatal("absent key found")
+			}
+		})
+	}
+}
