@@ -102,6 +102,9 @@ fi
 mkdir -p "$out"
 export POVRISK_NB_DATA="$data"
 start=$SECONDS
+passed=0
+# failed NAME: the closing count CI reads, then stop.
+failed() { printf 'notebooks: %d passed, 1 failed\n' "$passed"; die "$@"; }
 for nb in "${notebooks[@]}"; do
 	t=$SECONDS
 	log "executing $(basename "$nb")"
@@ -110,12 +113,12 @@ for nb in "${notebooks[@]}"; do
 		--ExecutePreprocessor.kernel_name=gonb \
 		--output-dir "$out" "$nb" 2>"$out/$(basename "$nb" .ipynb).log"; then
 		tail -n 60 "$out/$(basename "$nb" .ipynb).log" >&2
-		die "$(basename "$nb") failed; full log: $out/$(basename "$nb" .ipynb).log"
+		failed "$(basename "$nb") failed; full log: $out/$(basename "$nb" .ipynb).log"
 	fi
 	# GoNB v0.11.1 reports a compile error as a cell error, but a cell program
 	# that panics or exits non-zero only prints "exit status N" on stderr and
 	# the cell counts as done: look for that in the executed copy.
-	"$PY" - "$out/$(basename "$nb")" <<'EOF' || die "$(basename "$nb"): a cell failed (see above)"
+	"$PY" - "$out/$(basename "$nb")" <<'EOF' || failed "$(basename "$nb"): a cell failed (see above)"
 import json, re, sys
 nb = json.load(open(sys.argv[1], encoding="utf-8"))
 failed = 0
@@ -129,5 +132,7 @@ for i, c in enumerate(nb["cells"]):
 sys.exit(1 if failed else 0)
 EOF
 	log "$(basename "$nb"): ok in $((SECONDS - t))s -> $out/$(basename "$nb")"
+	passed=$((passed + 1))
 done
 log "${#notebooks[@]} notebooks executed in $((SECONDS - start))s"
+printf 'notebooks: %d passed, 0 failed\n' "$passed"

@@ -99,3 +99,47 @@ func TestProfileDrop(t *testing.T) {
 		t.Logf("%s: %d rows in %.1fs", tr.Table, tr.Read, tr.Seconds)
 	}
 }
+
+// BenchmarkStrTable measures interning distinct keys and looking them up
+// again, in strTable and, for comparison, in a map[string]int32 (graded
+// sizes; the GC cost of the map shows at the larger sizes).
+func BenchmarkStrTable(b *testing.B) {
+	for _, n := range []int{10000, 100000, 1000000} {
+		keys := make([][]byte, n)
+		for i := range keys {
+			keys[i] = []byte(fmt.Sprintf("C%011d", i*7919%n))
+		}
+		b.Run(fmt.Sprintf("%d/strTable", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				t := newStrTable()
+				for _, k := range keys {
+					t.insert(k)
+				}
+				for _, k := range keys {
+					if _, ok := t.get(k); !ok {
+						b.Fatal("lost key")
+					}
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
+		})
+		b.Run(fmt.Sprintf("%d/map", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				m := map[string]int32{}
+				for _, k := range keys {
+					if _, ok := m[string(k)]; !ok {
+						m[string(k)] = int32(len(m))
+					}
+				}
+				for _, k := range keys {
+					if _, ok := m[string(k)]; !ok {
+						b.Fatal("lost key")
+					}
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
+		})
+	}
+}

@@ -21,6 +21,11 @@ type rowReader struct {
 	raw   []byte // the record's text as read, line ends normalised to \n
 	buf   []byte // field contents
 	ends  []int  // end offset of each field in buf
+	// sep is 1 when buf is raw itself (a line without quotes: the fields
+	// are separated by one comma), 0 when the fields were copied into buf.
+	sep    int
+	own    []byte // the buffer raw uses when it does not point into r
+	ownBuf []byte // the buffer buf uses when it is not raw
 }
 
 func newRowReader(r io.Reader) *rowReader {
@@ -35,7 +40,7 @@ func newRowReader(r io.Reader) *rowReader {
 func (rr *rowReader) field(i int) []byte {
 	s := 0
 	if i > 0 {
-		s = rr.ends[i-1]
+		s = rr.ends[i-1] + rr.sep
 	}
 	return rr.buf[s:rr.ends[i]]
 }
@@ -45,11 +50,17 @@ func (rr *rowReader) numFields() int { return len(rr.ends) }
 // readLine appends the next physical line to raw, without its terminator
 // ("\n" or "\r\n"). It returns io.EOF when nothing is left.
 func (rr *rowReader) readLine() (bool, error) {
+	chunk, err := rr.r.ReadSlice('\n')
+	return rr.finishLine(chunk, err)
+}
+
+// finishLine is readLine with the first chunk already read.
+func (rr *rowReader) finishLine(chunk []byte, err error) (bool, error) {
 	n0 := len(rr.raw)
 	for {
-		chunk, err := rr.r.ReadSlice('\n')
 		rr.raw = append(rr.raw, chunk...)
 		if err == bufio.ErrBufferFull {
+			chunk, err = rr.r.ReadSlice('\n')
 			continue
 		}
 		if len(rr.raw) == n0 && err == io.EOF {
@@ -78,18 +89,51 @@ func (rr *rowReader) readLine() (bool, error) {
 // malformed record returns an error wrapping ErrQuote; the reader then
 // continues with the following line.
 func (rr *rowReader) next() error {
-	rr.raw = rr.raw[:0]
 	for {
-		_, err := rr.readLine()
-		if err != nil {
-			return err
+		chunk, err := rr.r.ReadSlice('\n')
+		if err != nil || bytes.IndexByte(chunk, '"') >= 0 {
+			return rr.nextQuoted(chunk, err)
 		}
-		if len(rr.raw) > 0 {
-			break
+		// A whole line without quotes: its fields are split in place, in
+		// the reader's buffer (valid until the next call), without copying.
+		rr.line++
+		line := chunk[:len(chunk)-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if len(line) == 0 {
+			continue
+		}
+		rr.start = rr.line
+		rr.raw, rr.buf, rr.sep = line, line, 1
+		rr.ends = rr.ends[:0]
+		for pos := 0; ; {
+			i := bytes.IndexByte(line[pos:], ',')
+			if i < 0 {
+				rr.ends = append(rr.ends, len(line))
+				return nil
+			}
+			rr.ends = append(rr.ends, pos+i)
+			pos += i + 1
+		}
+	}
+}
+
+// nextQuoted reads a record that starts with chunk (as returned with err by
+// ReadSlice): a line with quotes, longer than the buffer or at the end of
+// the input. Its text is copied into raw and its fields into buf.
+func (rr *rowReader) nextQuoted(chunk []byte, err error) error {
+	rr.raw, rr.buf, rr.sep = rr.own[:0], rr.ownBuf[:0], 0
+	defer func() { rr.own, rr.ownBuf = rr.raw[:0], rr.buf[:0] }()
+	if _, err := rr.finishLine(chunk, err); err != nil {
+		return err
+	}
+	for len(rr.raw) == 0 {
+		if _, err := rr.readLine(); err != nil {
+			return err
 		}
 	}
 	rr.start = rr.line
-	rr.buf = rr.buf[:0]
 	rr.ends = rr.ends[:0]
 	pos := 0
 	for {

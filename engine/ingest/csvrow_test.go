@@ -1,10 +1,13 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -15,8 +18,15 @@ type rec struct {
 	err    error
 }
 
-func readAll(in string) []rec {
+func readAll(in string) []rec { return readAllSize(in, 0) }
+
+// readAllSize reads with a bufio buffer of size bytes (0: the default), so
+// that small sizes exercise lines longer than the buffer.
+func readAllSize(in string, size int) []rec {
 	rr := newRowReader(strings.NewReader(in))
+	if size > 0 {
+		rr = &rowReader{r: bufio.NewReaderSize(strings.NewReader(in), size)}
+	}
 	var out []rec
 	for {
 		err := rr.next()
@@ -81,6 +91,11 @@ func FuzzParseRow(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		got := readAll(string(in))
+		// Lines longer than the buffer take the copying path: same records,
+		// lines and errors.
+		if small := readAllSize(string(in), 16); fmt.Sprint(small) != fmt.Sprint(got) {
+			t.Fatalf("%q: with a 16-byte buffer %+v, with the default %+v", in, small, got)
+		}
 		cr := csv.NewReader(bytes.NewReader(in))
 		cr.FieldsPerRecord = -1
 		want, err := cr.ReadAll()
@@ -99,4 +114,42 @@ func FuzzParseRow(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRowReaderRandom runs the fuzz check on many random inputs made of
+// the characters that matter (separators, quotes, line ends), with the
+// default buffer and a 16-byte one; encoding/csv is the reference.
+func TestRowReaderRandom(t *testing.T) {
+	alphabet := []string{"a", "bc", ",", "\"", "\n", "\r\n", "\r", "张", "0123456789"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	checked := 0
+	for k := 0; k < 5000; k++ {
+		var sb strings.Builder
+		for n := rng.IntN(40); n > 0; n-- {
+			sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		in := sb.String()
+		got := readAll(in)
+		if small := readAllSize(in, 16); fmt.Sprint(small) != fmt.Sprint(got) {
+			t.Fatalf("%q: with a 16-byte buffer %+v, with the default %+v", in, small, got)
+		}
+		cr := csv.NewReader(strings.NewReader(in))
+		cr.FieldsPerRecord = -1
+		want, err := cr.ReadAll()
+		if err != nil {
+			continue
+		}
+		checked++
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d records, encoding/csv %d: %+v vs %q", in, len(got), len(want), got, want)
+		}
+		for i := range want {
+			if got[i].err != nil || fmt.Sprintf("%q", got[i].fields) != fmt.Sprintf("%q", want[i]) {
+				t.Fatalf("%q: record %d = %q (%v), encoding/csv %q", in, i, got[i].fields, got[i].err, want[i])
+			}
+		}
+	}
+	if checked < 250 {
+		t.Fatalf("only %d inputs were valid CSV; the generator needs fixing", checked)
+	}
 }

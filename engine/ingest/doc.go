@@ -5,13 +5,21 @@
 // GB18030) ingest into the warehouse (engine/warehouse.Open, TablePath),
 // with row checks, reject files and manifests.
 //
-// A drop is read table by table: households, then persons (their keys are
-// what the other tables reference), then the other tables in parallel
-// (Options.Workers, default GOMAXPROCS). A hand-written RFC 4180 splitter
-// (csvrow.go, fuzzed against encoding/csv) feeds typed decoders (fields.go)
-// that append straight into Arrow builders; batches of 64k rows are encoded
-// to Parquet (snappy) by a writer goroutine while the next batch is checked.
-// Parquet drop files are read as text fields and go through the same checks.
+// A drop is read households first (every table references its keys), then
+// persons together with the tables that reference households only, then
+// the tables referencing persons once persons is done; up to
+// Options.Workers tables at once (default GOMAXPROCS+1), the largest files
+// first. A hand-written RFC 4180 splitter (csvrow.go, checked against
+// encoding/csv) splits a line without quotes in place, in the read buffer,
+// and feeds typed decoders (fields.go) that append straight into Arrow
+// builders; batches of 64k rows are encoded to Parquet (snappy) by a writer
+// goroutine while the next batch is checked. Keys are interned in
+// pointer-free hash tables (strtable.go), which the garbage collector does
+// not scan. Parquet drop files are read as text fields and go through the
+// same checks.
+//
+// Speed (bench/ingest.sh, 1M households, 24 months, 51.7M CSV rows): about
+// 1.1 CPU-seconds per million rows, i.e. over 1M rows/s on two idle cores.
 //
 // Every row is checked: types, code lists, int ranges, region code
 // lengths, required fields, duplicate keys within the drop, and references

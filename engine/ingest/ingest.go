@@ -43,7 +43,9 @@ type Options struct {
 	// Rejects, when ValidateOnly, receives every rejected row as CSV:
 	// table,file,line,column,reason,original (personal columns masked).
 	Rejects io.Writer
-	// Workers is the number of tables loaded at once (0: GOMAXPROCS).
+	// Workers is the number of tables loaded at once (0: GOMAXPROCS+1:
+	// a table keeps a core and a half busy, checking rows and, in another
+	// goroutine, encoding Parquet).
 	Workers int
 	// Progress receives progress lines; nil is quiet.
 	Progress io.Writer
@@ -256,7 +258,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 	rejBufs := make([]*tempBuffer, len(files))
 	workers := o.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = runtime.GOMAXPROCS(0) + 1
 	}
 	if err := loadAll(ctx, files, workers, func(ctx context.Context, i int) {
 		reports[i], rejBufs[i], ferrs[i] = loadTable(ctx, files[i], r, o, outDir, rejDir)
@@ -323,12 +325,27 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 		if err != nil {
 			return rep, fmt.Errorf("write %s: %w", t.Name, err)
 		}
-		st, err := tableState(dst)
-		if err != nil {
-			return rep, err
-		}
-		st.Name = t.Name
-		man.Tables = append(man.Tables, st)
+		man.Tables = append(man.Tables, warehouse.TableState{Name: t.Name, File: dst})
+	}
+	// Checksum the stored tables two at a time (they are read back whole).
+	serrs := make([]error, len(man.Tables))
+	var swg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i := range man.Tables {
+		swg.Add(1)
+		go func() {
+			defer swg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ts := &man.Tables[i]
+			st, err := tableState(ts.File)
+			st.Name = ts.Name
+			*ts, serrs[i] = st, err
+		}()
+	}
+	swg.Wait()
+	if err := errors.Join(serrs...); err != nil {
+		return rep, err
 	}
 	os.RemoveAll(outDir)
 	if err := writeDropManifest(pend.DropDir(), rep); err != nil {

@@ -9,8 +9,10 @@ import "hash/maphash"
 // every key in every cycle), and it stores the key bytes back to back.
 //
 // Open addressing with linear probing; a slot holds the entry index + 1
-// in its low 32 bits (0: empty) and the high 32 bits of the key's hash, so
-// that most probes of another key end without comparing bytes.
+// in its low 32 bits (0: empty) and the high 32 bits of the key's hash (the
+// tag), so that most probes of another key end without comparing bytes.
+// The home slot of a key is its tag modulo the table size, so that growing
+// the table needs no hashing again (at most 2^31 entries).
 type strTable struct {
 	seed  maphash.Seed
 	slots []uint64
@@ -38,7 +40,7 @@ func (t *strTable) key(i uint32) []byte {
 func (t *strTable) find(b []byte, h uint64) (slot int, idx int32, ok bool) {
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32
-	for p := h & mask; ; p = (p + 1) & mask {
+	for p := tag & mask; ; p = (p + 1) & mask {
 		s := t.slots[p]
 		if s == 0 {
 			return int(p), -1, false
@@ -78,14 +80,17 @@ func (t *strTable) insert(b []byte) (int32, bool) {
 
 // grow doubles the slots and places every entry again.
 func (t *strTable) grow() {
-	t.slots = make([]uint64, 2*len(t.slots))
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
 	mask := uint64(len(t.slots) - 1)
-	for i := range t.ends {
-		h := maphash.Bytes(t.seed, t.key(uint32(i)))
-		p := h & mask
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		p := s >> 32 & mask
 		for t.slots[p] != 0 {
 			p = (p + 1) & mask
 		}
-		t.slots[p] = h>>32<<32 | uint64(i+1)
+		t.slots[p] = s
 	}
 }

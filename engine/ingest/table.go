@@ -70,6 +70,10 @@ type colSpec struct {
 	field int // index in the file's header; -1 when absent (nullable columns)
 	enum  [][]byte
 	ref   *keySet
+	// the last key found in ref (ref is read-only while this table loads)
+	last    []byte
+	lastRef int32
+	lastOK  bool
 }
 
 type value struct {
@@ -341,8 +345,13 @@ func (l *tableLoader) row(rr *rowReader, perr error) error {
 			v.b, err = parseBool(b)
 		}
 		if err == nil && c.ref != nil {
-			var ok bool
-			if v.ref, ok = c.ref.lookup(b); !ok {
+			// Drops list a household's (a person's) rows together: the
+			// key of the previous row saves most lookups.
+			if c.lastOK && string(b) == string(c.last) {
+				v.ref = c.lastRef
+			} else if v.ref, c.lastOK = c.ref.lookup(b); c.lastOK {
+				c.last, c.lastRef = append(c.last[:0], b...), v.ref
+			} else {
 				err = fmt.Errorf("%w: %s %q is not in %s", ErrOrphan, c.col.Name, b, c.col.Ref)
 			}
 		}
