@@ -19,10 +19,19 @@ import (
 // it changes no figure a person reads.
 const SignificantDigits = 10
 
-// roundSig rounds v to SignificantDigits significant digits.
+// ZeroBelow is the magnitude under which a feature value is taken as 0:
+// cancelling sums leave ±1e-13-sized residues whose sign depends on the
+// order of addition.
+const ZeroBelow = 1e-9
+
+// roundSig rounds v to SignificantDigits significant digits; values of
+// magnitude under ZeroBelow, and -0, become +0.
 func roundSig(v float64) float64 {
-	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return v
+	}
+	if math.Abs(v) < ZeroBelow {
+		return 0 // also turns -0 into +0
 	}
 	e := SignificantDigits - 1 - int(math.Floor(math.Log10(math.Abs(v))))
 	if e > 300 || e < -300 {
@@ -38,6 +47,9 @@ func roundSig(v float64) float64 {
 	}
 	if math.IsInf(r, 0) || math.IsNaN(r) {
 		return v
+	}
+	if r == 0 {
+		return 0
 	}
 	return r
 }

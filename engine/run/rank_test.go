@@ -1,6 +1,7 @@
 package run
 
 import (
+	"math"
 	"testing"
 )
 
@@ -60,10 +61,10 @@ func TestRoundSig(t *testing.T) {
 	cases := []struct{ in, want float64 }{
 		{25766.160000000003, 25766.16}, {25766.16, 25766.16}, {86303.82999999997, 86303.83}, {86303.82999999999, 86303.83},
 		{0.8526169180833015, 0.8526169181}, {0.8526169180833016, 0.8526169181}, {0, 0}, {-3.14159265358979, -3.141592654},
-		{1e-12, 1e-12}, {123456789012345, 123456789000000},
+		{1e-8, 1e-8}, {123456789012345, 123456789000000}, {1e-13, 0}, {-2e-14, 0}, {math.Copysign(0, -1), 0},
 	}
 	for _, c := range cases {
-		if got := roundSig(c.in); got != c.want {
+		if got := roundSig(c.in); got != c.want || math.Signbit(got) != math.Signbit(c.want) {
 			t.Errorf("roundSig(%v) = %v, want %v", c.in, got, c.want)
 		}
 	}

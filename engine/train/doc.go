@@ -16,6 +16,12 @@
 // The rule-screen baseline scores each test household by the number of
 // rules it trips (ties broken by row order, households sorted by id).
 //
+// The snapshots are an API of their own for research notebooks:
+// BuildSnapshot makes the labelled snapshot of one date (any model columns,
+// plus rule flags, rule score, county, status and outcome), Stack puts
+// snapshots one under the other with any subset of columns, and
+// Options.Features trains and evaluates on a subset of the catalog.
+//
 // The package also cross-validates a forest on any numeric table
 // (LoadTable, CrossValidate) for comparisons with other tools.
 package train

@@ -17,9 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
@@ -41,6 +38,7 @@ type Options struct {
 	AsOf          time.Time      // T_end; zero: the last month-end covered by the data
 	HorizonMonths int            // default 6
 	Snapshots     int            // monthly training snapshots; default 6
+	Features      []string       // model input columns, in order; nil: features.ModelColumns()
 	Forest        forest.Options // zero value: DefaultForest() with Seed
 	Seed          uint64         // seed of the forest (when Forest.Seed is 0) and the profiles
 	Policy        *rules.Policy  // nil: rules.SamplePolicy()
@@ -158,18 +156,6 @@ func (m *Metrics) Map() (map[string]any, error) {
 	return out, nil
 }
 
-// snapshot is the labelled feature table of one as-of date, households
-// sorted by id, monitoring objects on the date left out.
-type snapshot struct {
-	asOf      time.Time
-	X         models.Matrix
-	ids       []string
-	county    []string
-	ruleScore []float64
-	y         []int
-	excluded  int // households monitored at asOf
-}
-
 func monthEnd(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
 }
@@ -243,19 +229,19 @@ type builder struct {
 	w     *warehouse.Warehouse
 	o     Options
 	cols  []string
-	cache map[time.Time]*snapshot
+	cache map[time.Time]*Snapshot
 }
 
-func (b *builder) get(ctx context.Context, d time.Time) (*snapshot, error) {
+func (b *builder) get(ctx context.Context, d time.Time) (*Snapshot, error) {
 	if s, ok := b.cache[d]; ok {
 		return s, nil
 	}
-	s, err := buildSnapshot(ctx, b.db, b.w, d, b.o.HorizonMonths, b.o.Policy, b.cols)
+	s, err := BuildSnapshot(ctx, b.db, b.w, d, b.o.HorizonMonths, b.o.Policy, b.cols)
 	if err != nil {
 		return nil, err
 	}
 	b.o.logf("snapshot %s: %d households, %d positive within %d months, %d monitored excluded",
-		day(d), len(s.y), sum(s.y), b.o.HorizonMonths, s.excluded)
+		day(d), len(s.Y), sum(s.Y), b.o.HorizonMonths, s.Excluded)
 	b.cache[d] = s
 	return s, nil
 }
@@ -268,135 +254,6 @@ func sum(y []int) int {
 	return n
 }
 
-func buildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, d time.Time, horizon int, pol *rules.Policy, cols []string) (*snapshot, error) {
-	t, err := features.Compute(ctx, db, w, d, pol)
-	if err != nil {
-		return nil, fmt.Errorf("features at %s: %w", day(d), err)
-	}
-	defer t.Release()
-	X, ids, err := features.ToMatrix(t, cols)
-	if err != nil {
-		return nil, fmt.Errorf("feature matrix at %s: %w", day(d), err)
-	}
-	region, err := stringColumn(t, "region_code")
-	if err != nil {
-		return nil, fmt.Errorf("features at %s: %w", day(d), err)
-	}
-	rs, err := ruleCount(t)
-	if err != nil {
-		return nil, fmt.Errorf("features at %s: %w", day(d), err)
-	}
-	if len(region) != len(ids) || len(rs) != len(ids) {
-		return nil, fmt.Errorf("features at %s: %d ids, %d regions, %d rule rows", day(d), len(ids), len(region), len(rs))
-	}
-	labels, err := features.Labels(ctx, db, w, d, horizon)
-	if err != nil {
-		return nil, fmt.Errorf("labels at %s: %w", day(d), err)
-	}
-	// Strings read from Arrow may point into its buffers, which Release
-	// frees: keep copies.
-	for i := range ids {
-		ids[i] = strings.Clone(ids[i])
-	}
-	idx := make([]int, 0, len(ids))
-	s := &snapshot{asOf: d}
-	for i, id := range ids {
-		if labels[id].MonitoredAtAsOf {
-			s.excluded++
-			continue
-		}
-		idx = append(idx, i)
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return ids[idx[a]] < ids[idx[b]] })
-	s.X = X.Subset(idx)
-	for _, i := range idx {
-		id := ids[i]
-		s.ids = append(s.ids, id)
-		c := region[i]
-		if len(c) > 6 {
-			c = c[:6]
-		}
-		s.county = append(s.county, c)
-		s.ruleScore = append(s.ruleScore, rs[i])
-		y := 0
-		if labels[id].Positive {
-			y = 1
-		}
-		s.y = append(s.y, y)
-	}
-	return s, nil
-}
-
-func columnIndex(t arrow.Table, name string) (int, error) {
-	idx := t.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return 0, fmt.Errorf("feature table has no column %s", name)
-	}
-	return idx[0], nil
-}
-
-func stringColumn(t arrow.Table, name string) ([]string, error) {
-	j, err := columnIndex(t, name)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, t.NumRows())
-	for _, ch := range t.Column(j).Data().Chunks() {
-		a, ok := ch.(*array.String)
-		if !ok {
-			return nil, fmt.Errorf("column %s is %s, want string", name, ch.DataType())
-		}
-		for i := 0; i < a.Len(); i++ {
-			out = append(out, strings.Clone(a.Value(i)))
-		}
-	}
-	return out, nil
-}
-
-// ruleCount is the rule-screen score: the number of rule_<name> flags set.
-func ruleCount(t arrow.Table) ([]float64, error) {
-	out := make([]float64, t.NumRows())
-	for _, r := range rules.Rules {
-		j, err := columnIndex(t, "rule_"+r.Name)
-		if err != nil {
-			return nil, err
-		}
-		row := 0
-		for _, ch := range t.Column(j).Data().Chunks() {
-			a, ok := ch.(*array.Boolean)
-			if !ok {
-				return nil, fmt.Errorf("column rule_%s is %s, want bool", r.Name, ch.DataType())
-			}
-			for i := 0; i < a.Len(); i++ {
-				if a.IsValid(i) && a.Value(i) {
-					out[row]++
-				}
-				row++
-			}
-		}
-	}
-	return out, nil
-}
-
-// stack concatenates snapshots (rows of the first, then the second, ...).
-func stack(snaps []*snapshot) (models.Matrix, []int) {
-	n := 0
-	for _, s := range snaps {
-		n += s.X.Rows
-	}
-	X := models.NewMatrix(n, snaps[0].X.Names)
-	y := make([]int, 0, n)
-	off := 0
-	for _, s := range snaps {
-		for j := range X.Cols {
-			copy(X.Cols[j][off:], s.X.Cols[j])
-		}
-		off += s.X.Rows
-		y = append(y, s.y...)
-	}
-	return X, y
-}
-
 // split is the evaluation part of a run: the stacked training rows and
 // the test snapshot.
 type split struct {
@@ -405,7 +262,7 @@ type split struct {
 	y     []int
 	ids   []string // household id of each training row
 	dates []string // as-of of each training row
-	test  *snapshot
+	test  *Snapshot
 }
 
 func prepare(ctx context.Context, db *sql.DB, o Options) (*builder, Plan, error) {
@@ -430,23 +287,28 @@ func prepare(ctx context.Context, db *sql.DB, o Options) (*builder, Plan, error)
 		}
 	}
 	o.logf("data end %s, test as-of %s, horizon %d months, %d snapshots", day(plan.DataEnd), day(plan.Test), o.HorizonMonths, o.Snapshots)
-	b := &builder{db: db, w: w, o: o, cols: features.ModelColumns(), cache: map[time.Time]*snapshot{}}
+	cols, err := featureColumns(o.Features)
+	if err != nil {
+		return nil, Plan{}, err
+	}
+	b := &builder{db: db, w: w, o: o, cols: cols, cache: map[time.Time]*Snapshot{}}
 	return b, plan, nil
 }
 
 func buildSplit(ctx context.Context, b *builder, plan Plan) (*split, error) {
 	sp := &split{plan: plan}
-	var snaps []*snapshot
+	var err error
+	var snaps []*Snapshot
 	for _, d := range plan.EvalTrain {
 		s, err := b.get(ctx, d)
 		if err != nil {
 			return nil, err
 		}
-		if len(s.y) == 0 {
+		if len(s.Y) == 0 {
 			continue
 		}
 		snaps = append(snaps, s)
-		for _, id := range s.ids {
+		for _, id := range s.IDs {
 			sp.ids = append(sp.ids, id)
 			sp.dates = append(sp.dates, day(d))
 		}
@@ -454,7 +316,9 @@ func buildSplit(ctx context.Context, b *builder, plan Plan) (*split, error) {
 	if len(snaps) == 0 {
 		return nil, fmt.Errorf("no training snapshot with households before %s: the data window is too short for a %d-month horizon", day(plan.Test), b.o.HorizonMonths)
 	}
-	sp.X, sp.y = stack(snaps)
+	if sp.X, sp.y, err = Stack(snaps, nil); err != nil {
+		return nil, err
+	}
 	if p := sum(sp.y); p == 0 || p == len(sp.y) {
 		return nil, fmt.Errorf("training snapshots %s..%s have %d positive of %d rows: need both outcomes (is monitoring_events in the warehouse?)",
 			day(plan.EvalTrain[0]), day(plan.EvalTrain[len(plan.EvalTrain)-1]), p, len(sp.y))
@@ -463,27 +327,27 @@ func buildSplit(ctx context.Context, b *builder, plan Plan) (*split, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p := sum(t.y); p == 0 || p == len(t.y) {
-		return nil, fmt.Errorf("test snapshot %s has %d positive of %d households: need both outcomes", day(plan.Test), p, len(t.y))
+	if p := sum(t.Y); p == 0 || p == len(t.Y) {
+		return nil, fmt.Errorf("test snapshot %s has %d positive of %d households: need both outcomes", day(plan.Test), p, len(t.Y))
 	}
 	sp.test = t
 	return sp, nil
 }
 
 // score fills the model, rule and oracle figures for the test snapshot.
-func score(test *snapshot, p []float64, o Options, plan Plan) (*Metrics, error) {
+func score(test *Snapshot, p []float64, o Options, plan Plan) (*Metrics, error) {
 	m := &Metrics{TestAsOf: day(plan.Test), DataEnd: day(plan.DataEnd), HorizonMonths: o.HorizonMonths,
-		TestRows: len(test.y), TestPositive: sum(test.y), CountyShare: o.CountyShare}
+		TestRows: len(test.Y), TestPositive: sum(test.Y), CountyShare: o.CountyShare}
 	m.BaseRate = float64(m.TestPositive) / float64(m.TestRows)
-	y := test.y
+	y := test.Y
 	m.AUC, m.PRAUC, m.Brier = eval.ROCAUC(y, p), eval.PRAUC(y, p), eval.Brier(y, p)
 	m.PrecisionAt, m.RecallAt = atShares(y, p)
-	m.Counties, m.CountyPrecision = eval.PrecisionByGroup(y, p, test.county, o.CountyShare)
+	m.Counties, m.CountyPrecision = eval.PrecisionByGroup(y, p, test.County, o.CountyShare)
 	m.Calibration = eval.Calibration(y, p, 10)
-	r := test.ruleScore
+	r := test.RuleScore
 	m.RulesAUC, m.RulesPRAUC = eval.ROCAUC(y, r), eval.PRAUC(y, r)
 	m.RulesPrecisionAt, m.RulesRecallAt = atShares(y, r)
-	_, m.RulesCountyPrecision = eval.PrecisionByGroup(y, r, test.county, o.CountyShare)
+	_, m.RulesCountyPrecision = eval.PrecisionByGroup(y, r, test.County, o.CountyShare)
 	hits := 0
 	for i, v := range r {
 		if v > 0 {
@@ -562,7 +426,7 @@ func ReadTruth(path string, asOf time.Time) (map[string]float64, error) {
 	return out, nil
 }
 
-func oracle(m *Metrics, test *snapshot, o Options, plan Plan) error {
+func oracle(m *Metrics, test *Snapshot, o Options, plan Plan) error {
 	truth, err := ReadTruth(o.Truth, plan.Test)
 	if err != nil {
 		return err
@@ -573,13 +437,13 @@ func oracle(m *Metrics, test *snapshot, o Options, plan Plan) error {
 	var y []int
 	var p []float64
 	missing := 0
-	for i, id := range test.ids {
+	for i, id := range test.IDs {
 		v, ok := truth[id]
 		if !ok {
 			missing++
 			continue
 		}
-		y = append(y, test.y[i])
+		y = append(y, test.Y[i])
 		p = append(p, v)
 	}
 	if missing > 0 {
@@ -644,6 +508,12 @@ func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metr
 	if err != nil {
 		return nil, err
 	}
+	if len(o.Features) == 0 && len(card.Features) > 0 {
+		// A model trained on a subset (Options.Features) reads its own columns.
+		if b.cols, err = featureColumns(card.Features); err != nil {
+			return nil, fmt.Errorf("model %s: %w", card.ID, err)
+		}
+	}
 	if err := registry.CheckFeatures(card, b.cols, features.CatalogHash()); err != nil {
 		return nil, err
 	}
@@ -684,14 +554,14 @@ func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 	if err != nil {
 		return registry.Card{}, err
 	}
-	var snaps []*snapshot
+	var snaps []*Snapshot
 	var dates []string
 	for _, d := range plan.Final {
 		s, err := b.get(ctx, d)
 		if err != nil {
 			return registry.Card{}, err
 		}
-		if len(s.y) > 0 {
+		if len(s.Y) > 0 {
 			snaps = append(snaps, s)
 			dates = append(dates, day(d))
 		}
@@ -700,7 +570,10 @@ func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 		return registry.Card{}, fmt.Errorf("no final training snapshot %s..%s has households not already monitored: check the warehouse's households and monitoring_events",
 			day(plan.Final[0]), day(plan.Final[len(plan.Final)-1]))
 	}
-	X, y := stack(snaps)
+	X, y, err := Stack(snaps, nil)
+	if err != nil {
+		return registry.Card{}, err
+	}
 	o.logf("final model: %d training rows (%d positive) from %s..%s", len(y), sum(y), dates[0], dates[len(dates)-1])
 	f, err := forest.Fit(ctx, X, y, o.Forest)
 	if err != nil {
@@ -747,7 +620,7 @@ func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 
 // fitProfiles clusters the top ProfileShare of the snapshot by the
 // model's score; nil when fewer than 30 households are in it.
-func fitProfiles(ctx context.Context, f *forest.Forest, s *snapshot, o Options) (*kmeans.Model, error) {
+func fitProfiles(ctx context.Context, f *forest.Forest, s *Snapshot, o Options) (*kmeans.Model, error) {
 	p := make([]float64, s.X.Rows)
 	f.PredictProba(s.X, p)
 	k := eval.TopK(len(p), o.ProfileShare)

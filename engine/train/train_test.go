@@ -394,8 +394,8 @@ func TestNoTestLabelInTraining(t *testing.T) {
 		}
 	}
 	planted, control := "", ""
-	for i, id := range base.test.ids {
-		if base.test.y[i] == 0 && !posTrain[id] {
+	for i, id := range base.test.IDs {
+		if base.test.Y[i] == 0 && !posTrain[id] {
 			if planted == "" {
 				planted = id
 			} else if control == "" {
@@ -424,9 +424,9 @@ func TestNoTestLabelInTraining(t *testing.T) {
 		t.Errorf("an event on %s (after the test date %s) for %s changed the training rows or labels: %s", after, day(plan.Test), planted, diffSplit(base, got))
 	}
 	found := false
-	for i, id := range got.test.ids {
+	for i, id := range got.test.IDs {
 		if id == planted {
-			found = got.test.y[i] == 1
+			found = got.test.Y[i] == 1
 		}
 	}
 	if !found {

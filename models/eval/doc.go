@@ -1,6 +1,8 @@
 // Package eval measures how well scores rank and predict binary outcomes:
 // ROC AUC, PR AUC (average precision), Brier score, precision and recall at
-// a share of the ranked list (overall and per group) and calibration tables.
+// a share of the ranked list (overall and per group), per-group selection
+// (TopKByGroup) and error rates of a selection (GroupRates, for fairness
+// checks) and calibration tables.
 //
 // Conventions shared by every function:
 //   - y holds 0 or 1 (any non-zero value counts as 1); score and p have the
