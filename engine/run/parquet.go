@@ -25,10 +25,19 @@ func writerProps(schema *arrow.Schema, extra ...parquet.WriterProperty) *parquet
 		parquet.WithCreatedBy("povrisk"),
 		parquet.WithMaxRowGroupLength(batchRows),
 		parquet.WithDictionaryDefault(true),
+		// A dictionary that outgrows its page falls back to PLAIN part-way
+		// through a chunk, and arrow-go then lists the chunk's page
+		// encodings from a map, in random order: the footer would differ
+		// from run to run. A row group holds at most batchRows values, so
+		// this limit is never reached and no chunk falls back.
+		parquet.WithDictionaryPageSizeLimit(1 << 30),
 		// Columns unique per household gain nothing from a dictionary.
 		parquet.WithDictionaryFor("household_id", false),
 		parquet.WithDictionaryFor("reasons", false),
 		parquet.WithDictionaryFor("reasons_en", false),
+		parquet.WithDictionaryFor("rule_facts", false),
+		parquet.WithDictionaryFor("rule_facts_en", false),
+		parquet.WithDictionaryFor("conflicts", false),
 		parquet.WithStats(true),
 	}
 	for _, f := range schema.Fields() {
