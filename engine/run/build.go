@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/kmeans"
 )
@@ -192,6 +193,17 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 	for j := range names {
 		riskIdx[j] = riskOrder[riskOfFeature[j]]
 	}
+	// Features derived from a health condition (disease registers) count
+	// towards the risk type but are never written as a reason: work lists
+	// and ranked lists reach offices, and health conditions must not.
+	health := make([]bool, len(names))
+	for _, col := range features.Catalog() {
+		for j, n := range names {
+			if n == col.Name && col.Health {
+				health[j] = true
+			}
+		}
+	}
 	var top [3]int
 	weight := make(riskWeights, len(datasets.RiskTypes))
 	for i := range ids {
@@ -214,6 +226,9 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 				continue
 			}
 			weight[riskIdx[j]] += v
+			if health[j] {
+				continue
+			}
 			k := nt
 			if nt < 3 {
 				nt++

@@ -8,11 +8,13 @@
 // checksums.sha256 are written and synced; it then appends the audit record
 // (package audit).
 //
-// Tiers. A household is "high" when its score is at least TierHigh (0.5) or
-// its rank within its county is within the county's top TierHighShare (1%,
-// rounded up, at least 1); "medium" when its score is at least TierMedium
-// (0.2) or it is within the county's top TierMediumShare (5%); "low"
-// otherwise. The county top k is ceil(share × eligible households of the
+// Tiers. A household is "high" when its score is at least TierHigh (0.2: a
+// one-in-five chance of being identified within the horizon, about eight
+// times the usual rate), "medium" when it is at least TierMedium (0.1), and
+// "low" otherwise. Tiers depend on the score alone, never on a county quota
+// (the policy forbids quotas), so that rates of high-risk households can be
+// compared between counties. The visit list is the county top k, apart
+// from the tiers. The county top k is ceil(share × eligible households of the
 // county), at least 1, with share TopShare (default 0.05) unless the county
 // has its own share or k (TopK).
 //

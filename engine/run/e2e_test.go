@@ -221,15 +221,20 @@ func TestRankedCoversEligibleOnce(t *testing.T) {
 					t.Fatalf("%s: ranks %v, want %v", id, gotRank, wantRank)
 				}
 				// Tier by the documented cut-offs.
-				n := countyN[c]
 				tier := "low"
-				if score >= 0.5 || rc[c] <= int(math.Ceil(0.01*float64(n)-1e-9)) || rc[c] <= 1 {
+				if score >= 0.2 {
 					tier = "high"
-				} else if score >= 0.2 || rc[c] <= int(math.Ceil(0.05*float64(n)-1e-9)) {
+				} else if score >= 0.1 {
 					tier = "medium"
 				}
 				if r[h["tier"]] != tier {
 					t.Errorf("%s: tier %s, want %s", id, r[h["tier"]], tier)
+				}
+				// Health conditions (disease registers) never appear as a reason.
+				for _, word := range []string{"慢病", "大病", "chronic", "major-disease", "major disease"} {
+					if strings.Contains(r[h["reasons"]], word) || strings.Contains(r[h["reasons_en"]], word) {
+						t.Errorf("%s: reasons name a health condition (%q): %q / %q", id, word, r[h["reasons"]], r[h["reasons_en"]])
+					}
 				}
 				if r[h["reasons"]] == "" || r[h["measures"]] == "" || r[h["primary_risk_type"]] == "" {
 					t.Errorf("%s: empty reasons %q, measures %q or primary risk type %q", id, r[h["reasons"]], r[h["measures"]], r[h["primary_risk_type"]])

@@ -6,12 +6,11 @@ import (
 	"strings"
 )
 
-// Tier cut-offs (see the package comment).
+// Tier cut-offs on the score, a probability of identification within the
+// horizon (see the package comment), and the default county top-k share.
 const (
-	TierHigh        = 0.5
-	TierMedium      = 0.2
-	TierHighShare   = 0.01
-	TierMediumShare = 0.05
+	TierHigh        = 0.2
+	TierMedium      = 0.1
 	DefaultTopShare = 0.05
 )
 
@@ -102,11 +101,10 @@ func rankRows(rows []row, defaultShare float64, counties map[string]TopK) (topKB
 		rc[r.CountyCode]++
 		rt[r.TownshipCode]++
 		r.RankCounty, r.RankTownship = rc[r.CountyCode], rt[r.TownshipCode]
-		n := nCounty[r.CountyCode]
 		switch {
-		case r.Score >= TierHigh || int(r.RankCounty) <= countOf(TierHighShare, n):
+		case r.Score >= TierHigh:
 			r.Tier = "high"
-		case r.Score >= TierMedium || int(r.RankCounty) <= countOf(TierMediumShare, n):
+		case r.Score >= TierMedium:
 			r.Tier = "medium"
 		default:
 			r.Tier = "low"

@@ -39,11 +39,11 @@ func TestRankRows(t *testing.T) {
 		tier         string
 		inTop        bool
 	}{
-		// county top 1% and 5% are each 1 household (rounded up, at least 1).
+		// Tiers by score alone: >= 0.2 high, >= 0.1 medium.
 		{"b1", 1, 1, 1, "high", true},
-		{"a1", 2, 1, 1, "high", true},   // county top 1%
-		{"a2", 3, 2, 1, "medium", true}, // score >= 0.2; k = 2 in A
-		{"b2", 4, 2, 1, "low", false},
+		{"a1", 2, 1, 1, "high", true},
+		{"a2", 3, 2, 1, "high", true}, // k = 2 in A
+		{"b2", 4, 2, 1, "medium", false},
 		{"a3", 5, 3, 2, "low", false},
 	}
 	for i, w := range want {

@@ -170,7 +170,7 @@ type summaryInput struct {
 
 func buildSummary(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, in summaryInput) (*Summary, error) {
 	s := &Summary{Schema: 1, AsOf: in.asOf.Format("2006-01-02"), PreviousRun: in.prev,
-		Tiers:  map[string]any{"high": TierHigh, "medium": TierMedium, "high_county_share": TierHighShare, "medium_county_share": TierMediumShare},
+		Tiers:  map[string]any{"high": TierHigh, "medium": TierMedium},
 		Counts: in.counts, TopK: in.topK, MissingTables: []string{}}
 	m := in.card.Metrics
 	s.Model = ModelInfo{ID: in.card.ID, TrainedOn: in.card.AsOf, AUC: m["auc"], PRAUC: m["pr_auc"], PrecisionAt: m["precision_at"], CatalogHash: in.card.CatalogHash, Base: in.base}
