@@ -64,40 +64,32 @@ func ToMatrix(t arrow.Table, cols []string) (models.Matrix, []string, error) {
 // WriteParquet writes t to path (zstd-compressed), through a temporary file
 // renamed into place.
 func WriteParquet(t arrow.Table, path string) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCreatedBy("povrisk"))
-	// WriteTable closes its sink when the sink is an io.Closer: hand it a
-	// plain writer and sync and close the file here.
-	werr := pqarrow.WriteTable(t, struct{ io.Writer }{f}, 64*1024, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return writeAtomic(path, func(f *os.File) error {
+		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCreatedBy("povrisk"))
+		// WriteTable closes its sink when the sink is an io.Closer: hand it
+		// a plain writer; writeAtomic syncs and closes the file.
+		return pqarrow.WriteTable(t, struct{ io.Writer }{f}, 64*1024, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	})
 }
 
 // WriteCSV writes t to path as UTF-8 CSV with a header: numbers in their
 // shortest exact form, dates YYYY-MM-DD, booleans true/false, nulls empty.
 func WriteCSV(t arrow.Table, path string) error {
+	return writeAtomic(path, func(f *os.File) error { return writeCSV(t, f) })
+}
+
+// writeAtomic writes path through write into path+".tmp", synced, closed
+// and renamed into place; on failure the temporary file is removed.
+func writeAtomic(path string, write func(*os.File) error) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", tmp, err)
 	}
-	werr := writeCSV(t, f)
+	werr := write(f)
+	if werr == nil {
+		werr = f.Sync()
+	}
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
