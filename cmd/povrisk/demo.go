@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -14,6 +15,7 @@ import (
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/brief"
+	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/ingest"
 	night "github.com/povrisk/povrisk/engine/run"
 	"github.com/povrisk/povrisk/engine/train"
@@ -134,6 +136,16 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("write the brief: %w", err)
 	}
+	// The PDF needs headless Chromium (scripts/demo.sh installs it); without
+	// it the demo still succeeds and says how to get the PDF.
+	pdf, err := brief.Write(ctx, brief.Options{Run: last.Dir, Format: "pdf", Out: strings.TrimSuffix(briefPath, ".html") + ".pdf"})
+	switch {
+	case errors.Is(err, browser.ErrNoBrowser):
+		pdf = "(no PDF: " + err.Error() + ")"
+	case err != nil:
+		return fmt.Errorf("write the PDF brief: %w", err)
+	}
+	bp += "\n  brief (PDF) " + pdf
 	step("done")
 	c := last.Counts
 	fmt.Fprintf(stdout, `povrisk demo: everything is under %s
