@@ -11,7 +11,7 @@ N=${1:-1000000}
 M=${2:-24}
 AS_OF=${3:-2025-12-31}
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/time ]; then echo "install time: apt-get install -y time" >&2; exit 1; fi
+bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc, scikit-learn, xgboost, ranger (idempotent)
 BIN=bench/.data/povrisk
 mkdir -p bench/.data
 GOFLAGS=-mod=mod go build -tags duckdb_arrow -o "$BIN" ./cmd/povrisk
@@ -28,7 +28,7 @@ fi
 if [ ! -f "$WH/CURRENT" ]; then
   nice "$BIN" ingest --drop "$DROP" --warehouse "$WH" --key-file "$KEY"
 fi
-ROWS=$(python3 -c "
+ROWS=$(/usr/bin/python3 -c "
 import json,sys
 m=json.load(open('$WH/'+open('$WH/CURRENT').read().strip()+'/manifest.json'))
 print(sum(t.get('rows',0) for t in m.get('tables',[])))")

@@ -13,7 +13,7 @@ mkdir -p bench/.data/gen
 GOFLAGS=-mod=mod go build -tags duckdb_arrow -o "$BIN" ./cmd/povrisk
 OUT=bench/.data/gen/drop-$N-$FMT
 rm -rf "$OUT" "$OUT.truth.csv" "$OUT.defects.csv"
-if [ ! -x /usr/bin/time ]; then echo "install time: apt-get install -y time" >&2; exit 1; fi
+bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc, scikit-learn, xgboost, ranger (idempotent)
 LOG=bench/.data/gen/time-$N-$FMT.log
 /usr/bin/time -v "$BIN" generate --households "$N" --months "$M" --seed 1 --format "$FMT" --out "$OUT" >"$LOG.out" 2>"$LOG"
 SECS=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$LOG")

@@ -13,7 +13,7 @@ DIRTY=${4:-0}
 cd "$(dirname "$0")/.."
 BIN=bench/.data/povrisk-ingest
 mkdir -p bench/.data
-if [ ! -x /usr/bin/time ]; then echo "install time: apt-get install -y time" >&2; exit 1; fi
+bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc, scikit-learn, xgboost, ranger (idempotent)
 GOFLAGS=-mod=mod go build -tags duckdb_arrow -o "$BIN" ./cmd/povrisk
 # DROP=dir uses an existing drop as it is (never generated nor removed).
 if [ -z "${DROP:-}" ]; then

@@ -10,6 +10,7 @@
 # Installs the Debian scikit-learn once (apt-get, needs root) and uses
 # /usr/bin/python3, never the python3 on PATH. Data go to bench/.data.
 set -eu
+bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc, scikit-learn, xgboost, ranger (idempotent)
 cd "$(dirname "$0")/.."
 D=${D:-20}; K=${K:-8}; NINIT=${NINIT:-4}; SEED=${SEED:-1}
 SIZES=${*:-10000 100000 500000}

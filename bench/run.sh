@@ -13,6 +13,7 @@
 # BENCH_SKIP_INGEST=1 reuses the warehouse of an earlier run and measures
 # the night twice without ingest.
 set -euo pipefail
+bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc, scikit-learn, xgboost, ranger (idempotent)
 n=${1:-1000000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${BENCH_DATA:-$root/bench/.data/run-$n}

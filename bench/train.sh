@@ -12,6 +12,7 @@
 # Env: TREES (100), THREADS (2), HOUSEHOLDS (200000), OUT (bench/.data/train).
 # Installs its peers (python3-sklearn, r-cran-ranger) with apt-get if missing.
 set -euo pipefail
+bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc, scikit-learn, xgboost, ranger (idempotent)
 cd "$(dirname "$0")/.."
 TREES=${TREES:-100}
 THREADS=${THREADS:-2}

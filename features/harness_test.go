@@ -78,6 +78,33 @@ func openDB(t testing.TB) *sql.DB {
 	return db
 }
 
+// readTestFile returns the contents of path or fails the test, so that a
+// comparison of two reads can never pass on two missing files.
+func readTestFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// computeCSV computes the feature table of w at asOf and returns it as
+// WriteCSV writes it: the text that determinism and leakage tests compare.
+func computeCSV(t testing.TB, ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol *rules.Policy) string {
+	t.Helper()
+	tab, err := Compute(ctx, db, w, asOf, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	path := filepath.Join(t.TempDir(), "f.csv")
+	if err := WriteCSV(tab, path); err != nil {
+		t.Fatal(err)
+	}
+	return string(readTestFile(t, path))
+}
+
 func readAsOf(t testing.TB, path string) time.Time {
 	t.Helper()
 	b, err := os.ReadFile(path)

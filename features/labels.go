@@ -3,6 +3,7 @@ package features
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,7 +47,7 @@ func Labels(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, horizonMo
 	out := map[string]Label{}
 	err := withSession(ctx, db, w, asOf, rules.SamplePolicy(), Options{}, func(conn *sql.Conn, present map[string]bool) error {
 		if !present["monitoring_events"] {
-			return fmt.Errorf("labels: the warehouse has no monitoring_events table: ingest a drop with it")
+			return errors.New("labels: the warehouse has no monitoring_events table: ingest a drop with it")
 		}
 		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE f_status AS\n"+familySQL("status")); err != nil {
 			return fmt.Errorf("labels: monitoring state: %w", err)

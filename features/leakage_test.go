@@ -62,18 +62,7 @@ func TestNoLeakage(t *testing.T) {
 	var out [2]string
 	for i, drop := range []string{base, future} {
 		db := openDB(t)
-		w := ingestDrop(t, ctx, db, drop)
-		tab, err := Compute(ctx, db, w, asOf, rules.SamplePolicy())
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "f.csv")
-		if err := WriteCSV(tab, path); err != nil {
-			t.Fatal(err)
-		}
-		tab.Release()
-		b, _ := os.ReadFile(path)
-		out[i] = string(b)
+		out[i] = computeCSV(t, ctx, db, ingestDrop(t, ctx, db, drop), asOf, rules.SamplePolicy())
 	}
 	if out[0] != out[1] {
 		a, b := strings.Split(out[0], "\n"), strings.Split(out[1], "\n")

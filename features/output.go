@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -31,7 +32,7 @@ func ToMatrix(t arrow.Table, cols []string) (models.Matrix, []string, error) {
 	m := models.NewMatrix(n, cols)
 	idIdx := t.Schema().FieldIndices("household_id")
 	if len(idIdx) == 0 {
-		return models.Matrix{}, nil, fmt.Errorf("feature table has no household_id column")
+		return models.Matrix{}, nil, errors.New("feature table has no household_id column")
 	}
 	ids := make([]string, 0, n)
 	for _, ch := range t.Column(idIdx[0]).Data().Chunks() {

@@ -29,17 +29,7 @@ func TestDeterministicSimulated(t *testing.T) {
 	asOf := time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
 	var out [3]string
 	for i := range out {
-		tab, err := Compute(ctx, db, w, asOf, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "f.csv")
-		if err := WriteCSV(tab, path); err != nil {
-			t.Fatal(err)
-		}
-		tab.Release()
-		b, _ := os.ReadFile(path)
-		out[i] = string(b)
+		out[i] = computeCSV(t, ctx, db, w, asOf, nil)
 	}
 	if out[0] != out[1] || out[0] != out[2] {
 		t.Error("computations over the same warehouse differ")

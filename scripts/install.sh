@@ -2,7 +2,7 @@
 # Installs what povrisk needs on a Debian machine, idempotently.
 #   scripts/install.sh run     what `povrisk demo` needs (Go build, Chromium + CJK fonts for the PDF brief)
 #   scripts/install.sh test    the above, plus what the tests need (LibreOffice, poppler, Jupyter + GoNB)
-#   scripts/install.sh bench   the above, plus the benchmark peers (scikit-learn, xgboost, ranger, GNU time)
+#   scripts/install.sh bench   the above, plus the benchmark peers (scikit-learn, xgboost, ranger) and GNU time, bc
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:-run}
@@ -40,7 +40,7 @@ case "$what" in
     bash "$here/notebooks/install.sh"
     ;;
   bench)
-    apt_install poppler-utils time python3-sklearn python3-xgboost r-cran-ranger
+    apt_install poppler-utils time bc python3-sklearn python3-xgboost r-cran-ranger
     ;;
   *) echo "install.sh: unknown target $what (run, test, bench)" >&2; exit 2 ;;
 esac

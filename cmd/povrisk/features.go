@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -58,7 +59,7 @@ func parseFeaturesOptions(c *cli.Context) (featuresOptions, error) {
 		return o, nil
 	}
 	if o.Warehouse == "" || o.Out == "" || c.String("as-of") == "" {
-		return o, fmt.Errorf("features: --warehouse, --as-of and --out are required (or --list)")
+		return o, errors.New("features: --warehouse, --as-of and --out are required (or --list)")
 	}
 	d, err := time.Parse("2006-01-02", c.String("as-of"))
 	if err != nil {

@@ -18,7 +18,7 @@ func TestFeaturesCommand(t *testing.T) {
 		{"list", []string{"features", "--list"}, 0, []string{"net_income_pc_12m", "yuan/person", "rule_medical_burden"}, ""},
 		{"missing flags", []string{"features", "--warehouse", "w"}, ExitUsage, nil, "--warehouse, --as-of and --out are required"},
 		{"bad date", []string{"features", "--warehouse", "w", "--out", "f.csv", "--as-of", "2025-13-01"}, ExitUsage, nil, "want YYYY-MM-DD"},
-		{"no warehouse", []string{"features", "--warehouse", filepath.Join(t.TempDir(), "none"), "--out", "f.csv", "--as-of", "2025-06-30", "-q"}, ExitBadInput, nil, ""},
+		{"no warehouse", []string{"features", "--warehouse", filepath.Join(t.TempDir(), "none"), "--out", "f.csv", "--as-of", "2025-06-30", "-q"}, ExitBadInput, nil, "no current version"},
 		{"bad policy", []string{"features", "--warehouse", "w", "--out", "f.csv", "--as-of", "2025-06-30", "--policy", filepath.Join(t.TempDir(), "none.toml")}, ExitPolicy, nil, "read policy"},
 	}
 	for _, tt := range tests {

@@ -41,17 +41,7 @@ func init() {
 	})
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) error {
+func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -63,7 +53,7 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) e
 		}
 		opts.Key = key
 	}
-	tty := isTerminal(stderr)
+	tty := stderrIsTerminal(stderr)
 	if tty {
 		opts.Progress = stderr
 	}
@@ -76,9 +66,13 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) e
 		if o.Report != "" {
 			f, err := os.OpenFile(o.Report, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 			if err != nil {
-				return withCode(ExitUsage, fmt.Errorf("report file: %w", err))
+				return withCode(ExitUsage, fmt.Errorf("create report file: %w", err))
 			}
-			defer f.Close()
+			defer func() {
+				if cerr := f.Close(); cerr != nil && err == nil {
+					err = fmt.Errorf("write report file %s: %w", o.Report, cerr)
+				}
+			}()
 			rejOut = f
 		}
 		if rejOut != nil {

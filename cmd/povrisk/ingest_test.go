@@ -14,14 +14,21 @@ import (
 func TestIngestCommand(t *testing.T) {
 	dir := t.TempDir()
 	key := filepath.Join(dir, "key")
-	os.WriteFile(key, []byte("cmd-test-key-0123456789\n"), 0o600)
+	writeTestFile(t, key, "cmd-test-key-0123456789\n")
 	openKey := filepath.Join(dir, "openkey")
-	os.WriteFile(openKey, []byte("cmd-test-key-0123456789\n"), 0o644)
-	os.Chmod(openKey, 0o644)
+	writeTestFile(t, openKey, "cmd-test-key-0123456789\n")
+	if err := os.Chmod(openKey, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	noPersons := filepath.Join(dir, "nopersons")
-	os.Mkdir(noPersons, 0o700)
-	hh, _ := os.ReadFile("../../engine/ingest/testdata/clean/households.csv")
-	os.WriteFile(filepath.Join(noPersons, "households.csv"), hh, 0o600)
+	if err := os.Mkdir(noPersons, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	hh, err := os.ReadFile("../../engine/ingest/testdata/clean/households.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(noPersons, "households.csv"), string(hh))
 	dirty := "../../engine/ingest/testdata/dirty"
 	tests := []struct {
 		name     string

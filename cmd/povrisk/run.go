@@ -112,8 +112,8 @@ func loadTopK(path string) (topKFile, error) {
 	return f, nil
 }
 
-// stderrIsTerminal reports whether w is a terminal (progress per stage)
-// rather than a log file or cron mail (one summary line).
+// stderrIsTerminal reports whether w is a terminal (progress as it goes)
+// rather than a log file, /dev/null or cron mail (summary lines only).
 func stderrIsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))

@@ -47,25 +47,41 @@ func samplePolicy(t *testing.T) string {
 func TestRunCommandExitCodes(t *testing.T) {
 	f := newNightFixture(t)
 	badPolicy := filepath.Join(f.dir, "bad.toml")
-	os.WriteFile(badPolicy, []byte("[[line]]\nprovince = \"5\"\nyear = 2025\nvalue = -1\n"), 0o600)
+	writeTestFile(t, badPolicy, "[[line]]\nprovince = \"5\"\nyear = 2025\nvalue = -1\n")
 	noLines := filepath.Join(f.dir, "nolines.toml")
-	os.WriteFile(noLines, []byte("[thresholds]\nnear_line_factor = 1.5\n"), 0o600)
+	writeTestFile(t, noLines, "[thresholds]\nnear_line_factor = 1.5\n")
 	// A model whose card names another catalog.
 	stale := filepath.Join(f.dir, "stale")
-	copyDir(t, f.models, stale)
-	cards, _ := filepath.Glob(filepath.Join(stale, "*", "card.json"))
+	if err := os.CopyFS(stale, os.DirFS(f.models)); err != nil {
+		t.Fatal(err)
+	}
+	cards, err := filepath.Glob(filepath.Join(stale, "*", "card.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(cards) != 1 {
 		t.Fatalf("%d model cards", len(cards))
 	}
-	b, _ := os.ReadFile(cards[0])
+	b, err := os.ReadFile(cards[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	var card map[string]any
-	json.Unmarshal(b, &card)
+	if err := json.Unmarshal(b, &card); err != nil {
+		t.Fatal(err)
+	}
 	card["catalog_hash"] = "0000000000000000"
-	b, _ = json.Marshal(card)
-	os.WriteFile(cards[0], b, 0o600)
+	if b, err = json.Marshal(card); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, cards[0], string(b))
 	noHouseholds := filepath.Join(f.dir, "drop-no-households")
-	copyDir(t, f.drop, noHouseholds)
-	os.Remove(filepath.Join(noHouseholds, "households.csv"))
+	if err := os.CopyFS(noHouseholds, os.DirFS(f.drop)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(noHouseholds, "households.csv")); err != nil {
+		t.Fatal(err)
+	}
 
 	base := func(extra ...string) []string {
 		return append([]string{"povrisk", "run", "--warehouse", f.wh, "--models", f.models, "--runs", filepath.Join(f.dir, "runs")}, extra...)
@@ -142,8 +158,15 @@ func TestRunJSONExplainAudit(t *testing.T) {
 	}
 	// Tamper with the record: the audit names its seq and exits 6.
 	log := filepath.Join(runs, "audit.log")
-	b, _ := os.ReadFile(log)
-	os.WriteFile(log, bytes.Replace(b, []byte(`"user":"`), []byte(`"user":"x`), 1), 0o600)
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := bytes.Replace(b, []byte(`"user":"`), []byte(`"user":"x`), 1)
+	if bytes.Equal(tampered, b) {
+		t.Fatalf("audit.log has no user field to tamper with:\n%s", b)
+	}
+	writeTestFile(t, log, string(tampered))
 	out.Reset()
 	if code := run([]string{"povrisk", "audit", "--runs", runs, "--verify"}, nil, &out, &errb); code != ExitIncomplete {
 		t.Fatalf("audit of a tampered log: exit %d", code)
@@ -153,23 +176,10 @@ func TestRunJSONExplainAudit(t *testing.T) {
 	}
 }
 
-func copyDir(t *testing.T, src, dst string) {
+// writeTestFile writes text to path or fails the test.
+func writeTestFile(t *testing.T, path, text string) {
 	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o700)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o600)
-	})
-	if err != nil {
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -192,7 +202,7 @@ func TestLoadTopK(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".toml")
-			os.WriteFile(p, []byte(c.text), 0o600)
+			writeTestFile(t, p, c.text)
 			got, err := loadTopK(p)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {

@@ -180,14 +180,16 @@ func TestGolden(t *testing.T) {
 // assertNoClear fails when any of the clear values occurs in a file under dir.
 func assertNoClear(t *testing.T, dir string, clear []string) {
 	t.Helper()
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	files := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		files++
 		for _, c := range clear {
 			if bytes.Contains(b, []byte(c)) {
 				t.Errorf("%s contains %q in clear", p, c)
@@ -195,4 +197,10 @@ func assertNoClear(t *testing.T, dir string, clear []string) {
 		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Fatalf("%s holds no files to search", dir)
+	}
 }

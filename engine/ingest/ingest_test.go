@@ -123,7 +123,10 @@ D2,520123102,,2024-08-01,hail,3,
 			t.Errorf("%s:\n%s\nwant\n%s", tb, got, w)
 		}
 	}
-	w, _ := warehouse.Open(wh)
+	w, err := warehouse.Open(wh)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := strings.Join(w.Manifest().Drops, ","); got != r1.DropID+","+r2.DropID {
 		t.Errorf("drops %s, want %s,%s", got, r1.DropID, r2.DropID)
 	}
@@ -184,8 +187,14 @@ func TestRequired(t *testing.T) {
 		}
 		return d
 	}
-	hh, _ := os.ReadFile(filepath.Join("testdata", "clean", "households.csv"))
-	pp, _ := os.ReadFile(filepath.Join("testdata", "clean", "persons.csv"))
+	hh, err := os.ReadFile(filepath.Join("testdata", "clean", "households.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := os.ReadFile(filepath.Join("testdata", "clean", "persons.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	noSex := strings.Replace(string(pp), ",sex,", ",gender,", 1)
 	tests := []struct {
 		name  string
@@ -216,8 +225,12 @@ func TestLoadKey(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, s string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(s), 0o600)
-		os.Chmod(p, mode)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
 	good := write("good", "0123456789abcdef0123\n", 0o600)

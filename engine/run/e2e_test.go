@@ -8,9 +8,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -291,7 +293,7 @@ func TestWorklistsHoldTopK(t *testing.T) {
 			t.Fatal(err)
 		}
 		sheets := x.GetSheetList()
-		wantSheets := sortedKeys(want)
+		wantSheets := slices.Sorted(maps.Keys(want))
 		if strings.Join(sheets, ",") != strings.Join(wantSheets, ",") {
 			t.Errorf("county %s: sheets %v, want %v", county, sheets, wantSheets)
 		}
@@ -394,7 +396,10 @@ func runText(t *testing.T, db *sql.DB, dir string) map[string]string {
 			if err != nil {
 				return err
 			}
-			cols, _ := rows.Columns()
+			cols, err := rows.Columns()
+			if err != nil {
+				return err
+			}
 			vals := make([]any, len(cols))
 			ptrs := make([]any, len(cols))
 			for i := range vals {
@@ -412,6 +417,9 @@ func runText(t *testing.T, db *sql.DB, dir string) map[string]string {
 				b.WriteByte('\n')
 			}
 			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("read %s: %w", path, err)
+			}
 			out[rel] = b.String()
 		case strings.HasSuffix(path, ".xlsx"):
 			zr, err := zip.OpenReader(path)
@@ -477,7 +485,7 @@ func TestNoPersonalDataInRun(t *testing.T) {
 	if hits := findPersonal("原因："+sample+"，号码"+num+"。", numbers, names); len(hits) != 2 {
 		t.Fatalf("planted personal data not found: %v", hits)
 	}
-	for _, file := range sortedKeys(texts) {
+	for _, file := range slices.Sorted(maps.Keys(texts)) {
 		if hits := findPersonal(texts[file], numbers, names); len(hits) > 0 {
 			t.Errorf("%s holds personal data: %d values, e.g. %q", file, len(hits), hits[0])
 		}
@@ -497,7 +505,7 @@ func TestRunFilesAndPerms(t *testing.T) {
 	}
 	delete(sums, "checksums.sha256")
 	var want strings.Builder
-	for _, k := range sortedKeys(sums) {
+	for _, k := range slices.Sorted(maps.Keys(sums)) {
 		fmt.Fprintf(&want, "%s  %s\n", sums[k], k)
 	}
 	if string(b) != want.String() {

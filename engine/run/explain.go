@@ -207,7 +207,7 @@ func rowValues(ctx context.Context, db *sql.DB, q string, args ...any) ([]any, e
 		ptrs[i] = &vals[i]
 	}
 	if !rows.Next() {
-		return nil, fmt.Errorf("no row")
+		return nil, errors.New("no row")
 	}
 	if err := rows.Scan(ptrs...); err != nil {
 		return nil, err

@@ -3,9 +3,11 @@ package run
 import (
 	"bufio"
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -98,7 +100,7 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 
 func sameTree(t *testing.T, got, want map[string][]byte) {
 	t.Helper()
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if !bytes.Equal(got[k], want[k]) {
 			t.Errorf("%s differs from the uninterrupted run (%d bytes, want %d)", k, len(got[k]), len(want[k]))
 		}

@@ -125,11 +125,8 @@ func writeRankedParquet(w io.Writer, rows []row) error {
 			f64(23, r.NetIncomePC12m)
 			f64(24, r.OOPMedical12m)
 		}
-		rec := b.NewRecordBatch()
-		err := fw.Write(rec)
-		rec.Release()
-		if err != nil {
-			return fmt.Errorf("write parquet batch: %w", err)
+		if err := writeBatch(fw, b); err != nil {
+			return err
 		}
 	}
 	if err := fw.Close(); err != nil {
@@ -167,15 +164,23 @@ func writeContributionsParquet(w io.Writer, rows []row, names []string, contrib 
 				fb.UnsafeAppend(c[rows[i].idx])
 			}
 		}
-		rec := b.NewRecordBatch()
-		err := fw.Write(rec)
-		rec.Release()
-		if err != nil {
-			return fmt.Errorf("write parquet batch: %w", err)
+		if err := writeBatch(fw, b); err != nil {
+			return err
 		}
 	}
 	if err := fw.Close(); err != nil {
 		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
+}
+
+// writeBatch writes the rows built up in b as one record batch (one row
+// group) and resets b for the next batch.
+func writeBatch(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if err := fw.Write(rec); err != nil {
+		return fmt.Errorf("write parquet batch: %w", err)
 	}
 	return nil
 }

@@ -1,9 +1,10 @@
 package run
 
 import (
-	"math"
 	"slices"
 	"strings"
+
+	"github.com/povrisk/povrisk/models/eval"
 )
 
 // Tier cut-offs on the score, a probability of identification within the
@@ -30,22 +31,6 @@ type row struct {
 	NetIncomePC12m, OOPMedical12m   float64 // NaN when unknown
 
 	idx int // row of the household in the scored matrix
-}
-
-// countOf returns ceil(share × n) (with a tolerance for float error), at
-// least 1 when n > 0, at most n.
-func countOf(share float64, n int) int {
-	if n <= 0 {
-		return 0
-	}
-	k := int(math.Ceil(share*float64(n) - 1e-9))
-	if k < 1 {
-		k = 1
-	}
-	if k > n {
-		k = n
-	}
-	return k
 }
 
 // TopK fixes a county's work-list size: K households when K > 0, else
@@ -89,9 +74,9 @@ func rankRows(rows []row, defaultShare float64, counties map[string]TopK) (topKB
 		case ok && t.K > 0:
 			topKByCounty[c] = min(t.K, n)
 		case ok && t.Share > 0:
-			topKByCounty[c] = countOf(t.Share, n)
+			topKByCounty[c] = eval.TopK(n, t.Share)
 		default:
-			topKByCounty[c] = countOf(defaultShare, n)
+			topKByCounty[c] = eval.TopK(n, defaultShare)
 		}
 	}
 	rc, rt := map[string]int32{}, map[string]int32{}

@@ -3,9 +3,13 @@ package run
 import (
 	"math"
 	"testing"
+
+	"github.com/povrisk/povrisk/models/eval"
 )
 
-func TestCountOf(t *testing.T) {
+// TestCountyTopK pins the county work-list sizes rankRows takes from
+// eval.TopK: ceil(share × n), at least 1, at most n.
+func TestCountyTopK(t *testing.T) {
 	cases := []struct {
 		share float64
 		n     int
@@ -15,8 +19,8 @@ func TestCountOf(t *testing.T) {
 		{0.05, 6000, 300}, {0.01, 6000, 60}, {0.01, 150, 2}, {0.07, 100, 7}, {2, 5, 5},
 	}
 	for _, c := range cases {
-		if got := countOf(c.share, c.n); got != c.want {
-			t.Errorf("countOf(%v, %d) = %d, want %d", c.share, c.n, got, c.want)
+		if got := eval.TopK(c.n, c.share); got != c.want {
+			t.Errorf("eval.TopK(%d, %v) = %d, want %d", c.n, c.share, got, c.want)
 		}
 	}
 }

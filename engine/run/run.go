@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -272,7 +274,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 		return nil, err
 	}
 	if !sort.StringsAreSorted(ids) {
-		return nil, fmt.Errorf("feature table is not sorted by household_id: the features package must return it sorted")
+		return nil, errors.New("feature table is not sorted by household_id: the features package must return it sorted")
 	}
 	rows := buildRows(ids, score, X, contrib, cluster, profs, cols, card.Features)
 	topK := rankRows(rows, o.TopShare, o.TopK)
@@ -346,7 +348,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	if err := p.mkdir(filepath.Join(dir, "worklists")); err != nil {
 		return nil, err
 	}
-	for _, c := range sortedKeys(topK) {
+	for _, c := range slices.Sorted(maps.Keys(topK)) {
 		var cr []*row
 		for i := range rows {
 			if rows[i].CountyCode == c {
@@ -402,15 +404,6 @@ func osUser() string {
 		return s
 	}
 	return fmt.Sprintf("uid:%d", os.Getuid())
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // assignProfiles assigns every household to a k-means profile and names

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,7 +93,7 @@ func countRows(rows []row, households int) Counts {
 			}
 		}
 	}
-	for _, k := range sortedKeys(reg) {
+	for _, k := range slices.Sorted(maps.Keys(reg)) {
 		c.ByRegion = append(c.ByRegion, *reg[k])
 	}
 	return c

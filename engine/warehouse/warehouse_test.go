@@ -22,11 +22,17 @@ func TestOpen(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			os.Mkdir(filepath.Join(dir, "v000001"), 0o700)
-			os.WriteFile(filepath.Join(dir, "v000001", "manifest.json"),
-				[]byte(`{"version":"v000001","tables":[{"name":"households","file":"households.parquet","rows":3}],"drops":["abc"]}`), 0o600)
+			if err := os.Mkdir(filepath.Join(dir, "v000001"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "v000001", "manifest.json"),
+				[]byte(`{"version":"v000001","tables":[{"name":"households","file":"households.parquet","rows":3}],"drops":["abc"]}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			if tc.current != "" {
-				os.WriteFile(filepath.Join(dir, "CURRENT"), []byte(tc.current), 0o600)
+				if err := os.WriteFile(filepath.Join(dir, "CURRENT"), []byte(tc.current), 0o600); err != nil {
+					t.Fatal(err)
+				}
 			}
 			w, err := Open(dir)
 			if tc.want != "" {
