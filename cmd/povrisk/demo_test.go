@@ -165,6 +165,10 @@ func checkSummary(t *testing.T, runDir string) {
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatalf("summary.json: %v", err)
 	}
+	if want.eligible == 0 || want.topK == 0 || want.rulesFlagged == 0 || len(want.profile) < 2 || len(want.risk) < 2 {
+		t.Fatalf("ranked.csv too thin for the check to mean anything: %d eligible, %d top k, %d flagged, %d profiles, %d risk types",
+			want.eligible, want.topK, want.rulesFlagged, len(want.profile), len(want.risk))
+	}
 	c := sum.Counts
 	got := []int{c.Eligible, c.RulesFlagged, c.TopKTotal, c.TopKMissedByRules}
 	exp := []int{want.eligible, want.rulesFlagged, want.topK, want.topKMissed}
