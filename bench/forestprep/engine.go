@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/engine/warehouse"
-	"github.com/povrisk/povrisk/features"
 )
 
 // engineTable writes train/test CSVs of the engine's own model columns at
 // asOf, labelled by identification within horizon months; households
-// already monitored on asOf are left out (as in training).
+// already monitored on asOf are left out (train.BuildSnapshot, as in training).
 func engineTable(ctx context.Context, dir, asOf string, horizon int, out string, share float64, seed int) error {
 	d, err := time.Parse("2006-01-02", asOf)
 	if err != nil {
@@ -32,20 +32,13 @@ func engineTable(ctx context.Context, dir, asOf string, horizon int, out string,
 		return err
 	}
 	defer db.Close()
-	t, err := features.Compute(ctx, db, w, d, nil)
-	if err != nil {
-		return fmt.Errorf("compute features: %w", err)
-	}
-	defer t.Release()
-	labels, err := features.Labels(ctx, db, w, d, horizon)
-	if err != nil {
-		return fmt.Errorf("labels: %w", err)
-	}
-	cols := features.ModelColumns()
-	X, ids, err := features.ToMatrix(t, cols)
+	// The same snapshot training uses: model columns, labels, households
+	// monitored on asOf left out.
+	snap, err := train.BuildSnapshot(ctx, db, w, d, horizon, nil, nil)
 	if err != nil {
 		return err
 	}
+	cols, X, ids := snap.X.Names, snap.X, snap.IDs
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -71,10 +64,6 @@ func engineTable(ctx context.Context, dir, asOf string, horizon int, out string,
 	var n, pos, ntest int
 	buf := []byte{}
 	for i, id := range ids {
-		l := labels[id]
-		if l.MonitoredAtAsOf {
-			continue
-		}
 		h := fnv.New64a()
 		fmt.Fprintf(h, "%d/%s", seed, id)
 		test := float64(h.Sum64()%10000) < share*10000
@@ -85,10 +74,7 @@ func engineTable(ctx context.Context, dir, asOf string, horizon int, out string,
 			}
 			buf = append(buf, ',')
 		}
-		y := 0
-		if l.Positive {
-			y = 1
-		}
+		y := snap.Y[i]
 		buf = strconv.AppendInt(buf, int64(y), 10)
 		buf = append(buf, '\n')
 		files[test].Write(buf)
