@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -39,3 +40,12 @@ func WithArrow(ctx context.Context, db *sql.DB, fn func(ar *duckdb.Arrow) error)
 		return fn(ar)
 	})
 }
+
+// QuoteIdent quotes s as a DuckDB identifier: in double quotes, with any
+// double quote doubled. It is the one quoting rule for table and column
+// names that povrisk puts into SQL.
+func QuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// QuoteString quotes s as a DuckDB string literal (file paths in
+// read_parquet and COPY): in single quotes, with any single quote doubled.
+func QuoteString(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }

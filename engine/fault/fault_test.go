@@ -1,0 +1,57 @@
+package fault
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"testing"
+)
+
+func TestKindSurvivesWrapping(t *testing.T) {
+	base := errors.New("persons.csv line 3 column 2: bad date")
+	err := fmt.Errorf("ingest: %w", Wrap(BadInput, base))
+	if got := Of(err); got != BadInput {
+		t.Fatalf("Of = %v, want bad input", got)
+	}
+	if err.Error() != "ingest: persons.csv line 3 column 2: bad date" {
+		t.Fatalf("message changed: %q", err)
+	}
+	if !errors.Is(err, base) {
+		t.Fatal("the wrapped error is lost")
+	}
+	// The outermost kind wins: a write failure reported while handling bad input.
+	outer := Wrap(Write, fmt.Errorf("write rejects: %w", err))
+	if Of(outer) != Write {
+		t.Fatalf("Of(outer) = %v, want could not write", Of(outer))
+	}
+}
+
+func TestFileSystemErrorsAreWriteFailures(t *testing.T) {
+	for _, e := range []error{syscall.ENOSPC, syscall.EIO, syscall.EROFS, syscall.EACCES, syscall.EDQUOT} {
+		err := fmt.Errorf("commit: %w", &os.PathError{Op: "write", Path: "/w/x.parquet", Err: e})
+		if Of(err) != Write {
+			t.Errorf("%v: Of = %v, want could not write", e, Of(err))
+		}
+	}
+	if Of(errors.New("plain")) != Internal {
+		t.Error("an unmarked error must be internal")
+	}
+	if Of(nil) != OK || Wrap(BadInput, nil) != nil {
+		t.Error("nil must stay nil and OK")
+	}
+	if Of(fmt.Errorf("x: %w", os.ErrNotExist)) != Internal {
+		t.Error("a missing file is not a write failure")
+	}
+}
+
+func TestTableIsComplete(t *testing.T) {
+	for i, k := range Kinds() {
+		if int(k) != i {
+			t.Errorf("kind %v has code %d, want %d", k, int(k), i)
+		}
+		if k.String() == "unknown" {
+			t.Errorf("kind %d has no name", int(k))
+		}
+	}
+}
