@@ -20,6 +20,7 @@ import (
 	night "github.com/povrisk/povrisk/engine/run"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/engine/warehouse"
+	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models/registry"
 )
@@ -116,7 +117,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return withCode(ExitBadInput, err)
 	}
-	end, err := train.DataEnd(ctx, db, w)
+	end, err := features.DataEnd(ctx, db, w)
 	if err != nil {
 		return withCode(ExitBadInput, err)
 	}

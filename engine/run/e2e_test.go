@@ -28,6 +28,7 @@ import (
 	"github.com/povrisk/povrisk/engine/ingest"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/engine/warehouse"
+	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/models/forest"
 )
 
@@ -111,7 +112,7 @@ func buildFixture() (*e2eFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.asOf, err = train.DataEnd(ctx, db, w); err != nil {
+	if f.asOf, err = features.DataEnd(ctx, db, w); err != nil {
 		return nil, err
 	}
 	f.prevAsOf = time.Date(f.asOf.Year(), f.asOf.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)

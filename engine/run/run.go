@@ -20,7 +20,6 @@ import (
 
 	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/ingest"
-	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
@@ -199,7 +198,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	}
 	asOf := o.AsOf
 	if asOf.IsZero() {
-		if asOf, err = train.DataEnd(ctx, db, w); err != nil {
+		if asOf, err = features.DataEnd(ctx, db, w); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 		}
 	}

@@ -153,7 +153,7 @@ func TestEvaluateFeatureSubset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	end, err := DataEnd(ctx, db, w)
+	end, err := features.DataEnd(ctx, db, w)
 	if err != nil {
 		t.Fatal(err)
 	}
