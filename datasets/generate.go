@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // GenerateOptions configure Generate. The zero value of every field means
@@ -69,7 +71,7 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 	}
 	// Remove table files of any format left by an earlier run, so that the
 	// drop holds exactly one file per table.
-	for _, t := range Tables {
+	for _, t := range standard {
 		for _, ext := range []string{".csv", ".csv.gz", ".parquet"} {
 			p := filepath.Join(o.Out, t.Name+ext)
 			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -86,7 +88,7 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 			}
 		}
 	}
-	for i, t := range Tables {
+	for i, t := range standard {
 		tw, err := newTableWriter(o, t, i)
 		if err != nil {
 			closeAll()
@@ -144,7 +146,7 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 	if o.Progress != nil {
 		fmt.Fprintln(o.Progress)
 	}
-	for i, t := range Tables {
+	for i, t := range standard {
 		if err := writers[i].close(); err != nil {
 			closeAll()
 			return nil, fmt.Errorf("write %s: %w", t.Name, err)
@@ -170,7 +172,14 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 }
 
 // ErrOptions matches (errors.Is) every error about invalid GenerateOptions.
-var ErrOptions = errors.New("invalid generate options")
+// Such errors are also marked fault.Usage. It is a constant, so that no
+// caller can replace it.
+const ErrOptions sentinel = "invalid generate options"
+
+// sentinel is an error value that can be a constant.
+type sentinel string
+
+func (e sentinel) Error() string { return string(e) }
 
 type optionError string
 
@@ -193,7 +202,9 @@ func (o *GenerateOptions) defaults() error {
 	if o.Truth == "" {
 		o.Truth = o.Out + ".truth.csv"
 	}
-	bad := func(format string, a ...any) error { return optionError(fmt.Sprintf(format, a...)) }
+	bad := func(format string, a ...any) error {
+		return fault.Wrap(fault.Usage, optionError(fmt.Sprintf(format, a...)))
+	}
 	switch {
 	case o.Out == "":
 		return bad("generate: no output directory: set Out (--out)")
@@ -227,7 +238,7 @@ func (o *GenerateOptions) progress(done int) {
 
 func newBufs() []*tableBuf {
 	bufs := make([]*tableBuf, nTables)
-	for i, t := range Tables {
+	for i, t := range standard {
 		bufs[i] = &tableBuf{ncol: len(fileColumns(t))}
 	}
 	return bufs
@@ -356,7 +367,7 @@ func writeChunk(writers []tableWriter, res *chunkResult, written []int64, defect
 			defects[i] = append(defects[i], defectLine{line: written[i] + int64(d.row) + 2, col: d.col, kind: d.kind})
 		}
 		if err := writers[i].write(res, i); err != nil {
-			return fmt.Errorf("write %s: %w", Tables[i].Name, err)
+			return fmt.Errorf("write %s: %w", standard[i].Name, err)
 		}
 		written[i] += int64(b.rows())
 	}
@@ -375,7 +386,7 @@ func writeDefects(path string, defects [][]defectLine) error {
 	for i, ds := range defects {
 		sort.SliceStable(ds, func(a, b int) bool { return ds[a].line < ds[b].line })
 		for _, d := range ds {
-			bw.WriteString(Tables[i].Name)
+			bw.WriteString(standard[i].Name)
 			bw.WriteByte(',')
 			bw.WriteString(strconv.FormatInt(d.line, 10))
 			bw.WriteByte(',')

@@ -26,6 +26,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // gen writes a drop under a fresh temporary directory.
@@ -101,7 +103,7 @@ func readCSV(t testing.TB, path string, gb bool) *table {
 
 func readDrop(t testing.TB, dir, ext string, gbTables map[string]bool) map[string]*table {
 	m := map[string]*table{}
-	for _, tt := range Tables {
+	for _, tt := range Tables() {
 		m[tt.Name] = readCSV(t, filepath.Join(dir, tt.Name+ext), gbTables[tt.Name])
 	}
 	return m
@@ -185,7 +187,7 @@ func checkDrop(t testing.TB, drop map[string]*table) []problem {
 	t.Helper()
 	var out []problem
 	keys := map[string]map[string]bool{}
-	for _, tt := range Tables {
+	for _, tt := range Tables() {
 		tb := drop[tt.Name]
 		idx := make([]int, len(tt.Columns))
 		for i, c := range tt.Columns {
@@ -247,7 +249,7 @@ func TestCleanDropFollowsStandard(t *testing.T) {
 	}
 	// Nothing in the export happens after its last day.
 	last := rep.End.Format("2006-01-02")
-	for _, tt := range Tables {
+	for _, tt := range Tables() {
 		tb := drop[tt.Name]
 		for _, c := range tt.Columns {
 			if c.Kind != Date && c.Kind != Month {
@@ -413,7 +415,7 @@ func TestDirtyDrop(t *testing.T) {
 			for _, p := range want {
 				kinds[p.kind]++
 			}
-			for _, k := range DefectKinds {
+			for _, k := range DefectKinds() {
 				if rate >= 0.05 && kinds[k] == 0 {
 					t.Errorf("no %s defect", k)
 				}
@@ -432,7 +434,7 @@ func TestDirtyDrop(t *testing.T) {
 			for _, p := range want {
 				bad[problem{p.table, p.line, "", ""}] = true
 			}
-			for _, tt := range Tables {
+			for _, tt := range Tables() {
 				var rows []string
 				d := drop[tt.Name]
 				for i, r := range d.rows {
@@ -511,7 +513,7 @@ func TestParquetMatchesCSV(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tt := Tables[i]
+		tt := Tables()[i]
 		if got := strings.Join(fieldNames(tbl.Schema()), ","); got != strings.Join(want.header, ",") {
 			t.Fatalf("%s: parquet columns %s, csv %s", tr.Name, got, strings.Join(want.header, ","))
 		}
@@ -621,6 +623,9 @@ func TestOptionErrors(t *testing.T) {
 			_, err := Generate(context.Background(), c.o)
 			if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
+			}
+			if k := fault.Of(err); k != fault.Usage {
+				t.Errorf("error %v is of kind %s, want usage", err, k)
 			}
 		})
 	}

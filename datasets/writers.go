@@ -76,10 +76,10 @@ func encodeChunk(o GenerateOptions, res *chunkResult) error {
 	res.csv = make([][]byte, nTables)
 	for i, b := range res.bufs {
 		data := b.appendCSV(nil)
-		if o.Encoding == "gb18030" && gbTables[Tables[i].Name] {
+		if o.Encoding == "gb18030" && gbTables[standard[i].Name] {
 			enc, err := simplifiedchinese.GB18030.NewEncoder().Bytes(data)
 			if err != nil {
-				return fmt.Errorf("encode %s in GB18030: %w", Tables[i].Name, err)
+				return fmt.Errorf("encode %s in GB18030: %w", standard[i].Name, err)
 			}
 			data = enc
 		}
