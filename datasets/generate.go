@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/fault"
 )
 
@@ -164,10 +166,7 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 		}
 		rep.Defects = p
 	}
-	y, m, d := cal.first(0).civil()
-	rep.Start = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	y, m, d = cal.last(cal.months - 1).civil()
-	rep.End = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	rep.Start, rep.End = cal.first(0).time(), cal.last(cal.months-1).time()
 	return rep, nil
 }
 
@@ -194,7 +193,7 @@ func (o *GenerateOptions) defaults() error {
 		o.Months = 24
 	}
 	if o.Start.IsZero() {
-		o.Start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		o.Start = civil.Date(2024, time.January, 1)
 	}
 	if o.Format == "" {
 		o.Format = "csv"
@@ -377,31 +376,22 @@ func writeChunk(writers []tableWriter, res *chunkResult, written []int64, defect
 // writeDefects writes the sidecar: table,line,column,kind in table order
 // then line order.
 func writeDefects(path string, defects [][]defectLine) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("create defects file: %w", err)
-	}
-	bw := bufio.NewWriter(f)
-	bw.WriteString("table,line,column,kind\n")
-	for i, ds := range defects {
-		sort.SliceStable(ds, func(a, b int) bool { return ds[a].line < ds[b].line })
-		for _, d := range ds {
-			bw.WriteString(standard[i].Name)
-			bw.WriteByte(',')
-			bw.WriteString(strconv.FormatInt(d.line, 10))
-			bw.WriteByte(',')
-			bw.WriteString(d.col)
-			bw.WriteByte(',')
-			bw.WriteString(d.kind)
-			bw.WriteByte('\n')
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		bw.WriteString("table,line,column,kind\n")
+		for i, ds := range defects {
+			sort.SliceStable(ds, func(a, b int) bool { return ds[a].line < ds[b].line })
+			for _, d := range ds {
+				bw.WriteString(standard[i].Name)
+				bw.WriteByte(',')
+				bw.WriteString(strconv.FormatInt(d.line, 10))
+				bw.WriteByte(',')
+				bw.WriteString(d.col)
+				bw.WriteByte(',')
+				bw.WriteString(d.kind)
+				bw.WriteByte('\n')
+			}
 		}
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+		return bw.Flush()
+	})
 }

@@ -542,7 +542,40 @@ func TestParquetMatchesCSV(t *testing.T) {
 			}
 		}
 		tbl.Release()
+		checkParquetSettings(t, f, tt)
 		f.Close()
+	}
+}
+
+// checkParquetSettings: the drop is written with engine/pqfile's settings:
+// no dictionary for amounts, unique keys and personal identifiers, a
+// dictionary for code lists, the Arrow schema stored.
+func checkParquetSettings(t *testing.T, f *file.Reader, tt Table) {
+	t.Helper()
+	md := f.MetaData()
+	if got := md.GetCreatedBy(); got != "povrisk datasets" {
+		t.Errorf("%s: created_by %q", tt.Name, got)
+	}
+	if md.KeyValueMetadata().FindValue("ARROW:schema") == nil {
+		t.Errorf("%s: the Arrow schema is not stored", tt.Name)
+	}
+	if md.NumRowGroups() == 0 {
+		return
+	}
+	rg := md.RowGroup(0)
+	for ci, c := range tt.Columns {
+		cc, err := rg.ColumnChunk(ci)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unique := len(tt.Key) == 1 && tt.Key[0] == c.Name
+		noDict := c.Kind == Money || unique || c.Name == "id_number"
+		if noDict && cc.HasDictionaryPage() {
+			t.Errorf("%s.%s: dictionary-encoded, want plain", tt.Name, c.Name)
+		}
+		if c.Kind == Enum && !cc.HasDictionaryPage() {
+			t.Errorf("%s.%s: code list without a dictionary", tt.Name, c.Name)
+		}
 	}
 }
 

@@ -253,12 +253,12 @@ func appendPad(b []byte, v, width int) []byte {
 
 func (s *sim) age(p *simPerson, at day) int {
 	if p.birthY == 0 {
-		p.birthY, p.birthM, p.birthD = p.birth.civil()
+		p.birthY, p.birthM, p.birthD = p.birth.ymd()
 	}
 	by, bm, bd := p.birthY, p.birthM, p.birthD
 	if at != s.ageAt || s.ageY == 0 {
 		s.ageAt = at
-		s.ageY, s.ageM, s.ageD = at.civil()
+		s.ageY, s.ageM, s.ageD = at.ymd()
 	}
 	y, m, d := s.ageY, s.ageM, s.ageD
 	a := y - by
@@ -313,7 +313,7 @@ func (s *sim) schooling(p *simPerson, at day) string {
 func (s *sim) makeMembers(h *household) {
 	r := s.r
 	at := s.w.cal.first(0)
-	y0, _, _ := at.civil()
+	y0, _, _ := at.ymd()
 	size := 1
 	for u, cum := r.Float64(), 0.0; size < 7; size++ {
 		cum += []float64{0.10, 0.20, 0.20, 0.22, 0.16, 0.09}[size-1]
