@@ -185,7 +185,7 @@ func (s *sim) truthP(h *household, t int) float64 {
 // rates that drive the simulation (school terms excluded).
 func (s *sim) shockRate(h *household, t int) float64 {
 	at := s.w.cal.first(t + 1)
-	poor := h.status != "general" || h.dibao > 0
+	poor := h.poor()
 	share := 0.67
 	if poor {
 		share += 0.1
@@ -217,51 +217,4 @@ func (s *sim) shockRate(h *household, t int) float64 {
 		lam += industryRate * industryC
 	}
 	return lam
-}
-
-// expectedTermShock is the education shock weight of a term starting in
-// month t (0 when no term starts).
-func (s *sim) expectedTermShock(h *household, t int) float64 {
-	if t >= s.w.cal.months+12 {
-		return 0
-	}
-	cm := s.w.cal.month(t)
-	if cm != 3 && cm != 9 {
-		return 0
-	}
-	start := s.w.cal.first(t)
-	poor := h.status != "general" || h.dibao > 0
-	net := 0.0
-	for _, p := range h.persons {
-		if p.deceased != 0 {
-			continue
-		}
-		lv := s.level(p, start)
-		if lv == "" || lv == "compulsory" {
-			continue
-		}
-		fees, sub := termFees(lv, poor)
-		net += fees - sub
-	}
-	return educationC(net, math.Max(h.lastNet, 1))
-}
-
-// termFees are the mean fees and subsidy of a term.
-func termFees(lv string, poor bool) (fees, sub float64) {
-	switch lv {
-	case "preschool":
-		fees, sub = 1500, 500
-	case "compulsory":
-		fees, sub = 300, 625
-	case "high_school":
-		fees, sub = 2600, 1800
-	case "vocational":
-		fees, sub = 1800, 1000
-	case "tertiary":
-		fees, sub = 5500, 2500
-	}
-	if !poor {
-		sub = 0
-	}
-	return fees, math.Min(sub, fees)
 }

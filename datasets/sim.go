@@ -608,13 +608,6 @@ func unemploymentC(wage, annualNet float64) float64 {
 	return 0.08 + 0.3*math.Min(1, wage*12/math.Max(6000, annualNet))
 }
 
-func educationC(net, annualNet float64) float64 {
-	if net <= 0 {
-		return 0
-	}
-	return 0.035 * math.Min(3, net*2/math.Max(2000, annualNet*0.15))
-}
-
 // Monthly event rates of a person.
 func seriousRate(age int, chronic bool) float64 {
 	r := 0.0004 * (1 + math.Max(0, float64(age-40))/12)
@@ -739,7 +732,7 @@ func (s *sim) month(h *household, t int) {
 			}
 			cost := 55000 * math.Exp(r.NormFloat64()*0.6)
 			share := 0.62 + 0.1*r.Float64()
-			if h.status != "general" || h.dibao > 0 {
+			if h.poor() {
 				share += 0.1 // medical assistance
 			}
 			oop := s.claim(h, p, d, cost, share, true, diag)
@@ -758,7 +751,7 @@ func (s *sim) month(h *household, t int) {
 				risk = "accident"
 			}
 			s.addShock(h, t, illnessC(oop, h.lastNet), risk)
-			if (h.status != "general" || h.dibao > 0) && r.Float64() < 0.6 {
+			if h.poor() && r.Float64() < 0.6 {
 				s.assistanceRow(h, "medical_aid", d+day(10+r.IntN(30)), 0, math.Round(oop*0.3))
 			}
 		} else if t <= p.followUntil && r.Float64() < 0.55 {
@@ -868,12 +861,9 @@ func (s *sim) month(h *household, t int) {
 		h.indUntil = t + 6
 		s.addShock(h, t, industryC, "industry")
 	}
-	// school terms in March and September
-	if cm == 3 || cm == 9 {
-		net := s.terms(h, t)
-		if c := educationC(net, annualNet); c > 0 {
-			s.addShock(h, t, c, "education")
-		}
+	// school terms (termMonth)
+	if c := educationC(s.terms(h, t), annualNet); c > 0 {
+		s.addShock(h, t, c, "education")
 	}
 
 	// 3. income of the month
@@ -898,43 +888,6 @@ func (s *sim) month(h *household, t int) {
 	s.dirty.maybe(tIncome)
 	h.net12[t%12] = wage + bus + prop + transfer - cost
 	h.v = s.vulnerability(h, t)
-}
-
-// terms writes the education rows of a term starting in month t and returns
-// the net cost of non-compulsory schooling.
-func (s *sim) terms(h *household, t int) float64 {
-	r := s.r
-	start := s.w.cal.first(t)
-	poor := h.status != "general" || h.dibao > 0
-	net := 0.0
-	for _, p := range h.persons {
-		if p.deceased != 0 {
-			continue
-		}
-		lv := s.level(p, start)
-		if lv == "" {
-			continue
-		}
-		fees, sub := termFees(lv, poor)
-		if lv == "compulsory" && s.age(p, start) < 10 {
-			fees, sub = 0, 0
-		}
-		if !poor && r.Float64() < 0.1 {
-			sub = math.Round(fees * 0.3)
-		}
-		fees *= 0.9 + 0.2*r.Float64()
-		fees = math.Round(fees)
-		sub = math.Min(sub, fees)
-		if lv != "compulsory" {
-			net += fees - sub
-		}
-		s.bufs[tEducation].s(p.id).date(start).s(lv).money(fees).money(sub)
-		s.dirty.maybe(tEducation)
-		if poor && s.w.cal.month(t) == 9 && lv != "compulsory" && lv != "preschool" && r.Float64() < 0.7 {
-			s.assistanceRow(h, "education_aid", start, start+364, sub*2)
-		}
-	}
-	return net
 }
 
 // claim writes a medical claim and returns its out-of-pocket amount.
@@ -996,3 +949,7 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// poor: the household is registered (escaped or monitored) or receives
+// dibao; it gets subsidies and medical assistance.
+func (h *household) poor() bool { return h.status != "general" || h.dibao > 0 }
