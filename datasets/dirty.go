@@ -109,7 +109,7 @@ func (d *dirtier) begin(idx int) {
 
 // maybe spoils a copy of the last row of table ti with probability rate.
 func (d *dirtier) maybe(ti int) {
-	if d == nil || d.rate == 0 || d.r.Float64() >= d.rate {
+	if d == nil || d.rate == 0 || !chance(d.r, d.rate) {
 		return
 	}
 	b := d.bufs[ti]

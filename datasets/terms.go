@@ -52,10 +52,10 @@ func (s *sim) terms(h *household, t int) float64 {
 	poor := h.poor()
 	net := 0.0
 	s.termPlan(h, t, func(p *simPerson, lv string, fees, sub float64) {
-		if !poor && r.Float64() < 0.1 {
+		if !poor && chance(r, 0.1) {
 			sub = math.Round(fees * 0.3)
 		}
-		fees *= 0.9 + 0.2*r.Float64()
+		fees *= uniform(r, 0.9, 0.2)
 		fees = math.Round(fees)
 		sub = math.Min(sub, fees)
 		if shockLevel(lv) {
@@ -63,7 +63,7 @@ func (s *sim) terms(h *household, t int) float64 {
 		}
 		s.bufs[tEducation].s(p.id).date(start).s(lv).money(fees).money(sub)
 		s.dirty.maybe(tEducation)
-		if poor && s.w.cal.month(t) == 9 && lv != "compulsory" && lv != "preschool" && r.Float64() < 0.7 {
+		if poor && s.w.cal.month(t) == 9 && lv != "compulsory" && lv != "preschool" && chance(r, 0.7) {
 			s.assistanceRow(h, "education_aid", start, start+364, sub*2)
 		}
 	})

@@ -166,14 +166,14 @@ func newWorld(seed uint64, cal calendar) *world {
 		cm := cal.month(m)
 		for ci, c := range simCounties {
 			base := ci * nv
-			if r.Float64() < countyDisasterP {
+			if chance(r, countyDisasterP) {
 				vs := make([]int, nv)
 				for i := range vs {
 					vs[i] = base + i
 				}
 				add(c.code, m, drawSeverity(r), drawKind(r, cm), vs)
 			}
-			if r.Float64() < townDisasterP {
+			if chance(r, townDisasterP) {
 				t := r.IntN(townshipsPerCounty)
 				vs := make([]int, villagesPerTown)
 				for i := range vs {
@@ -181,7 +181,7 @@ func newWorld(seed uint64, cal calendar) *world {
 				}
 				add(fmt.Sprintf("%s%03d", c.code, 101+t), m, drawSeverity(r), drawKind(r, cm), vs)
 			}
-			if r.Float64() < villageDisasterP {
+			if chance(r, villageDisasterP) {
 				v := base + r.IntN(nv)
 				add(w.villages[v].code, m, drawSeverity(r), drawKind(r, cm), []int{v})
 			}
@@ -209,15 +209,9 @@ const (
 
 var severityProb = [5]float64{0, 0.08, 0.22, 0.40, 0.30}
 
+// drawSeverity draws a disaster severity (1 worst) with severityProb.
 func drawSeverity(r *rand.Rand) int {
-	u := r.Float64()
-	for s := 1; s < 4; s++ {
-		if u < severityProb[s] {
-			return s
-		}
-		u -= severityProb[s]
-	}
-	return 4
+	return 1 + pickIndex(r.Float64(), severityProb[1:4])
 }
 
 // drawKind draws a disaster kind typical of the calendar month.
