@@ -28,6 +28,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/progress"
 )
 
 // gen writes a drop under a fresh temporary directory.
@@ -682,6 +683,37 @@ func TestProgress(t *testing.T) {
 		gen(t, GenerateOptions{Households: tc.households, Months: 7, Progress: &buf})
 		if got := buf.String(); !strings.HasSuffix(got, tc.want) || !strings.HasPrefix(got, "\rgenerate: ") {
 			t.Errorf("%d households: progress %q, want it to end with %q", tc.households, got, tc.want)
+		}
+	}
+}
+
+// countingReporter records the stages started and the work counted.
+type countingReporter struct {
+	stages []string
+	totals []int64
+	added  int64
+	done   int
+}
+
+func (c *countingReporter) Start(stage string, total int64) progress.Task {
+	c.stages = append(c.stages, stage)
+	c.totals = append(c.totals, total)
+	return c
+}
+func (c *countingReporter) Add(n int64) { c.added += n }
+func (c *countingReporter) Done()       { c.done++ }
+
+// TestReporter: Generate reports one stage "generate" over the households,
+// counts every household once, and ends the stage.
+func TestReporter(t *testing.T) {
+	for _, n := range []int{1, 300, 1000} {
+		r := &countingReporter{}
+		gen(t, GenerateOptions{Households: n, Months: 7, Reporter: r})
+		if len(r.stages) != 1 || r.stages[0] != "generate" || r.totals[0] != int64(n) {
+			t.Errorf("%d households: stages %v totals %v, want [generate] [%d]", n, r.stages, r.totals, n)
+		}
+		if r.added != int64(n) || r.done != 1 {
+			t.Errorf("%d households: added %d, done %d times; want %d, once", n, r.added, r.done, n)
 		}
 	}
 }
