@@ -464,11 +464,16 @@ func sortProblems(ps []problem) {
 	})
 }
 
+// genBoth writes the drop of o, then the drop of o changed by change.
+func genBoth(t *testing.T, o GenerateOptions, change func(*GenerateOptions)) (*GenerateReport, *GenerateReport) {
+	t.Helper()
+	a := gen(t, o)
+	change(&o)
+	return a, gen(t, o)
+}
+
 func TestGB18030(t *testing.T) {
-	o := GenerateOptions{Households: 300, Months: 8, Seed: 5}
-	utf := gen(t, o)
-	o.Encoding = "gb18030"
-	gb := gen(t, o)
+	utf, gb := genBoth(t, GenerateOptions{Households: 300, Months: 8, Seed: 5}, func(o *GenerateOptions) { o.Encoding = "gb18030" })
 	for i, tr := range gb.Tables {
 		gbRaw, _ := os.ReadFile(tr.Path)
 		uRaw, _ := os.ReadFile(utf.Tables[i].Path)
@@ -496,10 +501,7 @@ func TestGB18030(t *testing.T) {
 // TestParquetMatchesCSV reads the Parquet drop with pqarrow and renders every
 // value as the CSV drop writes it: the two must hold the same rows.
 func TestParquetMatchesCSV(t *testing.T) {
-	o := GenerateOptions{Households: 300, Months: 9, Seed: 9}
-	csvRep := gen(t, o)
-	o.Format = "parquet"
-	pq := gen(t, o)
+	csvRep, pq := genBoth(t, GenerateOptions{Households: 300, Months: 9, Seed: 9}, func(o *GenerateOptions) { o.Format = "parquet" })
 	for i, tr := range pq.Tables {
 		want := readCSV(t, csvRep.Tables[i].Path, false)
 		f, err := file.OpenParquetFile(tr.Path, false)

@@ -190,6 +190,13 @@ func RiskTypeName(code string) (string, bool) {
 	return s, ok
 }
 
+// householdRef and personRef are the columns that reference a household
+// or a person by its key.
+var (
+	householdRef = Column{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"}
+	personRef    = Column{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"}
+)
+
 // standard is the data standard, v1: every table in the order in which a
 // drop is ingested (referenced tables first). It is never modified; callers
 // outside the package get copies (Tables, Lookup).
@@ -213,7 +220,7 @@ var standard = []Table{
 		Meaning: "人: one row per household member",
 		Columns: []Column{
 			{Name: "person_id", Kind: String, Meaning: "person number"},
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "id_number", Kind: String, Nullable: true, Pseudonymised: true, Meaning: "resident ID number (pseudonymised on ingest)"},
 			{Name: "birth_date", Kind: Date, Meaning: "date of birth"},
 			{Name: "sex", Kind: Enum, Values: sexes, Meaning: "M or F"},
@@ -230,7 +237,7 @@ var standard = []Table{
 		Name: "income_records", Key: []string{"household_id", "period"},
 		Meaning: "收入: monthly household income",
 		Columns: []Column{
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "period", Kind: Month, Meaning: "month"},
 			{Name: "wage_income", Kind: Money, Meaning: "工资性收入"},
 			{Name: "business_income", Kind: Money, Meaning: "生产经营性收入 (gross)"},
@@ -243,7 +250,7 @@ var standard = []Table{
 		Name: "social_insurance", Key: []string{"person_id", "period"},
 		Meaning: "社保缴费: a contribution paid by a person in a month",
 		Columns: []Column{
-			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
+			personRef,
 			{Name: "period", Kind: Month, Meaning: "month"},
 			{Name: "employer_id", Kind: String, Nullable: true, Meaning: "paying employer; null for flexible employment"},
 			{Name: "contribution_base", Kind: Money, Meaning: "缴费基数"},
@@ -253,7 +260,7 @@ var standard = []Table{
 		Name:    "unemployment",
 		Meaning: "失业登记: unemployment registrations",
 		Columns: []Column{
-			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
+			personRef,
 			{Name: "registered_date", Kind: Date, Meaning: "registration date"},
 			{Name: "ended_date", Kind: Date, Nullable: true, Meaning: "re-employed or registration ended"},
 		},
@@ -263,7 +270,7 @@ var standard = []Table{
 		Meaning: "医保结算: medical-insurance claims",
 		Columns: []Column{
 			{Name: "claim_id", Kind: String, Meaning: "claim"},
-			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
+			personRef,
 			{Name: "service_date", Kind: Date, Meaning: "date of service"},
 			{Name: "total_cost", Kind: Money, Meaning: "医疗总费用"},
 			{Name: "insurance_paid", Kind: Money, Meaning: "paid by insurance and medical assistance"},
@@ -276,7 +283,7 @@ var standard = []Table{
 		Name:    "education",
 		Meaning: "教育: school terms with fees and subsidies",
 		Columns: []Column{
-			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
+			personRef,
 			{Name: "term_start", Kind: Date, Meaning: "start of the term"},
 			{Name: "level", Kind: Enum, Values: schoolingLevels, Meaning: "level of schooling"},
 			{Name: "fees", Kind: Money, Meaning: "tuition, boarding and fees for the term"},
@@ -300,7 +307,7 @@ var standard = []Table{
 		Name:    "assets",
 		Meaning: "资产与身份核对: vehicles, property, business, payroll, deposits",
 		Columns: []Column{
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "person_id", Kind: String, Nullable: true, Ref: "persons", Meaning: "person"},
 			{Name: "kind", Kind: Enum, Values: assetKinds, Meaning: "kind of asset or status"},
 			{Name: "event_date", Kind: Date, Meaning: "purchase, registration or balance date"},
@@ -311,7 +318,7 @@ var standard = []Table{
 		Name:    "assistance",
 		Meaning: "救助与帮扶: assistance programmes received",
 		Columns: []Column{
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "program", Kind: Enum, Values: programs, Meaning: "programme"},
 			{Name: "start_date", Kind: Date, Meaning: "start"},
 			{Name: "end_date", Kind: Date, Nullable: true, Meaning: "end"},
@@ -322,7 +329,7 @@ var standard = []Table{
 		Name:    "monitoring_events",
 		Meaning: "防返贫监测识别记录: identification as a monitoring object (the outcome)",
 		Columns: []Column{
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "identified_date", Kind: Date, Meaning: "identified as a monitoring object"},
 			{Name: "risk_type", Kind: Enum, Values: riskTypes, Meaning: "official risk type"},
 			{Name: "eliminated_date", Kind: Date, Nullable: true, Meaning: "风险消除"},
