@@ -186,12 +186,12 @@ func (s *sim) truthP(h *household, t int) float64 {
 func (s *sim) shockRate(h *household, t int) float64 {
 	at := s.w.cal.first(t + 1)
 	poor := h.poor()
-	share := 0.67
+	share := seriousShareLo + seriousShareWidth/2 // the mean share
 	if poor {
-		share += 0.1
+		share += medicalAidShare
 	}
-	// mean cost of a serious illness: 55,000 * exp(0.6^2/2)
-	ill := illnessC(55000*math.Exp(0.18)*(1-share), h.lastNet)
+	// the mean cost of a serious illness: median·exp(σ²/2)
+	ill := illnessC(seriousCostMedian*math.Exp(seriousCostSigma*seriousCostSigma/2)*(1-share), h.lastNet)
 	lam := 0.0
 	for _, p := range h.persons {
 		if p.deceased != 0 {

@@ -38,6 +38,19 @@ const (
 	vulnOffset   = 2.2 // centres the vulnerability
 )
 
+// A serious illness costs seriousCostMedian·logNormal(0, seriousCostSigma);
+// insurance pays a share drawn uniformly from [seriousShareLo,
+// seriousShareLo+seriousShareWidth), plus medicalAidShare for poor
+// households. The simulation draws from them (illness), the truth uses
+// their means (shockRate).
+const (
+	seriousCostMedian = 55000.0
+	seriousCostSigma  = 0.6
+	seriousShareLo    = 0.62
+	seriousShareWidth = 0.1
+	medicalAidShare   = 0.1
+)
+
 // delayProb is the distribution of the delay (months) between a shock and
 // the identification it causes; index = months after the shock.
 var delayProb = [5]float64{0, 0.2, 0.3, 0.3, 0.2}
@@ -153,6 +166,10 @@ type simStats struct {
 	Identified int // identifications inside the simulated months
 }
 
+// household simulates household idx from its own stream: its status,
+// wealth and housing, its members, its income before the data start,
+// assistance and earlier monitoring, then the months (with the truth at
+// the last 7 month-ends), and writes its rows.
 func (s *sim) household(idx int) {
 	s.pcg.Seed(s.o.Seed, uint64(idx)<<8|streamSim)
 	r := s.r
@@ -311,10 +328,10 @@ func (s *sim) schooling(p *simPerson, at day) string {
 	return "none"
 }
 
+// makeMembers draws the household's size and head, then adds the head, a
+// spouse and the other members by the head's age.
 func (s *sim) makeMembers(h *household) {
 	r := s.r
-	at := s.w.cal.first(0)
-	y0, _, _ := at.ymd()
 	size := 1
 	for u, cum := r.Float64(), 0.0; size < 7; size++ {
 		cum += []float64{0.10, 0.20, 0.20, 0.22, 0.16, 0.09}[size-1]
@@ -330,63 +347,7 @@ func (s *sim) makeMembers(h *household) {
 		headAge = 60 + r.IntN(25)
 	}
 	surname := surnames[r.IntN(len(surnames))]
-	add := func(rel string, age int, male bool) {
-		if age < 0 {
-			age = 0
-		}
-		p := &simPerson{relation: rel, male: male, unemployedUntil: -1, unempReg: -1, sickUntil: -1, followUntil: -1}
-		p.birth = dayOf(y0-age-1, 1+r.IntN(12), 1+r.IntN(28))
-		if s.age(p, at) > age {
-			p.birth += 365
-			p.birthY = 0 // recompute the cached civil date
-		}
-		n := len(h.persons)
-		pid := make([]byte, 0, 11)
-		pid = append(pid, 'P')
-		pid = appendPad(pid, h.idx+1, 8)
-		pid = appendPad(pid, n+1, 2)
-		p.id = string(pid)
-		if rel == "spouse" || rel == "other" || (rel == "parent" && !male) {
-			p.name = surnames[r.IntN(len(surnames))] + drawGiven(r)
-		} else {
-			p.name = surname + drawGiven(r)
-		}
-		if r.Float64() > 0.02 {
-			p.idNumber = makeIDNumber(r, simCounties[h.vill.county].code, p.birth, male)
-		}
-		if age >= 16 && chance(r, 0.9) {
-			p.phone = drawPhone(r)
-		}
-		a := float64(age)
-		pc := 0.03 + math.Max(0, a-45)*0.008
-		if h.status != "general" {
-			pc *= 1.25
-		}
-		p.chronic = chance(r, math.Min(pc, 0.45))
-		p.major = chance(r, 0.005+math.Max(0, a-50)*0.0006)
-		if chance(r, 0.02+math.Max(0, a-50)*0.001) {
-			p.disability = 1 + r.IntN(4)
-		}
-		switch c := r.Float64(); {
-		case age >= 15 || c < 0.25:
-			p.path = 0
-		case c < 0.6:
-			p.path = 1
-		case c < 0.8:
-			p.path = 2
-		default:
-			p.path = 3
-		}
-		if age >= 15 && age <= 21 && chance(r, 0.55) {
-			// already on a track when the data start
-			p.path = 1 + r.IntN(3)
-			if age >= 18 && p.path != 3 {
-				p.path = 0
-			}
-		}
-		h.persons = append(h.persons, p)
-		s.assignLabor(h, p, at)
-	}
+	add := func(rel string, age int, male bool) { s.addMember(h, surname, rel, age, male) }
 	headMale := chance(r, 0.85)
 	add("head", headAge, headMale)
 	if size >= 2 && headAge < 78 && chance(r, 0.85) {
@@ -404,6 +365,77 @@ func (s *sim) makeMembers(h *household) {
 			add("child", 18+r.IntN(max(1, headAge-40)), r.IntN(2) == 0)
 		default:
 			add("other", 10+r.IntN(60), r.IntN(2) == 0)
+		}
+	}
+}
+
+// addMember adds a member of relation rel, aged age at the start of the
+// data, with their identity (IDs, name, ID number, phone), health,
+// schooling path and labour.
+func (s *sim) addMember(h *household, surname, rel string, age int, male bool) {
+	r := s.r
+	at := s.w.cal.first(0)
+	y0, _, _ := at.ymd()
+	if age < 0 {
+		age = 0
+	}
+	p := &simPerson{relation: rel, male: male, unemployedUntil: -1, unempReg: -1, sickUntil: -1, followUntil: -1}
+	p.birth = dayOf(y0-age-1, 1+r.IntN(12), 1+r.IntN(28))
+	if s.age(p, at) > age {
+		p.birth += 365
+		p.birthY = 0 // recompute the cached civil date
+	}
+	n := len(h.persons)
+	pid := make([]byte, 0, 11)
+	pid = append(pid, 'P')
+	pid = appendPad(pid, h.idx+1, 8)
+	pid = appendPad(pid, n+1, 2)
+	p.id = string(pid)
+	if rel == "spouse" || rel == "other" || (rel == "parent" && !male) {
+		p.name = surnames[r.IntN(len(surnames))] + drawGiven(r)
+	} else {
+		p.name = surname + drawGiven(r)
+	}
+	if r.Float64() > 0.02 { // 2% have no ID number on file
+		p.idNumber = makeIDNumber(r, simCounties[h.vill.county].code, p.birth, male)
+	}
+	if age >= 16 && chance(r, 0.9) {
+		p.phone = drawPhone(r)
+	}
+	s.memberHealthAndSchool(h, p, age)
+	h.persons = append(h.persons, p)
+	s.assignLabor(h, p, at)
+}
+
+// memberHealthAndSchool draws a new member's chronic and major disease,
+// disability and schooling path.
+func (s *sim) memberHealthAndSchool(h *household, p *simPerson, age int) {
+	r := s.r
+	a := float64(age)
+	pc := 0.03 + math.Max(0, a-45)*0.008
+	if h.status != "general" {
+		pc *= 1.25
+	}
+	p.chronic = chance(r, math.Min(pc, 0.45))
+	p.major = chance(r, 0.005+math.Max(0, a-50)*0.0006)
+	if chance(r, 0.02+math.Max(0, a-50)*0.001) {
+		p.disability = 1 + r.IntN(4)
+	}
+	switch c := r.Float64(); {
+	case age >= 15 || c < 0.25:
+		p.path = 0
+	case c < 0.6:
+		p.path = 1
+	case c < 0.8:
+		p.path = 2
+	default:
+		p.path = 3
+	}
+	if age >= 15 && age <= 21 && chance(r, 0.55) {
+		// already on a track when the data start
+		p.path = 1 + r.IntN(3)
+		if age >= 18 && p.path != 3 {
+			p.path = 0
 		}
 	}
 }
@@ -779,10 +811,10 @@ func (s *sim) illness(h *household, p *simPerson, t, age int, earner bool) {
 	if accident {
 		diag = injuryDiag[r.IntN(len(injuryDiag))]
 	}
-	cost := 55000 * logNormal(r, 0, 0.6)
-	share := uniform(r, 0.62, 0.1)
+	cost := seriousCostMedian * logNormal(r, 0, seriousCostSigma)
+	share := uniform(r, seriousShareLo, seriousShareWidth)
 	if h.poor() {
-		share += 0.1 // medical assistance
+		share += medicalAidShare
 	}
 	oop := s.claim(h, p, d, cost, share, true, diag)
 	if !accident {
