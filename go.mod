@@ -11,6 +11,7 @@ require (
 	github.com/xuri/excelize/v2 v2.10.1
 	golang.org/x/term v0.40.0
 	golang.org/x/text v0.34.0
+	gonum.org/v1/gonum v0.17.0
 )
 
 require (

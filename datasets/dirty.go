@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -18,8 +19,11 @@ const (
 	DefectBadRegion       = "bad_region"       // a region code of the wrong length
 )
 
-// DefectKinds lists every defect kind.
-var DefectKinds = []string{DefectBadType, DefectUnknownCode, DefectOrphan, DefectDuplicateKey, DefectBadDate, DefectOutOfRange, DefectMissingRequired, DefectBadRegion}
+// defectKinds lists every defect kind, in the order the dirtier draws them.
+var defectKinds = []string{DefectBadType, DefectUnknownCode, DefectOrphan, DefectDuplicateKey, DefectBadDate, DefectOutOfRange, DefectMissingRequired, DefectBadRegion}
+
+// DefectKinds returns every defect kind (a fresh copy).
+func DefectKinds() []string { return slices.Clone(defectKinds) }
 
 // defectChoice is one (kind, column) a table can receive.
 type defectChoice struct {
@@ -71,19 +75,19 @@ type dirtier struct {
 	r       *rand.Rand
 	n       int // defects injected for the current household
 	tables  []Table
-	kinds   [][]string // per table: the kinds it can receive, in DefectKinds order
+	kinds   [][]string // per table: the kinds it can receive, in defectKinds order
 	choices []map[string][]defectChoice
 	bufs    []*tableBuf
 }
 
 func newDirtier(rate float64, seed uint64, cal calendar, bufs []*tableBuf) *dirtier {
-	d := &dirtier{rate: rate, seed: seed, cal: cal, bufs: bufs, tables: Tables}
+	d := &dirtier{rate: rate, seed: seed, cal: cal, bufs: bufs, tables: standard}
 	d.pcg = rand.NewPCG(0, 0)
 	d.r = rand.New(d.pcg)
-	for _, t := range Tables {
+	for _, t := range standard {
 		ch := defectChoices(t)
 		var ks []string
-		for _, k := range DefectKinds {
+		for _, k := range defectKinds {
 			if len(ch[k]) > 0 {
 				ks = append(ks, k)
 			}
@@ -105,7 +109,7 @@ func (d *dirtier) begin(idx int) {
 
 // maybe spoils a copy of the last row of table ti with probability rate.
 func (d *dirtier) maybe(ti int) {
-	if d == nil || d.rate == 0 || d.r.Float64() >= d.rate {
+	if d == nil || d.rate == 0 || !chance(d.r, d.rate) {
 		return
 	}
 	b := d.bufs[ti]

@@ -26,7 +26,9 @@
 // carry an 18-digit ID number with a valid check digit, and the extra
 // columns name and phone. Months run from Start; each household is simulated
 // month by month from its own random stream PCG(Seed, index), so the output
-// does not depend on the number of workers.
+// does not depend on the number of workers. The draws are named after their
+// distributions (draws.go: chance = Bernoulli, logNormal, normal through
+// gonum's distuv; uniform and pickIndex our own, see there why).
 //
 // Incomes: migrant wages (Spring Festival dip, year-end bonus), local wages,
 // seasonal farm business income with spring production costs, small property
@@ -76,7 +78,9 @@
 // household_id: the probability, from the same hazard model and the state
 // at as_of (known shocks with their remaining delay, future shocks at their
 // expected rate, scheduled school terms exactly, V held), that the household
-// is identified in the 6 months after as_of. Households that are monitoring
+// is identified in the 6 months after as_of. The school terms it expects
+// come from the same owner as the terms simulated (terms.go: termMonth,
+// termPlan), so the truth cannot expect terms the simulation does not write. Households that are monitoring
 // objects at as_of get 0: they are outside the label's population.
 //
 // # Formats

@@ -13,6 +13,11 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/progress"
 )
 
 // GenerateOptions configure Generate. The zero value of every field means
@@ -28,6 +33,9 @@ type GenerateOptions struct {
 	Encoding   string    // "" or "utf-8" (UTF-8), or "gb18030": households and persons in GB18030, income_records UTF-8 with BOM
 	Format     string    // "csv" (default), "csv.gz", "parquet"
 	Progress   io.Writer // a "\rgenerate: done/total households" line, rewritten in place; nil = quiet
+	// Reporter is told of the stage "generate" (total: the households) and
+	// of every chunk of households written; nil shows nothing.
+	Reporter progress.Reporter
 	// Workers simulating households in parallel (0: up to 2). The output
 	// does not depend on it.
 	Workers int
@@ -63,13 +71,63 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 	cal := startOf(o.Start)
 	cal.months = o.Months
 	w := newWorld(o.Seed, cal)
+	d, err := openDrop(o, cal)
+	if err != nil {
+		return nil, err
+	}
+	defer d.truth.cleanup()
+	rep := &GenerateReport{Households: o.Households, Truth: o.Truth}
+	task := progress.Or(o.Reporter).Start("generate", int64(o.Households))
+	res, err := regionDisasters(o, w)
+	if err == nil {
+		err = d.write(res)
+	}
+	if err == nil {
+		err = runChunks(ctx, o, w, func(res *chunkResult) error {
+			if err := d.write(res); err != nil {
+				return err
+			}
+			rep.Identified += res.identified
+			if err := d.truth.write(res); err != nil {
+				return err
+			}
+			o.progress(res.hi)
+			task.Add(int64(res.hi - res.lo))
+			return nil
+		})
+	}
+	task.Done()
+	if err != nil {
+		d.abort()
+		return nil, err
+	}
+	if o.Progress != nil {
+		fmt.Fprintln(o.Progress)
+	}
+	if err := d.close(o, rep); err != nil {
+		return nil, err
+	}
+	rep.Start, rep.End = cal.first(0).time(), cal.last(cal.months-1).time()
+	return rep, nil
+}
 
+// drop is a drop being written: a writer per table, the truth, and the
+// rows and defects written so far per table.
+type drop struct {
+	writers []tableWriter
+	truth   *truthWriter
+	written []int64
+	defects [][]defectLine
+}
+
+// openDrop creates the drop directory, removes the table files of any
+// format left by an earlier run (so that the drop holds exactly one file
+// per table), and opens the table writers and the truth.
+func openDrop(o GenerateOptions, cal calendar) (*drop, error) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("create drop directory: %w", err)
 	}
-	// Remove table files of any format left by an earlier run, so that the
-	// drop holds exactly one file per table.
-	for _, t := range Tables {
+	for _, t := range standard {
 		for _, ext := range []string{".csv", ".csv.gz", ".parquet"} {
 			p := filepath.Join(o.Out, t.Name+ext)
 			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -77,100 +135,82 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 			}
 		}
 	}
-
-	writers := make([]tableWriter, nTables)
-	closeAll := func() {
-		for _, tw := range writers {
-			if tw != nil {
-				tw.abort()
-			}
-		}
-	}
-	for i, t := range Tables {
+	d := &drop{writers: make([]tableWriter, nTables), written: make([]int64, nTables), defects: make([][]defectLine, nTables)}
+	for i, t := range standard {
 		tw, err := newTableWriter(o, t, i)
 		if err != nil {
-			closeAll()
+			d.abort()
 			return nil, err
 		}
-		writers[i] = tw
+		d.writers[i] = tw
 	}
 	tw, err := newTruthWriter(o.Truth, cal)
 	if err != nil {
-		closeAll()
+		d.abort()
 		return nil, err
 	}
-	defer tw.cleanup()
+	d.truth = tw
+	return d, nil
+}
 
-	rep := &GenerateReport{Households: o.Households, Truth: o.Truth}
-	defects := make([][]defectLine, nTables)
-	written := make([]int64, nTables)
+// abort closes and removes the table files written so far.
+func (d *drop) abort() {
+	for _, tw := range d.writers {
+		if tw != nil {
+			tw.abort()
+		}
+	}
+}
 
-	// Region-level disaster rows come first in the disasters file.
-	{
-		bufs := newBufs()
-		d := newDirtier(o.Dirty, o.Seed, cal, bufs)
-		d.begin(-1)
-		db := bufs[tDisasters]
-		for i := range w.disasters {
-			e := &w.disasters[i]
-			db.s(e.id).s(e.prefix).null().date(e.start).s(e.kind).int(e.severity).null()
-			d.maybe(tDisasters)
-		}
-		res := &chunkResult{bufs: bufs}
-		if err := encodeChunk(o, res); err != nil {
-			closeAll()
-			return nil, err
-		}
-		if err := writeChunk(writers, res, written, defects); err != nil {
-			closeAll()
-			return nil, err
-		}
+// regionDisasters are the region-level disaster rows, which come first in
+// the disasters file (with their defects, drawn as household -1's).
+func regionDisasters(o GenerateOptions, w *world) (*chunkResult, error) {
+	bufs := newBufs()
+	dt := newDirtier(o.Dirty, o.Seed, w.cal, bufs)
+	dt.begin(-1)
+	db := bufs[tDisasters]
+	for i := range w.disasters {
+		e := &w.disasters[i]
+		db.s(e.id).s(e.prefix).null().date(e.start).s(e.kind).int(e.severity).null()
+		dt.maybe(tDisasters)
 	}
+	res := &chunkResult{bufs: bufs}
+	return res, encodeChunk(o, res)
+}
 
-	if err := runChunks(ctx, o, w, func(res *chunkResult) error {
-		if err := writeChunk(writers, res, written, defects); err != nil {
-			return err
+// close finishes every table file, the truth and the defects sidecar, and
+// fills the report's tables, as-of dates and sidecar path.
+func (d *drop) close(o GenerateOptions, rep *GenerateReport) error {
+	for i, t := range standard {
+		if err := d.writers[i].close(); err != nil {
+			d.abort()
+			return fmt.Errorf("write %s: %w", t.Name, err)
 		}
-		rep.Identified += res.identified
-		if err := tw.write(res); err != nil {
-			return err
-		}
-		o.progress(res.hi)
-		return nil
-	}); err != nil {
-		closeAll()
-		return nil, err
+		rep.Tables = append(rep.Tables, TableReport{Name: t.Name, Path: d.writers[i].path(), Rows: d.written[i], Defects: int64(len(d.defects[i]))})
 	}
-	if o.Progress != nil {
-		fmt.Fprintln(o.Progress)
+	if err := d.truth.finish(); err != nil {
+		return err
 	}
-	for i, t := range Tables {
-		if err := writers[i].close(); err != nil {
-			closeAll()
-			return nil, fmt.Errorf("write %s: %w", t.Name, err)
-		}
-		rep.Tables = append(rep.Tables, TableReport{Name: t.Name, Path: writers[i].path(), Rows: written[i], Defects: int64(len(defects[i]))})
-	}
-	if err := tw.finish(); err != nil {
-		return nil, err
-	}
-	rep.AsOf = tw.asOf
+	rep.AsOf = d.truth.asOf
 	if o.Dirty > 0 {
 		p := o.Out + ".defects.csv"
-		if err := writeDefects(p, defects); err != nil {
-			return nil, err
+		if err := writeDefects(p, d.defects); err != nil {
+			return err
 		}
 		rep.Defects = p
 	}
-	y, m, d := cal.first(0).civil()
-	rep.Start = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	y, m, d = cal.last(cal.months - 1).civil()
-	rep.End = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	return rep, nil
+	return nil
 }
 
 // ErrOptions matches (errors.Is) every error about invalid GenerateOptions.
-var ErrOptions = errors.New("invalid generate options")
+// Such errors are also marked fault.Usage. It is a constant, so that no
+// caller can replace it.
+const ErrOptions sentinel = "invalid generate options"
+
+// sentinel is an error value that can be a constant.
+type sentinel string
+
+func (e sentinel) Error() string { return string(e) }
 
 type optionError string
 
@@ -185,7 +225,7 @@ func (o *GenerateOptions) defaults() error {
 		o.Months = 24
 	}
 	if o.Start.IsZero() {
-		o.Start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		o.Start = civil.Date(2024, time.January, 1)
 	}
 	if o.Format == "" {
 		o.Format = "csv"
@@ -193,7 +233,9 @@ func (o *GenerateOptions) defaults() error {
 	if o.Truth == "" {
 		o.Truth = o.Out + ".truth.csv"
 	}
-	bad := func(format string, a ...any) error { return optionError(fmt.Sprintf(format, a...)) }
+	bad := func(format string, a ...any) error {
+		return fault.Wrap(fault.Usage, optionError(fmt.Sprintf(format, a...)))
+	}
 	switch {
 	case o.Out == "":
 		return bad("generate: no output directory: set Out (--out)")
@@ -227,7 +269,7 @@ func (o *GenerateOptions) progress(done int) {
 
 func newBufs() []*tableBuf {
 	bufs := make([]*tableBuf, nTables)
-	for i, t := range Tables {
+	for i, t := range standard {
 		bufs[i] = &tableBuf{ncol: len(fileColumns(t))}
 	}
 	return bufs
@@ -348,17 +390,18 @@ type defectLine struct {
 	col, kind string
 }
 
-// writeChunk appends a chunk's rows to the table files and locates its
-// defects: line 1 is the header, so data row r (from 0) is line r+2.
-func writeChunk(writers []tableWriter, res *chunkResult, written []int64, defects [][]defectLine) error {
+// write appends a chunk's rows to the table files (CSV encoded on the
+// worker, see encodeChunk) and locates its defects: line 1 is the header,
+// so data row r (from 0) is line r+2.
+func (d *drop) write(res *chunkResult) error {
 	for i, b := range res.bufs {
-		for _, d := range b.defects {
-			defects[i] = append(defects[i], defectLine{line: written[i] + int64(d.row) + 2, col: d.col, kind: d.kind})
+		for _, df := range b.defects {
+			d.defects[i] = append(d.defects[i], defectLine{line: d.written[i] + int64(df.row) + 2, col: df.col, kind: df.kind})
 		}
-		if err := writers[i].write(res, i); err != nil {
-			return fmt.Errorf("write %s: %w", Tables[i].Name, err)
+		if err := d.writers[i].write(res, i); err != nil {
+			return fmt.Errorf("write %s: %w", standard[i].Name, err)
 		}
-		written[i] += int64(b.rows())
+		d.written[i] += int64(b.rows())
 	}
 	return nil
 }
@@ -366,31 +409,22 @@ func writeChunk(writers []tableWriter, res *chunkResult, written []int64, defect
 // writeDefects writes the sidecar: table,line,column,kind in table order
 // then line order.
 func writeDefects(path string, defects [][]defectLine) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("create defects file: %w", err)
-	}
-	bw := bufio.NewWriter(f)
-	bw.WriteString("table,line,column,kind\n")
-	for i, ds := range defects {
-		sort.SliceStable(ds, func(a, b int) bool { return ds[a].line < ds[b].line })
-		for _, d := range ds {
-			bw.WriteString(Tables[i].Name)
-			bw.WriteByte(',')
-			bw.WriteString(strconv.FormatInt(d.line, 10))
-			bw.WriteByte(',')
-			bw.WriteString(d.col)
-			bw.WriteByte(',')
-			bw.WriteString(d.kind)
-			bw.WriteByte('\n')
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		bw.WriteString("table,line,column,kind\n")
+		for i, ds := range defects {
+			sort.SliceStable(ds, func(a, b int) bool { return ds[a].line < ds[b].line })
+			for _, d := range ds {
+				bw.WriteString(standard[i].Name)
+				bw.WriteByte(',')
+				bw.WriteString(strconv.FormatInt(d.line, 10))
+				bw.WriteByte(',')
+				bw.WriteString(d.col)
+				bw.WriteByte(',')
+				bw.WriteString(d.kind)
+				bw.WriteByte('\n')
+			}
 		}
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+		return bw.Flush()
+	})
 }

@@ -26,6 +26,9 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/progress"
 )
 
 // gen writes a drop under a fresh temporary directory.
@@ -101,7 +104,7 @@ func readCSV(t testing.TB, path string, gb bool) *table {
 
 func readDrop(t testing.TB, dir, ext string, gbTables map[string]bool) map[string]*table {
 	m := map[string]*table{}
-	for _, tt := range Tables {
+	for _, tt := range Tables() {
 		m[tt.Name] = readCSV(t, filepath.Join(dir, tt.Name+ext), gbTables[tt.Name])
 	}
 	return m
@@ -185,7 +188,7 @@ func checkDrop(t testing.TB, drop map[string]*table) []problem {
 	t.Helper()
 	var out []problem
 	keys := map[string]map[string]bool{}
-	for _, tt := range Tables {
+	for _, tt := range Tables() {
 		tb := drop[tt.Name]
 		idx := make([]int, len(tt.Columns))
 		for i, c := range tt.Columns {
@@ -247,7 +250,7 @@ func TestCleanDropFollowsStandard(t *testing.T) {
 	}
 	// Nothing in the export happens after its last day.
 	last := rep.End.Format("2006-01-02")
-	for _, tt := range Tables {
+	for _, tt := range Tables() {
 		tb := drop[tt.Name]
 		for _, c := range tt.Columns {
 			if c.Kind != Date && c.Kind != Month {
@@ -413,7 +416,7 @@ func TestDirtyDrop(t *testing.T) {
 			for _, p := range want {
 				kinds[p.kind]++
 			}
-			for _, k := range DefectKinds {
+			for _, k := range DefectKinds() {
 				if rate >= 0.05 && kinds[k] == 0 {
 					t.Errorf("no %s defect", k)
 				}
@@ -432,7 +435,7 @@ func TestDirtyDrop(t *testing.T) {
 			for _, p := range want {
 				bad[problem{p.table, p.line, "", ""}] = true
 			}
-			for _, tt := range Tables {
+			for _, tt := range Tables() {
 				var rows []string
 				d := drop[tt.Name]
 				for i, r := range d.rows {
@@ -461,11 +464,16 @@ func sortProblems(ps []problem) {
 	})
 }
 
+// genBoth writes the drop of o, then the drop of o changed by change.
+func genBoth(t *testing.T, o GenerateOptions, change func(*GenerateOptions)) (*GenerateReport, *GenerateReport) {
+	t.Helper()
+	a := gen(t, o)
+	change(&o)
+	return a, gen(t, o)
+}
+
 func TestGB18030(t *testing.T) {
-	o := GenerateOptions{Households: 300, Months: 8, Seed: 5}
-	utf := gen(t, o)
-	o.Encoding = "gb18030"
-	gb := gen(t, o)
+	utf, gb := genBoth(t, GenerateOptions{Households: 300, Months: 8, Seed: 5}, func(o *GenerateOptions) { o.Encoding = "gb18030" })
 	for i, tr := range gb.Tables {
 		gbRaw, _ := os.ReadFile(tr.Path)
 		uRaw, _ := os.ReadFile(utf.Tables[i].Path)
@@ -493,10 +501,7 @@ func TestGB18030(t *testing.T) {
 // TestParquetMatchesCSV reads the Parquet drop with pqarrow and renders every
 // value as the CSV drop writes it: the two must hold the same rows.
 func TestParquetMatchesCSV(t *testing.T) {
-	o := GenerateOptions{Households: 300, Months: 9, Seed: 9}
-	csvRep := gen(t, o)
-	o.Format = "parquet"
-	pq := gen(t, o)
+	csvRep, pq := genBoth(t, GenerateOptions{Households: 300, Months: 9, Seed: 9}, func(o *GenerateOptions) { o.Format = "parquet" })
 	for i, tr := range pq.Tables {
 		want := readCSV(t, csvRep.Tables[i].Path, false)
 		f, err := file.OpenParquetFile(tr.Path, false)
@@ -511,7 +516,7 @@ func TestParquetMatchesCSV(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tt := Tables[i]
+		tt := Tables()[i]
 		if got := strings.Join(fieldNames(tbl.Schema()), ","); got != strings.Join(want.header, ",") {
 			t.Fatalf("%s: parquet columns %s, csv %s", tr.Name, got, strings.Join(want.header, ","))
 		}
@@ -540,7 +545,40 @@ func TestParquetMatchesCSV(t *testing.T) {
 			}
 		}
 		tbl.Release()
+		checkParquetSettings(t, f, tt)
 		f.Close()
+	}
+}
+
+// checkParquetSettings: the drop is written with engine/pqfile's settings:
+// no dictionary for amounts, unique keys and personal identifiers, a
+// dictionary for code lists, the Arrow schema stored.
+func checkParquetSettings(t *testing.T, f *file.Reader, tt Table) {
+	t.Helper()
+	md := f.MetaData()
+	if got := md.GetCreatedBy(); got != "povrisk datasets" {
+		t.Errorf("%s: created_by %q", tt.Name, got)
+	}
+	if md.KeyValueMetadata().FindValue("ARROW:schema") == nil {
+		t.Errorf("%s: the Arrow schema is not stored", tt.Name)
+	}
+	if md.NumRowGroups() == 0 {
+		return
+	}
+	rg := md.RowGroup(0)
+	for ci, c := range tt.Columns {
+		cc, err := rg.ColumnChunk(ci)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unique := len(tt.Key) == 1 && tt.Key[0] == c.Name
+		noDict := c.Kind == Money || unique || c.Name == "id_number"
+		if noDict && cc.HasDictionaryPage() {
+			t.Errorf("%s.%s: dictionary-encoded, want plain", tt.Name, c.Name)
+		}
+		if c.Kind == Enum && !cc.HasDictionaryPage() {
+			t.Errorf("%s.%s: code list without a dictionary", tt.Name, c.Name)
+		}
 	}
 }
 
@@ -622,6 +660,9 @@ func TestOptionErrors(t *testing.T) {
 			if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
 			}
+			if k := fault.Of(err); k != fault.Usage {
+				t.Errorf("error %v is of kind %s, want usage", err, k)
+			}
 		})
 	}
 }
@@ -644,6 +685,37 @@ func TestProgress(t *testing.T) {
 		gen(t, GenerateOptions{Households: tc.households, Months: 7, Progress: &buf})
 		if got := buf.String(); !strings.HasSuffix(got, tc.want) || !strings.HasPrefix(got, "\rgenerate: ") {
 			t.Errorf("%d households: progress %q, want it to end with %q", tc.households, got, tc.want)
+		}
+	}
+}
+
+// countingReporter records the stages started and the work counted.
+type countingReporter struct {
+	stages []string
+	totals []int64
+	added  int64
+	done   int
+}
+
+func (c *countingReporter) Start(stage string, total int64) progress.Task {
+	c.stages = append(c.stages, stage)
+	c.totals = append(c.totals, total)
+	return c
+}
+func (c *countingReporter) Add(n int64) { c.added += n }
+func (c *countingReporter) Done()       { c.done++ }
+
+// TestReporter: Generate reports one stage "generate" over the households,
+// counts every household once, and ends the stage.
+func TestReporter(t *testing.T) {
+	for _, n := range []int{1, 300, 1000} {
+		r := &countingReporter{}
+		gen(t, GenerateOptions{Households: n, Months: 7, Reporter: r})
+		if len(r.stages) != 1 || r.stages[0] != "generate" || r.totals[0] != int64(n) {
+			t.Errorf("%d households: stages %v totals %v, want [generate] [%d]", n, r.stages, r.totals, n)
+		}
+		if r.added != int64(n) || r.done != 1 {
+			t.Errorf("%d households: added %d, done %d times; want %d, once", n, r.added, r.done, n)
 		}
 	}
 }

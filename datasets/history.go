@@ -29,15 +29,15 @@ func (s *sim) assetsAndHistory(h *household) {
 		}
 		return h.persons[0]
 	}
-	if r.Float64() < 0.02+0.25*rich {
-		ab.s(h.id).s(adult().id).s("vehicle").date(when()).money(math.Round(60000 * math.Exp(r.NormFloat64()*0.5)))
+	if chance(r, 0.02+0.25*rich) {
+		ab.s(h.id).s(adult().id).s("vehicle").date(when()).money(math.Round(60000 * logNormal(r, 0, 0.5)))
 		s.dirty.maybe(tAssets)
 	}
-	if r.Float64() < 0.01+0.12*rich {
-		ab.s(h.id).s(adult().id).s("property").date(when()).money(math.Round(350000 * math.Exp(r.NormFloat64()*0.4)))
+	if chance(r, 0.01+0.12*rich) {
+		ab.s(h.id).s(adult().id).s("property").date(when()).money(math.Round(350000 * logNormal(r, 0, 0.4)))
 		s.dirty.maybe(tAssets)
 	}
-	if r.Float64() < 0.015+0.1*rich {
+	if chance(r, 0.015+0.1*rich) {
 		ab.s(h.id).s(adult().id).s("business").date(when()).null()
 		s.dirty.maybe(tAssets)
 	}
@@ -48,19 +48,19 @@ func (s *sim) assetsAndHistory(h *household) {
 	if h.misreg {
 		payroll = 0.2
 	}
-	if r.Float64() < payroll {
+	if chance(r, payroll) {
 		ab.s(h.id).s(adult().id).s("public_payroll").date(when()).null()
 		s.dirty.maybe(tAssets)
 	}
-	if r.Float64() < 0.35+0.3*math.Min(1, rich) {
-		ab.s(h.id).null().s("deposit").date(end).money(math.Round(h.lastNet * (0.1 + 2*r.Float64()) * h.wealth))
+	if chance(r, 0.35+0.3*math.Min(1, rich)) {
+		ab.s(h.id).null().s("deposit").date(end).money(math.Round(h.lastNet * uniform(r, 0.1, 2) * h.wealth))
 		s.dirty.maybe(tAssets)
 	}
-	if r.Float64() < 0.003+0.03*rich {
-		ab.s(h.id).s(adult().id).s("securities").date(end).money(math.Round(50000 * math.Exp(r.NormFloat64())))
+	if chance(r, 0.003+0.03*rich) {
+		ab.s(h.id).s(adult().id).s("securities").date(end).money(math.Round(50000 * logNormal(r, 0, 1)))
 		s.dirty.maybe(tAssets)
 	}
-	h.propBase = 15 + 80*h.wealth*r.Float64()
+	h.propBase = uniform(r, 15, 80*h.wealth)
 
 	// Assistance already running.
 	if h.dibao > 0 {
@@ -69,11 +69,11 @@ func (s *sim) assetsAndHistory(h *household) {
 	if h.tekun > 0 {
 		s.assistanceRow(h, "tekun", start-day(30+r.IntN(6*365)), 0, h.tekun)
 	}
-	if h.status != "general" && h.farmBase > 0 && r.Float64() < 0.4 {
+	if h.status != "general" && h.farmBase > 0 && chance(r, 0.4) {
 		d := start - day(r.IntN(3*365))
 		s.assistanceRow(h, "industry_aid", d, d+364, 2000)
 	}
-	if h.housing == 0 && r.Float64() < 0.5 {
+	if h.housing == 0 && chance(r, 0.5) {
 		d := cal.dayIn(r, r.IntN(cal.months))
 		s.assistanceRow(h, "housing_aid", d, 0, 20000)
 	}
@@ -85,7 +85,7 @@ func (s *sim) assetsAndHistory(h *household) {
 		h.events = append(h.events, monEvent{identified: d, risk: h.startRisk()})
 		h.monitored = true
 		h.monSince = cal.monthOf(d)
-	case h.status == "escaped" && r.Float64() < 0.04:
+	case h.status == "escaped" && chance(r, 0.04):
 		d := start - day(400+r.IntN(3*365))
 		h.events = append(h.events, monEvent{identified: d, risk: h.startRisk(), eliminated: d + day(200+r.IntN(300))})
 	}
@@ -185,13 +185,13 @@ func (s *sim) truthP(h *household, t int) float64 {
 // rates that drive the simulation (school terms excluded).
 func (s *sim) shockRate(h *household, t int) float64 {
 	at := s.w.cal.first(t + 1)
-	poor := h.status != "general" || h.dibao > 0
-	share := 0.67
+	poor := h.poor()
+	share := seriousShareLo + seriousShareWidth/2 // the mean share
 	if poor {
-		share += 0.1
+		share += medicalAidShare
 	}
-	// mean cost of a serious illness: 55,000 * exp(0.6^2/2)
-	ill := illnessC(55000*math.Exp(0.18)*(1-share), h.lastNet)
+	// the mean cost of a serious illness: median·exp(σ²/2)
+	ill := illnessC(seriousCostMedian*math.Exp(seriousCostSigma*seriousCostSigma/2)*(1-share), h.lastNet)
 	lam := 0.0
 	for _, p := range h.persons {
 		if p.deceased != 0 {
@@ -217,51 +217,4 @@ func (s *sim) shockRate(h *household, t int) float64 {
 		lam += industryRate * industryC
 	}
 	return lam
-}
-
-// expectedTermShock is the education shock weight of a term starting in
-// month t (0 when no term starts).
-func (s *sim) expectedTermShock(h *household, t int) float64 {
-	if t >= s.w.cal.months+12 {
-		return 0
-	}
-	cm := s.w.cal.month(t)
-	if cm != 3 && cm != 9 {
-		return 0
-	}
-	start := s.w.cal.first(t)
-	poor := h.status != "general" || h.dibao > 0
-	net := 0.0
-	for _, p := range h.persons {
-		if p.deceased != 0 {
-			continue
-		}
-		lv := s.level(p, start)
-		if lv == "" || lv == "compulsory" {
-			continue
-		}
-		fees, sub := termFees(lv, poor)
-		net += fees - sub
-	}
-	return educationC(net, math.Max(h.lastNet, 1))
-}
-
-// termFees are the mean fees and subsidy of a term.
-func termFees(lv string, poor bool) (fees, sub float64) {
-	switch lv {
-	case "preschool":
-		fees, sub = 1500, 500
-	case "compulsory":
-		fees, sub = 300, 625
-	case "high_school":
-		fees, sub = 2600, 1800
-	case "vocational":
-		fees, sub = 1800, 1000
-	case "tertiary":
-		fees, sub = 5500, 2500
-	}
-	if !poor {
-		sub = 0
-	}
-	return fees, math.Min(sub, fees)
 }

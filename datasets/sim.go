@@ -38,6 +38,19 @@ const (
 	vulnOffset   = 2.2 // centres the vulnerability
 )
 
+// A serious illness costs seriousCostMedian·logNormal(0, seriousCostSigma);
+// insurance pays a share drawn uniformly from [seriousShareLo,
+// seriousShareLo+seriousShareWidth), plus medicalAidShare for poor
+// households. The simulation draws from them (illness), the truth uses
+// their means (shockRate).
+const (
+	seriousCostMedian = 55000.0
+	seriousCostSigma  = 0.6
+	seriousShareLo    = 0.62
+	seriousShareWidth = 0.1
+	medicalAidShare   = 0.1
+)
+
 // delayProb is the distribution of the delay (months) between a shock and
 // the identification it causes; index = months after the shock.
 var delayProb = [5]float64{0, 0.2, 0.3, 0.3, 0.2}
@@ -141,7 +154,8 @@ type sim struct {
 	truth [][]float64 // per as-of, per household of the chunk
 	dirty *dirtier
 	stats *simStats
-	comps []shock // hazard components, reused
+	comps []shock   // hazard components, reused
+	compW []float64 // their weights, reused
 
 	ageAt            day // civil date of ageAt, cached
 	ageY, ageM, ageD int
@@ -152,6 +166,10 @@ type simStats struct {
 	Identified int // identifications inside the simulated months
 }
 
+// household simulates household idx from its own stream: its status,
+// wealth and housing, its members, its income before the data start,
+// assistance and earlier monitoring, then the months (with the truth at
+// the last 7 month-ends), and writes its rows.
 func (s *sim) household(idx int) {
 	s.pcg.Seed(s.o.Seed, uint64(idx)<<8|streamSim)
 	r := s.r
@@ -171,23 +189,23 @@ func (s *sim) household(idx int) {
 		default:
 			h.monType = "sudden"
 		}
-		h.wealth = math.Exp(r.NormFloat64()*0.35 - 0.9)
+		h.wealth = logNormal(r, -0.9, 0.35)
 	case u < 0.42:
 		h.status = "escaped"
 		h.escape = 2014 + r.IntN(7)
 		if r.IntN(3) == 0 {
 			h.escape = 2019 + r.IntN(2)
 		}
-		h.wealth = math.Exp(r.NormFloat64()*0.4 - 0.45)
-		h.misreg = r.Float64() < 0.03
+		h.wealth = logNormal(r, -0.45, 0.4)
+		h.misreg = chance(r, 0.03)
 	default:
 		h.status = "general"
-		h.wealth = math.Exp(r.NormFloat64()*0.5 - 0.05)
+		h.wealth = logNormal(r, -0.05, 0.5)
 	}
 	if h.misreg {
 		h.wealth *= 2.5
 	}
-	h.frailty = 0.00012 * math.Exp(r.NormFloat64()*0.8-0.32)
+	h.frailty = 0.00012 * logNormal(r, -0.32, 0.8)
 	y0 := 1990 + r.IntN(26)
 	h.reg = dayOf(y0, 1+r.IntN(12), 1+r.IntN(28))
 	h.housing, h.water = 1, 1
@@ -195,14 +213,14 @@ func (s *sim) household(idx int) {
 	if h.status == "escaped" {
 		unsafeP = 0.008
 	}
-	if r.Float64() < unsafeP {
+	if chance(r, unsafeP) {
 		h.housing = 0
-	} else if r.Float64() < 0.01 {
+	} else if chance(r, 0.01) {
 		h.housing = -1
 	}
-	if r.Float64() < 0.012 {
+	if chance(r, 0.012) {
 		h.water = 0
-	} else if r.Float64() < 0.01 {
+	} else if chance(r, 0.01) {
 		h.water = -1
 	}
 	s.makeMembers(h)
@@ -215,9 +233,9 @@ func (s *sim) household(idx int) {
 	pc := h.lastNet / float64(len(h.persons))
 	noLabor := !h.hasLabor(-1)
 	switch {
-	case len(h.persons) == 1 && noLabor && s.age(h.persons[0], cal.first(0)) >= 60 && r.Float64() < 0.7:
+	case len(h.persons) == 1 && noLabor && s.age(h.persons[0], cal.first(0)) >= 60 && chance(r, 0.7):
 		h.tekun = 7200
-	case (pc < 7000 && r.Float64() < 0.6) || (noLabor && r.Float64() < 0.8):
+	case (pc < 7000 && chance(r, 0.6)) || (noLabor && chance(r, 0.8)):
 		if !h.misreg {
 			h.dibao = float64(len(h.persons)) * 12 * 380
 		}
@@ -253,12 +271,12 @@ func appendPad(b []byte, v, width int) []byte {
 
 func (s *sim) age(p *simPerson, at day) int {
 	if p.birthY == 0 {
-		p.birthY, p.birthM, p.birthD = p.birth.civil()
+		p.birthY, p.birthM, p.birthD = p.birth.ymd()
 	}
 	by, bm, bd := p.birthY, p.birthM, p.birthD
 	if at != s.ageAt || s.ageY == 0 {
 		s.ageAt = at
-		s.ageY, s.ageM, s.ageD = at.civil()
+		s.ageY, s.ageM, s.ageD = at.ymd()
 	}
 	y, m, d := s.ageY, s.ageM, s.ageD
 	a := y - by
@@ -310,10 +328,10 @@ func (s *sim) schooling(p *simPerson, at day) string {
 	return "none"
 }
 
+// makeMembers draws the household's size and head, then adds the head, a
+// spouse and the other members by the head's age.
 func (s *sim) makeMembers(h *household) {
 	r := s.r
-	at := s.w.cal.first(0)
-	y0, _, _ := at.civil()
 	size := 1
 	for u, cum := r.Float64(), 0.0; size < 7; size++ {
 		cum += []float64{0.10, 0.20, 0.20, 0.22, 0.16, 0.09}[size-1]
@@ -321,7 +339,7 @@ func (s *sim) makeMembers(h *household) {
 			break
 		}
 	}
-	headAge := 25 + int(math.Abs(r.NormFloat64())*18)
+	headAge := 25 + int(math.Abs(normal(r, 0, 18)))
 	if headAge > 85 {
 		headAge = 85
 	}
@@ -329,80 +347,95 @@ func (s *sim) makeMembers(h *household) {
 		headAge = 60 + r.IntN(25)
 	}
 	surname := surnames[r.IntN(len(surnames))]
-	add := func(rel string, age int, male bool) {
-		if age < 0 {
-			age = 0
-		}
-		p := &simPerson{relation: rel, male: male, unemployedUntil: -1, unempReg: -1, sickUntil: -1, followUntil: -1}
-		p.birth = dayOf(y0-age-1, 1+r.IntN(12), 1+r.IntN(28))
-		if s.age(p, at) > age {
-			p.birth += 365
-			p.birthY = 0 // recompute the cached civil date
-		}
-		n := len(h.persons)
-		pid := make([]byte, 0, 11)
-		pid = append(pid, 'P')
-		pid = appendPad(pid, h.idx+1, 8)
-		pid = appendPad(pid, n+1, 2)
-		p.id = string(pid)
-		if rel == "spouse" || rel == "other" || (rel == "parent" && !male) {
-			p.name = surnames[r.IntN(len(surnames))] + drawGiven(r)
-		} else {
-			p.name = surname + drawGiven(r)
-		}
-		if r.Float64() > 0.02 {
-			p.idNumber = makeIDNumber(r, simCounties[h.vill.county].code, p.birth, male)
-		}
-		if age >= 16 && r.Float64() < 0.9 {
-			p.phone = drawPhone(r)
-		}
-		a := float64(age)
-		pc := 0.03 + math.Max(0, a-45)*0.008
-		if h.status != "general" {
-			pc *= 1.25
-		}
-		p.chronic = r.Float64() < math.Min(pc, 0.45)
-		p.major = r.Float64() < 0.005+math.Max(0, a-50)*0.0006
-		if r.Float64() < 0.02+math.Max(0, a-50)*0.001 {
-			p.disability = 1 + r.IntN(4)
-		}
-		switch c := r.Float64(); {
-		case age >= 15 || c < 0.25:
-			p.path = 0
-		case c < 0.6:
-			p.path = 1
-		case c < 0.8:
-			p.path = 2
-		default:
-			p.path = 3
-		}
-		if age >= 15 && age <= 21 && r.Float64() < 0.55 {
-			// already on a track when the data start
-			p.path = 1 + r.IntN(3)
-			if age >= 18 && p.path != 3 {
-				p.path = 0
-			}
-		}
-		h.persons = append(h.persons, p)
-		s.assignLabor(h, p, at)
-	}
-	headMale := r.Float64() < 0.85
+	add := func(rel string, age int, male bool) { s.addMember(h, surname, rel, age, male) }
+	headMale := chance(r, 0.85)
 	add("head", headAge, headMale)
-	if size >= 2 && headAge < 78 && r.Float64() < 0.85 {
+	if size >= 2 && headAge < 78 && chance(r, 0.85) {
 		add("spouse", headAge+r.IntN(9)-4, !headMale)
 	}
 	for len(h.persons) < size {
 		switch {
-		case headAge < 52 && r.Float64() < 0.7:
+		case headAge < 52 && chance(r, 0.7):
 			add("child", r.IntN(max(1, headAge-20)), r.IntN(2) == 0)
 		case headAge < 50:
 			add("parent", min(92, headAge+22+r.IntN(10)), r.IntN(2) == 0)
-		case headAge >= 50 && r.Float64() < 0.6:
+		case headAge >= 50 && chance(r, 0.6):
 			add("grandchild", r.IntN(16), r.IntN(2) == 0)
-		case headAge >= 45 && r.Float64() < 0.7:
+		case headAge >= 45 && chance(r, 0.7):
 			add("child", 18+r.IntN(max(1, headAge-40)), r.IntN(2) == 0)
 		default:
 			add("other", 10+r.IntN(60), r.IntN(2) == 0)
+		}
+	}
+}
+
+// addMember adds a member of relation rel, aged age at the start of the
+// data, with their identity (IDs, name, ID number, phone), health,
+// schooling path and labour.
+func (s *sim) addMember(h *household, surname, rel string, age int, male bool) {
+	r := s.r
+	at := s.w.cal.first(0)
+	y0, _, _ := at.ymd()
+	if age < 0 {
+		age = 0
+	}
+	p := &simPerson{relation: rel, male: male, unemployedUntil: -1, unempReg: -1, sickUntil: -1, followUntil: -1}
+	p.birth = dayOf(y0-age-1, 1+r.IntN(12), 1+r.IntN(28))
+	if s.age(p, at) > age {
+		p.birth += 365
+		p.birthY = 0 // recompute the cached civil date
+	}
+	n := len(h.persons)
+	pid := make([]byte, 0, 11)
+	pid = append(pid, 'P')
+	pid = appendPad(pid, h.idx+1, 8)
+	pid = appendPad(pid, n+1, 2)
+	p.id = string(pid)
+	if rel == "spouse" || rel == "other" || (rel == "parent" && !male) {
+		p.name = surnames[r.IntN(len(surnames))] + drawGiven(r)
+	} else {
+		p.name = surname + drawGiven(r)
+	}
+	if r.Float64() > 0.02 { // 2% have no ID number on file
+		p.idNumber = makeIDNumber(r, simCounties[h.vill.county].code, p.birth, male)
+	}
+	if age >= 16 && chance(r, 0.9) {
+		p.phone = drawPhone(r)
+	}
+	s.memberHealthAndSchool(h, p, age)
+	h.persons = append(h.persons, p)
+	s.assignLabor(h, p, at)
+}
+
+// memberHealthAndSchool draws a new member's chronic and major disease,
+// disability and schooling path.
+func (s *sim) memberHealthAndSchool(h *household, p *simPerson, age int) {
+	r := s.r
+	a := float64(age)
+	pc := 0.03 + math.Max(0, a-45)*0.008
+	if h.status != "general" {
+		pc *= 1.25
+	}
+	p.chronic = chance(r, math.Min(pc, 0.45))
+	p.major = chance(r, 0.005+math.Max(0, a-50)*0.0006)
+	if chance(r, 0.02+math.Max(0, a-50)*0.001) {
+		p.disability = 1 + r.IntN(4)
+	}
+	switch c := r.Float64(); {
+	case age >= 15 || c < 0.25:
+		p.path = 0
+	case c < 0.6:
+		p.path = 1
+	case c < 0.8:
+		p.path = 2
+	default:
+		p.path = 3
+	}
+	if age >= 15 && age <= 21 && chance(r, 0.55) {
+		// already on a track when the data start
+		p.path = 1 + r.IntN(3)
+		if age >= 18 && p.path != 3 {
+			p.path = 0
 		}
 	}
 }
@@ -416,16 +449,16 @@ func (s *sim) assignLabor(h *household, p *simPerson, at day) {
 		p.labor = "none"
 	case p.disability == 1 || p.disability == 2:
 		p.labor = "lost"
-	case p.major && r.Float64() < 0.5:
+	case p.major && chance(r, 0.5):
 		p.labor = "lost"
 	case a >= 70:
 		p.labor = "none"
 	case a >= 65:
 		p.labor = "none"
-		if r.Float64() < 0.5 {
+		if chance(r, 0.5) {
 			p.labor = "weak"
 		}
-	case a >= 60 || p.chronic && r.Float64() < 0.4 || p.disability > 0 || p.major:
+	case a >= 60 || p.chronic && chance(r, 0.4) || p.disability > 0 || p.major:
 		p.labor = "weak"
 	default:
 		p.labor = "full"
@@ -440,21 +473,21 @@ func (s *sim) assignLabor(h *household, p *simPerson, at day) {
 	u := r.Float64()
 	switch {
 	case p.labor == "full" && a < 50 && u < 0.48:
-		if r.Float64() < 0.55 {
+		if chance(r, 0.55) {
 			p.job = jobMigrantFormal
 			p.employer = employerID(r)
 		} else {
 			p.job = jobMigrantInformal
 		}
-		p.wage = 4300 * math.Exp(r.NormFloat64()*0.25) * math.Pow(h.wealth, 0.35)
+		p.wage = 4300 * logNormal(r, 0, 0.25) * math.Pow(h.wealth, 0.35)
 	case u < 0.65 && a < 60:
 		p.job = jobLocal
-		p.wage = 2200 * math.Exp(r.NormFloat64()*0.2) * math.Pow(h.wealth, 0.3) * weak
+		p.wage = 2200 * logNormal(r, 0, 0.2) * math.Pow(h.wealth, 0.3) * weak
 	default:
 		p.job = jobFarm
 		p.farmShare = weak
 		if h.farmBase == 0 {
-			h.farmBase = 11000 * math.Exp(r.NormFloat64()*0.3) * math.Pow(h.wealth, 0.5)
+			h.farmBase = 11000 * logNormal(r, 0, 0.3) * math.Pow(h.wealth, 0.5)
 		}
 	}
 }
@@ -608,13 +641,6 @@ func unemploymentC(wage, annualNet float64) float64 {
 	return 0.08 + 0.3*math.Min(1, wage*12/math.Max(6000, annualNet))
 }
 
-func educationC(net, annualNet float64) float64 {
-	if net <= 0 {
-		return 0
-	}
-	return 0.035 * math.Min(3, net*2/math.Max(2000, annualNet*0.15))
-}
-
 // Monthly event rates of a person.
 func seriousRate(age int, chronic bool) float64 {
 	r := 0.0004 * (1 + math.Max(0, float64(age-40))/12)
@@ -654,194 +680,251 @@ func jobLossRate(job int) float64 {
 	return 0
 }
 
-const meanSeriousOOP = 20000.0
-
+// month simulates month t of a household, in this order (the order of the
+// draws is part of the output): identification or elimination from the
+// state at the end of month t-1, each living member's events and wage, the
+// village's disasters, the failure of the farm business, school terms, and
+// the income of the month, from which the vulnerability is updated.
 func (s *sim) month(h *household, t int) {
-	r := s.r
-	cal := s.w.cal
-	first := cal.first(t)
-	cm := cal.month(t)
-	b := s.bufs
-	// 1. identification and elimination, from the state at the end of t-1.
-	if h.monitored {
-		if t-h.monSince >= 6 && r.Float64() < eliminateP {
-			h.monitored = false
-			s.closeEvent(h, cal.dayIn(r, t))
-		}
-	} else {
-		hz := s.hazard(h, t, 0, &s.comps)
-		comps := s.comps
-		if r.Float64() < hz {
-			tot := 0.0
-			for _, c := range comps {
-				tot += c.c
-			}
-			u := r.Float64() * tot
-			risk := "other"
-			for _, c := range comps {
-				if u < c.c {
-					risk = c.risk
-					break
-				}
-				u -= c.c
-			}
-			d := cal.dayIn(r, t)
-			h.monitored, h.monSince = true, t
-			s.openEvent(h, d, risk)
-			s.stats.Identified++
-			amt := 1000 + float64(r.IntN(4))*500
-			s.assistanceRow(h, "temporary", d+day(r.IntN(20)), d+day(r.IntN(20))+90, amt)
-		}
-	}
-
-	// 2. events of the month.
+	s.monitoringStep(h, t)
 	wage := 0.0
 	for pi, p := range h.persons {
 		if p.deceased != 0 {
 			continue
 		}
-		age := s.age(p, first)
-		earner := p.job != jobNone
-		// death
-		if r.Float64() < deathRate(age, p.major) {
-			p.deceased = cal.dayIn(r, t)
-			if earner {
-				s.addShock(h, t, deathC, "labor_shortage")
-			}
-			p.job = jobNone
-			continue
-		}
-		// new disability of a working-age person, dated by an inpatient claim
-		if age >= 16 && age <= 75 && p.labor != "lost" && r.Float64() < disabRate {
-			p.disability = 1 + r.IntN(2)
-			p.labor = "lost"
-			d := cal.dayIn(r, t)
-			diag := injuryDiag[r.IntN(len(injuryDiag))]
-			if r.IntN(2) == 0 {
-				diag = "I63.9"
-			}
-			cost := 20000 * math.Exp(r.NormFloat64()*0.5)
-			s.claim(h, p, d, cost, 0.7, true, diag)
-			if earner || age < 60 {
-				s.addShock(h, t, disabilityC, "disability")
-			}
-			p.job = jobNone
-			p.sickUntil = -1
-			continue
-		}
-		// serious illness or accident
-		if r.Float64() < seriousRate(age, p.chronic) {
-			d := cal.dayIn(r, t)
-			accident := r.Float64() < 0.2
-			diag := seriousDiag[r.IntN(len(seriousDiag))]
-			if accident {
-				diag = injuryDiag[r.IntN(len(injuryDiag))]
-			}
-			cost := 55000 * math.Exp(r.NormFloat64()*0.6)
-			share := 0.62 + 0.1*r.Float64()
-			if h.status != "general" || h.dibao > 0 {
-				share += 0.1 // medical assistance
-			}
-			oop := s.claim(h, p, d, cost, share, true, diag)
-			if !accident {
-				p.major = true
-				p.followUntil, p.followDiag = t+2+r.IntN(6), diag
-				if r.Float64() < 0.3 {
-					p.chronic = true
-				}
-			}
-			if earner {
-				p.sickUntil = t + 2 + r.IntN(8)
-			}
-			risk := "illness"
-			if accident {
-				risk = "accident"
-			}
-			s.addShock(h, t, illnessC(oop, h.lastNet), risk)
-			if (h.status != "general" || h.dibao > 0) && r.Float64() < 0.6 {
-				s.assistanceRow(h, "medical_aid", d+day(10+r.IntN(30)), 0, math.Round(oop*0.3))
-			}
-		} else if t <= p.followUntil && r.Float64() < 0.55 {
-			s.claim(h, p, cal.dayIn(r, t), 6000*math.Exp(r.NormFloat64()*0.5), 0.65, r.IntN(3) == 0, p.followDiag)
-		}
-		// ordinary inpatient and outpatient care
-		if r.Float64() < 0.006*(1+math.Max(0, float64(age-50))/20)*(1+b2f(p.chronic)) {
-			s.claim(h, p, cal.dayIn(r, t), 5000*math.Exp(r.NormFloat64()*0.5), 0.6, true, inpatientDiag[r.IntN(len(inpatientDiag))])
-		}
-		op := 0.06
-		if p.chronic {
-			op += 0.35
-		}
-		if age >= 60 {
-			op += 0.08
-		}
-		if r.Float64() < op {
-			diag := outpatientDiag[r.IntN(len(outpatientDiag))]
-			if p.chronic && r.IntN(2) == 0 {
-				diag = chronicDiag[r.IntN(len(chronicDiag))]
-			}
-			s.claim(h, p, cal.dayIn(r, t), 180*math.Exp(r.NormFloat64()*0.7), 0.5, false, diag)
-		}
-		// work
-		switch p.job {
-		case jobMigrantFormal, jobMigrantInformal, jobLocal:
-			if p.unemployedUntil >= 0 {
-				if r.Float64() < reemployP {
-					p.unemployedUntil = -1
-					d := cal.dayIn(r, t)
-					if p.unempReg >= 0 {
-						h.regs[p.unempReg].ended = d
-						p.unempReg = -1
-					}
-					if p.job == jobMigrantFormal {
-						p.employer = employerID(r)
-					}
-				} else {
-					continue
-				}
-			} else if p.sickUntil < t && r.Float64() < jobLossRate(p.job) {
-				p.unemployedUntil = t + 1
-				regP := 0.35
-				if p.job == jobMigrantFormal {
-					regP = 0.7
-				}
-				if r.Float64() < regP {
-					h.regs = append(h.regs, unempReg{person: pi, registered: cal.dayIn(r, t)})
-					p.unempReg = len(h.regs) - 1
-				}
-				s.addShock(h, t, unemploymentC(p.wage, h.lastNet), "unemployment")
-				if h.status != "general" && r.Float64() < 0.5 {
-					s.assistanceRow(h, "employment_aid", cal.first(t+1)+day(r.IntN(20)), 0, 0)
-				}
-				// paid for part of the month
-				wage += p.wage * 0.4
-				continue
-			}
-			if p.sickUntil >= t {
-				if p.job == jobMigrantFormal {
-					s.social(p, t)
-				}
-				continue
-			}
-			mult := 1 + r.NormFloat64()*0.06
-			if p.job != jobLocal {
-				switch cm {
-				case 1:
-					mult += 0.3
-				case 2:
-					mult -= 0.4
-				}
-			}
-			wage += p.wage * mult
-			if p.job == jobMigrantFormal {
-				s.social(p, t)
-			}
-		}
+		wage += s.personMonth(h, pi, p, t)
 	}
-
-	// disasters of the village this month
 	farm := h.farmBase * h.farmWorkers(t)
 	annualNet := math.Max(h.lastNet, 1)
+	s.disasterStep(h, t, farm, annualNet)
+	// failure of the farm business
+	if farm > 0 && h.indUntil < t && chance(s.r, industryRate) {
+		h.indUntil = t + 6
+		s.addShock(h, t, industryC, "industry")
+	}
+	// school terms (termMonth)
+	if c := educationC(s.terms(h, t), annualNet); c > 0 {
+		s.addShock(h, t, c, "education")
+	}
+	s.incomeStep(h, t, wage, farm)
+}
+
+// monitoringStep eliminates a monitored household's risk (after at least 6
+// months) or identifies the household, with the hazard of the state at the
+// end of month t-1; the risk type is drawn in proportion to the hazard's
+// components.
+func (s *sim) monitoringStep(h *household, t int) {
+	r := s.r
+	cal := s.w.cal
+	if h.monitored {
+		if t-h.monSince >= 6 && chance(r, eliminateP) {
+			h.monitored = false
+			s.closeEvent(h, cal.dayIn(r, t))
+		}
+		return
+	}
+	hz := s.hazard(h, t, 0, &s.comps)
+	if !chance(r, hz) {
+		return
+	}
+	s.compW = s.compW[:0]
+	tot := 0.0
+	for _, c := range s.comps {
+		tot += c.c
+		s.compW = append(s.compW, c.c)
+	}
+	risk := "other"
+	if i := pickIndex(r.Float64()*tot, s.compW); i < len(s.comps) {
+		risk = s.comps[i].risk
+	}
+	d := cal.dayIn(r, t)
+	h.monitored, h.monSince = true, t
+	s.openEvent(h, d, risk)
+	s.stats.Identified++
+	amt := 1000 + float64(r.IntN(4))*500
+	s.assistanceRow(h, "temporary", d+day(r.IntN(20)), d+day(r.IntN(20))+90, amt)
+}
+
+// personMonth simulates month t of living member pi and returns the wage
+// paid to them: death or a new disability end the month for them;
+// otherwise illness, ordinary care and work.
+func (s *sim) personMonth(h *household, pi int, p *simPerson, t int) float64 {
+	age := s.age(p, s.w.cal.first(t))
+	earner := p.job != jobNone
+	if s.deathOrDisability(h, p, t, age, earner) {
+		return 0
+	}
+	s.illness(h, p, t, age, earner)
+	s.ordinaryCare(h, p, t, age)
+	return s.work(h, pi, p, t)
+}
+
+// deathOrDisability draws the member's death and, for a working-age
+// member, a new disability dated by an inpatient claim; either makes an
+// earner's loss a shock. It reports whether one happened.
+func (s *sim) deathOrDisability(h *household, p *simPerson, t, age int, earner bool) bool {
+	r := s.r
+	cal := s.w.cal
+	if chance(r, deathRate(age, p.major)) {
+		p.deceased = cal.dayIn(r, t)
+		if earner {
+			s.addShock(h, t, deathC, "labor_shortage")
+		}
+		p.job = jobNone
+		return true
+	}
+	if age >= 16 && age <= 75 && p.labor != "lost" && chance(r, disabRate) {
+		p.disability = 1 + r.IntN(2)
+		p.labor = "lost"
+		d := cal.dayIn(r, t)
+		diag := injuryDiag[r.IntN(len(injuryDiag))]
+		if r.IntN(2) == 0 {
+			diag = "I63.9"
+		}
+		cost := 20000 * logNormal(r, 0, 0.5)
+		s.claim(h, p, d, cost, 0.7, true, diag)
+		if earner || age < 60 {
+			s.addShock(h, t, disabilityC, "disability")
+		}
+		p.job = jobNone
+		p.sickUntil = -1
+		return true
+	}
+	return false
+}
+
+// illness draws a serious illness or accident (an inpatient claim, time
+// off work, a shock weighted by the out-of-pocket cost, medical aid for
+// poor households), or else a follow-up claim of an earlier illness.
+func (s *sim) illness(h *household, p *simPerson, t, age int, earner bool) {
+	r := s.r
+	cal := s.w.cal
+	if !chance(r, seriousRate(age, p.chronic)) {
+		if t <= p.followUntil && chance(r, 0.55) {
+			s.claim(h, p, cal.dayIn(r, t), 6000*logNormal(r, 0, 0.5), 0.65, r.IntN(3) == 0, p.followDiag)
+		}
+		return
+	}
+	d := cal.dayIn(r, t)
+	accident := chance(r, 0.2)
+	diag := seriousDiag[r.IntN(len(seriousDiag))]
+	if accident {
+		diag = injuryDiag[r.IntN(len(injuryDiag))]
+	}
+	cost := seriousCostMedian * logNormal(r, 0, seriousCostSigma)
+	share := uniform(r, seriousShareLo, seriousShareWidth)
+	if h.poor() {
+		share += medicalAidShare
+	}
+	oop := s.claim(h, p, d, cost, share, true, diag)
+	if !accident {
+		p.major = true
+		p.followUntil, p.followDiag = t+2+r.IntN(6), diag
+		if chance(r, 0.3) {
+			p.chronic = true
+		}
+	}
+	if earner {
+		p.sickUntil = t + 2 + r.IntN(8)
+	}
+	risk := "illness"
+	if accident {
+		risk = "accident"
+	}
+	s.addShock(h, t, illnessC(oop, h.lastNet), risk)
+	if h.poor() && chance(r, 0.6) {
+		s.assistanceRow(h, "medical_aid", d+day(10+r.IntN(30)), 0, math.Round(oop*0.3))
+	}
+}
+
+// ordinaryCare draws the member's ordinary inpatient and outpatient claims.
+func (s *sim) ordinaryCare(h *household, p *simPerson, t, age int) {
+	r := s.r
+	cal := s.w.cal
+	if chance(r, 0.006*(1+math.Max(0, float64(age-50))/20)*(1+b2f(p.chronic))) {
+		s.claim(h, p, cal.dayIn(r, t), 5000*logNormal(r, 0, 0.5), 0.6, true, inpatientDiag[r.IntN(len(inpatientDiag))])
+	}
+	op := 0.06
+	if p.chronic {
+		op += 0.35
+	}
+	if age >= 60 {
+		op += 0.08
+	}
+	if chance(r, op) {
+		diag := outpatientDiag[r.IntN(len(outpatientDiag))]
+		if p.chronic && r.IntN(2) == 0 {
+			diag = chronicDiag[r.IntN(len(chronicDiag))]
+		}
+		s.claim(h, p, cal.dayIn(r, t), 180*logNormal(r, 0, 0.7), 0.5, false, diag)
+	}
+}
+
+// work returns the member's wage of month t: re-employment of the
+// unemployed, a job loss (a shock, maybe a registration, part of the
+// month paid), sick leave, or a month's work with its seasonal swing for
+// migrants; formal migrants' contributions are written while employed.
+func (s *sim) work(h *household, pi int, p *simPerson, t int) float64 {
+	if p.job != jobMigrantFormal && p.job != jobMigrantInformal && p.job != jobLocal {
+		return 0
+	}
+	r := s.r
+	cal := s.w.cal
+	if p.unemployedUntil >= 0 {
+		if !chance(r, reemployP) {
+			return 0
+		}
+		p.unemployedUntil = -1
+		d := cal.dayIn(r, t)
+		if p.unempReg >= 0 {
+			h.regs[p.unempReg].ended = d
+			p.unempReg = -1
+		}
+		if p.job == jobMigrantFormal {
+			p.employer = employerID(r)
+		}
+	} else if p.sickUntil < t && chance(r, jobLossRate(p.job)) {
+		p.unemployedUntil = t + 1
+		regP := 0.35
+		if p.job == jobMigrantFormal {
+			regP = 0.7
+		}
+		if chance(r, regP) {
+			h.regs = append(h.regs, unempReg{person: pi, registered: cal.dayIn(r, t)})
+			p.unempReg = len(h.regs) - 1
+		}
+		s.addShock(h, t, unemploymentC(p.wage, h.lastNet), "unemployment")
+		if h.status != "general" && chance(r, 0.5) {
+			s.assistanceRow(h, "employment_aid", cal.first(t+1)+day(r.IntN(20)), 0, 0)
+		}
+		return p.wage * 0.4 // paid for part of the month
+	}
+	if p.sickUntil >= t {
+		if p.job == jobMigrantFormal {
+			s.social(p, t)
+		}
+		return 0
+	}
+	mult := normal(r, 1, 0.06)
+	if p.job != jobLocal {
+		switch cal.month(t) {
+		case 1:
+			mult += 0.3
+		case 2:
+			mult -= 0.4
+		}
+	}
+	if p.job == jobMigrantFormal {
+		s.social(p, t)
+	}
+	return p.wage * mult
+}
+
+// disasterStep applies the disasters of the household's village in month
+// t: a cut of farm business income for a few months, a recorded loss, and
+// a shock weighted by the household's dependence on farming.
+func (s *sim) disasterStep(h *household, t int, farm, annualNet float64) {
+	r := s.r
 	farmShare := math.Min(1, farm*0.65/annualNet)
 	for _, ei := range s.w.byVillage[h.vill.idx] {
 		e := &s.w.disasters[ei]
@@ -855,31 +938,25 @@ func (s *sim) month(h *household, t int) {
 			}
 			h.disUntil = t + 3 + r.IntN(3)
 		}
-		if r.Float64() < disasterLossP[sev]*(0.3+0.7*b2f(farm > 0)) {
-			loss := (farm*disasterCut[sev] + 3000*b2f(sev <= 2)) * (0.6 + 0.8*r.Float64())
+		if chance(r, disasterLossP[sev]*(0.3+0.7*b2f(farm > 0))) {
+			loss := (farm*disasterCut[sev] + 3000*b2f(sev <= 2)) * uniform(r, 0.6, 0.8)
 			if loss > 0 {
 				s.disasterRow(h, e, loss)
 			}
 		}
 		s.addShock(h, t, disasterWeight[sev]*(0.3+0.7*farmShare), "disaster")
 	}
-	// failure of the farm business
-	if farm > 0 && h.indUntil < t && r.Float64() < industryRate {
-		h.indUntil = t + 6
-		s.addShock(h, t, industryC, "industry")
-	}
-	// school terms in March and September
-	if cm == 3 || cm == 9 {
-		net := s.terms(h, t)
-		if c := educationC(net, annualNet); c > 0 {
-			s.addShock(h, t, c, "education")
-		}
-	}
+}
 
-	// 3. income of the month
+// incomeStep writes the income row of month t, keeps the month's net
+// income in the 12-month ring and updates the vulnerability.
+func (s *sim) incomeStep(h *household, t int, wage, farm float64) {
+	r := s.r
+	cal := s.w.cal
+	cm := cal.month(t)
 	bus, cost := 0.0, 0.0
 	if farm > 0 {
-		bus = farm / 12 * farmSeason[cm] * math.Exp(r.NormFloat64()*0.1)
+		bus = farm / 12 * farmSeason[cm] * logNormal(r, 0, 0.1)
 		cost = h.farmBase * h.farmWorkers(t) * 0.35 / 12 * costSeason[cm]
 		if h.disUntil >= t {
 			bus *= 1 - h.disCut
@@ -888,53 +965,15 @@ func (s *sim) month(h *household, t int) {
 			bus *= 0.4
 		}
 	}
-	prop := h.propBase * math.Exp(r.NormFloat64()*0.1)
+	prop := h.propBase * logNormal(r, 0, 0.1)
 	transfer := s.pensions(h, t) + (h.dibao+h.tekun)/12
 	if h.status != "general" {
 		transfer += 40
 	}
-	ib := b[tIncome]
-	ib.s(h.id).month(cal, t).money(wage).money(bus).money(prop).money(transfer).money(cost)
+	s.bufs[tIncome].s(h.id).month(cal, t).money(wage).money(bus).money(prop).money(transfer).money(cost)
 	s.dirty.maybe(tIncome)
 	h.net12[t%12] = wage + bus + prop + transfer - cost
 	h.v = s.vulnerability(h, t)
-}
-
-// terms writes the education rows of a term starting in month t and returns
-// the net cost of non-compulsory schooling.
-func (s *sim) terms(h *household, t int) float64 {
-	r := s.r
-	start := s.w.cal.first(t)
-	poor := h.status != "general" || h.dibao > 0
-	net := 0.0
-	for _, p := range h.persons {
-		if p.deceased != 0 {
-			continue
-		}
-		lv := s.level(p, start)
-		if lv == "" {
-			continue
-		}
-		fees, sub := termFees(lv, poor)
-		if lv == "compulsory" && s.age(p, start) < 10 {
-			fees, sub = 0, 0
-		}
-		if !poor && r.Float64() < 0.1 {
-			sub = math.Round(fees * 0.3)
-		}
-		fees *= 0.9 + 0.2*r.Float64()
-		fees = math.Round(fees)
-		sub = math.Min(sub, fees)
-		if lv != "compulsory" {
-			net += fees - sub
-		}
-		s.bufs[tEducation].s(p.id).date(start).s(lv).money(fees).money(sub)
-		s.dirty.maybe(tEducation)
-		if poor && s.w.cal.month(t) == 9 && lv != "compulsory" && lv != "preschool" && r.Float64() < 0.7 {
-			s.assistanceRow(h, "education_aid", start, start+364, sub*2)
-		}
-	}
-	return net
 }
 
 // claim writes a medical claim and returns its out-of-pocket amount.
@@ -996,3 +1035,7 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// poor: the household is registered (escaped or monitored) or receives
+// dibao; it gets subsidies and medical assistance.
+func (h *household) poor() bool { return h.status != "general" || h.dibao > 0 }

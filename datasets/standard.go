@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -121,22 +122,54 @@ func (t Table) ArrowSchema() *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
-// Code lists of the standard.
+// Code lists of the standard. They are unexported so that no caller can
+// change the standard; the functions below return fresh copies.
 var (
-	PovertyStatuses = []string{"escaped", "monitored", "general"}
-	MonitorTypes    = []string{"unstable", "marginal", "sudden"}
-	Sexes           = []string{"M", "F"}
-	Relations       = []string{"head", "spouse", "child", "parent", "grandchild", "other"}
-	LaborCapacities = []string{"full", "weak", "lost", "none"}
-	SchoolingLevels = []string{"none", "preschool", "compulsory", "high_school", "vocational", "tertiary"}
-	DisasterKinds   = []string{"flood", "drought", "hail", "frost", "earthquake", "landslide", "fire", "epidemic", "other"}
-	AssetKinds      = []string{"vehicle", "property", "business", "public_payroll", "deposit", "securities"}
-	Programs        = []string{"dibao", "tekun", "temporary", "medical_aid", "employment_aid", "industry_aid", "education_aid", "housing_aid"}
-	RiskTypes       = []string{"illness", "disability", "education", "disaster", "accident", "unemployment", "industry", "labor_shortage", "housing", "water", "other"}
+	povertyStatuses = []string{"escaped", "monitored", "general"}
+	monitorTypes    = []string{"unstable", "marginal", "sudden"}
+	sexes           = []string{"M", "F"}
+	relations       = []string{"head", "spouse", "child", "parent", "grandchild", "other"}
+	laborCapacities = []string{"full", "weak", "lost", "none"}
+	schoolingLevels = []string{"none", "preschool", "compulsory", "high_school", "vocational", "tertiary"}
+	disasterKinds   = []string{"flood", "drought", "hail", "frost", "earthquake", "landslide", "fire", "epidemic", "other"}
+	assetKinds      = []string{"vehicle", "property", "business", "public_payroll", "deposit", "securities"}
+	programs        = []string{"dibao", "tekun", "temporary", "medical_aid", "employment_aid", "industry_aid", "education_aid", "housing_aid"}
+	riskTypes       = []string{"illness", "disability", "education", "disaster", "accident", "unemployment", "industry", "labor_shortage", "housing", "water", "other"}
 )
 
-// RiskTypeNames gives the official Chinese wording of each risk type.
-var RiskTypeNames = map[string]string{
+// PovertyStatuses is the code list of households.poverty_status.
+func PovertyStatuses() []string { return slices.Clone(povertyStatuses) }
+
+// MonitorTypes is the code list of households.monitor_type.
+func MonitorTypes() []string { return slices.Clone(monitorTypes) }
+
+// Sexes is the code list of persons.sex.
+func Sexes() []string { return slices.Clone(sexes) }
+
+// Relations is the code list of persons.relation.
+func Relations() []string { return slices.Clone(relations) }
+
+// LaborCapacities is the code list of persons.labor_capacity.
+func LaborCapacities() []string { return slices.Clone(laborCapacities) }
+
+// SchoolingLevels is the code list of persons.schooling and education.level.
+func SchoolingLevels() []string { return slices.Clone(schoolingLevels) }
+
+// DisasterKinds is the code list of disasters.kind.
+func DisasterKinds() []string { return slices.Clone(disasterKinds) }
+
+// AssetKinds is the code list of assets.kind.
+func AssetKinds() []string { return slices.Clone(assetKinds) }
+
+// Programs is the code list of assistance.program, in the standard's order.
+func Programs() []string { return slices.Clone(programs) }
+
+// RiskTypes is the code list of monitoring_events.risk_type, in the
+// standard's order ("other" last).
+func RiskTypes() []string { return slices.Clone(riskTypes) }
+
+// riskTypeNames gives the official Chinese wording of each risk type.
+var riskTypeNames = map[string]string{
 	"illness":        "因病",
 	"disability":     "因残",
 	"education":      "因学",
@@ -150,18 +183,33 @@ var RiskTypeNames = map[string]string{
 	"other":          "其他",
 }
 
-// Tables is the data standard, v1: every table in the order in which a drop
-// is ingested (referenced tables first).
-var Tables = []Table{
+// RiskTypeName returns the official Chinese wording of a risk type code and
+// whether the code is one of RiskTypes.
+func RiskTypeName(code string) (string, bool) {
+	s, ok := riskTypeNames[code]
+	return s, ok
+}
+
+// householdRef and personRef are the columns that reference a household
+// or a person by its key.
+var (
+	householdRef = Column{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"}
+	personRef    = Column{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"}
+)
+
+// standard is the data standard, v1: every table in the order in which a
+// drop is ingested (referenced tables first). It is never modified; callers
+// outside the package get copies (Tables, Lookup).
+var standard = []Table{
 	{
 		Name: "households", Required: true, Key: []string{"household_id"},
 		Meaning: "户: one row per registered household",
 		Columns: []Column{
 			{Name: "household_id", Kind: String, Meaning: "household number in the registry"},
 			{Name: "region_code", Kind: Region, Meaning: "village of residence (12-digit 统计用区划代码)"},
-			{Name: "poverty_status", Kind: Enum, Values: PovertyStatuses, Meaning: "escaped 脱贫户, monitored 监测户, general 一般农户"},
+			{Name: "poverty_status", Kind: Enum, Values: povertyStatuses, Meaning: "escaped 脱贫户, monitored 监测户, general 一般农户"},
 			{Name: "escape_year", Kind: Int, Nullable: true, Min: 1978, Max: 2100, Meaning: "year lifted out of poverty"},
-			{Name: "monitor_type", Kind: Enum, Nullable: true, Values: MonitorTypes, Meaning: "for monitored households: unstable, marginal, sudden"},
+			{Name: "monitor_type", Kind: Enum, Nullable: true, Values: monitorTypes, Meaning: "for monitored households: unstable, marginal, sudden"},
 			{Name: "registered_date", Kind: Date, Meaning: "household registration date"},
 			{Name: "housing_safe", Kind: Bool, Nullable: true, Meaning: "house passed the safety appraisal (住房安全有保障)"},
 			{Name: "water_safe", Kind: Bool, Nullable: true, Meaning: "safe drinking water (饮水安全有保障)"},
@@ -172,16 +220,16 @@ var Tables = []Table{
 		Meaning: "人: one row per household member",
 		Columns: []Column{
 			{Name: "person_id", Kind: String, Meaning: "person number"},
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "id_number", Kind: String, Nullable: true, Pseudonymised: true, Meaning: "resident ID number (pseudonymised on ingest)"},
 			{Name: "birth_date", Kind: Date, Meaning: "date of birth"},
-			{Name: "sex", Kind: Enum, Values: Sexes, Meaning: "M or F"},
-			{Name: "relation", Kind: Enum, Values: Relations, Meaning: "relation to the head of household"},
-			{Name: "labor_capacity", Kind: Enum, Values: LaborCapacities, Meaning: "full 普通劳动力, weak 弱劳动力, lost 丧失劳动力, none 无劳动力"},
+			{Name: "sex", Kind: Enum, Values: sexes, Meaning: "M or F"},
+			{Name: "relation", Kind: Enum, Values: relations, Meaning: "relation to the head of household"},
+			{Name: "labor_capacity", Kind: Enum, Values: laborCapacities, Meaning: "full 普通劳动力, weak 弱劳动力, lost 丧失劳动力, none 无劳动力"},
 			{Name: "disability_grade", Kind: Int, Min: 0, Max: 4, Meaning: "0 none; 1 (most severe) to 4"},
 			{Name: "chronic_disease", Kind: Bool, Meaning: "on the chronic-disease register (慢病)"},
 			{Name: "major_disease", Kind: Bool, Meaning: "on the major-disease register (大病)"},
-			{Name: "schooling", Kind: Enum, Values: SchoolingLevels, Meaning: "current or highest schooling"},
+			{Name: "schooling", Kind: Enum, Values: schoolingLevels, Meaning: "current or highest schooling"},
 			{Name: "deceased_date", Kind: Date, Nullable: true, Meaning: "date of death"},
 		},
 	},
@@ -189,7 +237,7 @@ var Tables = []Table{
 		Name: "income_records", Key: []string{"household_id", "period"},
 		Meaning: "收入: monthly household income",
 		Columns: []Column{
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "period", Kind: Month, Meaning: "month"},
 			{Name: "wage_income", Kind: Money, Meaning: "工资性收入"},
 			{Name: "business_income", Kind: Money, Meaning: "生产经营性收入 (gross)"},
@@ -202,7 +250,7 @@ var Tables = []Table{
 		Name: "social_insurance", Key: []string{"person_id", "period"},
 		Meaning: "社保缴费: a contribution paid by a person in a month",
 		Columns: []Column{
-			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
+			personRef,
 			{Name: "period", Kind: Month, Meaning: "month"},
 			{Name: "employer_id", Kind: String, Nullable: true, Meaning: "paying employer; null for flexible employment"},
 			{Name: "contribution_base", Kind: Money, Meaning: "缴费基数"},
@@ -212,7 +260,7 @@ var Tables = []Table{
 		Name:    "unemployment",
 		Meaning: "失业登记: unemployment registrations",
 		Columns: []Column{
-			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
+			personRef,
 			{Name: "registered_date", Kind: Date, Meaning: "registration date"},
 			{Name: "ended_date", Kind: Date, Nullable: true, Meaning: "re-employed or registration ended"},
 		},
@@ -222,7 +270,7 @@ var Tables = []Table{
 		Meaning: "医保结算: medical-insurance claims",
 		Columns: []Column{
 			{Name: "claim_id", Kind: String, Meaning: "claim"},
-			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
+			personRef,
 			{Name: "service_date", Kind: Date, Meaning: "date of service"},
 			{Name: "total_cost", Kind: Money, Meaning: "医疗总费用"},
 			{Name: "insurance_paid", Kind: Money, Meaning: "paid by insurance and medical assistance"},
@@ -235,9 +283,9 @@ var Tables = []Table{
 		Name:    "education",
 		Meaning: "教育: school terms with fees and subsidies",
 		Columns: []Column{
-			{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"},
+			personRef,
 			{Name: "term_start", Kind: Date, Meaning: "start of the term"},
-			{Name: "level", Kind: Enum, Values: SchoolingLevels, Meaning: "level of schooling"},
+			{Name: "level", Kind: Enum, Values: schoolingLevels, Meaning: "level of schooling"},
 			{Name: "fees", Kind: Money, Meaning: "tuition, boarding and fees for the term"},
 			{Name: "subsidy", Kind: Money, Meaning: "资助 received for the term"},
 		},
@@ -250,7 +298,7 @@ var Tables = []Table{
 			{Name: "region_code", Kind: Region, RegionLengths: []int{6, 9, 12}, Meaning: "6, 9 or 12 digits: every household under the prefix is exposed"},
 			{Name: "household_id", Kind: String, Nullable: true, Ref: "households", Meaning: "set when a household's own loss was recorded"},
 			{Name: "start_date", Kind: Date, Meaning: "start of the event"},
-			{Name: "kind", Kind: Enum, Values: DisasterKinds, Meaning: "kind of disaster"},
+			{Name: "kind", Kind: Enum, Values: disasterKinds, Meaning: "kind of disaster"},
 			{Name: "severity", Kind: Int, Min: 1, Max: 4, Meaning: "1 most severe"},
 			{Name: "loss_amount", Kind: Money, Nullable: true, Meaning: "the household's recorded loss"},
 		},
@@ -259,9 +307,9 @@ var Tables = []Table{
 		Name:    "assets",
 		Meaning: "资产与身份核对: vehicles, property, business, payroll, deposits",
 		Columns: []Column{
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "person_id", Kind: String, Nullable: true, Ref: "persons", Meaning: "person"},
-			{Name: "kind", Kind: Enum, Values: AssetKinds, Meaning: "kind of asset or status"},
+			{Name: "kind", Kind: Enum, Values: assetKinds, Meaning: "kind of asset or status"},
 			{Name: "event_date", Kind: Date, Meaning: "purchase, registration or balance date"},
 			{Name: "value", Kind: Money, Nullable: true, Meaning: "value in yuan"},
 		},
@@ -270,8 +318,8 @@ var Tables = []Table{
 		Name:    "assistance",
 		Meaning: "救助与帮扶: assistance programmes received",
 		Columns: []Column{
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
-			{Name: "program", Kind: Enum, Values: Programs, Meaning: "programme"},
+			householdRef,
+			{Name: "program", Kind: Enum, Values: programs, Meaning: "programme"},
 			{Name: "start_date", Kind: Date, Meaning: "start"},
 			{Name: "end_date", Kind: Date, Nullable: true, Meaning: "end"},
 			{Name: "amount", Kind: Money, Nullable: true, Meaning: "yearly amount"},
@@ -281,19 +329,31 @@ var Tables = []Table{
 		Name:    "monitoring_events",
 		Meaning: "防返贫监测识别记录: identification as a monitoring object (the outcome)",
 		Columns: []Column{
-			{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"},
+			householdRef,
 			{Name: "identified_date", Kind: Date, Meaning: "identified as a monitoring object"},
-			{Name: "risk_type", Kind: Enum, Values: RiskTypes, Meaning: "official risk type"},
+			{Name: "risk_type", Kind: Enum, Values: riskTypes, Meaning: "official risk type"},
 			{Name: "eliminated_date", Kind: Date, Nullable: true, Meaning: "风险消除"},
 		},
 	},
 }
 
-// Lookup returns the named table of the standard and whether it exists.
+// Tables returns the data standard, v1: every table in the order in which a
+// drop is ingested (referenced tables first). The tables are fresh copies:
+// changing them changes nothing else.
+func Tables() []Table {
+	out := make([]Table, len(standard))
+	for i, t := range standard {
+		out[i] = t.clone()
+	}
+	return out
+}
+
+// Lookup returns (a copy of) the named table of the standard and whether it
+// exists.
 func Lookup(name string) (Table, bool) {
-	for _, t := range Tables {
+	for _, t := range standard {
 		if t.Name == name {
-			return t, true
+			return t.clone(), true
 		}
 	}
 	return Table{}, false
@@ -301,9 +361,22 @@ func Lookup(name string) (Table, bool) {
 
 // TableNames lists the tables of the standard in ingest order.
 func TableNames() []string {
-	names := make([]string, len(Tables))
-	for i, t := range Tables {
+	names := make([]string, len(standard))
+	for i, t := range standard {
 		names[i] = t.Name
 	}
 	return names
+}
+
+// clone copies every slice of the table, so that the copy shares nothing
+// with the standard.
+func (t Table) clone() Table {
+	t.Key = slices.Clone(t.Key)
+	t.Columns = slices.Clone(t.Columns)
+	for i := range t.Columns {
+		c := &t.Columns[i]
+		c.Values = slices.Clone(c.Values)
+		c.RegionLengths = slices.Clone(c.RegionLengths)
+	}
+	return t
 }

@@ -13,22 +13,46 @@ import (
 // TestCausalStory checks, from the files alone, that the simulated drop
 // tells the documented story: shocks raise the chance of identification in
 // the following months, risk types match their causes, and the rates and the
-// ground truth are in the documented bands.
+// ground truth are in the documented bands. One drop serves every check.
 func TestCausalStory(t *testing.T) {
 	rep := gen(t, GenerateOptions{Households: 6000, Months: 24, Seed: 2})
-	drop := readDrop(t, filepath.Dir(rep.Tables[0].Path), ".csv", nil)
-	date := func(s string) time.Time {
-		d, err := time.Parse("2006-01-02", s)
-		if err != nil {
-			t.Fatalf("date %q: %v", s, err)
-		}
-		return d
-	}
-	start, end := rep.Start, rep.End
-	asOf := date(rep.AsOf[0]) // end - 6 months
-	horizon := end
+	st := &story{t: t, rep: rep, drop: readDrop(t, filepath.Dir(rep.Tables[0].Path), ".csv", nil)}
+	st.start, st.end = rep.Start, rep.End
+	st.asOf = st.date(rep.AsOf[0]) // end - 6 months
+	st.outcomes()
+	st.shocksRaiseIdentification()
+	st.contributionsStop()
+	st.seasonsAndFees()
+	st.truthRanksOutcomes()
+}
 
+// story is a simulated drop read back, with the outcomes at its first
+// as-of date.
+type story struct {
+	t                *testing.T
+	rep              *GenerateReport
+	drop             map[string]*table
+	start, end, asOf time.Time
+	p2h              map[string]string // person -> household
+	eligible         map[string]bool   // not monitored at asOf
+	positive         map[string]string // identified within 6 months after asOf -> risk type
+	rate             float64           // identification rate among the eligible
+}
+
+func (st *story) date(s string) time.Time {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		st.t.Fatalf("date %q: %v", s, err)
+	}
+	return d
+}
+
+// outcomes finds the eligible households and those identified in the 6
+// months after asOf, and checks the monitoring events and the rate.
+func (st *story) outcomes() {
+	t, drop, date, start, asOf, horizon := st.t, st.drop, st.date, st.start, st.asOf, st.end
 	p2h := map[string]string{}
+	st.p2h = p2h
 	ps := drop["persons"]
 	for _, r := range ps.rows {
 		p2h[r[ps.col("person_id")]] = r[ps.col("household_id")]
@@ -81,10 +105,19 @@ func TestCausalStory(t *testing.T) {
 		t.Errorf("identification rate %.4f per 6 months, want 1-3.5%%", rate)
 	}
 
+	st.eligible, st.positive, st.rate = eligible, positive, rate
+}
+
+// exposures are the households with an out-of-pocket medical spike, a
+// registered job loss or a severe disaster in the 3 months up to asOf; it
+// checks on the way that claims look like claims.
+func (st *story) exposures() (spike, jobLoss, disaster map[string]bool) {
+	t, drop, date, asOf, p2h := st.t, st.drop, st.date, st.asOf, st.p2h
+	hh := drop["households"]
 	// Exposures in the 3 months up to asOf.
 	from := asOf.AddDate(0, -3, 0)
 	in := func(d time.Time) bool { return d.After(from) && !d.After(asOf) }
-	spike := map[string]bool{}
+	spike = map[string]bool{}
 	mc := drop["medical_claims"]
 	oop := map[string]float64{}
 	var inCost, outCost []float64
@@ -112,14 +145,14 @@ func TestCausalStory(t *testing.T) {
 	if len(outCost) < 5*len(inCost) || median(inCost) < 10*median(outCost) {
 		t.Errorf("outpatient claims %d (median %.0f), inpatient %d (median %.0f): want outpatient frequent and small", len(outCost), median(outCost), len(inCost), median(inCost))
 	}
-	jobLoss := map[string]bool{}
+	jobLoss = map[string]bool{}
 	un := drop["unemployment"]
 	for _, r := range un.rows {
 		if in(date(r[un.col("registered_date")])) {
 			jobLoss[p2h[r[un.col("person_id")]]] = true
 		}
 	}
-	disaster := map[string]bool{}
+	disaster = map[string]bool{}
 	ds := drop["disasters"]
 	var severe []string
 	for _, r := range ds.rows {
@@ -135,6 +168,15 @@ func TestCausalStory(t *testing.T) {
 		}
 	}
 
+	return spike, jobLoss, disaster
+}
+
+// shocksRaiseIdentification: households exposed to a medical spike, a job
+// loss or a severe disaster in the 3 months up to asOf are identified more
+// often afterwards, and with the matching risk type.
+func (st *story) shocksRaiseIdentification() {
+	t, eligible, positive := st.t, st.eligible, st.positive
+	spike, jobLoss, disaster := st.exposures()
 	for _, c := range []struct {
 		name    string
 		exposed map[string]bool
@@ -180,7 +222,12 @@ func TestCausalStory(t *testing.T) {
 		}
 	}
 
-	// Social insurance stops after a registered job loss.
+}
+
+// contributionsStop: social insurance stops after a registered job loss.
+func (st *story) contributionsStop() {
+	t, drop, date, end := st.t, st.drop, st.date, st.end
+	un := drop["unemployment"]
 	si := drop["social_insurance"]
 	paid := map[string]bool{}
 	for _, r := range si.rows {
@@ -206,7 +253,12 @@ func TestCausalStory(t *testing.T) {
 		t.Errorf("contributions stopped the month after %d of %d insured job losses", stopped, regs)
 	}
 
-	// Farm business income is seasonal; non-compulsory schooling costs more.
+}
+
+// seasonsAndFees: farm business income is seasonal; non-compulsory
+// schooling costs more.
+func (st *story) seasonsAndFees() {
+	t, drop := st.t, st.drop
 	ir := drop["income_records"]
 	var sep, feb float64
 	for _, r := range ir.rows {
@@ -233,7 +285,12 @@ func TestCausalStory(t *testing.T) {
 		}
 	}
 
-	// The ground truth at asOf ranks the outcomes and is calibrated.
+}
+
+// truthRanksOutcomes: the ground truth at asOf ranks the outcomes and is
+// calibrated.
+func (st *story) truthRanksOutcomes() {
+	t, rep, eligible, positive, rate := st.t, st.rep, st.eligible, st.positive, st.rate
 	truth := readCSV(t, rep.Truth, false)
 	var ys []int
 	var pr []float64

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/povrisk/povrisk/engine/civil"
 )
 
 // This file holds the simulated world that every household shares: the
@@ -15,48 +17,14 @@ import (
 type day int32
 
 // dayOf converts a civil date to a day (proleptic Gregorian).
-func dayOf(y, m, d int) day {
-	// Howard Hinnant's days_from_civil.
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era = (y - 399) / 400
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return day(era*146097 + doe - 719468)
-}
+func dayOf(y, m, d int) day { return day(civil.DaysFromCivil(y, m, d)) }
 
-// civil converts a day back to year, month, day.
-func (t day) civil() (y, m, d int) {
-	z := int(t) + 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era = (z - 146096) / 146097
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	m = mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
+// ymd converts a day back to year, month, day.
+func (t day) ymd() (y, m, d int) { return civil.CivilFromDays(int64(t)) }
 
 // appendDate appends YYYY-MM-DD.
 func appendDate(b []byte, t day) []byte {
-	y, m, d := t.civil()
+	y, m, d := t.ymd()
 	b = append4(b, y)
 	b = append(b, '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
 	return b
@@ -107,7 +75,7 @@ func (c calendar) dayIn(r *rand.Rand, i int) day { return c.first(i) + day(r.Int
 
 // monthOf returns the month index of a day.
 func (c calendar) monthOf(t day) int {
-	y, m, _ := t.civil()
+	y, m, _ := t.ymd()
 	return (y*12 + m - 1) - (c.y0*12 + c.m0 - 1)
 }
 
@@ -198,14 +166,14 @@ func newWorld(seed uint64, cal calendar) *world {
 		cm := cal.month(m)
 		for ci, c := range simCounties {
 			base := ci * nv
-			if r.Float64() < countyDisasterP {
+			if chance(r, countyDisasterP) {
 				vs := make([]int, nv)
 				for i := range vs {
 					vs[i] = base + i
 				}
 				add(c.code, m, drawSeverity(r), drawKind(r, cm), vs)
 			}
-			if r.Float64() < townDisasterP {
+			if chance(r, townDisasterP) {
 				t := r.IntN(townshipsPerCounty)
 				vs := make([]int, villagesPerTown)
 				for i := range vs {
@@ -213,7 +181,7 @@ func newWorld(seed uint64, cal calendar) *world {
 				}
 				add(fmt.Sprintf("%s%03d", c.code, 101+t), m, drawSeverity(r), drawKind(r, cm), vs)
 			}
-			if r.Float64() < villageDisasterP {
+			if chance(r, villageDisasterP) {
 				v := base + r.IntN(nv)
 				add(w.villages[v].code, m, drawSeverity(r), drawKind(r, cm), []int{v})
 			}
@@ -241,15 +209,9 @@ const (
 
 var severityProb = [5]float64{0, 0.08, 0.22, 0.40, 0.30}
 
+// drawSeverity draws a disaster severity (1 worst) with severityProb.
 func drawSeverity(r *rand.Rand) int {
-	u := r.Float64()
-	for s := 1; s < 4; s++ {
-		if u < severityProb[s] {
-			return s
-		}
-		u -= severityProb[s]
-	}
-	return 4
+	return 1 + pickIndex(r.Float64(), severityProb[1:4])
 }
 
 // drawKind draws a disaster kind typical of the calendar month.
@@ -317,7 +279,7 @@ func IDCheckDigit(first17 string) byte {
 func makeIDNumber(r *rand.Rand, countyCode string, birth day, male bool) string {
 	b := make([]byte, 0, 18)
 	b = append(b, countyCode...)
-	y, m, d := birth.civil()
+	y, m, d := birth.ymd()
 	b = append4(b, y)
 	b = append(b, byte('0'+m/10), byte('0'+m%10), byte('0'+d/10), byte('0'+d%10))
 	b = append(b, byte('0'+r.IntN(10)), byte('0'+r.IntN(10)))
@@ -333,4 +295,10 @@ func makeIDNumber(r *rand.Rand, countyCode string, birth day, male bool) string 
 // startOf normalises a start time to the first day of its month (UTC).
 func startOf(t time.Time) calendar {
 	return calendar{y0: t.Year(), m0: int(t.Month())}
+}
+
+// time is the UTC midnight of the day.
+func (t day) time() time.Time {
+	y, m, d := t.ymd()
+	return civil.Date(y, time.Month(m), d)
 }

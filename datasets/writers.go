@@ -7,15 +7,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/pqfile"
 )
 
 // tableWriter writes one table file of the drop.
@@ -76,10 +78,10 @@ func encodeChunk(o GenerateOptions, res *chunkResult) error {
 	res.csv = make([][]byte, nTables)
 	for i, b := range res.bufs {
 		data := b.appendCSV(nil)
-		if o.Encoding == "gb18030" && gbTables[Tables[i].Name] {
+		if o.Encoding == "gb18030" && gbTables[standard[i].Name] {
 			enc, err := simplifiedchinese.GB18030.NewEncoder().Bytes(data)
 			if err != nil {
-				return fmt.Errorf("encode %s in GB18030: %w", Tables[i].Name, err)
+				return fmt.Errorf("encode %s in GB18030: %w", standard[i].Name, err)
 			}
 			data = enc
 		}
@@ -147,7 +149,23 @@ type parquetWriter struct {
 	n     int
 }
 
+// parquetRowGroup is the simulator's row group: larger than pqfile's
+// default, because drops are large, written once and read whole.
 const parquetRowGroup = 1 << 17
+
+// parquetNoDict are the columns written without a dictionary: each table's
+// unique key and the personal identifiers, whose values do not repeat.
+var parquetNoDict = []string{"claim_id", "id_number", "phone"}
+
+// parquetSettings are the drop's Parquet settings (engine/pqfile): the
+// dictionary of a table's one-column unique key is skipped too.
+func parquetSettings(t Table) pqfile.Settings {
+	noDict := parquetNoDict
+	if len(t.Key) == 1 && t.Key[0] != "claim_id" {
+		noDict = append(slices.Clone(noDict), t.Key[0])
+	}
+	return pqfile.Settings{CreatedBy: "povrisk datasets", RowGroup: parquetRowGroup, NoDict: noDict}
+}
 
 func newParquetWriter(p string, t Table) (*parquetWriter, error) {
 	f, err := os.Create(p)
@@ -155,12 +173,7 @@ func newParquetWriter(p string, t Table) (*parquetWriter, error) {
 		return nil, fmt.Errorf("create %s: %w", p, err)
 	}
 	schema := parquetSchema(t)
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(parquetRowGroup),
-		parquet.WithCreatedBy("povrisk datasets"),
-	)
-	fw, err := pqarrow.NewFileWriter(schema, f, props, pqarrow.DefaultWriterProps())
+	fw, err := pqarrow.NewFileWriter(schema, f, pqfile.Props(schema, parquetSettings(t)), pqfile.ArrowProps())
 	if err != nil {
 		f.Close()
 		os.Remove(p)
@@ -320,34 +333,25 @@ func (tw *truthWriter) write(res *chunkResult) error {
 }
 
 func (tw *truthWriter) finish() error {
-	f, err := os.Create(tw.p)
-	if err != nil {
-		return fmt.Errorf("create truth file: %w", err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	bw.WriteString("household_id,as_of,p_identified_6m\n")
-	for k, part := range tw.parts {
+	for k := range tw.parts {
 		if err := tw.bws[k].Flush(); err != nil {
-			f.Close()
 			return fmt.Errorf("write truth part: %w", err)
 		}
-		if _, err := part.Seek(0, io.SeekStart); err != nil {
-			f.Close()
-			return fmt.Errorf("read truth part: %w", err)
+	}
+	return atomicfile.Write(tw.p, 0o644, func(w io.Writer) error {
+		if _, err := io.WriteString(w, "household_id,as_of,p_identified_6m\n"); err != nil {
+			return err
 		}
-		if _, err := io.Copy(bw, part); err != nil {
-			f.Close()
-			return fmt.Errorf("join truth parts into %s: %w", tw.p, err)
+		for _, part := range tw.parts {
+			if _, err := part.Seek(0, io.SeekStart); err != nil {
+				return fmt.Errorf("read truth part: %w", err)
+			}
+			if _, err := io.Copy(w, part); err != nil {
+				return fmt.Errorf("join truth parts: %w", err)
+			}
 		}
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tw.p, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tw.p, err)
-	}
-	return nil
+		return nil
+	})
 }
 
 func (tw *truthWriter) cleanup() {

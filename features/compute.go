@@ -108,7 +108,7 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 		}
 	}()
 	present := map[string]bool{}
-	for _, t := range datasets.Tables {
+	for _, t := range datasets.Tables() {
 		q, ok := "", false
 		if path, found := w.TablePath(t.Name); found {
 			q, ok = "CREATE OR REPLACE TEMP VIEW "+t.Name+" AS SELECT * FROM read_parquet("+quoteLiteral(path)+")", true

@@ -540,7 +540,7 @@ func median(x []float64) float64 {
 func orderedPrograms(need map[string]*measureRow) []string {
 	var out []string
 	known := map[string]bool{}
-	for _, p := range datasets.Programs {
+	for _, p := range datasets.Programs() {
 		known[p] = true
 		if need[p] != nil {
 			out = append(out, p)

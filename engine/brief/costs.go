@@ -60,13 +60,13 @@ func LoadUnitCosts(path string) (map[string]float64, error) {
 		raw = t
 	}
 	known := map[string]bool{}
-	for _, p := range datasets.Programs {
+	for _, p := range datasets.Programs() {
 		known[p] = true
 	}
 	out := DefaultUnitCosts()
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if !known[k] {
-			return nil, fmt.Errorf("unit costs %s: %q is not a measure; use one of %s", path, k, strings.Join(datasets.Programs, ", "))
+			return nil, fmt.Errorf("unit costs %s: %q is not a measure; use one of %s", path, k, strings.Join(datasets.Programs(), ", "))
 		}
 		var v float64
 		switch x := raw[k].(type) {

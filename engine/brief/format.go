@@ -128,7 +128,7 @@ func (l lang) riskType(code string) string {
 		if s, ok := riskTypeEn[code]; ok {
 			return s
 		}
-	} else if s, ok := datasets.RiskTypeNames[code]; ok {
+	} else if s, ok := datasets.RiskTypeName(code); ok {
 		return s
 	}
 	if code == "" {

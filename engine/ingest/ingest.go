@@ -109,7 +109,7 @@ func findFiles(dir string) (files []*dropFile, missing, unknown []string, err er
 		return nil, nil, nil, fmt.Errorf("read drop %s: %w", dir, err)
 	}
 	known := map[string]bool{}
-	for _, t := range datasets.Tables {
+	for _, t := range datasets.Tables() {
 		var found *dropFile
 		for _, f := range formats {
 			name := t.Name + "." + f
@@ -302,7 +302,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 			loaded[tr.Table] = true
 		}
 	}
-	for _, t := range datasets.Tables {
+	for _, t := range datasets.Tables() {
 		name := t.Name + ".parquet"
 		dst := filepath.Join(pend.Dir(), name)
 		var old string

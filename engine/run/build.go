@@ -169,7 +169,7 @@ func (c *infoColumns) conflicts(i int) string {
 // riskOrder is the position of each risk type in datasets.RiskTypes (ties).
 var riskOrder = func() map[string]int {
 	m := map[string]int{}
-	for i, r := range datasets.RiskTypes {
+	for i, r := range datasets.RiskTypes() {
 		m[r] = i
 	}
 	return m
@@ -205,7 +205,7 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 		}
 	}
 	var top [3]int
-	weight := make(riskWeights, len(datasets.RiskTypes))
+	weight := make(riskWeights, len(datasets.RiskTypes()))
 	for i := range ids {
 		if c.monitored[i] {
 			continue
@@ -291,7 +291,7 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 		}
 		zhTypes := make([]string, len(types))
 		for k, t := range types {
-			zhTypes[k] = datasets.RiskTypeNames[t]
+			zhTypes[k], _ = datasets.RiskTypeName(t)
 		}
 		r.RiskTypes, r.RiskTypesZh = strings.Join(types, ";"), strings.Join(zhTypes, ";")
 		r.Measures, r.MeasuresZh = measuresFor(types, r.PrimaryRiskType)

@@ -186,7 +186,7 @@ func buildSummary(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, in su
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range datasets.Tables {
+	for _, t := range datasets.Tables() {
 		path, ok := w.TablePath(t.Name)
 		if !ok {
 			s.MissingTables = append(s.MissingTables, t.Name)

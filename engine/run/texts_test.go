@@ -10,7 +10,7 @@ import (
 
 func TestFeatureTextsCoverCatalog(t *testing.T) {
 	risk := map[string]bool{}
-	for _, r := range datasets.RiskTypes {
+	for _, r := range datasets.RiskTypes() {
 		risk[r] = true
 	}
 	for _, f := range features.ModelColumns() {
@@ -76,7 +76,7 @@ func TestReason(t *testing.T) {
 
 func TestMeasuresAndRiskOrder(t *testing.T) {
 	types := []string{"other", "unemployment", "illness"}
-	w := make(riskWeights, len(datasets.RiskTypes))
+	w := make(riskWeights, len(datasets.RiskTypes()))
 	w[riskOrder["illness"]], w[riskOrder["unemployment"]], w[riskOrder["other"]] = 0.1, 0.1, 0.3
 	sortRiskTypes(types, w)
 	if got := types[0] + "," + types[1] + "," + types[2]; got != "illness,unemployment,other" {
