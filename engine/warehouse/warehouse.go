@@ -29,6 +29,9 @@ type Manifest struct {
 	Previous      string       `json:"previous"`       // version this one was built from ("" for the first)
 	Tables        []TableState `json:"tables"`         // sorted by name
 	Drops         []string     `json:"drops"`          // drop ids merged, oldest first
+	// KeyFingerprint identifies the pseudonymisation key of the stored
+	// hashes (KeyFingerprint); "" in warehouses made before it was recorded.
+	KeyFingerprint string `json:"key_fingerprint,omitempty"`
 }
 
 // Table returns the state of the named table and whether it is stored.

@@ -2,10 +2,13 @@ package warehouse
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 func TestOpen(t *testing.T) {
@@ -62,18 +65,20 @@ func TestOpen(t *testing.T) {
 }
 
 // TestBeginLock: a second ingest on the same warehouse is refused while
-// one is pending, and allowed after Abort.
+// one is pending (busy, naming the holder), and allowed after Abort.
 func TestBeginLock(t *testing.T) {
 	dir := t.TempDir()
-	p, err := Begin(dir)
+	p, err := Begin(dir, Options{Command: "povrisk ingest --drop first"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Begin(dir); err == nil || !strings.Contains(err.Error(), "another ingest is running") {
-		t.Fatalf("second Begin: %v, want refusal", err)
+	_, err = Begin(dir, Options{})
+	if fault.Of(err) != fault.Busy || !strings.Contains(err.Error(), "povrisk ingest --drop first") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Fatalf("second Begin: %v (kind %v), want busy naming the holder", err, fault.Of(err))
 	}
 	p.Abort()
-	p2, err := Begin(dir)
+	p2, err := Begin(dir, Options{})
 	if err != nil {
 		t.Fatalf("Begin after Abort: %v", err)
 	}
