@@ -89,7 +89,7 @@ func (r *Report) Check(maxShare float64) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	return fault.Wrap(fault.BadInput, fmt.Errorf("%w: %s; nothing was ingested: fix the drop (see the reject files with povrisk validate) and ingest it again",
+	return fault.Wrap(fault.BadInput, fmt.Errorf("%w: %s; nothing of this drop is ingested: fix the drop (povrisk validate lists the rejected rows) and ingest it again",
 		ErrUnhealthy, strings.Join(bad, "; ")))
 }
 
