@@ -51,7 +51,9 @@ func (c countingWriter) Write(p []byte) (int, error) {
 
 // fileKey names a file the ingest writes by its directory and base name
 // (the work directory's name changes from run to run).
-func fileKey(path string) string { return filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path) }
+func fileKey(path string) string {
+	return filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
+}
 
 // TestWriteFailures: a disk that fills up while any file of the ingest is
 // written (each table's Parquet, each reject file, the drop's manifest,
