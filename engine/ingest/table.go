@@ -19,12 +19,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/pqfile"
 )
 
 // batchRows is the number of rows per Arrow record batch and Parquet row group.
@@ -242,21 +241,18 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 		w = l.wrapOut(out, f)
 	}
 	l.outBuf = bufio.NewWriterSize(w, 1<<20)
-	opts := []parquet.WriterProperty{
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(batchRows),
-		parquet.WithCreatedBy("povrisk ingest"),
-	}
 	// Dictionaries pay for enums, regions and dates; for amounts and ids
 	// they cost more time than they save space (snappy still compresses
-	// repeated ids).
+	// repeated ids). The rest of the settings are engine/pqfile's.
+	var noDict []string
 	for _, c := range l.t.Columns {
 		if c.Kind == datasets.Money || c.Kind == datasets.String {
-			opts = append(opts, parquet.WithDictionaryFor(c.StoredName(), false))
+			noDict = append(noDict, c.StoredName())
 		}
 	}
-	props := parquet.NewWriterProperties(opts...)
-	l.pw, err = pqarrow.NewFileWriter(l.t.ArrowSchema(), l.outBuf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	schema := l.t.ArrowSchema()
+	props := pqfile.Props(schema, pqfile.Settings{CreatedBy: "povrisk ingest", RowGroup: batchRows, NoDict: noDict})
+	l.pw, err = pqarrow.NewFileWriter(schema, l.outBuf, props, pqfile.ArrowProps())
 	if err != nil {
 		return err
 	}
