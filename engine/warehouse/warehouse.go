@@ -97,6 +97,13 @@ func readManifest(path string) (*Manifest, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
+	for _, t := range m.Tables {
+		// A table file is a plain name inside the version directory: a
+		// manifest pointing elsewhere has been tampered with.
+		if t.File == "" || t.File != filepath.Base(t.File) || t.File == ".." || strings.ContainsRune(t.File, 0) {
+			return nil, fmt.Errorf("%s: table %q has file %q, want a file name inside the version directory", path, t.Name, t.File)
+		}
+	}
 	return &m, nil
 }
 

@@ -23,6 +23,7 @@ func TestOpen(t *testing.T) {
 		{"empty", "", "no current version"},
 		{"bad name", "../etc\n", "want a version name"},
 		{"missing version", "v000009\n", "read manifest"},
+		{"table outside", "v000002\n", "want a file name inside the version directory"},
 		{"ok", "v000001\n", ""},
 	}
 	for _, tc := range tests {
@@ -33,6 +34,13 @@ func TestOpen(t *testing.T) {
 			}
 			if err := os.WriteFile(filepath.Join(dir, "v000001", "manifest.json"),
 				[]byte(`{"version":"v000001","tables":[{"name":"households","file":"households.parquet","rows":3}],"drops":["abc"]}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(filepath.Join(dir, "v000002"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "v000002", "manifest.json"),
+				[]byte(`{"version":"v000002","tables":[{"name":"households","file":"../v000001/households.parquet","rows":3}]}`), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			if tc.current != "" {
