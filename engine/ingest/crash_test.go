@@ -109,7 +109,8 @@ func TestCrashSafety(t *testing.T) {
 				pth, _ := w.TablePath(ts.Name)
 				dumpParquet(t, pth) // every table readable
 			}
-			// The next ingest goes through (or finds the drop merged).
+			// The next ingest takes over the killed one's lock (Wait 0) and
+			// goes through (or finds the drop merged).
 			rep := ingestT(t, later, wh)
 			if rep.Version != "v000002" {
 				t.Errorf("ingest after crash: version %s, want v000002", rep.Version)
