@@ -29,25 +29,38 @@
 // ID numbers masked as 5201**********1234, names, phones and diagnoses as
 // ***; a malformed row of a file holding personal data has its text
 // withheld) and counted, so that read = accepted + rejected for every table.
-// A problem with a whole file (unreadable, empty, a required column missing,
-// a malformed header) fails that table only; without households or persons
-// nothing is ingested. Extra columns are listed in the report and never
-// stored.
+// A problem with a whole file (unreadable, empty, a required column
+// missing, a malformed header), in any table, fails the ingest; so does a
+// table rejecting more than Options.MaxRejectShare of its rows (default
+// 5%) or a required table with no row accepted (Report.Check names the
+// table, the share and the most common reason). An ingest commits all or
+// nothing: on any failure the previous version stays current and the drop
+// is not marked merged, so a rerun does the whole work. Errors carry their
+// engine/fault kind: a bad drop is fault.BadInput, a failure to write the
+// warehouse (full disk, I/O error, permission) fault.Write, a warehouse
+// locked by another ingest fault.Busy (Options.Wait waits for it). Extra
+// columns are listed in the report and never stored.
 //
 // id_number is stored as id_number_hash = hex(HMAC-SHA-256(key, id)); a
 // persons file with id_number is refused without a key (LoadKey).
 //
 // Merging (merge.go, in DuckDB): for a table with a key, a later drop's row
-// wins; for a table without a key, the drop's rows are kept with the
-// previous rows that the drop does not repeat (EXCEPT ALL), so identical
-// events within one drop (two children's identical education aid) are all
-// kept. Merged tables are sorted by key (all columns when keyless), so the
-// same inputs give the same files. Tables absent from a drop, or failing in
-// it, are carried over from the previous version (hard link).
+// wins; for a table without a key, the drop speaks for each calendar month
+// (of the table's first non-null date column) in which it has rows: those
+// months' previous rows are replaced, other months kept; identical events
+// within one drop (two children's identical education aid) are all kept.
+// Merged tables are sorted by key (all columns when keyless), so the same
+// inputs give the same files. Tables absent from a drop are carried over
+// from the previous version (hard link).
+//
+// The warehouse records a fingerprint of the key (warehouse.KeyFingerprint)
+// and refuses a drop ingested with another key.
 //
 // The drop id is derived from the file names and SHA-256 checksums: a drop
 // already merged into the current version changes nothing (Report.Unchanged).
 // Versions are published crash-safely by package warehouse (the current and
-// previous versions are kept, older ones pruned). POVRISK_TEST_CRASH_AT
-// names a step at which the process kills itself; the crash tests use it.
+// previous versions are kept, older ones pruned). Options.Hooks let tests
+// kill the process at each step (CrashPoints) and inject failing writers.
+// Progress goes to Options.Reporter: one stage per table (rows read) and
+// one for the merge.
 package ingest

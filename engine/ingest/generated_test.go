@@ -40,7 +40,7 @@ func TestGeneratedDirty(t *testing.T) {
 				t.Fatal(err)
 			}
 			wh := filepath.Join(dir, "wh")
-			rep := ingestT(t, drop, wh)
+			rep := ingestShare(t, drop, wh, 1) // 5% dirty rows on purpose
 			generated := map[string]int64{}
 			for _, g := range gr.Tables {
 				generated[g.Name] = g.Rows

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/warehouse"
 )
 
@@ -138,8 +140,21 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"clean", "dirty"} {
 		t.Run(name, func(t *testing.T) {
 			wh := t.TempDir()
-			rep, err := Run(context.Background(), openDB(t), Options{Drop: filepath.Join("testdata", name), Warehouse: wh, Key: testKey})
-			if err != nil {
+			// MaxRejectShare 1: the dirty drop rejects most of its rows on purpose.
+			o := Options{Drop: filepath.Join("testdata", name), Warehouse: wh, Key: testKey, MaxRejectShare: 1}
+			rep, err := Run(context.Background(), openDB(t), o)
+			if name == "dirty" {
+				// social_insurance lacks a required column and education is
+				// empty: the ingest fails and commits nothing, but reports
+				// every count.
+				if fault.Of(err) != fault.BadInput || !errors.Is(err, ErrUnhealthy) ||
+					!strings.Contains(err.Error(), "table social_insurance not loaded") || !strings.Contains(err.Error(), "table education not loaded") {
+					t.Fatalf("dirty drop: %v (kind %v), want bad input naming social_insurance and education", err, fault.Of(err))
+				}
+				if _, werr := warehouse.Open(wh); !errors.Is(werr, warehouse.ErrNoVersion) {
+					t.Fatalf("dirty drop committed something: %v", werr)
+				}
+			} else if err != nil {
 				t.Fatal(err)
 			}
 			for _, tr := range rep.Tables {
@@ -149,6 +164,14 @@ func TestGolden(t *testing.T) {
 			}
 			gdir := filepath.Join("testdata", name+".golden")
 			golden(t, filepath.Join(gdir, "counts.txt"), countsText(rep))
+			if name == "dirty" {
+				// The rest of the drop, without its two broken files, gives
+				// the stored tables and reject files.
+				o.Drop = copyDropWithout(t, o.Drop, "social_insurance.csv", "education.csv")
+				if rep, err = Run(context.Background(), openDB(t), o); err != nil {
+					t.Fatal(err)
+				}
+			}
 			w, err := warehouse.Open(wh)
 			if err != nil {
 				t.Fatal(err)

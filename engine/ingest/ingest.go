@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -24,6 +23,9 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/warehouse"
 )
 
@@ -33,6 +35,7 @@ type Options struct {
 	Drop, Warehouse string
 	// Key is the HMAC-SHA-256 key for pseudonymised columns (see LoadKey);
 	// a persons file with id_number is refused without one (unless ValidateOnly).
+	// A warehouse built with another key refuses the drop (fault.BadInput).
 	Key []byte
 	// Encoding of the CSV files: "" detects UTF-8 (with or without BOM) or
 	// GB18030 per file; "utf-8" or "gb18030" (also "gbk") forces one.
@@ -47,8 +50,62 @@ type Options struct {
 	// a table keeps a core and a half busy, checking rows and, in another
 	// goroutine, encoding Parquet).
 	Workers int
-	// Progress receives progress lines; nil is quiet.
+	// MaxRejectShare is the largest share of a table's rows that may be
+	// rejected (0: DefaultMaxRejectShare; 1 allows any; negative or above
+	// 1 is a usage error). A table rejecting more, or a required table
+	// with no row accepted, fails the ingest with nothing committed.
+	MaxRejectShare float64
+	// Wait is how long to wait for a warehouse locked by another writer;
+	// 0 fails at once (fault.Busy, naming the holder).
+	Wait time.Duration
+	// Reporter is told of each table (rows read) and of the merge.
+	Reporter progress.Reporter
+	// Progress receives progress lines; nil is quiet. (Kept until the
+	// command line shows Reporter's stages.)
 	Progress io.Writer
+	// Hooks are for tests; production code leaves them zero.
+	Hooks Hooks
+}
+
+// DefaultMaxRejectShare is the share of rejected rows above which a table
+// fails the ingest, when Options.MaxRejectShare is 0.
+const DefaultMaxRejectShare = 0.05
+
+// Hooks let tests stop or break an ingest at chosen places.
+type Hooks struct {
+	// CrashAt is called with the name of each step (CrashPoints); the
+	// crash-safety tests kill the process there.
+	CrashAt func(point string)
+	// WrapWriter wraps the writer of every file the ingest writes into the
+	// warehouse (table Parquet files as loaded, reject files, the drop's
+	// manifest, the version's manifest.json and CURRENT); the full-disk
+	// tests return writers that fail. Merged tables are written by DuckDB
+	// and are not wrapped.
+	WrapWriter func(path string, w io.Writer) io.Writer
+}
+
+// CrashPoints names the steps of an ingest at which Hooks.CrashAt is
+// called, in order.
+func CrashPoints() []string {
+	return append([]string{"after-tables"}, warehouse.CommitPoints()...)
+}
+
+func (o Options) crash(point string) {
+	if o.Hooks.CrashAt != nil {
+		o.Hooks.CrashAt(point)
+	}
+}
+
+// rejectShare is the effective MaxRejectShare.
+func (o Options) rejectShare() (float64, error) {
+	s := o.MaxRejectShare
+	switch {
+	case s == 0:
+		return DefaultMaxRejectShare, nil
+	case s < 0 || s > 1 || s != s:
+		return 0, fault.Wrap(fault.Usage, fmt.Errorf("max reject share %v: want a share between 0 and 1, e.g. 0.05", s))
+	}
+	return s, nil
 }
 
 // TableReport is the outcome of one table of the drop.
@@ -64,6 +121,11 @@ type TableReport struct {
 	RejectFile string   `json:"reject_file"` // relative to the warehouse ("" when no row was rejected)
 	Extra      []string `json:"extra_columns,omitempty"`
 	Error      string   `json:"error"` // a whole-file problem: the table was not loaded
+	// TopReason is the most common reason of the rejected rows, as
+	// "column: reason" without any value ("" when none was rejected).
+	TopReason string `json:"top_reason,omitempty"`
+	// reasons counts the rejected rows per TopReason-like key.
+	reasons map[string]int64
 	// Seconds is the wall time spent loading the table (for logs and
 	// benchmarks; never written to the warehouse).
 	Seconds float64 `json:"-"`
@@ -180,79 +242,156 @@ func dropID(files []*dropFile) string {
 
 // Run checks the drop o.Drop against the data standard and, unless
 // o.ValidateOnly, merges the accepted rows into a new version of the
-// warehouse o.Warehouse. Row problems are rejected and counted, never
-// fatal; a whole-file problem fails that table only. Run returns an error
-// (with the report so far) when households or persons is missing or fails,
-// or when the warehouse cannot be written.
+// warehouse o.Warehouse. Row problems are rejected and counted. An ingest
+// commits all or nothing: a table that fails as a whole (unreadable,
+// empty, a required column missing), rejects more than MaxRejectShare of
+// its rows, or a required table left empty fails the ingest with
+// fault.BadInput (Report.Check); a failure to write the warehouse is
+// fault.Write; in both cases nothing is committed and the drop is not
+// marked merged, so that a rerun does the whole work. The report gives
+// every count even then. A validation returns the report without the
+// table-health error (call Report.Check).
 func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 	rep := &Report{Drop: o.Drop}
-	files, missing, unknown, err := findFiles(o.Drop)
+	share, err := o.rejectShare()
 	if err != nil {
 		return rep, err
+	}
+	files, err := scanDrop(ctx, o, rep)
+	if err != nil {
+		return rep, err
+	}
+	if o.ValidateOnly {
+		return rep, validate(ctx, o, rep, files)
+	}
+	return rep, ingest(ctx, db, o, share, rep, files)
+}
+
+// scanDrop lists the drop's files, refuses a drop without a required
+// table, and checksums the files into the drop id.
+func scanDrop(ctx context.Context, o Options, rep *Report) ([]*dropFile, error) {
+	files, missing, unknown, err := findFiles(o.Drop)
+	if err != nil {
+		return nil, fault.Wrap(fault.BadInput, err)
 	}
 	rep.Missing, rep.Unknown = missing, unknown
 	for _, m := range missing {
 		if t, _ := datasets.Lookup(m); t.Required {
-			return rep, fmt.Errorf("drop %s: %w: no %s.csv, %s.csv.gz or %s.parquet", o.Drop, ErrRequiredTable, m, m, m)
+			return nil, fault.Wrap(fault.BadInput, fmt.Errorf("drop %s: %w: no %s.csv, %s.csv.gz or %s.parquet", o.Drop, ErrRequiredTable, m, m, m))
 		}
 	}
 	if err := checksum(ctx, files); err != nil {
-		return rep, err
+		return nil, fault.Wrap(fault.BadInput, err)
 	}
 	rep.DropID = dropID(files)
+	return files, nil
+}
 
-	var pend *warehouse.Pending
-	var prevDir string
+// validate checks the drop against the warehouse's current state, if any.
+func validate(ctx context.Context, o Options, rep *Report, files []*dropFile) error {
 	var prev *warehouse.Manifest
-	if !o.ValidateOnly {
-		if o.Warehouse == "" {
-			return rep, errors.New("ingest: no warehouse directory given")
-		}
-		pend, err = warehouse.Begin(o.Warehouse)
-		if err != nil {
-			return rep, err
-		}
-		defer pend.Abort()
-		prev, prevDir = pend.Previous(), pend.PreviousDir()
-		rep.Warehouse = o.Warehouse
-		if prev != nil && prev.HasDrop(rep.DropID) {
-			rep.Unchanged = true
-			rep.Version = prev.Version
-			return rep, nil
-		}
-	} else if o.Warehouse != "" {
+	var prevDir string
+	if o.Warehouse != "" {
 		w, err := warehouse.Open(o.Warehouse)
 		if err == nil {
 			prev, prevDir = w.Manifest(), w.Dir()
 		} else if !errors.Is(err, warehouse.ErrNoVersion) {
-			return rep, err
+			return err
 		}
 	}
+	r, err := previousRefs(ctx, prev, prevDir)
+	if err != nil {
+		return err
+	}
+	if err := loadDrop(ctx, files, r, o, rep, "", ""); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
 
+// ingest merges the drop into a new version of the warehouse, under its lock.
+func ingest(ctx context.Context, db *sql.DB, o Options, share float64, rep *Report, files []*dropFile) error {
+	if o.Warehouse == "" {
+		return fault.Wrap(fault.Usage, errors.New("ingest: no warehouse directory given"))
+	}
+	pend, err := warehouse.Begin(o.Warehouse, warehouse.Options{
+		Command: "povrisk ingest", Wait: o.Wait, CrashAt: o.Hooks.CrashAt, WrapWriter: o.Hooks.WrapWriter})
+	if err != nil {
+		return err
+	}
+	defer pend.Abort()
+	prev, prevDir := pend.Previous(), pend.PreviousDir()
+	rep.Warehouse = o.Warehouse
+	if err := warehouse.CheckKey(o.Warehouse, prev, o.Key); err != nil {
+		return err
+	}
+	if prev != nil && prev.HasDrop(rep.DropID) {
+		rep.Unchanged, rep.Version = true, prev.Version
+		return nil
+	}
+	r, err := previousRefs(ctx, prev, prevDir)
+	if err != nil {
+		return err
+	}
+	outDir := filepath.Join(pend.Dir(), ".new")
+	rejDir := filepath.Join(pend.DropDir(), "rejects")
+	for _, d := range []string{outDir, rejDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fault.Wrap(fault.Write, err)
+		}
+	}
+	if err := loadDrop(ctx, files, r, o, rep, outDir, rejDir); err != nil {
+		return err
+	}
+	if err := rep.Check(share); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o.crash("after-tables")
+	man, err := buildVersion(ctx, db, o, pend, rep, outDir)
+	if err != nil {
+		return err
+	}
+	if err := writeDropManifest(pend.DropDir(), rep, o.Hooks.WrapWriter); err != nil {
+		return err
+	}
+	v, err := pend.Commit(man, rep.DropID)
+	if err != nil {
+		return err
+	}
+	rep.Version = v
+	return nil
+}
+
+// previousRefs loads the keys of households and persons of the previous
+// version (prev may be nil), against which this drop's references resolve.
+func previousRefs(ctx context.Context, prev *warehouse.Manifest, prevDir string) (*refs, error) {
 	r := &refs{households: newKeySet(), persons: newKeySet()}
-	if prev != nil {
-		for _, k := range []struct {
-			table, col string
-			set        *keySet
-		}{{"households", "household_id", r.households}, {"persons", "person_id", r.persons}} {
-			if t, ok := prev.Table(k.table); ok {
-				if err := loadKeys(ctx, filepath.Join(prevDir, t.File), k.col, k.set); err != nil {
-					return rep, fmt.Errorf("read previous %s keys: %w", k.table, err)
-				}
+	if prev == nil {
+		return r, nil
+	}
+	for _, k := range []struct {
+		table, col string
+		set        *keySet
+	}{{"households", "household_id", r.households}, {"persons", "person_id", r.persons}} {
+		if t, ok := prev.Table(k.table); ok {
+			if err := loadKeys(ctx, filepath.Join(prevDir, t.File), k.col, k.set); err != nil {
+				return nil, fmt.Errorf("read previous %s keys: %w", k.table, err)
 			}
 		}
 	}
+	return r, nil
+}
 
-	outDir, rejDir := "", ""
-	if pend != nil {
-		outDir = filepath.Join(pend.Dir(), ".new")
-		rejDir = filepath.Join(pend.DropDir(), "rejects")
-		for _, d := range []string{outDir, rejDir} {
-			if err := os.MkdirAll(d, 0o700); err != nil {
-				return rep, err
-			}
-		}
-	}
+// loadDrop loads every table of the drop into rep.Tables (and, when
+// outDir is set, their Parquet files and reject files). A failure to
+// write is returned at once (fault.Write); so is the failure of households
+// or persons (ErrRequiredTable, fault.BadInput), the other tables then
+// counting as not loaded. Other table failures stay in their reports
+// (Report.Check turns them into an error).
+func loadDrop(ctx context.Context, files []*dropFile, r *refs, o Options, rep *Report, outDir, rejDir string) error {
 	reports := make([]TableReport, len(files))
 	ferrs := make([]error, len(files))
 	rejBufs := make([]*tempBuffer, len(files))
@@ -260,49 +399,61 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0) + 1
 	}
-	if err := loadAll(ctx, files, workers, func(ctx context.Context, i int) {
+	err := loadAll(ctx, files, workers, func(ctx context.Context, i int) {
 		reports[i], rejBufs[i], ferrs[i] = loadTable(ctx, files[i], r, o, outDir, rejDir)
 	}, func(i int) error {
+		if fault.Of(ferrs[i]) == fault.Write {
+			return ferrs[i]
+		}
 		if reports[i].Error != "" {
-			return fmt.Errorf("%w: %s: %w", ErrRequiredTable, files[i].table.Name, ferrs[i])
+			return fault.Wrap(fault.BadInput, fmt.Errorf("%w: %s: %w", ErrRequiredTable, files[i].table.Name, ferrs[i]))
 		}
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		// households or persons failed: the other tables count as not loaded.
 		for i, f := range files {
 			if f.table.Name != "households" && f.table.Name != "persons" {
 				reports[i], rejBufs[i] = TableReport{}, nil
 			}
 		}
-		writeRejects(o.Rejects, files, rejBufs)
-		rep.Tables = reports
-		return rep, err
 	}
 	// Validation rejects go out in the order of the standard's tables,
 	// whatever order the tables finished in.
 	writeRejects(o.Rejects, files, rejBufs)
 	rep.Tables = reports
-	if err := ctx.Err(); err != nil {
-		return rep, err
+	if err != nil {
+		return err
 	}
-	if pend == nil {
-		return rep, nil
+	for _, e := range ferrs {
+		if fault.Of(e) == fault.Write {
+			return e
+		}
 	}
+	return nil
+}
 
-	crashPoint("after-tables")
-	// Build the new version: merge with the previous one table by table.
-	man := warehouse.Manifest{SchemaVersion: datasets.SchemaVersion}
+// buildVersion writes the new version's tables into pend.Dir(): each table
+// of the drop merged with the previous version's, the others carried over
+// (hard link). It returns the version's manifest (without its name).
+func buildVersion(ctx context.Context, db *sql.DB, o Options, pend *warehouse.Pending, rep *Report, outDir string) (warehouse.Manifest, error) {
+	prev, prevDir := pend.Previous(), pend.PreviousDir()
+	man := warehouse.Manifest{SchemaVersion: datasets.SchemaVersion, KeyFingerprint: warehouse.KeyFingerprint(o.Key)}
 	if prev != nil {
 		man.Drops = append(man.Drops, prev.Drops...)
+		if prev.KeyFingerprint != "" {
+			man.KeyFingerprint = prev.KeyFingerprint
+		}
 	}
 	man.Drops = append(man.Drops, rep.DropID)
 	loaded := map[string]bool{}
-	for _, tr := range reports {
-		if tr.Error == "" {
-			loaded[tr.Table] = true
-		}
+	for _, tr := range rep.Tables {
+		loaded[tr.Table] = tr.Error == ""
 	}
-	for _, t := range datasets.Tables() {
+	tables := datasets.Tables()
+	task := progress.Or(o.Reporter).Start("merge", int64(len(tables)))
+	defer task.Done()
+	for _, t := range tables {
 		name := t.Name + ".parquet"
 		dst := filepath.Join(pend.Dir(), name)
 		var old string
@@ -312,169 +463,237 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 			}
 		}
 		newRows := filepath.Join(outDir, name)
+		var err error
 		switch {
 		case loaded[t.Name] && old == "":
-			err = os.Rename(newRows, dst)
+			err = fault.Wrap(fault.Write, os.Rename(newRows, dst))
 		case loaded[t.Name]:
 			err = merge(ctx, db, t, old, newRows, dst)
 		case old != "":
 			err = linkOrCopy(old, dst)
 		default:
+			task.Add(1)
 			continue
 		}
 		if err != nil {
-			return rep, fmt.Errorf("write %s: %w", t.Name, err)
+			return man, fmt.Errorf("write %s: %w", t.Name, err)
 		}
 		man.Tables = append(man.Tables, warehouse.TableState{Name: t.Name, File: dst})
+		task.Add(1)
 	}
-	// Checksum the stored tables two at a time (they are read back whole).
-	serrs := make([]error, len(man.Tables))
+	if err := tableStates(man.Tables); err != nil {
+		return man, err
+	}
+	os.RemoveAll(outDir)
+	return man, nil
+}
+
+// tableStates fills the row counts and checksums of the stored tables
+// (whose File holds the path), two at a time (they are read back whole).
+func tableStates(tables []warehouse.TableState) error {
+	serrs := make([]error, len(tables))
 	var swg sync.WaitGroup
 	sem := make(chan struct{}, 2)
-	for i := range man.Tables {
+	for i := range tables {
 		swg.Add(1)
 		go func() {
 			defer swg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ts := &man.Tables[i]
+			ts := &tables[i]
 			st, err := tableState(ts.File)
 			st.Name = ts.Name
 			*ts, serrs[i] = st, err
 		}()
 	}
 	swg.Wait()
-	if err := errors.Join(serrs...); err != nil {
-		return rep, err
-	}
-	os.RemoveAll(outDir)
-	if err := writeDropManifest(pend.DropDir(), rep); err != nil {
-		return rep, err
-	}
-	v, err := pend.Commit(man, rep.DropID)
-	if err != nil {
-		return rep, err
-	}
-	rep.Version = v
-	return rep, nil
+	return errors.Join(serrs...)
 }
 
-// loadTable loads one file; its errors end up in the report.
-// The reject rows of a validation (Options.Rejects) are returned, to be
-// written in table order once every table is done.
+// tableRun is one table being loaded by loadTable.
+type tableRun struct {
+	f        *dropFile
+	o        Options
+	tr       TableReport
+	l        *tableLoader
+	rr       *rowReader
+	fr       *pqarrow.FileReader
+	closers  []func() error
+	rejFile  *os.File
+	tmpRej   *tempBuffer
+	writeErr *markedErr // the first failure of a file written for this table
+	task     progress.Task
+	reported int64
+}
+
+// loadTable loads one file; its errors end up in the report. A failure to
+// write (the table's Parquet or reject file) is returned as fault.Write
+// and is not a fault of the table. The reject rows of a validation
+// (Options.Rejects) are returned, to be written in table order once every
+// table is done.
 func loadTable(ctx context.Context, f *dropFile, r *refs, o Options, outDir, rejDir string) (TableReport, *tempBuffer, error) {
-	tr := TableReport{Table: f.table.Name, File: filepath.Base(f.path), Format: f.format, SHA256: f.sha}
+	t := &tableRun{f: f, o: o, writeErr: &markedErr{},
+		tr: TableReport{Table: f.table.Name, File: filepath.Base(f.path), Format: f.format, SHA256: f.sha}}
+	t.task = progress.Or(o.Reporter).Start(f.table.Name, 0)
+	defer t.task.Done()
+	defer t.close()
 	t0 := time.Now()
-	fail := func(err error) (TableReport, *tempBuffer, error) {
-		var fe *FileError
-		if !errors.As(err, &fe) {
-			err = &FileError{File: tr.File, Err: err}
-		}
-		tr.Error = err.Error()
-		tr.Accepted, tr.Rejected, tr.RejectFile = 0, 0, ""
-		return tr, nil, err
+	if err := t.openSource(r); err != nil {
+		return t.fail(err)
 	}
-	var (
-		l    *tableLoader
-		err  error
-		rr   *rowReader
-		fr   *pqarrow.FileReader
-		prdr *file.Reader
-	)
-	if f.format == "parquet" {
-		var names []string
-		fr, prdr, names, err = openParquet(f.path)
-		if err != nil {
-			return fail(fmt.Errorf("read parquet: %w", err))
-		}
-		defer prdr.Close()
-		l, err = newTableLoader(f.table, tr.File, names, r, o.Key, o.ValidateOnly)
+	if err := t.openOutputs(outDir, rejDir); err != nil {
+		t.l.abort()
+		return t.fail(err)
+	}
+	var err error
+	if t.fr != nil {
+		err = t.l.loadParquet(ctx, t.fr)
 	} else {
-		src, err2 := openCSV(f.path, o.Encoding)
-		if err2 != nil {
-			return fail(err2)
-		}
-		defer src.Close()
-		tr.Encoding = src.Encoding
-		rr = newRowReader(src.r)
-		if err := rr.next(); err != nil {
-			if err == io.EOF {
-				return fail(errors.New("empty file: no header row"))
-			}
-			return fail(fmt.Errorf("header: %w", err))
-		}
-		header := make([]string, rr.numFields())
-		for i := range header {
-			header[i] = string(rr.field(i))
-		}
-		l, err = newTableLoader(f.table, tr.File, header, r, o.Key, o.ValidateOnly)
+		err = t.l.loadCSV(ctx, t.rr)
 	}
 	if err != nil {
-		return fail(err)
+		t.l.abort()
+		return t.fail(err)
 	}
-	tr.Extra = l.extra
+	if err := t.l.close(); err != nil {
+		return t.fail(err)
+	}
+	t.tr.Read, t.tr.Accepted, t.tr.Rejected = t.l.read, t.l.accepted, t.l.rejected
+	t.tr.reasons = t.l.reasons
+	t.tr.TopReason = topReason(t.l.reasons)
+	t.tr.Seconds = time.Since(t0).Seconds()
+	t.task.Add(t.l.read - t.reported)
+	if err := t.finishRejects(); err != nil {
+		return t.fail(err)
+	}
 	if o.Progress != nil {
-		l.progress = func(n int64) {
-			if n%(1<<20) < batchRows {
-				fmt.Fprintf(o.Progress, "%s: %d rows read\n", f.table.Name, n)
+		fmt.Fprintf(o.Progress, "%s: %d read, %d accepted, %d rejected\n", f.table.Name, t.tr.Read, t.tr.Accepted, t.tr.Rejected)
+	}
+	return t.tr, t.tmpRej, nil
+}
+
+// fail records a whole-table failure, or returns a write failure as such.
+func (t *tableRun) fail(err error) (TableReport, *tempBuffer, error) {
+	if werr := t.writeErr.get(); werr != nil {
+		err = werr
+	}
+	if fault.Of(err) == fault.Write {
+		t.tr.Error = err.Error()
+		return t.tr, nil, err
+	}
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		err = &FileError{File: t.tr.File, Err: err}
+	}
+	t.tr.Error = err.Error()
+	t.tr.Accepted, t.tr.Rejected, t.tr.RejectFile = 0, 0, ""
+	return t.tr, nil, err
+}
+
+func (t *tableRun) close() {
+	for i := len(t.closers) - 1; i >= 0; i-- {
+		t.closers[i]()
+	}
+}
+
+// openSource opens the drop file and makes the loader from its header.
+func (t *tableRun) openSource(r *refs) error {
+	var header []string
+	if t.f.format == "parquet" {
+		fr, prdr, names, err := openParquet(t.f.path)
+		if err != nil {
+			return fmt.Errorf("read parquet: %w", err)
+		}
+		t.closers = append(t.closers, prdr.Close)
+		t.fr, header = fr, names
+	} else {
+		src, err := openCSV(t.f.path, t.o.Encoding)
+		if err != nil {
+			return err
+		}
+		t.closers = append(t.closers, src.Close)
+		t.tr.Encoding = src.Encoding
+		t.rr = newRowReader(src.r)
+		if err := t.rr.next(); err != nil {
+			if err == io.EOF {
+				return errors.New("empty file: no header row")
 			}
+			return fmt.Errorf("header: %w", err)
+		}
+		header = make([]string, t.rr.numFields())
+		for i := range header {
+			header[i] = string(t.rr.field(i))
 		}
 	}
-	var rejFile *os.File
+	l, err := newTableLoader(t.f.table, t.tr.File, header, r, t.o.Key, t.o.ValidateOnly)
+	if err != nil {
+		return err
+	}
+	t.l = l
+	t.tr.Extra = l.extra
+	l.progress = t.progress
+	l.wrapOut = t.wrap
+	return nil
+}
+
+// progress reports the rows read so far (after each batch).
+func (t *tableRun) progress(n int64) {
+	t.task.Add(n - t.reported)
+	t.reported = n
+	if t.o.Progress != nil && n%(1<<20) < batchRows {
+		fmt.Fprintf(t.o.Progress, "%s: %d rows read\n", t.f.table.Name, n)
+	}
+}
+
+// wrap is the writer of a file written for this table: through
+// Hooks.WrapWriter, marking its failures as fault.Write.
+func (t *tableRun) wrap(path string, w io.Writer) io.Writer {
+	if t.o.Hooks.WrapWriter != nil {
+		w = t.o.Hooks.WrapWriter(path, w)
+	}
+	return &markWriter{w: w, first: t.writeErr}
+}
+
+// openOutputs opens the reject file (or buffer) and the Parquet output.
+func (t *tableRun) openOutputs(outDir, rejDir string) error {
 	var rejW io.Writer
-	var tmpRej *tempBuffer
 	if rejDir != "" {
-		rejFile, err = os.OpenFile(filepath.Join(rejDir, f.table.Name+".csv"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		path := filepath.Join(rejDir, t.f.table.Name+".csv")
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 		if err != nil {
-			l.abort()
-			return fail(err)
+			return fault.Wrap(fault.Write, err)
 		}
-		defer rejFile.Close()
-		rejW = rejFile
-	} else if o.Rejects != nil {
-		tmpRej = &tempBuffer{}
-		rejW = tmpRej
+		t.rejFile = f
+		t.closers = append(t.closers, f.Close)
+		rejW = t.wrap(path, f)
+	} else if t.o.Rejects != nil {
+		t.tmpRej = &tempBuffer{}
+		rejW = t.tmpRej
 	}
 	out := ""
 	if outDir != "" {
-		out = filepath.Join(outDir, f.table.Name+".parquet")
+		out = filepath.Join(outDir, t.f.table.Name+".parquet")
 	}
-	if err := l.open(out, rejW); err != nil {
-		l.abort()
-		return fail(err)
-	}
-	if fr != nil {
-		err = l.loadParquet(ctx, fr)
-	} else {
-		err = l.loadCSV(ctx, rr)
-	}
-	if err != nil {
-		l.abort()
-		return fail(err)
-	}
-	if err := l.close(); err != nil {
-		return fail(err)
-	}
-	tr.Read, tr.Accepted, tr.Rejected = l.read, l.accepted, l.rejected
-	tr.Seconds = time.Since(t0).Seconds()
-	if rejFile != nil {
-		if l.rejected == 0 {
-			rejFile.Close()
-			os.Remove(rejFile.Name())
+	return t.l.open(out, rejW)
+}
+
+// finishRejects syncs the reject file, or removes it when nothing was rejected.
+func (t *tableRun) finishRejects() error {
+	if t.rejFile != nil {
+		if t.l.rejected == 0 {
+			t.rejFile.Close()
+			os.Remove(t.rejFile.Name())
 		} else {
-			if err := rejFile.Sync(); err != nil {
-				return fail(err)
+			if err := t.rejFile.Sync(); err != nil {
+				return fault.Wrap(fault.Write, err)
 			}
-			tr.RejectFile = filepath.Join("drops", "DROPID", "rejects", f.table.Name+".csv")
+			t.tr.RejectFile = filepath.Join("drops", "DROPID", "rejects", t.f.table.Name+".csv")
 		}
 	}
-	if l.rejected == 0 {
-		tmpRej = nil
+	if t.l.rejected == 0 {
+		t.tmpRej = nil
 	}
-	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, "%s: %d read, %d accepted, %d rejected\n", f.table.Name, tr.Read, tr.Accepted, tr.Rejected)
-	}
-	return tr, tmpRej, nil
+	return nil
 }
 
 // writeRejects writes the collected reject rows of a validation to w, in
@@ -683,13 +902,16 @@ func linkOrCopy(src, dst string) error {
 	defer in.Close()
 	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
-		return err
+		return fault.Wrap(fault.Write, err)
 	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
-		return err
+		return fault.Wrap(fault.Write, err)
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return fault.Wrap(fault.Write, err)
+	}
+	return nil
 }
 
 // tableState reads the row count and checksum of a stored table.
@@ -716,7 +938,7 @@ func tableState(path string) (warehouse.TableState, error) {
 }
 
 // writeDropManifest writes drops/<id>/manifest.json (into the pending drop dir).
-func writeDropManifest(dir string, rep *Report) error {
+func writeDropManifest(dir string, rep *Report, wrap func(string, io.Writer) io.Writer) error {
 	for i := range rep.Tables {
 		if rep.Tables[i].RejectFile != "" {
 			rep.Tables[i].RejectFile = strings.Replace(rep.Tables[i].RejectFile, "DROPID", rep.DropID, 1)
@@ -737,14 +959,12 @@ func writeDropManifest(dir string, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	return warehouse.WriteFileSync(filepath.Join(dir, "manifest.json"), append(b, '\n'))
-}
-
-// crashPoint kills the process when POVRISK_TEST_CRASH_AT names the point
-// (crash-safety tests; see also package warehouse).
-func crashPoint(name string) {
-	if os.Getenv("POVRISK_TEST_CRASH_AT") == name {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {}
-	}
+	path := filepath.Join(dir, "manifest.json")
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		if wrap != nil {
+			w = wrap(path, w)
+		}
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
 }

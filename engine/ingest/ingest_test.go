@@ -3,21 +3,56 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/warehouse"
 )
 
 func ingestT(t *testing.T, drop, wh string) *Report {
 	t.Helper()
-	rep, err := Run(context.Background(), openDB(t), Options{Drop: drop, Warehouse: wh, Key: testKey})
+	return ingestShare(t, drop, wh, 0)
+}
+
+// ingestShare ingests with Options.MaxRejectShare = share.
+func ingestShare(t *testing.T, drop, wh string, share float64) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), openDB(t), Options{Drop: drop, Warehouse: wh, Key: testKey, MaxRejectShare: share})
 	if err != nil {
 		t.Fatalf("ingest %s: %v", drop, err)
 	}
 	return rep
+}
+
+// copyDropWithout copies the files of drop into a new directory, except
+// the named ones.
+func copyDropWithout(t *testing.T, drop string, except ...string) string {
+	t.Helper()
+	dst := t.TempDir()
+	ents, err := os.ReadDir(drop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.IsDir() || slices.Contains(except, e.Name()) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(drop, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
 }
 
 func dumpTable(t *testing.T, wh, table string) string {
@@ -110,9 +145,11 @@ H003,2024-01-01,3000,0,0,0,0
 H004,2024-01-01,0,0,0,1200,0
 H005,2024-01-01,100,0,0,0,0
 `,
+		// keyless: the second drop speaks for July and August 2024, so
+		// the first drop's July row for H001, which it no longer lists, is
+		// gone (it was kept, stale, before months replaced months).
 		"disasters": `event_id,region_code,household_id,start_date,kind,severity,loss_amount
 D1,520123,,2024-07-01,flood,2,
-D1,520123102201,H001,2024-07-01,flood,2,5000
 D2,520123102,,2024-08-01,hail,3,
 `,
 		// not in the second drop: carried over as it was
@@ -288,5 +325,56 @@ func TestValidateOnly(t *testing.T) {
 	}
 	if strings.Contains(rej.String(), "52012319800101123") || strings.Contains(rej.String(), "13800000003") {
 		t.Errorf("rejects hold personal data in clear:\n%s", rej.String())
+	}
+}
+
+// recorder is a progress.Reporter that keeps what it was told.
+type recorder struct {
+	mu    sync.Mutex
+	added map[string]int64
+	done  map[string]int
+}
+
+func (r *recorder) Start(stage string, total int64) progress.Task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.done[stage]; dup {
+		panic("stage started twice: " + stage)
+	}
+	r.done[stage] = 0
+	return &recTask{r, stage}
+}
+
+type recTask struct {
+	r     *recorder
+	stage string
+}
+
+func (t *recTask) Add(n int64) { t.r.mu.Lock(); t.r.added[t.stage] += n; t.r.mu.Unlock() }
+func (t *recTask) Done()       { t.r.mu.Lock(); t.r.done[t.stage]++; t.r.mu.Unlock() }
+
+// TestReporter: each table is a stage whose count is its rows read, ended
+// once; the merge is a stage counting the standard's tables.
+func TestReporter(t *testing.T) {
+	rec := &recorder{added: map[string]int64{}, done: map[string]int{}}
+	var lines strings.Builder
+	rep, err := Run(context.Background(), openDB(t), Options{Drop: filepath.Join("testdata", "clean"), Warehouse: t.TempDir(), Key: testKey,
+		Reporter: rec, Progress: &lines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range rep.Tables {
+		if rec.added[tr.Table] != tr.Read || rec.done[tr.Table] != 1 {
+			t.Errorf("%s: reported %d rows, done %d times; want %d, once", tr.Table, rec.added[tr.Table], rec.done[tr.Table], tr.Read)
+		}
+		if want := fmt.Sprintf("%s: %d read, %d accepted, %d rejected\n", tr.Table, tr.Read, tr.Accepted, tr.Rejected); !strings.Contains(lines.String(), want) {
+			t.Errorf("progress lines lack %q:\n%s", want, lines.String())
+		}
+	}
+	if rec.added["merge"] != int64(len(datasets.Tables())) || rec.done["merge"] != 1 {
+		t.Errorf("merge stage: %d of %d, done %d", rec.added["merge"], len(datasets.Tables()), rec.done["merge"])
+	}
+	if len(rec.done) != len(rep.Tables)+1 {
+		t.Errorf("stages %v, want one per table and the merge", rec.done)
 	}
 }

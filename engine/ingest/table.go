@@ -19,11 +19,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/pqfile"
 )
 
 // batchRows is the number of rows per Arrow record batch and Parquet row group.
@@ -124,6 +124,10 @@ type tableLoader struct {
 
 	read, accepted, rejected int64
 	progress                 func(read int64)
+	reasons                  map[string]int64 // rejected rows per reason (noteReject)
+	// wrapOut, when set, wraps the writer of the Parquet output (test
+	// hooks, and marking write failures as such).
+	wrapOut func(path string, w io.Writer) io.Writer
 }
 
 // newTableLoader prepares a loader from a file's header. It returns a
@@ -229,25 +233,26 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 	}
 	f, err := os.OpenFile(out, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
-		return err
+		return fault.Wrap(fault.Write, err)
 	}
 	l.out = f
-	l.outBuf = bufio.NewWriterSize(f, 1<<20)
-	opts := []parquet.WriterProperty{
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(batchRows),
-		parquet.WithCreatedBy("povrisk ingest"),
+	var w io.Writer = f
+	if l.wrapOut != nil {
+		w = l.wrapOut(out, f)
 	}
+	l.outBuf = bufio.NewWriterSize(w, 1<<20)
 	// Dictionaries pay for enums, regions and dates; for amounts and ids
 	// they cost more time than they save space (snappy still compresses
-	// repeated ids).
+	// repeated ids). The rest of the settings are engine/pqfile's.
+	var noDict []string
 	for _, c := range l.t.Columns {
 		if c.Kind == datasets.Money || c.Kind == datasets.String {
-			opts = append(opts, parquet.WithDictionaryFor(c.StoredName(), false))
+			noDict = append(noDict, c.StoredName())
 		}
 	}
-	props := parquet.NewWriterProperties(opts...)
-	l.pw, err = pqarrow.NewFileWriter(l.t.ArrowSchema(), l.outBuf, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	schema := l.t.ArrowSchema()
+	props := pqfile.Props(schema, pqfile.Settings{CreatedBy: "povrisk ingest", RowGroup: batchRows, NoDict: noDict})
+	l.pw, err = pqarrow.NewFileWriter(schema, l.outBuf, props, pqfile.ArrowProps())
 	if err != nil {
 		return err
 	}
@@ -564,7 +569,10 @@ func (l *tableLoader) close() error {
 		l.out.Close()
 		return err
 	}
-	return l.out.Close()
+	if err := l.out.Close(); err != nil {
+		return fault.Wrap(fault.Write, err)
+	}
+	return nil
 }
 
 // abort discards the outputs after a file error.
@@ -582,6 +590,7 @@ func (l *tableLoader) abort() {
 // has its original withheld.
 func (l *tableLoader) reject(rr *rowReader, e *RowError, fieldsOK bool) error {
 	l.rejected++
+	l.noteReject(e)
 	if l.rej == nil {
 		return nil
 	}

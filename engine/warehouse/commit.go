@@ -1,47 +1,77 @@
 package warehouse
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
+	"time"
+
+	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/lock"
 )
+
+// Options configure Begin. The zero value locks without waiting and has
+// no test hooks.
+type Options struct {
+	// Command names the lock holder in a busy message ("povrisk ingest"
+	// when empty).
+	Command string
+	// Wait is how long Begin waits for a warehouse locked by another
+	// writer; 0 fails at once with fault.Busy naming the holder.
+	Wait time.Duration
+	// CrashAt, when set, is called at each step of Commit with the step's
+	// name (see CommitPoints); crash-safety tests kill the process there.
+	CrashAt func(point string)
+	// WrapWriter, when set, wraps the writer of every file the warehouse
+	// itself writes (manifest.json, CURRENT); tests inject failing writers.
+	WrapWriter func(path string, w io.Writer) io.Writer
+}
+
+// CommitPoints are the names Options.CrashAt is called with, in order.
+func CommitPoints() []string {
+	return []string{"before-sync", "before-version-rename", "before-current", "before-current-rename", "after-current"}
+}
 
 // Pending is a warehouse version being written under W/.tmp-*. Nothing in it
 // is visible to readers until Commit; Abort (or a crash) leaves the
 // warehouse as it was. Only one Pending may exist per warehouse at a time:
-// Begin takes an exclusive lock on W/LOCK that Commit and Abort release.
+// Begin takes the writer's lock W/LOCK (engine/lock) that Commit and Abort
+// release; the kernel releases it if the process dies.
 type Pending struct {
 	root string
 	tmp  string
-	lock *os.File
+	lk   *lock.Lock
 	prev *Manifest // nil when the warehouse is empty
+	o    Options
 }
 
 // Begin starts a new version of the warehouse at dir (created if missing).
-func Begin(dir string) (*Pending, error) {
+// A warehouse locked by another writer is fault.Busy (after o.Wait); a
+// directory that cannot be created or written is fault.Write.
+func Begin(dir string, o Options) (*Pending, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(root, 0o700); err != nil {
-		return nil, fmt.Errorf("create warehouse %s: %w", dir, err)
+		return nil, fault.Wrap(fault.Write, fmt.Errorf("create warehouse %s: %w", dir, err))
 	}
-	lock, err := os.OpenFile(filepath.Join(root, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
+	cmd := o.Command
+	if cmd == "" {
+		cmd = "povrisk ingest"
+	}
+	lk, err := lock.Acquire(root, lock.Options{Command: cmd, Wait: o.Wait})
 	if err != nil {
-		return nil, fmt.Errorf("lock warehouse %s: %w", dir, err)
+		return nil, err
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("lock warehouse %s: another ingest is running (%w)", dir, err)
-	}
-	p := &Pending{root: root, lock: lock}
+	p := &Pending{root: root, lk: lk, o: o}
 	if w, err := Open(root); err == nil {
 		p.prev = w.man
 	} else if !errors.Is(err, ErrNoVersion) {
@@ -49,19 +79,21 @@ func Begin(dir string) (*Pending, error) {
 		return nil, err
 	}
 	// Leftovers of crashed ingests are never read; remove them now.
-	olds, _ := filepath.Glob(filepath.Join(root, ".tmp-*"))
-	for _, o := range olds {
-		os.RemoveAll(o)
+	for _, pat := range []string{".tmp-*", ".CURRENT.tmp-*", "CURRENT.tmp"} {
+		olds, _ := filepath.Glob(filepath.Join(root, pat))
+		for _, o := range olds {
+			os.RemoveAll(o)
+		}
 	}
 	p.tmp, err = os.MkdirTemp(root, ".tmp-")
 	if err != nil {
 		p.release()
-		return nil, fmt.Errorf("warehouse %s: %w", dir, err)
+		return nil, fault.Wrap(fault.Write, fmt.Errorf("warehouse %s: %w", dir, err))
 	}
 	for _, d := range []string{"version", "drop"} {
 		if err := os.Mkdir(filepath.Join(p.tmp, d), 0o700); err != nil {
 			p.Abort()
-			return nil, fmt.Errorf("warehouse %s: %w", dir, err)
+			return nil, fault.Wrap(fault.Write, fmt.Errorf("warehouse %s: %w", dir, err))
 		}
 	}
 	return p, nil
@@ -86,14 +118,12 @@ func (p *Pending) Dir() string { return filepath.Join(p.tmp, "version") }
 func (p *Pending) DropDir() string { return filepath.Join(p.tmp, "drop") }
 
 func (p *Pending) release() {
-	if p.lock != nil {
-		syscall.Flock(int(p.lock.Fd()), syscall.LOCK_UN)
-		p.lock.Close()
-		p.lock = nil
-	}
+	p.lk.Release()
+	p.lk = nil
 }
 
-// Abort discards the pending version.
+// Abort discards the pending version. It may be called after Commit (it
+// then does nothing).
 func (p *Pending) Abort() {
 	if p.tmp != "" {
 		os.RemoveAll(p.tmp)
@@ -101,13 +131,32 @@ func (p *Pending) Abort() {
 	p.release()
 }
 
-// crashPoint kills the process when POVRISK_TEST_CRASH_AT names the point:
-// the crash-safety tests use it to stop an ingest between its steps.
-func crashPoint(name string) {
-	if os.Getenv("POVRISK_TEST_CRASH_AT") == name {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {}
+func (p *Pending) crash(point string) {
+	if p.o.CrashAt != nil {
+		p.o.CrashAt(point)
 	}
+}
+
+// writeFile writes a file of the warehouse atomically and fsync'd,
+// through Options.WrapWriter.
+func (p *Pending) writeFile(path string, data []byte, before func()) error {
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		if p.o.WrapWriter != nil {
+			w = p.o.WrapWriter(path, w)
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		if before != nil {
+			before()
+		}
+		return nil
+	})
+}
+
+// writeFailed marks a failure of the warehouse's own file system.
+func writeFailed(err error) error {
+	return fault.Wrap(fault.Write, fmt.Errorf("commit: %w", err))
 }
 
 // Commit publishes the pending version: m lists the tables written to Dir
@@ -115,7 +164,9 @@ func crashPoint(name string) {
 // files are in DropDir. It writes manifest.json, fsyncs everything, renames
 // the version into place, moves the drop directory to W/drops/<dropID>, and
 // replaces CURRENT by rename. Versions older than the previous one are then
-// pruned. It returns the new version name.
+// pruned. It returns the new version name. Until CURRENT is replaced a
+// failure leaves the previous version current; file-system failures are
+// fault.Write.
 func (p *Pending) Commit(m Manifest, dropID string) (string, error) {
 	defer p.release()
 	n := 1
@@ -133,47 +184,50 @@ func (p *Pending) Commit(m Manifest, dropID string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("commit: %w", err)
 	}
-	if err := WriteFileSync(filepath.Join(p.Dir(), "manifest.json"), append(b, '\n')); err != nil {
-		return "", fmt.Errorf("commit: %w", err)
+	if err := p.writeFile(filepath.Join(p.Dir(), "manifest.json"), append(b, '\n'), nil); err != nil {
+		return "", writeFailed(err)
 	}
-	crashPoint("before-sync")
+	p.crash("before-sync")
 	if err := syncTree(p.tmp); err != nil {
-		return "", fmt.Errorf("commit: sync %s: %w", p.tmp, err)
+		return "", writeFailed(fmt.Errorf("sync %s: %w", p.tmp, err))
 	}
-	crashPoint("before-version-rename")
-	final := filepath.Join(p.root, m.Version)
+	p.crash("before-version-rename")
+	if err := p.publish(m.Version, dropID); err != nil {
+		return "", writeFailed(err)
+	}
+	p.crash("before-current")
+	cur := filepath.Join(p.root, "CURRENT")
+	err = p.writeFile(cur, []byte(m.Version+"\n"), func() { p.crash("before-current-rename") })
+	if err != nil {
+		return "", writeFailed(fmt.Errorf("replace CURRENT: %w", err))
+	}
+	p.crash("after-current")
+	os.RemoveAll(p.tmp)
+	p.prune(m.Version, m.Previous)
+	return m.Version, nil
+}
+
+// publish moves the version directory and the drop directory into place
+// (neither is read before CURRENT names the version).
+func (p *Pending) publish(version, dropID string) error {
+	final := filepath.Join(p.root, version)
 	os.RemoveAll(final) // a leftover of a crash after this rename, never current
 	if err := os.Rename(p.Dir(), final); err != nil {
-		return "", fmt.Errorf("commit: %w", err)
+		return err
 	}
 	drops := filepath.Join(p.root, "drops")
 	if err := os.MkdirAll(drops, 0o700); err != nil {
-		return "", fmt.Errorf("commit: %w", err)
+		return err
 	}
 	dd := filepath.Join(drops, dropID)
 	os.RemoveAll(dd)
 	if err := os.Rename(p.DropDir(), dd); err != nil {
-		return "", fmt.Errorf("commit: %w", err)
+		return err
 	}
-	if err := syncDir(drops); err != nil {
-		return "", fmt.Errorf("commit: %w", err)
+	if err := atomicfile.SyncDir(drops); err != nil {
+		return err
 	}
-	crashPoint("before-current")
-	cur := filepath.Join(p.root, "CURRENT")
-	if err := WriteFileSync(cur+".tmp", []byte(m.Version+"\n")); err != nil {
-		return "", fmt.Errorf("commit: %w", err)
-	}
-	crashPoint("before-current-rename")
-	if err := os.Rename(cur+".tmp", cur); err != nil {
-		return "", fmt.Errorf("commit: replace CURRENT: %w", err)
-	}
-	if err := syncDir(p.root); err != nil {
-		return "", fmt.Errorf("commit: %w", err)
-	}
-	crashPoint("after-current")
-	os.RemoveAll(p.tmp)
-	p.prune(m.Version, m.Previous)
-	return m.Version, nil
+	return atomicfile.SyncDir(p.root)
 }
 
 // prune removes version directories other than keep (the new and previous
@@ -196,35 +250,6 @@ func (p *Pending) prune(keep ...string) {
 			os.RemoveAll(filepath.Join(p.root, name))
 		}
 	}
-}
-
-// WriteFileSync writes data to path (mode 0600) and fsyncs it.
-func WriteFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := bytes.NewReader(data).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // syncTree fsyncs every file and directory under dir.

@@ -9,4 +9,6 @@
 // CURRENT is replaced by rename, so a crash at any point leaves the previous
 // version current and readable. After a commit the previous version is kept
 // (for comparison and rollback by editing CURRENT) and older ones are pruned.
+// One writer at a time holds W/LOCK (engine/lock); the manifest records a
+// fingerprint of the pseudonymisation key (KeyFingerprint, CheckKey).
 package warehouse

@@ -29,6 +29,9 @@ type Manifest struct {
 	Previous      string       `json:"previous"`       // version this one was built from ("" for the first)
 	Tables        []TableState `json:"tables"`         // sorted by name
 	Drops         []string     `json:"drops"`          // drop ids merged, oldest first
+	// KeyFingerprint identifies the pseudonymisation key of the stored
+	// hashes (KeyFingerprint); "" in warehouses made before it was recorded.
+	KeyFingerprint string `json:"key_fingerprint,omitempty"`
 }
 
 // Table returns the state of the named table and whether it is stored.
@@ -93,6 +96,13 @@ func readManifest(path string) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	for _, t := range m.Tables {
+		// A table file is a plain name inside the version directory: a
+		// manifest pointing elsewhere has been tampered with.
+		if t.File == "" || t.File != filepath.Base(t.File) || t.File == ".." || strings.ContainsRune(t.File, 0) {
+			return nil, fmt.Errorf("%s: table %q has file %q, want a file name inside the version directory", path, t.Name, t.File)
+		}
 	}
 	return &m, nil
 }
