@@ -478,3 +478,22 @@ func diffSplit(a, b *split) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// TestDefaultTrainingBytes pins the model id and forest.bin of a training
+// with every option at its default but the snapshot count (kept small):
+// the sums were taken before train's and forest's options were reworked,
+// so the default training must not have changed. (They change, for a
+// reason, when the generated drop or the feature SQL changes.)
+func TestDefaultTrainingBytes(t *testing.T) {
+	fixture(t)
+	db := openDB(t)
+	dir := t.TempDir()
+	card, err := Train(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wantID, wantSHA = "rf-2025-06-30-b62a01c5", "b62a01c5adaea0c86778ada2bcb96193d2095f509077f46b3521bc2c8c78e4b4"
+	if card.ID != wantID || card.ModelSHA256 != wantSHA {
+		t.Errorf("default training gave model %s (forest.bin sha256 %s), want %s (%s)", card.ID, card.ModelSHA256, wantID, wantSHA)
+	}
+}
