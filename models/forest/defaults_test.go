@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/models"
 )
 
@@ -64,9 +66,62 @@ func TestDefaultForestBytes(t *testing.T) {
 	}{
 		{"DefaultOptions", def, "6a5042629a556d6c301340f87bd855997a6893d5051ae7419bd503473510ecf4"},
 		{"MinLeaf 20", leaf20, "e06db98a1d48b12bd8a54a15d0906b7e2c67a02451429187dad7a6f766bc9a9b"},
+		// The zero value of every field is its default: the same bytes.
+		{"zero fields", Options{Trees: 20, Seed: 3}, "6a5042629a556d6c301340f87bd855997a6893d5051ae7419bd503473510ecf4"},
+		{"zero fields, MinLeaf 20", Options{Trees: 20, Seed: 3, MinLeaf: 20}, "e06db98a1d48b12bd8a54a15d0906b7e2c67a02451429187dad7a6f766bc9a9b"},
 	} {
 		if got := forestSHA(t, tc.o); got != tc.want {
 			t.Errorf("%s: forest.bin sha256 %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestZeroOptionsAreTheDefaults(t *testing.T) {
+	got, err := Options{}.resolved(9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Params{Trees: 100, MinLeaf: 5, MinSplit: 2, MaxFeatures: 3, Bins: 255, Bootstrap: true}
+	if got != want {
+		t.Errorf("Options{} resolves to %+v, want %+v", got, want)
+	}
+	if d, _ := DefaultOptions().resolved(9); d != want {
+		t.Errorf("DefaultOptions() resolves to %+v, want %+v", d, want)
+	}
+	if nb, _ := (Options{NoBootstrap: true}).resolved(9); nb.Bootstrap {
+		t.Errorf("NoBootstrap resolves to Bootstrap true")
+	}
+}
+
+// countingReporter records what Fit reports.
+type countingReporter struct {
+	mu     sync.Mutex
+	stages []string
+	totals []int64
+	added  int64
+	done   int
+}
+
+func (r *countingReporter) Start(stage string, total int64) progress.Task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stages, r.totals = append(r.stages, stage), append(r.totals, total)
+	return r
+}
+func (r *countingReporter) Add(n int64) { r.mu.Lock(); r.added += n; r.mu.Unlock() }
+func (r *countingReporter) Done()       { r.mu.Lock(); r.done++; r.mu.Unlock() }
+
+func TestFitReportsTrees(t *testing.T) {
+	X, y := defaultsData()
+	rep := &countingReporter{}
+	f, err := Fit(context.Background(), X, y, Options{Trees: 7, Workers: 3, Reporter: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.stages) != 1 || rep.stages[0] != "trees" || rep.totals[0] != 7 || rep.added != 7 || rep.done != 1 {
+		t.Errorf("reported stages %v totals %v, %d trees added, %d done; want one stage trees of 7, 7 added, done once", rep.stages, rep.totals, rep.added, rep.done)
+	}
+	if f.NumTrees() != 7 {
+		t.Errorf("%d trees", f.NumTrees())
 	}
 }

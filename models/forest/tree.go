@@ -99,7 +99,7 @@ type grower struct {
 	d    *binned
 	y    []uint8
 	cw   [2]float64
-	o    Options
+	o    Params
 	full bool // root keeps every feature's histogram
 
 	rows, tmp []sample // the tree's rows, partitioned node by node
@@ -120,7 +120,7 @@ type grower struct {
 
 const oobScale = 1 << 40
 
-func newGrower(d *binned, y []uint8, cw [2]float64, o Options) *grower {
+func newGrower(d *binned, y []uint8, cw [2]float64, o Params) *grower {
 	g := &grower{d: d, y: y, cw: cw, o: o,
 		rows: make([]sample, d.n), tmp: make([]sample, d.n), cnt: make([]int32, d.n),
 		scratch: make([]hbin, 4*histStride), feats: make([]int, d.p)}
