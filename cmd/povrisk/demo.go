@@ -109,7 +109,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("train the demo model: %w", err)
 		}
-		step("model %s: AUC %v, precision in the county top 5%%: %v", card.ID, card.Metrics["auc"], card.Metrics["county_precision"])
+		step("model %s: AUC %.3f, precision in the county top 5%%: %.3f", card.ID, card.Metrics.AUC, card.Metrics.CountyPrecision)
 	} else {
 		step("reusing the model in %s", models)
 	}

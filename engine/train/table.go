@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/eval"
 	"github.com/povrisk/povrisk/models/forest"
@@ -39,8 +40,6 @@ var numericTypes = map[string]bool{"TINYINT": true, "SMALLINT": true, "INTEGER":
 	"UTINYINT": true, "USMALLINT": true, "UINTEGER": true, "UBIGINT": true, "FLOAT": true, "DOUBLE": true, "BOOLEAN": true}
 
 func isNumeric(t string) bool { return numericTypes[t] || strings.HasPrefix(t, "DECIMAL") }
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // tableSource is the DuckDB table function for path; the path itself is a
 // bound parameter.
@@ -104,7 +103,7 @@ func LoadTable(ctx context.Context, db *sql.DB, o TableOptions) (models.Matrix, 
 	}
 
 	// The label's values, to map them to 0/1.
-	lab := quoteIdent(o.Label)
+	lab := engine.QuoteIdent(o.Label)
 	vrows, err := db.QueryContext(ctx, "SELECT DISTINCT CAST("+lab+" AS VARCHAR) AS v FROM "+src+" WHERE "+lab+" IS NOT NULL ORDER BY v LIMIT 3", o.Path)
 	if err != nil {
 		return models.Matrix{}, nil, 0, fmt.Errorf("read labels of %s: %w", o.Path, err)
@@ -141,7 +140,7 @@ func LoadTable(ctx context.Context, db *sql.DB, o TableOptions) (models.Matrix, 
 
 	sel := make([]string, len(feats))
 	for j, f := range feats {
-		sel[j] = "CAST(" + quoteIdent(f) + " AS DOUBLE)"
+		sel[j] = "CAST(" + engine.QuoteIdent(f) + " AS DOUBLE)"
 	}
 	q := "SELECT CAST(" + lab + " AS VARCHAR), " + strings.Join(sel, ", ") + " FROM " + src
 	drows, err := db.QueryContext(ctx, q, o.Path)

@@ -665,9 +665,32 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 		if len(cen) != d {
 			return fmt.Errorf("kmeans: malformed model: centre %d has %d values for %d features", c, len(cen), d)
 		}
+		if !finite(cen...) {
+			return fmt.Errorf("kmeans: malformed model: centre %d has a value that is not a finite number", c)
+		}
+		if j.Sizes[c] < 0 {
+			return fmt.Errorf("kmeans: malformed model: cluster %d has size %d", c, j.Sizes[c])
+		}
+	}
+	if !finite(j.Mean...) || !finite(j.SD...) {
+		return errors.New("kmeans: malformed model: a mean or deviation is not a finite number")
+	}
+	for k, v := range j.SD {
+		if v <= 0 {
+			return fmt.Errorf("kmeans: malformed model: deviation of %s is %v, want > 0", j.Features[k], v)
+		}
 	}
 	*m = Model{names: j.Features, mean: j.Mean, sd: j.SD, centers: j.Centers, sizes: j.Sizes, inertia: j.Inertia, iters: j.Iterations}
 	return nil
+}
+
+func finite(v ...float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteTo writes the model as JSON.
