@@ -501,6 +501,11 @@ func TestDefaultTrainingBytes(t *testing.T) {
 		t.Errorf("stages reported: %s, want %s", got, want)
 	}
 	const wantID, wantSHA = "rf-2025-06-30-b62a01c5", "b62a01c5adaea0c86778ada2bcb96193d2095f509077f46b3521bc2c8c78e4b4"
+	// profiles.json, pinned before k-means' Lloyd loop was split into steps.
+	const wantProfiles = "29db216552e9f2232df3a6fcac85683604c224ba15d28a1234e43d4bf60360f1"
+	if card.ProfilesSHA256 != wantProfiles {
+		t.Errorf("default training: profiles.json sha256 %s, want %s", card.ProfilesSHA256, wantProfiles)
+	}
 	if card.ID != wantID || card.ModelSHA256 != wantSHA {
 		t.Errorf("default training gave model %s (forest.bin sha256 %s), want %s (%s)", card.ID, card.ModelSHA256, wantID, wantSHA)
 	}
