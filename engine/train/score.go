@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/models/eval"
 	"github.com/povrisk/povrisk/models/registry"
 )
@@ -65,6 +66,11 @@ func atShares(y []int, s []float64) (prec, rec map[string]float64) {
 // ReadTruth reads the ground-truth CSV (household_id,as_of,p_identified_6m)
 // rows of one as-of date.
 func ReadTruth(path string, asOf time.Time) (map[string]float64, error) {
+	m, err := readTruth(path, asOf)
+	return m, fault.Wrap(fault.BadInput, err)
+}
+
+func readTruth(path string, asOf time.Time) (map[string]float64, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read ground truth: %w", err)
@@ -94,6 +100,9 @@ func ReadTruth(path string, asOf time.Time) (map[string]float64, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("ground truth %s: %w", path, err)
+		}
+		if len(rec) != len(head) {
+			return nil, fmt.Errorf("ground truth %s line %d: %d fields, the header has %d", path, line, len(rec), len(head))
 		}
 		a := rec[col["as_of"]]
 		seen[a] = true

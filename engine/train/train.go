@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
@@ -269,21 +270,21 @@ func buildSplit(ctx context.Context, b *builder, plan Plan) (*split, error) {
 		}
 	}
 	if len(snaps) == 0 {
-		return nil, fmt.Errorf("no training snapshot with households before %s: the data window is too short for a %d-month horizon", civil.Format(plan.Test), b.o.HorizonMonths)
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("no training snapshot with households before %s: the data window is too short for a %d-month horizon", civil.Format(plan.Test), b.o.HorizonMonths))
 	}
 	if sp.X, sp.y, err = Stack(snaps, nil); err != nil {
 		return nil, err
 	}
 	if p := sum(sp.y); p == 0 || p == len(sp.y) {
-		return nil, fmt.Errorf("training snapshots %s..%s have %d positive of %d rows: need both outcomes (is monitoring_events in the warehouse?)",
-			civil.Format(plan.EvalTrain[0]), civil.Format(plan.EvalTrain[len(plan.EvalTrain)-1]), p, len(sp.y))
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("training snapshots %s..%s have %d positive of %d rows: need both outcomes (is monitoring_events in the warehouse?)",
+			civil.Format(plan.EvalTrain[0]), civil.Format(plan.EvalTrain[len(plan.EvalTrain)-1]), p, len(sp.y)))
 	}
 	t, err := b.get(ctx, plan.Test)
 	if err != nil {
 		return nil, err
 	}
 	if p := sum(t.Y); p == 0 || p == len(t.Y) {
-		return nil, fmt.Errorf("test snapshot %s has %d positive of %d households: need both outcomes", civil.Format(plan.Test), p, len(t.Y))
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("test snapshot %s has %d positive of %d households: need both outcomes", civil.Format(plan.Test), p, len(t.Y)))
 	}
 	sp.test = t
 	return sp, nil
@@ -347,7 +348,7 @@ func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metr
 		return nil, err
 	}
 	if card.HorizonMonths != 0 && card.HorizonMonths != o.HorizonMonths {
-		return nil, fmt.Errorf("model %s predicts %d months ahead, evaluation asked for %d: pass --horizon %d", card.ID, card.HorizonMonths, o.HorizonMonths, card.HorizonMonths)
+		return nil, fault.Wrap(fault.Usage, fmt.Errorf("model %s predicts %d months ahead, evaluation asked for %d: pass --horizon %d", card.ID, card.HorizonMonths, o.HorizonMonths, card.HorizonMonths))
 	}
 	if err := b.buildAll(ctx, []time.Time{plan.Test}); err != nil {
 		return nil, err
@@ -377,7 +378,7 @@ func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metr
 func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 	o = o.withDefaults()
 	if o.Models == "" {
-		return registry.Card{}, errors.New("train: no models directory")
+		return registry.Card{}, fault.Wrap(fault.Usage, errors.New("train: no models directory"))
 	}
 	start := time.Now()
 	b, plan, err := prepare(ctx, db, o)
@@ -432,8 +433,8 @@ func fitFinal(ctx context.Context, b *builder, plan Plan, o Options) (*final, er
 		}
 	}
 	if len(fin.snaps) == 0 {
-		return nil, fmt.Errorf("no final training snapshot %s..%s has households not already monitored: check the warehouse's households and monitoring_events",
-			civil.Format(plan.Final[0]), civil.Format(plan.Final[len(plan.Final)-1]))
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("no final training snapshot %s..%s has households not already monitored: check the warehouse's households and monitoring_events",
+			civil.Format(plan.Final[0]), civil.Format(plan.Final[len(plan.Final)-1])))
 	}
 	X, y, err := Stack(fin.snaps, nil)
 	if err != nil {
