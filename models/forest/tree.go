@@ -156,7 +156,12 @@ func (g *grower) putHist(h []hbin) {
 	}
 }
 
-// grow builds tree t.
+// grow builds tree t: draw the rows, then split nodes off a stack until
+// every leaf is final. It is about 100 lines and kept in one piece on
+// purpose: it is training's inner loop, whose locals (the node stack, the
+// histogram pool, the row partition) stay in one frame, and its steps
+// (find the best split, partition, hand histograms to the children) are
+// already functions of their own.
 func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	d, o := g.d, g.o
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(t)))
