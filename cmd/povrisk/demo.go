@@ -160,16 +160,16 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
   drop        %s  (%d households, 24 months; ground truth %s.truth.csv)
   warehouse   %s  (HMAC key %s, mode 0600)
   model       %s/%s
-  runs        %s  (%s and %s; audit log %s)
+  runs        %s  (%s and %s; audit log %s, audit key %s)
   ranked list %s
   work lists  %s
   brief       %s
   night of %s: %d eligible households, %d high tier, %d in the county top k (%d not flagged by any rule)
 next: povrisk explain %s --run %s
-      povrisk audit --runs %s --verify
+      povrisk audit --runs %s --verify --audit-key-file %s
 `, o.Dir, drop, o.Households, drop, wh, keyPath, models, last.ModelID, runs, prevEnd.Format("2006-01-02"), last.AsOf,
-		filepath.Join(runs, "audit.log"), filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), bp,
-		last.AsOf, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs)
+		filepath.Join(runs, "audit.log"), auditKeyPath, filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), bp,
+		last.AsOf, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs, auditKeyPath)
 	return nil
 }
 
