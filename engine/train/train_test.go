@@ -546,3 +546,28 @@ func (r *stageRecorder) String() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// TestOptionsDefaultsFieldByField: a zero field is its default even when
+// other fields are set (a partial Forest used to mean MinLeaf 1 and no
+// bootstrap, because "unset" was a whole-struct comparison).
+func TestOptionsDefaultsFieldByField(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   forest.Options
+		want forest.Options
+	}{
+		{"zero", forest.Options{}, forest.Options{MinLeaf: DefaultMinLeaf, Seed: 9}},
+		{"trees only", forest.Options{Trees: 10}, forest.Options{Trees: 10, MinLeaf: DefaultMinLeaf, Seed: 9}},
+		{"explicit", forest.Options{MinLeaf: 1, NoBootstrap: true, Seed: 4}, forest.Options{MinLeaf: 1, NoBootstrap: true, Seed: 4}},
+	} {
+		got := Options{Seed: 9, Forest: tc.in}.withDefaults().Forest
+		if got.Trees != tc.want.Trees || got.MinLeaf != tc.want.MinLeaf || got.NoBootstrap != tc.want.NoBootstrap || got.Seed != tc.want.Seed || got.Reporter != nil {
+			t.Errorf("%s: Forest %+v resolves to %+v, want %+v", tc.name, tc.in, got, tc.want)
+		}
+	}
+	// DefaultForest spells out what the zero Forest trains.
+	d := DefaultForest()
+	if d.Trees != forest.DefaultTrees || d.MinLeaf != DefaultMinLeaf || d.NoBootstrap {
+		t.Errorf("DefaultForest() = %+v", d)
+	}
+}
