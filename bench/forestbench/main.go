@@ -104,7 +104,7 @@ func run(trainPath, testPath, label string, trees, workers int, seed uint64, min
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"tool": "povrisk", "train_rows": X.Rows, "test_rows": Xt.Rows, "features": X.NumCols(),
-		"fit_seconds": fit, "fit_cpu_seconds": fitCPU, "min_leaf": f.Options().MinLeaf, "predict_seconds": pred, "predict_cpu_seconds": predCPU, "peak_rss_mb": float64(ru.Maxrss) / 1024,
+		"fit_seconds": fit, "fit_cpu_seconds": fitCPU, "min_leaf": f.Params().MinLeaf, "predict_seconds": pred, "predict_cpu_seconds": predCPU, "peak_rss_mb": float64(ru.Maxrss) / 1024,
 		"auc": auc(yt, p), "precision_at_5pct": precisionAt(yt, p, 0.05), "oob_auc": f.OOBScore(),
 	})
 }

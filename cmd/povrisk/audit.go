@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -8,54 +9,57 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine/audit"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // auditOptions are the flags of `povrisk audit`.
 type auditOptions struct {
-	Runs   string
-	Verify bool
+	Runs    string
+	Verify  bool
+	KeyFile string // --audit-key-file
+	NewKey  string // --new-key: write a fresh audit key there and stop
 }
 
 func init() {
 	register(&cli.Command{
 		Name:  "audit",
-		Usage: "list the audit log of a runs directory and verify its chain and run directories",
-		Description: "Prints one line per record (seq, time, user, run, model, files) and checks the hash chain: an\n" +
-			"altered, removed or inserted record is reported by its seq. With --verify it also checks that every\n" +
-			"run directory holds exactly the files and checksums its last record names. Exits 6 on any problem.",
+		Usage: "list the audit log of a runs directory and verify its keyed chain and run directories",
+		Description: "Prints one line per record (seq, time, user, run, model, files) and checks every record's MAC\n" +
+			"under the audit key, the hash chain and the log's head: an altered, forged, removed, reordered or\n" +
+			"inserted record is reported by its seq. With --verify it also checks that every run directory\n" +
+			"holds exactly the files and checksums its last record names, and that none is missing. A missing\n" +
+			"or empty runs directory is a problem too. Exits 6 on any problem.\n" +
+			"The audit key is separate from the ID key; make one with --new-key FILE (mode 600) and keep it\n" +
+			"outside the runs directory (see docs/contracts.md, engine/audit, for what it protects against).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "runs", Value: "runs", Usage: "runs directory holding audit.log"},
-			&cli.BoolFlag{Name: "verify", Usage: "verify the hash chain and the run directories (exit 6 on a problem)"},
+			&cli.BoolFlag{Name: "verify", Usage: "verify the chain and the run directories (exit 6 on a problem)"},
+			&cli.StringFlag{Name: "audit-key-file", Usage: "audit key (mode 600); default env " + audit.KeyEnv + ", else " + audit.DefaultKeyPath()},
+			&cli.StringFlag{Name: "new-key", Usage: "write a fresh random audit key to this file (mode 600) and exit"},
 		},
 		Action: func(c *cli.Context) error {
-			return runAudit(auditOptions{Runs: c.String("runs"), Verify: c.Bool("verify")}, c.App.Writer)
+			return runAudit(auditOptions{Runs: c.String("runs"), Verify: c.Bool("verify"), KeyFile: c.String("audit-key-file"), NewKey: c.String("new-key")}, c.App.Writer)
 		},
 	})
 }
 
 func runAudit(o auditOptions, w io.Writer) error {
-	rep, err := audit.Verify(o.Runs)
+	if o.NewKey != "" {
+		if err := audit.NewKeyFile(o.NewKey); err != nil {
+			return withCode(exitOf(err), err)
+		}
+		fmt.Fprintf(w, "audit key written to %s (mode 600): give it to povrisk run with --audit-key-file or %s; keep a copy off this machine\n", o.NewKey, audit.KeyEnv)
+		return nil
+	}
+	key, err := audit.LoadKey(o.KeyFile)
 	if err != nil {
-		return withCode(ExitBadInput, err)
+		return withCode(ExitUsage, err)
 	}
-	for _, l := range rep.Lines {
-		if l.Err != nil {
-			fmt.Fprintf(w, "line %d: unreadable\n", l.N)
-			continue
-		}
-		r := l.Record
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\tmodel=%s\tfiles=%d\t%s\n", r.Seq, r.Time, r.User, r.Run, r.Model, len(r.Outputs), r.Command)
-		if o.Verify {
-			keys := make([]string, 0, len(r.Inputs))
-			for k := range r.Inputs {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(w, "\tinput %s %s\n", r.Inputs[k], k)
-			}
-		}
+	rep, err := audit.Verify(o.Runs, key)
+	if err != nil {
+		return withCode(ExitIncomplete, err)
 	}
+	printAuditLines(w, rep, o.Verify)
 	var probs []audit.Problem
 	for _, p := range rep.Problems {
 		if p.Chain || o.Verify {
@@ -71,7 +75,7 @@ func runAudit(o auditOptions, w io.Writer) error {
 		fmt.Fprintf(w, "PROBLEM: %s\n", p)
 	}
 	if len(probs) > 0 {
-		return withCode(ExitIncomplete, fmt.Errorf("audit: %d problem(s) in %s: the log or a run directory was altered; see the lines above", len(probs), o.Runs))
+		return withCode(ExitIncomplete, fmt.Errorf("audit: %d problem(s) in %s: the log or a run directory was altered, removed or never written; see the lines above", len(probs), o.Runs))
 	}
 	if o.Verify {
 		fmt.Fprintf(w, "ok: %d records, chain intact, run directories match\n", len(rep.Lines))
@@ -79,4 +83,36 @@ func runAudit(o auditOptions, w io.Writer) error {
 		fmt.Fprintf(w, "ok: %d records, chain intact (--verify also checks the run directories)\n", len(rep.Lines))
 	}
 	return nil
+}
+
+// printAuditLines prints one line per record (and its inputs with verbose).
+func printAuditLines(w io.Writer, rep *audit.Report, verbose bool) {
+	for _, l := range rep.Lines {
+		if l.Err != nil {
+			fmt.Fprintf(w, "line %d: unreadable\n", l.N)
+			continue
+		}
+		r := l.Record
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\tmodel=%s\tfiles=%d\t%s\n", r.Seq, r.Time, r.User, r.Run, r.Model, len(r.Outputs), r.Command)
+		if verbose {
+			keys := make([]string, 0, len(r.Inputs))
+			for k := range r.Inputs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(w, "\tinput %s %s\n", r.Inputs[k], k)
+			}
+		}
+	}
+}
+
+// exitOf is the exit code of an error's kind (engine/fault), for the
+// commands of this file until every command maps kinds the same way.
+func exitOf(err error) int {
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return int(fault.Of(err))
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/brief"
 	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/ingest"
@@ -67,6 +68,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	drop := filepath.Join(o.Dir, "drop")
 	wh := filepath.Join(o.Dir, "warehouse")
 	keyPath := filepath.Join(o.Dir, "demo.key")
+	auditKeyPath := filepath.Join(o.Dir, "demo-audit.key") // a real night keeps it outside the runs directory's tree
 	models := filepath.Join(o.Dir, "models")
 	runs := filepath.Join(o.Dir, "runs")
 
@@ -85,6 +87,11 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	}
 	if err := os.Chmod(keyPath, 0o600); err != nil {
 		return fmt.Errorf("set mode of %s: %w", keyPath, err)
+	}
+	if _, err := os.Stat(auditKeyPath); errors.Is(err, os.ErrNotExist) {
+		if err := audit.NewKeyFile(auditKeyPath); err != nil {
+			return fmt.Errorf("write the demo audit key: %w", err)
+		}
 	}
 	key, err := ingest.LoadKey(keyPath)
 	if err != nil {
@@ -109,7 +116,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("train the demo model: %w", err)
 		}
-		step("model %s: AUC %v, precision in the county top 5%%: %v", card.ID, card.Metrics["auc"], card.Metrics["county_precision"])
+		step("model %s: AUC %.3f, precision in the county top 5%%: %.3f", card.ID, card.Metrics.AUC, card.Metrics.CountyPrecision)
 	} else {
 		step("reusing the model in %s", models)
 	}
@@ -126,7 +133,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	for _, asOf := range []time.Time{prevEnd, end} {
 		step("running the night of %s", asOf.Format("2006-01-02"))
 		res, err := night.Run(ctx, db, night.Options{Warehouse: wh, Runs: runs, Models: models, Policy: pol, AsOf: asOf,
-			Command: "povrisk demo --dir " + o.Dir})
+			AuditKeyPath: auditKeyPath, Command: "povrisk demo --dir " + o.Dir})
 		if err != nil {
 			return fmt.Errorf("run the night of %s: %w", asOf.Format("2006-01-02"), err)
 		}
@@ -153,16 +160,16 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
   drop        %s  (%d households, 24 months; ground truth %s.truth.csv)
   warehouse   %s  (HMAC key %s, mode 0600)
   model       %s/%s
-  runs        %s  (%s and %s; audit log %s)
+  runs        %s  (%s and %s; audit log %s, audit key %s)
   ranked list %s
   work lists  %s
   brief       %s
   night of %s: %d eligible households, %d high tier, %d in the county top k (%d not flagged by any rule)
 next: povrisk explain %s --run %s
-      povrisk audit --runs %s --verify
+      povrisk audit --runs %s --verify --audit-key-file %s
 `, o.Dir, drop, o.Households, drop, wh, keyPath, models, last.ModelID, runs, prevEnd.Format("2006-01-02"), last.AsOf,
-		filepath.Join(runs, "audit.log"), filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), bp,
-		last.AsOf, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs)
+		filepath.Join(runs, "audit.log"), auditKeyPath, filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), bp,
+		last.AsOf, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs, auditKeyPath)
 	return nil
 }
 

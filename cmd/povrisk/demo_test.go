@@ -53,7 +53,7 @@ func TestDemo(t *testing.T) {
 	// The audit chain and the run directories verify.
 	out.Reset()
 	errb.Reset()
-	if code := run([]string{"povrisk", "audit", "--runs", runs, "--verify"}, nil, &out, &errb); code != 0 {
+	if code := run([]string{"povrisk", "audit", "--runs", runs, "--verify", "--audit-key-file", filepath.Join(dir, "demo-audit.key")}, nil, &out, &errb); code != 0 {
 		t.Errorf("audit --verify exit %d: %s%s", code, out.String(), errb.String())
 	}
 

@@ -46,10 +46,6 @@ func runEvaluate(ctx context.Context, o trainOptions, stdout, stderr io.Writer) 
 	if m.Model != "" {
 		io.WriteString(stdout, "model "+m.Model+"\n")
 	}
-	mm, err := m.Map()
-	if err != nil {
-		return err
-	}
-	printMetricsSummary(stdout, mm)
+	printMetricsSummary(stdout, *m)
 	return nil
 }

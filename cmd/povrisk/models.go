@@ -86,23 +86,17 @@ func runModelsList(dir string, asJSON bool, stdout io.Writer) error {
 	fmt.Fprintln(tw, "ID\tAS-OF\tHORIZON\tROWS\tAUC\tRULES AUC\tP@5%\tRULES P@5%\tCATALOG")
 	for _, c := range cards {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.AsOf, c.HorizonMonths, c.TrainRows,
-			cardNum(c.Metrics["auc"]), cardNum(c.Metrics["rules_auc"]), cardSub(c.Metrics["precision_at"], "0.05"), cardSub(c.Metrics["rules_precision_at"], "0.05"), cardShort(c.CatalogHash))
+			metric(c.Metrics, c.Metrics.AUC), metric(c.Metrics, c.Metrics.RulesAUC), share3(c.Metrics.PrecisionAt, 0.05), share3(c.Metrics.RulesPrecisionAt, 0.05), cardShort(c.CatalogHash))
 	}
 	return tw.Flush()
 }
 
-func cardNum(v any) string {
-	if f, ok := v.(float64); ok {
-		return fmt.Sprintf("%.3f", f)
+// metric is v rounded to 3 places, or "-" for a card without metrics.
+func metric(m registry.Metrics, v float64) string {
+	if m.IsZero() {
+		return "-"
 	}
-	return "-"
-}
-
-func cardSub(v any, k string) string {
-	if m, ok := v.(map[string]any); ok {
-		return cardNum(m[k])
-	}
-	return "-"
+	return num3(v)
 }
 
 func cardShort(s string) string {

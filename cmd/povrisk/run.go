@@ -43,6 +43,7 @@ func init() {
 			&cli.StringFlag{Name: "drop", Usage: "drop directory to ingest first"},
 			&cli.StringFlag{Name: "warehouse", Value: "warehouse", Usage: "warehouse directory"},
 			&cli.StringFlag{Name: "key", Usage: "HMAC key file for ingesting --drop (default: env POVRISK_KEY / POVRISK_KEY_FILE)"},
+			&cli.StringFlag{Name: "audit-key-file", Usage: "audit key that signs the audit record (mode 600, outside the runs directory); default env POVRISK_AUDIT_KEY_FILE, else ~/.config/povrisk/audit.key"},
 			&cli.StringFlag{Name: "as-of", Usage: "as-of date YYYY-MM-DD (default: the latest month-end with data)"},
 			&cli.StringFlag{Name: "policy", Usage: "policy file (TOML; see features/rules/policy.sample.toml)", Required: true},
 			&cli.StringFlag{Name: "models", Value: "models", Usage: "models directory"},
@@ -65,7 +66,7 @@ func init() {
 
 func runOptionsFrom(c *cli.Context) (runOptions, error) {
 	o := runOptions{TopKFile: c.String("top-k-file"), JSON: c.Bool("json")}
-	o.Drop, o.Warehouse, o.KeyPath = c.String("drop"), c.String("warehouse"), c.String("key")
+	o.Drop, o.Warehouse, o.KeyPath, o.AuditKeyPath = c.String("drop"), c.String("warehouse"), c.String("key"), c.String("audit-key-file")
 	o.PolicyPath, o.Models, o.ModelID, o.Runs = c.String("policy"), c.String("models"), c.String("model"), c.String("runs")
 	o.TopShare, o.SharedPerms = c.Float64("top-share"), c.Bool("shared-perms")
 	if s := c.String("as-of"); s != "" {

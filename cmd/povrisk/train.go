@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models/forest"
@@ -42,8 +44,8 @@ func temporalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "policy", Usage: "policy TOML file (default: the illustrative sample policy)"},
 		&cli.StringFlag{Name: "truth", Usage: "ground-truth CSV of a simulated drop (household_id,as_of,p_identified_6m): adds the oracle AUC"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
-		&cli.IntFlag{Name: "trees", Usage: "trees in the forest (default 100)"},
-		&cli.IntFlag{Name: "min-leaf", Usage: "fewest training rows in a leaf (default 20 for households, 1 for --table)"},
+		&cli.IntFlag{Name: "trees", Value: forest.DefaultTrees, Usage: "trees in the forest"},
+		&cli.IntFlag{Name: "min-leaf", Usage: fmt.Sprintf("fewest training rows in a leaf; 0: %d for households, %d for --table", train.DefaultMinLeaf, forest.DefaultMinLeaf)},
 		&cli.BoolFlag{Name: "json", Usage: "print the metrics as JSON on stdout"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "progress on stderr"},
 	}
@@ -98,14 +100,11 @@ func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
 		}
 		opts.AsOf = t
 	}
-	opts.Forest = train.DefaultForest()
-	opts.Forest.Seed = o.Seed
-	if o.Trees > 0 {
-		opts.Forest.Trees = o.Trees
+	if o.Trees < 1 || o.MinLeaf < 0 {
+		return opts, withCode(ExitUsage, fmt.Errorf("--trees %d --min-leaf %d: want at least 1 tree and a leaf of 0 (the default) or more rows", o.Trees, o.MinLeaf))
 	}
-	if o.MinLeaf > 0 {
-		opts.Forest.MinLeaf = o.MinLeaf
-	}
+	// A zero field is train's default (MinLeaf 0: train.DefaultMinLeaf).
+	opts.Forest = forest.Options{Trees: o.Trees, MinLeaf: o.MinLeaf, Seed: o.Seed}
 	if o.Policy != "" {
 		p, err := rules.LoadPolicy(o.Policy)
 		if err != nil {
@@ -123,6 +122,7 @@ func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
 	}
 	if o.Verbose {
 		opts.Progress = stderr
+		opts.Reporter = stageLines{stderr}
 	}
 	return opts, nil
 }
@@ -179,11 +179,8 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	if o.JSON {
-		m := map[string]any{}
-		for k, v := range card.Metrics {
-			m[k] = v
-		}
-		m["model"] = card.ID
+		m := card.Metrics
+		m.Model = card.ID
 		return writeJSON(stdout, m)
 	}
 	fmt.Fprintf(stdout, "model %s saved in %s\n", card.ID, o.Models)
@@ -200,31 +197,64 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// printMetricsSummary prints the headline figures of a metrics object.
-func printMetricsSummary(w io.Writer, m map[string]any) {
-	f := func(k string) string { return cardNum(m[k]) }
-	at := func(k, share string) string { return cardSub(m[k], share) }
-	fmt.Fprintf(w, "test as-of %v (horizon %v months): %v households, %v identified\n", m["test_as_of"], m["horizon_months"], m["test_rows"], m["test_positive"])
-	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "", "AUC", "PR AUC", "P@1%", "P@5%", "P@10%")
-	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "model", f("auc"), f("pr_auc"), at("precision_at", "0.01"), at("precision_at", "0.05"), at("precision_at", "0.1"))
-	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "rule screen", f("rules_auc"), f("rules_pr_auc"), at("rules_precision_at", "0.01"), at("rules_precision_at", "0.05"), at("rules_precision_at", "0.1"))
-	if _, ok := m["oracle_auc"]; ok {
-		fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "oracle", f("oracle_auc"), f("oracle_pr_auc"), at("oracle_precision_at", "0.01"), at("oracle_precision_at", "0.05"), at("oracle_precision_at", "0.1"))
-		fmt.Fprintf(w, "model share of the oracle's AUC lift: %s\n", f("auc_share_of_oracle"))
+// printMetricsSummary prints the headline figures of a temporal
+// evaluation, rounded for people (3 places).
+func printMetricsSummary(w io.Writer, m registry.Metrics) {
+	row := func(name string, auc, prauc float64, at map[string]float64) {
+		fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", name, num3(auc), num3(prauc), share3(at, 0.01), share3(at, 0.05), share3(at, 0.1))
 	}
-	fmt.Fprintf(w, "county top %v%%: model precision %s, rule screen %s; Brier %s\n", trainPct(m["county_share"]), f("county_precision"), f("rules_county_precision"), f("brier"))
-	if notes, ok := m["notes"].([]any); ok {
-		for _, n := range notes {
-			fmt.Fprintf(w, "note: %v\n", n)
+	fmt.Fprintf(w, "test as-of %s (horizon %d months): %d households, %d identified\n", m.TestAsOf, m.HorizonMonths, m.TestRows, m.TestPositive)
+	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "", "AUC", "PR AUC", "P@1%", "P@5%", "P@10%")
+	row("model", m.AUC, m.PRAUC, m.PrecisionAt)
+	row("rule screen", m.RulesAUC, m.RulesPRAUC, m.RulesPrecisionAt)
+	if m.OracleAUC != nil && m.OraclePRAUC != nil {
+		row("oracle", *m.OracleAUC, *m.OraclePRAUC, m.OraclePrecisionAt)
+		share := "-"
+		if m.AUCShareOfOracle != nil {
+			share = num3(*m.AUCShareOfOracle)
 		}
+		fmt.Fprintf(w, "model share of the oracle's AUC lift: %s\n", share)
+	}
+	fmt.Fprintf(w, "county top %g%%: model precision %s, rule screen %s; Brier %s\n", m.CountyShare*100, num3(m.CountyPrecision), num3(m.RulesCountyPrecision), num3(m.Brier))
+	for _, n := range m.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
 	}
 }
 
-func trainPct(v any) string {
-	if f, ok := v.(float64); ok {
-		return fmt.Sprintf("%g", f*100)
+func num3(v float64) string { return fmt.Sprintf("%.3f", v) }
+
+// share3 is the figure at a top share, or "-" when not computed.
+func share3(at map[string]float64, share float64) string {
+	if v, ok := at[registry.ShareKey(share)]; ok {
+		return num3(v)
 	}
 	return "-"
+}
+
+// stageLines prints a line on w when a stage of the training ends (with
+// --verbose). The command line's progress display, bars on a terminal,
+// is meant to take its place.
+type stageLines struct{ w io.Writer }
+
+func (s stageLines) Start(stage string, total int64) progress.Task {
+	return &stageLine{w: s.w, stage: stage, total: total, start: time.Now()}
+}
+
+type stageLine struct {
+	w     io.Writer
+	stage string
+	total int64
+	done  atomic.Int64
+	start time.Time
+}
+
+func (t *stageLine) Add(n int64) { t.done.Add(n) }
+func (t *stageLine) Done() {
+	if t.total > 0 {
+		fmt.Fprintf(t.w, "%s: %d of %d in %.1f s\n", t.stage, t.done.Load(), t.total, time.Since(t.start).Seconds())
+		return
+	}
+	fmt.Fprintf(t.w, "%s: done in %.1f s\n", t.stage, time.Since(t.start).Seconds())
 }
 
 func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer) error {
@@ -253,19 +283,16 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "povrisk: %d rows without a label skipped\n", skipped)
 	}
-	fo := forest.DefaultOptions()
-	fo.Seed = o.Seed
-	if o.Trees > 0 {
-		fo.Trees = o.Trees
+	if o.Trees < 1 || o.MinLeaf < 0 {
+		return withCode(ExitUsage, fmt.Errorf("--trees %d --min-leaf %d: want at least 1 tree and a leaf of 0 (the default) or more rows", o.Trees, o.MinLeaf))
 	}
-	if o.MinLeaf > 0 {
-		fo.MinLeaf = o.MinLeaf
-	}
+	// A zero field is the forest's default (MinLeaf 0: forest.DefaultMinLeaf).
+	fo := forest.Options{Trees: o.Trees, MinLeaf: o.MinLeaf, Seed: o.Seed}
 	var progress func(train.Fold)
 	if !o.JSON {
 		fmt.Fprintf(stdout, "%s: %d rows, %d features, %d folds\n", o.Table, X.Rows, X.NumCols(), o.Folds)
 		progress = func(f train.Fold) {
-			fmt.Fprintf(stdout, "fold %d: AUC %.4f  PR AUC %.4f  (%d train, %d test)\n", f.Fold, f.AUC, f.PRAUC, f.Train, f.Test)
+			fmt.Fprintf(stdout, "fold %d: AUC %.3f  PR AUC %.3f  (%d train, %d test)\n", f.Fold, f.AUC, f.PRAUC, f.Train, f.Test)
 		}
 	}
 	t0 := time.Now()
@@ -277,6 +304,6 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 		return writeJSON(stdout, map[string]any{"table": o.Table, "rows": res.Rows, "features": res.Features,
 			"folds": res.Folds, "auc": res.MeanAUC, "auc_sd": res.SDAUC, "pr_auc": res.MeanPR})
 	}
-	fmt.Fprintf(stdout, "mean AUC %.4f (sd %.4f), mean PR AUC %.4f, %.1fs\n", res.MeanAUC, res.SDAUC, res.MeanPR, time.Since(t0).Seconds())
+	fmt.Fprintf(stdout, "mean AUC %.3f (sd %.3f), mean PR AUC %.3f, %.1f s\n", res.MeanAUC, res.SDAUC, res.MeanPR, time.Since(t0).Seconds())
 	return nil
 }

@@ -114,7 +114,7 @@ func TestModelsCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, err := registry.Save(dir, f, nil, registry.Card{AsOf: "2025-06-30", HorizonMonths: 6, CatalogHash: "h",
-		Metrics: map[string]any{"auc": 0.8123, "rules_auc": 0.7, "precision_at": map[string]any{"0.05": 0.25}}})
+		Metrics: registry.Metrics{AUC: 0.8123, RulesAUC: 0.7, PrecisionAt: map[string]float64{"0.05": 0.25}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // writeRun creates RUNS/<name> with the given files and returns their
 // checksums computed here with crypto/sha256 directly.
-func writeRun(t *testing.T, runs, name string, files map[string]string) map[string]string {
+func writeRun(t testing.TB, runs, name string, files map[string]string) map[string]string {
 	t.Helper()
 	sums := map[string]string{}
 	for rel, content := range files {
@@ -31,8 +33,17 @@ func writeRun(t *testing.T, runs, name string, files map[string]string) map[stri
 	return sums
 }
 
+// testKey is the audit key of the fixtures.
+func testKey(t testing.TB) *Key {
+	k, err := NewKey([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 // fixture writes three runs and their records.
-func fixture(t *testing.T) string {
+func fixture(t testing.TB) string {
 	t.Helper()
 	runs := t.TempDir()
 	for i, name := range []string{"2025-10-31", "2025-11-30", "2025-12-31"} {
@@ -41,7 +52,7 @@ func fixture(t *testing.T) string {
 			"worklists/520123.xlsx": strings.Repeat("x", i+1),
 			"checksums.sha256":      "sums " + name,
 		})
-		_, err := Append(runs, Record{Time: "2026-01-0" + string(rune('1'+i)) + "T02:00:00Z", User: "cadre", Command: "povrisk run --as-of " + name,
+		_, err := Append(runs, testKey(t), Record{Time: "2026-01-0" + string(rune('1'+i)) + "T02:00:00Z", User: "cadre", Command: "povrisk run --as-of " + name,
 			Run: name, Inputs: map[string]string{"policy.toml": "ab"}, Model: "m1", PolicySHA256: "ab", Outputs: sums}, 0o600)
 		if err != nil {
 			t.Fatal(err)
@@ -126,6 +137,43 @@ func TestVerify(t *testing.T) {
 		b, _ := json.Marshal(r)
 		return string(b)
 	}
+	other, err := NewKey([]byte("another key, not the operator's one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// forge edits ranked.csv of the last run and recomputes everything an
+	// attacker without the key can: the file's checksum in the record, the
+	// record's hash, its MAC and the head under the attacker's own key.
+	forge := func(t *testing.T, runs string) {
+		p := filepath.Join(runs, "2025-12-31", "ranked.csv")
+		if err := os.WriteFile(p, []byte("household_id\nFORGED\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := HashFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last string
+		rewriteLine(3, func(l string) string {
+			var r Record
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				panic(err)
+			}
+			r.Outputs["ranked.csv"] = sum
+			r.MAC, r.Hash = "", ""
+			r.MAC = r.ComputeMAC(other)
+			r.Hash = r.ComputeHash()
+			b, _ := json.Marshal(r)
+			last = string(b)
+			return last
+		})(t, runs)
+		h := Head{Seq: 3, Line: hashLine([]byte(last))}
+		h.MAC = other.mac(h.macInput()...)
+		hb, _ := json.Marshal(h)
+		if err := os.WriteFile(filepath.Join(runs, HeadName), hb, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cases := []struct {
 		name  string
 		edit  edit
@@ -134,11 +182,25 @@ func TestVerify(t *testing.T) {
 	}{
 		{"intact", func(*testing.T, string) {}, nil, 0},
 		{"record altered", rewriteLine(2, func(l string) string { return strings.Replace(l, `"user":"cadre"`, `"user":"other"`, 1) }),
-			[]string{"seq 2: record altered", "seq 3: chain broken"}, 0},
-		{"record altered and rehashed", rewriteLine(2, rehash), []string{"seq 3: chain broken"}, 0},
+			[]string{"seq 2: MAC does not verify", "seq 2: record altered", "seq 3: chain broken"}, 0},
+		{"record altered and rehashed", rewriteLine(2, rehash), []string{"seq 2: MAC does not verify", "seq 3: chain broken"}, 0},
 		{"output checksum altered", rewriteLine(3, func(l string) string { return strings.Replace(l, `"ranked.csv":"`, `"ranked.csv":"0`, 1) }),
-			[]string{"seq 3: record altered", "seq 3: file ranked.csv was modified"}, 0},
-		{"record removed", rewriteLine(2, func(string) string { return "" }), []string{"seq 3: seq 3 where 2 was expected", "seq 3: chain broken", "seq 0: run directory has no audit record"}, 0},
+			[]string{"seq 3: MAC does not verify", "seq 3: record altered", "seq 3: audit.head does not match the log", "seq 3: file ranked.csv was modified"}, 0},
+		{"full forge without the key", forge, []string{"seq 3: MAC does not verify", "seq 0: audit.head is altered or forged"}, 0},
+		{"record removed", rewriteLine(2, func(string) string { return "" }), []string{"seq 3: seq 3 where 2 was expected", "seq 3: chain broken",
+			"seq 2: the log holds 2 records, its head 3: records before the last were removed", "seq 0: run directory has no audit record"}, 0},
+		{"last record removed", rewriteLine(3, func(string) string { return "" }), []string{"seq 2: the log holds 2 records, its head 3: the last records were removed",
+			"seq 0: run directory has no audit record"}, 0},
+		{"records reordered", func(t *testing.T, runs string) {
+			p := filepath.Join(runs, LogName)
+			data, _ := os.ReadFile(p)
+			l := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			l[1], l[2] = l[2], l[1]
+			os.WriteFile(p, []byte(strings.Join(l, "\n")+"\n"), 0o600)
+		}, []string{"seq 3: seq 3 where 2 was expected", "seq 3: chain broken", "seq 2: seq 2 where 4 was expected", "seq 2: chain broken", "seq 3: audit.head does not match the log"}, 0},
+		{"head removed", func(t *testing.T, runs string) { os.Remove(filepath.Join(runs, HeadName)) }, []string{"seq 0: audit.head is missing"}, 0},
+		{"log removed", func(t *testing.T, runs string) { os.Remove(filepath.Join(runs, LogName)) }, []string{"seq 0: the log holds 0 records, its head 3: the last records were removed",
+			"seq 0: run directory has no audit record", "seq 0: run directory has no audit record", "seq 0: run directory has no audit record"}, 0},
 		{"file modified", func(t *testing.T, runs string) {
 			if err := os.WriteFile(filepath.Join(runs, "2025-11-30", "ranked.csv"), []byte("household_id\nX\n"), 0o600); err != nil {
 				t.Fatal(err)
@@ -154,11 +216,26 @@ func TestVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, []string{"seq 1: file extra.csv is not in the record"}, 0},
+		// A run directory deleted is detected (issue 11; it used to be a
+		// note): only a prune on record is a note.
+		{"run deleted", func(t *testing.T, runs string) {
+			if err := os.RemoveAll(filepath.Join(runs, "2025-10-31")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"seq 1: run directory is missing"}, 0},
 		{"run pruned", func(t *testing.T, runs string) {
+			if _, err := Append(runs, testKey(t), Record{Run: "2025-10-31", Command: "prune", Pruned: true}, 0o600); err != nil {
+				t.Fatal(err)
+			}
 			if err := os.RemoveAll(filepath.Join(runs, "2025-10-31")); err != nil {
 				t.Fatal(err)
 			}
 		}, nil, 1},
+		{"pruned on record but present", func(t *testing.T, runs string) {
+			if _, err := Append(runs, testKey(t), Record{Run: "2025-10-31", Command: "prune", Pruned: true}, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"seq 4: run directory is present although"}, 0},
 		{"unrecorded run", func(t *testing.T, runs string) {
 			writeRun(t, runs, "2026-01-31", map[string]string{"checksums.sha256": "x"})
 		}, []string{"seq 0: run directory has no audit record"}, 0},
@@ -167,7 +244,7 @@ func TestVerify(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			runs := fixture(t)
 			c.edit(t, runs)
-			rep, err := Verify(runs)
+			rep, err := Verify(runs, testKey(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,8 +282,106 @@ func TestAppendRefusesPartialLine(t *testing.T) {
 	}
 	f.WriteString(`{"seq":4,"ti`)
 	f.Close()
-	_, err = Append(runs, Record{Run: "x"}, 0o600)
+	_, err = Append(runs, testKey(t), Record{Run: "x"}, 0o600)
 	if err == nil || !strings.Contains(err.Error(), "partial line") {
 		t.Fatalf("Append after a torn line: err = %v, want partial line", err)
+	}
+}
+
+func TestVerifyWrongKey(t *testing.T) {
+	runs := fixture(t)
+	other, _ := NewKey([]byte("another key, not the operator's one"))
+	rep, err := Verify(runs, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range rep.Problems {
+		got = append(got, p.What[:min(len(p.What), 30)])
+	}
+	want := []string{"MAC does not verify: the recor", "MAC does not verify: the recor", "MAC does not verify: the recor", "audit.head is altered or forge"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("problems with another key:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestVerifyNothing: a missing or empty runs directory is a problem, not
+// "0 records, chain intact" (issue 12).
+func TestVerifyNothing(t *testing.T) {
+	empty := t.TempDir()
+	for _, tc := range []struct{ name, dir, want string }{
+		{"missing", filepath.Join(empty, "runs-typo"), "does not exist"},
+		{"empty", empty, "no audit records in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := Verify(tc.dir, testKey(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].What, tc.want) || !rep.Problems[0].Chain {
+				t.Errorf("problems %v, want one chain problem containing %q", rep.Problems, tc.want)
+			}
+		})
+	}
+}
+
+// TestHeadBehind: a run stopped between its record and the head leaves
+// the head one record behind; that is a note, and the next Append repairs it.
+func TestHeadBehind(t *testing.T) {
+	runs := fixture(t)
+	key := testKey(t)
+	head, _ := os.ReadFile(filepath.Join(runs, HeadName))
+	if _, err := Append(runs, key, Record{Run: "2025-12-31", Outputs: nil}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(runs, HeadName), head, 0o600) // as if the head write was lost
+	rep, err := Verify(runs, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fourth record names 2025-12-31 with no outputs: its files are unrecorded.
+	var heads int
+	for _, p := range rep.Problems {
+		if strings.Contains(p.What, HeadName) {
+			heads++
+		}
+	}
+	if heads != 0 || len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "one record behind") {
+		t.Errorf("head one behind: problems %v notes %v; want a note only", rep.Problems, rep.Notes)
+	}
+}
+
+func TestLoadKey(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "audit.key")
+	if err := NewKeyFile(good); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewKeyFile(good); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("NewKeyFile over an existing key: %v", err)
+	}
+	k, err := LoadKey(good)
+	if err != nil || len(k.k) != 64 {
+		t.Fatalf("LoadKey of a new key file: %v", err)
+	}
+	readable := filepath.Join(dir, "readable.key")
+	os.WriteFile(readable, bytes.Repeat([]byte("k"), 40), 0o640)
+	short := filepath.Join(dir, "short.key")
+	os.WriteFile(short, []byte("0123456789abcdef\n"), 0o600)
+	t.Setenv(KeyEnv, good)
+	for _, tc := range []struct{ name, path, want string }{
+		{"group readable", readable, "accessible by group or others"},
+		{"short", short, "key has 16 bytes, want at least 32"},
+		{"missing", filepath.Join(dir, "none.key"), "no audit key at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadKey(tc.path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || fault.Of(err) != fault.Usage {
+				t.Errorf("LoadKey(%s): %v (kind %v), want fault.Usage containing %q", tc.path, err, fault.Of(err), tc.want)
+			}
+		})
+	}
+	if k2, err := LoadKey(""); err != nil || !bytes.Equal(k2.k, k.k) {
+		t.Errorf("LoadKey(\"\") with %s set: %v", KeyEnv, err)
 	}
 }

@@ -51,8 +51,28 @@ var (
 	fixRoot string
 )
 
+// keyDir holds the audit key made by TestMain.
+var keyDir string
+
 func TestMain(m *testing.M) {
+	// The audit key of every run of these tests (and of their child
+	// processes), outside the runs directories.
+	if os.Getenv(audit.KeyEnv) == "" {
+		dir, err := os.MkdirTemp("", "povrisk-run-audit-key-")
+		if err != nil {
+			panic(err)
+		}
+		keyDir = dir
+		path := filepath.Join(dir, "audit.key")
+		if err := audit.NewKeyFile(path); err != nil {
+			panic(err)
+		}
+		os.Setenv(audit.KeyEnv, path)
+	}
 	code := m.Run()
+	if keyDir != "" {
+		os.RemoveAll(keyDir)
+	}
 	if fixRoot != "" {
 		os.RemoveAll(fixRoot)
 	}
@@ -537,7 +557,7 @@ func TestRunFilesAndPerms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := audit.Verify(f.runs)
+	rep, err := audit.Verify(f.runs, testAuditKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -581,3 +601,12 @@ func TestRunFilesAndPerms(t *testing.T) {
 }
 
 func openWarehouse(dir string) (*warehouse.Warehouse, error) { return warehouse.Open(dir) }
+
+// testAuditKey is the audit key TestMain set up.
+func testAuditKey(t testing.TB) *audit.Key {
+	k, err := audit.LoadKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

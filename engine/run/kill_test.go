@@ -136,7 +136,7 @@ func TestKilledRunThenRerun(t *testing.T) {
 				if err != nil {
 					t.Fatalf("run directory missing after a kill before the audit record: %v", err)
 				}
-				rep, err := audit.Verify(runs)
+				rep, err := audit.Verify(runs, testAuditKey(t))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -153,7 +153,7 @@ func TestKilledRunThenRerun(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(runs, partialName(day))); err == nil {
 				t.Errorf("partial directory left after the rerun")
 			}
-			rep, err := audit.Verify(runs)
+			rep, err := audit.Verify(runs, testAuditKey(t))
 			if err != nil {
 				t.Fatal(err)
 			}

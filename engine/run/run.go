@@ -47,9 +47,12 @@ type Options struct {
 	Policy     *rules.Policy // an already loaded policy (the demo's sample); used when PolicyPath is ""
 	AsOf       time.Time
 	// KeyPath is the HMAC key file for ingesting Drop ("" : env POVRISK_KEY / POVRISK_KEY_FILE).
-	KeyPath  string
-	TopShare float64         // county top k as a share of its eligible households; default 0.05
-	TopK     map[string]TopK // per-county k or share (county code -> TopK), overriding TopShare
+	KeyPath string
+	// AuditKeyPath is the audit key file that signs the audit record
+	// ("" : env POVRISK_AUDIT_KEY_FILE, else audit.DefaultKeyPath()).
+	AuditKeyPath string
+	TopShare     float64         // county top k as a share of its eligible households; default 0.05
+	TopK         map[string]TopK // per-county k or share (county code -> TopK), overriding TopShare
 	// Progress receives one line per stage; nil is quiet.
 	Progress    io.Writer
 	SharedPerms bool // files 0640 and directories 0750 instead of 0600 / 0700
@@ -145,6 +148,10 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 		pol, policySum, policyName = o.Policy, o.Policy.SHA256(), "policy:"+o.Policy.Name
 	default:
 		return nil, fmt.Errorf("%w: no policy file given (--policy; see features/rules/policy.sample.toml)", ErrPolicy)
+	}
+	auditKey, err := audit.LoadKey(o.AuditKeyPath)
+	if err != nil {
+		return nil, err
 	}
 	p := permsFor(o.SharedPerms)
 	ck := &clock{o: &o}
@@ -382,7 +389,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	if who == "" {
 		who = osUser()
 	}
-	rec, err := audit.Append(o.Runs, audit.Record{
+	rec, err := audit.Append(o.Runs, auditKey, audit.Record{
 		Time: now().UTC().Format(time.RFC3339), User: who, Command: o.Command, Run: res.AsOf,
 		Inputs: inputs, Model: card.ID, PolicySHA256: policySum, Outputs: outputs,
 	}, p.file)

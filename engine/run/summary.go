@@ -175,10 +175,10 @@ func buildSummary(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, in su
 		Tiers:  map[string]any{"high": TierHigh, "medium": TierMedium},
 		Counts: in.counts, TopK: in.topK, MissingTables: []string{}}
 	m := in.card.Metrics
-	s.Model = ModelInfo{ID: in.card.ID, TrainedOn: in.card.AsOf, AUC: m["auc"], PRAUC: m["pr_auc"], PrecisionAt: m["precision_at"], CatalogHash: in.card.CatalogHash, Base: in.base}
-	s.Validation = map[string]any{"as_of": m["test_as_of"], "horizon_months": in.card.HorizonMonths, "auc": m["auc"], "pr_auc": m["pr_auc"],
-		"precision_at": m["precision_at"], "rules_precision_at": m["rules_precision_at"], "county_precision": m["county_precision"],
-		"rules_county_precision": m["rules_county_precision"]}
+	s.Model = ModelInfo{ID: in.card.ID, TrainedOn: in.card.AsOf, AUC: m.AUC, PRAUC: m.PRAUC, PrecisionAt: m.PrecisionAt, CatalogHash: in.card.CatalogHash, Base: in.base}
+	s.Validation = map[string]any{"as_of": m.TestAsOf, "horizon_months": in.card.HorizonMonths, "auc": m.AUC, "pr_auc": m.PRAUC,
+		"precision_at": m.PrecisionAt, "rules_precision_at": m.RulesPrecisionAt, "county_precision": m.CountyPrecision,
+		"rules_county_precision": m.RulesCountyPrecision}
 	s.Policy = PolicyInfo{File: filepath.Base(in.policyPath), SHA256: in.policySum}
 	s.Policy.Lines = policyEntries(in.cols.region, in.cols.lineEntry, in.cols.lineFallback, in.cols.lineValue)
 	s.Policy.Rural = policyEntries(in.cols.region, in.cols.ruralEntry, in.cols.ruralFallback, in.cols.ruralValue)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
@@ -70,26 +71,26 @@ func BuildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf
 	}
 	t, err := features.Compute(ctx, db, w, asOf, pol)
 	if err != nil {
-		return nil, fmt.Errorf("features at %s: %w", day(asOf), err)
+		return nil, fmt.Errorf("features at %s: %w", civil.Format(asOf), err)
 	}
 	defer t.Release()
 	X, ids, err := features.ToMatrix(t, cols)
 	if err != nil {
-		return nil, fmt.Errorf("feature matrix at %s: %w", day(asOf), err)
+		return nil, fmt.Errorf("feature matrix at %s: %w", civil.Format(asOf), err)
 	}
 	R, _, err := features.ToMatrix(t, RuleColumns())
 	if err != nil {
-		return nil, fmt.Errorf("rule flags at %s: %w", day(asOf), err)
+		return nil, fmt.Errorf("rule flags at %s: %w", civil.Format(asOf), err)
 	}
 	str := map[string][]string{}
 	for _, c := range []string{"region_code", "status_on_as_of", "rule_risk_types"} {
 		if str[c], err = features.StringColumn(t, c); err != nil {
-			return nil, fmt.Errorf("features at %s: %w", day(asOf), err)
+			return nil, fmt.Errorf("features at %s: %w", civil.Format(asOf), err)
 		}
 	}
 	labels, err := features.Labels(ctx, db, w, asOf, horizon)
 	if err != nil {
-		return nil, fmt.Errorf("labels at %s: %w", day(asOf), err)
+		return nil, fmt.Errorf("labels at %s: %w", civil.Format(asOf), err)
 	}
 	s := &Snapshot{AsOf: asOf}
 	idx := make([]int, 0, len(ids))
@@ -139,7 +140,7 @@ func (s *Snapshot) Columns(cols []string) (models.Matrix, error) {
 			j, src = slices.Index(s.Rules.Names, c), s.Rules
 		}
 		if j < 0 {
-			return models.Matrix{}, fmt.Errorf("snapshot %s has no column %q: build it with that column", day(s.AsOf), c)
+			return models.Matrix{}, fmt.Errorf("snapshot %s has no column %q: build it with that column", civil.Format(s.AsOf), c)
 		}
 		out.Cols = append(out.Cols, src.Cols[j])
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/eval"
 	"github.com/povrisk/povrisk/models/forest"
@@ -40,8 +41,6 @@ var numericTypes = map[string]bool{"TINYINT": true, "SMALLINT": true, "INTEGER":
 
 func isNumeric(t string) bool { return numericTypes[t] || strings.HasPrefix(t, "DECIMAL") }
 
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
 // tableSource is the DuckDB table function for path; the path itself is a
 // bound parameter.
 func tableSource(path string) string {
@@ -55,17 +54,30 @@ func tableSource(path string) string {
 // label and the ignored ones becomes a feature (NULL is NaN, booleans 0/1).
 // Rows with a NULL label are skipped; their number is returned.
 func LoadTable(ctx context.Context, db *sql.DB, o TableOptions) (models.Matrix, []int, int, error) {
-	src := tableSource(o.Path)
-	rows, err := db.QueryContext(ctx, "DESCRIBE SELECT * FROM "+src, o.Path)
+	feats, labelType, err := describeTable(ctx, db, o)
 	if err != nil {
-		return models.Matrix{}, nil, 0, fmt.Errorf("read %s: %w", o.Path, err)
+		return models.Matrix{}, nil, 0, err
 	}
+	positive, err := positiveLabel(ctx, db, o, labelType)
+	if err != nil {
+		return models.Matrix{}, nil, 0, err
+	}
+	return readTable(ctx, db, o, feats, positive)
+}
+
+// describeTable returns the feature columns of the table and the label's
+// type, refusing non-numeric columns that are not ignored.
+func describeTable(ctx context.Context, db *sql.DB, o TableOptions) ([]string, string, error) {
+	rows, err := db.QueryContext(ctx, "DESCRIBE SELECT * FROM "+tableSource(o.Path), o.Path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", o.Path, err)
+	}
+	defer rows.Close()
 	ignore := map[string]bool{}
 	for _, c := range o.Ignore {
 		ignore[strings.TrimSpace(c)] = true
 	}
-	var feats []string
-	var bad []string
+	var feats, bad []string
 	labelType := ""
 	cols, _ := rows.Columns()
 	for rows.Next() {
@@ -75,8 +87,7 @@ func LoadTable(ctx context.Context, db *sql.DB, o TableOptions) (models.Matrix, 
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			rows.Close()
-			return models.Matrix{}, nil, 0, fmt.Errorf("describe %s: %w", o.Path, err)
+			return nil, "", fmt.Errorf("describe %s: %w", o.Path, err)
 		}
 		name, typ := fmt.Sprint(vals[0]), fmt.Sprint(vals[1])
 		switch {
@@ -89,61 +100,66 @@ func LoadTable(ctx context.Context, db *sql.DB, o TableOptions) (models.Matrix, 
 			bad = append(bad, name+" ("+typ+")")
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return models.Matrix{}, nil, 0, fmt.Errorf("describe %s: %w", o.Path, err)
+		return nil, "", fmt.Errorf("describe %s: %w", o.Path, err)
 	}
-	if labelType == "" {
-		return models.Matrix{}, nil, 0, fmt.Errorf("%s: no label column %q", o.Path, o.Label)
+	switch {
+	case labelType == "":
+		return nil, "", fmt.Errorf("%s: no label column %q", o.Path, o.Label)
+	case len(bad) > 0:
+		return nil, "", &NonNumericError{Path: o.Path, Columns: bad}
+	case len(feats) == 0:
+		return nil, "", fmt.Errorf("%s: no numeric feature columns", o.Path)
 	}
-	if len(bad) > 0 {
-		return models.Matrix{}, nil, 0, &NonNumericError{Path: o.Path, Columns: bad}
-	}
-	if len(feats) == 0 {
-		return models.Matrix{}, nil, 0, fmt.Errorf("%s: no numeric feature columns", o.Path)
-	}
+	return feats, labelType, nil
+}
 
-	// The label's values, to map them to 0/1.
-	lab := quoteIdent(o.Label)
-	vrows, err := db.QueryContext(ctx, "SELECT DISTINCT CAST("+lab+" AS VARCHAR) AS v FROM "+src+" WHERE "+lab+" IS NOT NULL ORDER BY v LIMIT 3", o.Path)
-	if err != nil {
-		return models.Matrix{}, nil, 0, fmt.Errorf("read labels of %s: %w", o.Path, err)
+// positiveLabel is the label value that counts as 1 (see
+// TableOptions.Positive).
+func positiveLabel(ctx context.Context, db *sql.DB, o TableOptions, labelType string) (string, error) {
+	if p := strings.TrimSpace(o.Positive); p != "" {
+		return p, nil
 	}
+	lab := engine.QuoteIdent(o.Label)
+	vrows, err := db.QueryContext(ctx, "SELECT DISTINCT CAST("+lab+" AS VARCHAR) AS v FROM "+tableSource(o.Path)+" WHERE "+lab+" IS NOT NULL ORDER BY v LIMIT 3", o.Path)
+	if err != nil {
+		return "", fmt.Errorf("read labels of %s: %w", o.Path, err)
+	}
+	defer vrows.Close()
 	var values []string
 	for vrows.Next() {
 		var v string
 		if err := vrows.Scan(&v); err != nil {
-			vrows.Close()
-			return models.Matrix{}, nil, 0, fmt.Errorf("read labels of %s: %w", o.Path, err)
+			return "", fmt.Errorf("read labels of %s: %w", o.Path, err)
 		}
 		values = append(values, v)
 	}
-	vrows.Close()
-	positive := strings.TrimSpace(o.Positive)
-	if positive == "" {
-		switch {
-		case isNumeric(labelType):
-			for _, v := range values {
-				if v != "0" && v != "1" && v != "true" && v != "false" {
-					return models.Matrix{}, nil, 0, fmt.Errorf("%s: label %s has value %s: want 0/1, or name the positive value with --positive", o.Path, o.Label, v)
-				}
+	switch {
+	case isNumeric(labelType):
+		for _, v := range values {
+			if v != "0" && v != "1" && v != "true" && v != "false" {
+				return "", fmt.Errorf("%s: label %s has value %s: want 0/1, or name the positive value with --positive", o.Path, o.Label, v)
 			}
-			positive = "1"
-			if labelType == "BOOLEAN" {
-				positive = "true"
-			}
-		case len(values) == 2:
-			positive = strings.TrimSpace(values[1])
-		default:
-			return models.Matrix{}, nil, 0, fmt.Errorf("%s: label %s has %d distinct values (want 2): name the positive one with --positive", o.Path, o.Label, len(values))
 		}
+		if labelType == "BOOLEAN" {
+			return "true", nil
+		}
+		return "1", nil
+	case len(values) == 2:
+		return strings.TrimSpace(values[1]), nil
+	default:
+		return "", fmt.Errorf("%s: label %s has %d distinct values (want 2): name the positive one with --positive", o.Path, o.Label, len(values))
 	}
+}
 
+// readTable reads the label and the feature columns, skipping rows
+// without a label.
+func readTable(ctx context.Context, db *sql.DB, o TableOptions, feats []string, positive string) (models.Matrix, []int, int, error) {
 	sel := make([]string, len(feats))
 	for j, f := range feats {
-		sel[j] = "CAST(" + quoteIdent(f) + " AS DOUBLE)"
+		sel[j] = "CAST(" + engine.QuoteIdent(f) + " AS DOUBLE)"
 	}
-	q := "SELECT CAST(" + lab + " AS VARCHAR), " + strings.Join(sel, ", ") + " FROM " + src
+	q := "SELECT CAST(" + engine.QuoteIdent(o.Label) + " AS VARCHAR), " + strings.Join(sel, ", ") + " FROM " + tableSource(o.Path)
 	drows, err := db.QueryContext(ctx, q, o.Path)
 	if err != nil {
 		return models.Matrix{}, nil, 0, fmt.Errorf("read %s: %w", o.Path, err)

@@ -3,66 +3,72 @@ package train
 import (
 	"context"
 	"database/sql"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
-	"os"
-	"slices"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models"
-	"github.com/povrisk/povrisk/models/eval"
 	"github.com/povrisk/povrisk/models/forest"
 	"github.com/povrisk/povrisk/models/kmeans"
 	"github.com/povrisk/povrisk/models/registry"
 )
 
-// Shares are the top-of-list shares at which precision and recall are
-// reported (the keys of Metrics.PrecisionAt).
-var shares = []float64{0.01, 0.05, 0.1}
-
-// Options configure Train and Evaluate. Zero values mean the defaults.
+// Options configure Train and Evaluate. The zero value of every field
+// means its default.
 type Options struct {
-	Warehouse     string         // warehouse directory (required)
-	Models        string         // models directory (Train: required)
-	AsOf          time.Time      // T_end; zero: the last month-end covered by the data
-	HorizonMonths int            // default 6
-	Snapshots     int            // monthly training snapshots; default 6
-	Features      []string       // model input columns, in order; nil: features.ModelColumns()
-	Forest        forest.Options // zero value: DefaultForest() with Seed
-	Seed          uint64         // seed of the forest (when Forest.Seed is 0) and the profiles
-	Policy        *rules.Policy  // nil: rules.SamplePolicy()
-	Truth         string         // ground-truth CSV (household_id,as_of,p_identified_6m); "" none
-	CountyShare   float64        // k per county as a share of its households; default 0.05
-	ProfileShare  float64        // profiles are fitted on this top share of the final snapshot; default 0.1
-	ProfileK      int            // k-means clusters; 0: chosen by silhouette in 3..6
-	ModelID       string         // Evaluate: evaluate this saved model ("latest" the newest) instead of training
-	CreatedBy     string         // written in the card, e.g. "povrisk 0.1.0"
-	Progress      io.Writer      // nil: quiet
+	Warehouse     string    // warehouse directory (required)
+	Models        string    // models directory (Train: required)
+	AsOf          time.Time // T_end; zero: the last month-end covered by the data
+	HorizonMonths int       // default 6
+	Snapshots     int       // monthly training snapshots; default 6
+	Features      []string  // model input columns, in order; nil: features.ModelColumns()
+	// Forest: each zero field means forest's default, except MinLeaf (0:
+	// DefaultMinLeaf) and Seed (0: Seed). Forest.Reporter is ignored: the
+	// forests report through Reporter.
+	Forest       forest.Options
+	Seed         uint64        // seed of the forest (when Forest.Seed is 0) and the profiles
+	Policy       *rules.Policy // nil: rules.SamplePolicy()
+	Truth        string        // ground-truth CSV (household_id,as_of,p_identified_6m); "" none
+	CountyShare  float64       // k per county as a share of its households; default 0.05
+	ProfileShare float64       // profiles are fitted on this top share of the final snapshot; default 0.1
+	ProfileK     int           // k-means clusters; 0: chosen by silhouette in 3..6
+	ModelID      string        // Evaluate: evaluate this saved model ("latest" the newest) instead of training
+	CreatedBy    string        // written in the card; default "povrisk"
+	// Reporter is told of each long stage: "snapshots" (one per monthly
+	// snapshot built), "evaluation forest" and "final forest" (one per
+	// tree), "profiles". nil: nothing is reported.
+	Reporter progress.Reporter
+	// Progress, when set, gets a line of detail per step (counts, figures):
+	// the --verbose output.
+	Progress io.Writer
 }
 
-// DefaultForest is the forest used for household risk: forest.DefaultOptions
-// with leaves of at least 20 rows. Positives are rare (2-3% within six
-// months) and a household appears in several monthly snapshots, so fully
-// grown trees memorise households; on a simulated 20,000-household drop
-// (6 snapshots, test 2025-06-30) MinLeaf 1, 5, 20, 50 gave test AUC 0.800,
-// 0.817, 0.831, 0.833 and precision at 5% 0.174, 0.191, 0.209, 0.215.
+// DefaultMinLeaf is the smallest leaf of the household forest.
+// Positives are rare (2-3% within six months) and a household appears in
+// several monthly snapshots, so fully grown trees memorise households; on
+// a simulated 20,000-household drop (6 snapshots, test 2025-06-30) MinLeaf
+// 1, 5, 20, 50 gave test AUC 0.800, 0.817, 0.831, 0.833 and precision at
+// 5% 0.174, 0.191, 0.209, 0.215.
+const DefaultMinLeaf = 20
+
+// DefaultForest is the forest used for household risk, spelt out:
+// forest.DefaultOptions with leaves of at least DefaultMinLeaf rows. It
+// trains what a zero Options.Forest trains.
 func DefaultForest() forest.Options {
 	o := forest.DefaultOptions()
-	o.MinLeaf = 20
+	o.MinLeaf = DefaultMinLeaf
 	return o
 }
 
+// withDefaults fills every zero field with its default.
 func (o Options) withDefaults() Options {
 	if o.HorizonMonths <= 0 {
 		o.HorizonMonths = 6
@@ -70,12 +76,13 @@ func (o Options) withDefaults() Options {
 	if o.Snapshots <= 0 {
 		o.Snapshots = 6
 	}
-	if o.Forest == (forest.Options{}) {
-		o.Forest = DefaultForest()
+	if o.Forest.MinLeaf == 0 {
+		o.Forest.MinLeaf = DefaultMinLeaf
 	}
 	if o.Forest.Seed == 0 {
 		o.Forest.Seed = o.Seed
 	}
+	o.Forest.Reporter = nil
 	if o.Policy == nil {
 		o.Policy = rules.SamplePolicy()
 	}
@@ -88,6 +95,7 @@ func (o Options) withDefaults() Options {
 	if o.CreatedBy == "" {
 		o.CreatedBy = "povrisk"
 	}
+	o.Reporter = progress.Or(o.Reporter)
 	return o
 }
 
@@ -97,75 +105,24 @@ func (o Options) logf(format string, a ...any) {
 	}
 }
 
-// Metrics are the figures of a temporal evaluation on the test snapshot.
-type Metrics struct {
-	TestAsOf      string   `json:"test_as_of"`
-	DataEnd       string   `json:"data_end"`
-	TrainAsOf     []string `json:"train_as_of"`
-	HorizonMonths int      `json:"horizon_months"`
-	Model         string   `json:"model,omitempty"` // the saved model evaluated (Evaluate with ModelID)
-	TrainRows     int      `json:"train_rows"`
-	TrainPositive int      `json:"train_positive"`
-	TestRows      int      `json:"test_rows"`
-	TestPositive  int      `json:"test_positive"`
-	BaseRate      float64  `json:"base_rate"`
-
-	AUC         float64            `json:"auc"`
-	PRAUC       float64            `json:"pr_auc"`
-	Brier       float64            `json:"brier"`
-	PrecisionAt map[string]float64 `json:"precision_at"`
-	RecallAt    map[string]float64 `json:"recall_at"`
-	// County figures: each county ranks its own households, k = CountyShare
-	// of them; CountyPrecision pools the counties (hits / visits).
-	CountyShare     float64               `json:"county_share"`
-	CountyPrecision float64               `json:"county_precision"`
-	Counties        []eval.GroupPrecision `json:"counties"`
-	Calibration     []eval.CalibrationBin `json:"calibration"` // 10 equal-width bins
-
-	// The rule screen alone: score = number of rules tripped.
-	RulesAUC              float64            `json:"rules_auc"`
-	RulesPRAUC            float64            `json:"rules_pr_auc"`
-	RulesPrecisionAt      map[string]float64 `json:"rules_precision_at"`
-	RulesRecallAt         map[string]float64 `json:"rules_recall_at"`
-	RulesCountyPrecision  float64            `json:"rules_county_precision"`
-	RulesFlagged          int                `json:"rules_flagged"`           // test households with at least one rule tripped
-	RulesFlaggedPrecision float64            `json:"rules_flagged_precision"` // positives among them / flagged
-
-	// With ground truth (Options.Truth): the simulator's own probabilities
-	// as a score, the best any model could do.
-	OracleAUC         *float64           `json:"oracle_auc,omitempty"`
-	OraclePRAUC       *float64           `json:"oracle_pr_auc,omitempty"`
-	OraclePrecisionAt map[string]float64 `json:"oracle_precision_at,omitempty"`
-	AUCShareOfOracle  *float64           `json:"auc_share_of_oracle,omitempty"` // (auc-0.5)/(oracle_auc-0.5): share of the achievable lift over chance
-	AUCRatioToOracle  *float64           `json:"auc_ratio_to_oracle,omitempty"` // auc/oracle_auc
-
-	Notes []string `json:"notes,omitempty"`
+// forestOptions are the forest's options reporting as stage.
+func (o Options) forestOptions(stage string) forest.Options {
+	fo := o.Forest
+	fo.Reporter = renamed{o.Reporter, stage}
+	return fo
 }
 
-// Map returns the metrics as a JSON object (for model cards). It fails
-// when a figure is NaN or infinite, which JSON cannot carry.
-func (m *Metrics) Map() (map[string]any, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encode metrics of test snapshot %s (a figure is NaN: check that the test snapshot has both outcomes): %w", m.TestAsOf, err)
-	}
-	out := map[string]any{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("decode metrics of test snapshot %s: %w", m.TestAsOf, err)
-	}
-	return out, nil
+// renamed reports a forest's trees as a stage of the training.
+type renamed struct {
+	r     progress.Reporter
+	stage string
 }
 
-func monthEnd(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
-}
+func (r renamed) Start(_ string, total int64) progress.Task { return r.r.Start(r.stage, total) }
 
-// addMonths moves a month-end by n months and returns that month's end.
-func addMonths(t time.Time, n int) time.Time {
-	return monthEnd(time.Date(t.Year(), t.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC))
-}
-
-func day(t time.Time) string { return t.Format("2006-01-02") }
+// Metrics are the figures of a temporal evaluation on the test snapshot:
+// the type of the model card, registry.Metrics.
+type Metrics = registry.Metrics
 
 // Plan is the temporal layout of a training run.
 type Plan struct {
@@ -178,11 +135,11 @@ type Plan struct {
 
 // MakePlan lays out the snapshots for T_end, H and S (see the package doc).
 func MakePlan(end time.Time, horizon, snaps int) Plan {
-	end = monthEnd(end)
-	p := Plan{DataEnd: end, Test: addMonths(end, -horizon)}
+	end = civil.MonthEnd(end)
+	p := Plan{DataEnd: end, Test: civil.AddMonths(end, -horizon)}
 	for i := snaps - 1; i >= 0; i-- {
-		p.EvalTrain = append(p.EvalTrain, addMonths(p.Test, -horizon-i))
-		p.Final = append(p.Final, addMonths(p.Test, -i))
+		p.EvalTrain = append(p.EvalTrain, civil.AddMonths(p.Test, -horizon-i))
+		p.Final = append(p.Final, civil.AddMonths(p.Test, -i))
 	}
 	return p
 }
@@ -205,9 +162,33 @@ func (b *builder) get(ctx context.Context, d time.Time) (*Snapshot, error) {
 		return nil, err
 	}
 	b.o.logf("snapshot %s: %d households, %d positive within %d months, %d monitored excluded",
-		day(d), len(s.Y), sum(s.Y), b.o.HorizonMonths, s.Excluded)
+		civil.Format(d), len(s.Y), sum(s.Y), b.o.HorizonMonths, s.Excluded)
 	b.cache[d] = s
 	return s, nil
+}
+
+// buildAll builds the snapshots of dates (each once) as the stage
+// "snapshots", so that the forests' stages follow it.
+func (b *builder) buildAll(ctx context.Context, dates ...[]time.Time) error {
+	var todo []time.Time
+	seen := map[time.Time]bool{}
+	for _, ds := range dates {
+		for _, d := range ds {
+			if _, ok := b.cache[d]; !ok && !seen[d] {
+				seen[d] = true
+				todo = append(todo, d)
+			}
+		}
+	}
+	task := b.o.Reporter.Start("snapshots", int64(len(todo)))
+	defer task.Done()
+	for _, d := range todo {
+		if _, err := b.get(ctx, d); err != nil {
+			return err
+		}
+		task.Add(1)
+	}
+	return nil
 }
 
 func sum(y []int) int {
@@ -241,22 +222,33 @@ func prepare(ctx context.Context, db *sql.DB, o Options) (*builder, Plan, error)
 		}
 	}
 	plan := MakePlan(end, o.HorizonMonths, o.Snapshots)
-	if path, ok := w.TablePath("income_records"); ok {
-		var t sql.NullTime
-		if err := db.QueryRowContext(ctx, "SELECT CAST(min(period) AS DATE) FROM read_parquet(?)", path).Scan(&t); err != nil {
-			return nil, Plan{}, fmt.Errorf("find the start of the data in income_records: %w", err)
-		}
-		if t.Valid {
-			plan.DataStart = t.Time.UTC()
-		}
+	if plan.DataStart, err = dataStart(ctx, db, w); err != nil {
+		return nil, Plan{}, err
 	}
-	o.logf("data end %s, test as-of %s, horizon %d months, %d snapshots", day(plan.DataEnd), day(plan.Test), o.HorizonMonths, o.Snapshots)
+	o.logf("data end %s, test as-of %s, horizon %d months, %d snapshots", civil.Format(plan.DataEnd), civil.Format(plan.Test), o.HorizonMonths, o.Snapshots)
 	cols, err := featureColumns(o.Features)
 	if err != nil {
 		return nil, Plan{}, err
 	}
 	b := &builder{db: db, w: w, o: o, cols: cols, cache: map[time.Time]*Snapshot{}}
 	return b, plan, nil
+}
+
+// dataStart is the first income month of the warehouse (zero when it has
+// no income records), for the card.
+func dataStart(ctx context.Context, db *sql.DB, w *warehouse.Warehouse) (time.Time, error) {
+	path, ok := w.TablePath("income_records")
+	if !ok {
+		return time.Time{}, nil
+	}
+	var t sql.NullTime
+	if err := db.QueryRowContext(ctx, "SELECT CAST(min(period) AS DATE) FROM read_parquet(?)", path).Scan(&t); err != nil {
+		return time.Time{}, fmt.Errorf("find the start of the data in income_records: %w", err)
+	}
+	if !t.Valid {
+		return time.Time{}, nil
+	}
+	return t.Time.UTC(), nil
 }
 
 func buildSplit(ctx context.Context, b *builder, plan Plan) (*split, error) {
@@ -274,157 +266,28 @@ func buildSplit(ctx context.Context, b *builder, plan Plan) (*split, error) {
 		snaps = append(snaps, s)
 		for _, id := range s.IDs {
 			sp.ids = append(sp.ids, id)
-			sp.dates = append(sp.dates, day(d))
+			sp.dates = append(sp.dates, civil.Format(d))
 		}
 	}
 	if len(snaps) == 0 {
-		return nil, fmt.Errorf("no training snapshot with households before %s: the data window is too short for a %d-month horizon", day(plan.Test), b.o.HorizonMonths)
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("no training snapshot with households before %s: the data window is too short for a %d-month horizon", civil.Format(plan.Test), b.o.HorizonMonths))
 	}
 	if sp.X, sp.y, err = Stack(snaps, nil); err != nil {
 		return nil, err
 	}
 	if p := sum(sp.y); p == 0 || p == len(sp.y) {
-		return nil, fmt.Errorf("training snapshots %s..%s have %d positive of %d rows: need both outcomes (is monitoring_events in the warehouse?)",
-			day(plan.EvalTrain[0]), day(plan.EvalTrain[len(plan.EvalTrain)-1]), p, len(sp.y))
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("training snapshots %s..%s have %d positive of %d rows: need both outcomes (is monitoring_events in the warehouse?)",
+			civil.Format(plan.EvalTrain[0]), civil.Format(plan.EvalTrain[len(plan.EvalTrain)-1]), p, len(sp.y)))
 	}
 	t, err := b.get(ctx, plan.Test)
 	if err != nil {
 		return nil, err
 	}
 	if p := sum(t.Y); p == 0 || p == len(t.Y) {
-		return nil, fmt.Errorf("test snapshot %s has %d positive of %d households: need both outcomes", day(plan.Test), p, len(t.Y))
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("test snapshot %s has %d positive of %d households: need both outcomes", civil.Format(plan.Test), p, len(t.Y)))
 	}
 	sp.test = t
 	return sp, nil
-}
-
-// score fills the model, rule and oracle figures for the test snapshot.
-func score(test *Snapshot, p []float64, o Options, plan Plan) (*Metrics, error) {
-	m := &Metrics{TestAsOf: day(plan.Test), DataEnd: day(plan.DataEnd), HorizonMonths: o.HorizonMonths,
-		TestRows: len(test.Y), TestPositive: sum(test.Y), CountyShare: o.CountyShare}
-	m.BaseRate = float64(m.TestPositive) / float64(m.TestRows)
-	y := test.Y
-	m.AUC, m.PRAUC, m.Brier = eval.ROCAUC(y, p), eval.PRAUC(y, p), eval.Brier(y, p)
-	m.PrecisionAt, m.RecallAt = atShares(y, p)
-	m.Counties, m.CountyPrecision = eval.PrecisionByGroup(y, p, test.County, o.CountyShare)
-	m.Calibration = eval.Calibration(y, p, 10)
-	r := test.RuleScore
-	m.RulesAUC, m.RulesPRAUC = eval.ROCAUC(y, r), eval.PRAUC(y, r)
-	m.RulesPrecisionAt, m.RulesRecallAt = atShares(y, r)
-	_, m.RulesCountyPrecision = eval.PrecisionByGroup(y, r, test.County, o.CountyShare)
-	hits := 0
-	for i, v := range r {
-		if v > 0 {
-			m.RulesFlagged++
-			hits += y[i]
-		}
-	}
-	if m.RulesFlagged > 0 {
-		m.RulesFlaggedPrecision = float64(hits) / float64(m.RulesFlagged)
-	}
-	if o.Truth != "" {
-		if err := oracle(m, test, o, plan); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
-}
-
-func atShares(y []int, s []float64) (prec, rec map[string]float64) {
-	prec, rec = map[string]float64{}, map[string]float64{}
-	for _, sh := range shares {
-		k := strconv.FormatFloat(sh, 'f', -1, 64)
-		prec[k] = eval.PrecisionAtShare(y, s, sh)
-		rec[k] = eval.RecallAtShare(y, s, sh)
-	}
-	return prec, rec
-}
-
-// ReadTruth reads the ground-truth CSV (household_id,as_of,p_identified_6m)
-// rows of one as-of date.
-func ReadTruth(path string, asOf time.Time) (map[string]float64, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read ground truth: %w", err)
-	}
-	defer fh.Close()
-	r := csv.NewReader(fh)
-	head, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("read ground truth %s: %w", path, err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")] = i
-	}
-	for _, need := range []string{"household_id", "as_of", "p_identified_6m"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("ground truth %s: no column %s (want household_id,as_of,p_identified_6m)", path, need)
-		}
-	}
-	want := day(asOf)
-	out := map[string]float64{}
-	seen := map[string]bool{}
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ground truth %s: %w", path, err)
-		}
-		a := rec[col["as_of"]]
-		seen[a] = true
-		if a != want {
-			continue
-		}
-		p, err := strconv.ParseFloat(rec[col["p_identified_6m"]], 64)
-		if err != nil {
-			return nil, fmt.Errorf("ground truth %s line %d column p_identified_6m: %w", path, line, err)
-		}
-		out[rec[col["household_id"]]] = p
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("ground truth %s has no rows for as-of %s (it has %s)", path, want, strings.Join(slices.Sorted(maps.Keys(seen)), ", "))
-	}
-	return out, nil
-}
-
-func oracle(m *Metrics, test *Snapshot, o Options, plan Plan) error {
-	truth, err := ReadTruth(o.Truth, plan.Test)
-	if err != nil {
-		return err
-	}
-	if o.HorizonMonths != 6 {
-		m.Notes = append(m.Notes, fmt.Sprintf("ground truth is for a 6-month horizon, the evaluation uses %d months", o.HorizonMonths))
-	}
-	var y []int
-	var p []float64
-	missing := 0
-	for i, id := range test.IDs {
-		v, ok := truth[id]
-		if !ok {
-			missing++
-			continue
-		}
-		y = append(y, test.Y[i])
-		p = append(p, v)
-	}
-	if missing > 0 {
-		m.Notes = append(m.Notes, fmt.Sprintf("%d test households have no ground truth; oracle figures use the other %d", missing, len(y)))
-	}
-	auc, pr := eval.ROCAUC(y, p), eval.PRAUC(y, p)
-	m.OracleAUC, m.OraclePRAUC = &auc, &pr
-	m.OraclePrecisionAt, _ = atShares(y, p)
-	if auc > 0.5 {
-		share := (m.AUC - 0.5) / (auc - 0.5)
-		m.AUCShareOfOracle = &share
-	}
-	if auc > 0 {
-		ratio := m.AUC / auc
-		m.AUCRatioToOracle = &ratio
-	}
-	return nil
 }
 
 // Evaluate runs the temporal evaluation without saving anything: a forest
@@ -439,32 +302,35 @@ func Evaluate(ctx context.Context, db *sql.DB, o Options) (*Metrics, error) {
 	if o.ModelID != "" {
 		return evaluateSaved(ctx, b, plan, o)
 	}
-	m, _, err := evaluate(ctx, b, plan, o)
+	if err := b.buildAll(ctx, plan.EvalTrain, []time.Time{plan.Test}); err != nil {
+		return nil, err
+	}
+	m, err := evaluate(ctx, b, plan, o)
 	return m, err
 }
 
-func evaluate(ctx context.Context, b *builder, plan Plan, o Options) (*Metrics, *split, error) {
+func evaluate(ctx context.Context, b *builder, plan Plan, o Options) (*Metrics, error) {
 	sp, err := buildSplit(ctx, b, plan)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	o.logf("evaluation model: %d training rows (%d positive) from %s..%s", len(sp.y), sum(sp.y), day(plan.EvalTrain[0]), day(plan.EvalTrain[len(plan.EvalTrain)-1]))
-	f, err := forest.Fit(ctx, sp.X, sp.y, o.Forest)
+	o.logf("evaluation model: %d training rows (%d positive) from %s..%s", len(sp.y), sum(sp.y), civil.Format(plan.EvalTrain[0]), civil.Format(plan.EvalTrain[len(plan.EvalTrain)-1]))
+	f, err := forest.Fit(ctx, sp.X, sp.y, o.forestOptions("evaluation forest"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("train evaluation forest: %w", err)
+		return nil, fmt.Errorf("train evaluation forest: %w", err)
 	}
 	p := make([]float64, sp.test.X.Rows)
 	f.PredictProba(sp.test.X, p)
 	m, err := score(sp.test, p, o, plan)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m.TrainRows, m.TrainPositive = len(sp.y), sum(sp.y)
 	for _, d := range plan.EvalTrain {
-		m.TrainAsOf = append(m.TrainAsOf, day(d))
+		m.TrainAsOf = append(m.TrainAsOf, civil.Format(d))
 	}
-	o.logf("test %s: AUC %.3f (rules %.3f), precision at 5%% %.3f (rules %.3f)", m.TestAsOf, m.AUC, m.RulesAUC, m.PrecisionAt["0.05"], m.RulesPrecisionAt["0.05"])
-	return m, sp, nil
+	o.logf("test %s: AUC %.3f (rules %.3f), precision at 5%% %.3f (rules %.3f)", m.TestAsOf, m.AUC, m.RulesAUC, m.Precision(0.05), m.RulesPrecision(0.05))
+	return m, nil
 }
 
 func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metrics, error) {
@@ -482,7 +348,10 @@ func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metr
 		return nil, err
 	}
 	if card.HorizonMonths != 0 && card.HorizonMonths != o.HorizonMonths {
-		return nil, fmt.Errorf("model %s predicts %d months ahead, evaluation asked for %d: pass --horizon %d", card.ID, card.HorizonMonths, o.HorizonMonths, card.HorizonMonths)
+		return nil, fault.Wrap(fault.Usage, fmt.Errorf("model %s predicts %d months ahead, evaluation asked for %d: pass --horizon %d", card.ID, card.HorizonMonths, o.HorizonMonths, card.HorizonMonths))
+	}
+	if err := b.buildAll(ctx, []time.Time{plan.Test}); err != nil {
+		return nil, err
 	}
 	t, err := b.get(ctx, plan.Test)
 	if err != nil {
@@ -495,7 +364,7 @@ func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metr
 		return nil, err
 	}
 	m.Model, m.TrainAsOf, m.TrainRows, m.TrainPositive = card.ID, card.AsOfDates, card.TrainRows, card.TrainPositive
-	if card.AsOf != "" && card.AsOf > day(addMonths(plan.Test, -o.HorizonMonths)) {
+	if card.AsOf != "" && card.AsOf > civil.Format(civil.AddMonths(plan.Test, -o.HorizonMonths)) {
 		m.Notes = append(m.Notes, fmt.Sprintf("model %s was trained on snapshots up to %s, whose labels reach past the test as-of %s: these figures are optimistic (in-sample)",
 			card.ID, card.AsOf, m.TestAsOf))
 	}
@@ -503,63 +372,94 @@ func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metr
 }
 
 // Train evaluates temporally, refits on the final snapshots, fits the risk
-// profiles and saves the model with its card; it returns the card.
+// profiles and saves the model with its card; it returns the card. Its
+// steps: lay out the plan, build every snapshot, evaluate, fit the final
+// forest, fit the profiles, write the card, save.
 func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 	o = o.withDefaults()
 	if o.Models == "" {
-		return registry.Card{}, errors.New("train: no models directory")
+		return registry.Card{}, fault.Wrap(fault.Usage, errors.New("train: no models directory"))
 	}
 	start := time.Now()
 	b, plan, err := prepare(ctx, db, o)
 	if err != nil {
 		return registry.Card{}, err
 	}
-	m, _, err := evaluate(ctx, b, plan, o)
+	if err := b.buildAll(ctx, plan.EvalTrain, []time.Time{plan.Test}, plan.Final); err != nil {
+		return registry.Card{}, err
+	}
+	m, err := evaluate(ctx, b, plan, o)
 	if err != nil {
 		return registry.Card{}, err
 	}
-	var snaps []*Snapshot
-	var dates []string
+	fin, err := fitFinal(ctx, b, plan, o)
+	if err != nil {
+		return registry.Card{}, err
+	}
+	prof, err := fitProfiles(ctx, fin.forest, fin.snaps[len(fin.snaps)-1], o)
+	if err != nil {
+		return registry.Card{}, err
+	}
+	card := makeCard(b, plan, o, m, fin, prof)
+	card.TrainSeconds = math.Round(time.Since(start).Seconds()*10) / 10
+	id, err := registry.Save(o.Models, fin.forest, prof, card)
+	if err != nil {
+		return registry.Card{}, err
+	}
+	o.logf("saved model %s in %s", id, o.Models)
+	return registry.ReadCard(o.Models, id)
+}
+
+// final is the saved model's forest and what it was trained on.
+type final struct {
+	forest *forest.Forest
+	snaps  []*Snapshot // the final snapshots with households, oldest first
+	dates  []string
+	rows   int
+	pos    int
+}
+
+// fitFinal refits the forest on the final snapshots.
+func fitFinal(ctx context.Context, b *builder, plan Plan, o Options) (*final, error) {
+	fin := &final{}
 	for _, d := range plan.Final {
 		s, err := b.get(ctx, d)
 		if err != nil {
-			return registry.Card{}, err
+			return nil, err
 		}
 		if len(s.Y) > 0 {
-			snaps = append(snaps, s)
-			dates = append(dates, day(d))
+			fin.snaps = append(fin.snaps, s)
+			fin.dates = append(fin.dates, civil.Format(d))
 		}
 	}
-	if len(snaps) == 0 {
-		return registry.Card{}, fmt.Errorf("no final training snapshot %s..%s has households not already monitored: check the warehouse's households and monitoring_events",
-			day(plan.Final[0]), day(plan.Final[len(plan.Final)-1]))
+	if len(fin.snaps) == 0 {
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("no final training snapshot %s..%s has households not already monitored: check the warehouse's households and monitoring_events",
+			civil.Format(plan.Final[0]), civil.Format(plan.Final[len(plan.Final)-1])))
 	}
-	X, y, err := Stack(snaps, nil)
+	X, y, err := Stack(fin.snaps, nil)
 	if err != nil {
-		return registry.Card{}, err
+		return nil, err
 	}
-	o.logf("final model: %d training rows (%d positive) from %s..%s", len(y), sum(y), dates[0], dates[len(dates)-1])
-	f, err := forest.Fit(ctx, X, y, o.Forest)
-	if err != nil {
-		return registry.Card{}, fmt.Errorf("train final forest: %w", err)
+	fin.rows, fin.pos = len(y), sum(y)
+	o.logf("final model: %d training rows (%d positive) from %s..%s", fin.rows, fin.pos, fin.dates[0], fin.dates[len(fin.dates)-1])
+	if fin.forest, err = forest.Fit(ctx, X, y, o.forestOptions("final forest")); err != nil {
+		return nil, fmt.Errorf("train final forest: %w", err)
 	}
-	last := snaps[len(snaps)-1]
-	prof, err := fitProfiles(ctx, f, last, o)
-	if err != nil {
-		return registry.Card{}, err
-	}
-	mm, err := m.Map()
-	if err != nil {
-		return registry.Card{}, err
-	}
+	return fin, nil
+}
+
+// makeCard writes the card of the final model (Save fills in its id and
+// checksums).
+func makeCard(b *builder, plan Plan, o Options, m *Metrics, fin *final, prof *kmeans.Model) registry.Card {
+	f, dates := fin.forest, fin.dates
 	card := registry.Card{
-		CreatedBy: o.CreatedBy, AsOf: dates[len(dates)-1], AsOfDates: dates, DataTo: day(plan.DataEnd),
+		CreatedBy: o.CreatedBy, AsOf: dates[len(dates)-1], AsOfDates: dates, DataTo: civil.Format(plan.DataEnd),
 		HorizonMonths: o.HorizonMonths, Features: b.cols, CatalogHash: features.CatalogHash(),
-		PolicySHA256: o.Policy.SHA256(), Drops: b.w.Manifest().Drops, Params: f.Options(), Seed: o.Forest.Seed,
-		TrainRows: len(y), TrainPositive: sum(y), Metrics: mm, TopFeatures: registry.TopImportances(f, 15),
+		PolicySHA256: o.Policy.SHA256(), Drops: b.w.Manifest().Drops, Params: f.Params(), Seed: o.Forest.Seed,
+		TrainRows: fin.rows, TrainPositive: fin.pos, Metrics: *m, TopFeatures: registry.TopImportances(f, 15),
 	}
 	if !plan.DataStart.IsZero() {
-		card.DataFrom = day(plan.DataStart)
+		card.DataFrom = civil.Format(plan.DataStart)
 	}
 	if oob := f.OOBScore(); !math.IsNaN(oob) {
 		card.OOBAUC = oob
@@ -572,46 +472,5 @@ func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 	}
 	card.Notes = append(card.Notes, fmt.Sprintf("metrics: model trained on %s..%s, tested on %s (labels to %s); the saved model is refitted on %s..%s",
 		m.TrainAsOf[0], m.TrainAsOf[len(m.TrainAsOf)-1], m.TestAsOf, m.DataEnd, dates[0], dates[len(dates)-1]))
-	card.TrainSeconds = math.Round(time.Since(start).Seconds()*10) / 10
-	id, err := registry.Save(o.Models, f, prof, card)
-	if err != nil {
-		return registry.Card{}, err
-	}
-	card.ID = id
-	o.logf("saved model %s in %s", id, o.Models)
-	return registry.ReadCard(o.Models, id)
-}
-
-// fitProfiles clusters the top ProfileShare of the snapshot by the
-// model's score; nil when fewer than 30 households are in it.
-func fitProfiles(ctx context.Context, f *forest.Forest, s *Snapshot, o Options) (*kmeans.Model, error) {
-	p := make([]float64, s.X.Rows)
-	f.PredictProba(s.X, p)
-	k := eval.TopK(len(p), o.ProfileShare)
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
-	top := idx[:k]
-	sort.Ints(top)
-	if len(top) < 30 {
-		o.logf("profiles: only %d households in the top %.0f%%, none fitted", len(top), o.ProfileShare*100)
-		return nil, nil
-	}
-	X := s.X.Subset(top)
-	ko := kmeans.Options{K: o.ProfileK, Seed: o.Seed, Restarts: 4}
-	if ko.K == 0 {
-		kk, _, err := kmeans.ChooseK(ctx, X, 3, 6, ko)
-		if err != nil {
-			return nil, fmt.Errorf("choose profile count: %w", err)
-		}
-		ko.K = kk
-	}
-	m, err := kmeans.Fit(ctx, X, ko)
-	if err != nil {
-		return nil, fmt.Errorf("fit profiles: %w", err)
-	}
-	o.logf("profiles: %d clusters on the top %d households", ko.K, len(top))
-	return m, nil
+	return card
 }

@@ -17,7 +17,9 @@ import (
 
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/ingest"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/forest"
 )
@@ -33,7 +35,7 @@ func date(s string) time.Time {
 func days(ts []time.Time) string {
 	var out []string
 	for _, t := range ts {
-		out = append(out, day(t))
+		out = append(out, civil.Format(t))
 	}
 	return strings.Join(out, " ")
 }
@@ -51,13 +53,13 @@ func TestMakePlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		p := MakePlan(date(tc.end), tc.h, tc.s)
-		if day(p.Test) != tc.test || days(p.EvalTrain) != tc.evalTrain || days(p.Final) != tc.final {
+		if civil.Format(p.Test) != tc.test || days(p.EvalTrain) != tc.evalTrain || days(p.Final) != tc.final {
 			t.Errorf("MakePlan(%s, %d, %d) = test %s, eval %s, final %s; want %s, %s, %s", tc.end, tc.h, tc.s,
-				day(p.Test), days(p.EvalTrain), days(p.Final), tc.test, tc.evalTrain, tc.final)
+				civil.Format(p.Test), days(p.EvalTrain), days(p.Final), tc.test, tc.evalTrain, tc.final)
 		}
 		for _, d := range p.EvalTrain {
-			if addMonths(d, tc.h).After(p.Test) {
-				t.Errorf("evaluation snapshot %s: its labels reach past the test date %s", day(d), day(p.Test))
+			if civil.AddMonths(d, tc.h).After(p.Test) {
+				t.Errorf("evaluation snapshot %s: its labels reach past the test date %s", civil.Format(d), civil.Format(p.Test))
 			}
 		}
 	}
@@ -407,8 +409,8 @@ func TestNoTestLabelInTraining(t *testing.T) {
 	if planted == "" || control == "" {
 		t.Fatal("no negative household to plant an event on")
 	}
-	after := day(plan.Test.AddDate(0, 0, 10))
-	inside := day(plan.EvalTrain[len(plan.EvalTrain)-1].AddDate(0, 0, 10))
+	after := civil.Format(plan.Test.AddDate(0, 0, 10))
+	inside := civil.Format(plan.EvalTrain[len(plan.EvalTrain)-1].AddDate(0, 0, 10))
 
 	dir := t.TempDir()
 	copyDropWith(t, filepath.Join(dir, "after"), [][2]string{{planted, after}})
@@ -421,7 +423,7 @@ func TestNoTestLabelInTraining(t *testing.T) {
 
 	got, _ := splitOf(t, db, filepath.Join(dir, "wh-after"), o)
 	if !sameMatrix(got.X, base.X) || fmt.Sprint(got.y) != fmt.Sprint(base.y) || fmt.Sprint(got.ids) != fmt.Sprint(base.ids) {
-		t.Errorf("an event on %s (after the test date %s) for %s changed the training rows or labels: %s", after, day(plan.Test), planted, diffSplit(base, got))
+		t.Errorf("an event on %s (after the test date %s) for %s changed the training rows or labels: %s", after, civil.Format(plan.Test), planted, diffSplit(base, got))
 	}
 	found := false
 	for i, id := range got.test.IDs {
@@ -477,4 +479,95 @@ func diffSplit(a, b *split) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// TestDefaultTrainingBytes pins the model id and forest.bin of a training
+// with every option at its default but the snapshot count (kept small):
+// the sums were taken before train's and forest's options were reworked,
+// so the default training must not have changed. (They change, for a
+// reason, when the generated drop or the feature SQL changes.)
+func TestDefaultTrainingBytes(t *testing.T) {
+	fixture(t)
+	db := openDB(t)
+	dir := t.TempDir()
+	rep := &stageRecorder{}
+	card, err := Train(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 2, Seed: 1, Reporter: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 evaluation snapshots, the test snapshot, 2 final snapshots of which
+	// one is the test date: 4 distinct snapshots; 100 trees twice.
+	if got, want := rep.String(), "snapshots 4/4; evaluation forest 100/100; final forest 100/100; profiles 0/0"; got != want {
+		t.Errorf("stages reported: %s, want %s", got, want)
+	}
+	const wantID, wantSHA = "rf-2025-06-30-b62a01c5", "b62a01c5adaea0c86778ada2bcb96193d2095f509077f46b3521bc2c8c78e4b4"
+	// profiles.json, pinned before k-means' Lloyd loop was split into steps.
+	const wantProfiles = "29db216552e9f2232df3a6fcac85683604c224ba15d28a1234e43d4bf60360f1"
+	if card.ProfilesSHA256 != wantProfiles {
+		t.Errorf("default training: profiles.json sha256 %s, want %s", card.ProfilesSHA256, wantProfiles)
+	}
+	if card.ID != wantID || card.ModelSHA256 != wantSHA {
+		t.Errorf("default training gave model %s (forest.bin sha256 %s), want %s (%s)", card.ID, card.ModelSHA256, wantID, wantSHA)
+	}
+}
+
+// stageRecorder records the stages reported and the work counted in each.
+type stageRecorder struct {
+	mu     sync.Mutex
+	stages []*stageTask
+}
+
+type stageTask struct {
+	r            *stageRecorder
+	name         string
+	total, added int64
+	done         bool
+}
+
+func (r *stageRecorder) Start(stage string, total int64) progress.Task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := &stageTask{r: r, name: stage, total: total}
+	r.stages = append(r.stages, t)
+	return t
+}
+
+func (t *stageTask) Add(n int64) { t.r.mu.Lock(); t.added += n; t.r.mu.Unlock() }
+func (t *stageTask) Done()       { t.r.mu.Lock(); t.done = true; t.r.mu.Unlock() }
+
+func (r *stageRecorder) String() string {
+	var parts []string
+	for _, t := range r.stages {
+		s := fmt.Sprintf("%s %d/%d", t.name, t.added, t.total)
+		if !t.done {
+			s += " (not done)"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// TestOptionsDefaultsFieldByField: a zero field is its default even when
+// other fields are set (a partial Forest used to mean MinLeaf 1 and no
+// bootstrap, because "unset" was a whole-struct comparison).
+func TestOptionsDefaultsFieldByField(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   forest.Options
+		want forest.Options
+	}{
+		{"zero", forest.Options{}, forest.Options{MinLeaf: DefaultMinLeaf, Seed: 9}},
+		{"trees only", forest.Options{Trees: 10}, forest.Options{Trees: 10, MinLeaf: DefaultMinLeaf, Seed: 9}},
+		{"explicit", forest.Options{MinLeaf: 1, NoBootstrap: true, Seed: 4}, forest.Options{MinLeaf: 1, NoBootstrap: true, Seed: 4}},
+	} {
+		got := Options{Seed: 9, Forest: tc.in}.withDefaults().Forest
+		if got.Trees != tc.want.Trees || got.MinLeaf != tc.want.MinLeaf || got.NoBootstrap != tc.want.NoBootstrap || got.Seed != tc.want.Seed || got.Reporter != nil {
+			t.Errorf("%s: Forest %+v resolves to %+v, want %+v", tc.name, tc.in, got, tc.want)
+		}
+	}
+	// DefaultForest spells out what the zero Forest trains.
+	d := DefaultForest()
+	if d.Trees != forest.DefaultTrees || d.MinLeaf != DefaultMinLeaf || d.NoBootstrap {
+		t.Errorf("DefaultForest() = %+v", d)
+	}
 }

@@ -3,7 +3,6 @@ package eval
 import (
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 )
 
@@ -214,15 +213,7 @@ func PrecisionByGroup(y []int, score []float64, group []string, share float64) (
 	if len(group) != len(y) {
 		panic("eval: PrecisionByGroup: " + strconv.Itoa(len(group)) + " groups for " + strconv.Itoa(len(y)) + " labels")
 	}
-	rows := map[string][]int{}
-	for i, g := range group {
-		rows[g] = append(rows[g], i)
-	}
-	names := make([]string, 0, len(rows))
-	for g := range rows {
-		names = append(names, g)
-	}
-	sort.Strings(names)
+	rows, names := groupRows(group)
 	out := make([]GroupPrecision, 0, len(names))
 	var hits, ks int
 	for _, g := range names {

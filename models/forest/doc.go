@@ -28,7 +28,8 @@
 //     binned data are kept twice, column-major (streamed for nodes of 1,024
 //     rows or more) and row-major (for smaller nodes, whose rows are sparse:
 //     a row's codes share cache lines across the node's features).
-//   - DefaultOptions grows leaves of at least 5 rows; with MinLeaf 1 a tree
+//   - Options{} (spelt out by DefaultOptions) grows leaves of at least 5 rows
+//     on bootstrap samples; with MinLeaf 1 and NoBootstrap a tree
 //     is scikit-learn's (same splits and probabilities when binning is exact
 //     and split gains do not tie; on a tie scikit-learn's pick depends on its
 //     own feature permutation).

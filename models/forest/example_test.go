@@ -15,7 +15,7 @@ import (
 func Example() {
 	X := models.Matrix{Rows: 6, Cols: [][]float64{{1, 1, 2, 2, 2, 3}}, Names: []string{"x"}}
 	y := []int{0, 0, 0, 1, 1, 1}
-	f, err := forest.Fit(context.Background(), X, y, forest.Options{Trees: 1, MaxDepth: 1})
+	f, err := forest.Fit(context.Background(), X, y, forest.Options{Trees: 1, MaxDepth: 1, MinLeaf: 1, NoBootstrap: true})
 	if err != nil {
 		panic(err)
 	}

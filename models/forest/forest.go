@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/eval"
 )
@@ -14,7 +15,7 @@ import (
 // Forest is a trained random forest. It is safe for concurrent use once
 // trained or read.
 type Forest struct {
-	opts    Options // resolved; Workers is not part of the model
+	params  Params // resolved; Workers is 0: it is not part of the model
 	names   []string
 	cuts    []binCuts
 	trees   [][]Node
@@ -68,17 +69,46 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 	if len(y) != X.Rows {
 		return nil, fmt.Errorf("fit forest: %d labels for %d rows", len(y), X.Rows)
 	}
-	o, err := o.resolved(p)
+	rep := progress.Or(o.Reporter)
+	par, err := o.resolved(p)
 	if err != nil {
 		return nil, fmt.Errorf("fit forest: %w", err)
 	}
-	f := &Forest{opts: o, names: names(X), oob: math.NaN(), workers: o.Workers}
-	f.opts.Workers = 0
+	f := &Forest{params: par, names: names(X), oob: math.NaN(), workers: par.Workers}
+	f.params.Workers = 0
+	yb, cw, err := checkInputs(X, y, f.names, par.ClassWeight)
+	if err != nil {
+		return nil, fmt.Errorf("fit forest: %w", err)
+	}
+	nw := workers(par.Workers)
+	d := quantise(X, par.Bins, nw)
+	f.cuts = d.cuts
+	task := rep.Start("trees", int64(par.Trees))
+	results, growers, err := growAll(ctx, d, yb, cw, par, nw, task)
+	task.Done()
+	if err != nil {
+		return nil, fmt.Errorf("fit forest: %w", err)
+	}
+	f.trees = make([][]Node, par.Trees)
+	for t, r := range results {
+		f.trees[t] = r.nodes
+	}
+	f.imp = meanImportances(results, p)
+	if par.Bootstrap {
+		f.oob = oobScore(y, growers)
+	}
+	return f, nil
+}
+
+// checkInputs checks the labels (0/1) and values (no ±Inf) and returns
+// the labels as bytes and the class weights.
+func checkInputs(X models.Matrix, y []int, names []string, classWeight string) ([]uint8, [2]float64, error) {
 	yb := make([]uint8, len(y))
 	var count [2]int
+	cw := [2]float64{1, 1}
 	for i, v := range y {
 		if v != 0 && v != 1 {
-			return nil, fmt.Errorf("fit forest: %w", &LabelError{Row: i, Label: v})
+			return nil, cw, &LabelError{Row: i, Label: v}
 		}
 		yb[i] = uint8(v)
 		count[v]++
@@ -86,22 +116,24 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 	for j, c := range X.Cols {
 		for i, v := range c {
 			if math.IsInf(v, 0) {
-				return nil, fmt.Errorf("fit forest: %w", &ValueError{Column: f.names[j], Row: i, Value: v})
+				return nil, cw, &ValueError{Column: names[j], Row: i, Value: v}
 			}
 		}
 	}
-	cw := [2]float64{1, 1}
-	if o.ClassWeight == "balanced" {
+	if classWeight == "balanced" {
 		if count[0] == 0 || count[1] == 0 {
-			return nil, fmt.Errorf("fit forest: class weight \"balanced\" needs both classes; labels have %d zeros and %d ones", count[0], count[1])
+			return nil, cw, fmt.Errorf("class weight \"balanced\" needs both classes; labels have %d zeros and %d ones", count[0], count[1])
 		}
 		n := float64(len(y))
 		cw = [2]float64{n / (2 * float64(count[0])), n / (2 * float64(count[1]))}
 	}
-	nw := workers(o.Workers)
-	d := quantise(X, o.Bins, nw)
-	f.cuts = d.cuts
+	return yb, cw, nil
+}
 
+// growAll grows o.Trees trees on nw workers, each tree from its own
+// random stream, and counts each tree done on task.
+func growAll(ctx context.Context, d *binned, yb []uint8, cw [2]float64, o Params, nw int, task progress.Task) ([]treeResult, []*grower, error) {
+	var mu sync.Mutex // task.Add is called from one goroutine at a time
 	results := make([]treeResult, o.Trees)
 	var nextTree atomic.Int64
 	var wg sync.WaitGroup
@@ -128,24 +160,19 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 					return
 				}
 				results[t] = r
+				mu.Lock()
+				task.Add(1)
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("fit forest: %w", err)
+			return nil, nil, err
 		}
 	}
-	f.trees = make([][]Node, o.Trees)
-	for t, r := range results {
-		f.trees[t] = r.nodes
-	}
-	f.imp = meanImportances(results, p)
-	if o.Bootstrap {
-		f.oob = oobScore(y, growers)
-	}
-	return f, nil
+	return results, growers, nil
 }
 
 // meanImportances averages the trees' normalised impurity decreases, as
@@ -356,9 +383,9 @@ func (f *Forest) Importances() []float64 { return append([]float64(nil), f.imp..
 // the forest was trained without bootstrap.
 func (f *Forest) OOBScore() float64 { return f.oob }
 
-// Options returns the options the forest was trained with, defaults filled
-// in (Workers is 0: it is not part of the model).
-func (f *Forest) Options() Options { return f.opts }
+// Params returns the parameters the forest was trained with, defaults
+// filled in (Workers is 0: it is not part of the model).
+func (f *Forest) Params() Params { return f.params }
 
 // NumTrees is the number of trees.
 func (f *Forest) NumTrees() int { return len(f.trees) }

@@ -24,9 +24,13 @@ func matrix(cols ...[]float64) models.Matrix {
 	return models.Matrix{Rows: len(cols[0]), Cols: cols}
 }
 
-// oneTree is a single exact tree: no bootstrap, every feature at each split.
+// oneTree is a single exact tree: no bootstrap, every feature at each
+// split, leaves of one row unless the case says otherwise.
 func oneTree(o Options) Options {
-	o.Trees, o.Bootstrap, o.MaxFeatures, o.Workers = 1, false, 0, 1
+	o.Trees, o.NoBootstrap, o.MaxFeatures, o.Workers = 1, true, 0, 1
+	if o.MinLeaf == 0 {
+		o.MinLeaf = 1
+	}
 	return o
 }
 
@@ -351,8 +355,8 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("row %d: %v before, %v after round trip", i, pf[i], pg[i])
 		}
 	}
-	if g.OOBScore() != f.OOBScore() || g.Options() != f.Options() || strings.Join(g.FeatureNames(), ",") != "fa,fb,fc,fd" {
-		t.Errorf("header not restored: oob %v/%v options %+v/%+v names %v", g.OOBScore(), f.OOBScore(), g.Options(), f.Options(), g.FeatureNames())
+	if g.OOBScore() != f.OOBScore() || g.Params() != f.Params() || strings.Join(g.FeatureNames(), ",") != "fa,fb,fc,fd" {
+		t.Errorf("header not restored: oob %v/%v options %+v/%+v names %v", g.OOBScore(), f.OOBScore(), g.Params(), f.Params(), g.FeatureNames())
 	}
 
 	bad := func(edit func([]byte) []byte) error {
@@ -385,7 +389,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestNoBootstrapOOB(t *testing.T) {
 	X, y := synth(200, 3, 10)
-	f, err := Fit(context.Background(), X, y, Options{Trees: 3})
+	f, err := Fit(context.Background(), X, y, Options{Trees: 3, NoBootstrap: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ var ErrFormat = errors.New("not a valid povrisk forest file")
 // header is the JSON part of a model file.
 type header struct {
 	Format      string    `json:"format"`
-	Options     Options   `json:"options"`
+	Options     Params    `json:"options"`
 	Features    []string  `json:"features"`
 	Bins        []binCuts `json:"bins"`
 	Importances []float64 `json:"importances"`
@@ -49,7 +49,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // WriteTo writes the forest in the format of FORMAT.md.
 func (f *Forest) WriteTo(w io.Writer) (int64, error) {
-	h := header{Format: "povrisk-forest", Options: f.opts, Features: f.names, Bins: f.cuts, Importances: f.imp}
+	h := header{Format: "povrisk-forest", Options: f.params, Features: f.names, Bins: f.cuts, Importances: f.imp}
 	if !math.IsNaN(f.oob) {
 		v := f.oob
 		h.OOBScore = &v
@@ -138,7 +138,7 @@ func Read(r io.Reader) (*Forest, error) {
 		return nil, fmt.Errorf("read forest: %w: header has %d features, %d bin lists, %d importances, %d trees",
 			ErrFormat, p, len(h.Bins), len(h.Importances), len(h.Nodes))
 	}
-	f := &Forest{opts: h.Options, names: h.Features, cuts: h.Bins, imp: h.Importances, oob: math.NaN()}
+	f := &Forest{params: h.Options, names: h.Features, cuts: h.Bins, imp: h.Importances, oob: math.NaN()}
 	if h.OOBScore != nil {
 		f.oob = *h.OOBScore
 	}

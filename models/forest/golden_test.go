@@ -68,7 +68,7 @@ func TestTreeMatchesSklearn(t *testing.T) {
 	X, y := readTable(t, "tree_train.csv")
 	Xt, _ := readTable(t, "tree_test.csv")
 	want := readColumn(t, "tree_proba.csv")
-	o := Options{Trees: 1, MaxFeatures: X.NumCols(), MaxDepth: 6, MinLeaf: 5}
+	o := Options{Trees: 1, MaxFeatures: X.NumCols(), MaxDepth: 6, MinLeaf: 5, NoBootstrap: true}
 	for _, workers := range []int{1, 2} {
 		o.Workers = workers
 		f, err := Fit(context.Background(), X, y, o)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+
+	"github.com/povrisk/povrisk/engine/progress"
 )
 
 // MaxBins is the largest number of value bins per feature: bin code 255 is
@@ -14,68 +16,99 @@ const MaxBins = 255
 // ErrOptions is wrapped by errors about invalid Options.
 var ErrOptions = errors.New("invalid forest options")
 
-// Options control training. The zero value of every field means its default
-// (see DefaultOptions), except Bootstrap, which DefaultOptions turns on.
+// Options say how to train a forest. The zero value of every field means
+// its default, so Options{} is the production forest of DefaultOptions
+// (100 trees on bootstrap samples, leaves of at least 5 rows, sqrt(p)
+// features per split); set a field to change only that. What a forest was
+// trained with, defaults filled in, is its Params.
 type Options struct {
-	Trees       int    `json:"trees"`        // number of trees; 0 means 100
-	MaxDepth    int    `json:"max_depth"`    // deepest node depth (root = 0); 0 means unlimited
-	MinLeaf     int    `json:"min_leaf"`     // fewest training rows in a leaf (bootstrap repeats count, as in ranger); 0 means 1
-	MinSplit    int    `json:"min_split"`    // fewest training rows (bootstrap repeats count) in a node that may be split; 0 means 2
-	MaxFeatures int    `json:"max_features"` // features tried per split; 0 means max(1, floor(sqrt(p))), p means all
-	Bins        int    `json:"bins"`         // value bins per feature, 2..255; 0 means 255
-	Workers     int    `json:"workers"`      // goroutines for training and prediction; 0 means GOMAXPROCS (not stored in the model)
-	Bootstrap   bool   `json:"bootstrap"`    // draw each tree's rows with replacement (n of n)
-	ClassWeight string `json:"class_weight"` // "" (every row weighs 1) or "balanced" (class c weighs n/(2*n_c))
-	Seed        uint64 `json:"seed"`         // seed of every tree's random stream
+	Trees       int    `json:"trees,omitempty"`        // number of trees; 0 means 100
+	MaxDepth    int    `json:"max_depth,omitempty"`    // deepest node depth (root = 0); 0 means unlimited
+	MinLeaf     int    `json:"min_leaf,omitempty"`     // fewest training rows in a leaf (bootstrap repeats count, as in ranger); 0 means 5 (1 is scikit-learn's tree)
+	MinSplit    int    `json:"min_split,omitempty"`    // fewest training rows (bootstrap repeats count) in a node that may be split; 0 means 2
+	MaxFeatures int    `json:"max_features,omitempty"` // features tried per split; 0 means max(1, floor(sqrt(p))), p means all
+	Bins        int    `json:"bins,omitempty"`         // value bins per feature, 2..255; 0 means 255
+	Workers     int    `json:"workers,omitempty"`      // goroutines for training and prediction; 0 means GOMAXPROCS (not stored in the model)
+	NoBootstrap bool   `json:"no_bootstrap,omitempty"` // grow every tree on all rows once; false (the default) draws each tree's rows with replacement (n of n)
+	ClassWeight string `json:"class_weight,omitempty"` // "" (every row weighs 1) or "balanced" (class c weighs n/(2*n_c))
+	Seed        uint64 `json:"seed,omitempty"`         // seed of every tree's random stream
+	// Reporter, when set, is told of every tree grown (stage "trees",
+	// total Trees). It is not part of the model.
+	Reporter progress.Reporter `json:"-"`
 }
 
-// DefaultOptions returns the options for a production forest: 100 trees on
-// bootstrap samples, sqrt(p) features per split, grown until leaves are pure
-// or hold 5 rows. MinLeaf 5 (scikit-learn's default is 1, ranger's for
-// probability forests 10) gives better-ranked, better-calibrated
-// probabilities and trees several times smaller, hence faster training,
-// scoring and loading; set MinLeaf 1 to reproduce scikit-learn's default
-// forest.
+// Params are the parameters a forest was trained with, every default
+// filled in: what the model file and the model card record. Workers is
+// always 0 there (it is not part of the model).
+type Params struct {
+	Trees       int    `json:"trees"`
+	MaxDepth    int    `json:"max_depth"`
+	MinLeaf     int    `json:"min_leaf"`
+	MinSplit    int    `json:"min_split"`
+	MaxFeatures int    `json:"max_features"`
+	Bins        int    `json:"bins"`
+	Workers     int    `json:"workers"`
+	Bootstrap   bool   `json:"bootstrap"`
+	ClassWeight string `json:"class_weight"`
+	Seed        uint64 `json:"seed"`
+}
+
+// Default values of the fields of Options.
+const (
+	DefaultTrees    = 100
+	DefaultMinLeaf  = 5
+	DefaultMinSplit = 2
+)
+
+// DefaultOptions returns the options for a production forest, spelt out:
+// 100 trees on bootstrap samples, sqrt(p) features per split, grown until
+// leaves are pure or hold 5 rows. It trains exactly what Options{} trains.
+// MinLeaf 5 (scikit-learn's default is 1, ranger's for probability
+// forests 10) gives better-ranked, better-calibrated probabilities and
+// trees several times smaller, hence faster training, scoring and loading;
+// set MinLeaf 1 and NoBootstrap to reproduce scikit-learn's trees.
 func DefaultOptions() Options {
-	return Options{Trees: 100, MinLeaf: 5, MinSplit: 2, Bins: MaxBins, Bootstrap: true}
+	return Options{Trees: DefaultTrees, MinLeaf: DefaultMinLeaf, MinSplit: DefaultMinSplit, Bins: MaxBins}
 }
 
 // resolved fills defaults and checks o against p features.
-func (o Options) resolved(p int) (Options, error) {
-	if o.Trees == 0 {
-		o.Trees = 100
+func (o Options) resolved(p int) (Params, error) {
+	r := Params{Trees: o.Trees, MaxDepth: o.MaxDepth, MinLeaf: o.MinLeaf, MinSplit: o.MinSplit, MaxFeatures: o.MaxFeatures,
+		Bins: o.Bins, Workers: o.Workers, Bootstrap: !o.NoBootstrap, ClassWeight: o.ClassWeight, Seed: o.Seed}
+	if r.Trees == 0 {
+		r.Trees = DefaultTrees
 	}
-	if o.MinLeaf == 0 {
-		o.MinLeaf = 1
+	if r.MinLeaf == 0 {
+		r.MinLeaf = DefaultMinLeaf
 	}
-	if o.MinSplit == 0 {
-		o.MinSplit = 2
+	if r.MinSplit == 0 {
+		r.MinSplit = DefaultMinSplit
 	}
-	if o.Bins == 0 {
-		o.Bins = MaxBins
+	if r.Bins == 0 {
+		r.Bins = MaxBins
 	}
-	if o.MaxFeatures == 0 {
-		o.MaxFeatures = max(1, int(math.Sqrt(float64(p))))
+	if r.MaxFeatures == 0 {
+		r.MaxFeatures = max(1, int(math.Sqrt(float64(p))))
 	}
 	switch {
-	case o.Trees < 0:
-		return o, fmt.Errorf("%w: Trees %d < 0", ErrOptions, o.Trees)
-	case o.MaxDepth < 0:
-		return o, fmt.Errorf("%w: MaxDepth %d < 0", ErrOptions, o.MaxDepth)
-	case o.MinLeaf < 0:
-		return o, fmt.Errorf("%w: MinLeaf %d < 0", ErrOptions, o.MinLeaf)
-	case o.MinSplit < 0:
-		return o, fmt.Errorf("%w: MinSplit %d < 0", ErrOptions, o.MinSplit)
-	case o.MaxFeatures < 0 || o.MaxFeatures > p:
-		return o, fmt.Errorf("%w: MaxFeatures %d not in 1..%d (number of features)", ErrOptions, o.MaxFeatures, p)
-	case o.Bins < 2 || o.Bins > MaxBins:
-		return o, fmt.Errorf("%w: Bins %d not in 2..%d", ErrOptions, o.Bins, MaxBins)
-	case o.Workers < 0:
-		return o, fmt.Errorf("%w: Workers %d < 0", ErrOptions, o.Workers)
-	case o.ClassWeight != "" && o.ClassWeight != "balanced":
-		return o, fmt.Errorf("%w: ClassWeight %q (want \"\" or \"balanced\")", ErrOptions, o.ClassWeight)
+	case r.Trees < 0:
+		return r, fmt.Errorf("%w: Trees %d < 0", ErrOptions, r.Trees)
+	case r.MaxDepth < 0:
+		return r, fmt.Errorf("%w: MaxDepth %d < 0", ErrOptions, r.MaxDepth)
+	case r.MinLeaf < 0:
+		return r, fmt.Errorf("%w: MinLeaf %d < 0", ErrOptions, r.MinLeaf)
+	case r.MinSplit < 0:
+		return r, fmt.Errorf("%w: MinSplit %d < 0", ErrOptions, r.MinSplit)
+	case r.MaxFeatures < 0 || r.MaxFeatures > p:
+		return r, fmt.Errorf("%w: MaxFeatures %d not in 1..%d (number of features)", ErrOptions, r.MaxFeatures, p)
+	case r.Bins < 2 || r.Bins > MaxBins:
+		return r, fmt.Errorf("%w: Bins %d not in 2..%d", ErrOptions, r.Bins, MaxBins)
+	case r.Workers < 0:
+		return r, fmt.Errorf("%w: Workers %d < 0", ErrOptions, r.Workers)
+	case r.ClassWeight != "" && r.ClassWeight != "balanced":
+		return r, fmt.Errorf("%w: ClassWeight %q (want \"\" or \"balanced\")", ErrOptions, r.ClassWeight)
 	}
-	return o, nil
+	return r, nil
 }
 
 func workers(n int) int {

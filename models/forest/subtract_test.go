@@ -15,9 +15,9 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 		name string
 		o    Options
 	}{
-		{"all features", Options{MaxFeatures: 6, MinLeaf: 1}},
-		{"bootstrap balanced", Options{MaxFeatures: 5, MinLeaf: 3, Bootstrap: true, ClassWeight: "balanced"}},
-		{"shallow", Options{MaxFeatures: 6, MaxDepth: 4}},
+		{"all features", Options{MaxFeatures: 6, MinLeaf: 1, NoBootstrap: true}},
+		{"bootstrap balanced", Options{MaxFeatures: 5, MinLeaf: 3, ClassWeight: "balanced"}},
+		{"shallow", Options{MaxFeatures: 6, MaxDepth: 4, MinLeaf: 1, NoBootstrap: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -99,7 +99,7 @@ type grower struct {
 	d    *binned
 	y    []uint8
 	cw   [2]float64
-	o    Options
+	o    Params
 	full bool // root keeps every feature's histogram
 
 	rows, tmp []sample // the tree's rows, partitioned node by node
@@ -120,7 +120,7 @@ type grower struct {
 
 const oobScale = 1 << 40
 
-func newGrower(d *binned, y []uint8, cw [2]float64, o Options) *grower {
+func newGrower(d *binned, y []uint8, cw [2]float64, o Params) *grower {
 	g := &grower{d: d, y: y, cw: cw, o: o,
 		rows: make([]sample, d.n), tmp: make([]sample, d.n), cnt: make([]int32, d.n),
 		scratch: make([]hbin, 4*histStride), feats: make([]int, d.p)}
@@ -156,7 +156,12 @@ func (g *grower) putHist(h []hbin) {
 	}
 }
 
-// grow builds tree t.
+// grow builds tree t: draw the rows, then split nodes off a stack until
+// every leaf is final. It is about 100 lines and kept in one piece on
+// purpose: it is training's inner loop, whose locals (the node stack, the
+// histogram pool, the row partition) stay in one frame, and its steps
+// (find the best split, partition, hand histograms to the children) are
+// already functions of their own.
 func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	d, o := g.d, g.o
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(t)))

@@ -387,160 +387,193 @@ func assignStep(dd *data, centers [][]float64, st *step, workers int) {
 // distance to any other), which gives the same labels as a full scan
 // without computing most distances once the centres settle.
 func lloyd(ctx context.Context, dd *data, centers [][]float64, o Options, tol float64) (*Model, error) {
-	k, d, n := len(centers), dd.d, dd.n
-	st := &step{labels: make([]int, n), dist: make([]float64, n), sums: make([]float64, k*d), counts: make([]int, k)}
-	upper := make([]float64, n)
-	lower := make([]float64, n)
-	nc := (n + chunk - 1) / chunk
-	psum := make([]float64, nc*k*d)
-	pcnt := make([]int, nc*k)
-	pch := make([]int, nc)
-	shift := make([]float64, k)
-	half := make([]float64, k) // half the distance from each centre to its nearest other centre
-	full := true               // the next assignment scans every centre for every row
+	l := newLloyd(dd, centers, o.Workers)
 	iters := 0
 	for it := 0; it < o.MaxIter; it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("kmeans: %w", err)
 		}
 		iters = it + 1
-		// Assignment.
-		if !full {
-			for c := range half {
-				half[c] = math.Inf(1)
-				for c2 := range centers {
-					if c2 != c {
-						half[c] = math.Min(half[c], math.Sqrt(sqdist(centers[c], centers[c2]))/2)
-					}
-				}
-			}
-		}
-		forChunks(n, o.Workers, func(ci, lo, hi int) {
-			ch := 0
-			for i := lo; i < hi; i++ {
-				r := dd.row(i)
-				a := st.labels[i]
-				if !full {
-					m := math.Max(half[a], lower[i])
-					if upper[i] <= m {
-						continue
-					}
-					upper[i] = math.Sqrt(sqdist(r, centers[a]))
-					if upper[i] <= m {
-						continue
-					}
-				}
-				b1, d1, d2 := -1, math.Inf(1), math.Inf(1)
-				for c, cv := range centers {
-					v := sqdist(r, cv)
-					if v < d1 {
-						d2 = d1
-						b1, d1 = c, v
-					} else if v < d2 {
-						d2 = v
-					}
-				}
-				if full || b1 != a {
-					if !full || it > 0 {
-						ch++
-					}
-				}
-				st.labels[i] = b1
-				upper[i] = math.Sqrt(d1)
-				lower[i] = math.Sqrt(d2)
-			}
-			pch[ci] = ch
-		})
-		changed := 0
-		for _, v := range pch {
-			changed += v
-		}
-		if it > 0 && changed == 0 {
+		if changed := l.assign(it); it > 0 && changed == 0 {
 			break // strict convergence: the centres are the means of the labels
 		}
-		full = false
-		// Update: per-chunk sums reduced in chunk order.
-		forChunks(n, o.Workers, func(ci, lo, hi int) {
-			s := psum[ci*k*d : (ci+1)*k*d]
-			cnt := pcnt[ci*k : (ci+1)*k]
-			for j := range s {
-				s[j] = 0
-			}
-			for c := range cnt {
-				cnt[c] = 0
-			}
-			for i := lo; i < hi; i++ {
-				c := st.labels[i]
-				cnt[c]++
-				row := s[c*d : (c+1)*d]
-				for j, v := range dd.row(i) {
-					row[j] += v
-				}
-			}
-		})
-		for j := range st.sums {
-			st.sums[j] = 0
-		}
-		for c := range st.counts {
-			st.counts[c] = 0
-		}
-		for ci := 0; ci < nc; ci++ {
-			for j, v := range psum[ci*k*d : (ci+1)*k*d] {
-				st.sums[j] += v
-			}
-			for c, v := range pcnt[ci*k : (ci+1)*k] {
-				st.counts[c] += v
-			}
-		}
-		for _, cnt := range st.counts {
-			if cnt == 0 {
-				// Rare: give empty clusters the farthest rows, then scan
-				// every row afresh.
-				for i := 0; i < n; i++ {
-					st.dist[i] = sqdist(dd.row(i), centers[st.labels[i]])
-				}
-				relocateEmpty(dd, st)
-				full = true
-				break
-			}
-		}
-		var tot, maxShift, second float64
-		for c := 0; c < k; c++ {
-			cen := centers[c]
-			var sh float64
-			for j := 0; j < d; j++ {
-				nv := st.sums[c*d+j] / float64(st.counts[c])
-				t := nv - cen[j]
-				sh += t * t
-				cen[j] = nv
-			}
-			tot += sh
-			shift[c] = math.Sqrt(sh)
-			if shift[c] > maxShift {
-				maxShift, second = shift[c], maxShift
-			} else if shift[c] > second {
-				second = shift[c]
-			}
-		}
+		l.full = false
+		l.accumulate()
+		tot, maxShift, second := l.moveCenters()
 		if tot <= tol {
 			break
 		}
-		if !full {
-			for i := 0; i < n; i++ {
-				a := st.labels[i]
-				upper[i] += shift[a]
-				if shift[a] == maxShift {
-					lower[i] -= second
-				} else {
-					lower[i] -= maxShift
+		if !l.full {
+			l.loosenBounds(maxShift, second)
+		}
+	}
+	// Labels, counts and inertia for the final centres.
+	assignStep(dd, centers, l.st, o.Workers)
+	sizes := append([]int(nil), l.st.counts...)
+	return &Model{centers: centers, sizes: sizes, inertia: l.st.inertia, iters: iters}, nil
+}
+
+// lloydState is the working state of lloyd: the labels, Hamerly's bounds
+// on each row's distance to its own (upper) and second-nearest (lower)
+// centre, and per-chunk partial sums reduced in chunk order, so that the
+// result never depends on the number of workers.
+type lloydState struct {
+	dd          *data
+	centers     [][]float64
+	workers     int
+	st          *step
+	upper       []float64
+	lower       []float64
+	psum        []float64
+	pcnt, pch   []int
+	shift       []float64
+	half        []float64 // half the distance from each centre to its nearest other centre
+	full        bool      // the next assignment scans every centre for every row
+	k, d, n, nc int
+}
+
+func newLloyd(dd *data, centers [][]float64, workers int) *lloydState {
+	k, d, n := len(centers), dd.d, dd.n
+	nc := (n + chunk - 1) / chunk
+	return &lloydState{dd: dd, centers: centers, workers: workers,
+		st:    &step{labels: make([]int, n), dist: make([]float64, n), sums: make([]float64, k*d), counts: make([]int, k)},
+		upper: make([]float64, n), lower: make([]float64, n),
+		psum: make([]float64, nc*k*d), pcnt: make([]int, nc*k), pch: make([]int, nc),
+		shift: make([]float64, k), half: make([]float64, k), full: true, k: k, d: d, n: n, nc: nc}
+}
+
+// assign gives every row its nearest centre, skipping the rows whose
+// bounds prove it unchanged, and returns how many rows changed (the first
+// full scan, it == 0, counts none).
+func (l *lloydState) assign(it int) int {
+	centers, st, full := l.centers, l.st, l.full
+	if !full {
+		for c := range l.half {
+			l.half[c] = math.Inf(1)
+			for c2 := range centers {
+				if c2 != c {
+					l.half[c] = math.Min(l.half[c], math.Sqrt(sqdist(centers[c], centers[c2]))/2)
 				}
 			}
 		}
 	}
-	// Labels, counts and inertia for the final centres.
-	assignStep(dd, centers, st, o.Workers)
-	sizes := append([]int(nil), st.counts...)
-	return &Model{centers: centers, sizes: sizes, inertia: st.inertia, iters: iters}, nil
+	forChunks(l.n, l.workers, func(ci, lo, hi int) {
+		ch := 0
+		for i := lo; i < hi; i++ {
+			r := l.dd.row(i)
+			a := st.labels[i]
+			if !full {
+				m := math.Max(l.half[a], l.lower[i])
+				if l.upper[i] <= m {
+					continue
+				}
+				l.upper[i] = math.Sqrt(sqdist(r, centers[a]))
+				if l.upper[i] <= m {
+					continue
+				}
+			}
+			b1, d1, d2 := -1, math.Inf(1), math.Inf(1)
+			for c, cv := range centers {
+				v := sqdist(r, cv)
+				if v < d1 {
+					d2 = d1
+					b1, d1 = c, v
+				} else if v < d2 {
+					d2 = v
+				}
+			}
+			if (full || b1 != a) && (!full || it > 0) {
+				ch++
+			}
+			st.labels[i] = b1
+			l.upper[i] = math.Sqrt(d1)
+			l.lower[i] = math.Sqrt(d2)
+		}
+		l.pch[ci] = ch
+	})
+	changed := 0
+	for _, v := range l.pch {
+		changed += v
+	}
+	return changed
+}
+
+// accumulate sums the rows of each cluster (per chunk, then in chunk
+// order) into st.sums and st.counts, and relocates empty clusters.
+func (l *lloydState) accumulate() {
+	k, d, st := l.k, l.d, l.st
+	forChunks(l.n, l.workers, func(ci, lo, hi int) {
+		s := l.psum[ci*k*d : (ci+1)*k*d]
+		cnt := l.pcnt[ci*k : (ci+1)*k]
+		clear(s)
+		clear(cnt)
+		for i := lo; i < hi; i++ {
+			c := st.labels[i]
+			cnt[c]++
+			row := s[c*d : (c+1)*d]
+			for j, v := range l.dd.row(i) {
+				row[j] += v
+			}
+		}
+	})
+	clear(st.sums)
+	clear(st.counts)
+	for ci := 0; ci < l.nc; ci++ {
+		for j, v := range l.psum[ci*k*d : (ci+1)*k*d] {
+			st.sums[j] += v
+		}
+		for c, v := range l.pcnt[ci*k : (ci+1)*k] {
+			st.counts[c] += v
+		}
+	}
+	for _, cnt := range st.counts {
+		if cnt == 0 {
+			// Rare: give empty clusters the farthest rows, then scan
+			// every row afresh.
+			for i := 0; i < l.n; i++ {
+				st.dist[i] = sqdist(l.dd.row(i), l.centers[st.labels[i]])
+			}
+			relocateEmpty(l.dd, st)
+			l.full = true
+			break
+		}
+	}
+}
+
+// moveCenters moves every centre to the mean of its rows and returns the
+// summed squared shift, the largest shift and the second largest.
+func (l *lloydState) moveCenters() (tot, maxShift, second float64) {
+	for c := 0; c < l.k; c++ {
+		cen := l.centers[c]
+		var sh float64
+		for j := 0; j < l.d; j++ {
+			nv := l.st.sums[c*l.d+j] / float64(l.st.counts[c])
+			t := nv - cen[j]
+			sh += t * t
+			cen[j] = nv
+		}
+		tot += sh
+		l.shift[c] = math.Sqrt(sh)
+		if l.shift[c] > maxShift {
+			maxShift, second = l.shift[c], maxShift
+		} else if l.shift[c] > second {
+			second = l.shift[c]
+		}
+	}
+	return tot, maxShift, second
+}
+
+// loosenBounds widens each row's bounds by the centres' shifts.
+func (l *lloydState) loosenBounds(maxShift, second float64) {
+	for i := 0; i < l.n; i++ {
+		a := l.st.labels[i]
+		l.upper[i] += l.shift[a]
+		if l.shift[a] == maxShift {
+			l.lower[i] -= second
+		} else {
+			l.lower[i] -= maxShift
+		}
+	}
 }
 
 // relocateEmpty gives every empty cluster the row farthest from its own
@@ -665,9 +698,32 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 		if len(cen) != d {
 			return fmt.Errorf("kmeans: malformed model: centre %d has %d values for %d features", c, len(cen), d)
 		}
+		if !finite(cen...) {
+			return fmt.Errorf("kmeans: malformed model: centre %d has a value that is not a finite number", c)
+		}
+		if j.Sizes[c] < 0 {
+			return fmt.Errorf("kmeans: malformed model: cluster %d has size %d", c, j.Sizes[c])
+		}
+	}
+	if !finite(j.Mean...) || !finite(j.SD...) {
+		return errors.New("kmeans: malformed model: a mean or deviation is not a finite number")
+	}
+	for k, v := range j.SD {
+		if v <= 0 {
+			return fmt.Errorf("kmeans: malformed model: deviation of %s is %v, want > 0", j.Features[k], v)
+		}
 	}
 	*m = Model{names: j.Features, mean: j.Mean, sd: j.SD, centers: j.Centers, sizes: j.Sizes, inertia: j.Inertia, iters: j.Iterations}
 	return nil
+}
+
+func finite(v ...float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteTo writes the model as JSON.

@@ -42,10 +42,10 @@ func Markdown(c Card) string {
 	p("| training time | %.1f s |\n", c.TrainSeconds)
 	p("| model sha256 | `%s` |\n", c.ModelSHA256)
 
-	if len(c.Metrics) > 0 {
+	if mm := c.Metrics.fields(); len(mm) > 0 {
 		p("\n## Validation metrics\n\n| metric | value |\n|---|---|\n")
-		keys := make([]string, 0, len(c.Metrics))
-		for k := range c.Metrics {
+		keys := make([]string, 0, len(mm))
+		for k := range mm {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
@@ -53,9 +53,9 @@ func Markdown(c Card) string {
 			if k == "calibration" || k == "counties" {
 				continue
 			}
-			p("| %s | %s |\n", k, metricText(c.Metrics[k]))
+			p("| %s | %s |\n", k, metricText(mm[k]))
 		}
-		if rows, ok := c.Metrics["calibration"].([]any); ok && len(rows) > 0 {
+		if rows, ok := mm["calibration"].([]any); ok && len(rows) > 0 {
 			p("\n### Calibration (test snapshot, equal-width bins)\n\n| predicted | households | mean predicted | observed rate |\n|---|---|---|---|\n")
 			for _, r := range rows {
 				m, _ := r.(map[string]any)
@@ -65,7 +65,7 @@ func Markdown(c Card) string {
 				p("| %s–%s | %s | %s | %s |\n", metricText(m["lo"]), metricText(m["hi"]), metricText(m["n"]), metricText(m["mean_predicted"]), metricText(m["observed_rate"]))
 			}
 		}
-		if rows, ok := c.Metrics["counties"].([]any); ok && len(rows) > 0 {
+		if rows, ok := mm["counties"].([]any); ok && len(rows) > 0 {
 			p("\n### Counties (each ranks its own households)\n\n| county | households | identified | k | found in top k | precision |\n|---|---|---|---|---|---|\n")
 			for _, r := range rows {
 				m, _ := r.(map[string]any)

@@ -12,13 +12,27 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/models/forest"
 	"github.com/povrisk/povrisk/models/kmeans"
 )
 
-// ErrNoModel is returned (wrapped) when a models directory holds no model
-// or not the one asked for.
+// ErrNoModel is wrapped by every error saying that a models directory
+// holds no usable model: none at all, not the one asked for, or one whose
+// files are unreadable or do not match their card. Such errors are also
+// marked fault.NoModel.
 var ErrNoModel = errors.New("no model")
+
+// noModel is an error of kind fault.NoModel wrapping ErrNoModel.
+func noModel(format string, a ...any) error {
+	return fault.Wrap(fault.NoModel, &modelError{msg: fmt.Sprintf(format, a...)})
+}
+
+type modelError struct{ msg string }
+
+func (e *modelError) Error() string { return e.msg }
+func (e *modelError) Unwrap() error { return ErrNoModel }
 
 // FeatureImportance is a feature and its mean decrease in impurity.
 type FeatureImportance struct {
@@ -40,28 +54,28 @@ type Card struct {
 	CreatedBy string `json:"created_by"` // "povrisk <version>"
 	// AsOf is the model's as-of date (YYYY-MM-DD): the latest training
 	// snapshot; AsOfDates are all training snapshots, oldest first.
-	AsOf          string         `json:"as_of"`
-	AsOfDates     []string       `json:"as_of_dates"`
-	DataFrom      string         `json:"data_from,omitempty"` // first month with data in the warehouse
-	DataTo        string         `json:"data_to,omitempty"`   // last day with data in the warehouse
-	HorizonMonths int            `json:"horizon_months"`
-	Features      []string       `json:"features"`
-	CatalogHash   string         `json:"catalog_hash"`
-	PolicySHA256  string         `json:"policy_sha256,omitempty"`
-	Drops         []string       `json:"drops,omitempty"` // warehouse drops the data came from
-	Params        forest.Options `json:"params"`
-	Seed          uint64         `json:"seed"`
-	TrainRows     int            `json:"train_rows"`
-	TrainPositive int            `json:"train_positive"`
-	OOBAUC        float64        `json:"oob_auc,omitempty"`
-	// Metrics are the temporal validation figures (see engine/train):
-	// auc, pr_auc, brier, precision_at, rules_precision_at, oracle_auc, ...
-	Metrics      map[string]any      `json:"metrics,omitempty"`
-	TopFeatures  []FeatureImportance `json:"top_features"`
-	Profiles     []ProfileSummary    `json:"profiles,omitempty"`
-	TrainSeconds float64             `json:"train_seconds"`
-	ModelSHA256  string              `json:"model_sha256"` // of forest.bin; set by Save
-	Notes        []string            `json:"notes,omitempty"`
+	AsOf          string        `json:"as_of"`
+	AsOfDates     []string      `json:"as_of_dates"`
+	DataFrom      string        `json:"data_from,omitempty"` // first month with data in the warehouse
+	DataTo        string        `json:"data_to,omitempty"`   // last day with data in the warehouse
+	HorizonMonths int           `json:"horizon_months"`
+	Features      []string      `json:"features"`
+	CatalogHash   string        `json:"catalog_hash"`
+	PolicySHA256  string        `json:"policy_sha256,omitempty"`
+	Drops         []string      `json:"drops,omitempty"` // warehouse drops the data came from
+	Params        forest.Params `json:"params"`
+	Seed          uint64        `json:"seed"`
+	TrainRows     int           `json:"train_rows"`
+	TrainPositive int           `json:"train_positive"`
+	OOBAUC        float64       `json:"oob_auc,omitempty"`
+	// Metrics are the temporal validation figures (engine/train).
+	Metrics        Metrics             `json:"metrics,omitzero"`
+	TopFeatures    []FeatureImportance `json:"top_features"`
+	Profiles       []ProfileSummary    `json:"profiles,omitempty"`
+	TrainSeconds   float64             `json:"train_seconds"`
+	ModelSHA256    string              `json:"model_sha256"`              // of forest.bin; set by Save
+	ProfilesSHA256 string              `json:"profiles_sha256,omitempty"` // of profiles.json, when saved; set by Save
+	Notes          []string            `json:"notes,omitempty"`
 }
 
 const (
@@ -90,58 +104,89 @@ func TopImportances(f *forest.Forest, n int) []FeatureImportance {
 	return out
 }
 
-// Save writes f, the optional profiles and card under dir/<id> and returns
-// the id. card.ID and card.ModelSHA256 are filled in; card.Features is
-// taken from the forest when empty and must otherwise equal its features.
-// Saving a model whose id exists replaces it (same forest bytes).
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// Save writes f, the optional profiles and card under dir/<id>, records
+// the model as the newest in the registry's index (see Latest) and returns
+// the id. card.ID, card.ModelSHA256 and card.ProfilesSHA256 are filled in;
+// card.Features is taken from the forest when empty and must otherwise
+// equal its features. Saving a model whose id exists replaces it (same
+// forest bytes) and makes it the newest again.
 func Save(dir string, f *forest.Forest, profiles *kmeans.Model, card Card) (string, error) {
+	files, card, err := encodeModel(f, profiles, card)
+	if err != nil {
+		return "", err
+	}
+	unlock, err := lockIndex(dir)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if err := writeModelDir(dir, card.ID, files); err != nil {
+		return "", err
+	}
+	if err := appendIndex(dir, card.ID); err != nil {
+		return "", err
+	}
+	return card.ID, nil
+}
+
+// encodeModel checks the card against the forest and returns the bytes
+// of every file of the model directory, and the card with its id and
+// checksums filled in.
+func encodeModel(f *forest.Forest, profiles *kmeans.Model, card Card) (map[string][]byte, Card, error) {
 	if f == nil {
-		return "", errors.New("registry: save: no forest")
+		return nil, card, errors.New("registry: save: no forest")
 	}
 	if card.AsOf == "" {
-		return "", errors.New("registry: save: card has no as-of date")
+		return nil, card, errors.New("registry: save: card has no as-of date")
 	}
 	feats := f.FeatureNames()
 	if len(card.Features) == 0 {
 		card.Features = feats
 	} else if strings.Join(card.Features, "\x00") != strings.Join(feats, "\x00") {
-		return "", fmt.Errorf("registry: save: card lists %d features, the forest %d (or in another order)", len(card.Features), len(feats))
+		return nil, card, fmt.Errorf("registry: save: card lists %d features, the forest %d (or in another order)", len(card.Features), len(feats))
 	}
 	var fb bytes.Buffer
 	if _, err := f.WriteTo(&fb); err != nil {
-		return "", fmt.Errorf("registry: encode forest: %w", err)
+		return nil, card, fmt.Errorf("registry: encode forest: %w", err)
 	}
-	sum := sha256.Sum256(fb.Bytes())
-	card.ModelSHA256 = hex.EncodeToString(sum[:])
+	card.ModelSHA256 = sha256Hex(fb.Bytes())
 	card.ID = "rf-" + card.AsOf + "-" + card.ModelSHA256[:8]
 	if err := checkID(card.ID); err != nil {
-		return "", fmt.Errorf("registry: save: as-of %q makes a bad model id: %w", card.AsOf, err)
+		return nil, card, fmt.Errorf("registry: save: as-of %q makes a bad model id: %w", card.AsOf, err)
 	}
-
 	files := map[string][]byte{forestFile: fb.Bytes()}
+	card.ProfilesSHA256 = ""
 	if profiles != nil {
 		var pb bytes.Buffer
 		if _, err := profiles.WriteTo(&pb); err != nil {
-			return "", fmt.Errorf("registry: encode profiles: %w", err)
+			return nil, card, fmt.Errorf("registry: encode profiles: %w", err)
 		}
 		files[profilesFile] = pb.Bytes()
+		card.ProfilesSHA256 = sha256Hex(pb.Bytes())
 	}
 	cj, err := json.MarshalIndent(card, "", "  ")
 	if err != nil {
-		return "", fmt.Errorf("registry: encode card (a metric may be NaN or Inf): %w", err)
+		return nil, card, fmt.Errorf("registry: encode card (a metric may be NaN or Inf): %w", err)
 	}
 	files[cardFile] = append(cj, '\n')
 	files[cardMDFile] = []byte(Markdown(card))
+	return files, card, nil
+}
 
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("registry: create models directory: %w", err)
-	}
-	tmp := filepath.Join(dir, ".tmp-"+card.ID)
+// writeModelDir writes files into dir/.tmp-<id> and renames it to dir/<id>,
+// replacing a directory of that name.
+func writeModelDir(dir, id string, files map[string][]byte) error {
+	tmp := filepath.Join(dir, ".tmp-"+id)
 	if err := os.RemoveAll(tmp); err != nil {
-		return "", fmt.Errorf("registry: clear %s: %w", tmp, err)
+		return fault.Wrap(fault.Write, fmt.Errorf("registry: clear %s: %w", tmp, err))
 	}
 	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return "", fmt.Errorf("registry: create %s: %w", tmp, err)
+		return fault.Wrap(fault.Write, fmt.Errorf("registry: create %s: %w", tmp, err))
 	}
 	names := make([]string, 0, len(files))
 	for n := range files {
@@ -149,42 +194,28 @@ func Save(dir string, f *forest.Forest, profiles *kmeans.Model, card Card) (stri
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := writeSync(filepath.Join(tmp, n), files[n]); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(tmp, n), files[n], 0o644); err != nil {
 			os.RemoveAll(tmp)
-			return "", fmt.Errorf("registry: write %s: %w", n, err)
+			return fmt.Errorf("registry: %w", err)
 		}
 	}
-	final := filepath.Join(dir, card.ID)
+	final := filepath.Join(dir, id)
 	if err := os.RemoveAll(final); err != nil {
 		os.RemoveAll(tmp)
-		return "", fmt.Errorf("registry: replace %s: %w", final, err)
+		return fault.Wrap(fault.Write, fmt.Errorf("registry: replace %s: %w", final, err))
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.RemoveAll(tmp)
-		return "", fmt.Errorf("registry: move model into place: %w", err)
+		return fault.Wrap(fault.Write, fmt.Errorf("registry: move model into place: %w", err))
 	}
-	return card.ID, nil
+	return atomicfile.SyncDir(dir)
 }
 
-func writeSync(path string, b []byte) error {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := fh.Write(b); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
-}
-
-// List returns the cards of every model in dir, oldest first: sorted by
-// as-of date, then id. A missing dir is an empty list; a model directory
-// whose card cannot be read is an error naming it.
+// List returns the cards of every model in dir, oldest first: in the
+// order they were saved (the registry's index), after any model saved
+// before the index existed (those by as-of date, then id). A missing dir
+// is an empty list; a model directory whose card cannot be read is an
+// error naming it.
 func List(dir string) ([]Card, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -192,6 +223,14 @@ func List(dir string) ([]Card, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("registry: list %s: %w", dir, err)
+	}
+	idx, err := readIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	seq := map[string]int64{}
+	for _, e := range idx {
+		seq[e.ID] = e.Seq
 	}
 	var cards []Card
 	for _, e := range ents {
@@ -208,6 +247,10 @@ func List(dir string) ([]Card, error) {
 		cards = append(cards, c)
 	}
 	sort.Slice(cards, func(a, b int) bool {
+		sa, sb := seq[cards[a].ID], seq[cards[b].ID] // 0: saved before the index
+		if sa != sb {
+			return sa < sb
+		}
 		if cards[a].AsOf != cards[b].AsOf {
 			return cards[a].AsOf < cards[b].AsOf
 		}
@@ -221,32 +264,39 @@ func readCard(mdir string) (Card, error) {
 	if err != nil {
 		return Card{}, err
 	}
+	return parseCard(b, mdir)
+}
+
+// parseCard decodes the card.json of model directory mdir.
+func parseCard(b []byte, mdir string) (Card, error) {
 	var c Card
 	if err := json.Unmarshal(b, &c); err != nil {
-		return Card{}, fmt.Errorf("registry: read %s: %w", filepath.Join(mdir, cardFile), err)
+		return Card{}, noModel("registry: read %s: %v: restore the model directory or retrain", filepath.Join(mdir, cardFile), err)
 	}
 	if c.ID != filepath.Base(mdir) {
-		return Card{}, fmt.Errorf("registry: %s holds the card of model %q: the directory was renamed or copied over", mdir, c.ID)
+		return Card{}, noModel("registry: %s holds the card of model %q: the directory was renamed or copied over", mdir, c.ID)
 	}
 	return c, nil
 }
 
-// Latest returns the card of the newest model in dir (by as-of date, then
-// id), or an error wrapping ErrNoModel.
+// Latest returns the card of the model saved last in dir (see List), or
+// an error wrapping ErrNoModel.
 func Latest(dir string) (Card, error) {
 	cards, err := List(dir)
 	if err != nil {
 		return Card{}, err
 	}
 	if len(cards) == 0 {
-		return Card{}, fmt.Errorf("registry: %s: %w: train one with povrisk train", dir, ErrNoModel)
+		return Card{}, noModel("registry: %s: %v: train one with povrisk train", dir, ErrNoModel)
 	}
 	return cards[len(cards)-1], nil
 }
 
-// Load reads model id from dir ("" or "latest": the newest) and checks the
-// forest against the checksum in its card. The profiles are nil when the
-// model was saved without them.
+// Load reads model id from dir ("" or "latest": the one saved last) and
+// checks forest.bin and profiles.json against the checksums in its card;
+// a file that does not match, or a profiles.json the card does not cover,
+// is refused (fault.NoModel, naming the file). The profiles are nil when
+// the model was saved without them.
 func Load(dir, id string) (*forest.Forest, *kmeans.Model, Card, error) {
 	if id == "" || id == "latest" {
 		c, err := Latest(dir)
@@ -255,42 +305,50 @@ func Load(dir, id string) (*forest.Forest, *kmeans.Model, Card, error) {
 		}
 		id = c.ID
 	}
-	if err := checkID(id); err != nil {
+	card, err := ReadCard(dir, id)
+	if err != nil {
 		return nil, nil, Card{}, err
 	}
 	mdir := filepath.Join(dir, id)
-	card, err := readCard(mdir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, Card{}, fmt.Errorf("registry: model %q in %s: %w (see povrisk models list)", id, dir, ErrNoModel)
-	}
+	fpath := filepath.Join(mdir, forestFile)
+	fb, err := os.ReadFile(fpath)
 	if err != nil {
-		return nil, nil, Card{}, err
+		return nil, nil, Card{}, noModel("registry: model %s: %v: restore it or retrain", id, err)
 	}
-	fb, err := os.ReadFile(filepath.Join(mdir, forestFile))
-	if err != nil {
-		return nil, nil, Card{}, fmt.Errorf("registry: read forest of %s: %w", id, err)
-	}
-	sum := sha256.Sum256(fb)
-	if hex.EncodeToString(sum[:]) != card.ModelSHA256 {
-		return nil, nil, Card{}, fmt.Errorf("registry: %s: forest.bin does not match the checksum in its card: the file was altered; retrain or restore it", id)
+	if sha256Hex(fb) != card.ModelSHA256 {
+		return nil, nil, Card{}, noModel("registry: model %s: %s does not match the checksum in its card: the file was altered; retrain or restore it", id, fpath)
 	}
 	f, err := forest.Read(bytes.NewReader(fb))
 	if err != nil {
-		return nil, nil, Card{}, fmt.Errorf("registry: decode forest of %s: %w", id, err)
+		return nil, nil, Card{}, noModel("registry: model %s: %s: %v", id, fpath, err)
 	}
-	var prof *kmeans.Model
-	pf, err := os.Open(filepath.Join(mdir, profilesFile))
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return nil, nil, Card{}, fmt.Errorf("registry: open profiles of %s: %w", id, err)
-	default:
-		defer pf.Close()
-		if prof, err = kmeans.Read(pf); err != nil {
-			return nil, nil, Card{}, fmt.Errorf("registry: profiles of %s: %w", id, err)
-		}
+	prof, err := loadProfiles(mdir, card)
+	if err != nil {
+		return nil, nil, Card{}, err
 	}
 	return f, prof, card, nil
+}
+
+// loadProfiles reads profiles.json of model directory mdir, checked
+// against the card; nil when the model has none.
+func loadProfiles(mdir string, card Card) (*kmeans.Model, error) {
+	path := filepath.Join(mdir, profilesFile)
+	pb, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && card.ProfilesSHA256 == "":
+		return nil, nil
+	case err != nil:
+		return nil, noModel("registry: model %s: %v: its card records profiles; restore them or retrain", card.ID, err)
+	case card.ProfilesSHA256 == "":
+		return nil, noModel("registry: model %s: %s is not covered by the checksums of its card (added, or the model predates profile checksums): retrain", card.ID, path)
+	case sha256Hex(pb) != card.ProfilesSHA256:
+		return nil, noModel("registry: model %s: %s does not match the checksum in its card: the file was altered; retrain or restore it", card.ID, path)
+	}
+	prof, err := kmeans.Read(bytes.NewReader(pb))
+	if err != nil {
+		return nil, noModel("registry: model %s: %s: %v", card.ID, path, err)
+	}
+	return prof, nil
 }
 
 // ReadCard reads the card of model id in dir.
@@ -300,7 +358,7 @@ func ReadCard(dir, id string) (Card, error) {
 	}
 	c, err := readCard(filepath.Join(dir, id))
 	if errors.Is(err, os.ErrNotExist) {
-		return Card{}, fmt.Errorf("registry: model %q in %s: %w (see povrisk models list)", id, dir, ErrNoModel)
+		return Card{}, noModel("registry: model %q in %s: %v (see povrisk models list)", id, dir, ErrNoModel)
 	}
 	return c, err
 }
@@ -309,7 +367,7 @@ func ReadCard(dir, id string) (Card, error) {
 // model id can never reach outside the models directory.
 func checkID(id string) error {
 	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
-		return fmt.Errorf("registry: model id %q is not a plain name (see povrisk models list)", id)
+		return fault.Wrap(fault.Usage, fmt.Errorf("registry: model id %q is not a plain name (see povrisk models list)", id))
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/povrisk/povrisk/models/kmeans"
 )
 
-func fitSmall(t *testing.T, seed uint64) (*forest.Forest, *kmeans.Model, models.Matrix) {
+func fitSmall(t testing.TB, seed uint64) (*forest.Forest, *kmeans.Model, models.Matrix) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	X := models.NewMatrix(200, []string{"income", "oop", "age"})
@@ -43,7 +43,7 @@ func fitSmall(t *testing.T, seed uint64) (*forest.Forest, *kmeans.Model, models.
 
 func card(asOf string) Card {
 	return Card{CreatedBy: "povrisk test", AsOf: asOf, AsOfDates: []string{asOf}, HorizonMonths: 6,
-		CatalogHash: "abc123", Seed: 1, Metrics: map[string]any{"auc": 0.8, "precision_at": map[string]any{"0.05": 0.3}}}
+		CatalogHash: "abc123", Seed: 1, Metrics: Metrics{AUC: 0.8, PrecisionAt: map[string]float64{"0.05": 0.3}}}
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -130,15 +130,35 @@ func TestListLatest(t *testing.T) {
 	for _, c := range cards {
 		got = append(got, c.ID)
 	}
-	if !reflect.DeepEqual(got, []string{want[1], want[2], want[0]}) {
-		t.Errorf("List order %v, want by as-of", got)
+	// Saving order, whatever the as-of dates (issue 11).
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("List order %v, want saving order %v", got, want)
 	}
 	l, err := Latest(dir)
-	if err != nil || l.ID != want[0] {
-		t.Errorf("Latest = %s, %v; want %s", l.ID, err, want[0])
+	if err != nil || l.ID != want[2] {
+		t.Errorf("Latest = %s, %v; want %s (saved last)", l.ID, err, want[2])
 	}
-	if _, _, c, err := Load(dir, ""); err != nil || c.ID != want[0] {
+	if _, _, c, err := Load(dir, ""); err != nil || c.ID != want[2] {
 		t.Errorf("Load latest = %s, %v", c.ID, err)
+	}
+	// Models saved before the index existed are ordered by as-of date,
+	// then id, as before.
+	if err := os.Remove(filepath.Join(dir, indexFile)); err != nil {
+		t.Fatal(err)
+	}
+	cards, err = List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, c := range cards {
+		got = append(got, c.ID)
+	}
+	if !reflect.DeepEqual(got, []string{want[1], want[2], want[0]}) {
+		t.Errorf("List order without index %v, want by as-of", got)
+	}
+	if l, err := Latest(dir); err != nil || l.ID != want[0] {
+		t.Errorf("Latest without index = %s, %v; want %s", l.ID, err, want[0])
 	}
 	if _, _, _, err := Load(dir, "rf-nope"); !errors.Is(err, ErrNoModel) {
 		t.Errorf("Load unknown id: %v, want ErrNoModel", err)

@@ -173,10 +173,19 @@ func main() {
 			Time: asOf + "T23:10:00Z", User: "fixture", Command: "povrisk run --as-of " + asOf,
 			Run: asOf, Model: "rf-20251130-fixture", PolicySHA256: policySHA, Outputs: outputs,
 		}
-		if _, err := audit.Append(*out, rec, 0o644); err != nil {
+		if _, err := audit.Append(*out, fixtureAuditKey(), rec, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
+}
+
+// fixtureAuditKey is the fixed audit key of the fixtures (not a secret).
+func fixtureAuditKey() *audit.Key {
+	k, err := audit.NewKey([]byte("povrisk brief fixture audit key, not a secret"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return k
 }
 
 const policySHA = "3f9a61c0d2b84e7aa1c5e0f4b7d9921e6c3a8b5d4f2e1a0b9c8d7e6f5a4b3c2d"
