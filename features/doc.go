@@ -16,7 +16,7 @@
 //     the table. DuckDB does not accept a bound parameter inside a view
 //     definition (CREATE VIEW ... read_parquet(?) fails: views take no
 //     parameters), so the view is created with the warehouse path written as
-//     a SQL string literal, escaped by doubling single quotes (quoteLiteral).
+//     a SQL string literal, escaped by doubling single quotes (engine.QuoteString).
 //     The paths come from the warehouse, never from a user's SQL. A table
 //     absent from the warehouse gets an empty view with the standard's
 //     columns, and every feature whose sources include it is NULL.
