@@ -135,21 +135,6 @@ var (
 	RiskTypes       = []string{"illness", "disability", "education", "disaster", "accident", "unemployment", "industry", "labor_shortage", "housing", "water", "other"}
 )
 
-// RiskTypeNames gives the official Chinese wording of each risk type.
-var RiskTypeNames = map[string]string{
-	"illness":        "因病",
-	"disability":     "因残",
-	"education":      "因学",
-	"disaster":       "因自然灾害",
-	"accident":       "因意外事故",
-	"unemployment":   "因务工就业不稳",
-	"industry":       "因产业项目失败",
-	"labor_shortage": "缺劳动力",
-	"housing":        "因安全住房",
-	"water":          "因安全饮水",
-	"other":          "其他",
-}
-
 // Tables is the data standard, v1: every table in the order in which a drop
 // is ingested (referenced tables first).
 var Tables = []Table{
