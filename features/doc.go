@@ -36,8 +36,19 @@
 // m0-11 up to and including D. Monthly tables (income, contributions) use
 // periods up to and including m0.
 //
+// # The catalog
+//
+// Each column's line in a family's SQL header is followed by its metadata
+// (label, risk type, reason templates, profile; see parseHeader): the one
+// place that says what a feature means. Everything that names a feature to
+// people (the night's reasons, the brief, explain, the notebooks) reads it
+// from Catalog, Lookup and ProfileLabels.
+//
 // # Reproducibility
 //
+// Values are rounded once, here, as they are computed: money to 0.01 yuan,
+// ratios and shares to 1e-6 (Column.Digits), before the rule screen, so that
+// training and scoring read the same numbers and reruns give the same bytes.
 // Money is summed as DECIMAL(18,2) (exact), not as float64: DuckDB
 // aggregates in parallel, and float sums in a varying order differed in the
 // last digits from run to run. Ties are broken explicitly (arg_max over
