@@ -61,30 +61,30 @@ func TestCatalogMatchesOutput(t *testing.T) {
 }
 
 func TestParseHeaderErrors(t *testing.T) {
-	tests := []struct{ name, text string }{
-		{"few fields", "-- column: a | DOUBLE | yuan | model | t\nSELECT 1"},
-		{"bad flag", "-- column: a | DOUBLE | yuan | maybe | t | m\nSELECT 1"},
-		{"bad type", "-- column: a | FLOAT | yuan | model | t | m\nSELECT 1"},
-		{"text model", "-- column: a | VARCHAR | code | model | t | m\nSELECT 1"},
-		{"no columns", "SELECT 1"},
-		{"bad flag suffix", "-- column: a | DOUBLE | yuan | model+x | t | m\nSELECT 1"},
-		{"no label", "-- column: a | DOUBLE | yuan | model | t | m\n--   risk: illness\n--   reason: 费%s | fee %s\n"},
-		{"no risk", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   reason: 费%s | fee %s\n"},
-		{"no reason", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: illness\n"},
-		{"unofficial risk", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: bad_luck\n--   reason: 费%s | fee %s\n"},
-		{"reason without %s", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: illness\n--   reason: 费 | fee %s\n"},
-		{"flag without reason_not", "-- column: a | BOOLEAN | flag | model | t | m\n--   label: 费 | fee\n--   risk: illness\n--   reason: 有费 | fee\n"},
-		{"health with a reason", "-- column: a | INTEGER | persons | model+health | t | m\n--   label: 病 | ill\n--   risk: illness\n--   reason: 病%s | ill %s\n"},
-		{"unknown profile", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   profile: nobody\n"},
-		{"unknown key", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   lable: 人 | persons\n"},
-		{"one language", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人\n"},
-		{"label twice", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   label: 人 | persons\n"},
-		{"meta before column", "--   label: 人 | persons\n-- column: a | INTEGER | persons | info | t | m\n"},
-		{"double without rounding rule", "-- column: a | DOUBLE | persons | info | t | m\n--   label: 人 | persons\n"},
+	tests := []struct{ name, text, want string }{
+		{"few fields", "-- column: a | DOUBLE | yuan | model | t\nSELECT 1", "want 6 '|'-separated fields, got 5"},
+		{"bad flag", "-- column: a | DOUBLE | yuan | maybe | t | m\nSELECT 1", `field 4 is "maybe"`},
+		{"bad type", "-- column: a | FLOAT | yuan | model | t | m\nSELECT 1", `type "FLOAT" not supported`},
+		{"text model", "-- column: a | VARCHAR | code | model | t | m\nSELECT 1", "model column a must be numeric"},
+		{"no columns", "SELECT 1", "no column lines"},
+		{"bad flag suffix", "-- column: a | DOUBLE | yuan | model+x | t | m\nSELECT 1", `flag "x" unknown`},
+		{"no label", "-- column: a | DOUBLE | yuan | model | t | m\n--   risk: illness\n--   reason: 费%s | fee %s\n", "column a: no label"},
+		{"no risk", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   reason: 费%s | fee %s\n", "needs a risk type"},
+		{"no reason", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: illness\n", "needs a reason"},
+		{"unofficial risk", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: bad_luck\n--   reason: 费%s | fee %s\n", `risk type "bad_luck" is not an official one`},
+		{"reason without %s", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: illness\n--   reason: 费 | fee %s\n", "want exactly one %s"},
+		{"flag without reason_not", "-- column: a | BOOLEAN | flag | model | t | m\n--   label: 费 | fee\n--   risk: illness\n--   reason: 有费 | fee\n", "reason_not is given for flags"},
+		{"health with a reason", "-- column: a | INTEGER | persons | model+health | t | m\n--   label: 病 | ill\n--   risk: illness\n--   reason: 病%s | ill %s\n", "health data is never a reason"},
+		{"unknown profile", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   profile: nobody\n", `profile "nobody" is not in the profile table`},
+		{"unknown key", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   lable: 人 | persons\n", `unknown metadata "lable"`},
+		{"one language", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人\n", `want "zh | en"`},
+		{"label twice", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   label: 人 | persons\n", "label of a given twice"},
+		{"meta before column", "--   label: 人 | persons\n-- column: a | INTEGER | persons | info | t | m\n", "label before any column line"},
+		{"double without rounding rule", "-- column: a | DOUBLE | persons | info | t | m\n--   label: 人 | persons\n", `no rounding rule for a DOUBLE of unit "persons"`},
 	}
 	for _, tt := range tests {
-		if _, err := parseHeader("x", tt.text); err == nil {
-			t.Errorf("%s: no error", tt.name)
+		if _, err := parseHeader("x", tt.text); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err %v, want %q", tt.name, err, tt.want)
 		}
 	}
 	cols, err := parseHeader("x", "-- column: a | DOUBLE | yuan | model | t ?u | the a\n--   label: 费 | fee\n--   risk: illness\n--   reason: 费%s | fee %s\n--   a comment: not metadata\n")
