@@ -140,7 +140,7 @@ func TestRoundValue(t *testing.T) {
 		{0.5392156862745098, 6, 0.539216},
 		{-1e-13, 6, 0},
 		{-0.0, 2, 0},
-		{2.5e-7, 6, 0},  // 0.25 millionths: under half the last decimal
+		{2.5e-7, 6, 0}, // 0.25 millionths: under half the last decimal
 		{0.0000015, 6, 0.000002},
 		{-12.345, 2, -12.35}, // half away from zero, as the float -12.345 lies
 		{1e306, 2, 1e306},    // too large to scale: kept
