@@ -168,28 +168,6 @@ func Programs() []string { return slices.Clone(programs) }
 // standard's order ("other" last).
 func RiskTypes() []string { return slices.Clone(riskTypes) }
 
-// riskTypeNames gives the official Chinese wording of each risk type.
-var riskTypeNames = map[string]string{
-	"illness":        "因病",
-	"disability":     "因残",
-	"education":      "因学",
-	"disaster":       "因自然灾害",
-	"accident":       "因意外事故",
-	"unemployment":   "因务工就业不稳",
-	"industry":       "因产业项目失败",
-	"labor_shortage": "缺劳动力",
-	"housing":        "因安全住房",
-	"water":          "因安全饮水",
-	"other":          "其他",
-}
-
-// RiskTypeName returns the official Chinese wording of a risk type code and
-// whether the code is one of RiskTypes.
-func RiskTypeName(code string) (string, bool) {
-	s, ok := riskTypeNames[code]
-	return s, ok
-}
-
 // householdRef and personRef are the columns that reference a household
 // or a person by its key.
 var (

@@ -40,17 +40,6 @@ func TestStandardIsImmutable(t *testing.T) {
 	if r[len(r)-1] != "other" {
 		t.Errorf("RiskTypes ends with %q, want other", r[len(r)-1])
 	}
-	for _, code := range r {
-		if zh, ok := RiskTypeName(code); !ok || zh == "" {
-			t.Errorf("RiskTypeName(%q) = %q, %v", code, zh, ok)
-		}
-	}
-	if zh, _ := RiskTypeName("education"); zh != "因学" {
-		t.Errorf("RiskTypeName(education) = %q, want 因学", zh)
-	}
-	if _, ok := RiskTypeName("nope"); ok {
-		t.Errorf("RiskTypeName(nope) ok")
-	}
 	k := DefectKinds()
 	k[0] = "spoiled"
 	if DefectKinds()[0] != DefectBadType {

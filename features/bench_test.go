@@ -78,7 +78,7 @@ func synthTables(b testing.TB, db *sql.DB, dir string, n int) {
 		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TABLE synth AS "+q, args...); err != nil {
 			b.Fatalf("synth %s: %v", name, err)
 		}
-		if _, err := db.ExecContext(ctx, "COPY synth TO "+quoteLiteral(path)+" (FORMAT parquet, ROW_GROUP_SIZE 4096)"); err != nil {
+		if _, err := db.ExecContext(ctx, "COPY synth TO "+engine.QuoteString(path)+" (FORMAT parquet, ROW_GROUP_SIZE 4096)"); err != nil {
 			b.Fatalf("synth %s: %v", name, err)
 		}
 	}

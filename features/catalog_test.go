@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/features/rules"
 )
 
@@ -60,21 +61,35 @@ func TestCatalogMatchesOutput(t *testing.T) {
 }
 
 func TestParseHeaderErrors(t *testing.T) {
-	tests := []struct{ name, text string }{
-		{"few fields", "-- column: a | DOUBLE | yuan | model | t\nSELECT 1"},
-		{"bad flag", "-- column: a | DOUBLE | yuan | maybe | t | m\nSELECT 1"},
-		{"bad type", "-- column: a | FLOAT | yuan | model | t | m\nSELECT 1"},
-		{"text model", "-- column: a | VARCHAR | code | model | t | m\nSELECT 1"},
-		{"no columns", "SELECT 1"},
-		{"bad flag suffix", "-- column: a | DOUBLE | yuan | model+x | t | m\nSELECT 1"},
+	tests := []struct{ name, text, want string }{
+		{"few fields", "-- column: a | DOUBLE | yuan | model | t\nSELECT 1", "want 6 '|'-separated fields, got 5"},
+		{"bad flag", "-- column: a | DOUBLE | yuan | maybe | t | m\nSELECT 1", `field 4 is "maybe"`},
+		{"bad type", "-- column: a | FLOAT | yuan | model | t | m\nSELECT 1", `type "FLOAT" not supported`},
+		{"text model", "-- column: a | VARCHAR | code | model | t | m\nSELECT 1", "model column a must be numeric"},
+		{"no columns", "SELECT 1", "no column lines"},
+		{"bad flag suffix", "-- column: a | DOUBLE | yuan | model+x | t | m\nSELECT 1", `flag "x" unknown`},
+		{"no label", "-- column: a | DOUBLE | yuan | model | t | m\n--   risk: illness\n--   reason: 费%s | fee %s\n", "column a: no label"},
+		{"no risk", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   reason: 费%s | fee %s\n", "needs a risk type"},
+		{"no reason", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: illness\n", "needs a reason"},
+		{"unofficial risk", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: bad_luck\n--   reason: 费%s | fee %s\n", `risk type "bad_luck" is not an official one`},
+		{"reason without %s", "-- column: a | DOUBLE | yuan | model | t | m\n--   label: 费 | fee\n--   risk: illness\n--   reason: 费 | fee %s\n", "want exactly one %s"},
+		{"flag without reason_not", "-- column: a | BOOLEAN | flag | model | t | m\n--   label: 费 | fee\n--   risk: illness\n--   reason: 有费 | fee\n", "reason_not is given for flags"},
+		{"health with a reason", "-- column: a | INTEGER | persons | model+health | t | m\n--   label: 病 | ill\n--   risk: illness\n--   reason: 病%s | ill %s\n", "health data is never a reason"},
+		{"unknown profile", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   profile: nobody\n", `profile "nobody" is not in the profile table`},
+		{"unknown key", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   lable: 人 | persons\n", `unknown metadata "lable"`},
+		{"one language", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人\n", `want "zh | en"`},
+		{"label twice", "-- column: a | INTEGER | persons | info | t | m\n--   label: 人 | persons\n--   label: 人 | persons\n", "label of a given twice"},
+		{"meta before column", "--   label: 人 | persons\n-- column: a | INTEGER | persons | info | t | m\n", "label before any column line"},
+		{"double without rounding rule", "-- column: a | DOUBLE | persons | info | t | m\n--   label: 人 | persons\n", `no rounding rule for a DOUBLE of unit "persons"`},
 	}
 	for _, tt := range tests {
-		if _, err := parseHeader("x", tt.text); err == nil {
-			t.Errorf("%s: no error", tt.name)
+		if _, err := parseHeader("x", tt.text); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err %v, want %q", tt.name, err, tt.want)
 		}
 	}
-	cols, err := parseHeader("x", "-- column: a | DOUBLE | yuan | model | t ?u | the a\n")
-	if err != nil || len(cols) != 1 || cols[0].Name != "a" || !cols[0].Model || len(cols[0].Sources) != 2 || len(cols[0].required) != 1 || cols[0].required[0] != "t" {
+	cols, err := parseHeader("x", "-- column: a | DOUBLE | yuan | model | t ?u | the a\n--   label: 费 | fee\n--   risk: illness\n--   reason: 费%s | fee %s\n--   a comment: not metadata\n")
+	if err != nil || len(cols) != 1 || cols[0].Name != "a" || !cols[0].Model || len(cols[0].Sources) != 2 || len(cols[0].required) != 1 || cols[0].required[0] != "t" ||
+		cols[0].Label != (Text{"费", "fee"}) || cols[0].RiskType != "illness" || cols[0].Reason != (Text{"费%s", "fee %s"}) || cols[0].Digits != 2 {
 		t.Errorf("parseHeader = %+v, %v", cols, err)
 	}
 }
@@ -165,7 +180,7 @@ func TestToMatrixAndLabels(t *testing.T) {
 	if labels["H4"].Positive {
 		t.Error("H4 positive with a 1-month horizon")
 	}
-	if err := Materialize(ctx, db, tab, "feat"); err != nil {
+	if err := materialize(ctx, db, tab, "feat"); err != nil {
 		t.Fatal(err)
 	}
 	var n int
@@ -193,8 +208,8 @@ func TestAddMonths(t *testing.T) {
 		{"2025-11-30", 3, "2026-02-28"},
 	}
 	for _, tt := range tests {
-		if got := AddMonths(d(tt.in), tt.n).Format("2006-01-02"); got != tt.want {
-			t.Errorf("AddMonths(%s, %d) = %s, want %s", tt.in, tt.n, got, tt.want)
+		if got := addMonths(d(tt.in), tt.n).Format("2006-01-02"); got != tt.want {
+			t.Errorf("addMonths(%s, %d) = %s, want %s", tt.in, tt.n, got, tt.want)
 		}
 	}
 }
@@ -226,7 +241,7 @@ func TestWriteRoundTrip(t *testing.T) {
 			var n int
 			var ids string
 			var facts string
-			q := "SELECT count(*), string_agg(household_id, ',' ORDER BY household_id), max(rule_facts_en) FROM read_parquet(" + quoteLiteral(pq) + ")"
+			q := "SELECT count(*), string_agg(household_id, ',' ORDER BY household_id), max(rule_facts_en) FROM read_parquet(" + engine.QuoteString(pq) + ")"
 			if err := db.QueryRow(q).Scan(&n, &ids, &facts); err != nil {
 				t.Fatal(err)
 			}
@@ -264,27 +279,27 @@ func TestNoPersonalData(t *testing.T) {
 	}
 }
 
-// TestViewsTakeNoParameters pins the reason for quoteLiteral (doc.go): DuckDB
+// TestViewsTakeNoParameters pins the reason for the quoted literal (doc.go): DuckDB
 // refuses a bound parameter in a view definition. If a DuckDB upgrade makes
 // this pass, bind the warehouse paths instead.
 func TestViewsTakeNoParameters(t *testing.T) {
 	db := openDB(t)
 	path := filepath.Join(t.TempDir(), "it's.parquet")
-	if _, err := db.Exec("COPY (SELECT 1 AS x) TO " + quoteLiteral(path) + " (FORMAT parquet)"); err != nil {
+	if _, err := db.Exec("COPY (SELECT 1 AS x) TO " + engine.QuoteString(path) + " (FORMAT parquet)"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec("CREATE VIEW v1 AS SELECT * FROM read_parquet(?)", path); err == nil {
 		t.Error("DuckDB accepted a parameter in CREATE VIEW: bind paths instead of quoting them")
 	}
 	var x int
-	if _, err := db.Exec("CREATE VIEW v2 AS SELECT * FROM read_parquet(" + quoteLiteral(path) + ")"); err != nil {
+	if _, err := db.Exec("CREATE VIEW v2 AS SELECT * FROM read_parquet(" + engine.QuoteString(path) + ")"); err != nil {
 		t.Fatalf("quoted path: %v", err)
 	}
 	if err := db.QueryRow("SELECT x FROM v2").Scan(&x); err != nil || x != 1 {
 		t.Errorf("view over a quoted path: %d, %v", x, err)
 	}
-	if got, want := quoteLiteral("/w/it's.parquet"), "'/w/it''s.parquet'"; got != want {
-		t.Errorf("quoteLiteral = %s, want %s", got, want)
+	if got, want := engine.QuoteString("/w/it's.parquet"), "'/w/it''s.parquet'"; got != want {
+		t.Errorf("engine.QuoteString = %s, want %s", got, want)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/features/rules"
 )
 
@@ -111,7 +112,12 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 	for _, t := range datasets.Tables() {
 		q, ok := "", false
 		if path, found := w.TablePath(t.Name); found {
-			q, ok = "CREATE OR REPLACE TEMP VIEW "+t.Name+" AS SELECT * FROM read_parquet("+quoteLiteral(path)+")", true
+			// DuckDB cannot bind a parameter inside a view definition, so
+			// the warehouse path is written into the view's text as a
+			// literal (engine.QuoteString: single quotes doubled, the whole
+			// escape rule of a standard SQL literal; a NUL byte is refused
+			// by the OS before).
+			q, ok = "CREATE OR REPLACE TEMP VIEW "+t.Name+" AS SELECT * FROM read_parquet("+engine.QuoteString(path)+")", true
 		} else {
 			if t.Required {
 				return fmt.Errorf("warehouse has no %s table: ingest a drop with %s first", t.Name, t.Name)
@@ -175,20 +181,11 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// quoteLiteral writes s as a SQL string literal. DuckDB cannot bind a
-// parameter inside a view definition, so warehouse paths are written into
-// the view's text this way; doubling the single quote is the whole escape
-// rule of a standard SQL literal, and a NUL byte is refused by the OS before.
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// quoteIdent writes s as a SQL identifier.
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
 // emptyTable is a SELECT of no rows with the columns of the standard's table.
 func emptyTable(t datasets.Table) string {
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		cols[i] = "CAST(NULL AS " + duckType(c.Kind) + ") AS " + quoteIdent(c.StoredName())
+		cols[i] = "CAST(NULL AS " + duckType(c.Kind) + ") AS " + engine.QuoteIdent(c.StoredName())
 	}
 	return "SELECT " + strings.Join(cols, ", ") + " WHERE false"
 }
@@ -220,11 +217,11 @@ func finalSelect(present map[string]bool) string {
 			}
 		}
 		if missing {
-			fmt.Fprintf(&b, ",\n  CAST(NULL AS %s) AS %s", c.Type, quoteIdent(c.Name))
+			fmt.Fprintf(&b, ",\n  CAST(NULL AS %s) AS %s", c.Type, engine.QuoteIdent(c.Name))
 		} else {
 			// the cast pins the declared type whatever the input's
 			// (a Parquet file with DECIMAL money still gives DOUBLE).
-			fmt.Fprintf(&b, ",\n  CAST(f_%s.%s AS %s) AS %s", c.Family, quoteIdent(c.Name), c.Type, quoteIdent(c.Name))
+			fmt.Fprintf(&b, ",\n  CAST(f_%s.%s AS %s) AS %s", c.Family, engine.QuoteIdent(c.Name), c.Type, engine.QuoteIdent(c.Name))
 		}
 	}
 	b.WriteString("\nFROM hh CROSS JOIN params p")

@@ -16,7 +16,7 @@
 //     the table. DuckDB does not accept a bound parameter inside a view
 //     definition (CREATE VIEW ... read_parquet(?) fails: views take no
 //     parameters), so the view is created with the warehouse path written as
-//     a SQL string literal, escaped by doubling single quotes (quoteLiteral).
+//     a SQL string literal, escaped by doubling single quotes (engine.QuoteString).
 //     The paths come from the warehouse, never from a user's SQL. A table
 //     absent from the warehouse gets an empty view with the standard's
 //     columns, and every feature whose sources include it is NULL.
@@ -36,8 +36,19 @@
 // m0-11 up to and including D. Monthly tables (income, contributions) use
 // periods up to and including m0.
 //
+// # The catalog
+//
+// Each column's line in a family's SQL header is followed by its metadata
+// (label, risk type, reason templates, profile; see parseHeader): the one
+// place that says what a feature means. Everything that names a feature to
+// people (the night's reasons, the brief, explain, the notebooks) reads it
+// from Catalog, Lookup and ProfileLabels.
+//
 // # Reproducibility
 //
+// Values are rounded once, here, as they are computed: money to 0.01 yuan,
+// ratios and shares to 1e-6 (Column.Digits), before the rule screen, so that
+// training and scoring read the same numbers and reruns give the same bytes.
 // Money is summed as DECIMAL(18,2) (exact), not as float64: DuckDB
 // aggregates in parallel, and float sums in a varying order differed in the
 // last digits from run to run. Ties are broken explicitly (arg_max over

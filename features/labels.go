@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/features/rules"
 )
 
@@ -24,17 +25,17 @@ type Label struct {
 	RiskType string
 }
 
-// AddMonths returns d plus n calendar months; the last day of a month maps
-// to the last day of the target month (2025-06-30 + 6 = 2025-12-31), other
-// days are clamped to the target month's length.
-func AddMonths(d time.Time, n int) time.Time {
-	y, m, day := d.Date()
-	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
-	if day == time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day() || day > last {
-		day = last
+// addMonths returns d plus n calendar months: a month-end maps to the
+// target month's end (2025-06-30 + 6 = 2025-12-31, engine/civil's rule),
+// another day keeps its day number, clamped to the target month's length
+// (2025-06-15 + 6 = 2025-12-15), so that the horizon (D, D+H] of an
+// as-of date inside a month is H months long too.
+func addMonths(d time.Time, n int) time.Time {
+	if civil.IsMonthEnd(d) {
+		return civil.AddMonths(d, n)
 	}
-	return time.Date(first.Year(), first.Month(), day, 0, 0, 0, 0, time.UTC)
+	last := civil.AddMonths(d, n)
+	return civil.Date(last.Year(), last.Month(), min(d.Day(), last.Day()))
 }
 
 // Labels returns the label of every household registered on or before asOf,
@@ -43,7 +44,7 @@ func Labels(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, horizonMo
 	if horizonMonths < 1 {
 		return nil, fmt.Errorf("labels: horizon %d months: want 1 or more", horizonMonths)
 	}
-	end := AddMonths(asOf, horizonMonths).Format("2006-01-02")
+	end := civil.Format(addMonths(asOf, horizonMonths))
 	out := map[string]Label{}
 	err := withSession(ctx, db, w, asOf, rules.SamplePolicy(), Options{}, func(conn *sql.Conn, present map[string]bool) error {
 		if !present["monitoring_events"] {

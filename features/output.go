@@ -1,26 +1,20 @@
 package features
 
 import (
-	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-	duckdb "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/pqfile"
 	"github.com/povrisk/povrisk/models"
 )
 
@@ -62,50 +56,25 @@ func ToMatrix(t arrow.Table, cols []string) (models.Matrix, []string, error) {
 	return m, ids, nil
 }
 
-// WriteParquet writes t to path (zstd-compressed), through a temporary file
-// renamed into place.
+// WriteParquet writes t to path (zstd-compressed, the settings of
+// engine/pqfile), atomically.
 func WriteParquet(t arrow.Table, path string) error {
-	return writeAtomic(path, func(f *os.File) error {
-		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCreatedBy("povrisk"))
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		props := pqfile.Props(t.Schema(), pqfile.Settings{Zstd: true})
 		// WriteTable closes its sink when the sink is an io.Closer: hand it
-		// a plain writer; writeAtomic syncs and closes the file.
-		return pqarrow.WriteTable(t, struct{ io.Writer }{f}, 64*1024, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		// a plain writer; atomicfile syncs and closes the file.
+		return pqarrow.WriteTable(t, struct{ io.Writer }{w}, pqfile.RowGroup, props, pqfile.ArrowProps())
 	})
 }
 
 // WriteCSV writes t to path as UTF-8 CSV with a header: numbers in their
 // shortest exact form, dates YYYY-MM-DD, booleans true/false, nulls empty.
 func WriteCSV(t arrow.Table, path string) error {
-	return writeAtomic(path, func(f *os.File) error { return writeCSV(t, f) })
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return writeCSV(t, w) })
 }
 
-// writeAtomic writes path through write into path+".tmp", synced, closed
-// and renamed into place; on failure the temporary file is removed.
-func writeAtomic(path string, write func(*os.File) error) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	werr := write(f)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func writeCSV(t arrow.Table, f *os.File) error {
-	w := csv.NewWriter(f)
+func writeCSV(t arrow.Table, out io.Writer) error {
+	w := csv.NewWriter(out)
 	nc := int(t.NumCols())
 	head := make([]string, nc)
 	for j := range head {
@@ -153,40 +122,4 @@ func cell(a arrow.Array, i int) string {
 		return c.Value(i).FormattedString()
 	}
 	return str(a, i)
-}
-
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// Materialize stores t in db as the table name (replaced if it exists), for
-// DuckDB consumers of the feature table. The Arrow view it goes through can
-// be scanned once, so it is copied with CREATE TABLE AS on the same
-// connection. In an in-memory database the table is visible to every
-// connection of db.
-func Materialize(ctx context.Context, db *sql.DB, t arrow.Table, name string) error {
-	if !identRE.MatchString(name) {
-		return fmt.Errorf("materialize features: table name %q is not a plain identifier", name)
-	}
-	view := "povrisk_features_view_" + name
-	return engine.WithArrow(ctx, db, func(ar *duckdb.Arrow) error {
-		tr := array.NewTableReader(t, 64*1024)
-		defer tr.Release()
-		release, err := ar.RegisterView(tr, view)
-		if err != nil {
-			return fmt.Errorf("materialize features: register arrow view: %w", err)
-		}
-		defer release()
-		rr, err := ar.QueryContext(ctx, "CREATE OR REPLACE TABLE "+quoteIdent(name)+" AS SELECT * FROM "+quoteIdent(view))
-		if err != nil {
-			return fmt.Errorf("materialize features as %s: %w", name, err)
-		}
-		for rr.Next() {
-		}
-		rr.Release()
-		rr, err = ar.QueryContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(view))
-		if err != nil {
-			return fmt.Errorf("materialize features: drop view: %w", err)
-		}
-		rr.Release()
-		return nil
-	})
 }

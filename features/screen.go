@@ -16,8 +16,9 @@ import (
 	"github.com/povrisk/povrisk/features/rules"
 )
 
-// appendRules screens every household of recs and returns the table of recs
-// with the rule columns appended.
+// appendRules rounds the feature columns of recs (Column.Digits), screens
+// every household and returns the table of the rounded recs with the rule
+// columns appended.
 func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordBatch, asOf time.Time, pol *rules.Policy) (arrow.Table, error) {
 	rc := ruleColumns()
 	fields := append([]arrow.Field(nil), schema.Fields()...)
@@ -37,6 +38,7 @@ func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordB
 	// the batches' order, so the output does not depend on scheduling.
 	out = make([]arrow.RecordBatch, len(recs))
 	errs := make([]error, len(recs))
+	digits := roundingDigits()
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -48,7 +50,9 @@ func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordB
 					errs[i] = fmt.Errorf("rule screen: %w", err)
 					continue
 				}
-				out[i], errs[i] = screenBatch(recs[i], outSchema, asOf, pol)
+				rounded := roundBatch(recs[i], digits)
+				out[i], errs[i] = screenBatch(rounded, outSchema, asOf, pol)
+				rounded.Release()
 			}
 		}()
 	}
@@ -85,12 +89,12 @@ type batchCols struct {
 	idx map[string]int
 }
 
-func (b batchCols) col(name string) arrow.Array {
+func (b batchCols) col(name string) (arrow.Array, error) {
 	i, ok := b.idx[name]
 	if !ok {
-		panic("features: no column " + name)
+		return nil, fmt.Errorf("the feature table has no column %s", name)
 	}
-	return b.rec.Column(i)
+	return b.rec.Column(i), nil
 }
 
 // num is the value of a numeric or boolean column at row i, NaN when null.
@@ -140,117 +144,157 @@ func intOf(a arrow.Array, i int) int {
 	return int(v)
 }
 
+// screenInput is one feature column the rule screen reads, and how its
+// value at a row fills the screen's household. The column names are
+// checked against the catalog when a batch is screened (and by
+// TestScreenInputsInCatalog), so they cannot drift from the SQL.
+type screenInput struct {
+	col string
+	set func(h *rules.Household, a arrow.Array, i int, t rules.Thresholds)
+}
+
+// screenInputs lists every column the screen reads, once each.
+func screenInputs() []screenInput {
+	return []screenInput{
+		{"region_code", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.RegionCode = str(a, i) }},
+		{"household_size", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.HouseholdSize = intOf(a, i) }},
+		{"escaped_household", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.Escaped = isTrue(a, i) }},
+		// low income: dibao, tekun or a monitoring object
+		{"monitored_at_as_of", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) {
+			h.Monitored = isTrue(a, i)
+			h.LowIncome = h.LowIncome || h.Monitored
+		}},
+		{"assist_dibao", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) {
+			h.LowIncome = h.LowIncome || isTrue(a, i)
+		}},
+		{"assist_tekun", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) {
+			h.LowIncome = h.LowIncome || isTrue(a, i)
+		}},
+		{"net_income_12m", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.NetIncome12 = num(a, i) }},
+		{"net_income_pc_12m", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.NetIncomePC12 = num(a, i) }},
+		{"income_change_ratio", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.IncomeChangeRatio = num(a, i) }},
+		{"oop_medical_12m", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.OOPMedical12 = num(a, i) }},
+		{"edu_fees_net_12m", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.EduFeesNet12 = num(a, i) }},
+		{"edu_noncompulsory_net_12m", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.EduNoncompNet12 = num(a, i) }},
+		{"job_loss", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.JobLoss = isTrue(a, i) }},
+		{"months_since_job_loss", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.MonthsSinceJobLoss = intOf(a, i) }},
+		{"unemployment_new", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.UnemploymentNew = intOf(a, i) }},
+		{"earner_deaths_12m", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.EarnerDeaths12 = intOf(a, i) }},
+		{"working_age_lost_capacity", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.WorkingAgeLost = intOf(a, i) }},
+		{"no_labor", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.NoLabor = isTrue(a, i) }},
+		{"disaster_sev12_12m", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.DisasterSevere12 += intOf(a, i) }},
+		// sev12 counts severity 1-2 events only; a looser setting adds 3-4.
+		{"disaster_sev34_12m", func(h *rules.Household, a arrow.Array, i int, t rules.Thresholds) {
+			if t.DisasterMaxSeverity >= 3 {
+				h.DisasterSevere12 += intOf(a, i)
+			}
+		}},
+		{"disaster_loss_12m", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.DisasterLoss12 = num(a, i) }},
+		// unknown is not unsafe
+		{"housing_safe", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.HousingUnsafe = num(a, i) == 0 }},
+		{"water_safe", func(h *rules.Household, a arrow.Array, i int, _ rules.Thresholds) { h.WaterUnsafe = num(a, i) == 0 }},
+	}
+}
+
+// ruleBuilders hold the rule columns of one batch while it is screened.
+type ruleBuilders struct {
+	line, ruralV                  *array.Float64Builder
+	lineEntry, lineFb, ruralEntry *array.StringBuilder
+	ruralFb, names, types         *array.StringBuilder
+	facts, factsEn                *array.StringBuilder
+	flags                         []*array.BooleanBuilder
+}
+
+func newRuleBuilders(nRules int) *ruleBuilders {
+	mem := memory.DefaultAllocator
+	s := func() *array.StringBuilder { return array.NewStringBuilder(mem) }
+	b := &ruleBuilders{line: array.NewFloat64Builder(mem), ruralV: array.NewFloat64Builder(mem),
+		lineEntry: s(), lineFb: s(), ruralEntry: s(), ruralFb: s(), names: s(), types: s(), facts: s(), factsEn: s()}
+	for range nRules {
+		b.flags = append(b.flags, array.NewBooleanBuilder(mem))
+	}
+	return b
+}
+
+func (b *ruleBuilders) add(r rules.Result) {
+	b.line.Append(r.Line.Value)
+	b.lineEntry.Append(r.Line.Key())
+	b.lineFb.Append(r.Line.Fallback)
+	b.ruralV.Append(r.Rural.Value)
+	b.ruralEntry.Append(r.Rural.Key())
+	b.ruralFb.Append(r.Rural.Fallback)
+	for j, t := range r.Tripped {
+		b.flags[j].Append(t)
+	}
+	b.names.Append(strings.Join(r.Names, ";"))
+	b.types.Append(strings.Join(r.RiskTypes, ";"))
+	b.facts.Append(strings.Join(r.Facts, "；"))
+	b.factsEn.Append(strings.Join(r.FactsEn, "; "))
+}
+
+// arrays returns the rule columns in catalog order (ruleColumns) and
+// releases the builders.
+func (b *ruleBuilders) arrays() []arrow.Array {
+	builders := []array.Builder{b.line, b.lineEntry, b.lineFb, b.ruralV, b.ruralEntry, b.ruralFb}
+	for _, f := range b.flags {
+		builders = append(builders, f)
+	}
+	builders = append(builders, b.names, b.types, b.facts, b.factsEn)
+	out := make([]arrow.Array, len(builders))
+	for i, bl := range builders {
+		out[i] = bl.NewArray()
+		bl.Release()
+	}
+	return out
+}
+
+// screenBatch screens the households of rec (feature columns already
+// rounded) and returns rec with the rule columns appended.
 func screenBatch(rec arrow.RecordBatch, outSchema *arrow.Schema, asOf time.Time, pol *rules.Policy) (arrow.RecordBatch, error) {
 	b := batchCols{rec: rec, idx: map[string]int{}}
 	for i, f := range rec.Schema().Fields() {
 		b.idx[f.Name] = i
 	}
-	var (
-		region   = b.col("region_code")
-		size     = b.col("household_size")
-		escaped  = b.col("escaped_household")
-		monitor  = b.col("monitored_at_as_of")
-		dibao    = b.col("assist_dibao")
-		tekun    = b.col("assist_tekun")
-		net12    = b.col("net_income_12m")
-		pc12     = b.col("net_income_pc_12m")
-		change   = b.col("income_change_ratio")
-		oop12    = b.col("oop_medical_12m")
-		eduAll   = b.col("edu_fees_net_12m")
-		eduNC    = b.col("edu_noncompulsory_net_12m")
-		jobLoss  = b.col("job_loss")
-		jobSince = b.col("months_since_job_loss")
-		unNew    = b.col("unemployment_new")
-		deaths   = b.col("earner_deaths_12m")
-		lostCap  = b.col("working_age_lost_capacity")
-		noLabor  = b.col("no_labor")
-		sev12    = b.col("disaster_sev12_12m")
-		sev34    = b.col("disaster_sev34_12m")
-		loss12   = b.col("disaster_loss_12m")
-		housing  = b.col("housing_safe")
-		water    = b.col("water_safe")
-	)
-	mem := memory.DefaultAllocator
-	lineB := array.NewFloat64Builder(mem)
-	lineEntry := array.NewStringBuilder(mem)
-	lineFb := array.NewStringBuilder(mem)
-	ruralB := array.NewFloat64Builder(mem)
-	ruralEntry := array.NewStringBuilder(mem)
-	ruralFb := array.NewStringBuilder(mem)
-	flags := make([]*array.BooleanBuilder, len(rules.Rules))
-	for i := range flags {
-		flags[i] = array.NewBooleanBuilder(mem)
+	inputs := screenInputs()
+	cols := make([]arrow.Array, len(inputs))
+	for k, in := range inputs {
+		a, err := b.col(in.col)
+		if err != nil {
+			return nil, fmt.Errorf("rule screen: %w", err)
+		}
+		cols[k] = a
 	}
-	names := array.NewStringBuilder(mem)
-	types := array.NewStringBuilder(mem)
-	facts := array.NewStringBuilder(mem)
-	factsEn := array.NewStringBuilder(mem)
+	ids, err := b.col("household_id")
+	if err != nil {
+		return nil, fmt.Errorf("rule screen: %w", err)
+	}
+	rs := rules.Rules()
+	out := newRuleBuilders(len(rs))
 	n := int(rec.NumRows())
 	for i := 0; i < n; i++ {
-		severe := intOf(sev12, i)
-		if pol.Thresholds.DisasterMaxSeverity >= 3 {
-			// sev12 counts severity 1-2 events only; a looser setting adds 3-4.
-			severe += intOf(sev34, i)
+		var h rules.Household
+		for k, in := range inputs {
+			in.set(&h, cols[k], i, pol.Thresholds)
 		}
-		h := rules.Household{
-			RegionCode:         str(region, i),
-			Escaped:            isTrue(escaped, i),
-			Monitored:          isTrue(monitor, i),
-			LowIncome:          isTrue(dibao, i) || isTrue(tekun, i) || isTrue(monitor, i),
-			HouseholdSize:      intOf(size, i),
-			NetIncome12:        num(net12, i),
-			NetIncomePC12:      num(pc12, i),
-			IncomeChangeRatio:  num(change, i),
-			OOPMedical12:       num(oop12, i),
-			EduFeesNet12:       num(eduAll, i),
-			EduNoncompNet12:    num(eduNC, i),
-			JobLoss:            isTrue(jobLoss, i),
-			MonthsSinceJobLoss: intOf(jobSince, i),
-			UnemploymentNew:    intOf(unNew, i),
-			EarnerDeaths12:     intOf(deaths, i),
-			WorkingAgeLost:     intOf(lostCap, i),
-			NoLabor:            isTrue(noLabor, i),
-			DisasterSevere12:   severe,
-			DisasterLoss12:     num(loss12, i),
-			HousingUnsafe:      num(housing, i) == 0,
-			WaterUnsafe:        num(water, i) == 0,
-		}
-		r, err := pol.Screen(h, asOf)
+		r, err := pol.ScreenWith(rs, h, asOf)
 		if err != nil {
-			return nil, fmt.Errorf("rule screen of household %s: %w", str(b.col("household_id"), i), err)
+			for _, a := range out.arrays() {
+				a.Release()
+			}
+			return nil, fmt.Errorf("rule screen of household %s: %w", str(ids, i), err)
 		}
-		lineB.Append(r.Line.Value)
-		lineEntry.Append(r.Line.Key())
-		lineFb.Append(r.Line.Fallback)
-		ruralB.Append(r.Rural.Value)
-		ruralEntry.Append(r.Rural.Key())
-		ruralFb.Append(r.Rural.Fallback)
-		for j, t := range r.Tripped {
-			flags[j].Append(t)
-		}
-		names.Append(strings.Join(r.Names, ";"))
-		types.Append(strings.Join(r.RiskTypes, ";"))
-		facts.Append(strings.Join(r.Facts, "；"))
-		factsEn.Append(strings.Join(r.FactsEn, "; "))
+		out.add(r)
 	}
-	cols := make([]arrow.Array, 0, outSchema.NumFields())
+	all := make([]arrow.Array, 0, outSchema.NumFields())
 	for i := 0; i < int(rec.NumCols()); i++ {
 		c := rec.Column(i)
 		c.Retain()
-		cols = append(cols, c)
+		all = append(all, c)
 	}
-	builders := []array.Builder{lineB, lineEntry, lineFb, ruralB, ruralEntry, ruralFb}
-	for _, f := range flags {
-		builders = append(builders, f)
-	}
-	builders = append(builders, names, types, facts, factsEn)
-	for _, bl := range builders {
-		cols = append(cols, bl.NewArray())
-		bl.Release()
-	}
-	out := array.NewRecordBatch(outSchema, cols, int64(n))
-	for _, c := range cols {
+	all = append(all, out.arrays()...)
+	res := array.NewRecordBatch(outSchema, all, int64(n))
+	for _, c := range all {
 		c.Release()
 	}
-	return out, nil
+	return res, nil
 }

@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/features"
+	"github.com/povrisk/povrisk/features/rules"
 )
 
 // fmtInt writes n with thousands separators.
@@ -115,20 +116,10 @@ func (l lang) money(y float64) string {
 	return fixed1(y/10000) + " 万元"
 }
 
-var riskTypeEn = map[string]string{
-	"illness": "Illness", "disability": "Disability", "education": "Schooling costs",
-	"disaster": "Natural disaster", "accident": "Accident", "unemployment": "Unstable employment",
-	"industry": "Failed industry project", "labor_shortage": "Labour shortage",
-	"housing": "Unsafe housing", "water": "Unsafe drinking water", "other": "Other",
-}
-
-// riskType names an official risk type in the official wording (zh) or in English.
+// riskType names an official risk type in the official wording (zh) or in
+// English: the names of package rules, their one owner.
 func (l lang) riskType(code string) string {
-	if l == "en" {
-		if s, ok := riskTypeEn[code]; ok {
-			return s
-		}
-	} else if s, ok := datasets.RiskTypeName(code); ok {
+	if s := l.t(rules.RiskTypeZh(code), rules.RiskTypeEn(code)); s != "" {
 		return s
 	}
 	if code == "" {
@@ -167,50 +158,18 @@ func (l lang) profile(c catRow) string {
 	return strings.ReplaceAll(c.Code, "_", " ")
 }
 
-// driverNames label the model features most often named as top driver.
-var driverNames = map[string][2]string{
-	"oop_medical_12m":           {"近12个月医疗自付支出", "out-of-pocket medical spending (12 months)"},
-	"oop_medical_6m":            {"近6个月医疗自付支出", "out-of-pocket medical spending (6 months)"},
-	"oop_medical_3m":            {"近3个月医疗自付支出", "out-of-pocket medical spending (3 months)"},
-	"oop_share_income_12m":      {"医疗自付占收入比重", "out-of-pocket medical spending as a share of income"},
-	"oop_spike_ratio":           {"医疗自付支出骤增", "a spike in out-of-pocket medical spending"},
-	"medical_total_12m":         {"近12个月医疗总费用", "total medical costs (12 months)"},
-	"inpatient_stays_12m":       {"住院次数", "inpatient stays"},
-	"major_disease_members":     {"大病登记人数", "members on the major-disease register"},
-	"chronic_members":           {"慢病登记人数", "members on the chronic-disease register"},
-	"net_income_pc_12m":         {"近12个月人均纯收入", "net income per person (12 months)"},
-	"net_income_12m":            {"近12个月家庭纯收入", "household net income (12 months)"},
-	"income_change_ratio":       {"收入同比变化", "year-on-year income change"},
-	"zero_wage_months_12m":      {"无工资收入月数", "months without wage income"},
-	"wage_share_12m":            {"工资性收入占比", "share of wage income"},
-	"job_loss":                  {"务工中断", "loss of employment"},
-	"job_loss_members":          {"失去工作的成员数", "members who lost their job"},
-	"months_since_job_loss":     {"务工中断以来月数", "months since the job loss"},
-	"months_since_contribution": {"停缴社保以来月数", "months since the last social-insurance contribution"},
-	"members_stopped_contrib":   {"停缴社保人数", "members who stopped contributing"},
-	"unemployment_new":          {"新增失业登记", "new unemployment registration"},
-	"labor_full":                {"普通劳动力人数", "members with full labour capacity"},
-	"labor_members":             {"劳动力人数", "working members"},
-	"no_labor":                  {"无劳动力", "no working member"},
-	"dependency_ratio":          {"抚养比", "dependency ratio"},
-	"working_age_lost_capacity": {"劳动年龄人口丧失劳动力", "working-age members who lost labour capacity"},
-	"earner_deaths_12m":         {"劳动力成员死亡", "death of an earning member"},
-	"edu_noncompulsory_net_12m": {"非义务教育净支出", "non-compulsory schooling costs net of aid"},
-	"edu_fees_net_12m":          {"教育净支出", "schooling costs net of aid"},
-	"education_net_fees_12m":    {"教育净支出", "schooling costs net of aid"},
-	"edu_share_income_12m":      {"教育支出占收入比重", "schooling costs as a share of income"},
-	"disaster_loss_12m":         {"灾害损失", "disaster losses"},
-	"disaster_sev12_12m":        {"重大灾害次数", "severe disasters"},
-	"housing_safe":              {"住房安全", "housing safety"},
-	"housing_unsafe":            {"住房不安全", "unsafe housing"},
-	"water_safe":                {"饮水安全", "drinking-water safety"},
-}
-
+// driver labels a model feature named as top driver: its label in the
+// feature catalog. A feature derived from a health condition is never
+// named in a brief (POLICY.md, Privacy).
 func (l lang) driver(code string) string {
-	if n, ok := driverNames[code]; ok {
-		return l.t(n[0], n[1])
+	c, ok := features.Lookup(code)
+	switch {
+	case !ok:
+		return code
+	case c.Health:
+		return l.t("健康相关因素", "a health-related factor")
 	}
-	return code
+	return l.t(c.Label.Zh, c.Label.En)
 }
 
 // regionName describes the brief's region by its code.

@@ -291,7 +291,7 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 		}
 		zhTypes := make([]string, len(types))
 		for k, t := range types {
-			zhTypes[k], _ = datasets.RiskTypeName(t)
+			zhTypes[k] = riskTypeZh(t)
 		}
 		r.RiskTypes, r.RiskTypesZh = strings.Join(types, ";"), strings.Join(zhTypes, ";")
 		r.Measures, r.MeasuresZh = measuresFor(types, r.PrimaryRiskType)

@@ -1,10 +1,12 @@
 package run
 
-import "github.com/povrisk/povrisk/models/kmeans"
+import (
+	"github.com/povrisk/povrisk/features"
+	"github.com/povrisk/povrisk/models/kmeans"
+)
 
-// ProfileLabels returns the table that names risk profiles: for each model
-// feature that can lead a k-means cluster, the profile's name, its Chinese
-// wording and the official risk type it points to. Pass it to
-// kmeans.Model.Profile to name clusters exactly as the nightly run does
-// (the notebooks use it). The map is a fresh copy.
-func ProfileLabels() map[string]kmeans.Label { return profileLabels() }
+// ProfileLabels returns the table that names risk profiles.
+//
+// Deprecated: call features.ProfileLabels, the catalog's own table (this
+// wrapper stays for one release for callers outside the repository).
+func ProfileLabels() map[string]kmeans.Label { return features.ProfileLabels() }

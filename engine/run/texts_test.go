@@ -96,3 +96,22 @@ func TestMeasuresAndRiskOrder(t *testing.T) {
 		t.Errorf("measures from the profile's type: %q", codes)
 	}
 }
+
+// TestHealthIsNeverAReason: a feature of a disease register has no reason
+// template in the catalog, and its reason names no health condition.
+func TestHealthIsNeverAReason(t *testing.T) {
+	for _, f := range []string{"chronic_members", "major_disease_members"} {
+		tx, ok := featureTexts[f]
+		if !ok || !tx.Health || tx.ReasonZh != "" || tx.ReasonEn != "" {
+			t.Errorf("%s: %+v, %v; want health data without a reason", f, tx, ok)
+		}
+		for _, v := range []float64{2, math.NaN()} {
+			if zh, en := reason(f, v); zh != "其他因素" || en != "another factor" {
+				t.Errorf("reason(%s, %v) = %q, %q", f, v, zh, en)
+			}
+		}
+	}
+	if got := riskTypeZh("disaster"); got != "因自然灾害" {
+		t.Errorf("riskTypeZh(disaster) = %q", got)
+	}
+}

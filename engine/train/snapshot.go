@@ -34,10 +34,10 @@ type Snapshot struct {
 }
 
 // RuleColumns are the rule flag columns of the feature table,
-// rule_<name> for every rule in rules.Rules, in that order.
+// rule_<name> for every rule in rules.Rules(), in that order.
 func RuleColumns() []string {
-	out := make([]string, len(rules.Rules))
-	for i, r := range rules.Rules {
+	out := make([]string, len(rules.Rules()))
+	for i, r := range rules.Rules() {
 		out[i] = "rule_" + r.Name
 	}
 	return out

@@ -7,11 +7,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strconv"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // National is the province value of the national default entries.
@@ -91,23 +95,83 @@ type Policy struct {
 	Rurals     []Value
 	Name       string // file name, or "sample"
 	sum        [32]byte
+	health     Health
+	freshness  Freshness
 }
+
+// Health holds the [health] section: how much of a table may be rejected
+// before the table counts as failed as a whole.
+type Health struct {
+	// MaxRejectShare: a table whose ingest rejects more than this share of
+	// its rows fails as a whole (exit 3). In (0, 1]; 0 in the file: 0.05.
+	MaxRejectShare float64 `toml:"max_reject_share"`
+}
+
+// Freshness holds the [freshness] section: how often each table is
+// expected to be delivered.
+type Freshness struct {
+	// MaxStaleMonths is the default of `run --max-stale-months`: a table
+	// more months behind the as-of date than its cadence plus this fails
+	// the night (exit 3). 0: staleness only warns.
+	MaxStaleMonths int `toml:"max_stale_months"`
+	// CadenceMonths: for each table checked, the expected months between
+	// its deliveries; its last date more than this many months before the
+	// as-of date is stale. Tables not listed keep DefaultCadence's value.
+	CadenceMonths map[string]int `toml:"cadence_months"`
+}
+
+// DefaultMaxRejectShare is the [health] max_reject_share when the file
+// does not set it (issue 11: 5%).
+const DefaultMaxRejectShare = 0.05
+
+// DefaultCadence returns the expected cadence, in months, of the tables
+// whose freshness is checked when the file sets none: the monthly flows
+// (income, contributions, claims) every month, monitoring records every
+// quarter. A fresh copy.
+func DefaultCadence() map[string]int {
+	return map[string]int{"income_records": 1, "social_insurance": 1, "medical_claims": 1, "monitoring_events": 3}
+}
+
+// MaxRejectShare is the share of rejected rows above which a table fails
+// as a whole ([health] max_reject_share).
+func (p *Policy) MaxRejectShare() float64 { return p.health.MaxRejectShare }
+
+// Cadence is the expected months between deliveries of table ([freshness]
+// cadence_months); 0 for a table whose freshness is not checked.
+func (p *Policy) Cadence(table string) int { return p.freshness.CadenceMonths[table] }
+
+// CadenceTables lists the tables whose freshness is checked, sorted.
+func (p *Policy) CadenceTables() []string {
+	out := make([]string, 0, len(p.freshness.CadenceMonths))
+	for t := range p.freshness.CadenceMonths {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MaxStaleMonths is the default of `run --max-stale-months` ([freshness]
+// max_stale_months); 0: staleness warns only.
+func (p *Policy) MaxStaleMonths() int { return p.freshness.MaxStaleMonths }
 
 type policyFile struct {
 	Thresholds  Thresholds `toml:"thresholds"`
 	Line        []Value    `toml:"line"`
 	RuralIncome []Value    `toml:"rural_income"`
+	Health      Health     `toml:"health"`
+	Freshness   Freshness  `toml:"freshness"`
 }
 
-// LoadPolicy reads a TOML policy file (see policy.sample.toml).
+// LoadPolicy reads a TOML policy file (see policy.sample.toml). Every error
+// is marked fault.Policy and names the file (and the key and value at fault).
 func LoadPolicy(path string) (*Policy, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read policy %s: %w", path, err)
+		return nil, fault.Wrap(fault.Policy, fmt.Errorf("read policy %s: %w (give --policy the path of a policy file; see features/rules/policy.sample.toml)", path, err))
 	}
 	p, err := ParsePolicy(b)
 	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", path, err)
+		return nil, fault.Wrap(fault.Policy, fmt.Errorf("policy %s: %w", path, err))
 	}
 	p.Name = path
 	return p, nil
@@ -124,66 +188,188 @@ func SamplePolicy() *Policy {
 	return p
 }
 
-// ParsePolicy parses a policy file's contents and checks it: every entry has
-// a 2-digit province or "national", a year and a positive value; no province
-// and year appears twice; unknown keys are an error (a misspelt threshold
-// would otherwise silently fall back to its default).
+// ParsePolicy parses a policy file's contents and checks it (Validate):
+// unknown keys are an error (a misspelt threshold would otherwise silently
+// fall back to its default); a threshold left at 0 takes its default.
+// Errors are marked fault.Policy.
 func ParsePolicy(b []byte) (*Policy, error) {
 	var f policyFile
 	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(&f)
 	if err != nil {
-		return nil, fmt.Errorf("parse toml: %w", err)
+		return nil, fault.Wrap(fault.Policy, fmt.Errorf("parse toml: %w", err))
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("unknown key %q: check the spelling against policy.sample.toml", und[0].String())
+		return nil, fault.Wrap(fault.Policy, fmt.Errorf("unknown key %q: check the spelling against policy.sample.toml", und[0].String()))
 	}
+	fillDefaults(&f)
+	p := &Policy{Thresholds: f.Thresholds, Lines: sorted(f.Line), Rurals: sorted(f.RuralIncome), sum: sha256.Sum256(b),
+		health: f.Health, freshness: f.Freshness}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// fillDefaults replaces the settings left at 0 by their defaults.
+func fillDefaults(f *policyFile) {
 	def := DefaultThresholds()
 	t := &f.Thresholds
-	setF := func(v *float64, d float64) {
-		if *v == 0 {
-			*v = d
+	for _, v := range []struct{ v, d *float64 }{
+		{&t.NearLineFactor, &def.NearLineFactor}, {&t.IncomeDropShare, &def.IncomeDropShare},
+		{&t.MedicalShareEscaped, &def.MedicalShareEscaped}, {&t.MedicalShareGeneral, &def.MedicalShareGeneral},
+		{&t.MedicalLargeLowIncome, &def.MedicalLargeLowIncome}, {&t.MedicalLargeOther, &def.MedicalLargeOther},
+		{&t.EducationShare, &def.EducationShare}, {&t.DisasterLossShare, &def.DisasterLossShare},
+	} {
+		if *v.v == 0 {
+			*v.v = *v.d
 		}
 	}
-	setI := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
+	for _, v := range []struct{ v, d *int }{
+		{&t.JobLossMinRunMonths, &def.JobLossMinRunMonths}, {&t.JobLossMinGapMonths, &def.JobLossMinGapMonths},
+		{&t.DisasterMaxSeverity, &def.DisasterMaxSeverity},
+	} {
+		if *v.v == 0 {
+			*v.v = *v.d
 		}
 	}
-	setF(&t.NearLineFactor, def.NearLineFactor)
-	setF(&t.IncomeDropShare, def.IncomeDropShare)
-	setF(&t.MedicalShareEscaped, def.MedicalShareEscaped)
-	setF(&t.MedicalShareGeneral, def.MedicalShareGeneral)
-	setF(&t.MedicalLargeLowIncome, def.MedicalLargeLowIncome)
-	setF(&t.MedicalLargeOther, def.MedicalLargeOther)
-	setI(&t.JobLossMinRunMonths, def.JobLossMinRunMonths)
-	setI(&t.JobLossMinGapMonths, def.JobLossMinGapMonths)
-	setF(&t.EducationShare, def.EducationShare)
-	setI(&t.DisasterMaxSeverity, def.DisasterMaxSeverity)
-	setF(&t.DisasterLossShare, def.DisasterLossShare)
+	if f.Health.MaxRejectShare == 0 {
+		f.Health.MaxRejectShare = DefaultMaxRejectShare
+	}
+	cad := DefaultCadence()
+	for t, m := range f.Freshness.CadenceMonths {
+		cad[t] = m
+	}
+	f.Freshness.CadenceMonths = cad
+}
+
+// Bounds of the settings: a value outside is refused as absurd (a typo,
+// a percentage written for a share, yuan written for 10,000 yuan).
+const (
+	maxLineValue   = 1e6 // yuan per person per year, lines and rural incomes
+	maxMedicalYuan = 1e7 // medical_large_*
+	maxMonths      = 120
+)
+
+// Validate checks every setting: thresholds, lines and rural incomes
+// finite, positive and within sane bounds, no province and year twice,
+// max_reject_share in (0, 1], cadences of tables of the data standard.
+// The error is marked fault.Policy and names the key and the value.
+func (p *Policy) Validate() error {
+	if err := checkThresholds(p.Thresholds); err != nil {
+		return fault.Wrap(fault.Policy, err)
+	}
 	for _, set := range []struct {
 		name string
 		v    []Value
-	}{{"line", f.Line}, {"rural_income", f.RuralIncome}} {
-		seen := map[string]bool{}
-		for i, v := range set.v {
-			if v.Province != National && (len(v.Province) != 2 || !allDigits(v.Province)) {
-				return nil, fmt.Errorf("%s entry %d: province %q is neither a 2-digit prefix nor %q", set.name, i+1, v.Province, National)
-			}
-			if v.Year < 1978 || v.Year > 2100 {
-				return nil, fmt.Errorf("%s entry %d (%s): year %d out of range", set.name, i+1, v.Province, v.Year)
-			}
-			if !(v.Value > 0) {
-				return nil, fmt.Errorf("%s entry %d (%s/%d): value must be positive, got %v", set.name, i+1, v.Province, v.Year, v.Value)
-			}
-			k := v.Province + "/" + strconv.Itoa(v.Year)
-			if seen[k] {
-				return nil, fmt.Errorf("%s entry %d: %s appears twice", set.name, i+1, k)
-			}
-			seen[k] = true
+	}{{"line", p.Lines}, {"rural_income", p.Rurals}} {
+		if err := checkValues(set.name, set.v); err != nil {
+			return fault.Wrap(fault.Policy, err)
 		}
 	}
-	p := &Policy{Thresholds: f.Thresholds, Lines: sorted(f.Line), Rurals: sorted(f.RuralIncome), sum: sha256.Sum256(b)}
-	return p, nil
+	if err := checkHealthAndFreshness(p.health, p.freshness); err != nil {
+		return fault.Wrap(fault.Policy, err)
+	}
+	return nil
+}
+
+// checkThresholds checks each threshold against its range.
+func checkThresholds(t Thresholds) error {
+	for _, c := range []struct {
+		key    string
+		v      float64
+		lo, hi float64
+		loOpen bool // lo itself is refused
+	}{
+		{"near_line_factor", t.NearLineFactor, 1, 10, false},
+		{"income_drop_share", t.IncomeDropShare, 0, 1, true},
+		{"medical_share_escaped", t.MedicalShareEscaped, 0, 100, true},
+		{"medical_share_general", t.MedicalShareGeneral, 0, 100, true},
+		{"medical_large_low_income", t.MedicalLargeLowIncome, 0, maxMedicalYuan, true},
+		{"medical_large_other", t.MedicalLargeOther, 0, maxMedicalYuan, true},
+		{"education_share", t.EducationShare, 0, 10, true},
+		{"disaster_loss_share", t.DisasterLossShare, 0, 10, true},
+		{"job_loss_min_run_months", float64(t.JobLossMinRunMonths), 1, maxMonths, false},
+		{"job_loss_min_gap_months", float64(t.JobLossMinGapMonths), 1, maxMonths, false},
+		{"disaster_max_severity", float64(t.DisasterMaxSeverity), 1, 4, false},
+	} {
+		if !inRange(c.v, c.lo, c.hi, c.loOpen) {
+			return fmt.Errorf("thresholds.%s = %v: want a number in %s", c.key, c.v, rangeText(c.lo, c.hi, c.loOpen))
+		}
+	}
+	return nil
+}
+
+func inRange(v, lo, hi float64, loOpen bool) bool {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v > hi || v < lo {
+		return false
+	}
+	return !(loOpen && v == lo)
+}
+
+func rangeText(lo, hi float64, loOpen bool) string {
+	b := "["
+	if loOpen {
+		b = "("
+	}
+	return b + num(lo) + ", " + num(hi) + "]"
+}
+
+// checkValues checks the entries of [[line]] or [[rural_income]].
+func checkValues(name string, vals []Value) error {
+	seen := map[string]bool{}
+	for i, v := range vals {
+		if v.Province != National && (len(v.Province) != 2 || !allDigits(v.Province)) {
+			return fmt.Errorf("%s entry %d: province %q is neither a 2-digit prefix nor %q", name, i+1, v.Province, National)
+		}
+		if v.Year < 1978 || v.Year > 2100 {
+			return fmt.Errorf("%s entry %d (%s): year %d out of range", name, i+1, v.Province, v.Year)
+		}
+		if !(v.Value > 0) {
+			return fmt.Errorf("%s entry %d (%s/%d): value must be positive, got %v", name, i+1, v.Province, v.Year, v.Value)
+		}
+		if !inRange(v.Value, 0, maxLineValue, true) {
+			return fmt.Errorf("%s entry %d (%s/%d): value = %v: want yuan per person per year in %s", name, i+1, v.Province, v.Year, v.Value, rangeText(0, maxLineValue, true))
+		}
+		k := v.Province + "/" + strconv.Itoa(v.Year)
+		if seen[k] {
+			return fmt.Errorf("%s entry %d: %s appears twice", name, i+1, k)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// checkHealthAndFreshness checks the [health] and [freshness] sections.
+func checkHealthAndFreshness(h Health, f Freshness) error {
+	if !inRange(h.MaxRejectShare, 0, 1, true) {
+		return fmt.Errorf("health.max_reject_share = %v: want a share in (0, 1]", h.MaxRejectShare)
+	}
+	if f.MaxStaleMonths < 0 || f.MaxStaleMonths > 2*maxMonths {
+		return fmt.Errorf("freshness.max_stale_months = %d: want 0 (warn only) to %d months", f.MaxStaleMonths, 2*maxMonths)
+	}
+	known := map[string]bool{}
+	for _, t := range datasets.Tables() {
+		known[t.Name] = true
+	}
+	for _, t := range sortedKeys(f.CadenceMonths) {
+		m := f.CadenceMonths[t]
+		if !known[t] {
+			return fmt.Errorf("freshness.cadence_months.%s: not a table of the data standard", strconv.Quote(t))
+		}
+		if m < 1 || m > maxMonths {
+			return fmt.Errorf("freshness.cadence_months.%s = %d: want 1 to %d months", t, m, maxMonths)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func sorted(v []Value) []Value {

@@ -136,8 +136,8 @@ func TestScreen(t *testing.T) {
 			t.Errorf("%s: facts %q, want them to contain %q", tt.name, zh, tt.factZh)
 		}
 		for i, tr := range r.Tripped {
-			if tr != contains(tt.want, Rules[i].Name) {
-				t.Errorf("%s: Tripped[%s] = %v", tt.name, Rules[i].Name, tr)
+			if tr != contains(tt.want, Rules()[i].Name) {
+				t.Errorf("%s: Tripped[%s] = %v", tt.name, Rules()[i].Name, tr)
 			}
 		}
 	}

@@ -7,20 +7,35 @@
 -- DECIMAL(18,2) in every family, so that the result does not depend on the
 -- order of a parallel aggregation (byte-identical outputs).
 -- column: asset_vehicle_count | INTEGER | records | info | assets | vehicle records dated on or before D
+--   label: 车辆记录数 | vehicle records
 -- column: asset_vehicle_latest | DATE | date | info | assets | date of the latest vehicle record on or before D
+--   label: 最近车辆记录日期 | latest vehicle record
 -- column: asset_vehicle_value | DOUBLE | yuan | info | assets | total recorded value of the vehicle records on or before D
+--   label: 车辆记录金额 | vehicle value
 -- column: asset_property_count | INTEGER | records | info | assets | property records dated on or before D
+--   label: 商品房记录数 | property records
 -- column: asset_property_latest | DATE | date | info | assets | date of the latest property record on or before D
+--   label: 最近商品房记录日期 | latest property record
 -- column: asset_property_value | DOUBLE | yuan | info | assets | total recorded value of the property records on or before D
+--   label: 商品房记录金额 | property value
 -- column: asset_business_count | INTEGER | records | info | assets | business records dated on or before D
+--   label: 工商登记记录数 | business records
 -- column: asset_business_latest | DATE | date | info | assets | date of the latest business record on or before D
+--   label: 最近工商登记记录日期 | latest business record
 -- column: asset_business_value | DOUBLE | yuan | info | assets | total recorded value of the business records on or before D
+--   label: 工商登记记录金额 | business value
 -- column: asset_public_payroll_count | INTEGER | records | info | assets | public_payroll records dated on or before D
+--   label: 财政供养人员记录数 | public-payroll records
 -- column: asset_public_payroll_latest | DATE | date | info | assets | date of the latest public_payroll record on or before D
+--   label: 最近财政供养人员记录日期 | latest public-payroll record
 -- column: asset_public_payroll_value | DOUBLE | yuan | info | assets | total recorded value of the public_payroll records on or before D
+--   label: 财政供养人员记录金额 | public-payroll value
 -- column: asset_deposit_count | INTEGER | records | info | assets | deposit records dated on or before D
+--   label: 存款记录数 | deposit records
 -- column: asset_deposit_latest | DATE | date | info | assets | date of the latest deposit record on or before D
+--   label: 最近存款记录日期 | latest deposit record
 -- column: asset_deposit_value | DOUBLE | yuan | info | assets | balance of the latest deposit record on or before D
+--   label: 存款余额 | deposit balance
 WITH a AS (
     SELECT s.household_id,
            count(*) FILTER (WHERE s.kind = 'vehicle')                      AS vehicle_n,

@@ -5,14 +5,46 @@
 -- rows or levels naming them, at the level of the widest region of the event
 -- that covers the household. Losses are the rows recording the household's own loss.
 -- column: disaster_events_12m | INTEGER | events | model | disasters | events the household was exposed to, starting within the 12 months to D
+--   label: 近12个月受灾次数 | disasters, 12 months
+--   risk: disaster
+--   reason: 近12个月受灾%s次 | exposed to %s disasters in 12 months
+--   profile: disaster_exposure
 -- column: disaster_sev12_12m | INTEGER | events | model | disasters | exposed events of severity 1-2 (most severe), 12 months
+--   label: 近12个月重大灾害次数 | severe disasters, 12 months
+--   risk: disaster
+--   reason: 近12个月遭受%s次重大(一、二级)灾害 | %s severe (grade 1-2) disasters in 12 months
+--   profile: disaster_exposure
 -- column: disaster_sev34_12m | INTEGER | events | model | disasters | exposed events of severity 3-4, 12 months
+--   label: 近12个月一般灾害次数 | minor disasters, 12 months
+--   risk: disaster
+--   reason: 近12个月遭受%s次一般灾害 | %s minor disasters in 12 months
 -- column: disaster_county_12m | INTEGER | events | model | disasters | events whose widest region covering the household is its county (6-digit code), 12 months
+--   label: 本县近12个月灾害次数 | county disasters, 12 months
+--   risk: disaster
+--   reason: 所在县近12个月发生灾害%s次 | %s disasters in the county in 12 months
 -- column: disaster_township_12m | INTEGER | events | model | disasters | events whose widest region covering the household is its township (9-digit code), 12 months
+--   label: 本乡镇近12个月灾害次数 | township disasters, 12 months
+--   risk: disaster
+--   reason: 所在乡镇近12个月发生灾害%s次 | %s disasters in the township in 12 months
 -- column: disaster_village_12m | INTEGER | events | model | disasters | events recorded for the household's village (12-digit code) only, 12 months
+--   label: 本村近12个月灾害次数 | village disasters, 12 months
+--   risk: disaster
+--   reason: 所在村近12个月发生灾害%s次 | %s disasters in the village in 12 months
 -- column: months_since_disaster | INTEGER | months | model | disasters | whole months from the start of the latest exposed event to D; NULL when none
+--   label: 距最近受灾月数 | months since disaster
+--   risk: disaster
+--   reason: %s个月前受灾 | hit by a disaster %s months ago
+--   reason_zero: 本月受灾 | hit by a disaster this month
 -- column: disaster_loss_12m | DOUBLE | yuan | model | disasters | the household's recorded losses, events starting within the 12 months to D
+--   label: 近12个月灾害损失 | disaster losses, 12 months
+--   risk: disaster
+--   reason: 近12个月灾害损失%s | disaster losses of %s in 12 months
+--   profile: disaster_loss
 -- column: disaster_loss_share_income | DOUBLE | share | model | disasters income_records | disaster_loss_12m / net_income_12m; NULL when net income is not positive
+--   label: 灾害损失占纯收入比例 | disaster loss / income
+--   risk: disaster
+--   reason: 灾害损失相当于年纯收入的%s | disaster losses %s of the yearly net income
+--   profile: disaster_loss
 WITH ev AS (
     -- one row per event and region code
     SELECT d.event_id, d.region_code, length(d.region_code) AS lvl,

@@ -7,12 +7,40 @@
 -- number at least params.jobloss_min_gap (policy, default 2) and at most
 -- params.jobloss_lookback (12), so that a job lost long ago stops counting.
 -- column: job_loss | BOOLEAN | flag | model | social_insurance persons | a working-age member lost a job (see above)
+--   label: 务工中断 | job loss
+--   risk: unemployment
+--   reason: 有劳动年龄成员近期断缴社保或新登记失业 | a working-age member stopped paying social insurance or registered as unemployed
+--   reason_not: 无务工中断 | no job loss
+--   profile: job_loss
 -- column: job_loss_members | INTEGER | persons | model | social_insurance persons | working-age members with a job loss
+--   label: 务工中断人数 | members who lost a job
+--   risk: unemployment
+--   reason: %s名劳动年龄成员务工中断 | %s working-age members lost a job
+--   profile: job_loss
 -- column: months_since_job_loss | INTEGER | months | model | social_insurance persons | m0 - L of the most recent job loss; NULL when none
+--   label: 距务工中断月数 | months since job loss
+--   risk: unemployment
+--   reason: %s个月前务工中断 | lost a job %s months ago
+--   reason_zero: 本月务工中断 | lost a job this month
 -- column: contributing_members_now | INTEGER | persons | model | social_insurance persons | working-age members with a contribution in the month of D
+--   label: 当月参保缴费人数 | members paying social insurance
+--   risk: unemployment
+--   reason: 当月参保缴费%s人 | %s members paying social insurance this month
 -- column: members_stopped_contrib | INTEGER | persons | model | social_insurance persons | working-age members who contributed in the 12 months to D but not in the month of D
+--   label: 近12个月停缴人数 | members who stopped paying
+--   risk: unemployment
+--   reason: %s名成员近12个月缴过社保、当月已停缴 | %s members paid social insurance in the last 12 months but not this month
+--   profile: job_loss
 -- column: unemployment_open | INTEGER | registrations | model | unemployment persons | unemployment registrations open on D (registered on or before D, not ended on or before D)
+--   label: 失业登记中人数 | open unemployment registrations
+--   risk: unemployment
+--   reason: %s人处于失业登记状态 | %s members registered as unemployed
+--   profile: unemployed
 -- column: unemployment_new | INTEGER | registrations | model | unemployment persons | unemployment registrations made within the last params.unemp months (default 3 calendar months) up to D
+--   label: 近3个月新增失业登记 | new unemployment registrations
+--   risk: unemployment
+--   reason: 近3个月新增失业登记%s人 | %s new unemployment registrations in 3 months
+--   profile: unemployed
 WITH si AS MATERIALIZED (
     SELECT s.person_id, year(s.period) * 12 + month(s.period) - 1 AS mi
     FROM social_insurance s

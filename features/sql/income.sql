@@ -4,13 +4,39 @@
 -- A household without any record in a window has NULL income for it (unknown,
 -- not zero); a month without a record counts as a month without wage income.
 -- column: income_months_12m | INTEGER | months | model | income_records | months with an income record among the 12 months to D
+--   label: 有收入记录月数 | months with income records
+--   risk: other
+--   reason: 近12个月仅%s个月有收入记录 | income records for only %s of 12 months
 -- column: net_income_12m | DOUBLE | yuan | model | income_records | household net income, 12 months to D
+--   label: 近12个月家庭纯收入 | household net income, 12 months
+--   risk: other
+--   reason: 近12个月家庭纯收入%s | household net income %s over 12 months
 -- column: net_income_pc_12m | DOUBLE | yuan/person | model | income_records persons | net_income_12m / household_size; NULL when no member
+--   label: 近12个月人均纯收入 | net income per person, 12 months
+--   risk: other
+--   reason: 近12个月人均纯收入%s | net income per person %s over 12 months
 -- column: net_income_prev_12m | DOUBLE | yuan | model | income_records | household net income of the 12 months before those
+--   label: 上一年度家庭纯收入 | net income, previous 12 months
+--   risk: other
+--   reason: 上一个12个月家庭纯收入%s | net income %s in the 12 months before
 -- column: income_change_ratio | DOUBLE | ratio | model | income_records | net_income_12m / net_income_prev_12m; NULL when the earlier income is not positive
+--   label: 纯收入同比 | income vs a year before
+--   risk: other
+--   reason: 近12个月纯收入为上一年度的%s倍 | net income %sx that of the 12 months before
 -- column: wage_share_12m | DOUBLE | share | model | income_records | wage income / gross income (wage+business+property+transfer), 12 months; NULL when gross is not positive
+--   label: 工资性收入占比 | wage share of income
+--   risk: unemployment
+--   reason: 工资性收入占比%s | wages %s of gross income
 -- column: transfer_share_12m | DOUBLE | share | model | income_records | transfer income / gross income, 12 months; NULL when gross is not positive
+--   label: 转移性收入占比 | transfer share of income
+--   risk: other
+--   reason: 转移性收入占比%s | transfers %s of gross income
+--   profile: transfer_dependent
 -- column: zero_wage_months_12m | INTEGER | months | model | income_records | months of the 12 without positive wage income (a missing month counts)
+--   label: 无工资收入月数 | months without wages
+--   risk: unemployment
+--   reason: 近12个月有%s个月无工资收入 | no wage income in %s of the last 12 months
+--   profile: no_wage
 WITH inc AS (
     SELECT i.household_id,
            i.period >= p.w12 AS recent,

@@ -7,14 +7,48 @@
 -- default) so that a household with no usual spending gets a large finite
 -- ratio, not a division by zero; no recent spending gives 0.
 -- column: oop_medical_3m | DOUBLE | yuan | model | medical_claims persons | household out-of-pocket medical spending, 3 months to D
+--   label: 近3个月自付医疗费 | out-of-pocket medical, 3 months
+--   risk: illness
+--   reason: 近3个月自付医疗费%s | out-of-pocket medical spending %s in 3 months
+--   profile: medical_burden
 -- column: oop_medical_6m | DOUBLE | yuan | model | medical_claims persons | household out-of-pocket medical spending, 6 months to D
+--   label: 近6个月自付医疗费 | out-of-pocket medical, 6 months
+--   risk: illness
+--   reason: 近6个月自付医疗费%s | out-of-pocket medical spending %s in 6 months
+--   profile: medical_burden
 -- column: oop_medical_12m | DOUBLE | yuan | model | medical_claims persons | household out-of-pocket medical spending, 12 months to D
+--   label: 近12个月自付医疗费 | out-of-pocket medical, 12 months
+--   risk: illness
+--   reason: 近12个月自付医疗费%s | out-of-pocket medical spending %s in 12 months
+--   profile: medical_burden
 -- column: medical_total_12m | DOUBLE | yuan | model | medical_claims persons | total medical cost, 12 months to D
+--   label: 近12个月医疗总费用 | medical cost, 12 months
+--   risk: illness
+--   reason: 近12个月医疗总费用%s | total medical cost %s in 12 months
+--   profile: medical_burden
 -- column: inpatient_stays_12m | INTEGER | stays | model | medical_claims persons | inpatient claims, 12 months to D
+--   label: 近12个月住院次数 | inpatient stays, 12 months
+--   risk: illness
+--   reason: 近12个月住院%s次 | %s inpatient stays in 12 months
+--   profile: inpatient
 -- column: claims_12m | INTEGER | claims | model | medical_claims persons | claims, 12 months to D
+--   label: 近12个月就医结算次数 | medical claims, 12 months
+--   risk: illness
+--   reason: 近12个月就医结算%s次 | %s medical claims in 12 months
 -- column: members_with_claims_12m | INTEGER | persons | model | medical_claims persons | members with a claim, 12 months to D
+--   label: 近12个月就医人数 | members with claims, 12 months
+--   risk: illness
+--   reason: 近12个月%s名成员就医 | %s members with medical claims in 12 months
 -- column: oop_spike_ratio | DOUBLE | ratio | model | medical_claims persons | (oop_medical_3m / 3) / max(median monthly out-of-pocket of months m0-14..m0-3, spike floor)
+--   label: 近3个月自付医疗费倍数 | recent medical spike
+--   risk: illness
+--   reason: 近3个月自付医疗费为平常月份的%s倍 | out-of-pocket medical spending in the last 3 months %sx the usual month
+--   profile: medical_spike
 -- column: oop_share_income_12m | DOUBLE | share | model | medical_claims persons income_records | oop_medical_12m / net_income_12m; NULL when net income is not positive
+--   label: 自付医疗费占纯收入比例 | medical spending / income
+--   risk: illness
+--   reason: 自付医疗费相当于年纯收入的%s | out-of-pocket medical spending %s of the yearly net income
+--   profile: medical_burden
 WITH c AS MATERIALIZED (
     SELECT m.household_id, m.person_id, mc.service_date, mc.out_of_pocket, mc.total_cost, mc.inpatient,
            mc.service_date >= p.w3  AS in3,

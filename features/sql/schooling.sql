@@ -4,13 +4,43 @@
 -- than the term's fees does not offset another term). Non-compulsory levels:
 -- preschool, high_school, vocational, tertiary.
 -- column: students_preschool | INTEGER | persons | model | education persons | members with a preschool term starting within the 12 months to D
+--   label: 学前教育人数 | preschool pupils
+--   risk: education
+--   reason: 有%s名学前儿童 | %s preschool pupils
 -- column: students_compulsory | INTEGER | persons | model | education persons | members with a compulsory-education term, 12 months
+--   label: 义务教育人数 | compulsory-school pupils
+--   risk: education
+--   reason: 有%s名义务教育阶段学生 | %s pupils in compulsory schooling
 -- column: students_high_school | INTEGER | persons | model | education persons | members with a high-school term, 12 months
+--   label: 高中在读人数 | high-school students
+--   risk: education
+--   reason: 有%s名高中生 | %s high-school students
+--   profile: education_cost
 -- column: students_vocational | INTEGER | persons | model | education persons | members with a vocational term, 12 months
+--   label: 职业教育在读人数 | vocational students
+--   risk: education
+--   reason: 有%s名职业教育在读学生 | %s vocational students
+--   profile: education_cost
 -- column: students_tertiary | INTEGER | persons | model | education persons | members with a tertiary term, 12 months
+--   label: 大学在读人数 | university students
+--   risk: education
+--   reason: 有%s名大学生 | %s university students
+--   profile: education_cost
 -- column: edu_fees_net_12m | DOUBLE | yuan | model | education persons | fees net of subsidy of all terms, 12 months
+--   label: 近12个月净教育支出 | net schooling fees, 12 months
+--   risk: education
+--   reason: 近12个月扣除资助后教育支出%s | schooling fees net of aid %s in 12 months
+--   profile: education_cost
 -- column: edu_noncompulsory_net_12m | DOUBLE | yuan | model | education persons | fees net of subsidy of non-compulsory terms, 12 months
+--   label: 非义务教育净支出 | non-compulsory fees, 12 months
+--   risk: education
+--   reason: 近12个月非义务教育支出(扣除资助)%s | non-compulsory schooling fees net of aid %s in 12 months
+--   profile: education_cost
 -- column: edu_share_income_12m | DOUBLE | share | model | education persons income_records | edu_noncompulsory_net_12m / net_income_12m; NULL when net income is not positive
+--   label: 教育支出占纯收入比例 | schooling fees / income
+--   risk: education
+--   reason: 非义务教育支出相当于年纯收入的%s | non-compulsory schooling fees %s of the yearly net income
+--   profile: education_cost
 WITH t AS (
     SELECT m.household_id, e.person_id, e.level,
            greatest(e.fees - e.subsidy, 0.0) AS net
