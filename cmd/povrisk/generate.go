@@ -32,10 +32,12 @@ func init() {
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
-			if stderrIsTerminal(c.App.ErrWriter) { // cron and logs stay quiet
-				o.Progress = c.App.ErrWriter
+			o.Progress = progressWriter(c) // cron and logs stay quiet
+			out := c.App.Writer
+			if quiet(c) {
+				out = io.Discard
 			}
-			return runGenerate(c.Context, o, c.App.Writer)
+			return runGenerate(c.Context, o, out)
 		},
 	})
 }
@@ -72,10 +74,10 @@ func runGenerate(ctx context.Context, o datasets.GenerateOptions, stdout io.Writ
 		return withCode(ExitUsage, err)
 	}
 	if err != nil {
-		return withCode(ExitFailure, err)
+		return err // a write failure is fault.Write (8); anything else internal
 	}
-	fmt.Fprintf(stdout, "drop %s: %d households, %s to %s, %d identified\n", o.Out, rep.Households,
-		rep.Start.Format("2006-01-02"), rep.End.Format("2006-01-02"), rep.Identified)
+	fmt.Fprintf(stdout, "drop %s: %s, %s to %s, %s identified\n", o.Out, plural(int64(rep.Households), "household"),
+		rep.Start.Format("2006-01-02"), rep.End.Format("2006-01-02"), count(int64(rep.Identified)))
 	for _, t := range rep.Tables {
 		fmt.Fprintf(stdout, "  %-18s %10d rows", t.Name, t.Rows)
 		if t.Defects > 0 {

@@ -18,6 +18,7 @@ import (
 type ingestOptions struct {
 	Drop, Warehouse, KeyFile, Encoding, Report string
 	JSON, Validate                             bool
+	Progress                                   io.Writer // progress lines (nil: none); see progressWriter
 }
 
 func init() {
@@ -28,15 +29,15 @@ func init() {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "drop", Usage: "drop directory (one file per table)", Required: true},
 			&cli.StringFlag{Name: "warehouse", Usage: "warehouse directory", Required: true},
-			&cli.StringFlag{Name: "key-file", Usage: "HMAC key for ID numbers (mode 600); default env POVRISK_KEY_FILE or POVRISK_KEY"},
+			keyFileFlag(),
 			&cli.StringFlag{Name: "encoding", Usage: "CSV encoding: utf-8 or gb18030 (default: detected per file)"},
-			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
+			jsonFlag("the report"),
 		},
 		Action: func(c *cli.Context) error {
 			return runIngest(c.Context, ingestOptions{
 				Drop: c.String("drop"), Warehouse: c.String("warehouse"), KeyFile: c.String("key-file"),
-				Encoding: c.String("encoding"), JSON: c.Bool("json"),
-			}, c.App.Writer, c.App.ErrWriter)
+				Encoding: c.String("encoding"), JSON: c.Bool("json"), Progress: progressWriter(c),
+			}, c.App.Writer, infoWriter(c))
 		},
 	})
 }
@@ -53,10 +54,8 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 		}
 		opts.Key = key
 	}
-	tty := stderrIsTerminal(stderr)
-	if tty {
-		opts.Progress = stderr
-	}
+	tty := o.Progress != nil
+	opts.Progress = o.Progress
 	var rejOut io.Writer
 	if o.Validate {
 		rejOut = stdout

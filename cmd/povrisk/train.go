@@ -25,7 +25,8 @@ type trainOptions struct {
 	Warehouse, Models, AsOf, Policy, Truth, ModelID string
 	Horizon, Snapshots, Trees, Profiles, MinLeaf    int
 	Seed                                            uint64
-	JSON, Verbose                                   bool
+	JSON, Verbose, Quiet                            bool
+	Progress                                        io.Writer // progress lines (nil: none); see progressWriter
 	// generic table path (train only)
 	Table, Label, Ignore, Positive string
 	Folds                          int
@@ -39,13 +40,12 @@ func temporalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "as-of", Usage: "last month-end of the data to use, YYYY-MM-DD (default: the end of the data)"},
 		&cli.IntFlag{Name: "horizon", Value: 6, Usage: "months ahead to predict"},
 		&cli.IntFlag{Name: "snapshots", Value: 6, Usage: "monthly training snapshots"},
-		&cli.StringFlag{Name: "policy", Usage: "policy TOML file (default: the illustrative sample policy)"},
+		policyFlag(),
 		&cli.StringFlag{Name: "truth", Usage: "ground-truth CSV of a simulated drop (household_id,as_of,p_identified_6m): adds the oracle AUC"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
 		&cli.IntFlag{Name: "trees", Usage: "trees in the forest (default 100)"},
 		&cli.IntFlag{Name: "min-leaf", Usage: "fewest training rows in a leaf (default 20 for households, 1 for --table)"},
-		&cli.BoolFlag{Name: "json", Usage: "print the metrics as JSON on stdout"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "progress on stderr"},
+		jsonFlag("the metrics"),
 	}
 }
 
@@ -54,7 +54,7 @@ func readTrainFlags(c *cli.Context) trainOptions {
 		Warehouse: c.String("warehouse"), Models: c.String("models"), AsOf: c.String("as-of"),
 		Policy: c.String("policy"), Truth: c.String("truth"), ModelID: c.String("model"),
 		Horizon: c.Int("horizon"), Snapshots: c.Int("snapshots"), Trees: c.Int("trees"), Profiles: c.Int("profiles"), MinLeaf: c.Int("min-leaf"),
-		Seed: c.Uint64("seed"), JSON: c.Bool("json"), Verbose: c.Bool("verbose"),
+		Seed: c.Uint64("seed"), JSON: c.Bool("json"), Verbose: c.Bool("verbose"), Quiet: c.Bool("quiet"), Progress: progressWriter(c),
 		Table: c.String("table"), Label: c.String("label"), Ignore: c.String("ignore"),
 		Positive: c.String("positive"), Folds: c.Int("folds"),
 	}
@@ -106,24 +106,28 @@ func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
 	if o.MinLeaf > 0 {
 		opts.Forest.MinLeaf = o.MinLeaf
 	}
-	if o.Policy != "" {
+	switch o.Policy {
+	case samplePolicyName:
+		opts.Policy = rules.SamplePolicy()
+	case "":
+		// The one --policy rule (flags.go): the fallback to the sample ends in the next release.
+		opts.Policy = rules.SamplePolicy()
+		if !o.Quiet {
+			fmt.Fprintln(stderr, "povrisk: warning: no --policy given: using the illustrative sample policy; this fallback ends in the next release, pass --policy sample (or a policy file)")
+		}
+	default:
 		p, err := rules.LoadPolicy(o.Policy)
 		if err != nil {
 			return opts, withCode(ExitPolicy, err)
 		}
 		opts.Policy = p
-	} else {
-		opts.Policy = rules.SamplePolicy()
-		fmt.Fprintln(stderr, "povrisk: no --policy given: using the illustrative sample policy")
 	}
 	if o.Truth != "" {
 		if _, err := os.Stat(o.Truth); err != nil {
 			return opts, withCode(ExitUsage, fmt.Errorf("--truth: %w", err))
 		}
 	}
-	if o.Verbose {
-		opts.Progress = stderr
-	}
+	opts.Progress = o.Progress
 	return opts, nil
 }
 
