@@ -47,6 +47,9 @@ func prepare(c *cli.Command, path string) {
 		}
 		tidyDefault(f)
 	}
+	if len(required) > 0 {
+		requiredFlags[c] = required
+	}
 	c.OnUsageError = func(ctx *cli.Context, err error, _ bool) error {
 		return usageError(ctx.Command, full, err)
 	}
@@ -112,6 +115,12 @@ func takeRequired(f cli.Flag) (string, bool) {
 	return "", false
 }
 
+// requiredFlags are the required flags of each command, taken off the
+// flags by prepare (at init, before any command runs).
+var requiredFlags = map[*cli.Command][]string{}
+
+func requiredOf(c *cli.Command) []string { return requiredFlags[c] }
+
 // usageDefault finds a default written into a flag's usage text, "(default 100)".
 var usageDefault = regexp.MustCompile(`\s*\(default:? ([^)]*)\)`)
 
@@ -144,7 +153,7 @@ func tidyDefault(f cli.Flag) {
 func commandNames(cmds []*cli.Command) []string {
 	var names []string
 	for _, c := range cmds {
-		if !c.Hidden {
+		if !c.Hidden && c.Name != "help" {
 			names = append(names, c.Names()...)
 		}
 	}
@@ -245,6 +254,10 @@ func classifyCLIError(err error) error {
 	if fault.Of(err) != fault.Internal {
 		return err
 	}
+	if topic, ok := strings.CutPrefix(err.Error(), "No help topic for '"); ok {
+		topic = strings.TrimSuffix(topic, "'")
+		return usageError(nil, "povrisk", fmt.Errorf("unknown command %s%s", topic, didYouMean(topic, commandNames(commands), "")))
+	}
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) || strings.HasPrefix(err.Error(), "Required flag") {
 		return fault.Wrap(fault.Usage, err)
@@ -283,7 +296,10 @@ func usageError(c *cli.Command, path string, err error) error {
 	case strings.HasPrefix(msg, "invalid value "):
 		msg = strings.Replace(msg, " for flag -", " for --", 1)
 	}
-	return fault.Wrap(fault.Usage, &cliUsageError{msg: path + ": " + msg, usage: shortUsage(c, path)})
+	if where := strings.TrimPrefix(path, "povrisk "); where != "povrisk" {
+		msg = where + ": " + msg
+	}
+	return fault.Wrap(fault.Usage, &cliUsageError{msg: msg, usage: shortUsage(c, path)})
 }
 
 // shortUsage is the one-line usage of c (nil: the app) and where to read more.
@@ -294,8 +310,16 @@ func shortUsage(c *cli.Command, path string) string {
 	u := c.UsageText
 	if u == "" {
 		u = path
-		if len(c.Subcommands) > 0 {
-			u += " " + strings.Join(commandNames(c.Subcommands), "|")
+		if subs := commandNames(c.Subcommands); len(subs) > 0 {
+			u += " " + strings.Join(subs, "|")
+		}
+		for _, f := range c.Flags {
+			if r, ok := f.(interface{ IsRequired() bool }); ok && r.IsRequired() {
+				u += " --" + f.Names()[0] + " VALUE"
+			}
+		}
+		for _, name := range requiredOf(c) {
+			u += " --" + name + " VALUE"
 		}
 		u += " [flags]"
 		if c.ArgsUsage != "" {

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/ingest"
 )
 
@@ -94,6 +96,9 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 		}
 	}
 	if err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) && fault.Of(err) == fault.Internal {
+			return withCode(ExitBusy, err) // the warehouse lock is held by another writer
+		}
 		var fe *ingest.FileError
 		if errors.Is(err, ingest.ErrRequiredTable) || errors.Is(err, ingest.ErrNoKey) || errors.As(err, &fe) {
 			return withCode(ExitBadInput, err)
