@@ -32,7 +32,9 @@ func init() {
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
-			o.Progress = progressWriter(c) // cron and logs stay quiet
+			if stderrIsTerminal(c.App.ErrWriter) && !quiet(c) { // cron and logs stay quiet ("\r" lines)
+				o.Progress = c.App.ErrWriter
+			}
 			out := c.App.Writer
 			if quiet(c) {
 				out = io.Discard
