@@ -14,6 +14,7 @@ import (
 type auditOptions struct {
 	Runs   string
 	Verify bool
+	JSON   bool
 }
 
 func init() {
@@ -26,9 +27,18 @@ func init() {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "runs", Value: "runs", Usage: "runs directory holding audit.log"},
 			&cli.BoolFlag{Name: "verify", Usage: "verify the hash chain and the run directories (exit 6 on a problem)"},
+			jsonFlag("the records and problems"),
 		},
 		Action: func(c *cli.Context) error {
-			return runAudit(auditOptions{Runs: c.String("runs"), Verify: c.Bool("verify")}, c.App.Writer)
+			o := auditOptions{Runs: c.String("runs"), Verify: c.Bool("verify"), JSON: c.Bool("json")}
+			if o.JSON {
+				return runAuditJSON(o, c.App.Writer)
+			}
+			out := c.App.Writer
+			if quiet(c) {
+				out = io.Discard
+			}
+			return runAudit(o, out)
 		},
 	})
 }
@@ -71,12 +81,55 @@ func runAudit(o auditOptions, w io.Writer) error {
 		fmt.Fprintf(w, "PROBLEM: %s\n", p)
 	}
 	if len(probs) > 0 {
-		return withCode(ExitIncomplete, fmt.Errorf("audit: %d problem(s) in %s: the log or a run directory was altered; see the lines above", len(probs), o.Runs))
+		return withCode(ExitIncomplete, fmt.Errorf("audit: %s in %s: the log or a run directory was altered; see the lines above", plural(int64(len(probs)), "problem"), o.Runs))
 	}
 	if o.Verify {
-		fmt.Fprintf(w, "ok: %d records, chain intact, run directories match\n", len(rep.Lines))
+		fmt.Fprintf(w, "ok: %s, chain intact, run directories match\n", plural(int64(len(rep.Lines)), "record"))
 	} else {
-		fmt.Fprintf(w, "ok: %d records, chain intact (--verify also checks the run directories)\n", len(rep.Lines))
+		fmt.Fprintf(w, "ok: %s, chain intact (--verify also checks the run directories)\n", plural(int64(len(rep.Lines)), "record"))
+	}
+	return nil
+}
+
+// runAuditJSON prints the records and problems as one JSON object; the
+// exit code is the same as without --json.
+func runAuditJSON(o auditOptions, w io.Writer) error {
+	rep, err := audit.Verify(o.Runs)
+	if err != nil {
+		return withCode(ExitBadInput, err)
+	}
+	type problem struct {
+		Chain bool   `json:"chain"`
+		Seq   int64  `json:"seq"`
+		Line  int    `json:"line"`
+		Run   string `json:"run,omitempty"`
+		What  string `json:"what"`
+	}
+	out := struct {
+		OK       bool           `json:"ok"`
+		Records  []audit.Record `json:"records"`
+		Problems []problem      `json:"problems"`
+		Notes    []string       `json:"notes"`
+	}{Records: []audit.Record{}, Problems: []problem{}, Notes: []string{}}
+	for _, l := range rep.Lines {
+		if l.Err == nil {
+			out.Records = append(out.Records, l.Record)
+		}
+	}
+	for _, p := range rep.Problems {
+		if p.Chain || o.Verify {
+			out.Problems = append(out.Problems, problem{p.Chain, p.Seq, p.Line, p.Run, p.What})
+		}
+	}
+	if o.Verify {
+		out.Notes = append(out.Notes, rep.Notes...)
+	}
+	out.OK = len(out.Problems) == 0
+	if err := writeJSON(w, out); err != nil {
+		return err
+	}
+	if !out.OK {
+		return withCode(ExitIncomplete, fmt.Errorf("audit: %s in %s", plural(int64(len(out.Problems)), "problem"), o.Runs))
 	}
 	return nil
 }

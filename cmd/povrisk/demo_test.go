@@ -61,6 +61,20 @@ func TestDemo(t *testing.T) {
 		t.Errorf("audit --verify exit %d: %s%s", code, out.String(), errb.String())
 	}
 
+	code, js, _ := runCLI(t, []string{"audit", "--runs", runs, "--verify", "--json"})
+	var aud struct {
+		OK      bool `json:"ok"`
+		Records []struct {
+			Run string `json:"run"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(js), &aud); err != nil || code != 0 || !aud.OK || len(aud.Records) != 2 || aud.Records[1].Run != filepath.Base(days[1]) {
+		t.Errorf("audit --json: exit %d, %v: %s", code, err, js)
+	}
+	if code, out, _ := runCLI(t, []string{"audit", "--runs", runs}); code != 0 || !strings.Contains(out, "ok: 2 records, chain intact") {
+		t.Errorf("audit: exit %d: %s", code, out)
+	}
+
 	// The brief exists; the PDF too when Chromium is installed (always in CI).
 	briefs, _ := filepath.Glob(filepath.Join(dir, "brief-*-zh.html"))
 	if len(briefs) != 1 {

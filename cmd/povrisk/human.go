@@ -105,3 +105,31 @@ func bytesHuman(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// anyCount is count of a number read from JSON (float64 or an integer); "-" otherwise.
+func anyCount(v any) string {
+	if n, ok := anyInt(v); ok {
+		return count(n)
+	}
+	return "-"
+}
+
+// anyPlural is plural of a number read from JSON; "-" and the plural noun otherwise.
+func anyPlural(v any, noun string) string {
+	if n, ok := anyInt(v); ok {
+		return plural(n, noun)
+	}
+	return "- " + pluralNoun(noun)
+}
+
+func anyInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int64(math.Round(n)), true
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	}
+	return 0, false
+}

@@ -91,12 +91,7 @@ func runModelsList(dir string, asJSON bool, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-func cardNum(v any) string {
-	if f, ok := v.(float64); ok {
-		return fmt.Sprintf("%.3f", f)
-	}
-	return "-"
-}
+func cardNum(v any) string { return anyScore(v) }
 
 func cardSub(v any, k string) string {
 	if m, ok := v.(map[string]any); ok {

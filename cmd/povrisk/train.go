@@ -208,7 +208,7 @@ func writeJSON(w io.Writer, v any) error {
 func printMetricsSummary(w io.Writer, m map[string]any) {
 	f := func(k string) string { return cardNum(m[k]) }
 	at := func(k, share string) string { return cardSub(m[k], share) }
-	fmt.Fprintf(w, "test as-of %v (horizon %v months): %v households, %v identified\n", m["test_as_of"], m["horizon_months"], m["test_rows"], m["test_positive"])
+	fmt.Fprintf(w, "test as-of %v (horizon %s): %s, %s identified\n", m["test_as_of"], anyPlural(m["horizon_months"], "month"), anyPlural(m["test_rows"], "household"), anyCount(m["test_positive"]))
 	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "", "AUC", "PR AUC", "P@1%", "P@5%", "P@10%")
 	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "model", f("auc"), f("pr_auc"), at("precision_at", "0.01"), at("precision_at", "0.05"), at("precision_at", "0.1"))
 	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "rule screen", f("rules_auc"), f("rules_pr_auc"), at("rules_precision_at", "0.01"), at("rules_precision_at", "0.05"), at("rules_precision_at", "0.1"))
@@ -255,7 +255,7 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 		return withCode(ExitBadInput, err)
 	}
 	if skipped > 0 {
-		fmt.Fprintf(stderr, "povrisk: %d rows without a label skipped\n", skipped)
+		fmt.Fprintf(stderr, "povrisk: %s without a label skipped\n", plural(int64(skipped), "row"))
 	}
 	fo := forest.DefaultOptions()
 	fo.Seed = o.Seed
@@ -267,9 +267,9 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 	}
 	var progress func(train.Fold)
 	if !o.JSON {
-		fmt.Fprintf(stdout, "%s: %d rows, %d features, %d folds\n", o.Table, X.Rows, X.NumCols(), o.Folds)
+		fmt.Fprintf(stdout, "%s: %s, %s, %s\n", o.Table, plural(int64(X.Rows), "row"), plural(int64(X.NumCols()), "feature"), plural(int64(o.Folds), "fold"))
 		progress = func(f train.Fold) {
-			fmt.Fprintf(stdout, "fold %d: AUC %.4f  PR AUC %.4f  (%d train, %d test)\n", f.Fold, f.AUC, f.PRAUC, f.Train, f.Test)
+			fmt.Fprintf(stdout, "fold %d: AUC %s  PR AUC %s  (%s train, %s test)\n", f.Fold, score(f.AUC), score(f.PRAUC), count(int64(f.Train)), count(int64(f.Test)))
 		}
 	}
 	t0 := time.Now()
@@ -281,6 +281,6 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 		return writeJSON(stdout, map[string]any{"table": o.Table, "rows": res.Rows, "features": res.Features,
 			"folds": res.Folds, "auc": res.MeanAUC, "auc_sd": res.SDAUC, "pr_auc": res.MeanPR})
 	}
-	fmt.Fprintf(stdout, "mean AUC %.4f (sd %.4f), mean PR AUC %.4f, %.1fs\n", res.MeanAUC, res.SDAUC, res.MeanPR, time.Since(t0).Seconds())
+	fmt.Fprintf(stdout, "mean AUC %s (sd %s), mean PR AUC %s, %s\n", score(res.MeanAUC), score(res.SDAUC), score(res.MeanPR), seconds(time.Since(t0).Seconds()))
 	return nil
 }
