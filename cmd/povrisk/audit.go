@@ -34,11 +34,7 @@ func init() {
 			if o.JSON {
 				return runAuditJSON(o, c.App.Writer)
 			}
-			out := c.App.Writer
-			if quiet(c) {
-				out = io.Discard
-			}
-			return runAudit(o, out)
+			return runAudit(o, reportWriter(c))
 		},
 	})
 }

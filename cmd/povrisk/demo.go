@@ -50,11 +50,7 @@ func init() {
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the sample drop and the model"},
 		},
 		Action: func(c *cli.Context) error {
-			stdout := c.App.Writer
-			if quiet(c) {
-				stdout = io.Discard
-			}
-			return runDemo(c.Context, demoOptions{Dir: c.String("dir"), Households: c.Int("households"), Seed: c.Uint64("seed")}, stdout, infoWriter(c))
+			return runDemo(c.Context, demoOptions{Dir: c.String("dir"), Households: c.Int("households"), Seed: c.Uint64("seed")}, reportWriter(c), infoWriter(c))
 		},
 	})
 }

@@ -93,11 +93,7 @@ func init() {
 				}
 				o.AsOf = t
 			}
-			out := c.App.Writer
-			if quiet(c) && !c.Bool("json") {
-				out = io.Discard
-			}
-			return runDoctor(c.Context, o, c.Bool("json"), out)
+			return runDoctor(c.Context, o, c.Bool("json"), reportWriter(c))
 		},
 	})
 }

@@ -235,7 +235,7 @@ func TestDeprecatedKeyFlag(t *testing.T) {
 	if code != ExitPolicy {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(errs, "--key is deprecated and goes in the next release: use --key-file") {
+	if !strings.Contains(errs, "povrisk: warning: --key is deprecated and goes in the next release: use --key-file") {
 		t.Errorf("no deprecation line: %s", errs)
 	}
 	_, out, _ := runCLI(t, []string{"run", "--help"})
@@ -259,5 +259,32 @@ func TestPolicyRule(t *testing.T) {
 	code, _, errs := runCLI(t, []string{"run", "--warehouse", t.TempDir()})
 	if code != ExitPolicy || !strings.Contains(errs, "from-env.toml") {
 		t.Errorf("POVRISK_POLICY: exit %d: %s", code, errs)
+	}
+}
+
+// TestQuiet: --quiet leaves errors only; --json output is still printed.
+func TestQuiet(t *testing.T) {
+	t.Setenv("POVRISK_POLICY", "")
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, []string{"generate", "--households", "30", "--months", "8", "--out", filepath.Join(dir, "drop"), "--quiet"})
+	if code != 0 || out != "" || errs != "" {
+		t.Errorf("generate --quiet: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, out, _ = runCLI(t, []string{"generate", "--households", "30", "--months", "8", "--out", filepath.Join(dir, "drop2")})
+	if code != 0 || !strings.Contains(out, "30 households") {
+		t.Errorf("generate without --quiet: exit %d, stdout %q", code, out)
+	}
+	doctor := []string{"doctor", "--warehouse", filepath.Join(dir, "wh"), "--runs", filepath.Join(dir, "runs"), "--models", dir, "-q"}
+	code, out, errs = runCLI(t, doctor)
+	if code != ExitPolicy || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "povrisk: doctor: ") {
+		t.Errorf("doctor -q: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, out, _ = runCLI(t, append(doctor, "--json"))
+	if code != ExitPolicy || !strings.Contains(out, `"exit_code": 5`) {
+		t.Errorf("doctor -q --json: exit %d, stdout %q", code, out)
+	}
+	code, _, errs = runCLI(t, []string{"run", "--key", "k", "--warehouse", dir, "-q"})
+	if code != ExitPolicy || strings.Contains(errs, "deprecated") {
+		t.Errorf("run --key -q: exit %d: %s", code, errs)
 	}
 }

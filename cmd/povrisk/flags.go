@@ -17,7 +17,7 @@ import (
 
 // quietFlag is --quiet (-q): print nothing but errors.
 func quietFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"}
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors (and the data asked for: --json, explain, models, --list)"}
 }
 
 // verboseFlag is --verbose (-v): more detail on stderr (a line per stage
@@ -85,7 +85,7 @@ func policyFrom(c *cli.Context, required bool) (*rules.Policy, string, error) {
 func deprecatedFlag(old, replacement string) cli.Flag {
 	return &cli.StringFlag{Name: old, Hidden: true, Usage: "deprecated: use --" + replacement,
 		Action: func(c *cli.Context, _ string) error {
-			fmt.Fprintf(c.App.ErrWriter, "povrisk: --%s is deprecated and goes in the next release: use --%s\n", old, replacement)
+			warnf(c, "--%s is deprecated and goes in the next release: use --%s", old, replacement)
 			return nil
 		}}
 }
@@ -109,6 +109,21 @@ func warnf(c *cli.Context, format string, a ...any) {
 	if !quiet(c) {
 		fmt.Fprintf(c.App.ErrWriter, "povrisk: warning: "+format+"\n", a...)
 	}
+}
+
+// waitFlag is --wait DURATION: how long a writer waits for a busy lock on
+// the warehouse or the runs directory (lock.Options.Wait).
+func waitFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "wait", Usage: "wait this long for a busy lock, e.g. 10m (default: exit 7 at once, naming the holder)"}
+}
+
+// reportWriter is where a command prints its report on stdout: nowhere
+// with --quiet, unless --json asked for it.
+func reportWriter(c *cli.Context) io.Writer {
+	if quiet(c) && !c.Bool("json") {
+		return io.Discard
+	}
+	return c.App.Writer
 }
 
 // infoWriter is where a command prints its summary line: stderr, or

@@ -35,11 +35,7 @@ func init() {
 			if stderrIsTerminal(c.App.ErrWriter) && !quiet(c) { // cron and logs stay quiet ("\r" lines)
 				o.Progress = c.App.ErrWriter
 			}
-			out := c.App.Writer
-			if quiet(c) {
-				out = io.Discard
-			}
-			return runGenerate(c.Context, o, out)
+			return runGenerate(c.Context, o, reportWriter(c))
 		},
 	})
 }

@@ -76,7 +76,7 @@ func init() {
 			"povrisk train --table F.parquet|F.csv --label COLUMN [--folds 5] [--ignore a,b] [--json]",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			return runTrain(c.Context, readTrainFlags(c), c.App.Writer, c.App.ErrWriter)
+			return runTrain(c.Context, readTrainFlags(c), reportWriter(c), c.App.ErrWriter)
 		},
 	})
 }
