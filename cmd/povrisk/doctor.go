@@ -68,7 +68,7 @@ func init() {
 			"               [--max-stale-months N] [--json]",
 		Description: "One line per check: ok, warn (the night runs, but read the fix) or fail (it would not). Exits 0 when\n" +
 			"nothing fails, otherwise with the exit code of the most serious failure, in this order: could not\n" +
-			"write (8), tampered (6), policy (5), no model (4), bad input (3), busy (7). Disk space is measured as\n" +
+			"write (8), tampered (6), policy (5), no model (4), bad input (3), usage (2: the key), busy (7). Disk space is measured as\n" +
 			"the size of the latest run directory plus the current warehouse version, against the free space of\n" +
 			"each file system.",
 		Flags: []cli.Flag{
@@ -199,7 +199,8 @@ func doctorChecks(ctx context.Context, o doctorOptions) []check {
 	return checks
 }
 
-// checkKey: the key file exists, has a usable key and only its owner can read it.
+// checkKey: the key file exists, has a usable key and only its owner can
+// read it. A bad key is a usage error (exit 2), as ingest reports it.
 func checkKey(path string) check {
 	const name = "key file"
 	if path == "" {
@@ -208,21 +209,21 @@ func checkKey(path string) check {
 	if path == "" {
 		if os.Getenv("POVRISK_KEY") != "" {
 			if _, err := ingest.LoadKey(""); err != nil {
-				return failCheck(name, fault.BadInput, err.Error(), "set POVRISK_KEY to the key of at least 16 bytes")
+				return failCheck(name, fault.Usage, err.Error(), "set POVRISK_KEY to the key of at least 16 bytes")
 			}
 			return warnCheck(name, "the key comes from POVRISK_KEY", "prefer --key-file FILE (mode 600): an environment variable is visible to other tools")
 		}
-		return failCheck(name, fault.BadInput, "no key file given", "pass --key-file FILE (chmod 600) or set POVRISK_KEY_FILE")
+		return failCheck(name, fault.Usage, "no key file given", "pass --key-file FILE (chmod 600) or set POVRISK_KEY_FILE")
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return failCheck(name, fault.BadInput, fmt.Sprintf("%s: %v", path, errors.Unwrap(err)), "create the key file (at least 16 random bytes) and chmod 600 it")
+		return failCheck(name, fault.Usage, fmt.Sprintf("%s: %v", path, errors.Unwrap(err)), "create the key file (at least 16 random bytes) and chmod 600 it")
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return failCheck(name, fault.BadInput, fmt.Sprintf("%s has mode %04o: group or others can read it", path, perm), "chmod 600 "+path)
+		return failCheck(name, fault.Usage, fmt.Sprintf("%s has mode %04o: group or others can read it", path, perm), "chmod 600 "+path)
 	}
 	if _, err := ingest.LoadKey(path); err != nil {
-		return failCheck(name, fault.BadInput, err.Error(), "write a key of at least 16 random bytes into it")
+		return failCheck(name, fault.Usage, err.Error(), "write a key of at least 16 random bytes into it")
 	}
 	return okCheck(name, fmt.Sprintf("%s: mode %04o", path, st.Mode().Perm()))
 }

@@ -36,10 +36,10 @@ func TestDoctorKey(t *testing.T) {
 	os.Chmod(open, 0o644)
 	short := filepath.Join(dir, "short.key")
 	os.WriteFile(short, []byte("short\n"), 0o600)
-	wantCheck(t, checkKey(""), "fail", fault.BadInput, "--key-file")
-	wantCheck(t, checkKey(filepath.Join(dir, "none.key")), "fail", fault.BadInput, "no such file")
-	wantCheck(t, checkKey(open), "fail", fault.BadInput, "chmod 600 "+open)
-	wantCheck(t, checkKey(short), "fail", fault.BadInput, "at least 16")
+	wantCheck(t, checkKey(""), "fail", fault.Usage, "--key-file")
+	wantCheck(t, checkKey(filepath.Join(dir, "none.key")), "fail", fault.Usage, "no such file")
+	wantCheck(t, checkKey(open), "fail", fault.Usage, "chmod 600 "+open)
+	wantCheck(t, checkKey(short), "fail", fault.Usage, "at least 16")
 	wantCheck(t, checkKey(good), "ok", fault.OK, "mode 0600")
 	t.Setenv("POVRISK_KEY_FILE", good)
 	wantCheck(t, checkKey(""), "ok", fault.OK, good)
@@ -157,7 +157,7 @@ func TestDoctorExitCode(t *testing.T) {
 	t.Setenv("POVRISK_KEY", "")
 	t.Setenv("POVRISK_POLICY", "")
 	dir := t.TempDir()
-	// No key (3), no warehouse (3), no policy (5), no model (4): policy wins.
+	// No key (2), no warehouse (3), no policy (5), no model (4): policy wins.
 	code, out, errs := runCLI(t, []string{"doctor", "--warehouse", filepath.Join(dir, "wh"), "--runs", filepath.Join(dir, "runs"), "--models", filepath.Join(dir, "m")})
 	if code != ExitPolicy {
 		t.Fatalf("exit %d, want %d:\n%s%s", code, ExitPolicy, out, errs)

@@ -67,14 +67,13 @@ func (r *barReporter) Start(stage string, total int64) progress.Task {
 		progressbar.OptionSetRenderBlankState(true),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.w) }),
 	)
-	return &barTask{r: r, bar: bar, known: total > 0}
+	return &barTask{r: r, bar: bar}
 }
 
 type barTask struct {
-	r     *barReporter
-	bar   *progressbar.ProgressBar
-	known bool
-	once  sync.Once
+	r    *barReporter
+	bar  *progressbar.ProgressBar
+	once sync.Once
 }
 
 func (t *barTask) Add(n int64) {
@@ -87,12 +86,7 @@ func (t *barTask) Done() {
 	t.once.Do(func() {
 		t.r.mu.Lock()
 		defer t.r.mu.Unlock()
-		if t.known {
-			t.bar.Finish()
-			return
-		}
-		t.bar.Exit()
-		fmt.Fprintln(t.r.w)
+		t.bar.Finish() // its completion ends the line
 	})
 }
 
