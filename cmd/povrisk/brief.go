@@ -27,6 +27,7 @@ func init() {
 			&cli.StringFlag{Name: "out", Usage: "output file; default brief-<as-of>[-<region>]-<lang>.<format>"},
 			&cli.StringFlag{Name: "unit-costs", Usage: "TOML or JSON file of yuan per household per year by measure; default an illustrative table"},
 			&cli.StringFlag{Name: "chromium", Usage: "chromium binary for pdf; default looked up on PATH"},
+			jsonFlag(`the file written ({"path": ...})`),
 		},
 		Action: func(c *cli.Context) error {
 			o, err := briefOptions(c)
@@ -43,6 +44,9 @@ func init() {
 				return err // marked where it is known: could not write (8), busy (7), ...
 			case err != nil:
 				return withCode(ExitBadInput, err)
+			}
+			if c.Bool("json") {
+				return writeJSON(c.App.Writer, map[string]string{"path": path})
 			}
 			if !c.Bool("quiet") {
 				fmt.Fprintln(c.App.Writer, path)
