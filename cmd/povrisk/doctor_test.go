@@ -215,3 +215,35 @@ func TestDoctorAsOf(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorFreshness: on a small real warehouse (8 months ending
+// 2025-08-31) the tables are fresh for that as-of, a warning four months
+// later, and a failure (exit 3) beyond --max-stale-months.
+func TestDoctorFreshness(t *testing.T) {
+	dir := t.TempDir()
+	drop, wh, key := filepath.Join(dir, "drop"), filepath.Join(dir, "wh"), filepath.Join(dir, "key")
+	os.WriteFile(key, []byte("a key of thirty-two bytes for tests\n"), 0o600)
+	if code, _, errs := runCLI(t, []string{"generate", "--households", "40", "--months", "8", "--start", "2025-01", "--out", drop, "-q"}); code != 0 {
+		t.Fatalf("generate: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, []string{"ingest", "--drop", drop, "--warehouse", wh, "--key-file", key, "-q"}); code != 0 {
+		t.Fatalf("ingest: %d %s", code, errs)
+	}
+	at := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
+	for _, c := range checkFreshness(t.Context(), doctorOptions{Warehouse: wh, AsOf: at("2025-08-31")}) {
+		if c.Status != "ok" {
+			t.Errorf("fresh data: %+v", c)
+		}
+	}
+	cs := checkFreshness(t.Context(), doctorOptions{Warehouse: wh, AsOf: at("2025-12-31")})
+	if len(cs) < 3 {
+		t.Fatalf("checks %+v: want one per monthly table", cs)
+	}
+	wantCheck(t, cs[0], "warn", fault.OK, "income_records ends 2025-08-31, 4 months before the as-of 2025-12-31")
+	cs = checkFreshness(t.Context(), doctorOptions{Warehouse: wh, AsOf: at("2025-12-31"), MaxStaleMonths: 2})
+	wantCheck(t, cs[0], "fail", fault.BadInput, "more than --max-stale-months 2")
+	wantCheck(t, checkFreshness(t.Context(), doctorOptions{Warehouse: filepath.Join(dir, "none")})[0], "warn", fault.OK, "no warehouse")
+	// The disk check counts the current warehouse version when no night ran yet.
+	o := doctorOptions{Warehouse: wh, Runs: filepath.Join(dir, "runs"), FreeBytes: func(string) (int64, error) { return 1 << 40, nil }}
+	wantCheck(t, checkDisk(o), "ok", fault.OK, "(warehouse version v000001 ")
+}

@@ -56,7 +56,7 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 		}
 		opts.Key = key
 	}
-	tty := o.Progress != nil
+	tty := stderrIsTerminal(stderr) // progress shown as it goes: no summary lines after it
 	opts.Progress = o.Progress
 	var rejOut io.Writer
 	if o.Validate {
