@@ -64,6 +64,11 @@ func prepare(c *cli.Command, path string) {
 		if len(missing) > 0 {
 			return usageError(c, full, fmt.Errorf("missing %s", strings.Join(missing, ", ")))
 		}
+		// A command that takes no arguments refuses them: the flag parser
+		// stops at the first one, so the flags after it would be lost.
+		if c.ArgsUsage == "" && len(commandNames(c.Subcommands)) == 0 && ctx.Args().Present() {
+			return usageError(c, full, fmt.Errorf("unexpected argument %q (flags after it are not read)", ctx.Args().First()))
+		}
 		if before != nil {
 			return before(ctx)
 		}

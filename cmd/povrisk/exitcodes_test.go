@@ -288,3 +288,17 @@ func TestQuiet(t *testing.T) {
 		t.Errorf("run --key -q: exit %d: %s", code, errs)
 	}
 }
+
+// TestStrayArgument: a command that takes no argument refuses one, since
+// the flags after it would silently be lost.
+func TestStrayArgument(t *testing.T) {
+	code, out, errs := runCLI(t, []string{"audit", "runs", "--verify"})
+	if code != ExitUsage || out != "" || !strings.Contains(errs, `audit: unexpected argument "runs"`) {
+		t.Errorf("exit %d stdout %q stderr %q", code, out, errs)
+	}
+	// Commands with arguments keep them.
+	code, _, errs = runCLI(t, []string{"models", "show", "latest", "--models", t.TempDir()})
+	if code != ExitNoModel {
+		t.Errorf("models show latest: exit %d: %s", code, errs)
+	}
+}
