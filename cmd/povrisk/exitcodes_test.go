@@ -116,6 +116,11 @@ func TestEveryExitCode(t *testing.T) {
 		if !strings.Contains(errs, "goroutine ") {
 			t.Errorf("--verbose shows no stack:\n%s", errs)
 		}
+		t.Setenv("POVRISK_DEBUG", "1")
+		code, _, errs = runCLI(t, []string{"crash-for-test"}, withCommand(panicCommand()))
+		if code != ExitFailure || !strings.Contains(errs, "goroutine ") {
+			t.Errorf("POVRISK_DEBUG=1: exit %d, no stack:\n%s", code, errs)
+		}
 	})
 	for _, k := range fault.Kinds() {
 		if !seen[int(k)] {
