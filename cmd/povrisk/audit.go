@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -9,13 +8,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine/audit"
-	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // auditOptions are the flags of `povrisk audit`.
 type auditOptions struct {
 	Runs    string
 	Verify  bool
+	JSON    bool
 	KeyFile string // --audit-key-file
 	NewKey  string // --new-key: write a fresh audit key there and stop
 }
@@ -36,9 +35,14 @@ func init() {
 			&cli.BoolFlag{Name: "verify", Usage: "verify the chain and the run directories (exit 6 on a problem)"},
 			&cli.StringFlag{Name: "audit-key-file", Usage: "audit key (mode 600); default env " + audit.KeyEnv + ", else " + audit.DefaultKeyPath()},
 			&cli.StringFlag{Name: "new-key", Usage: "write a fresh random audit key to this file (mode 600) and exit"},
+			jsonFlag("the records and problems"),
 		},
 		Action: func(c *cli.Context) error {
-			return runAudit(auditOptions{Runs: c.String("runs"), Verify: c.Bool("verify"), KeyFile: c.String("audit-key-file"), NewKey: c.String("new-key")}, c.App.Writer)
+			o := auditOptions{Runs: c.String("runs"), Verify: c.Bool("verify"), JSON: c.Bool("json"), KeyFile: c.String("audit-key-file"), NewKey: c.String("new-key")}
+			if o.JSON && o.NewKey == "" {
+				return runAuditJSON(o, c.App.Writer)
+			}
+			return runAudit(o, reportWriter(c))
 		},
 	})
 }
@@ -46,7 +50,7 @@ func init() {
 func runAudit(o auditOptions, w io.Writer) error {
 	if o.NewKey != "" {
 		if err := audit.NewKeyFile(o.NewKey); err != nil {
-			return withCode(exitOf(err), err)
+			return err
 		}
 		fmt.Fprintf(w, "audit key written to %s (mode 600): give it to povrisk run with --audit-key-file or %s; keep a copy off this machine\n", o.NewKey, audit.KeyEnv)
 		return nil
@@ -75,12 +79,59 @@ func runAudit(o auditOptions, w io.Writer) error {
 		fmt.Fprintf(w, "PROBLEM: %s\n", p)
 	}
 	if len(probs) > 0 {
-		return withCode(ExitIncomplete, fmt.Errorf("audit: %d problem(s) in %s: the log or a run directory was altered, removed or never written; see the lines above", len(probs), o.Runs))
+		return withCode(ExitIncomplete, fmt.Errorf("audit: %s in %s: the log or a run directory was altered, removed or never written; see the lines above", plural(int64(len(probs)), "problem"), o.Runs))
 	}
 	if o.Verify {
-		fmt.Fprintf(w, "ok: %d records, chain intact, run directories match\n", len(rep.Lines))
+		fmt.Fprintf(w, "ok: %s, chain intact, run directories match\n", plural(int64(len(rep.Lines)), "record"))
 	} else {
-		fmt.Fprintf(w, "ok: %d records, chain intact (--verify also checks the run directories)\n", len(rep.Lines))
+		fmt.Fprintf(w, "ok: %s, chain intact (--verify also checks the run directories)\n", plural(int64(len(rep.Lines)), "record"))
+	}
+	return nil
+}
+
+// runAuditJSON prints the records and problems as one JSON object; the
+// exit code is the same as without --json.
+func runAuditJSON(o auditOptions, w io.Writer) error {
+	key, err := audit.LoadKey(o.KeyFile)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	rep, err := audit.Verify(o.Runs, key)
+	if err != nil {
+		return withCode(ExitIncomplete, err)
+	}
+	type problem struct {
+		Chain bool   `json:"chain"`
+		Seq   int64  `json:"seq"`
+		Line  int    `json:"line"`
+		Run   string `json:"run,omitempty"`
+		What  string `json:"what"`
+	}
+	out := struct {
+		OK       bool           `json:"ok"`
+		Records  []audit.Record `json:"records"`
+		Problems []problem      `json:"problems"`
+		Notes    []string       `json:"notes"`
+	}{Records: []audit.Record{}, Problems: []problem{}, Notes: []string{}}
+	for _, l := range rep.Lines {
+		if l.Err == nil {
+			out.Records = append(out.Records, l.Record)
+		}
+	}
+	for _, p := range rep.Problems {
+		if p.Chain || o.Verify {
+			out.Problems = append(out.Problems, problem{p.Chain, p.Seq, p.Line, p.Run, p.What})
+		}
+	}
+	if o.Verify {
+		out.Notes = append(out.Notes, rep.Notes...)
+	}
+	out.OK = len(out.Problems) == 0
+	if err := writeJSON(w, out); err != nil {
+		return err
+	}
+	if !out.OK {
+		return withCode(ExitIncomplete, fmt.Errorf("audit: %s in %s", plural(int64(len(out.Problems)), "problem"), o.Runs))
 	}
 	return nil
 }
@@ -107,12 +158,3 @@ func printAuditLines(w io.Writer, rep *audit.Report, verbose bool) {
 	}
 }
 
-// exitOf is the exit code of an error's kind (engine/fault), for the
-// commands of this file until every command maps kinds the same way.
-func exitOf(err error) int {
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
-	}
-	return int(fault.Of(err))
-}

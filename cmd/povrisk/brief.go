@@ -8,6 +8,7 @@ import (
 
 	"github.com/povrisk/povrisk/engine/brief"
 	"github.com/povrisk/povrisk/engine/brief/browser"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 func init() {
@@ -26,7 +27,7 @@ func init() {
 			&cli.StringFlag{Name: "out", Usage: "output file; default brief-<as-of>[-<region>]-<lang>.<format>"},
 			&cli.StringFlag{Name: "unit-costs", Usage: "TOML or JSON file of yuan per household per year by measure; default an illustrative table"},
 			&cli.StringFlag{Name: "chromium", Usage: "chromium binary for pdf; default looked up on PATH"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			jsonFlag(`the file written ({"path": ...})`),
 		},
 		Action: func(c *cli.Context) error {
 			o, err := briefOptions(c)
@@ -39,8 +40,13 @@ func init() {
 				return withCode(ExitIncomplete, err)
 			case errors.Is(err, browser.ErrNoBrowser):
 				return withCode(ExitFailure, err)
+			case err != nil && fault.Of(err) != fault.Internal:
+				return err // marked where it is known: could not write (8), busy (7), ...
 			case err != nil:
 				return withCode(ExitBadInput, err)
+			}
+			if c.Bool("json") {
+				return writeJSON(c.App.Writer, map[string]string{"path": path})
 			}
 			if !c.Bool("quiet") {
 				fmt.Fprintln(c.App.Writer, path)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,14 +43,15 @@ func init() {
 		Name:  "demo",
 		Usage: "the whole night on sample data: generate a drop, ingest, train, run two nights, write the brief",
 		Description: "Everything goes under --dir (default ./povrisk-demo): drop/, warehouse/ (with demo.key), models/,\n" +
-			"runs/ (the previous month-end and the latest night) and the brief. Steps already done are reused.",
+			"runs/ (the previous month-end and the latest night) and the brief. Steps already done are reused;\n" +
+			"a --dir holding a drop of another size is refused (use another --dir, or remove it to start over).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: "povrisk-demo", Usage: "directory for everything the demo writes"},
 			&cli.IntFlag{Name: "households", Value: 20000, Usage: "households in the sample drop"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the sample drop and the model"},
 		},
 		Action: func(c *cli.Context) error {
-			return runDemo(c.Context, demoOptions{Dir: c.String("dir"), Households: c.Int("households"), Seed: c.Uint64("seed")}, c.App.Writer, c.App.ErrWriter)
+			return runDemo(c.Context, demoOptions{Dir: c.String("dir"), Households: c.Int("households"), Seed: c.Uint64("seed")}, reportWriter(c), infoWriter(c))
 		},
 	})
 }
@@ -72,10 +74,17 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	models := filepath.Join(o.Dir, "models")
 	runs := filepath.Join(o.Dir, "runs")
 
+	if o.Households <= 0 {
+		return withCode(ExitUsage, fmt.Errorf("--households %d: want a positive number", o.Households))
+	}
+	if n, err := countRows(filepath.Join(drop, "households.csv")); err == nil && n != int64(o.Households) {
+		return withCode(ExitUsage, fmt.Errorf("%s holds a sample drop of %s, not %s: use another --dir, or remove %s to start over",
+			o.Dir, plural(n, "household"), count(int64(o.Households)), o.Dir))
+	}
 	if _, err := os.Stat(filepath.Join(drop, "households.csv")); err != nil {
 		step("generating a sample drop of %d households, 24 months (seed %d)", o.Households, o.Seed)
 		if _, err := datasets.Generate(ctx, datasets.GenerateOptions{Households: o.Households, Months: 24, Seed: o.Seed, Out: drop}); err != nil {
-			return withCode(ExitBadInput, fmt.Errorf("generate the sample drop: %w", err))
+			return fmt.Errorf("generate the sample drop: %w", err) // its kind: could not write, or internal
 		}
 	} else {
 		step("reusing the sample drop %s", drop)
@@ -116,7 +125,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("train the demo model: %w", err)
 		}
-		step("model %s: AUC %.3f, precision in the county top 5%%: %.3f", card.ID, card.Metrics.AUC, card.Metrics.CountyPrecision)
+		step("model %s: AUC %s, precision in the county top 5%%: %s", card.ID, score(card.Metrics.AUC), score(card.Metrics.CountyPrecision))
 	} else {
 		step("reusing the model in %s", models)
 	}
@@ -157,19 +166,19 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	step("done")
 	c := last.Counts
 	fmt.Fprintf(stdout, `povrisk demo: everything is under %s
-  drop        %s  (%d households, 24 months; ground truth %s.truth.csv)
+  drop        %s  (%s, 24 months; ground truth %s.truth.csv)
   warehouse   %s  (HMAC key %s, mode 0600)
   model       %s/%s
   runs        %s  (%s and %s; audit log %s, audit key %s)
   ranked list %s
   work lists  %s
   brief       %s
-  night of %s: %d eligible households, %d high tier, %d in the county top k (%d not flagged by any rule)
+  night of %s: %s, %d high tier, %d in the county top k (%d not flagged by any rule)
 next: povrisk explain %s --run %s
       povrisk audit --runs %s --verify --audit-key-file %s
-`, o.Dir, drop, o.Households, drop, wh, keyPath, models, last.ModelID, runs, prevEnd.Format("2006-01-02"), last.AsOf,
+`, o.Dir, drop, plural(int64(o.Households), "household"), drop, wh, keyPath, models, last.ModelID, runs, prevEnd.Format("2006-01-02"), last.AsOf,
 		filepath.Join(runs, "audit.log"), auditKeyPath, filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), bp,
-		last.AsOf, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs, auditKeyPath)
+		last.AsOf, plural(int64(c.Eligible), "eligible household"), c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs, auditKeyPath)
 	return nil
 }
 
@@ -179,4 +188,26 @@ func firstRanked(r *night.Result) string {
 		return r.Top
 	}
 	return "HOUSEHOLD_ID"
+}
+
+// countRows is the number of data rows of a CSV file with a header line.
+func countRows(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var n int64
+	buf := make([]byte, 64<<10)
+	for {
+		k, err := f.Read(buf)
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return max(n-1, 0), nil
 }

@@ -5,11 +5,15 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/povrisk/povrisk/engine/lock"
 )
 
 // TestDemo runs the README's first command on a small drop and checks that
@@ -57,6 +61,20 @@ func TestDemo(t *testing.T) {
 		t.Errorf("audit --verify exit %d: %s%s", code, out.String(), errb.String())
 	}
 
+	code, js, _ := runCLI(t, []string{"audit", "--runs", runs, "--verify", "--json"})
+	var aud struct {
+		OK      bool `json:"ok"`
+		Records []struct {
+			Run string `json:"run"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(js), &aud); err != nil || code != 0 || !aud.OK || len(aud.Records) != 2 || aud.Records[1].Run != filepath.Base(days[1]) {
+		t.Errorf("audit --json: exit %d, %v: %s", code, err, js)
+	}
+	if code, out, _ := runCLI(t, []string{"audit", "--runs", runs}); code != 0 || !strings.Contains(out, "ok: 2 records, chain intact") {
+		t.Errorf("audit: exit %d: %s", code, out)
+	}
+
 	// The brief exists; the PDF too when Chromium is installed (always in CI).
 	briefs, _ := filepath.Glob(filepath.Join(dir, "brief-*-zh.html"))
 	if len(briefs) != 1 {
@@ -71,6 +89,14 @@ func TestDemo(t *testing.T) {
 	if len(pdfs) != 1 && os.Getenv("CI") != "" {
 		t.Errorf("no PDF brief under CI (Chromium is installed by scripts/test.sh); demo said:\n%s", out.String())
 	}
+
+	// Another size in the same directory is refused, not silently reused.
+	if code, _, errs := runCLI(t, []string{"demo", "--dir", dir, "--households", "3500"}); code != ExitUsage ||
+		!strings.Contains(errs, "holds a sample drop of 1,500 households, not 3,500") {
+		t.Errorf("demo --households 3500 on a 1,500-household directory: exit %d: %s", code, errs)
+	}
+	checkDoctorOnDemo(t, dir)
+	checkCrontabLine(t, dir)
 }
 
 // checkSummary recounts summary.json's counts from ranked.csv of the run
@@ -241,4 +267,101 @@ func checkNoDiagnoses(t *testing.T, claims string, files ...string) {
 
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
+
+// checkDoctorOnDemo: on the demo's directories the doctor passes; with the
+// warehouse locked it exits 7 naming the holder; with tables far behind
+// the as-of and --max-stale-months it exits 3.
+func checkDoctorOnDemo(t *testing.T, dir string) {
+	t.Helper()
+	policy := samplePolicy(t)
+	args := []string{"doctor", "--warehouse", filepath.Join(dir, "warehouse"), "--runs", filepath.Join(dir, "runs"),
+		"--models", filepath.Join(dir, "models"), "--key-file", filepath.Join(dir, "demo.key"), "--policy", policy, "--as-of", "2025-12-31"}
+	code, out, errs := runCLI(t, args)
+	if code != 0 || strings.Contains(out, "fail ") || !strings.Contains(out, "ok    model") || !strings.Contains(out, "ok    freshness") {
+		t.Errorf("doctor on the demo: exit %d\n%s%s", code, out, errs)
+	}
+	l, err := lock.Acquire(filepath.Join(dir, "warehouse"), lock.Options{Command: "povrisk ingest (test holder)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCLI(t, args)
+	l.Release()
+	if code != ExitBusy || !strings.Contains(out, "povrisk ingest (test holder)") {
+		t.Errorf("doctor with the warehouse locked: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, append(args, "--as-of", "2031-12-31", "--max-stale-months", "3"))
+	if code != ExitBadInput || !strings.Contains(out, "income_records ends 2025-12-31, 72 months before the as-of 2031-12-31") {
+		t.Errorf("doctor on stale data: exit %d\n%s", code, out)
+	}
+}
+
+// checkCrontabLine runs the README's crontab line as cron would: the real
+// binary, no terminal, a minimal environment, on the demo's directories.
+// A good night leaves the log empty (--quiet); a night without its policy
+// file leaves the error and its exit code there.
+func checkCrontabLine(t *testing.T, dir string) {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- crontab -->\n```\n(.*?)\n```\n<!-- /crontab -->").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md lacks the <!-- crontab --> block")
+	}
+	entry := strings.Fields(string(m[1]))
+	if len(entry) < 7 || entry[5] != "/usr/local/bin/povrisk" {
+		t.Fatalf("crontab line %q: want five time fields and /usr/local/bin/povrisk", m[1])
+	}
+	command := strings.SplitN(string(m[1]), " ", 6)[5]
+	bin := filepath.Join(t.TempDir(), "povrisk")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "duckdb_arrow", "-o", bin, ".")
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build povrisk: %v\n%s", err, b)
+	}
+	logs := t.TempDir()
+	home := t.TempDir()
+	policy := filepath.Join(t.TempDir(), "policy.toml")
+	sample, err := os.ReadFile(samplePolicy(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(policy, sample, 0o600)
+	paths := strings.NewReplacer(
+		"/usr/local/bin/povrisk", bin,
+		"/srv/povrisk/drops/current", filepath.Join(dir, "drop"),
+		"/srv/povrisk/", dir+"/",
+		"/etc/povrisk/key", filepath.Join(dir, "demo.key"),
+		"/etc/povrisk/policy.toml", policy,
+		"/var/log/povrisk/", logs+"/",
+	)
+	cron := func(line string) string {
+		t.Helper()
+		os.Remove(filepath.Join(logs, "night.log"))
+		cmd := exec.Command("/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME="+home, "SHELL=/bin/sh", "/bin/sh", "-c", paths.Replace(line))
+		cmd.Dir = home
+		if b, err := cmd.CombinedOutput(); err != nil || len(b) != 0 {
+			t.Errorf("cron line: %v, output %q", err, b)
+		}
+		b, _ := os.ReadFile(filepath.Join(logs, "night.log"))
+		return string(b)
+	}
+	before, _ := filepath.Glob(filepath.Join(dir, "runs", "20*"))
+	if log := cron(command); log != "" {
+		t.Errorf("a good night under cron logged %q, want nothing", log)
+	}
+	after, _ := filepath.Glob(filepath.Join(dir, "runs", "20*"))
+	if len(after) < len(before) || len(after) == 0 {
+		t.Errorf("run directories %v after the cron night", after)
+	}
+	code, out, errs := runCLI(t, []string{"audit", "--runs", filepath.Join(dir, "runs"), "--verify"})
+	if code != 0 {
+		t.Errorf("audit after the cron night: exit %d\n%s%s", code, out, errs)
+	}
+	os.Remove(policy)
+	log := cron(command)
+	if !strings.Contains(log, "policy.toml") || !strings.HasSuffix(log, "povrisk run failed: exit 5\n") {
+		t.Errorf("a night without its policy logged %q, want the error and exit 5", log)
+	}
 }

@@ -20,7 +20,7 @@ func init() {
 		Flags: append(temporalFlags(),
 			&cli.StringFlag{Name: "model", Usage: "evaluate this saved model (id, or latest) instead of training one"}),
 		Action: func(c *cli.Context) error {
-			return runEvaluate(c.Context, readTrainFlags(c), c.App.Writer, c.App.ErrWriter)
+			return runEvaluate(c.Context, readTrainFlags(c), reportWriter(c), c.App.ErrWriter)
 		},
 	})
 }

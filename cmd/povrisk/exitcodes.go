@@ -1,30 +1,66 @@
 package main
 
-// Exit codes that cron jobs and wrappers can act on.
-const (
-	ExitOK         = 0
-	ExitFailure    = 1 // anything not listed below
-	ExitUsage      = 2 // bad flags or arguments
-	ExitBadInput   = 3 // input data unreadable or a required table/column missing
-	ExitNoModel    = 4 // no model in the registry, or the model does not fit the catalog
-	ExitPolicy     = 5 // policy file missing or invalid
-	ExitIncomplete = 6 // a run directory is incomplete or does not match its audit record
+import (
+	"fmt"
+	"strings"
+
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
-// codedError attaches an exit code to an error.
-type codedError struct {
-	code int
-	err  error
+// Exit codes that cron jobs and wrappers can act on: a thin layer over the
+// error kinds of engine/fault, whose numbers they are. The process exits
+// with int(fault.Of(err)).
+const (
+	ExitOK         = int(fault.OK)
+	ExitFailure    = int(fault.Internal) // a bug or unexpected failure; a caught panic
+	ExitUsage      = int(fault.Usage)    // unknown command or flag, missing or malformed flag value
+	ExitBadInput   = int(fault.BadInput) // input data unreadable, invalid, stale, or a required table missing
+	ExitNoModel    = int(fault.NoModel)  // no model in the registry, or it does not fit the catalog
+	ExitPolicy     = int(fault.Policy)   // policy file missing or invalid
+	ExitIncomplete = int(fault.Tampered) // a run directory or the audit log is incomplete or tampered with
+	ExitBusy       = int(fault.Busy)     // another process holds the lock
+	ExitWrite      = int(fault.Write)    // could not write: disk, permission, read-only
+)
+
+// withCode marks err with the fault kind of exit code code; nil stays nil.
+// It is fault.Wrap under the name the command files use.
+func withCode(code int, err error) error { return fault.Wrap(fault.Kind(code), err) }
+
+// exitCodeOf is the process exit code of err.
+func exitCodeOf(err error) int { return int(fault.Of(err)) }
+
+// exitMeaning is what each exit code tells the operator, in the words of
+// the README's table (a test keeps the two the same).
+func exitMeaning(k fault.Kind) string {
+	switch k {
+	case fault.OK:
+		return "ok"
+	case fault.Internal:
+		return "internal error: a bug or an unexpected failure (a caught panic too); report it"
+	case fault.Usage:
+		return "usage: unknown command or flag, missing or malformed flag value"
+	case fault.BadInput:
+		return "bad input: the drop or warehouse is unreadable, invalid, stale, or lacks a required table"
+	case fault.NoModel:
+		return "no usable model: none in the registry, or it does not fit the feature catalog"
+	case fault.Policy:
+		return "policy error: the policy file is missing or invalid"
+	case fault.Tampered:
+		return "incomplete or tampered run directory or audit log"
+	case fault.Busy:
+		return "busy: another run or ingest holds the lock (pid, command, since when); see --wait"
+	case fault.Write:
+		return "could not write: disk full, I/O error, permission, read-only file system"
+	}
+	return k.String()
 }
 
-func (e codedError) Error() string { return e.err.Error() }
-func (e codedError) Unwrap() error { return e.err }
-func (e codedError) ExitCode() int { return e.code }
-
-// withCode wraps err so that the process exits with code; nil stays nil.
-func withCode(code int, err error) error {
-	if err == nil {
-		return nil
+// exitCodeTable is the exit-code table as printed by `povrisk --help` and
+// copied into README.md: one line per code.
+func exitCodeTable() string {
+	var b strings.Builder
+	for _, k := range fault.Kinds() {
+		fmt.Fprintf(&b, "  %d  %s\n", int(k), exitMeaning(k))
 	}
-	return codedError{code: code, err: err}
+	return b.String()
 }

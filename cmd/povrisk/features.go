@@ -36,9 +36,8 @@ func init() {
 			&cli.StringFlag{Name: "warehouse", Usage: "warehouse directory (povrisk ingest)"},
 			&cli.StringFlag{Name: "as-of", Usage: "as-of date YYYY-MM-DD: only data dated on or before it is used"},
 			&cli.StringFlag{Name: "out", Usage: "output file: Parquet, or CSV when it ends in .csv"},
-			&cli.StringFlag{Name: "policy", Usage: "policy TOML (monitoring lines, thresholds); default: the built-in sample, illustrative"},
+			policyFlag(),
 			&cli.BoolFlag{Name: "list", Usage: "print the catalog: name, type, unit, family, meaning"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 		},
 		Action: func(c *cli.Context) error {
 			o, err := parseFeaturesOptions(c)
@@ -86,14 +85,14 @@ func runFeatures(ctx context.Context, o featuresOptions, stdout io.Writer) error
 		return tw.Flush()
 	}
 	pol := rules.SamplePolicy()
-	if o.Policy != "" {
+	if o.Policy != "" && o.Policy != samplePolicyName {
 		p, err := rules.LoadPolicy(o.Policy)
 		if err != nil {
 			return withCode(ExitPolicy, err)
 		}
 		pol = p
-	} else if o.Progress != nil {
-		fmt.Fprintln(o.Progress, "features: no --policy: using the built-in sample policy (illustrative lines, not for production)")
+	} else if o.Progress != nil && o.Policy == "" {
+		fmt.Fprintln(o.Progress, "povrisk: warning: features: no --policy given: using the illustrative sample policy; this fallback ends in the next release, pass --policy sample (or a policy file)")
 	}
 	w, err := warehouse.Open(o.Warehouse)
 	if err != nil {

@@ -26,16 +26,17 @@ func init() {
 			&cli.Float64Flag{Name: "dirty", Usage: "share of extra defective rows per table (0 = clean); defects listed in OUT.defects.csv"},
 			&cli.StringFlag{Name: "encoding", Usage: "gb18030: households and persons in GB18030, income_records UTF-8 with BOM"},
 			&cli.StringFlag{Name: "format", Value: "csv", Usage: "csv, csv.gz or parquet"},
+			jsonFlag("the report"),
 		},
 		Action: func(c *cli.Context) error {
 			o, err := generateOptions(c)
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
-			if stderrIsTerminal(c.App.ErrWriter) { // cron and logs stay quiet
+			if stderrIsTerminal(c.App.ErrWriter) && !quiet(c) { // cron and logs stay quiet ("\r" lines)
 				o.Progress = c.App.ErrWriter
 			}
-			return runGenerate(c.Context, o, c.App.Writer)
+			return runGenerate(c.Context, o, c.Bool("json"), reportWriter(c))
 		},
 	})
 }
@@ -63,7 +64,7 @@ func generateOptions(c *cli.Context) (datasets.GenerateOptions, error) {
 }
 
 // runGenerate writes the drop and prints one line per table.
-func runGenerate(ctx context.Context, o datasets.GenerateOptions, stdout io.Writer) error {
+func runGenerate(ctx context.Context, o datasets.GenerateOptions, asJSON bool, stdout io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -72,10 +73,13 @@ func runGenerate(ctx context.Context, o datasets.GenerateOptions, stdout io.Writ
 		return withCode(ExitUsage, err)
 	}
 	if err != nil {
-		return withCode(ExitFailure, err)
+		return err // a write failure is fault.Write (8); anything else internal
 	}
-	fmt.Fprintf(stdout, "drop %s: %d households, %s to %s, %d identified\n", o.Out, rep.Households,
-		rep.Start.Format("2006-01-02"), rep.End.Format("2006-01-02"), rep.Identified)
+	if asJSON {
+		return writeJSON(stdout, generateJSON(o.Out, rep))
+	}
+	fmt.Fprintf(stdout, "drop %s: %s, %s to %s, %s identified\n", o.Out, plural(int64(rep.Households), "household"),
+		rep.Start.Format("2006-01-02"), rep.End.Format("2006-01-02"), count(int64(rep.Identified)))
 	for _, t := range rep.Tables {
 		fmt.Fprintf(stdout, "  %-18s %10d rows", t.Name, t.Rows)
 		if t.Defects > 0 {
@@ -88,4 +92,30 @@ func runGenerate(ctx context.Context, o datasets.GenerateOptions, stdout io.Writ
 		fmt.Fprintf(stdout, "defects %s\n", rep.Defects)
 	}
 	return nil
+}
+
+// generateJSON is the --json report of generate.
+func generateJSON(out string, rep *datasets.GenerateReport) any {
+	type table struct {
+		Name    string `json:"name"`
+		Path    string `json:"path"`
+		Rows    int64  `json:"rows"`
+		Defects int64  `json:"defects"`
+	}
+	r := struct {
+		Drop       string   `json:"drop"`
+		Households int      `json:"households"`
+		Start      string   `json:"start"`
+		End        string   `json:"end"`
+		Identified int      `json:"identified"`
+		Tables     []table  `json:"tables"`
+		Truth      string   `json:"truth"`
+		Defects    string   `json:"defects,omitempty"`
+		AsOf       []string `json:"as_of"`
+	}{Drop: out, Households: rep.Households, Start: rep.Start.Format("2006-01-02"), End: rep.End.Format("2006-01-02"),
+		Identified: rep.Identified, Tables: []table{}, Truth: rep.Truth, Defects: rep.Defects, AsOf: rep.AsOf}
+	for _, t := range rep.Tables {
+		r.Tables = append(r.Tables, table{t.Name, t.Path, t.Rows, t.Defects})
+	}
+	return r
 }

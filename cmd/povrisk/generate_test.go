@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,23 @@ func TestGenerateCommand(t *testing.T) {
 		{"bad months", []string{"--months", "3", "--out", out}, ExitUsage, "", "months 3 out of range", ""},
 		{"parquet dirty", []string{"--format", "parquet", "--dirty", "0.1", "--out", out}, ExitUsage, "", "dirty drops are CSV only", ""},
 	}
+	t.Run("json", func(t *testing.T) {
+		code, out, errs := runCLI(t, []string{"generate", "--households", "25", "--months", "8", "--start", "2025-01", "--out", filepath.Join(dir, "j"), "--json", "-q"})
+		var rep struct {
+			Households int    `json:"households"`
+			End        string `json:"end"`
+			Tables     []struct {
+				Name string `json:"name"`
+				Rows int64  `json:"rows"`
+			} `json:"tables"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {
+			t.Fatalf("exit %d, %v: %s %s", code, err, out, errs)
+		}
+		if rep.Households != 25 || rep.End != "2025-08-31" || len(rep.Tables) == 0 || rep.Tables[0].Name != "households" || rep.Tables[0].Rows != 25 {
+			t.Errorf("--json report %+v", rep)
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -23,6 +23,7 @@ type ingestOptions struct {
 	// MaxRejectShare and Wait: see ingest.Options.
 	MaxRejectShare float64
 	Wait           time.Duration
+	Progress       io.Writer // progress lines (nil: none); see progressWriter
 }
 
 func init() {
@@ -33,18 +34,18 @@ func init() {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "drop", Usage: "drop directory (one file per table)", Required: true},
 			&cli.StringFlag{Name: "warehouse", Usage: "warehouse directory", Required: true},
-			&cli.StringFlag{Name: "key-file", Usage: "HMAC key for ID numbers (mode 600); default env POVRISK_KEY_FILE or POVRISK_KEY"},
+			keyFileFlag(),
 			&cli.StringFlag{Name: "encoding", Usage: "CSV encoding: utf-8 or gb18030 (default: detected per file)"},
-			&cli.Float64Flag{Name: "max-reject-share", Usage: "fail (exit 3, nothing ingested) when a table rejects more than this share of its rows (0 to 1; 0 or unset: 0.05)"},
-			&cli.DurationFlag{Name: "wait", Usage: "wait this long (e.g. 10m) for another ingest holding the warehouse lock, instead of exiting 7 at once"},
-			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
+			&cli.Float64Flag{Name: "max-reject-share", Usage: "fail (exit 3, nothing ingested) when a table rejects more than this share of its rows (0 to 1; 0 or unset: the policy's [health] max_reject_share, else 0.05)"},
+			waitFlag(),
+			jsonFlag("the report"),
 		},
 		Action: func(c *cli.Context) error {
 			return runIngest(c.Context, ingestOptions{
 				Drop: c.String("drop"), Warehouse: c.String("warehouse"), KeyFile: c.String("key-file"),
-				Encoding: c.String("encoding"), JSON: c.Bool("json"),
+				Encoding: c.String("encoding"), JSON: c.Bool("json"), Progress: progressWriter(c),
 				MaxRejectShare: c.Float64("max-reject-share"), Wait: c.Duration("wait"),
-			}, c.App.Writer, c.App.ErrWriter)
+			}, c.App.Writer, infoWriter(c))
 		},
 	})
 }
@@ -62,10 +63,8 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 		}
 		opts.Key = key
 	}
-	tty := stderrIsTerminal(stderr)
-	if tty {
-		opts.Progress = stderr
-	}
+	tty := stderrIsTerminal(stderr) // progress shown as it goes: no summary lines after it
+	opts.Progress = o.Progress
 	var rejOut io.Writer
 	if o.Validate {
 		rejOut = stdout

@@ -32,6 +32,7 @@ func init() {
 			{
 				Name:      "show",
 				Usage:     "print a model card (markdown)",
+				ArgsUsage: "ID|latest",
 				UsageText: "povrisk models show ID|latest --models DIR [--json]",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "models", Usage: "models directory"},
 					&cli.BoolFlag{Name: "json", Usage: "print card.json instead"}},
@@ -96,7 +97,7 @@ func metric(m registry.Metrics, v float64) string {
 	if m.IsZero() {
 		return "-"
 	}
-	return num3(v)
+	return score(v)
 }
 
 func cardShort(s string) string {

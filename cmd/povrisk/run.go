@@ -37,37 +37,44 @@ func init() {
 		Name:  "run",
 		Usage: "run the night: ingest (optional), features, rule screen, score, explain, rank, write the run directory",
 		Description: "Writes RUNS/<as-of>/ (ranked list, per-county XLSX work lists, changes, summary, checksums; see\n" +
-			"docs/run-directory.md) and appends the audit record. Exit codes: 0 ok, 3 bad input, 4 no usable\n" +
-			"model, 5 policy missing or invalid. On a terminal it prints each stage; otherwise one line.",
+			"docs/run-directory.md) and appends the audit record. Exit codes: see 'povrisk --help'. On a terminal\n" +
+			"it shows each stage; otherwise it prints one line at the end (none with --quiet).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "drop", Usage: "drop directory to ingest first"},
 			&cli.StringFlag{Name: "warehouse", Value: "warehouse", Usage: "warehouse directory"},
-			&cli.StringFlag{Name: "key", Usage: "HMAC key file for ingesting --drop (default: env POVRISK_KEY / POVRISK_KEY_FILE)"},
+			keyFileFlag(),
+			deprecatedFlag("key", "key-file"),
 			&cli.StringFlag{Name: "audit-key-file", Usage: "audit key that signs the audit record (mode 600, outside the runs directory); default env POVRISK_AUDIT_KEY_FILE, else ~/.config/povrisk/audit.key"},
 			&cli.StringFlag{Name: "as-of", Usage: "as-of date YYYY-MM-DD (default: the latest month-end with data)"},
-			&cli.StringFlag{Name: "policy", Usage: "policy file (TOML; see features/rules/policy.sample.toml)", Required: true},
+			policyFlag(),
 			&cli.StringFlag{Name: "models", Value: "models", Usage: "models directory"},
 			&cli.StringFlag{Name: "model", Usage: "model id (default: the newest)"},
 			&cli.StringFlag{Name: "runs", Value: "runs", Usage: "runs directory"},
 			&cli.Float64Flag{Name: "top-share", Value: night.DefaultTopShare, Usage: "county work list size as a share of its eligible households"},
 			&cli.StringFlag{Name: "top-k-file", Usage: "TOML with per-county sizes: [county.\"520123\"] share = 0.03 or k = 150"},
 			&cli.BoolFlag{Name: "shared-perms", Usage: "write files 0640 and directories 0750 instead of 0600 / 0700"},
-			&cli.BoolFlag{Name: "json", Usage: "print the run summary as JSON on stdout"},
+			jsonFlag("the run summary"),
 		},
 		Action: func(c *cli.Context) error {
 			o, err := runOptionsFrom(c)
 			if err != nil {
 				return err
 			}
-			return runNight(c.Context, o, c.App.Writer, c.App.ErrWriter)
+			o.Progress = progressWriter(c)
+			return runNight(c.Context, o, c.App.Writer, infoWriter(c))
 		},
 	})
 }
 
 func runOptionsFrom(c *cli.Context) (runOptions, error) {
 	o := runOptions{TopKFile: c.String("top-k-file"), JSON: c.Bool("json")}
-	o.Drop, o.Warehouse, o.KeyPath, o.AuditKeyPath = c.String("drop"), c.String("warehouse"), c.String("key"), c.String("audit-key-file")
-	o.PolicyPath, o.Models, o.ModelID, o.Runs = c.String("policy"), c.String("models"), c.String("model"), c.String("runs")
+	o.Drop, o.Warehouse, o.KeyPath, o.AuditKeyPath = c.String("drop"), c.String("warehouse"), stringFlag(c, "key-file", "key"), c.String("audit-key-file")
+	pol, path, err := policyFrom(c, true)
+	if err != nil {
+		return o, err
+	}
+	o.PolicyPath, o.Policy = path, pol
+	o.Models, o.ModelID, o.Runs = c.String("models"), c.String("model"), c.String("runs")
 	o.TopShare, o.SharedPerms = c.Float64("top-share"), c.Bool("shared-perms")
 	if s := c.String("as-of"); s != "" {
 		t, err := time.Parse("2006-01-02", s)
@@ -141,9 +148,6 @@ func runNight(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	tty := stderrIsTerminal(stderr)
-	if tty {
-		o.Progress = stderr
-	}
 	pauseFromEnv(&o.Options, stderr)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A soft limit on the Go heap: the night holds a few large tables
@@ -166,6 +170,7 @@ func runNight(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 	case errors.Is(err, night.ErrBadInput):
 		return withCode(ExitBadInput, err)
 	default:
+		// the kind the engine marked (busy, could not write, ...) or internal
 		return err
 	}
 	c := res.Counts

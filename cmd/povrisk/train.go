@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,7 +26,8 @@ type trainOptions struct {
 	Warehouse, Models, AsOf, Policy, Truth, ModelID string
 	Horizon, Snapshots, Trees, Profiles, MinLeaf    int
 	Seed                                            uint64
-	JSON, Verbose                                   bool
+	JSON, Verbose, Quiet                            bool
+	Reporter                                        progress.Reporter // stages: bars on a terminal (see reporter)
 	// generic table path (train only)
 	Table, Label, Ignore, Positive string
 	Folds                          int
@@ -41,13 +41,12 @@ func temporalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "as-of", Usage: "last month-end of the data to use, YYYY-MM-DD (default: the end of the data)"},
 		&cli.IntFlag{Name: "horizon", Value: 6, Usage: "months ahead to predict"},
 		&cli.IntFlag{Name: "snapshots", Value: 6, Usage: "monthly training snapshots"},
-		&cli.StringFlag{Name: "policy", Usage: "policy TOML file (default: the illustrative sample policy)"},
+		policyFlag(),
 		&cli.StringFlag{Name: "truth", Usage: "ground-truth CSV of a simulated drop (household_id,as_of,p_identified_6m): adds the oracle AUC"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
 		&cli.IntFlag{Name: "trees", Value: forest.DefaultTrees, Usage: "trees in the forest"},
 		&cli.IntFlag{Name: "min-leaf", Usage: fmt.Sprintf("fewest training rows in a leaf; 0: %d for households, %d for --table", train.DefaultMinLeaf, forest.DefaultMinLeaf)},
-		&cli.BoolFlag{Name: "json", Usage: "print the metrics as JSON on stdout"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "progress on stderr"},
+		jsonFlag("the metrics"),
 	}
 }
 
@@ -56,7 +55,7 @@ func readTrainFlags(c *cli.Context) trainOptions {
 		Warehouse: c.String("warehouse"), Models: c.String("models"), AsOf: c.String("as-of"),
 		Policy: c.String("policy"), Truth: c.String("truth"), ModelID: c.String("model"),
 		Horizon: c.Int("horizon"), Snapshots: c.Int("snapshots"), Trees: c.Int("trees"), Profiles: c.Int("profiles"), MinLeaf: c.Int("min-leaf"),
-		Seed: c.Uint64("seed"), JSON: c.Bool("json"), Verbose: c.Bool("verbose"),
+		Seed: c.Uint64("seed"), JSON: c.Bool("json"), Verbose: c.Bool("verbose"), Quiet: c.Bool("quiet"), Reporter: reporter(c),
 		Table: c.String("table"), Label: c.String("label"), Ignore: c.String("ignore"),
 		Positive: c.String("positive"), Folds: c.Int("folds"),
 	}
@@ -78,7 +77,7 @@ func init() {
 			"povrisk train --table F.parquet|F.csv --label COLUMN [--folds 5] [--ignore a,b] [--json]",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			return runTrain(c.Context, readTrainFlags(c), c.App.Writer, c.App.ErrWriter)
+			return runTrain(c.Context, readTrainFlags(c), reportWriter(c), c.App.ErrWriter)
 		},
 	})
 }
@@ -105,24 +104,33 @@ func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
 	}
 	// A zero field is train's default (MinLeaf 0: train.DefaultMinLeaf).
 	opts.Forest = forest.Options{Trees: o.Trees, MinLeaf: o.MinLeaf, Seed: o.Seed}
-	if o.Policy != "" {
+	switch o.Policy {
+	case samplePolicyName:
+		opts.Policy = rules.SamplePolicy()
+	case "":
+		// The one --policy rule (flags.go): the fallback to the sample ends in the next release.
+		opts.Policy = rules.SamplePolicy()
+		if !o.Quiet {
+			fmt.Fprintln(stderr, "povrisk: warning: no --policy given: using the illustrative sample policy; this fallback ends in the next release, pass --policy sample (or a policy file)")
+		}
+	default:
 		p, err := rules.LoadPolicy(o.Policy)
 		if err != nil {
 			return opts, withCode(ExitPolicy, err)
 		}
 		opts.Policy = p
-	} else {
-		opts.Policy = rules.SamplePolicy()
-		fmt.Fprintln(stderr, "povrisk: no --policy given: using the illustrative sample policy")
 	}
 	if o.Truth != "" {
 		if _, err := os.Stat(o.Truth); err != nil {
 			return opts, withCode(ExitUsage, fmt.Errorf("--truth: %w", err))
 		}
 	}
-	if o.Verbose {
+	// Stages (snapshots, trees, profiles) go to the reporter: a bar on a
+	// terminal, a line per stage with --verbose; the engine's own log
+	// lines only with --verbose.
+	opts.Reporter = o.Reporter
+	if o.Verbose && !o.Quiet {
 		opts.Progress = stderr
-		opts.Reporter = stageLines{stderr}
 	}
 	return opts, nil
 }
@@ -203,7 +211,7 @@ func printMetricsSummary(w io.Writer, m registry.Metrics) {
 	row := func(name string, auc, prauc float64, at map[string]float64) {
 		fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", name, num3(auc), num3(prauc), share3(at, 0.01), share3(at, 0.05), share3(at, 0.1))
 	}
-	fmt.Fprintf(w, "test as-of %s (horizon %d months): %d households, %d identified\n", m.TestAsOf, m.HorizonMonths, m.TestRows, m.TestPositive)
+	fmt.Fprintf(w, "test as-of %s (horizon %s): %s, %s identified\n", m.TestAsOf, plural(int64(m.HorizonMonths), "month"), plural(int64(m.TestRows), "household"), count(int64(m.TestPositive)))
 	fmt.Fprintf(w, "%-12s %7s %7s %7s %7s %7s\n", "", "AUC", "PR AUC", "P@1%", "P@5%", "P@10%")
 	row("model", m.AUC, m.PRAUC, m.PrecisionAt)
 	row("rule screen", m.RulesAUC, m.RulesPRAUC, m.RulesPrecisionAt)
@@ -221,7 +229,7 @@ func printMetricsSummary(w io.Writer, m registry.Metrics) {
 	}
 }
 
-func num3(v float64) string { return fmt.Sprintf("%.3f", v) }
+func num3(v float64) string { return score(v) }
 
 // share3 is the figure at a top share, or "-" when not computed.
 func share3(at map[string]float64, share float64) string {
@@ -229,32 +237,6 @@ func share3(at map[string]float64, share float64) string {
 		return num3(v)
 	}
 	return "-"
-}
-
-// stageLines prints a line on w when a stage of the training ends (with
-// --verbose). The command line's progress display, bars on a terminal,
-// is meant to take its place.
-type stageLines struct{ w io.Writer }
-
-func (s stageLines) Start(stage string, total int64) progress.Task {
-	return &stageLine{w: s.w, stage: stage, total: total, start: time.Now()}
-}
-
-type stageLine struct {
-	w     io.Writer
-	stage string
-	total int64
-	done  atomic.Int64
-	start time.Time
-}
-
-func (t *stageLine) Add(n int64) { t.done.Add(n) }
-func (t *stageLine) Done() {
-	if t.total > 0 {
-		fmt.Fprintf(t.w, "%s: %d of %d in %.1f s\n", t.stage, t.done.Load(), t.total, time.Since(t.start).Seconds())
-		return
-	}
-	fmt.Fprintf(t.w, "%s: done in %.1f s\n", t.stage, time.Since(t.start).Seconds())
 }
 
 func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer) error {
@@ -281,7 +263,7 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 		return withCode(ExitBadInput, err)
 	}
 	if skipped > 0 {
-		fmt.Fprintf(stderr, "povrisk: %d rows without a label skipped\n", skipped)
+		fmt.Fprintf(stderr, "povrisk: %s without a label skipped\n", plural(int64(skipped), "row"))
 	}
 	if o.Trees < 1 || o.MinLeaf < 0 {
 		return withCode(ExitUsage, fmt.Errorf("--trees %d --min-leaf %d: want at least 1 tree and a leaf of 0 (the default) or more rows", o.Trees, o.MinLeaf))
@@ -290,9 +272,9 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 	fo := forest.Options{Trees: o.Trees, MinLeaf: o.MinLeaf, Seed: o.Seed}
 	var progress func(train.Fold)
 	if !o.JSON {
-		fmt.Fprintf(stdout, "%s: %d rows, %d features, %d folds\n", o.Table, X.Rows, X.NumCols(), o.Folds)
+		fmt.Fprintf(stdout, "%s: %s, %s, %s\n", o.Table, plural(int64(X.Rows), "row"), plural(int64(X.NumCols()), "feature"), plural(int64(o.Folds), "fold"))
 		progress = func(f train.Fold) {
-			fmt.Fprintf(stdout, "fold %d: AUC %.3f  PR AUC %.3f  (%d train, %d test)\n", f.Fold, f.AUC, f.PRAUC, f.Train, f.Test)
+			fmt.Fprintf(stdout, "fold %d: AUC %s  PR AUC %s  (%s train, %s test)\n", f.Fold, score(f.AUC), score(f.PRAUC), count(int64(f.Train)), count(int64(f.Test)))
 		}
 	}
 	t0 := time.Now()
@@ -304,6 +286,6 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 		return writeJSON(stdout, map[string]any{"table": o.Table, "rows": res.Rows, "features": res.Features,
 			"folds": res.Folds, "auc": res.MeanAUC, "auc_sd": res.SDAUC, "pr_auc": res.MeanPR})
 	}
-	fmt.Fprintf(stdout, "mean AUC %.3f (sd %.3f), mean PR AUC %.3f, %.1f s\n", res.MeanAUC, res.SDAUC, res.MeanPR, time.Since(t0).Seconds())
+	fmt.Fprintf(stdout, "mean AUC %s (sd %s), mean PR AUC %s, %s\n", score(res.MeanAUC), score(res.SDAUC), score(res.MeanPR), seconds(time.Since(t0).Seconds()))
 	return nil
 }

@@ -14,13 +14,13 @@ func init() {
 			&cli.StringFlag{Name: "warehouse", Usage: "warehouse whose current version completes references (optional)"},
 			&cli.StringFlag{Name: "encoding", Usage: "CSV encoding: utf-8 or gb18030 (default: detected per file)"},
 			&cli.StringFlag{Name: "report", Usage: "write the rejected rows to this CSV file instead of stdout"},
-			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout (rejected rows then only with --report)"},
+			jsonFlag("the report (rejected rows then only with --report)"),
 		},
 		Action: func(c *cli.Context) error {
 			return runIngest(c.Context, ingestOptions{
 				Drop: c.String("drop"), Warehouse: c.String("warehouse"), Encoding: c.String("encoding"),
-				Report: c.String("report"), JSON: c.Bool("json"), Validate: true,
-			}, c.App.Writer, c.App.ErrWriter)
+				Report: c.String("report"), JSON: c.Bool("json"), Validate: true, Progress: progressWriter(c),
+			}, c.App.Writer, infoWriter(c))
 		},
 	})
 }

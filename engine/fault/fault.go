@@ -86,9 +86,12 @@ func Of(err error) Kind {
 func Is(err error, k Kind) bool { return Of(err) == k }
 
 // IsWriteFailure reports whether err comes from a failing disk or refused
-// permission: ENOSPC, EDQUOT, EIO, EROFS, EACCES, EPERM, EFBIG.
+// permission: ENOSPC, EDQUOT, EIO, EROFS, EACCES, EPERM, EFBIG, and
+// ENOTDIR (an output path runs through a regular file, so nothing can be
+// created there). A reader that meets ENOTDIR on an input path marks its
+// error BadInput itself; the outermost kind wins.
 func IsWriteFailure(err error) bool {
-	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS, syscall.EFBIG} {
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS, syscall.EFBIG, syscall.ENOTDIR} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -55,3 +55,28 @@ func TestTableIsComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputUnderAFileIsWriteFailure: creating a directory or a file below
+// a regular file fails with ENOTDIR, which works the same as root (where
+// permission tricks do not): it is a write failure, and an input reader
+// that meets it can still mark its own error bad input.
+func TestOutputUnderAFileIsWriteFailure(t *testing.T) {
+	file := t.TempDir() + "/plain"
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := os.MkdirAll(file+"/runs/2025-12-31", 0o700)
+	if !errors.Is(err, syscall.ENOTDIR) {
+		t.Fatalf("MkdirAll below a file: %v, want ENOTDIR", err)
+	}
+	if Of(fmt.Errorf("create run directory: %w", err)) != Write {
+		t.Errorf("Of(%v) = %v, want could not write", err, Of(err))
+	}
+	_, err = os.Create(file + "/brief.html")
+	if Of(err) != Write {
+		t.Errorf("Of(%v) = %v, want could not write", err, Of(err))
+	}
+	if Of(Wrap(BadInput, fmt.Errorf("read drop: %w", err))) != BadInput {
+		t.Error("a reader's own mark must win over the errno")
+	}
+}

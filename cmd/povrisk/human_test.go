@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHumanNumbers(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{plural(1, "household"), "1 household"},
+		{plural(2, "household"), "2 households"},
+		{plural(0, "household"), "0 households"},
+		{plural(3500, "household"), "3,500 households"},
+		{plural(1, "month"), "1 month"},
+		{plural(1, "entry"), "1 entry"},
+		{plural(2, "entry"), "2 entries"},
+		{plural(2, "day"), "2 days"},
+		{plural(2, "match"), "2 matches"},
+		{plural(2, "class"), "2 classes"},
+		{monthsAgo(1), "1 month ago"},
+		{monthsAgo(2), "2 months ago"},
+		{monthsAgo(0), "this month"},
+		{monthsAgo(-3), "in 3 months"},
+		{count(0), "0"},
+		{count(999), "999"},
+		{count(1000), "1,000"},
+		{count(1234567), "1,234,567"},
+		{count(-20000), "-20,000"},
+		{score(0.8216778182321441), "0.822"},
+		{score(1), "1.000"},
+		{score(math.NaN()), "-"},
+		{anyScore(0.5), "0.500"},
+		{anyScore(nil), "-"},
+		{seconds(0.42), "0.4s"},
+		{seconds(12.4), "12s"},
+		{seconds(185), "3m05s"},
+		{seconds(3725), "1h02m"},
+		{anyPlural(float64(1), "month"), "1 month"},
+		{anyPlural(6, "month"), "6 months"},
+		{anyPlural(nil, "month"), "- months"},
+		{anyCount(float64(20000)), "20,000"},
+		{bytesHuman(512), "512 B"},
+		{bytesHuman(3 << 20), "3.0 MiB"},
+		{bytesHuman(1536 << 20), "1.5 GiB"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+// TestReporters: a bar on a terminal shows the stage, the count and the
+// total; without a terminal only --verbose prints, one line per stage;
+// --quiet prints nothing.
+func TestReporters(t *testing.T) {
+	var b bytes.Buffer
+	r := newReporter(&b, true, false, false)
+	task := r.Start("ingest persons", 10)
+	task.Add(4)
+	task.Add(6)
+	task.Done()
+	task.Done() // twice is harmless
+	if !strings.Contains(b.String(), "ingest persons") || !strings.Contains(b.String(), "10/10") || !strings.HasSuffix(b.String(), "\n") {
+		t.Errorf("bar output %q", b.String())
+	}
+	b.Reset()
+	task = r.Start("features", 0) // unknown size
+	task.Add(3)
+	task.Done()
+	if !strings.Contains(b.String(), "features") || !strings.HasSuffix(b.String(), "\n") {
+		t.Errorf("spinner output %q", b.String())
+	}
+
+	if newReporter(&b, false, false, false) != nil || newReporter(&b, true, true, false) != nil || newReporter(&b, false, true, true) != nil {
+		t.Error("cron without --verbose, and --quiet, must report nothing")
+	}
+	b.Reset()
+	clock := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
+	lr := &lineReporter{w: &b, now: func() time.Time { clock = clock.Add(1500 * time.Millisecond); return clock }}
+	task = lr.Start("score", 20000)
+	task.Add(20000)
+	task.Done()
+	task = lr.Start("write", 0)
+	task.Add(1)
+	task.Done()
+	want := "povrisk: score: 20,000 of 20,000 in 1.5s\npovrisk: write: 1 in 1.5s\n"
+	if b.String() != want {
+		t.Errorf("line reporter printed %q, want %q", b.String(), want)
+	}
+}
