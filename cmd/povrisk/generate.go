@@ -33,9 +33,7 @@ func init() {
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
-			if stderrIsTerminal(c.App.ErrWriter) && !quiet(c) { // cron and logs stay quiet ("\r" lines)
-				o.Progress = c.App.ErrWriter
-			}
+			o.Reporter = reporter(c) // a bar on a terminal; cron and logs stay quiet
 			return runGenerate(c.Context, o, c.Bool("json"), reportWriter(c))
 		},
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/ingest"
+	"github.com/povrisk/povrisk/engine/progress"
 )
 
 // ingestOptions are the flags of povrisk ingest and povrisk validate.
@@ -23,7 +24,7 @@ type ingestOptions struct {
 	// MaxRejectShare and Wait: see ingest.Options.
 	MaxRejectShare float64
 	Wait           time.Duration
-	Progress       io.Writer // progress lines (nil: none); see progressWriter
+	Reporter       progress.Reporter // per-table progress: bars on a terminal, lines with --verbose (see reporter)
 }
 
 func init() {
@@ -43,7 +44,7 @@ func init() {
 		Action: func(c *cli.Context) error {
 			return runIngest(c.Context, ingestOptions{
 				Drop: c.String("drop"), Warehouse: c.String("warehouse"), KeyFile: c.String("key-file"),
-				Encoding: c.String("encoding"), JSON: c.Bool("json"), Progress: progressWriter(c),
+				Encoding: c.String("encoding"), JSON: c.Bool("json"), Reporter: reporter(c),
 				MaxRejectShare: c.Float64("max-reject-share"), Wait: c.Duration("wait"),
 			}, c.App.Writer, infoWriter(c))
 		},
@@ -64,7 +65,7 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 		opts.Key = key
 	}
 	tty := stderrIsTerminal(stderr) // progress shown as it goes: no summary lines after it
-	opts.Progress = o.Progress
+	opts.Reporter = o.Reporter
 	var rejOut io.Writer
 	if o.Validate {
 		rejOut = stdout

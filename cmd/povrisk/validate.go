@@ -19,7 +19,7 @@ func init() {
 		Action: func(c *cli.Context) error {
 			return runIngest(c.Context, ingestOptions{
 				Drop: c.String("drop"), Warehouse: c.String("warehouse"), Encoding: c.String("encoding"),
-				Report: c.String("report"), JSON: c.Bool("json"), Validate: true, Progress: progressWriter(c),
+				Report: c.String("report"), JSON: c.Bool("json"), Validate: true, Reporter: reporter(c),
 			}, c.App.Writer, infoWriter(c))
 		},
 	})
