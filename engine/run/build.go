@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/kmeans"
@@ -177,14 +178,14 @@ var riskOrder = func() map[string]int {
 
 // buildRows makes one row per eligible household (not a monitoring object
 // on the as-of date) with its reasons, risk types, measures and conflicts.
-func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster []int, profs []kmeans.Profile, c *infoColumns, names []string) []row {
+func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster []int, profs []kmeans.Profile, c *infoColumns, names []string) []rundir.Row {
 	n := 0
 	for i := range ids {
 		if !c.monitored[i] {
 			n++
 		}
 	}
-	rows := make([]row, 0, n)
+	rows := make([]rundir.Row, 0, n)
 	riskOfFeature := make([]string, len(names))
 	for j, f := range names {
 		riskOfFeature[j] = featureTexts[f].Risk
@@ -211,9 +212,9 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 			continue
 		}
 		region := c.region[i]
-		r := row{HouseholdID: ids[i], RegionCode: region, CountyCode: prefix(region, 6), TownshipCode: prefix(region, 9),
+		r := rundir.Row{HouseholdID: ids[i], RegionCode: region, CountyCode: rundir.Prefix(region, 6), TownshipCode: rundir.Prefix(region, 9),
 			PovertyStatus: c.status[i], Score: score[i], Rules: c.rules[i], Conflicts: c.conflicts(i),
-			NetIncomePC12m: cents(c.netIncomePC[i]), OOPMedical12m: cents(c.oopMedical[i]), idx: i}
+			NetIncomePC12m: cents(c.netIncomePC[i]), OOPMedical12m: cents(c.oopMedical[i]), Index: i}
 		prof := profs[cluster[i]]
 		r.Profile, r.ProfileZh = prof.Name, prof.NameZh
 
@@ -351,13 +352,6 @@ func measuresFor(types []string, primary string) (codes, zh string) {
 		}
 	}
 	return strings.Join(out, ";"), strings.Join(outZh, ";")
-}
-
-func prefix(s string, n int) string {
-	if len(s) < n {
-		return s
-	}
-	return s[:n]
 }
 
 // toMatrix reads one numeric column as a matrix (NaN for null).

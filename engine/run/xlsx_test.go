@@ -5,15 +5,17 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 func TestWorklistByteStableAndReadable(t *testing.T) {
-	rows := []row{
+	rows := []rundir.Row{
 		{HouseholdID: "H1", RegionCode: "520123102201", TownshipCode: "520123102", Score: 0.81234, RankCounty: 1, Tier: "high", InTopK: true, Reasons: "近3个月自付医疗费为平常月份的4.2倍", MeasuresZh: "医疗救助;临时救助"},
 		{HouseholdID: "H2", RegionCode: "520123101001", TownshipCode: "520123101", Score: 0.4, RankCounty: 2, Tier: "medium", InTopK: true, Reasons: "r2", MeasuresZh: "就业帮扶"},
 		{HouseholdID: "H3", RegionCode: "520123101002", TownshipCode: "520123101", Score: 0.1, RankCounty: 3, Tier: "low", InTopK: false},
 	}
-	ptrs := []*row{&rows[0], &rows[1], &rows[2]}
+	ptrs := []*rundir.Row{&rows[0], &rows[1], &rows[2]}
 	var a, b bytes.Buffer
 	if err := writeWorklist(&a, ptrs); err != nil {
 		t.Fatal(err)
