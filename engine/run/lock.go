@@ -2,9 +2,11 @@ package run
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 
+	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/lock"
 	"github.com/povrisk/povrisk/engine/rundir"
@@ -13,9 +15,9 @@ import (
 // runsLock is the runs directory's lock, held for the whole night.
 type runsLock struct {
 	l *lock.Lock
-	// before holds, when the run had to wait, the checksums.sha256 of
-	// every run directory as it was when the wait began.
-	before map[string]string
+	// seen is, when the run had to wait, the number of lines of the
+	// audit log when the wait began: records after it are the holder's.
+	seen   int
 	waited bool
 }
 
@@ -36,7 +38,11 @@ func lockRuns(cfg *config) (*runsLock, error) {
 	if !fault.Is(err, fault.Busy) || cfg.Wait <= 0 {
 		return nil, err
 	}
-	rl := &runsLock{before: sealedRuns(cfg.Runs), waited: true}
+	lines, err := audit.Read(cfg.Runs)
+	if err != nil {
+		return nil, err
+	}
+	rl := &runsLock{seen: len(lines), waited: true}
 	lo.Wait = cfg.Wait
 	if rl.l, err = lock.Acquire(cfg.Runs, lo); err != nil {
 		return nil, err
@@ -46,35 +52,31 @@ func lockRuns(cfg *config) (*runsLock, error) {
 
 func (rl *runsLock) release() { rl.l.Release() }
 
-// sealedRuns maps every run directory of runs to the SHA-256 of its
-// checksums.sha256 ("" when it has none).
-func sealedRuns(runs string) map[string]string {
-	out := map[string]string{}
-	ents, _ := os.ReadDir(runs)
-	for _, e := range ents {
-		if !e.IsDir() {
-			continue
-		}
-		h, _ := rundir.HashFile(filepath.Join(runs, e.Name(), rundir.ChecksumsFile))
-		out[e.Name()] = h
-	}
-	return out
-}
-
 // doneByOther reports whether the writer this run waited for wrote this
-// very night (same model and policy) and it verifies: then the night is
-// not written twice, and its result is read from the directory. A run
-// that did not wait, or finds the night unchanged, incomplete or made with
-// another model or policy, writes it.
+// very night: an audit record appended during the wait names this as-of
+// date, this model and policy, and the directory verifies and matches the
+// record's outputs. Then the night is not written twice, and its result is
+// read from the directory. A run that did not wait, or finds no such
+// record, writes the night.
 func (rl *runsLock) doneByOther(in *inputs) (*Result, bool, error) {
 	if !rl.waited {
 		return nil, false, nil
 	}
-	dir := filepath.Join(in.cfg.Runs, in.day)
-	now, err := rundir.HashFile(filepath.Join(dir, rundir.ChecksumsFile))
-	if err != nil || now == rl.before[in.day] {
+	lines, err := audit.Read(in.cfg.Runs)
+	if err != nil {
+		return nil, false, err
+	}
+	var rec *audit.Record
+	for i := min(rl.seen, len(lines)); i < len(lines); i++ {
+		r := &lines[i].Record
+		if lines[i].Err == nil && r.Run == in.day && r.Model == in.card.ID && r.PolicySHA256 == in.cfg.policySum {
+			rec = r
+		}
+	}
+	if rec == nil {
 		return nil, false, nil
 	}
+	dir := filepath.Join(in.cfg.Runs, in.day)
 	r, err := rundir.Read(dir)
 	if err != nil {
 		if rundir.IsIncomplete(err) || errors.Is(err, os.ErrNotExist) {
@@ -83,10 +85,10 @@ func (rl *runsLock) doneByOther(in *inputs) (*Result, bool, error) {
 		return nil, false, err
 	}
 	s := r.Summary
-	if s.Model.ID != in.card.ID || s.Policy.SHA256 != in.cfg.policySum {
+	if !maps.Equal(r.Sums, rec.Outputs) {
 		return nil, false, nil
 	}
-	res := &Result{Dir: dir, AsOf: s.AsOf, PreviousRun: s.PreviousRun, ModelID: s.Model.ID,
+	res := &Result{Dir: dir, AuditSeq: rec.Seq, AsOf: s.AsOf, PreviousRun: s.PreviousRun, ModelID: s.Model.ID,
 		Model:  ModelUsed{ID: s.Model.ID, Created: s.Model.Created, AsOf: s.Model.TrainedOn},
 		Counts: s.Counts, Warnings: s.Warnings, AlreadyDone: true, Ingest: in.ingested}
 	if res.Warnings == nil {

@@ -1,7 +1,10 @@
 package run
 
 import (
+	"archive/zip"
 	"bytes"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -54,6 +57,50 @@ func TestWorklistByteStableAndReadable(t *testing.T) {
 					t.Errorf("%s row %d col %d = %q, want %q", sheet, i, j, got[i][j], w[i][j])
 				}
 			}
+		}
+	}
+}
+
+// TestWorklistFormulaCellsStayText: excelize writes string values as
+// strings, never as formulas, so a hostile household id or reason reaches
+// the office as text: the sheet XML holds no <f> element, and the cell
+// reads back with its text and no formula.
+func TestWorklistFormulaCellsStayText(t *testing.T) {
+	evil := `=HYPERLINK("http://evil/","click")`
+	rows := []rundir.Row{{HouseholdID: evil, RegionCode: "520123102201", TownshipCode: "520123102", Score: 0.5, RankCounty: 1,
+		Tier: "high", InTopK: true, Reasons: "+cmd|' /C calc'!A0", MeasuresZh: "@SUM(1)"}}
+	var buf bytes.Buffer
+	if err := writeWorklist(&buf, []*rundir.Row{&rows[0]}); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zf := range zr.File {
+		if !strings.HasPrefix(zf.Name, "xl/worksheets/") {
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if bytes.Contains(b, []byte("<f>")) || bytes.Contains(b, []byte("<f ")) {
+			t.Errorf("%s holds a formula element:\n%s", zf.Name, b)
+		}
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cell, want := range map[string]string{"B2": evil, "F2": rows[0].Reasons, "G2": "@SUM(1)"} {
+		got, _ := f.GetCellValue("520123102", cell)
+		formula, _ := f.GetCellFormula("520123102", cell)
+		typ, _ := f.GetCellType("520123102", cell)
+		if got != want || formula != "" || (typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString) {
+			t.Errorf("%s = %q (formula %q, type %v), want the text %q", cell, got, formula, typ, want)
 		}
 	}
 }
