@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
@@ -111,9 +112,16 @@ var rankedColumns = []struct {
 }
 
 // readRanked reads the households of ranked.parquet whose region_code starts
-// with prefix.
-func readRanked(ctx context.Context, dir, prefix string) ([]household, error) {
+// with prefix. A file the Parquet reader cannot decode is an error, never
+// a panic (arrow-go panics on some corrupt pages: recovered here, at the
+// boundary of the library).
+func readRanked(ctx context.Context, dir, prefix string) (out []household, err error) {
 	path := filepath.Join(dir, "ranked.parquet")
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fault.Wrap(fault.Tampered, fmt.Errorf("read %s: the file is corrupt (%v)", path, r))
+		}
+	}()
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -145,7 +153,6 @@ func readRanked(ctx context.Context, dir, prefix string) ([]household, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer rr.Release()
-	var out []household
 	for rr.Next() {
 		rec := rr.RecordBatch()
 		col := func(name string) arrow.Array {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
@@ -127,7 +128,7 @@ func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, err
 	}
 	e.RegionCode, _ = fr["region_code"].(string)
 	if t, ok := fr["as_of"].(interface{ Format(string) string }); ok {
-		e.AsOf = t.Format("2006-01-02")
+		e.AsOf = t.Format(civil.Layout)
 	}
 	str := func(k string) string { s, _ := fr[k].(string); return s }
 	if s := str("rules_tripped"); s != "" {

@@ -232,7 +232,8 @@ func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, pa
 		return c, fmt.Errorf("coverage of %s: %w", table, err)
 	}
 	c.Latest = l.String
-	from, to := civil.Format(asOf.AddDate(-1, 0, 0)), civil.Format(asOf)
+	// The same day a year earlier (normalised as time.Date does: 29 Feb gives 1 Mar).
+	from, to := civil.Format(civil.Date(asOf.Year()-1, asOf.Month(), asOf.Day())), civil.Format(asOf)
 	window := "TRUE"
 	var args []any
 	if spec.date != "" && table != "households" {
