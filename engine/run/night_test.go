@@ -16,6 +16,7 @@ import (
 	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
@@ -330,4 +331,67 @@ func FuzzLoadTopK(f *testing.F) {
 			}
 		}
 	})
+}
+
+// recorder is a progress.Reporter that records each stage's total and
+// the work it was told was done.
+type recorder struct {
+	mu     sync.Mutex
+	stages []string
+	total  map[string]int64
+	done   map[string]int64
+	ended  map[string]bool
+}
+
+type recTask struct {
+	r     *recorder
+	stage string
+}
+
+func (r *recorder) Start(stage string, total int64) progress.Task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stages = append(r.stages, stage)
+	r.total[stage] = total
+	return recTask{r, stage}
+}
+
+func (t recTask) Add(n int64) { t.r.mu.Lock(); t.r.done[t.stage] += n; t.r.mu.Unlock() }
+func (t recTask) Done()       { t.r.mu.Lock(); t.r.ended[t.stage] = true; t.r.mu.Unlock() }
+
+// TestReporterStages: scoring and explaining report every household,
+// writing reports every file (6 tables and summaries, one work list per
+// county), and each stage is ended.
+func TestReporterStages(t *testing.T) {
+	f := setupE2E(t)
+	db, err := engine.OpenDB("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rec := &recorder{total: map[string]int64{}, done: map[string]int64{}, ended: map[string]bool{}}
+	o := f.options(filepath.Join(t.TempDir(), "runs"))
+	o.AsOf, o.Reporter = f.asOf, rec
+	res, err := Run(context.Background(), db, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := rundir.Read(res.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workLists := int64(len(run.Summary.TopK))
+	want := map[string]int64{"scoring": int64(res.Counts.Households), "explaining": int64(res.Counts.Households), "writing": 6 + workLists}
+	if strings.Join(rec.stages, ",") != "scoring,explaining,writing" {
+		t.Errorf("stages %v", rec.stages)
+	}
+	for s, n := range want {
+		if rec.total[s] != n || rec.done[s] != n || !rec.ended[s] {
+			t.Errorf("%s: total %d, done %d, ended %v; want %d", s, rec.total[s], rec.done[s], rec.ended[s], n)
+		}
+	}
+	// Every file of the directory but checksums.sha256 was reported.
+	if got := int64(len(run.Sums) - 1); got != want["writing"] {
+		t.Errorf("%d files written, %d reported", got, want["writing"])
+	}
 }
