@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/fault"
 	night "github.com/povrisk/povrisk/engine/run"
 )
 
@@ -73,10 +74,12 @@ func runExplain(c *cli.Context, o explainOptions, w io.Writer) error {
 	}
 	defer db.Close()
 	e, err := night.Explain(c.Context, db, o.Run, o.Household)
-	if errors.Is(err, night.ErrNotFound) {
-		return withCode(ExitBadInput, err)
-	}
 	if err != nil {
+		// Kinds: not in the run is bad input, a run directory that does
+		// not verify is tampered; anything else unreadable is too.
+		if k := fault.Of(err); k != fault.Internal {
+			return withCode(int(k), err)
+		}
 		return withCode(ExitIncomplete, err)
 	}
 	if o.JSON {

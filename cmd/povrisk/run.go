@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,11 +12,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 	night "github.com/povrisk/povrisk/engine/run"
 )
 
@@ -37,8 +37,12 @@ func init() {
 		Name:  "run",
 		Usage: "run the night: ingest (optional), features, rule screen, score, explain, rank, write the run directory",
 		Description: "Writes RUNS/<as-of>/ (ranked list, per-county XLSX work lists, changes, summary, checksums; see\n" +
-			"docs/run-directory.md) and appends the audit record. Exit codes: see 'povrisk --help'. On a terminal\n" +
-			"it shows each stage; otherwise it prints one line at the end (none with --quiet).",
+			"docs/run-directory.md) and appends the audit record. Exit codes: 0 ok, 2 usage (e.g. --as-of not a\n" +
+			"month-end without --any-day), 3 bad input (or data staler than --max-stale-months), 4 no usable model,\n" +
+			"5 policy or top-k file invalid, 7 another run holds the runs directory, 8 could not write.\n" +
+			"Stale source tables are listed on stderr, in --json \"warnings\" and in summary.json. A run that\n" +
+			"waited (--wait) for another run of the same night, which wrote it, prints \"already done\" and exits 0.\n" +
+			"On a terminal it prints each stage; otherwise one line.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "drop", Usage: "drop directory to ingest first"},
 			&cli.StringFlag{Name: "warehouse", Value: "warehouse", Usage: "warehouse directory"},
@@ -53,14 +57,20 @@ func init() {
 			&cli.Float64Flag{Name: "top-share", Value: night.DefaultTopShare, Usage: "county work list size as a share of its eligible households"},
 			&cli.StringFlag{Name: "top-k-file", Usage: "TOML with per-county sizes: [county.\"520123\"] share = 0.03 or k = 150"},
 			&cli.BoolFlag{Name: "shared-perms", Usage: "write files 0640 and directories 0750 instead of 0600 / 0700"},
-			jsonFlag("the run summary"),
+			jsonFlag("the run result (counts, model, warnings, run directory)"),
+			&cli.BoolFlag{Name: "any-day", Usage: "accept an --as-of that is not a month-end"},
+			&cli.IntFlag{Name: "max-stale-months", Usage: "fail (exit 3) when a source table's data is more than N months behind the as-of date (0: the policy's [freshness] max_stale_months; warn only when that is 0 too)"},
+			waitFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			o, err := runOptionsFrom(c)
 			if err != nil {
 				return err
 			}
-			o.Progress = progressWriter(c)
+			o.Reporter = reporter(c) // bars on a terminal, a line per stage with --verbose
+			if verbose(c) {
+				o.Progress = c.App.ErrWriter // and the engine's own line per stage
+			}
 			return runNight(c.Context, o, c.App.Writer, infoWriter(c))
 		},
 	})
@@ -76,17 +86,22 @@ func runOptionsFrom(c *cli.Context) (runOptions, error) {
 	o.PolicyPath, o.Policy = path, pol
 	o.Models, o.ModelID, o.Runs = c.String("models"), c.String("model"), c.String("runs")
 	o.TopShare, o.SharedPerms = c.Float64("top-share"), c.Bool("shared-perms")
+	o.AnyDay, o.MaxStaleMonths, o.Wait = c.Bool("any-day"), c.Int("max-stale-months"), c.Duration("wait")
 	if s := c.String("as-of"); s != "" {
-		t, err := time.Parse("2006-01-02", s)
+		t, err := civil.Parse(s)
 		if err != nil {
 			return o, withCode(ExitUsage, fmt.Errorf("--as-of %q: want YYYY-MM-DD", s))
+		}
+		if !o.AnyDay && !civil.IsMonthEnd(t) {
+			return o, withCode(ExitUsage, fmt.Errorf("--as-of %s is not a month-end (the month ends %s): pass --any-day to run another day",
+				s, civil.Format(civil.MonthEnd(t))))
 		}
 		o.AsOf = t
 	}
 	if o.TopKFile != "" {
 		tk, err := loadTopK(o.TopKFile)
 		if err != nil {
-			return o, withCode(ExitBadInput, err)
+			return o, withCode(int(fault.Of(err)), err)
 		}
 		if tk.Share > 0 && !c.IsSet("top-share") {
 			o.TopShare = tk.Share
@@ -97,28 +112,8 @@ func runOptionsFrom(c *cli.Context) (runOptions, error) {
 	return o, nil
 }
 
-// topKFile is the --top-k-file format.
-type topKFile struct {
-	Share  float64               `toml:"share"`
-	County map[string]night.TopK `toml:"county"`
-}
-
-func loadTopK(path string) (topKFile, error) {
-	var f topKFile
-	md, err := toml.DecodeFile(path, &f)
-	if err != nil {
-		return f, fmt.Errorf("read top-k file %s: %w", path, err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return f, fmt.Errorf("top-k file %s: unknown key %s", path, und[0])
-	}
-	for c, t := range f.County {
-		if len(c) != 6 || t.K < 0 || t.Share < 0 || t.Share > 1 {
-			return f, fmt.Errorf("top-k file %s: county %q: want a 6-digit code with k >= 0 or 0 <= share <= 1", path, c)
-		}
-	}
-	return f, nil
-}
+// loadTopK reads --top-k-file (night.LoadTopK: errors of kind fault.Policy).
+func loadTopK(path string) (*night.TopKFile, error) { return night.LoadTopK(path) }
 
 // stderrIsTerminal reports whether w is a terminal (progress as it goes)
 // rather than a log file, /dev/null or cron mail (summary lines only).
@@ -147,7 +142,6 @@ func runNight(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	tty := stderrIsTerminal(stderr)
 	pauseFromEnv(&o.Options, stderr)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A soft limit on the Go heap: the night holds a few large tables
@@ -161,24 +155,16 @@ func runNight(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 	defer db.Close()
 	start := time.Now()
 	res, err := night.Run(ctx, db, o.Options)
-	switch {
-	case err == nil:
-	case errors.Is(err, night.ErrPolicy):
-		return withCode(ExitPolicy, err)
-	case errors.Is(err, night.ErrNoModel):
-		return withCode(ExitNoModel, err)
-	case errors.Is(err, night.ErrBadInput):
-		return withCode(ExitBadInput, err)
-	default:
-		// the kind the engine marked (busy, could not write, ...) or internal
+	if err != nil {
+		if k := fault.Of(err); k != fault.Internal {
+			return withCode(int(k), err)
+		}
 		return err
 	}
-	c := res.Counts
-	line := fmt.Sprintf("povrisk run %s: %d households, %d eligible, %d high, %d in county top k (%d not flagged by rules); model %s; %s in %.0fs",
-		res.AsOf, c.Households, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, res.ModelID, res.Dir, time.Since(start).Seconds())
-	if !tty || o.Progress != nil {
-		fmt.Fprintln(stderr, line)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "povrisk run %s: warning: %s\n", res.AsOf, w)
 	}
+	fmt.Fprintln(stderr, resultLine(res, time.Since(start)))
 	if o.JSON {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -187,4 +173,23 @@ func runNight(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 		fmt.Fprintln(stdout, string(b))
 	}
 	return nil
+}
+
+// resultLine is the one line a run prints on stderr (also under cron).
+func resultLine(res *night.Result, took time.Duration) string {
+	c := res.Counts
+	model := res.Model.ID
+	if res.Model.Created != "" {
+		model += " created " + res.Model.Created
+	}
+	prev := "no previous run"
+	if res.PreviousRun != "" {
+		prev = "previous run " + res.PreviousRun + " (" + res.PreviousAgo() + ")"
+	}
+	if res.AlreadyDone {
+		return fmt.Sprintf("povrisk run %s: already done by the run this one waited for (%s verifies); model %s; %d eligible, %d high",
+			res.AsOf, res.Dir, model, c.Eligible, c.ByTier["high"])
+	}
+	return fmt.Sprintf("povrisk run %s: %d households, %d eligible, %d high, %d in county top k (%d not flagged by rules); model %s; %s; %s; %s in %s",
+		res.AsOf, c.Households, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, model, prev, plural(int64(len(res.Warnings)), "stale table"), res.Dir, seconds(took.Seconds()))
 }

@@ -14,9 +14,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// fixtureRuns is the fixed runs directory written by testdata/genrun.
-const fixtureRuns = "testdata/runs"
-
 func fixtureRun(asOf string) string { return filepath.Join(fixtureRuns, asOf) }
 
 var (

@@ -3,6 +3,7 @@ package brief
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/engine/brief/browser"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // needChromium skips the test when no Chromium is installed, except under CI
@@ -162,9 +164,13 @@ func TestPDF(t *testing.T) {
 		t.Fatalf("pdftotext: %v", err)
 	}
 	text := strings.Join(strings.Fields(string(txt)), "")
+	sum, err := rundir.ReadSummary(fixtureRun("2025-12-31"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
 		"风险研判简报",
-		"模型研判为高风险的有71户", // the headline sentence
+		fmt.Sprintf("模型研判为高风险的有%s户", shown(sum.Counts.ByTier["high"])), // the headline sentence
 		"医保结算数据已过时",
 		"1/" + strconv.Itoa(wantPDFPages), // page numbers in the footer
 	} {
@@ -174,5 +180,6 @@ func TestPDF(t *testing.T) {
 	}
 }
 
-// wantPDFPages is the page count of the fixture's Chinese brief on A4.
-const wantPDFPages = 4
+// wantPDFPages is the page count of the fixture's Chinese brief on A4 (the
+// fixture made by the real night, TestMain).
+const wantPDFPages = 5

@@ -2,9 +2,7 @@ package brief
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -12,54 +10,19 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
-// Summary is the part of summary.json (docs/run-directory.md) the brief
-// reads. Figures that a writer may leave null or shape differently (model
-// metrics, validation) are decoded loosely and read through methods.
-type Summary struct {
-	Schema      int    `json:"schema"`
-	AsOf        string `json:"as_of"`
-	PreviousRun string `json:"previous_run"`
-	Model       struct {
-		ID          string `json:"id"`
-		TrainedOn   string `json:"trained_on"`
-		AUC         any    `json:"auc"`
-		PRAUC       any    `json:"pr_auc"`
-		PrecisionAt any    `json:"precision_at"`
-	} `json:"model"`
-	Policy struct {
-		File   string `json:"file"`
-		SHA256 string `json:"sha256"`
-		Lines  []struct {
-			Province string  `json:"province"`
-			Year     int     `json:"year"`
-			Line     float64 `json:"line"`
-			Entry    string  `json:"entry"`
-			Fallback string  `json:"fallback"`
-		} `json:"lines"`
-	} `json:"policy"`
-	Tiers  map[string]any `json:"tiers"`
-	Counts struct {
-		Households int `json:"households"`
-		Eligible   int `json:"eligible"`
-	} `json:"counts"`
-	Coverage      []TableCoverage `json:"coverage"`
-	MissingTables []string        `json:"missing_tables"`
-	Validation    map[string]any  `json:"validation"`
-}
+// Summary is summary.json, read through the run directory's own type
+// (engine/rundir), with the brief's views of it as methods.
+type Summary struct{ rundir.Summary }
 
 // TableCoverage is one warehouse table's row in the summary's coverage
 // list: whether it was present, its rows, its latest date, the share of
 // households it covers and the rows ingest rejected.
-type TableCoverage struct {
-	Table           string  `json:"table"`
-	Present         bool    `json:"present"`
-	Rows            int64   `json:"rows"`
-	Latest          string  `json:"latest"`
-	HouseholdsShare float64 `json:"households_share"`
-	Rejected        int64   `json:"rejected"`
-}
+type TableCoverage = rundir.Coverage
 
 // validation is the model's validation on past outcomes.
 type validation struct {
@@ -74,56 +37,49 @@ type validation struct {
 // validation returns the validation block, nil when it holds no figure.
 func (s *Summary) validation() *validation {
 	v := s.Validation
-	if v == nil {
+	if !v.HasFigures() {
 		return nil
 	}
-	out := &validation{PrecisionAt: floats(v["precision_at"]), RulesPrecisionAt: floats(v["rules_precision_at"])}
-	out.AsOf, _ = v["as_of"].(string)
-	if h, ok := num(v["horizon_months"]); ok {
-		out.HorizonMonths = int(h)
+	out := &validation{AsOf: v.AsOf, HorizonMonths: v.HorizonMonths, PrecisionAt: v.PrecisionAt, RulesPrecisionAt: v.RulesPrecisionAt}
+	if out.PrecisionAt == nil {
+		out.PrecisionAt = map[string]float64{}
 	}
-	out.AUC, out.HasAUC = num(v["auc"])
-	out.PRAUC, _ = num(v["pr_auc"])
-	if !out.HasAUC && len(out.PrecisionAt) == 0 {
-		return nil
+	if out.RulesPrecisionAt == nil {
+		out.RulesPrecisionAt = map[string]float64{}
 	}
+	out.AUC, out.HasAUC = num(v.AUC)
+	out.PRAUC, _ = num(v.PRAUC)
 	return out
 }
 
-// tier returns a tier cut-off of summary.json ("high", "medium").
-func (s *Summary) tier(name string) (float64, bool) { return num(s.Tiers[name]) }
-
-func num(x any) (float64, bool) {
-	f, ok := x.(float64)
-	return f, ok
-}
-
-// floats keeps the numeric entries of a JSON object.
-func floats(x any) map[string]float64 {
-	m, _ := x.(map[string]any)
-	out := map[string]float64{}
-	for k, v := range m {
-		if f, ok := v.(float64); ok {
-			out[k] = f
-		}
+// tier returns a tier cut-off of summary.json ("high", "medium"); a
+// night has no other.
+func (s *Summary) tier(name string) (float64, bool) {
+	switch name {
+	case "high":
+		return s.Tiers.High, true
+	case "medium":
+		return s.Tiers.Medium, true
 	}
-	return out
+	return 0, false
 }
 
+// num is a figure that may be absent from the model card.
+func num(x *float64) (float64, bool) {
+	if x == nil {
+		return 0, false
+	}
+	return *x, true
+}
+
+// readSummary decodes the summary.json of dir (already verified against
+// its checksums by Verify).
 func readSummary(dir string) (*Summary, error) {
-	path := filepath.Join(dir, "summary.json")
-	b, err := os.ReadFile(path)
+	s, err := rundir.ReadSummary(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
-	var s Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("decode %s: %w (is it a run directory of this povrisk version?)", path, err)
-	}
-	if s.AsOf == "" {
-		return nil, fmt.Errorf("decode %s: as_of is empty", path)
-	}
-	return &s, nil
+	return &Summary{*s}, nil
 }
 
 // household is one ranked row as the brief uses it. The household id is
@@ -156,9 +112,16 @@ var rankedColumns = []struct {
 }
 
 // readRanked reads the households of ranked.parquet whose region_code starts
-// with prefix.
-func readRanked(ctx context.Context, dir, prefix string) ([]household, error) {
+// with prefix. A file the Parquet reader cannot decode is an error, never
+// a panic (arrow-go panics on some corrupt pages: recovered here, at the
+// boundary of the library).
+func readRanked(ctx context.Context, dir, prefix string) (out []household, err error) {
 	path := filepath.Join(dir, "ranked.parquet")
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fault.Wrap(fault.Tampered, fmt.Errorf("read %s: the file is corrupt (%v)", path, r))
+		}
+	}()
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -190,7 +153,6 @@ func readRanked(ctx context.Context, dir, prefix string) ([]household, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer rr.Release()
-	var out []household
 	for rr.Next() {
 		rec := rr.RecordBatch()
 		col := func(name string) arrow.Array {

@@ -70,7 +70,7 @@ func Acquire(dir string, o Options) (*Lock, error) {
 			return nil, fault.Wrap(fault.Write, fmt.Errorf("lock %s: %w", dir, err))
 		}
 		if !time.Now().Before(deadline) {
-			h := readHolder(path)
+			h := holderAfterRace(path)
 			f.Close()
 			wait := ""
 			if o.Wait > 0 {
@@ -119,7 +119,19 @@ func HolderOf(dir string) (h Holder, ok bool) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		return Holder{}, false
 	}
-	return readHolder(path), true
+	return holderAfterRace(path), true
+}
+
+// holderAfterRace reads the holder of a busy lock. A holder writes its
+// line just after taking the flock, so a reader in that instant finds the
+// file empty: it reads again for a moment before giving up on a name.
+func holderAfterRace(path string) Holder {
+	h := readHolder(path)
+	for i := 0; h.PID == 0 && i < 10; i++ {
+		time.Sleep(10 * time.Millisecond)
+		h = readHolder(path)
+	}
+	return h
 }
 
 func readHolder(path string) Holder {

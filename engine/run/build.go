@@ -3,12 +3,14 @@ package run
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/kmeans"
@@ -177,114 +179,31 @@ var riskOrder = func() map[string]int {
 
 // buildRows makes one row per eligible household (not a monitoring object
 // on the as-of date) with its reasons, risk types, measures and conflicts.
-func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster []int, profs []kmeans.Profile, c *infoColumns, names []string) []row {
+func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster []int, profs []kmeans.Profile, c *infoColumns, names []string) []rundir.Row {
 	n := 0
 	for i := range ids {
 		if !c.monitored[i] {
 			n++
 		}
 	}
-	rows := make([]row, 0, n)
-	riskOfFeature := make([]string, len(names))
-	for j, f := range names {
-		riskOfFeature[j] = featureTexts[f].Risk
-	}
-	riskIdx := make([]int, len(names))
-	for j := range names {
-		riskIdx[j] = riskOrder[riskOfFeature[j]]
-	}
-	// Features derived from a health condition (disease registers) count
-	// towards the risk type but are never written as a reason: work lists
-	// and ranked lists reach offices, and health conditions must not.
-	health := make([]bool, len(names))
-	for _, col := range features.Catalog() {
-		for j, n := range names {
-			if n == col.Name && col.Health {
-				health[j] = true
-			}
-		}
-	}
-	var top [3]int
-	weight := make(riskWeights, len(datasets.RiskTypes()))
+	rows := make([]rundir.Row, 0, n)
+	b := newReasoner(names, X, contrib)
 	for i := range ids {
 		if c.monitored[i] {
 			continue
 		}
 		region := c.region[i]
-		r := row{HouseholdID: ids[i], RegionCode: region, CountyCode: prefix(region, 6), TownshipCode: prefix(region, 9),
+		r := rundir.Row{HouseholdID: ids[i], RegionCode: region, CountyCode: rundir.Prefix(region, 6), TownshipCode: rundir.Prefix(region, 9),
 			PovertyStatus: c.status[i], Score: score[i], Rules: c.rules[i], Conflicts: c.conflicts(i),
-			NetIncomePC12m: cents(c.netIncomePC[i]), OOPMedical12m: cents(c.oopMedical[i]), idx: i}
+			NetIncomePC12m: cents(c.netIncomePC[i]), OOPMedical12m: cents(c.oopMedical[i]), Index: i}
 		prof := profs[cluster[i]]
 		r.Profile, r.ProfileZh = prof.Name, prof.NameZh
-
-		// The three largest positive contributions, largest first.
-		nt := 0
-		clear(weight)
-		for j := range names {
-			v := contrib.Cols[j][i]
-			if v <= 0 {
-				continue
-			}
-			weight[riskIdx[j]] += v
-			if health[j] {
-				continue
-			}
-			k := nt
-			if nt < 3 {
-				nt++
-			} else if v <= contrib.Cols[top[2]][i] {
-				continue
-			} else {
-				k = 2
-			}
-			for k > 0 && contrib.Cols[top[k-1]][i] < v {
-				top[k] = top[k-1]
-				k--
-			}
-			top[k] = j
-		}
-		var zh, en []string
-		for _, j := range top[:nt] {
-			z, e := reason(names[j], X.Cols[j][i])
-			zh, en = append(zh, z), append(en, e)
-		}
-		if nt > 0 {
+		top := b.topReasons(i)
+		r.Reasons, r.ReasonsEn = b.reasonTexts(i, top, c.facts[i], c.factsEn[i])
+		if len(top) > 0 {
 			r.TopDriver = names[top[0]]
 		}
-		if len(zh) < 3 && c.facts[i] != "" {
-			fz, fe := strings.Split(c.facts[i], "；"), strings.Split(c.factsEn[i], "; ")
-			for k := 0; k < len(fz) && len(zh) < 3; k++ {
-				zh = append(zh, fz[k])
-				if k < len(fe) {
-					en = append(en, fe[k])
-				}
-			}
-		}
-		r.Reasons, r.ReasonsEn = strings.Join(zh, "；"), strings.Join(en, "; ")
-
-		// Risk types: those of the rules tripped and of the top reasons,
-		// by the model's total positive contribution to each.
-		var types []string
-		add := func(t string) {
-			if t == "" {
-				return
-			}
-			for _, x := range types {
-				if x == t {
-					return
-				}
-			}
-			types = append(types, t)
-		}
-		if c.riskTypes[i] != "" {
-			for _, t := range strings.Split(c.riskTypes[i], ";") {
-				add(t)
-			}
-		}
-		for _, j := range top[:nt] {
-			add(riskOfFeature[j])
-		}
-		sortRiskTypes(types, weight)
+		types := b.riskTypes(top, c.riskTypes[i])
 		r.PrimaryRiskType = prof.RiskType
 		if len(types) > 0 {
 			r.PrimaryRiskType = types[0]
@@ -298,6 +217,112 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// reasoner picks a household's reasons and risk types from the model's
+// contributions; it reuses its buffers from one household to the next.
+type reasoner struct {
+	names         []string
+	X, contrib    models.Matrix
+	riskOfFeature []string
+	riskIdx       []int
+	health        []bool
+	top           [3]int
+	weight        riskWeights // of the household being built
+}
+
+func newReasoner(names []string, X, contrib models.Matrix) *reasoner {
+	b := &reasoner{names: names, X: X, contrib: contrib, riskOfFeature: make([]string, len(names)), riskIdx: make([]int, len(names)),
+		health: make([]bool, len(names)), weight: make(riskWeights, len(datasets.RiskTypes()))}
+	for j, f := range names {
+		b.riskOfFeature[j] = featureTexts[f].Risk
+		b.riskIdx[j] = riskOrder[b.riskOfFeature[j]]
+	}
+	// Features derived from a health condition (disease registers) count
+	// towards the risk type but are never written as a reason: work lists
+	// and ranked lists reach offices, and health conditions must not.
+	for _, col := range features.Catalog() {
+		for j, n := range names {
+			if n == col.Name && col.Health {
+				b.health[j] = true
+			}
+		}
+	}
+	return b
+}
+
+// topReasons returns the features of the (up to) three largest positive
+// contributions of household i, largest first, and fills b.weight with
+// the household's total positive contribution per risk type.
+func (b *reasoner) topReasons(i int) []int {
+	nt := 0
+	clear(b.weight)
+	top, cols := &b.top, b.contrib.Cols
+	for j := range b.names {
+		v := cols[j][i]
+		if v <= 0 {
+			continue
+		}
+		b.weight[b.riskIdx[j]] += v
+		if b.health[j] {
+			continue
+		}
+		k := nt
+		if nt < 3 {
+			nt++
+		} else if v <= cols[top[2]][i] {
+			continue
+		} else {
+			k = 2
+		}
+		for k > 0 && cols[top[k-1]][i] < v {
+			top[k] = top[k-1]
+			k--
+		}
+		top[k] = j
+	}
+	return top[:nt]
+}
+
+// reasonTexts writes the reasons of household i (zh and en): the top
+// features' templates, then rule facts while there are fewer than three.
+func (b *reasoner) reasonTexts(i int, top []int, facts, factsEn string) (zh, en string) {
+	var z, e []string
+	for _, j := range top {
+		a, c := reason(b.names[j], b.X.Cols[j][i])
+		z, e = append(z, a), append(e, c)
+	}
+	if len(z) < 3 && facts != "" {
+		fz, fe := strings.Split(facts, "；"), strings.Split(factsEn, "; ")
+		for k := 0; k < len(fz) && len(z) < 3; k++ {
+			z = append(z, fz[k])
+			if k < len(fe) {
+				e = append(e, fe[k])
+			}
+		}
+	}
+	return strings.Join(z, "；"), strings.Join(e, "; ")
+}
+
+// riskTypes are the types of the rules tripped and of the top reasons,
+// by the model's total positive contribution to each (b.weight).
+func (b *reasoner) riskTypes(top []int, ruleTypes string) []string {
+	var types []string
+	add := func(t string) {
+		if t != "" && !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	if ruleTypes != "" {
+		for _, t := range strings.Split(ruleTypes, ";") {
+			add(t)
+		}
+	}
+	for _, j := range top {
+		add(b.riskOfFeature[j])
+	}
+	sortRiskTypes(types, b.weight)
+	return types
 }
 
 // riskWeights holds a weight per risk type, indexed as datasets.RiskTypes.
@@ -351,13 +376,6 @@ func measuresFor(types []string, primary string) (codes, zh string) {
 		}
 	}
 	return strings.Join(out, ";"), strings.Join(outZh, ";")
-}
-
-func prefix(s string, n int) string {
-	if len(s) < n {
-		return s
-	}
-	return s[:n]
 }
 
 // toMatrix reads one numeric column as a matrix (NaN for null).

@@ -3,26 +3,35 @@ package run
 import (
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"fmt"
-	"io"
 	"path/filepath"
 	"sort"
+
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // MaxRises is the number of largest score rises listed in changes.csv.
 const MaxRises = 50
 
-// change is one line of changes.csv.
-type change struct {
-	HouseholdID, RegionCode, Change string
-	Score, PreviousScore            float64 // NaN when absent from that run
+// changeSet is the previous run and the changes since it.
+type changeSet struct {
+	prev    string
+	changes []rundir.Change
+}
+
+// changes compares the night's ranking with the previous month-end run.
+func changes(ctx context.Context, db *sql.DB, in *inputs, rk *ranking) (*changeSet, error) {
+	ch, err := computeChanges(ctx, db, in.cfg.Runs, in.prev, rk.rows)
+	if err != nil {
+		return nil, err
+	}
+	return &changeSet{prev: in.prev, changes: ch}, nil
 }
 
 // computeChanges compares rows with the ranked list of the previous run
 // (RUNS/<prev>/ranked.parquet): entered and left the county top k, and the
 // MaxRises largest score rises among households in both runs.
-func computeChanges(ctx context.Context, db *sql.DB, runs, prev string, rows []row) ([]change, error) {
+func computeChanges(ctx context.Context, db *sql.DB, runs, prev string, rows []rundir.Row) ([]rundir.Change, error) {
 	if prev == "" {
 		return nil, nil
 	}
@@ -52,12 +61,12 @@ func computeChanges(ctx context.Context, db *sql.DB, runs, prev string, rows []r
 	if err := q.Err(); err != nil {
 		return nil, fmt.Errorf("read the previous run %s: %w", path, err)
 	}
-	now := make(map[string]*row, len(rows))
+	now := make(map[string]*rundir.Row, len(rows))
 	for i := range rows {
 		now[rows[i].HouseholdID] = &rows[i]
 	}
 	nan := func() float64 { var z float64; return z / z }()
-	var entered, left, rose []change
+	var entered, left, rose []rundir.Change
 	for i := range rows { // rank order
 		r := &rows[i]
 		p, ok := before[r.HouseholdID]
@@ -66,10 +75,10 @@ func computeChanges(ctx context.Context, db *sql.DB, runs, prev string, rows []r
 			if ok {
 				ps = p.score
 			}
-			entered = append(entered, change{r.HouseholdID, r.RegionCode, "entered", r.Score, ps})
+			entered = append(entered, rundir.Change{HouseholdID: r.HouseholdID, RegionCode: r.RegionCode, Change: "entered", Score: r.Score, PreviousScore: ps})
 		}
 		if ok && r.Score > p.score {
-			rose = append(rose, change{r.HouseholdID, r.RegionCode, "rose", r.Score, p.score})
+			rose = append(rose, rundir.Change{HouseholdID: r.HouseholdID, RegionCode: r.RegionCode, Change: "rose", Score: r.Score, PreviousScore: p.score})
 		}
 	}
 	for _, id := range order {
@@ -78,9 +87,9 @@ func computeChanges(ctx context.Context, db *sql.DB, runs, prev string, rows []r
 			continue
 		}
 		if r, ok := now[id]; !ok {
-			left = append(left, change{id, p.region, "left", nan, p.score})
+			left = append(left, rundir.Change{HouseholdID: id, RegionCode: p.region, Change: "left", Score: nan, PreviousScore: p.score})
 		} else if !r.InTopK {
-			left = append(left, change{id, r.RegionCode, "left", r.Score, p.score})
+			left = append(left, rundir.Change{HouseholdID: id, RegionCode: r.RegionCode, Change: "left", Score: r.Score, PreviousScore: p.score})
 		}
 	}
 	sort.SliceStable(rose, func(a, b int) bool {
@@ -94,21 +103,4 @@ func computeChanges(ctx context.Context, db *sql.DB, runs, prev string, rows []r
 		rose = rose[:MaxRises]
 	}
 	return append(append(entered, left...), rose...), nil
-}
-
-// writeChanges writes changes.csv (UTF-8, no BOM: it is read by programs).
-func writeChanges(w io.Writer, ch []change) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"household_id", "region_code", "county_code", "township_code", "change", "score", "previous_score", "delta"}); err != nil {
-		return err
-	}
-	for _, c := range ch {
-		delta := c.Score - c.PreviousScore
-		if err := cw.Write([]string{c.HouseholdID, c.RegionCode, prefix(c.RegionCode, 6), prefix(c.RegionCode, 9), c.Change,
-			fmtFloat(c.Score), fmtFloat(c.PreviousScore), fmtFloat(delta)}); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }

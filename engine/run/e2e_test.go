@@ -163,7 +163,7 @@ func readCSV(t *testing.T, path string) (map[string]int, [][]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte(utf8BOM)))).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -3,15 +3,18 @@ package run
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // ErrNotFound is wrapped when a household is not in the run.
@@ -46,11 +49,15 @@ type Explanation struct {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func quoteIdent(s string) (string, error) {
+// checkFeatureName is a validation, not quoting (engine.QuoteIdent
+// quotes): every column of contributions.parquet after household_id is a
+// model feature, and feature names are plain identifiers; anything else
+// means the file was not written by a night.
+func checkFeatureName(s string) error {
 	if !identRE.MatchString(s) {
-		return "", fmt.Errorf("column name %q in the run directory is not a plain identifier", s)
+		return fault.Wrap(fault.Tampered, fmt.Errorf("column name %q in the run directory is not a feature name: the file was not written by povrisk run", s))
 	}
-	return `"` + s + `"`, nil
+	return nil
 }
 
 // queryRow returns the single row of q as a column → value map (nil when none).
@@ -106,8 +113,9 @@ func asFloat(v any) (float64, bool) {
 // households of its county and its contribution (largest first), and the
 // rules it tripped with their facts.
 func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, error) {
-	if _, err := os.Stat(filepath.Join(dir, "checksums.sha256")); err != nil {
-		return nil, fmt.Errorf("%s is not a complete run directory (no checksums.sha256): %w", dir, err)
+	run, err := rundir.Read(dir) // verified against its checksums
+	if err != nil {
+		return nil, err
 	}
 	feat := filepath.Join(dir, "features.parquet")
 	e := &Explanation{HouseholdID: id}
@@ -116,11 +124,11 @@ func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, err
 		return nil, fmt.Errorf("read %s: %w", feat, err)
 	}
 	if fr == nil {
-		return nil, fmt.Errorf("explain %s: %w %s", id, ErrNotFound, dir)
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("explain %s: %w %s", id, ErrNotFound, dir))
 	}
 	e.RegionCode, _ = fr["region_code"].(string)
 	if t, ok := fr["as_of"].(interface{ Format(string) string }); ok {
-		e.AsOf = t.Format("2006-01-02")
+		e.AsOf = t.Format(civil.Layout)
 	}
 	str := func(k string) string { s, _ := fr[k].(string); return s }
 	if s := str("rules_tripped"); s != "" {
@@ -133,17 +141,7 @@ func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, err
 		return nil, fmt.Errorf("read %s: %w", ranked, err)
 	}
 	e.Eligible = e.Ranked != nil
-	var sum struct {
-		Model struct {
-			Base float64 `json:"base"`
-		} `json:"model"`
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "summary.json")); err != nil {
-		return nil, fmt.Errorf("read summary: %w", err)
-	} else if err := json.Unmarshal(b, &sum); err != nil {
-		return nil, fmt.Errorf("read summary: %w", err)
-	}
-	e.Base = sum.Model.Base
+	e.Base = run.Summary.Model.Base
 	contrib := filepath.Join(dir, "contributions.parquet")
 	cr, cols, err := queryRow(ctx, db, "SELECT * FROM read_parquet(?) WHERE household_id = ?", contrib, id)
 	if err != nil {
@@ -154,10 +152,10 @@ func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, err
 	var sel []string
 	var args []any
 	for _, n := range names {
-		q, err := quoteIdent(n)
-		if err != nil {
+		if err := checkFeatureName(n); err != nil {
 			return nil, err
 		}
+		q := engine.QuoteIdent(n)
 		v, ok := asFloat(fr[n])
 		if !ok {
 			sel = append(sel, "NULL")
@@ -166,7 +164,7 @@ func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, err
 		sel = append(sel, fmt.Sprintf("100.0 * count(*) FILTER (WHERE CAST(%s AS DOUBLE) <= ?) / nullif(count(%s), 0)", q, q))
 		args = append(args, v)
 	}
-	args = append(args, feat, prefix(e.RegionCode, 6))
+	args = append(args, feat, rundir.Prefix(e.RegionCode, 6))
 	pvals, err := rowValues(ctx, db, "SELECT "+strings.Join(sel, ", ")+" FROM read_parquet(?) WHERE substr(region_code, 1, 6) = ?", args...)
 	if err != nil {
 		return nil, fmt.Errorf("county percentiles from %s: %w", feat, err)

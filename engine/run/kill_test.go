@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/povrisk/povrisk/engine/audit"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // buildBinary builds cmd/povrisk once per test binary.
@@ -150,7 +151,7 @@ func TestKilledRunThenRerun(t *testing.T) {
 			}
 			runChild(t, f, runs, "")
 			sameTree(t, readTree(t, filepath.Join(runs, day)), ref)
-			if _, err := os.Stat(filepath.Join(runs, partialName(day))); err == nil {
+			if _, err := os.Stat(filepath.Join(runs, rundir.PartialName(day))); err == nil {
 				t.Errorf("partial directory left after the rerun")
 			}
 			rep, err := audit.Verify(runs, testAuditKey(t))

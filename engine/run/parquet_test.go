@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // TestParquetByteStable writes a table whose string column has a
@@ -16,7 +18,7 @@ import (
 // 100-byte values): with a dictionary fallback, arrow-go lists page
 // encodings in map order and two writes differ in their footers.
 func TestParquetByteStable(t *testing.T) {
-	const n = batchRows
+	const n = rundir.BatchRows
 	schema := arrow.NewSchema([]arrow.Field{{Name: "village_note", Type: arrow.BinaryTypes.String}, {Name: "x", Type: arrow.PrimitiveTypes.Float64}}, nil)
 	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
 	defer b.Release()
@@ -32,7 +34,7 @@ func TestParquetByteStable(t *testing.T) {
 	var first []byte
 	for k := range 6 {
 		var buf bytes.Buffer
-		if err := writeTableParquet(&buf, tbl); err != nil {
+		if err := rundir.WriteFeaturesParquet(&buf, tbl); err != nil {
 			t.Fatal(err)
 		}
 		if k == 0 {

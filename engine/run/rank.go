@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/models/eval"
 )
 
@@ -15,24 +16,6 @@ const (
 	DefaultTopShare = 0.05
 )
 
-// row is one eligible household of the night, as written to ranked.*.
-type row struct {
-	HouseholdID, RegionCode, CountyCode, TownshipCode, PovertyStatus string
-
-	Score                           float64
-	Rank, RankCounty, RankTownship  int32
-	Tier                            string
-	InTopK                          bool
-	Profile, ProfileZh              string
-	Rules, RiskTypes, RiskTypesZh   string
-	PrimaryRiskType                 string
-	Reasons, ReasonsEn, TopDriver   string
-	Conflicts, Measures, MeasuresZh string
-	NetIncomePC12m, OOPMedical12m   float64 // NaN when unknown
-
-	idx int // row of the household in the scored matrix
-}
-
 // TopK fixes a county's work-list size: K households when K > 0, else
 // ceil(Share × eligible), at least 1.
 type TopK struct {
@@ -42,7 +25,7 @@ type TopK struct {
 
 // rankRows sorts rows by score descending, ties by household_id, and fills
 // the three ranks, the tier and in_top_k. topK gives each county's k.
-func rankRows(rows []row, defaultShare float64, counties map[string]TopK) (topKByCounty map[string]int) {
+func rankRows(rows []rundir.Row, defaultShare float64, counties map[string]TopK) (topKByCounty map[string]int) {
 	// Sort an index (rows are large), then permute rows into that order.
 	order := make([]int32, len(rows))
 	for i := range order {
@@ -58,7 +41,7 @@ func rankRows(rows []row, defaultShare float64, counties map[string]TopK) (topKB
 		}
 		return strings.Compare(ra.HouseholdID, rb.HouseholdID)
 	})
-	sorted := make([]row, len(rows))
+	sorted := make([]rundir.Row, len(rows))
 	for i, k := range order {
 		sorted[i] = rows[k]
 	}

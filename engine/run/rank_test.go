@@ -1,9 +1,9 @@
 package run
 
 import (
-	"math"
 	"testing"
 
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/models/eval"
 )
 
@@ -29,7 +29,7 @@ func TestRankRows(t *testing.T) {
 	// Two counties; county A has 3 households, B has 2 in two townships.
 	// Hand-ranked: scores 0.9 (b1), 0.3 (a2), 0.3 (a1, tie broken by id),
 	// 0.1 (b2), 0.05 (a3).
-	rows := []row{
+	rows := []rundir.Row{
 		{HouseholdID: "a3", CountyCode: "A", TownshipCode: "A1", Score: 0.05},
 		{HouseholdID: "a2", CountyCode: "A", TownshipCode: "A2", Score: 0.3},
 		{HouseholdID: "b2", CountyCode: "B", TownshipCode: "B2", Score: 0.1},
@@ -58,18 +58,5 @@ func TestRankRows(t *testing.T) {
 	}
 	if topK["A"] != 2 || topK["B"] != 1 {
 		t.Errorf("top k = %v, want A:2 B:1", topK)
-	}
-}
-
-func TestRoundSig(t *testing.T) {
-	cases := []struct{ in, want float64 }{
-		{25766.160000000003, 25766.16}, {25766.16, 25766.16}, {86303.82999999997, 86303.83}, {86303.82999999999, 86303.83},
-		{0.8526169180833015, 0.8526169181}, {0.8526169180833016, 0.8526169181}, {0, 0}, {-3.14159265358979, -3.141592654},
-		{1e-8, 1e-8}, {123456789012345, 123456789000000}, {1e-13, 0}, {-2e-14, 0}, {math.Copysign(0, -1), 0},
-	}
-	for _, c := range cases {
-		if got := roundSig(c.in); got != c.want || math.Signbit(got) != math.Signbit(c.want) {
-			t.Errorf("roundSig(%v) = %v, want %v", c.in, got, c.want)
-		}
 	}
 }

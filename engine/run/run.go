@@ -3,37 +3,19 @@ package run
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"os"
 	"os/user"
-	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"github.com/povrisk/povrisk/engine/audit"
+	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/ingest"
-	"github.com/povrisk/povrisk/engine/warehouse"
-	"github.com/povrisk/povrisk/features"
+	"github.com/povrisk/povrisk/engine/progress"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features/rules"
-	"github.com/povrisk/povrisk/models"
-	"github.com/povrisk/povrisk/models/kmeans"
-	"github.com/povrisk/povrisk/models/registry"
-)
-
-// Errors that callers map to exit codes; Run's errors wrap one of them
-// when the cause is the input, the model or the policy.
-var (
-	ErrBadInput = errors.New("bad input")
-	ErrNoModel  = errors.New("no usable model")
-	ErrPolicy   = errors.New("policy")
 )
 
 // Options configure Run. Zero values mean the defaults noted.
@@ -45,23 +27,37 @@ type Options struct {
 	ModelID    string        // "" or "latest": the newest model
 	PolicyPath string        // policy TOML (required unless Policy is set)
 	Policy     *rules.Policy // an already loaded policy (the demo's sample); used when PolicyPath is ""
-	AsOf       time.Time
+	// AsOf is the night's date, a month-end unless AnyDay; zero: the end
+	// of the data (features.DataEnd).
+	AsOf   time.Time
+	AnyDay bool // accept an AsOf that is not a month-end
 	// KeyPath is the HMAC key file for ingesting Drop ("" : env POVRISK_KEY / POVRISK_KEY_FILE).
 	KeyPath string
-	// AuditKeyPath is the audit key file that signs the audit record
+	// AuditKeyPath is the audit key file that keys the audit record
 	// ("" : env POVRISK_AUDIT_KEY_FILE, else audit.DefaultKeyPath()).
 	AuditKeyPath string
 	TopShare     float64         // county top k as a share of its eligible households; default 0.05
 	TopK         map[string]TopK // per-county k or share (county code -> TopK), overriding TopShare
+	// MaxStaleMonths, when above 0, makes a stale table an error of kind
+	// fault.BadInput when it is more than MaxStaleMonths months behind the
+	// as-of date (over its cadence or not); 0: the policy's [freshness]
+	// max_stale_months, where 0 only warns.
+	MaxStaleMonths int
+	// Wait is how long to wait for the runs directory's lock held by
+	// another writer; 0 fails at once with fault.Busy.
+	Wait time.Duration
 	// Progress receives one line per stage; nil is quiet.
-	Progress    io.Writer
+	Progress io.Writer
+	// Reporter shows the progress of the long stages (scoring, explaining,
+	// writing); nil shows nothing.
+	Reporter    progress.Reporter
 	SharedPerms bool // files 0640 and directories 0750 instead of 0600 / 0700
 
 	Command string           // the command line recorded in the audit log
 	User    string           // recorded in the audit log; "" : the OS user
 	Now     func() time.Time // clock of the audit record; nil: time.Now
 	// PauseAt, when set, calls Pause before the named stage (a test hook
-	// for interrupting a run at a known point).
+	// for interrupting a run at a known point; StageNames lists them).
 	PauseAt string
 	Pause   func(stage string)
 }
@@ -72,22 +68,50 @@ type Stage struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// Result is what Run reports (the `--json` summary of the command).
+// ModelUsed names the model of the night.
+type ModelUsed struct {
+	ID      string `json:"id"`
+	Created string `json:"created"` // when it was saved ("" when its card does not say)
+	AsOf    string `json:"as_of"`   // its training as-of date
+}
+
+// Result is what Run reports (the `--json` object of the command).
 type Result struct {
-	Dir         string         `json:"run_dir"`
-	AsOf        string         `json:"as_of"`
-	PreviousRun string         `json:"previous_run"`
-	ModelID     string         `json:"model_id"`
-	Counts      Counts         `json:"counts"`
-	Stages      []Stage        `json:"stages"`
-	AuditSeq    int64          `json:"audit_seq"`
-	Top         string         `json:"top_household"` // the household ranked first
+	Dir         string `json:"run_dir"`
+	AsOf        string `json:"as_of"`
+	PreviousRun string `json:"previous_run"`
+	// PreviousMonths is the distance from the previous run to this one,
+	// in calendar months (0 when there is none).
+	PreviousMonths int              `json:"previous_months"`
+	ModelID        string           `json:"model_id"`
+	Model          ModelUsed        `json:"model"`
+	Counts         rundir.Counts    `json:"counts"`
+	Warnings       []rundir.Warning `json:"warnings"`
+	Stages         []Stage          `json:"stages"`
+	AuditSeq       int64            `json:"audit_seq"`
+	Top            string           `json:"top_household"` // the household ranked first
+	// AlreadyDone is set when this run waited for another run of the same
+	// night, which wrote it: nothing was written again (see Run).
+	AlreadyDone bool           `json:"already_done,omitempty"`
 	Ingest      *ingest.Report `json:"-"`
 }
 
-// Stages of the night, in order (the names PauseAt accepts).
-var Stages = []string{"ingest", "features", "score", "explain", "profile", "rank", "write", "worklists", "checksums", "commit", "audit"}
+// PreviousAgo says how long before the night its previous run was:
+// "1 month ago", "6 months ago", or "" when there is none.
+func (r *Result) PreviousAgo() string {
+	if r.PreviousRun == "" {
+		return ""
+	}
+	return rundir.Months(r.PreviousMonths) + " ago"
+}
 
+// StageNames are the stages of the night, in order (the names PauseAt
+// accepts); a fresh slice.
+func StageNames() []string {
+	return []string{"ingest", "features", "score", "explain", "profile", "rank", "write", "worklists", "checksums", "commit", "audit"}
+}
+
+// clock times the stages, calls the pause hook and prints stage lines.
 type clock struct {
 	o      *Options
 	stages []Stage
@@ -115,290 +139,81 @@ func (c *clock) end() {
 	c.cur = ""
 }
 
-// Run runs the night for o.AsOf and writes RUNS/<as_of>.
+// Run runs the night for o.AsOf and writes RUNS/<as_of>, holding the runs
+// directory's lock throughout. The night is the list of stages below, each
+// a function of the previous stages' outputs.
+//
+// A second run of the same night started while the first holds the lock
+// fails at once with fault.Busy, or with o.Wait waits; when the first then
+// wrote the night and the directory verifies against its checksums, the
+// second returns that night's result with AlreadyDone set and writes
+// nothing. A run that did not have to wait always (re)writes the night.
 func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
-	if o.Warehouse == "" {
-		return nil, fmt.Errorf("%w: no warehouse directory given", ErrBadInput)
-	}
-	if o.Models == "" {
-		return nil, fmt.Errorf("%w: no models directory given", ErrNoModel)
-	}
-	if o.Runs == "" {
-		o.Runs = "runs"
-	}
-	if o.TopShare <= 0 {
-		o.TopShare = DefaultTopShare
-	}
-	if o.TopShare > 1 {
-		return nil, fmt.Errorf("%w: top share %v is not within (0, 1]", ErrBadInput, o.TopShare)
-	}
-	var pol *rules.Policy
-	var policySum, policyName string
-	switch {
-	case o.PolicyPath != "":
-		var err error
-		if pol, err = rules.LoadPolicy(o.PolicyPath); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
-		}
-		if policySum, err = audit.HashFile(o.PolicyPath); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
-		}
-		policyName = o.PolicyPath
-	case o.Policy != nil:
-		pol, policySum, policyName = o.Policy, o.Policy.SHA256(), "policy:"+o.Policy.Name
-	default:
-		return nil, fmt.Errorf("%w: no policy file given (--policy; see features/rules/policy.sample.toml)", ErrPolicy)
-	}
-	auditKey, err := audit.LoadKey(o.AuditKeyPath)
+	cfg, err := prepare(o)
 	if err != nil {
 		return nil, err
 	}
-	p := permsFor(o.SharedPerms)
-	ck := &clock{o: &o}
-	res := &Result{}
-	inputs := map[string]string{policyName: policySum}
-
-	// Ingest.
+	ck := &clock{o: &cfg.Options}
 	ck.stage("ingest")
-	if o.Drop != "" {
-		key, err := ingest.LoadKey(o.KeyPath)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
-		}
-		rep, err := ingest.Run(ctx, db, ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Key: key, Progress: o.Progress})
-		if err != nil {
-			return nil, fmt.Errorf("%w: ingest %s: %w", ErrBadInput, o.Drop, err)
-		}
-		for _, t := range rep.Tables {
-			if t.Error != "" && (t.Table == "households" || t.Table == "persons") {
-				return nil, fmt.Errorf("%w: ingest %s: table %s: %s", ErrBadInput, o.Drop, t.Table, t.Error)
-			}
-			if t.SHA256 != "" {
-				inputs[filepath.Join(o.Drop, t.File)] = t.SHA256
-			}
-		}
-		if rep.Unchanged { // already merged: the report lists no files, so checksum them here
-			sums, err := audit.HashTree(o.Drop)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
-			}
-			for rel, s := range sums {
-				inputs[filepath.Join(o.Drop, rel)] = s
-			}
-		}
-		res.Ingest = rep
-	}
-	w, err := warehouse.Open(o.Warehouse)
+	rl, err := lockRuns(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+		return nil, err
 	}
-	manPath := filepath.Join(w.Dir(), "manifest.json")
-	if s, err := audit.HashFile(manPath); err == nil {
-		inputs[manPath] = s
-	} else {
-		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
-	}
-	for _, t := range []string{"households", "persons"} {
-		if _, ok := w.TablePath(t); !ok {
-			return nil, fmt.Errorf("%w: warehouse %s has no %s table: ingest a drop that has one", ErrBadInput, o.Warehouse, t)
-		}
-	}
-	asOf := o.AsOf
-	if asOf.IsZero() {
-		if asOf, err = features.DataEnd(ctx, db, w); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
-		}
-	}
-	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
-	res.AsOf = asOf.Format("2006-01-02")
-
-	// The model, checked against the catalog before any work.
-	f, km, card, err := registry.Load(o.Models, o.ModelID)
+	defer rl.release()
+	in, err := loadInputs(ctx, db, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoModel, err)
+		return nil, err
 	}
-	if err := registry.CheckFeatures(card, features.ModelColumns(), features.CatalogHash()); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoModel, err)
+	if res, ok, err := rl.doneByOther(in); ok || err != nil {
+		return res, err
 	}
-	res.ModelID = card.ID
-	inputs[filepath.Join(o.Models, card.ID, "forest.bin")] = card.ModelSHA256
-	if s, err := audit.HashFile(filepath.Join(o.Models, card.ID, "profiles.json")); err == nil {
-		inputs[filepath.Join(o.Models, card.ID, "profiles.json")] = s
+	cov, err := readCoverage(ctx, db, in)
+	if err != nil {
+		return nil, err
 	}
-
 	ck.stage("features")
-	tbl, err := features.ComputeWith(ctx, db, w, asOf, pol, features.Options{Progress: o.Progress})
+	feat, err := computeFeatures(ctx, db, in)
 	if err != nil {
-		if errors.Is(err, rules.ErrNoEntry) {
-			return nil, fmt.Errorf("%w: %w", ErrPolicy, err)
-		}
-		return nil, fmt.Errorf("compute features for %s: %w", res.AsOf, err)
-	}
-	canon := canonicalTable(tbl)
-	tbl.Release()
-	tbl = canon
-	tblLive := true
-	defer func() {
-		if tblLive {
-			tbl.Release()
-		}
-	}()
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
+	defer feat.release()
 	ck.stage("score")
-	X, ids, err := features.ToMatrix(tbl, card.Features)
+	sc, err := score(ctx, in, feat, cfg.Reporter)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoModel, err)
-	}
-	for i := range ids {
-		ids[i] = strings.Clone(ids[i]) // ToMatrix's ids alias the table's buffers
-	}
-	score := make([]float64, X.Rows)
-	f.PredictProba(X, score)
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
 	ck.stage("explain")
-	contrib := models.NewMatrix(X.Rows, card.Features)
-	base := f.ExplainAll(X, contrib)
-	if err := ctx.Err(); err != nil {
+	ex, err := explainAll(ctx, in, sc, cfg.Reporter)
+	if err != nil {
 		return nil, err
 	}
-
 	ck.stage("profile")
-	cluster, profs, err := assignProfiles(km, X, tbl)
+	prof, err := profile(in, sc, feat)
 	if err != nil {
 		return nil, err
 	}
-
 	ck.stage("rank")
-	cols, err := readColumns(tbl)
+	rk, err := rank(in, feat, sc, ex, prof)
 	if err != nil {
 		return nil, err
 	}
-	if !sort.StringsAreSorted(ids) {
-		return nil, errors.New("feature table is not sorted by household_id: the features package must return it sorted")
-	}
-	rows := buildRows(ids, score, X, contrib, cluster, profs, cols, card.Features)
-	topK := rankRows(rows, o.TopShare, o.TopK)
-	counts := countRows(rows, len(ids))
-	if len(rows) > 0 {
-		res.Top = rows[0].HouseholdID
-	}
-	res.Counts = counts
-
-	prev, err := previousRun(o.Runs, res.AsOf)
+	ch, err := changes(ctx, db, in, rk)
 	if err != nil {
 		return nil, err
 	}
-	res.PreviousRun = prev
-	changes, err := computeChanges(ctx, db, o.Runs, prev, rows)
-	if err != nil {
-		return nil, err
-	}
-
 	ck.stage("write")
-	dir, err := startPartial(o.Runs, res.AsOf, p)
+	out, err := write(ctx, in, ck, feat, sc, ex, rk, ch, cov)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if res.Dir == "" { // failed before the rename: leave no partial behind
-			os.RemoveAll(dir)
-		}
-	}()
-	write := func(rel string, fn func(w io.Writer) error) error {
-		return p.writeFile(filepath.Join(dir, filepath.FromSlash(rel)), fn)
-	}
-	// features.parquet is written alongside the other files (2 cores);
-	// the feature table and the matrices are let go as soon as written.
-	X = models.Matrix{}
-	featDone := make(chan error, 1)
-	go func() {
-		featDone <- write("features.parquet", func(w io.Writer) error { return writeTableParquet(w, tbl) })
-	}()
-	werr := write("ranked.parquet", func(w io.Writer) error { return writeRankedParquet(w, rows) })
-	if werr == nil {
-		werr = write("ranked.csv", func(w io.Writer) error { return writeRankedCSV(w, rows) })
-	}
-	if werr == nil {
-		werr = write("contributions.parquet", func(w io.Writer) error {
-			return writeContributionsParquet(w, rows, card.Features, contrib.Cols)
-		})
-	}
-	contrib = models.Matrix{}
-	if err := <-featDone; err != nil && werr == nil {
-		werr = err
-	}
-	tbl.Release() // its info columns were copied into cols
-	tblLive = false
-	if werr != nil {
-		return nil, werr
-	}
-	if err := write("changes.csv", func(w io.Writer) error { return writeChanges(w, changes) }); err != nil {
-		return nil, err
-	}
-	sum, err := buildSummary(ctx, db, w, summaryInput{asOf: asOf, prev: prev, card: card, policyPath: policyName,
-		policySum: policySum, cols: cols, rows: rows, counts: counts, topK: topK, base: base})
-	if err != nil {
-		return nil, err
-	}
-	if err := write("summary.json", func(w io.Writer) error { return writeJSON(w, sum) }); err != nil {
-		return nil, err
-	}
-
-	ck.stage("worklists")
-	if err := p.mkdir(filepath.Join(dir, "worklists")); err != nil {
-		return nil, err
-	}
-	for _, c := range slices.Sorted(maps.Keys(topK)) {
-		var cr []*row
-		for i := range rows {
-			if rows[i].CountyCode == c {
-				cr = append(cr, &rows[i])
-			}
-		}
-		if err := write("worklists/"+c+".xlsx", func(w io.Writer) error { return writeWorklist(w, cr) }); err != nil {
-			return nil, err
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-
-	ck.stage("checksums")
-	outputs, err := writeChecksums(dir, p)
-	if err != nil {
-		return nil, err
-	}
-
-	ck.stage("commit")
-	if res.Dir, err = commitPartial(o.Runs, res.AsOf); err != nil {
-		return nil, err
-	}
-
 	ck.stage("audit")
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
-	who := o.User
-	if who == "" {
-		who = osUser()
-	}
-	rec, err := audit.Append(o.Runs, auditKey, audit.Record{
-		Time: now().UTC().Format(time.RFC3339), User: who, Command: o.Command, Run: res.AsOf,
-		Inputs: inputs, Model: card.ID, PolicySHA256: policySum, Outputs: outputs,
-	}, p.file)
+	seq, err := record(in, out)
 	if err != nil {
-		return nil, fmt.Errorf("run %s is written but not recorded: %w", res.Dir, err)
+		return nil, err
 	}
-	res.AuditSeq = rec.Seq
 	ck.end()
-	res.Stages = ck.stages
+	res := in.result(rk, ch, cov.warnings)
+	res.Dir, res.AuditSeq, res.Stages = out.dir, seq, ck.stages
 	return res, nil
 }
 
@@ -412,37 +227,16 @@ func osUser() string {
 	return fmt.Sprintf("uid:%d", os.Getuid())
 }
 
-// assignProfiles assigns every household to a k-means profile and names
-// the profiles. With no profiles saved with the model, every household
-// gets the fallback profile.
-func assignProfiles(km *kmeans.Model, X models.Matrix, tbl arrow.Table) ([]int, []kmeans.Profile, error) {
-	cluster := make([]int, X.Rows)
-	if km == nil {
-		fb := kmeans.FallbackLabel()
-		return cluster, []kmeans.Profile{{Name: fb.Name, NameZh: fb.NameZh, RiskType: fb.RiskType}}, nil
+// monthsFrom is the number of calendar months from the run day prev to asOf.
+func monthsFrom(prev string, asOf time.Time) int {
+	p, err := civil.Parse(prev)
+	if err != nil {
+		return 0
 	}
-	names := km.FeatureNames()
-	Xk := models.Matrix{Rows: X.Rows, Names: names, Cols: make([][]float64, len(names))}
-	pos := map[string]int{}
-	for j, n := range X.Names {
-		pos[n] = j
-	}
-	for j, n := range names {
-		if k, ok := pos[n]; ok {
-			Xk.Cols[j] = X.Cols[k]
-			continue
-		}
-		m, _, err := features.ToMatrix(tbl, []string{n})
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: profiles: %w", ErrNoModel, err)
-		}
-		Xk.Cols[j] = m.Cols[0]
-	}
-	km.Assign(Xk, cluster)
-	labels := profileLabels()
-	profs := make([]kmeans.Profile, km.K())
-	for c := range profs {
-		profs[c] = km.Profile(c, labels)
-	}
-	return cluster, profs, nil
+	return civil.MonthsBetween(p, asOf)
+}
+
+// usage marks an error of the options as fault.Usage.
+func usage(format string, args ...any) error {
+	return fault.Wrap(fault.Usage, fmt.Errorf(format, args...))
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"os"
@@ -17,43 +16,20 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/models/registry"
 )
 
-// RegionCount is one county or township line of summary.json.
-type RegionCount struct {
-	Code         string `json:"code"`
-	Level        string `json:"level"` // county or township
-	Eligible     int    `json:"eligible"`
-	High         int    `json:"high"`
-	Medium       int    `json:"medium"`
-	TopK         int    `json:"top_k"`
-	RulesFlagged int    `json:"rules_flagged"`
-}
-
-// Counts are the counts of summary.json.
-type Counts struct {
-	Households        int            `json:"households"`
-	Eligible          int            `json:"eligible"`
-	MonitoredExcluded int            `json:"monitored_excluded"`
-	ByTier            map[string]int `json:"by_tier"`
-	ByRiskType        map[string]int `json:"by_risk_type"`
-	ByProfile         map[string]int `json:"by_profile"`
-	RulesFlagged      int            `json:"rules_flagged"`
-	TopKTotal         int            `json:"top_k_total"`
-	TopKMissedByRules int            `json:"top_k_missed_by_rules"`
-	ByRegion          []RegionCount  `json:"by_region,omitempty"`
-}
-
-func countRows(rows []row, households int) Counts {
-	c := Counts{Households: households, Eligible: len(rows), MonitoredExcluded: households - len(rows),
+func countRows(rows []rundir.Row, households int) rundir.Counts {
+	c := rundir.Counts{Households: households, Eligible: len(rows), MonitoredExcluded: households - len(rows),
 		ByTier: map[string]int{"high": 0, "medium": 0, "low": 0}, ByRiskType: map[string]int{}, ByProfile: map[string]int{}}
-	reg := map[string]*RegionCount{}
-	at := func(code, level string) *RegionCount {
+	reg := map[string]*rundir.RegionCount{}
+	at := func(code, level string) *rundir.RegionCount {
 		r, ok := reg[code]
 		if !ok {
-			r = &RegionCount{Code: code, Level: level}
+			r = &rundir.RegionCount{Code: code, Level: level}
 			reg[code] = r
 		}
 		return r
@@ -77,7 +53,7 @@ func countRows(rows []row, households int) Counts {
 				c.TopKMissedByRules++
 			}
 		}
-		for _, g := range []*RegionCount{at(r.CountyCode, "county"), at(r.TownshipCode, "township")} {
+		for _, g := range []*rundir.RegionCount{at(r.CountyCode, "county"), at(r.TownshipCode, "township")} {
 			g.Eligible++
 			switch r.Tier {
 			case "high":
@@ -99,114 +75,82 @@ func countRows(rows []row, households int) Counts {
 	return c
 }
 
-// Summary is summary.json (docs/run-directory.md).
-type Summary struct {
-	Schema        int            `json:"schema"`
-	AsOf          string         `json:"as_of"`
-	PreviousRun   string         `json:"previous_run"`
-	Model         ModelInfo      `json:"model"`
-	Policy        PolicyInfo     `json:"policy"`
-	Tiers         map[string]any `json:"tiers"`
-	Counts        Counts         `json:"counts"`
-	TopK          map[string]int `json:"top_k"`
-	Coverage      []Coverage     `json:"coverage"`
-	MissingTables []string       `json:"missing_tables"`
-	Validation    map[string]any `json:"validation"`
+// buildSummary assembles summary.json from the stages' outputs.
+func buildSummary(in *inputs, rk *ranking, ch *changeSet, e *explained, cov *coverageSet) *rundir.Summary {
+	s := &rundir.Summary{Schema: rundir.SchemaVersion, AsOf: in.day, PreviousRun: ch.prev,
+		Tiers:  rundir.Tiers{High: TierHigh, Medium: TierMedium},
+		Counts: rk.counts, TopK: rk.topK, Coverage: cov.coverage, MissingTables: cov.missing, Warnings: cov.warnings}
+	m := cardMetrics(in.card)
+	s.Model = rundir.ModelInfo{ID: in.card.ID, Created: cardCreated(in.card), TrainedOn: in.card.AsOf, AUC: m.AUC, PRAUC: m.PRAUC,
+		PrecisionAt: m.PrecisionAt, CatalogHash: in.card.CatalogHash, Base: e.base}
+	s.Validation = m
+	s.Validation.HorizonMonths = in.card.HorizonMonths
+	s.Policy = rundir.PolicyInfo{File: filepath.Base(in.cfg.policyName), SHA256: in.cfg.policySum}
+	c := rk.cols
+	s.Policy.Lines = policyEntries(c.region, c.lineEntry, c.lineFallback, c.lineValue)
+	s.Policy.Rural = policyEntries(c.region, c.ruralEntry, c.ruralFallback, c.ruralValue)
+	return s
 }
 
-// ModelInfo names the model of the night.
-type ModelInfo struct {
-	ID          string `json:"id"`
-	TrainedOn   string `json:"trained_on"`
-	AUC         any    `json:"auc"`
-	PRAUC       any    `json:"pr_auc"`
-	PrecisionAt any    `json:"precision_at"`
-	CatalogHash string `json:"catalog_hash"`
-	// Base is the forest's prediction before any split: for every
-	// household, base + the sum of its contributions = its score.
-	Base float64 `json:"base"`
+// cardMetrics reads the model's validation figures from its card's typed
+// metrics; a card without metrics (a model saved without a temporal
+// evaluation) gives no figures.
+func cardMetrics(card registry.Card) rundir.Validation {
+	m := card.Metrics
+	if m.IsZero() {
+		return rundir.Validation{}
+	}
+	num := func(f float64) *float64 { return &f }
+	return rundir.Validation{AsOf: m.TestAsOf, AUC: num(m.AUC), PRAUC: num(m.PRAUC), PrecisionAt: m.PrecisionAt,
+		RulesPrecisionAt: m.RulesPrecisionAt, CountyPrecision: num(m.CountyPrecision),
+		RulesCountyPrecision: num(m.RulesCountyPrecision)}
 }
 
-// PolicyInfo names the policy file and the entries applied.
-type PolicyInfo struct {
-	File   string       `json:"file"`
-	SHA256 string       `json:"sha256"`
-	Lines  []PolicyLine `json:"lines"`
-	Rural  []PolicyLine `json:"rural_income"`
+// cardCreated is when the model was saved, as its card says: "" until
+// the registry records creation times (then only this function changes).
+func cardCreated(card registry.Card) string { return "" }
+
+// coverageSet is the coverage of every source table, the tables missing
+// and the stale ones.
+type coverageSet struct {
+	coverage []rundir.Coverage
+	missing  []string
+	warnings []rundir.Warning
 }
 
-// PolicyLine is one policy entry applied, with the households it served.
-type PolicyLine struct {
-	Province   string  `json:"province"`
-	Year       int     `json:"year"`
-	Line       float64 `json:"line"`
-	Entry      string  `json:"entry"`
-	Fallback   string  `json:"fallback"`
-	Households int     `json:"households"`
-}
-
-// Coverage is the data coverage and freshness of one source table.
-type Coverage struct {
-	Table   string `json:"table"`
-	Present bool   `json:"present"`
-	Rows    int64  `json:"rows"`
-	Latest  string `json:"latest"` // latest date present ("" none)
-	// HouseholdsShare is the share of households with at least one row
-	// dated in the 12 months to the as-of date (persons: with a member;
-	// disasters: exposed through their village, township or county).
-	HouseholdsShare float64 `json:"households_share"`
-	Rejected        int64   `json:"rejected"` // rows rejected on ingest, over every drop merged
-}
-
-type summaryInput struct {
-	asOf                  time.Time
-	prev                  string
-	card                  registry.Card
-	policyPath, policySum string
-	cols                  *infoColumns
-	rows                  []row
-	counts                Counts
-	topK                  map[string]int
-	base                  float64
-}
-
-func buildSummary(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, in summaryInput) (*Summary, error) {
-	s := &Summary{Schema: 1, AsOf: in.asOf.Format("2006-01-02"), PreviousRun: in.prev,
-		Tiers:  map[string]any{"high": TierHigh, "medium": TierMedium},
-		Counts: in.counts, TopK: in.topK, MissingTables: []string{}}
-	m := in.card.Metrics
-	s.Model = ModelInfo{ID: in.card.ID, TrainedOn: in.card.AsOf, AUC: m.AUC, PRAUC: m.PRAUC, PrecisionAt: m.PrecisionAt, CatalogHash: in.card.CatalogHash, Base: in.base}
-	s.Validation = map[string]any{"as_of": m.TestAsOf, "horizon_months": in.card.HorizonMonths, "auc": m.AUC, "pr_auc": m.PRAUC,
-		"precision_at": m.PrecisionAt, "rules_precision_at": m.RulesPrecisionAt, "county_precision": m.CountyPrecision,
-		"rules_county_precision": m.RulesCountyPrecision}
-	s.Policy = PolicyInfo{File: filepath.Base(in.policyPath), SHA256: in.policySum}
-	s.Policy.Lines = policyEntries(in.cols.region, in.cols.lineEntry, in.cols.lineFallback, in.cols.lineValue)
-	s.Policy.Rural = policyEntries(in.cols.region, in.cols.ruralEntry, in.cols.ruralFallback, in.cols.ruralValue)
-	rejected, err := rejectedRows(w)
+// readCoverage measures every source table's coverage and freshness, and
+// fails the night when a table is staler than MaxStaleMonths allows.
+func readCoverage(ctx context.Context, db *sql.DB, in *inputs) (*coverageSet, error) {
+	rejected, err := rejectedRows(in.w)
 	if err != nil {
 		return nil, err
 	}
+	cs := &coverageSet{missing: []string{}}
 	for _, t := range datasets.Tables() {
-		path, ok := w.TablePath(t.Name)
+		path, ok := in.w.TablePath(t.Name)
 		if !ok {
-			s.MissingTables = append(s.MissingTables, t.Name)
-			s.Coverage = append(s.Coverage, Coverage{Table: t.Name, Rejected: rejected[t.Name]})
+			cs.missing = append(cs.missing, t.Name)
+			cs.coverage = append(cs.coverage, rundir.Coverage{Table: t.Name, Rejected: rejected[t.Name]})
 			continue
 		}
-		c, err := coverage(ctx, db, w, t.Name, path, in.asOf)
+		c, err := coverage(ctx, db, in.w, t.Name, path, in.asOf)
 		if err != nil {
 			return nil, err
 		}
 		c.Rejected = rejected[t.Name]
-		s.Coverage = append(s.Coverage, c)
+		cs.coverage = append(cs.coverage, c)
 	}
-	return s, nil
+	cs.warnings = staleTables(cs.coverage, in.asOf, cadences(in.cfg.policy))
+	if err := tooStale(cs.warnings, in.cfg.MaxStaleMonths); err != nil {
+		return nil, err
+	}
+	return cs, nil
 }
 
 // policyEntries lists the distinct entries applied, by entry then fallback.
-func policyEntries(region, entry, fallback []string, value []float64) []PolicyLine {
+func policyEntries(region, entry, fallback []string, value []float64) []rundir.PolicyLine {
 	type key struct{ entry, fallback string }
-	seen := map[key]*PolicyLine{}
+	seen := map[key]*rundir.PolicyLine{}
 	for i := range entry {
 		k := key{entry[i], fallback[i]}
 		p, ok := seen[k]
@@ -220,12 +164,12 @@ func policyEntries(region, entry, fallback []string, value []float64) []PolicyLi
 			if math.IsNaN(v) {
 				v = 0
 			}
-			p = &PolicyLine{Province: prov, Year: year, Line: v, Entry: entry[i], Fallback: fallback[i]}
+			p = &rundir.PolicyLine{Province: prov, Year: year, Line: v, Entry: entry[i], Fallback: fallback[i]}
 			seen[k] = p
 		}
 		p.Households++
 	}
-	out := make([]PolicyLine, 0, len(seen))
+	out := make([]rundir.PolicyLine, 0, len(seen))
 	for _, p := range seen {
 		out = append(out, *p)
 	}
@@ -253,8 +197,8 @@ var coverageSpec = map[string]struct{ date, link string }{
 	"monitoring_events": {"identified_date", "household"},
 }
 
-func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, path string, asOf time.Time) (Coverage, error) {
-	c := Coverage{Table: table, Present: true}
+func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, path string, asOf time.Time) (rundir.Coverage, error) {
+	c := rundir.Coverage{Table: table, Present: true}
 	spec, ok := coverageSpec[table]
 	if !ok {
 		return c, fmt.Errorf("coverage: table %s has no coverage rule", table)
@@ -270,7 +214,8 @@ func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, pa
 		return c, fmt.Errorf("coverage of %s: %w", table, err)
 	}
 	c.Latest = l.String
-	from, to := asOf.AddDate(-1, 0, 0).Format("2006-01-02"), asOf.Format("2006-01-02")
+	// The same day a year earlier (normalised as time.Date does: 29 Feb gives 1 Mar).
+	from, to := civil.Format(civil.Date(asOf.Year()-1, asOf.Month(), asOf.Day())), civil.Format(asOf)
 	window := "TRUE"
 	var args []any
 	if spec.date != "" && table != "households" {
@@ -330,13 +275,4 @@ func rejectedRows(w *warehouse.Warehouse) (map[string]int64, error) {
 		}
 	}
 	return out, nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }

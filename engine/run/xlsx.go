@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // worklistHeader is the header of every work-list sheet: what a cadre needs
@@ -29,7 +31,7 @@ var fixedDocProps = excelize.DocProperties{
 }
 
 // worklistRow is a work-list line as displayed (also used by the tests).
-func worklistRow(r *row) []any {
+func worklistRow(r *rundir.Row) []any {
 	return []any{int(r.RankCounty), r.HouseholdID, r.RegionCode, math.Round(r.Score*1e4) / 1e4, tierZh[r.Tier], r.Reasons, r.MeasuresZh}
 }
 
@@ -37,8 +39,8 @@ func worklistRow(r *row) []any {
 // (named by its 9-digit code, sorted), holding that township's households
 // within the county top k, in county rank order. rows are the county's rows
 // in rank order.
-func writeWorklist(w io.Writer, rows []*row) error {
-	byTown := map[string][]*row{}
+func writeWorklist(w io.Writer, rows []*rundir.Row) error {
+	byTown := map[string][]*rundir.Row{}
 	for _, r := range rows {
 		if r.InTopK {
 			byTown[r.TownshipCode] = append(byTown[r.TownshipCode], r)
