@@ -750,7 +750,7 @@ func (l *tableLoader) personalColumns() []PersonalColumn {
 	return out
 }
 
-// Summary describes the personal columns of a table for a report line,
+// PersonalSummary describes the personal columns of a table for a report line,
 // without any value: "column 户主身份证号码: 41 ID numbers; column name: by header".
 func (t *TableReport) PersonalSummary() string {
 	var parts []string
