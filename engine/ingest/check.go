@@ -188,6 +188,42 @@ func cutText(s string) string {
 	return s[:cut] + fmt.Sprintf("... (cut: %d bytes in all)", len(s))
 }
 
+// safeText escapes, in text for a reject file, the characters that would
+// act on a terminal or hide text: control characters other than tab and
+// line ends, DEL, C1 controls and direction overrides become \\xHH or \\uHHHH.
+func safeText(s string) string {
+	clean := true
+	for _, r := range s {
+		if controlRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case controlRune(r) && r < 0x80:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case controlRune(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func controlRune(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f || r >= 0x80 && r <= 0x9f || isBidi(r)
+}
+
 // neutralCell keeps a spreadsheet from reading a reject cell as a formula:
 // a cell starting with = + - @ (or a tab or CR) gets a leading apostrophe.
 func neutralCell(s string) string {

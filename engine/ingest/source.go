@@ -62,7 +62,7 @@ func openCSV(path, enc string) (*csvSource, error) {
 			f.Close()
 			return nil, fault.Wrap(fault.BadInput, fmt.Errorf("gunzip: %w (a damaged or truncated .gz file?)", err))
 		}
-		r = s.gz
+		r = gzipErrors{s.gz}
 	} else {
 		r = fb
 	}
@@ -205,4 +205,16 @@ func tableFileName(name string) (table, format string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// gzipErrors marks the errors of decompression (truncated or damaged data)
+// as bad input.
+type gzipErrors struct{ r io.Reader }
+
+func (g gzipErrors) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fault.Wrap(fault.BadInput, fmt.Errorf("damaged or truncated gzip data: %w", err))
+	}
+	return n, err
 }

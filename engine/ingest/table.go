@@ -690,7 +690,7 @@ func (l *tableLoader) reject(rr *rowReader, e *RowError, fieldsOK bool) error {
 	default:
 		l.rejRec[4] = l.maskedLine(rr)
 	}
-	l.rejRec[4] = neutralCell(cutText(l.rejRec[4]))
+	l.rejRec[4] = neutralCell(safeText(cutText(l.rejRec[4])))
 	return l.rej.Write(l.rejRec)
 }
 
