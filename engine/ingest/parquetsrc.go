@@ -64,6 +64,9 @@ func openParquet(path string) (fr *pqarrow.FileReader, rdr *file.Reader, names [
 	if err := checkParquetSizes(rdr, f); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := checkArrowSchema(rdr); err != nil {
+		return nil, nil, nil, fault.Wrap(fault.BadInput, err)
+	}
 	fr, err = pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: batchRows}, memory.DefaultAllocator)
 	if err != nil {
 		return nil, nil, nil, err
