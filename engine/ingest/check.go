@@ -190,7 +190,8 @@ func cutText(s string) string {
 
 // safeText escapes, in text for a reject file, the characters that would
 // act on a terminal or hide text: control characters other than tab and
-// line ends, DEL, C1 controls and direction overrides become \\xHH or \\uHHHH.
+// line ends, DEL, C1 controls and direction overrides become \x{HH} or
+// \u{HHHH} (braced, so that their hex digits never join a digit run).
 func safeText(s string) string {
 	clean := true
 	for _, r := range s {
@@ -207,11 +208,11 @@ func safeText(s string) string {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, "\\x%02x", s[i])
+			fmt.Fprintf(&b, "\\x{%02x}", s[i])
 		case controlRune(r) && r < 0x80:
-			fmt.Fprintf(&b, "\\x%02x", r)
+			fmt.Fprintf(&b, "\\x{%02x}", r)
 		case controlRune(r):
-			fmt.Fprintf(&b, "\\u%04x", r)
+			fmt.Fprintf(&b, "\\u{%04x}", r)
 		default:
 			b.WriteString(s[i : i+n])
 		}
