@@ -50,6 +50,9 @@ func sensitiveHeader(h string) bool {
 	return false
 }
 
+// noKey scrubs text where no pseudonym is wanted (header names).
+var noKey = newPseudonymizer(nil)
+
 // refs are the key sets of the referenced tables, in the merged state
 // (previous version plus this drop). They are written only while their
 // own table loads and read-only afterwards.
@@ -159,7 +162,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 			return nil, &FileError{File: file, Err: fmt.Errorf("header field %d is not valid text (wrong encoding? try --encoding gb18030)", i+1)}
 		}
 		if _, dup := pos[h]; dup {
-			return nil, &FileError{File: file, Column: h, Err: errors.New("column appears twice in the header")}
+			return nil, &FileError{File: file, Column: scrubNumbers(h, noKey), Err: errors.New("column appears twice in the header")}
 		}
 		pos[h] = i
 	}
@@ -202,7 +205,9 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 	l.idCount = make([]int64, len(header))
 	for i, h := range header {
 		if _, ok := t.Column(strings.TrimSpace(h)); !ok {
-			l.extra = append(l.extra, strings.TrimSpace(h))
+			// A file without its header shows data as column names:
+			// no ID number reaches the report that way either.
+			l.extra = append(l.extra, safeText(scrubNumbers(strings.TrimSpace(h), noKey)))
 			l.isExtra[i] = true
 			if sensitiveHeader(strings.TrimSpace(h)) {
 				l.masked = true
@@ -744,7 +749,7 @@ func (l *tableLoader) personalColumns() []PersonalColumn {
 		if !l.isExtra[i] || l.idCount[i] == 0 && l.mask[i] != 2 {
 			continue
 		}
-		out = append(out, PersonalColumn{Column: strings.TrimSpace(h), IDNumbers: l.idCount[i], ByHeader: l.mask[i] == 2,
+		out = append(out, PersonalColumn{Column: safeText(scrubNumbers(strings.TrimSpace(h), noKey)), IDNumbers: l.idCount[i], ByHeader: l.mask[i] == 2,
 			Action: "not a column of the standard: dropped, never stored; pseudonymised or withheld in reject files"})
 	}
 	return out
