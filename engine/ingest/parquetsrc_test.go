@@ -228,7 +228,6 @@ func smallHouseholds(t testing.TB, n int, rowGroup int64) []byte {
 	}, rowGroup)
 }
 
-
 // TestParquetCorrupt: single-byte corruptions of a small Parquet file
 // (pages, page headers, footer) ends in rows or an error, never a panic;
 // corrupt pages that make the reader panic are reported as bad input
