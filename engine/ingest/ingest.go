@@ -53,21 +53,22 @@ type Options struct {
 
 // TableReport is the outcome of one table of the drop.
 type TableReport struct {
-	Table      string           `json:"table"`
-	File       string           `json:"file"`
-	Format     string           `json:"format,omitempty"`   // csv, csv.gz, parquet
-	Encoding   string           `json:"encoding,omitempty"` // utf-8, utf-8-bom, gb18030 (CSV)
-	SHA256     string           `json:"sha256,omitempty"`
-	Read       int64            `json:"read"`
-	Accepted   int64            `json:"accepted"`
-	Rejected   int64            `json:"rejected"`
-	RejectFile string           `json:"reject_file"` // relative to the warehouse ("" when no row was rejected)
-	Extra      []string         `json:"extra_columns,omitempty"`
-	Personal   []PersonalColumn `json:"personal_columns,omitempty"` // extra columns holding personal data (table.go)
-	Error      string           `json:"error"`                      // a whole-file problem: the table was not loaded
+	Table      string   `json:"table"`
+	File       string   `json:"file"`
+	Format     string   `json:"format,omitempty"`   // csv, csv.gz, parquet
+	Encoding   string   `json:"encoding,omitempty"` // utf-8, utf-8-bom, gb18030 (CSV)
+	SHA256     string   `json:"sha256,omitempty"`
+	Read       int64    `json:"read"`
+	Accepted   int64    `json:"accepted"`
+	Rejected   int64    `json:"rejected"`
+	RejectFile string   `json:"reject_file"` // relative to the warehouse ("" when no row was rejected)
+	Extra      []string `json:"extra_columns,omitempty"`
+	Error      string   `json:"error"` // a whole-file problem: the table was not loaded
 	// Seconds is the wall time spent loading the table (for logs and
 	// benchmarks; never written to the warehouse).
 	Seconds float64 `json:"-"`
+	// Personal lists the extra columns found to hold personal data (table.go).
+	Personal []PersonalColumn `json:"personal_columns,omitempty"`
 }
 
 // Report is the outcome of an ingest or validation.
