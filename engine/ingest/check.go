@@ -52,7 +52,10 @@ func checkIdent(b []byte) error {
 		return fmt.Errorf("%w: identifier %s ends with a space", ErrText, quoteVal(b))
 	}
 	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
+		r, n := rune(b[i]), 1
+		if r >= 0x80 {
+			r, n = utf8.DecodeRune(b[i:])
+		}
 		if badRune(r) {
 			return fmt.Errorf("%w: identifier %s holds the control or invisible character %U", ErrText, quoteVal(b), r)
 		}
