@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -58,7 +59,8 @@ func openParquet(path string) (fr *pqarrow.FileReader, rdr *file.Reader, names [
 			fr, rdr, names = nil, nil, nil
 		}
 	}()
-	if rdr, err = file.NewParquetReader(f); err != nil {
+	alloc := capped{memory.DefaultAllocator}
+	if rdr, err = file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(alloc))); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := checkParquetSizes(rdr, f); err != nil {
@@ -67,7 +69,7 @@ func openParquet(path string) (fr *pqarrow.FileReader, rdr *file.Reader, names [
 	if err := checkArrowSchema(rdr); err != nil {
 		return nil, nil, nil, fault.Wrap(fault.BadInput, err)
 	}
-	fr, err = pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: batchRows}, memory.DefaultAllocator)
+	fr, err = pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: batchRows}, alloc)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -110,6 +112,28 @@ func checkParquetSizes(rdr *file.Reader, f *os.File) error {
 		}
 	}
 	return nil
+}
+
+// maxAlloc is the largest single buffer the Parquet reader may ask for:
+// a corrupt page header claiming gigabytes panics in capped (and the panic
+// becomes a file error) instead of exhausting memory.
+const maxAlloc = 1 << 30
+
+// capped is an allocator that refuses buffers over maxAlloc.
+type capped struct{ memory.Allocator }
+
+func (c capped) Allocate(n int) []byte {
+	if n < 0 || n > maxAlloc {
+		panic(fmt.Sprintf("a buffer of %d bytes asked for (more than %d): corrupt sizes", n, maxAlloc))
+	}
+	return c.Allocator.Allocate(n)
+}
+
+func (c capped) Reallocate(n int, b []byte) []byte {
+	if n < 0 || n > maxAlloc {
+		panic(fmt.Sprintf("a buffer of %d bytes asked for (more than %d): corrupt sizes", n, maxAlloc))
+	}
+	return c.Allocator.Reallocate(n, b)
 }
 
 // corrupt turns a panic of the Parquet reader into a file error.

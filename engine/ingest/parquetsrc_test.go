@@ -265,3 +265,22 @@ func TestParquetCorrupt(t *testing.T) {
 		t.Errorf("%d errors, %d recovered panics: the corruptions did not reach the reader's failure paths", errs, panics)
 	}
 }
+
+// TestCappedAllocator: a buffer over maxAlloc panics (recovered by the
+// readers into a file error) instead of being allocated.
+func TestCappedAllocator(t *testing.T) {
+	c := capped{memory.DefaultAllocator}
+	if b := c.Allocate(1024); len(b) != 1024 {
+		t.Fatalf("Allocate(1024) gave %d bytes", len(b))
+	}
+	for _, n := range []int{maxAlloc + 1, -1} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Allocate(%d) did not panic", n)
+				}
+			}()
+			c.Allocate(n)
+		}()
+	}
+}
