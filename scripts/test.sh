@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (idempotent), then runs every
 # Go test (real DuckDB, Parquet, Chromium, LibreOffice), a short fuzz run of
-# the CSV row parser, and every notebook headless.
+# every reader of outside bytes, and every notebook headless.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -14,8 +14,30 @@ echo "== go vet"
 go vet -tags duckdb_arrow ./...
 echo "== go test"
 go test -tags duckdb_arrow -count=1 -timeout 25m ./...
-echo "== fuzz (30s): CSV row parser"
-go test -tags duckdb_arrow -run '^$' -fuzz '^FuzzParseRow$' -fuzztime 30s ./engine/ingest
+# Every reader of outside bytes has a fuzz target; each runs briefly here
+# (the seed corpus always, then a few seconds of new inputs). Longer runs:
+# FUZZTIME=5m bash scripts/test.sh
+fuzztime=${FUZZTIME:-6s}
+fuzz() { # package target
+	echo "== fuzz ($fuzztime): $1 $2"
+	go test -tags duckdb_arrow -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" -parallel 1 "$1"
+}
+fuzz ./engine/ingest FuzzParseRow
+fuzz ./engine/ingest FuzzCSVSource
+fuzz ./engine/ingest FuzzParquetSource
+fuzz ./engine/ingest FuzzFields
+fuzz ./engine/warehouse FuzzOpen
+fuzz ./features/rules FuzzLoadPolicy
+fuzz ./models/forest FuzzReadForest
+fuzz ./models/kmeans FuzzReadKMeans
+fuzz ./models/registry FuzzReadCard
+fuzz ./models/registry FuzzReadIndex
+fuzz ./engine/audit FuzzReadAuditLog
+fuzz ./engine/rundir FuzzReadSummary
+fuzz ./engine/rundir FuzzParseChecksums
+fuzz ./engine/run FuzzLoadTopK
+fuzz ./engine/brief FuzzLoadUnitCosts
+fuzz ./engine/brief FuzzBriefSummary
 echo "== notebooks"
 bash notebooks/run.sh
 echo "all tests passed"

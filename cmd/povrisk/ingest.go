@@ -143,6 +143,9 @@ func printReportLines(w io.Writer, rep *ingest.Report) {
 		if len(t.Extra) > 0 {
 			fmt.Fprintf(w, " ignored columns %v", t.Extra)
 		}
+		if len(t.Personal) > 0 {
+			fmt.Fprintf(w, "; personal data (dropped) %s", t.PersonalSummary())
+		}
 		fmt.Fprintln(w)
 	}
 	for _, m := range rep.Missing {

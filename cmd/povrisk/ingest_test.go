@@ -48,8 +48,8 @@ func TestIngestCommand(t *testing.T) {
 			ExitBadInput, nil, []string{"persons.csv"}, nil},
 		{"validate", []string{"validate", "--drop", dirty},
 			ExitBadInput,
-			[]string{"table,file,line,column,reason,original\n", "persons,persons.csv,4,id_number,", "5201*********1123"},
-			[]string{"households: households.csv read 13 accepted 3 rejected 10"},
+			[]string{"table,file,line,column,reason,original\n", "persons,persons.csv,4,id_number,", "P003,H001,[ID number],"},
+			[]string{"households: households.csv read 13 accepted 3 rejected 10", "personal data (dropped) column name: header names personal data"},
 			[]string{"52012319800101123", "13800000003", "王五"}},
 	}
 	for _, tc := range tests {

@@ -15,33 +15,46 @@
 // builders; batches of 64k rows are encoded to Parquet (snappy) by a writer
 // goroutine while the next batch is checked. Keys are interned in
 // pointer-free hash tables (strtable.go), which the garbage collector does
-// not scan. Parquet drop files are read as text fields and go through the
-// same checks.
+// not scan. Parquet drop files are read row group by row group as text
+// fields (dates, timestamps in their zone, decimals converted exactly) and
+// go through the same checks; panics of the Parquet reader are recovered
+// into file errors.
 //
 // Speed (bench/ingest.sh, 1M households, 24 months, 51.7M CSV rows): about
 // 1.1 CPU-seconds per million rows, i.e. over 1M rows/s on two idle cores.
 //
 // Every row is checked: types, code lists, int ranges, region code
-// lengths, required fields, duplicate keys within the drop, and references
+// lengths, required fields, identifiers (at most MaxKeyLen bytes, printable,
+// no formula characters), dates between 1900 and the export date, amounts
+// between 0 and MaxMoney, ID numbers (GB 11643 checksum; 15-digit legacy
+// numbers converted), duplicate keys within the drop, and references
 // against the merged state (previous version plus this drop). A bad row is
 // written to drops/<id>/rejects/<table>.csv (file, line, column, reason,
-// original text; the physical line of the record, the header being line 1;
-// ID numbers masked as 5201**********1234, names, phones and diagnoses as
-// ***; a malformed row of a file holding personal data has its text
-// withheld) and counted, so that read = accepted + rejected for every table.
+// original text; the physical line of the record, the header being line 1)
+// and counted, so that read = accepted + rejected for every table. No
+// digit of an ID number reaches a reject file: id_number shows its
+// pseudonym (id:<id_number_hash>) or [ID number] without a key, every run
+// of 14 or more digits is replaced the same way or by [number], phones by
+// [phone], names and other personal columns by ***; a malformed row of a
+// file with personal data has its text withheld (check.go, idnumber.go).
+// Extra columns are checked on their values: the ID numbers found in them
+// are reported per column (TableReport.Personal), never their values.
 // A problem with a whole file (unreadable, empty, a required column
-// missing, a malformed header), in any table, fails the ingest; so does a
-// table rejecting more than Options.MaxRejectShare of its rows (default
-// 5%) or a required table with no row accepted (Report.Check names the
-// table, the share and the most common reason). An ingest commits all or
-// nothing: on any failure the previous version stays current and the drop
-// is not marked merged, so a rerun does the whole work. Errors carry their
+// missing, a malformed header, a damaged gzip or Parquet file: bad input,
+// never a panic), in any table, fails the ingest; so does a table
+// rejecting more than Options.MaxRejectShare of its rows (default 5%) or a
+// required table with no row accepted (Report.Check names the table, the
+// share and the most common reason). An ingest commits all or nothing: on
+// any failure the previous version stays current and the drop is not
+// marked merged, so a rerun does the whole work. Errors carry their
 // engine/fault kind: a bad drop is fault.BadInput, a failure to write the
 // warehouse (full disk, I/O error, permission) fault.Write, a warehouse
 // locked by another ingest fault.Busy (Options.Wait waits for it). Extra
-// columns are listed in the report and never stored.
+// columns are listed in the report and never stored. Table files are
+// matched without case; symbolic links are refused (source.go).
 //
-// id_number is stored as id_number_hash = hex(HMAC-SHA-256(key, id)); a
+// id_number is stored as id_number_hash = hex(HMAC-SHA-256(key, id)), id
+// in its 18-character form with an upper-case X; a
 // persons file with id_number is refused without a key (LoadKey).
 //
 // Merging (merge.go, in DuckDB): for a table with a key, a later drop's row

@@ -17,6 +17,8 @@ var (
 	ErrFieldCount = errors.New("wrong number of fields")
 	ErrQuote      = errors.New("bad quoting")
 	ErrEncoding   = errors.New("invalid text encoding")
+	ErrText       = errors.New("unacceptable text")
+	ErrPersonal   = errors.New("personal data where it does not belong")
 )
 
 // RowError is a rejected row: the file, the physical line where the record

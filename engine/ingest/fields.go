@@ -3,42 +3,21 @@ package ingest
 import (
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
+
+	"github.com/povrisk/povrisk/engine/civil"
 )
 
 // Field decoders: each parses a field's bytes without allocating and returns
 // an error wrapping a sentinel (ErrType, ErrDate, ErrRange, ErrCode) that
 // quotes the offending value.
 
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
-// date (H. Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int32 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int32(era*146097 + doe - 719468)
-}
+// daysFromCivil returns the days since 1970-01-01 of a date (years 1..9999).
+func daysFromCivil(y, m, d int) int32 { return int32(civil.DaysFromCivil(y, m, d)) }
 
-func daysIn(y, m int) int {
-	switch m {
-	case 4, 6, 9, 11:
-		return 30
-	case 2:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	}
-	return 31
-}
+// civilFromDays is the inverse of daysFromCivil.
+func civilFromDays(z int32) (y, m, d int) { return civil.CivilFromDays(int64(z)) }
 
 func digits(b []byte) (int, bool) {
 	if len(b) == 0 {
@@ -66,16 +45,16 @@ func parseDate(b []byte) (int32, error) {
 	case len(b) == 8:
 		ys, ms, ds = b[0:4], b[4:6], b[6:8]
 	default:
-		return 0, fmt.Errorf("%w: %q is not YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD", ErrDate, b)
+		return 0, fmt.Errorf("%w: %s is not YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD", ErrDate, quoteVal(b))
 	}
 	y, ok1 := digits(ys)
 	m, ok2 := digits(ms)
 	d, ok3 := digits(ds)
 	if !ok1 || !ok2 || !ok3 {
-		return 0, fmt.Errorf("%w: %q is not YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD", ErrDate, b)
+		return 0, fmt.Errorf("%w: %s is not YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD", ErrDate, quoteVal(b))
 	}
-	if y < minYear || y > maxYear || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
-		return 0, fmt.Errorf("%w: %q is not a calendar day between %d and %d", ErrDate, b, minYear, maxYear)
+	if y < minYear || y > maxYear || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m) {
+		return 0, fmt.Errorf("%w: %s is not a calendar day between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
 	}
 	return daysFromCivil(y, m, d), nil
 }
@@ -90,15 +69,15 @@ func parseMonth(b []byte) (int32, error) {
 	case len(b) == 6:
 		ys, ms = b[0:4], b[4:6]
 	default:
-		return 0, fmt.Errorf("%w: %q is not a month YYYY-MM or YYYYMM", ErrDate, b)
+		return 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
 	}
 	y, ok1 := digits(ys)
 	m, ok2 := digits(ms)
 	if !ok1 || !ok2 {
-		return 0, fmt.Errorf("%w: %q is not a month YYYY-MM or YYYYMM", ErrDate, b)
+		return 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
 	}
 	if y < minYear || y > maxYear || m < 1 || m > 12 {
-		return 0, fmt.Errorf("%w: %q is not a month between %d and %d", ErrDate, b, minYear, maxYear)
+		return 0, fmt.Errorf("%w: %s is not a month between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
 	}
 	return daysFromCivil(y, m, 1), nil
 }
@@ -119,20 +98,53 @@ func parseMoney(b []byte) (float64, error) {
 		case c == '.' && !dot:
 			dot = true
 		default:
-			return 0, fmt.Errorf("%w: %q is not a decimal amount in yuan", ErrType, b)
+			return 0, fmt.Errorf("%w: %s is not a decimal amount in yuan", ErrType, quoteVal(b))
 		}
 	}
 	if nd == 0 {
-		return 0, fmt.Errorf("%w: %q is not a decimal amount in yuan", ErrType, b)
+		return 0, fmt.Errorf("%w: %s is not a decimal amount in yuan", ErrType, quoteVal(b))
 	}
 	if v, ok := exactMoney(b); ok {
 		return v, nil
 	}
 	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %q is not a decimal amount in yuan", ErrType, b)
+		return 0, fmt.Errorf("%w: %s is not a decimal amount in yuan", ErrType, quoteVal(b))
 	}
 	return v, nil
+}
+
+// checkMoney applies the bounds of the standard to a decoded amount.
+func checkMoney(v float64, b []byte) error {
+	if v < 0 {
+		return fmt.Errorf("%w: %s is negative; amounts in the standard are never negative", ErrRange, quoteVal(b))
+	}
+	if !(v <= MaxMoney) {
+		return fmt.Errorf("%w: %s yuan is beyond the bound of %.0f yuan (a typing or export error?)", ErrRange, quoteVal(b), MaxMoney)
+	}
+	return nil
+}
+
+// MaxMoney is the largest amount accepted in a money column, in yuan (one
+// billion: beyond any household's income, claim, asset or loss; 1e300 is a
+// typing or export error). Negative amounts are refused in every column
+// (checkMoney): the standard has no signed amount (net income is
+// computed, never dropped).
+const MaxMoney = 1e9
+
+// quoteVal quotes a field's value for a reject reason: Go-quoted (control
+// characters escaped) and cut to 40 bytes, so that a 10 MB field or an
+// ANSI escape never reaches a reject file or a terminal as it is.
+func quoteVal(b []byte) string {
+	const max = 40
+	if len(b) <= max {
+		return strconv.Quote(string(b))
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return strconv.Quote(string(b[:cut])) + fmt.Sprintf("... (%d bytes)", len(b))
 }
 
 // pow10 are the powers of ten that a float64 holds exactly.
@@ -182,13 +194,13 @@ func parseInt(b []byte, min, max int64) (int32, error) {
 		i++
 	}
 	if i == len(b) || len(b)-i > 10 {
-		return 0, fmt.Errorf("%w: %q is not a whole number", ErrType, b)
+		return 0, fmt.Errorf("%w: %s is not a whole number", ErrType, quoteVal(b))
 	}
 	var v int64
 	for ; i < len(b); i++ {
 		c := b[i]
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%w: %q is not a whole number", ErrType, b)
+			return 0, fmt.Errorf("%w: %s is not a whole number", ErrType, quoteVal(b))
 		}
 		v = v*10 + int64(c-'0')
 	}
@@ -236,7 +248,7 @@ func parseBool(b []byte) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, fmt.Errorf("%w: %q is not a boolean (true/false, 1/0, 是/否)", ErrType, b)
+	return false, fmt.Errorf("%w: %s is not a boolean (true/false, 1/0, 是/否)", ErrType, quoteVal(b))
 }
 
 func lowerEq(b []byte, s string) bool {
@@ -257,7 +269,7 @@ func lowerEq(b []byte, s string) bool {
 func checkRegion(b []byte, lengths []int) error {
 	for _, c := range b {
 		if c < '0' || c > '9' {
-			return fmt.Errorf("%w: region code %q has a non-digit", ErrCode, b)
+			return fmt.Errorf("%w: region code %s has a non-digit", ErrCode, quoteVal(b))
 		}
 	}
 	if lengths == nil {
@@ -268,7 +280,7 @@ func checkRegion(b []byte, lengths []int) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: region code %q has %d digits, want %s", ErrCode, b, len(b), joinInts(lengths))
+	return fmt.Errorf("%w: region code %s has %d digits, want %s", ErrCode, quoteVal(b), len(b), joinInts(lengths))
 }
 
 func joinInts(v []int) string {
@@ -280,36 +292,6 @@ func joinInts(v []int) string {
 		s += strconv.Itoa(x)
 	}
 	return s
-}
-
-// checkIDNumber checks the shape of a resident ID number: 17 digits and a
-// check character (digit or X). The value itself never appears in the error.
-func checkIDNumber(b []byte) error {
-	if len(b) != 18 {
-		return fmt.Errorf("%w: ID number has %d characters, want 18", ErrType, len(b))
-	}
-	for i, c := range b {
-		if c >= '0' && c <= '9' || i == 17 && (c == 'X' || c == 'x') {
-			continue
-		}
-		return fmt.Errorf("%w: ID number has a character other than a digit (or a final X)", ErrType)
-	}
-	return nil
-}
-
-// maskID masks an ID number for reject files: the first 4 and last 4
-// characters stay, the rest become '*' (5201********1234). Shorter values
-// are masked entirely.
-func maskID(b []byte) string {
-	if len(b) < 12 || !isASCII(b) {
-		return "****"
-	}
-	out := make([]byte, len(b))
-	copy(out, b)
-	for i := 4; i < len(b)-4; i++ {
-		out[i] = '*'
-	}
-	return string(out)
 }
 
 func isASCII(b []byte) bool {

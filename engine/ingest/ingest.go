@@ -129,6 +129,8 @@ type TableReport struct {
 	// Seconds is the wall time spent loading the table (for logs and
 	// benchmarks; never written to the warehouse).
 	Seconds float64 `json:"-"`
+	// Personal lists the extra columns found to hold personal data (table.go).
+	Personal []PersonalColumn `json:"personal_columns,omitempty"`
 }
 
 // Report is the outcome of an ingest or validation.
@@ -160,41 +162,6 @@ type dropFile struct {
 	path   string
 	format string
 	sha    string
-}
-
-var formats = []string{"csv", "csv.gz", "parquet"}
-
-// findFiles lists the drop's table files; two files for one table is an error.
-func findFiles(dir string) (files []*dropFile, missing, unknown []string, err error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read drop %s: %w", dir, err)
-	}
-	known := map[string]bool{}
-	for _, t := range datasets.Tables() {
-		var found *dropFile
-		for _, f := range formats {
-			name := t.Name + "." + f
-			known[name] = true
-			if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
-				if found != nil {
-					return nil, nil, nil, fmt.Errorf("drop %s: both %s and %s for table %s; keep one", dir, filepath.Base(found.path), name, t.Name)
-				}
-				found = &dropFile{table: t, path: filepath.Join(dir, name), format: f}
-			}
-		}
-		if found == nil {
-			missing = append(missing, t.Name)
-		} else {
-			files = append(files, found)
-		}
-	}
-	for _, e := range ents {
-		if !known[e.Name()] && !strings.HasPrefix(e.Name(), ".") {
-			unknown = append(unknown, e.Name())
-		}
-	}
-	return files, missing, unknown, nil
 }
 
 // checksum fills f.sha for every file, two at a time.
@@ -559,6 +526,7 @@ func loadTable(ctx context.Context, f *dropFile, r *refs, o Options, outDir, rej
 		return t.fail(err)
 	}
 	t.tr.Read, t.tr.Accepted, t.tr.Rejected = t.l.read, t.l.accepted, t.l.rejected
+	t.tr.Personal = t.l.personalColumns()
 	t.tr.reasons = t.l.reasons
 	t.tr.TopReason = topReason(t.l.reasons)
 	t.tr.Seconds = time.Since(t0).Seconds()

@@ -7,12 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
+
+	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // detectSample is how much of a CSV file is inspected to tell UTF-8 from GB18030.
@@ -33,25 +38,33 @@ func (s *csvSource) Close() error {
 	return s.f.Close()
 }
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+var (
+	utf8BOM   = []byte{0xEF, 0xBB, 0xBF}
+	gzipMagic = []byte{0x1f, 0x8b}
+)
 
 // openCSV opens path, decompresses it when it ends in .gz, strips a UTF-8
 // BOM and decodes GB18030 when enc says so ("gb18030", "gbk") or, with enc
 // "", when the start of the file is not valid UTF-8.
 func openCSV(path, enc string) (*csvSource, error) {
-	f, err := os.Open(path)
+	f, err := openNoFollow(path)
 	if err != nil {
 		return nil, err
 	}
 	s := &csvSource{f: f}
 	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		s.gz, err = gzip.NewReader(bufio.NewReaderSize(f, 1<<16))
+	fb := bufio.NewReaderSize(f, 1<<16)
+	magic, _ := fb.Peek(2)
+	// By the name, or by the content: a compressed file named .csv is read too.
+	if strings.HasSuffix(strings.ToLower(path), ".gz") || bytes.Equal(magic, gzipMagic) {
+		s.gz, err = gzip.NewReader(fb)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("gunzip: %w", err)
+			return nil, fault.Wrap(fault.BadInput, fmt.Errorf("gunzip: %w (a damaged or truncated .gz file?)", err))
 		}
-		r = s.gz
+		r = gzipErrors{s.gz}
+	} else {
+		r = fb
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
 	head, err := br.Peek(detectSample)
@@ -102,4 +115,106 @@ func validPrefix(b []byte, truncated bool) bool {
 		}
 	}
 	return utf8.Valid(b)
+}
+
+// openNoFollow opens a drop file for reading, refusing a symbolic link
+// (findFiles refuses them already; this closes the window in which one
+// could be swapped in) and anything but a regular file (a FIFO would block).
+func openNoFollow(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fault.Wrap(fault.BadInput, fmt.Errorf("%s is a symbolic link: copy the file into the drop", path))
+		}
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("%s is not a regular file", path))
+	}
+	return f, nil
+}
+
+var formats = []string{"csv", "csv.gz", "parquet"}
+
+// findFiles lists the drop's table files. File names are matched without
+// regard to case (income_records.CSV is income_records' file); two files
+// for one table is an error. A symbolic link among the table files is an
+// error naming it, wherever it points: a drop holds its own files (a link
+// out of the drop would let a drop read any file of the machine, and a
+// link inside it is refused too, so that the rule is one). A directory or
+// other non-regular file under a table's name is an error too.
+func findFiles(dir string) (files []*dropFile, missing, unknown []string, err error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read drop %s: %w", dir, err)
+	}
+	type hit struct{ name, format string }
+	byTable := map[string][]hit{}
+	for _, e := range ents {
+		name := e.Name()
+		table, format, ok := tableFileName(name)
+		if !ok {
+			if !strings.HasPrefix(name, ".") {
+				unknown = append(unknown, name)
+			}
+			continue
+		}
+		path := filepath.Join(dir, name)
+		st, err := os.Lstat(path)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("drop %s: %w", dir, err)
+		}
+		switch {
+		case st.Mode()&os.ModeSymlink != 0:
+			target, _ := os.Readlink(path)
+			return nil, nil, nil, fault.Wrap(fault.BadInput, fmt.Errorf("drop %s: %s is a symbolic link (to %s); a drop must hold its own files: copy the file into the drop", dir, name, target))
+		case !st.Mode().IsRegular():
+			return nil, nil, nil, fault.Wrap(fault.BadInput, fmt.Errorf("drop %s: %s is not a regular file", dir, name))
+		}
+		byTable[table] = append(byTable[table], hit{name, format})
+	}
+	for _, t := range datasets.Tables() {
+		hits := byTable[t.Name]
+		switch len(hits) {
+		case 0:
+			missing = append(missing, t.Name)
+		case 1:
+			files = append(files, &dropFile{table: t, path: filepath.Join(dir, hits[0].name), format: hits[0].format})
+		default:
+			return nil, nil, nil, fault.Wrap(fault.BadInput, fmt.Errorf("drop %s: both %s and %s for table %s; keep one", dir, hits[0].name, hits[1].name, t.Name))
+		}
+	}
+	return files, missing, unknown, nil
+}
+
+// tableFileName splits a drop file name into its table and format
+// (csv, csv.gz, parquet), ignoring case.
+func tableFileName(name string) (table, format string, ok bool) {
+	low := strings.ToLower(name)
+	for _, f := range formats {
+		if t, cut := strings.CutSuffix(low, "."+f); cut {
+			if _, known := datasets.Lookup(t); known {
+				return t, f, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// gzipErrors marks the errors of decompression (truncated or damaged data)
+// as bad input.
+type gzipErrors struct{ r io.Reader }
+
+func (g gzipErrors) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fault.Wrap(fault.BadInput, fmt.Errorf("damaged or truncated gzip data: %w", err))
+	}
+	return n, err
 }

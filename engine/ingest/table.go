@@ -2,14 +2,11 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"strconv"
@@ -30,12 +27,32 @@ import (
 const batchRows = 1 << 16
 
 // sensitiveExtra names non-standard columns holding personal data; they are
-// masked in reject files like pseudonymised columns (and never stored).
+// withheld in reject files (and never stored). Header names are compared in
+// lower case, and a header containing one of sensitiveParts counts too.
 var sensitiveExtra = map[string]bool{
 	"name": true, "phone": true, "mobile": true, "telephone": true, "tel": true,
 	"bank_account": true, "account": true, "address": true, "id_card": true,
 	"姓名": true, "电话": true, "手机": true, "手机号": true, "银行账号": true, "身份证号": true,
 }
+
+var sensitiveParts = []string{"name", "phone", "mobile", "account", "address", "id_card", "idcard", "id_num", "idnum", "id_no",
+	"姓名", "名字", "电话", "手机", "银行", "账号", "帐号", "卡号", "住址", "地址", "身份证", "证件"}
+
+func sensitiveHeader(h string) bool {
+	h = strings.ToLower(h)
+	if sensitiveExtra[h] {
+		return true
+	}
+	for _, p := range sensitiveParts {
+		if strings.Contains(h, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// noKey scrubs text where no pseudonym is wanted (header names).
+var noKey = newPseudonymizer(nil)
 
 // refs are the key sets of the referenced tables, in the merged state
 // (previous version plus this drop). They are written only while their
@@ -70,6 +87,11 @@ type colSpec struct {
 	field int // index in the file's header; -1 when absent (nullable columns)
 	enum  [][]byte
 	ref   *keySet
+	// ident: an identifier (key, reference, *_id): checked by checkIdent;
+	// text: other free text, checked by checkText.
+	ident, text bool
+	lastDay     int32  // Date and Month: the last day accepted
+	norm        []byte // id_number: the 18-character form of the current value
 	// the last key found in ref (ref is read-only while this table loads)
 	last    []byte
 	lastRef int32
@@ -95,6 +117,8 @@ type tableLoader struct {
 	extra    []string // extra columns, ignored
 	mask     []int8   // per header field: 0 clear, 1 ID-masked, 2 withheld
 	masked   bool
+	isExtra  []bool  // per header field: not a column of the standard
+	idCount  []int64 // per header field: values that look like ID numbers
 	refs     *refs
 	own      *keySet // households/persons: the key set this table feeds
 	keyCols  []int   // indices into cols of the key
@@ -103,8 +127,7 @@ type tableLoader struct {
 	months   *monthSet // keys (reference, month): a bitmap per referenced key
 	keyBuf   []byte
 	vals     []value
-	mac      hash.Hash
-	hexBuf   [64]byte
+	ps       *pseudonymizer
 	validate bool
 
 	rb      *array.RecordBuilder
@@ -144,7 +167,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 			return nil, &FileError{File: file, Err: fmt.Errorf("header field %d is not valid text (wrong encoding? try --encoding gb18030)", i+1)}
 		}
 		if _, dup := pos[h]; dup {
-			return nil, &FileError{File: file, Column: h, Err: errors.New("column appears twice in the header")}
+			return nil, &FileError{File: file, Column: scrubNumbers(h, noKey), Err: errors.New("column appears twice in the header")}
 		}
 		pos[h] = i
 	}
@@ -157,7 +180,11 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 			}
 			i = -1
 		}
-		cs := colSpec{col: c, field: i}
+		cs := colSpec{col: c, field: i, lastDay: lastDayFor(t.Name, c)}
+		if c.Kind == datasets.String && !c.Pseudonymised {
+			cs.ident = isIdentifier(t, c)
+			cs.text = !cs.ident
+		}
 		for _, v := range c.Values {
 			cs.enum = append(cs.enum, []byte(v))
 		}
@@ -179,10 +206,15 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 		}
 		l.cols = append(l.cols, cs)
 	}
+	l.isExtra = make([]bool, len(header))
+	l.idCount = make([]int64, len(header))
 	for i, h := range header {
 		if _, ok := t.Column(strings.TrimSpace(h)); !ok {
-			l.extra = append(l.extra, strings.TrimSpace(h))
-			if sensitiveExtra[strings.ToLower(strings.TrimSpace(h))] {
+			// A file without its header shows data as column names:
+			// no ID number reaches the report that way either.
+			l.extra = append(l.extra, safeText(scrubNumbers(strings.TrimSpace(h), noKey)))
+			l.isExtra[i] = true
+			if sensitiveHeader(strings.TrimSpace(h)) {
 				l.masked = true
 				l.mask[i] = 2
 			}
@@ -210,9 +242,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 			l.months = &monthSet{base: -1, bits: make([]uint64, len(l.cols[l.keyCols[0]].ref.inDrop))}
 		}
 	}
-	if key != nil {
-		l.mac = hmac.New(sha256.New, key)
-	}
+	l.ps = newPseudonymizer(key)
 	l.vals = make([]value, len(l.cols))
 	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, t.ArrowSchema())
 	return l, nil
@@ -296,6 +326,7 @@ func (l *tableLoader) row(rr *rowReader, perr error) error {
 		return l.reject(rr, &RowError{File: l.file, Line: rr.start,
 			Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, rr.numFields(), l.nfields)}, false)
 	}
+	l.scanExtra(rr)
 	for j := range l.cols {
 		c := &l.cols[j]
 		v := &l.vals[j]
@@ -314,53 +345,7 @@ func (l *tableLoader) row(rr *rowReader, perr error) error {
 			continue
 		}
 		v.null = false
-		var err error
-		switch c.col.Kind {
-		case datasets.String:
-			if !utf8.Valid(b) {
-				err = fmt.Errorf("%w: not valid UTF-8 (is the file GB18030? use --encoding gb18030)", ErrEncoding)
-			} else if c.col.Pseudonymised {
-				err = checkIDNumber(b)
-			}
-			v.s = b
-		case datasets.Region:
-			err = checkRegion(b, c.col.RegionLengths)
-			v.s = b
-		case datasets.Enum:
-			known := false
-			for _, e := range c.enum {
-				if string(e) == string(b) {
-					known = true
-					break
-				}
-			}
-			if !known {
-				err = fmt.Errorf("%w: %s %q is not one of %s", ErrCode, c.col.Name, b, strings.Join(c.col.Values, "|"))
-			}
-			v.s = b
-		case datasets.Date:
-			v.i, err = parseDate(b)
-		case datasets.Month:
-			v.i, err = parseMonth(b)
-		case datasets.Money:
-			v.f, err = parseMoney(b)
-		case datasets.Int:
-			v.i, err = parseInt(b, c.col.Min, c.col.Max)
-		case datasets.Bool:
-			v.b, err = parseBool(b)
-		}
-		if err == nil && c.ref != nil {
-			// Drops list a household's (a person's) rows together: the
-			// key of the previous row saves most lookups.
-			if c.lastOK && string(b) == string(c.last) {
-				v.ref = c.lastRef
-			} else if v.ref, c.lastOK = c.ref.lookup(b); c.lastOK {
-				c.last, c.lastRef = append(c.last[:0], b...), v.ref
-			} else {
-				err = fmt.Errorf("%w: %s %q is not in %s", ErrOrphan, c.col.Name, b, c.col.Ref)
-			}
-		}
-		if err != nil {
+		if err := l.checkField(c, v, b); err != nil {
 			return l.reject(rr, &RowError{File: l.file, Line: rr.start, Column: c.col.Name, Err: err}, true)
 		}
 	}
@@ -369,6 +354,123 @@ func (l *tableLoader) row(rr *rowReader, perr error) error {
 	}
 	l.accepted++
 	return l.appendRow()
+}
+
+// scanExtra counts the values of extra columns that look like ID numbers
+// (the report names such columns; reject files never show them).
+func (l *tableLoader) scanExtra(rr *rowReader) {
+	if len(l.extra) == 0 {
+		return
+	}
+	for i, x := range l.isExtra {
+		if x {
+			if f := trimSpace(rr.field(i)); (len(f) == 15 || len(f) == 18) && looksLikeID(f) {
+				l.idCount[i]++
+			}
+		}
+	}
+}
+
+// checkField decodes and checks the non-empty field b of column c into v.
+func (l *tableLoader) checkField(c *colSpec, v *value, b []byte) error {
+	var err error
+	switch c.col.Kind {
+	case datasets.String:
+		err = l.checkString(c, v, b)
+	case datasets.Region:
+		err = checkRegion(b, c.col.RegionLengths)
+		v.s = b
+	case datasets.Enum:
+		known := false
+		for _, e := range c.enum {
+			if string(e) == string(b) {
+				known = true
+				break
+			}
+		}
+		if !known {
+			err = fmt.Errorf("%w: %s %s is not one of %s", ErrCode, c.col.Name, quoteVal(b), strings.Join(c.col.Values, "|"))
+		}
+		v.s = b
+	case datasets.Date, datasets.Month:
+		if c.col.Kind == datasets.Date {
+			v.i, err = parseDate(b)
+		} else {
+			v.i, err = parseMonth(b)
+		}
+		if err == nil && v.i > c.lastDay {
+			err = fmt.Errorf("%w: %s is after %s (the export date: dates in %s may not lie ahead)", ErrDate, quoteVal(b), formatDay(c.lastDay), c.col.Name)
+		}
+	case datasets.Money:
+		if v.f, err = parseMoney(b); err == nil {
+			err = checkMoney(v.f, b)
+		}
+	case datasets.Int:
+		v.i, err = parseInt(b, c.col.Min, c.col.Max)
+	case datasets.Bool:
+		v.b, err = parseBool(b)
+	}
+	if err != nil {
+		return encodingReason(b, err)
+	}
+	if c.ref != nil {
+		// Drops list a household's (a person's) rows together: the
+		// key of the previous row saves most lookups.
+		if c.lastOK && string(b) == string(c.last) {
+			v.ref = c.lastRef
+		} else if v.ref, c.lastOK = c.ref.lookup(b); c.lastOK {
+			c.last, c.lastRef = append(c.last[:0], b...), v.ref
+		} else {
+			return fmt.Errorf("%w: %s %s is not in %s", ErrOrphan, c.col.Name, quoteVal(b), c.col.Ref)
+		}
+	}
+	return nil
+}
+
+// checkString checks a String field: valid UTF-8; an ID number (converted
+// to its 18-character form in c.norm); an identifier (checkIdent) or free
+// text (checkText), neither of which may hold an ID number.
+func (l *tableLoader) checkString(c *colSpec, v *value, b []byte) error {
+	v.s = b
+	if !utf8.Valid(b) {
+		return errNotUTF8
+	}
+	if c.col.Pseudonymised {
+		n, err := normalizeID(c.norm[:0], b)
+		if err != nil {
+			return err
+		}
+		c.norm, v.s = n, n
+		return nil
+	}
+	var err error
+	if c.ident {
+		err = checkIdent(b)
+	} else {
+		err = checkText(b)
+	}
+	if err == nil && len(b) == 18 && looksLikeID(b) {
+		err = fmt.Errorf("%w: %s holds what looks like a resident ID number (valid GB 11643 checksum); ID numbers go in persons.id_number only", ErrPersonal, c.col.Name)
+	}
+	return err
+}
+
+var errNotUTF8 = fmt.Errorf("%w: not valid UTF-8 (is the file GB18030? try --encoding gb18030)", ErrEncoding)
+
+// encodingReason replaces the reason of a rejected field that is not
+// valid text: a decoding problem explains itself better than "unknown
+// code" with garbled bytes.
+func encodingReason(b []byte, err error) error {
+	if errors.Is(err, ErrEncoding) {
+		return err
+	}
+	if !utf8.Valid(b) {
+		return errNotUTF8
+	}
+	if bytes.ContainsRune(b, utf8.RuneError) {
+		return fmt.Errorf("%w: holds U+FFFD, a character the decoder could not read (is the file UTF-8 read as GB18030? try --encoding utf-8)", ErrEncoding)
+	}
+	return err
 }
 
 func trimSpace(b []byte) []byte {
@@ -470,14 +572,11 @@ func (l *tableLoader) appendRow() error {
 		switch c.col.Kind {
 		case datasets.String, datasets.Region, datasets.Enum:
 			sb := fb.(*array.StringBuilder)
-			if c.col.Pseudonymised && l.mac == nil {
+			if c.col.Pseudonymised && l.ps.mac == nil {
 				sb.AppendNull() // validating without a key: nothing is stored
 			} else if c.col.Pseudonymised {
-				l.mac.Reset()
-				l.mac.Write(v.s)
-				var sum [sha256.Size]byte
-				hex.Encode(l.hexBuf[:], l.mac.Sum(sum[:0]))
-				sb.BinaryBuilder.Append(l.hexBuf[:])
+				// v.s is the 18-character form (normalizeID).
+				sb.BinaryBuilder.Append(l.ps.sum(v.s))
 			} else {
 				sb.BinaryBuilder.Append(v.s)
 			}
@@ -587,7 +686,10 @@ func (l *tableLoader) abort() {
 // reject writes the row to the reject file. fieldsOK tells whether the row
 // was split into the header's fields, so that personal columns can be
 // masked in the original text; a malformed row of a file with personal data
-// has its original withheld.
+// has its original withheld. In every case long digit runs (ID numbers,
+// bank accounts, phones) are scrubbed from the reason and the original
+// (scrubNumbers), the original is cut to maxOriginal bytes, and cells that
+// a spreadsheet would read as formulas are neutralised.
 func (l *tableLoader) reject(rr *rowReader, e *RowError, fieldsOK bool) error {
 	l.rejected++
 	l.noteReject(e)
@@ -597,22 +699,25 @@ func (l *tableLoader) reject(rr *rowReader, e *RowError, fieldsOK bool) error {
 	l.rejRec[0] = e.File
 	l.rejRec[1] = strconv.Itoa(e.Line)
 	l.rejRec[2] = e.Column
-	l.rejRec[3] = reason(e.Err)
+	l.rejRec[3] = neutralCell(scrubNumbers(reason(e.Err), l.ps))
 	switch {
 	case !l.masked:
-		l.rejRec[4] = string(rr.raw)
+		l.rejRec[4] = scrubNumbers(string(rr.raw), l.ps)
 	case !fieldsOK:
 		l.rejRec[4] = "(withheld: malformed row in a file with personal data)"
 	default:
 		l.rejRec[4] = l.maskedLine(rr)
 	}
+	l.rejRec[4] = neutralCell(safeText(cutText(l.rejRec[4])))
 	return l.rej.Write(l.rejRec)
 }
 
 // reason is the text of a reject: the sentinel's wording and the detail.
 func reason(err error) string { return err.Error() }
 
-// maskedLine re-serialises the record with personal fields masked.
+// maskedLine re-serialises the record with personal fields masked: an ID
+// number column by its pseudonym (or a placeholder without a key), other
+// personal columns by ***, and digit runs scrubbed everywhere.
 func (l *tableLoader) maskedLine(rr *rowReader) string {
 	var sb strings.Builder
 	for i := 0; i < rr.numFields(); i++ {
@@ -620,16 +725,15 @@ func (l *tableLoader) maskedLine(rr *rowReader) string {
 			sb.WriteByte(',')
 		}
 		f := rr.field(i)
-		s := string(f)
-		switch l.mask[i] {
-		case 1:
-			if len(f) > 0 {
-				s = maskID(f)
-			}
-		case 2:
-			if len(f) > 0 {
-				s = "***"
-			}
+		var s string
+		switch {
+		case len(f) == 0:
+		case l.mask[i] == 1:
+			s = l.ps.forReject(trimSpace(f))
+		case l.mask[i] == 2:
+			s = "***"
+		default:
+			s = scrubNumbers(string(f), l.ps)
 		}
 		if strings.ContainsAny(s, "\",\n\r") || (s != "" && (s[0] == ' ' || s[0] == '\t')) {
 			s = `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
@@ -637,6 +741,50 @@ func (l *tableLoader) maskedLine(rr *rowReader) string {
 		sb.WriteString(s)
 	}
 	return sb.String()
+}
+
+// PersonalColumn is a column found to hold personal data: by its values
+// (ID numbers, whatever the header) or by its header (names, phones,
+// accounts). Its values are never stored and never written in clear.
+type PersonalColumn struct {
+	Column string `json:"column"`
+	// IDNumbers counts the values that are ID numbers (valid GB 11643
+	// checksum, or 15-digit legacy numbers with a valid birth date).
+	IDNumbers int64  `json:"id_numbers"`
+	ByHeader  bool   `json:"by_header"` // the header names personal data
+	Action    string `json:"action"`
+}
+
+// personalColumns lists the extra columns holding personal data.
+func (l *tableLoader) personalColumns() []PersonalColumn {
+	var out []PersonalColumn
+	for i, h := range l.header {
+		if !l.isExtra[i] || l.idCount[i] == 0 && l.mask[i] != 2 {
+			continue
+		}
+		out = append(out, PersonalColumn{Column: safeText(scrubNumbers(strings.TrimSpace(h), noKey)), IDNumbers: l.idCount[i], ByHeader: l.mask[i] == 2,
+			Action: "not a column of the standard: dropped, never stored; pseudonymised or withheld in reject files"})
+	}
+	return out
+}
+
+// PersonalSummary describes the personal columns of a table for a report line,
+// without any value: "column 户主身份证号码: 41 ID numbers; column name: by header".
+func (t *TableReport) PersonalSummary() string {
+	var parts []string
+	for _, p := range t.Personal {
+		s := "column " + p.Column + ": "
+		switch {
+		case p.IDNumbers > 0 && p.ByHeader:
+			s += fmt.Sprintf("%d ID numbers, header names personal data", p.IDNumbers)
+		case p.IDNumbers > 0:
+			s += fmt.Sprintf("%d ID numbers", p.IDNumbers)
+		default:
+			s += "header names personal data"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // loadCSV runs every record of rr through the loader.
