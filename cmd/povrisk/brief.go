@@ -8,6 +8,7 @@ import (
 
 	"github.com/povrisk/povrisk/engine/brief"
 	"github.com/povrisk/povrisk/engine/brief/browser"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 func init() {
@@ -31,16 +32,11 @@ func init() {
 		Action: func(c *cli.Context) error {
 			o, err := briefOptions(c)
 			if err != nil {
-				return withCode(ExitUsage, err)
+				return withCode(briefExit(err, ExitUsage), err)
 			}
 			path, err := brief.Write(c.Context, o)
-			switch {
-			case errors.Is(err, brief.ErrIncomplete):
-				return withCode(ExitIncomplete, err)
-			case errors.Is(err, browser.ErrNoBrowser):
-				return withCode(ExitFailure, err)
-			case err != nil:
-				return withCode(ExitBadInput, err)
+			if err != nil {
+				return withCode(briefExit(err, ExitBadInput), err)
 			}
 			if !c.Bool("quiet") {
 				fmt.Fprintln(c.App.Writer, path)
@@ -50,6 +46,16 @@ func init() {
 	})
 }
 
+// briefExit is the exit code of a brief error: its fault kind (engine/brief
+// marks every error it knows: Tampered 6, Policy 5, Write 8, Internal 1 for
+// a missing Chromium), else def for an error nobody marked.
+func briefExit(err error, def int) int {
+	if kind := fault.Of(err); kind != fault.Internal || errors.Is(err, browser.ErrNoBrowser) {
+		return int(kind)
+	}
+	return def
+}
+
 // briefOptions fills brief.Options from the command line.
 func briefOptions(c *cli.Context) (brief.Options, error) {
 	o := brief.Options{
@@ -57,7 +63,7 @@ func briefOptions(c *cli.Context) (brief.Options, error) {
 		Format: c.String("format"), Out: c.String("out"), Chromium: c.String("chromium"),
 	}
 	if p := c.String("unit-costs"); p != "" {
-		costs, err := brief.LoadUnitCosts(p)
+		costs, err := brief.LoadUnitCosts(p) // fault.Policy: exit 5
 		if err != nil {
 			return o, err
 		}

@@ -6,7 +6,6 @@ import (
 	"html"
 	"io"
 	"maps"
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -568,7 +567,7 @@ func (p *page) method(f *facts) {
 	dd(t("政策文件", "Policy file"), esc(s.Policy.File)+" · sha256 "+esc(prefix(s.Policy.SHA256, 12)))
 	var lines []string
 	for _, ln := range s.Policy.Lines {
-		x := fmt.Sprintf("%s %d: %s %s", esc(ln.Province), ln.Year, fmtInt(int(math.Round(ln.Line))), t("元/人·年", "yuan per person per year"))
+		x := fmt.Sprintf("%s %d: %s %s", esc(ln.Province), ln.Year, fmtWhole(ln.Line), t("元/人·年", "yuan per person per year"))
 		x += t("（条目 "+esc(ln.Entry), " (entry "+esc(ln.Entry))
 		if ln.Fallback != "" {
 			x += t("，回退："+esc(ln.Fallback), ", fallback: "+esc(ln.Fallback))
