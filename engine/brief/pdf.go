@@ -3,9 +3,9 @@ package brief
 import (
 	"context"
 	"fmt"
-	"html"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/fault"
@@ -35,16 +35,24 @@ func printPDF(ctx context.Context, page []byte, bin, footer string) ([]byte, err
 		return nil, fmt.Errorf("print pdf: %w", err)
 	}
 	defer tab.Close()
-	pdf, err := tab.PrintPDF(ctx, browser.PDFOptions{Footer: footerHTML(footer)})
+	foot, err := footerHTML(footer)
+	if err != nil {
+		return nil, err
+	}
+	pdf, err := tab.PrintPDF(ctx, browser.PDFOptions{Footer: foot})
 	if err != nil {
 		return nil, fmt.Errorf("print pdf: %w", err)
 	}
 	return pdf, nil
 }
 
-// footerHTML is Chromium's footer template: the brief's footer text
-// (escaped) on the left, "page / pages" on the right.
-func footerHTML(text string) string {
-	return `<div style="width:100%;font-size:8px;color:#6b7280;padding:0 15mm;display:flex;justify-content:space-between;font-family:'Noto Sans CJK SC',sans-serif">` +
-		`<span>` + html.EscapeString(text) + `</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`
+// footerHTML is Chromium's footer template (templates/charts.html
+// "pdf-footer"): the brief's footer text on the left, "page / pages" on the
+// right.
+func footerHTML(text string) (string, error) {
+	var b strings.Builder
+	if err := templates().ExecuteTemplate(&b, "pdf-footer", text); err != nil {
+		return "", fmt.Errorf("print pdf: footer: %w", err)
+	}
+	return b.String(), nil
 }
