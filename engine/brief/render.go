@@ -418,7 +418,11 @@ func trend(f *facts, l lang) sectionView {
 	s := sectionView{ID: "trend", Title: t("四、趋势", "4. Trend")}
 	var pts []point
 	for _, r := range f.Trend {
-		pts = append(pts, point{Label: r.AsOf[5:], Value: float64(r.High), Text: count(r.High), Hidden: r.High < minCell})
+		label := r.AsOf
+		if len(label) > 5 {
+			label = label[5:] // MM-DD
+		}
+		pts = append(pts, point{Label: label, Value: float64(r.High), Text: count(r.High), Hidden: r.High < minCell})
 	}
 	if len(pts) < 2 {
 		s.Blocks = append(s.Blocks, paraText(t("之前没有可用的运行，暂无趋势。", "No earlier run is available yet; no trend.")))
