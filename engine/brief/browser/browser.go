@@ -119,6 +119,7 @@ type Browser struct {
 	cancelAlloc context.CancelFunc
 	profile     string
 	timeout     time.Duration
+	started     bool // the browser answered once (Close then closes it gracefully)
 }
 
 // Launch starts headless Chromium with a fresh profile directory. The
@@ -151,6 +152,7 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 		b.Close()
 		return nil, err
 	}
+	b.started = true
 	return b, nil
 }
 
@@ -172,13 +174,24 @@ func (b *Browser) step(ctx, base context.Context, what string, fn func(sctx cont
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// Close ends the browser and removes its profile.
+// Close ends the browser and removes its profile: a graceful
+// Browser.close first (at most 10 seconds), then the process is ended.
 func (b *Browser) Close() error {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 10*time.Second)
-	_ = chromedp.Cancel(cctx) // a graceful Browser.close, then the process ends
-	cancel()
+	if b.started {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 10*time.Second)
+			defer cancel()
+			_ = chromedp.Cancel(cctx)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+	}
 	b.cancel()
-	b.cancelAlloc() // waits for the process
+	b.cancelAlloc() // ends the process if it is still there, and waits for it
 	return os.RemoveAll(b.profile)
 }
 

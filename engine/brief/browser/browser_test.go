@@ -135,6 +135,12 @@ func TestCancelAndTimeout(t *testing.T) {
 	if _, err := b.Open(cctx, "file://"+src); !errors.Is(err, context.Canceled) {
 		t.Errorf("Open with a cancelled context gave %v, want context.Canceled", err)
 	}
+	if b2, err := Launch(cctx, Options{Offline: true}); !errors.Is(err, context.Canceled) {
+		if b2 != nil {
+			b2.Close()
+		}
+		t.Errorf("Launch with a cancelled context gave %v, want context.Canceled", err)
+	}
 	var n int
 	if err := tab.Eval(ctx, "6 * 7", &n); err != nil || n != 42 {
 		t.Errorf("after the timeout, Eval gave %d, %v; want 42", n, err)
