@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine/brief"
-	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/fault"
 )
 
@@ -32,11 +30,14 @@ func init() {
 		Action: func(c *cli.Context) error {
 			o, err := briefOptions(c)
 			if err != nil {
-				return withCode(briefExit(err, ExitUsage), err)
+				return withCode(briefExit(err), err)
 			}
 			path, err := brief.Write(c.Context, o)
 			if err != nil {
-				return withCode(briefExit(err, ExitBadInput), err)
+				// engine/brief marks every error with its kind: Tampered 6,
+				// BadInput 3, Policy 5, Write 8, Usage 2; a missing or failing
+				// Chromium is Internal 1.
+				return withCode(int(fault.Of(err)), err)
 			}
 			if !c.Bool("quiet") {
 				fmt.Fprintln(c.App.Writer, path)
@@ -46,14 +47,13 @@ func init() {
 	})
 }
 
-// briefExit is the exit code of a brief error: its fault kind (engine/brief
-// marks every error it knows: Tampered 6, Policy 5, Write 8, Internal 1 for
-// a missing Chromium), else def for an error nobody marked.
-func briefExit(err error, def int) int {
-	if kind := fault.Of(err); kind != fault.Internal || errors.Is(err, browser.ErrNoBrowser) {
-		return int(kind)
+// briefExit is the exit code of an error of the options: its fault kind
+// when marked (a bad unit-cost file is fault.Policy, 5), else usage (2).
+func briefExit(err error) int {
+	if k := fault.Of(err); k != fault.Internal {
+		return int(k)
 	}
-	return def
+	return ExitUsage
 }
 
 // briefOptions fills brief.Options from the command line.

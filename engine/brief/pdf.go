@@ -14,7 +14,9 @@ import (
 // printPDF prints the HTML to an A4 PDF with headless Chromium, numbering the
 // pages in a footer (DevTools Page.printToPDF: the only way Chromium numbers
 // pages; CSS @page margin boxes are not supported). The page is opened
-// offline from a private temporary file.
+// offline from a private temporary file. A Chromium that is missing, fails
+// or does not finish in time is an unclassified error, so fault.Internal
+// (exit 1); a temporary file that cannot be written is fault.Write.
 func printPDF(ctx context.Context, page []byte, bin, footer string) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "povrisk-brief-")
 	if err != nil {
