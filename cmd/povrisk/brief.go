@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine/brief"
-	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/fault"
 )
 
@@ -32,18 +30,14 @@ func init() {
 		Action: func(c *cli.Context) error {
 			o, err := briefOptions(c)
 			if err != nil {
-				return withCode(ExitUsage, err)
+				return withCode(briefExit(err), err)
 			}
 			path, err := brief.Write(c.Context, o)
-			switch {
-			case errors.Is(err, brief.ErrIncomplete):
-				return withCode(ExitIncomplete, err)
-			case errors.Is(err, browser.ErrNoBrowser):
-				return withCode(ExitFailure, err)
-			case err != nil && fault.Of(err) != fault.Internal:
-				return err // marked where it is known: could not write (8), busy (7), ...
-			case err != nil:
-				return withCode(ExitBadInput, err)
+			if err != nil {
+				// engine/brief marks every error with its kind: Tampered 6,
+				// BadInput 3, Policy 5, Write 8, Usage 2; a missing or failing
+				// Chromium is Internal 1.
+				return withCode(int(fault.Of(err)), err)
 			}
 			if c.Bool("json") {
 				return writeJSON(c.App.Writer, map[string]string{"path": path})
@@ -56,6 +50,15 @@ func init() {
 	})
 }
 
+// briefExit is the exit code of an error of the options: its fault kind
+// when marked (a bad unit-cost file is fault.Policy, 5), else usage (2).
+func briefExit(err error) int {
+	if k := fault.Of(err); k != fault.Internal {
+		return int(k)
+	}
+	return ExitUsage
+}
+
 // briefOptions fills brief.Options from the command line.
 func briefOptions(c *cli.Context) (brief.Options, error) {
 	o := brief.Options{
@@ -63,7 +66,7 @@ func briefOptions(c *cli.Context) (brief.Options, error) {
 		Format: c.String("format"), Out: c.String("out"), Chromium: c.String("chromium"),
 	}
 	if p := c.String("unit-costs"); p != "" {
-		costs, err := brief.LoadUnitCosts(p)
+		costs, err := brief.LoadUnitCosts(p) // fault.Policy: exit 5
 		if err != nil {
 			return o, err
 		}

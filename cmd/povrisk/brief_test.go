@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // copyBriefRuns copies the brief package's fixed runs directory.
@@ -24,6 +26,10 @@ func TestBriefCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "b.html")
 	costs := filepath.Join(t.TempDir(), "costs.toml")
 	os.WriteFile(costs, []byte("medical_aid = 4000\n"), 0o600)
+	badCosts := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(badCosts, []byte("dibao = nan\n"), 0o600)
+	notDir := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(notDir, []byte("x"), 0o600)
 	if err := os.WriteFile(filepath.Join(runs, "2025-12-30", "extra.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +46,8 @@ func TestBriefCommand(t *testing.T) {
 		{"bad region", []string{"brief", "--run", filepath.Join(runs, "2025-12-31"), "--region", "520"}, ExitUsage, "", "2, 4 or 6 digits", ""},
 		{"altered run", []string{"brief", "--run", filepath.Join(runs, "2025-12-30"), "--out", out}, ExitIncomplete, "", "extra.txt is not in checksums.sha256", ""},
 		{"no such run", []string{"brief", "--run", filepath.Join(runs, "2030-01-01"), "--out", out}, ExitBadInput, "", "no such file", ""},
+		{"nan unit cost", []string{"brief", "--run", filepath.Join(runs, "2025-12-31"), "--out", out, "--unit-costs", badCosts}, ExitPolicy, "", "dibao = NaN is not a finite number", ""},
+		{"cannot write", []string{"brief", "--run", filepath.Join(runs, "2025-12-31"), "--out", filepath.Join(notDir, "b.html")}, int(fault.Write), "", "write " + filepath.Join(notDir, "b.html"), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			os.Remove(out)

@@ -2,6 +2,7 @@ package brief
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // minCell is the smallest count shown; smaller counts print as "<5".
@@ -115,39 +118,122 @@ type facts struct {
 	Skipped      []runPoint // earlier runs not used, with the reason
 }
 
-// compute gathers the facts of the run in dir for the region prefix.
+// compute gathers the facts of the run in dir for the region prefix. It is
+// a list of small computations, each taking the typed outputs of the ones
+// before it; errors reading the runs are marked fault.BadInput unless a
+// reader marked them otherwise (an altered run is fault.Tampered).
 func compute(ctx context.Context, dir, region string, costs map[string]float64, costsDefault bool) (*facts, error) {
+	cur, err := loadCurrent(ctx, dir, region)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	f := &facts{Run: cur.Name, RunSHA: cur.SHA, AsOf: cur.Summary.AsOf, Region: region, Summary: cur.Summary, CostsDefault: costsDefault}
+	f.Level = levelOf(region, cur.Rows)
+	countNow(f, cur.Rows)
+
+	h := newHistory(dir, cur.Summary.AsOf, region)
+	refs, err := h.references(ctx, cur.AsOf)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	f.Prev, f.Month, f.Ref = refs.Prev, refs.Month, refs.Ref
+	if f.Trend, err = h.trend(ctx, cur.AsOf, refs); err != nil {
+		return nil, badInput(err)
+	}
+	f.Trend = append(f.Trend, runPoint{AsOf: f.AsOf, High: f.High, Eligible: f.Eligible})
+	f.Skipped = h.skipped
+
+	fresh := newlyHigh(cur.Rows, refs.Rows)
+	f.NewHigh = len(fresh)
+	f.Areas = areaRows(cur.Rows, f.Level, refAreas(refs.Rows, f.Level))
+	if f.Ref != nil {
+		f.Rises = sharpestRises(f.Areas, 3)
+	}
+	f.RiskTypes, f.Profiles = whyCounts(cur.Rows)
+	f.Insights = insights(fresh)
+	f.Measures, f.Counties = measureNeed(cur.Rows, costs)
+	f.Coverage = coverageRows(cur.Summary, cur.AsOf)
+	return f, nil
+}
+
+// badInput marks an error nobody classified as fault.BadInput (an
+// unreadable or inconsistent run directory); a marked error, a write
+// failure or the end of the context keeps its own kind.
+func badInput(err error) error {
+	if err == nil || fault.Of(err) != fault.Internal || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fault.Wrap(fault.BadInput, err)
+}
+
+// current is the run being briefed, verified, with its households in the region.
+type current struct {
+	Name, SHA string
+	Summary   *Summary
+	AsOf      time.Time
+	Rows      []household
+}
+
+// loadCurrent verifies the run directory and reads its summary and the
+// households of the region.
+func loadCurrent(ctx context.Context, dir, region string) (*current, error) {
 	sumHash, err := Verify(dir)
 	if err != nil {
 		return nil, err
 	}
+	return readCurrent(ctx, dir, region, sumHash)
+}
+
+// readCurrent reads the summary and the households of a verified run.
+func readCurrent(ctx context.Context, dir, region, sumHash string) (*current, error) {
 	s, err := readSummary(dir)
 	if err != nil {
 		return nil, err
 	}
-	asOf, err := time.Parse(time.DateOnly, s.AsOf)
+	asOf, err := civil.Parse(s.AsOf)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: as_of %q is not a date: %w", filepath.Join(dir, "summary.json"), s.AsOf, err)
+		return nil, fmt.Errorf("read %s: as_of: %w", filepath.Join(dir, "summary.json"), err)
 	}
-	rows, err := readRanked(ctx, dir, region)
+	rows, err := readRankedSafe(ctx, dir, region)
 	if err != nil {
 		return nil, err
 	}
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("region %q: no eligible household of run %s is in it; check the prefix", region, s.AsOf)
 	}
-	f := &facts{Run: filepath.Base(filepath.Clean(dir)), RunSHA: sumHash, AsOf: s.AsOf, Region: region, Summary: s, CostsDefault: costsDefault}
-	f.Level = "township"
+	return &current{Name: filepath.Base(filepath.Clean(dir)), SHA: sumHash, Summary: s, AsOf: asOf, Rows: rows}, nil
+}
+
+// readRankedSafe reads ranked.parquet, turning a panic of the Parquet
+// library on damaged bytes (it dereferences nil on some corrupt pages) into
+// an error naming the file, marked fault.BadInput.
+func readRankedSafe(ctx context.Context, dir, prefix string) (rows []household, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rows, err = nil, fault.Wrap(fault.BadInput, fmt.Errorf("read %s: damaged Parquet file (%v); rerun the night that wrote it",
+				filepath.Join(dir, "ranked.parquet"), r))
+		}
+	}()
+	return readRanked(ctx, dir, prefix)
+}
+
+// levelOf is the child level of the brief's tables: counties when the
+// region spans more than one county, else townships.
+func levelOf(region string, rows []household) string {
 	if len(region) < 6 {
 		counties := map[string]bool{}
 		for _, h := range rows {
 			counties[h.county] = true
 		}
 		if len(counties) > 1 {
-			f.Level = "county"
+			return "county"
 		}
 	}
-	// Current counts.
+	return "township"
+}
+
+// countNow fills the current counts of the facts.
+func countNow(f *facts, rows []household) {
 	f.Eligible = len(rows)
 	for _, h := range rows {
 		switch h.tier {
@@ -169,104 +255,148 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 			f.HighNoRule++
 		}
 	}
+}
 
-	// Earlier runs: verified only when used, so that a year of nightly
-	// runs is not hashed for every brief.
-	earlier := earlierRuns(dir, s.AsOf)
-	parent := filepath.Dir(filepath.Clean(dir))
-	verdict := map[string]bool{}
-	usable := func(name string) bool {
-		if ok, seen := verdict[name]; seen {
-			return ok
+// history reads the earlier runs beside the current one. Each is verified
+// only when used, so that a year of nightly runs is not hashed for every
+// brief; a run that fails verification is skipped and recorded.
+type history struct {
+	parent  string
+	region  string
+	earlier []string        // run names before the current as-of, oldest first
+	verdict map[string]bool // verified names: usable or not
+	loaded  map[string]*runPoint
+	skipped []runPoint
+}
+
+func newHistory(dir, asOf, region string) *history {
+	return &history{parent: filepath.Dir(filepath.Clean(dir)), region: region, earlier: earlierRuns(dir, asOf),
+		verdict: map[string]bool{}, loaded: map[string]*runPoint{}}
+}
+
+// usable verifies the run name once.
+func (h *history) usable(name string) bool {
+	if ok, seen := h.verdict[name]; seen {
+		return ok
+	}
+	_, err := Verify(filepath.Join(h.parent, name))
+	h.verdict[name] = err == nil
+	if err != nil {
+		h.skipped = append(h.skipped, runPoint{AsOf: name, Skipped: err.Error()})
+	}
+	return err == nil
+}
+
+// latest is the newest usable run dated on or before upTo ("" when none).
+func (h *history) latest(upTo string) string {
+	for i := len(h.earlier) - 1; i >= 0; i-- {
+		if h.earlier[i] <= upTo && h.usable(h.earlier[i]) {
+			return h.earlier[i]
 		}
-		_, err := Verify(filepath.Join(parent, name))
-		verdict[name] = err == nil
+	}
+	return ""
+}
+
+// load reads the households of run name in the region and counts them; a
+// run already loaded gives the same point.
+func (h *history) load(ctx context.Context, name string) (*runPoint, []household, error) {
+	rs, err := readRankedSafe(ctx, filepath.Join(h.parent, name), h.region)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &runPoint{AsOf: name, Eligible: len(rs)}
+	for _, r := range rs {
+		if r.tier == "high" {
+			p.High++
+		}
+	}
+	h.loaded[name] = p
+	return p, rs, nil
+}
+
+// refs are the runs the brief compares with: the previous run, the run
+// about a month earlier, and the reference for "new" and "rise" (Month,
+// else Prev) with its households.
+type refs struct {
+	Prev, Month, Ref *runPoint
+	Rows             []household
+}
+
+// references finds and reads the previous run and the run a month earlier.
+func (h *history) references(ctx context.Context, asOf time.Time) (refs, error) {
+	var r refs
+	prevName := h.latest(civil.Format(asOf))
+	if prevName == "" {
+		return r, nil
+	}
+	monthName := h.latest(civil.Format(monthBefore(asOf, 1)))
+	p, prs, err := h.load(ctx, prevName)
+	if err != nil {
+		return r, err
+	}
+	r.Prev, r.Ref, r.Rows = p, p, prs
+	switch {
+	case monthName == "":
+	case monthName == prevName:
+		r.Month = p
+	default:
+		m, mrs, err := h.load(ctx, monthName)
 		if err != nil {
-			f.Skipped = append(f.Skipped, runPoint{AsOf: name, Skipped: err.Error()})
+			return r, err
 		}
-		return err == nil
+		r.Month, r.Ref, r.Rows = m, m, mrs
 	}
-	latest := func(upTo string) string {
-		for i := len(earlier) - 1; i >= 0; i-- {
-			if earlier[i] <= upTo && usable(earlier[i]) {
-				return earlier[i]
-			}
-		}
-		return ""
-	}
-	var refRows []household
-	load := func(name string) (*runPoint, []household, error) {
-		rs, err := readRanked(ctx, filepath.Join(parent, name), region)
-		if err != nil {
-			return nil, nil, err
-		}
-		p := &runPoint{AsOf: name, Eligible: len(rs)}
-		for _, h := range rs {
-			if h.tier == "high" {
-				p.High++
-			}
-		}
-		return p, rs, nil
-	}
-	if prevName := latest(s.AsOf); prevName != "" {
-		monthName := latest(monthBefore(asOf, 1).Format(time.DateOnly))
-		p, prs, err := load(prevName)
-		if err != nil {
-			return nil, err
-		}
-		f.Prev, f.Ref, refRows = p, p, prs
-		if monthName != "" {
-			if monthName == prevName {
-				f.Month = p
-			} else {
-				m, mrs, err := load(monthName)
-				if err != nil {
-					return nil, err
-				}
-				f.Month = m
-				f.Ref, refRows = m, mrs
-			}
-		}
-	}
-	// Trend: the runs of the last months, then this one.
-	from := monthBefore(asOf, trendMonths).Format(time.DateOnly)
+	return r, nil
+}
+
+// trend lists the usable runs of the last trendMonths months (at most 40,
+// thinned to month ends), oldest first, reusing the runs already read.
+func (h *history) trend(ctx context.Context, asOf time.Time, r refs) ([]runPoint, error) {
+	from := civil.Format(monthBefore(asOf, trendMonths))
 	var window []string
-	for _, e := range earlier {
+	for _, e := range h.earlier {
 		if e > from {
 			window = append(window, e)
 		}
 	}
+	var out []runPoint
 	for _, name := range thin(window, 40) {
-		if !usable(name) {
+		if !h.usable(name) {
 			continue
 		}
-		var p *runPoint
-		switch {
-		case f.Prev != nil && name == f.Prev.AsOf:
-			p = f.Prev
-		case f.Month != nil && name == f.Month.AsOf:
-			p = f.Month
-		default:
-			p, _, err = load(name)
-			if err != nil {
+		p := h.loaded[name]
+		if p == nil {
+			var err error
+			if p, _, err = h.load(ctx, name); err != nil {
 				return nil, err
 			}
 		}
-		f.Trend = append(f.Trend, *p)
+		out = append(out, *p)
 	}
-	f.Trend = append(f.Trend, runPoint{AsOf: s.AsOf, High: f.High, Eligible: f.Eligible})
+	return out, nil
+}
 
-	// New high-risk households and areas against the reference run.
-	refHigh := map[string]bool{}
-	refArea := map[string]int{}
+// refAreas counts the high-risk households of the reference run by area;
+// an area present in the reference with none counts 0.
+func refAreas(refRows []household, level string) map[string]int {
+	out := map[string]int{}
 	for _, h := range refRows {
-		a := h.area(f.Level)
-		if _, ok := refArea[a]; !ok {
-			refArea[a] = 0
+		a := h.area(level)
+		if h.tier == "high" {
+			out[a]++
+		} else if _, ok := out[a]; !ok {
+			out[a] = 0
 		}
+	}
+	return out
+}
+
+// newlyHigh lists the high-risk households that were not high in the reference run.
+func newlyHigh(rows, refRows []household) []household {
+	refHigh := map[string]bool{}
+	for _, h := range refRows {
 		if h.tier == "high" {
 			refHigh[h.id] = true
-			refArea[a]++
 		}
 	}
 	var fresh []household
@@ -275,12 +405,14 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 			fresh = append(fresh, h)
 		}
 	}
-	f.NewHigh = len(fresh)
+	return fresh
+}
 
-	// Areas.
+// areaRows counts the households by area, highest rate per 1,000 first.
+func areaRows(rows []household, level string, refArea map[string]int) []areaRow {
 	areas := map[string]*areaRow{}
 	for _, h := range rows {
-		a := h.area(f.Level)
+		a := h.area(level)
 		r := areas[a]
 		if r == nil {
 			r = &areaRow{Code: a, RefHigh: -1}
@@ -300,39 +432,45 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 			r.Rules++
 		}
 	}
+	var out []areaRow
 	for _, k := range slices.Sorted(maps.Keys(areas)) {
 		r := areas[k]
 		r.Rate = 1000 * float64(r.High) / float64(r.Eligible)
-		f.Areas = append(f.Areas, *r)
+		out = append(out, *r)
 	}
-	sort.SliceStable(f.Areas, func(i, j int) bool { return f.Areas[i].Rate > f.Areas[j].Rate })
-	if f.Ref != nil {
-		// An area whose count the table withholds is not named either.
-		highs := make([]int, len(f.Areas))
-		for i, a := range f.Areas {
-			highs[i] = a.High
-		}
-		hidden, _ := protect(highs)
-		var rises []areaRow
-		for i, a := range f.Areas {
-			if !hidden[i] && a.RefHigh >= 0 && a.High > a.RefHigh {
-				rises = append(rises, a)
-			}
-		}
-		sort.SliceStable(rises, func(i, j int) bool {
-			di, dj := rises[i].High-rises[i].RefHigh, rises[j].High-rises[j].RefHigh
-			if di != dj {
-				return di > dj
-			}
-			return rises[i].Code < rises[j].Code
-		})
-		if len(rises) > 3 {
-			rises = rises[:3]
-		}
-		f.Rises = rises
-	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Rate > out[j].Rate })
+	return out
+}
 
-	// Why: risk types and profiles of the high-risk households.
+// sharpestRises are up to n areas whose high-risk count rose most since the
+// reference run. An area whose count the table withholds is not named either.
+func sharpestRises(areas []areaRow, n int) []areaRow {
+	highs := make([]int, len(areas))
+	for i, a := range areas {
+		highs[i] = a.High
+	}
+	hidden, _ := protect(highs)
+	var rises []areaRow
+	for i, a := range areas {
+		if !hidden[i] && a.RefHigh >= 0 && a.High > a.RefHigh {
+			rises = append(rises, a)
+		}
+	}
+	sort.SliceStable(rises, func(i, j int) bool {
+		di, dj := rises[i].High-rises[i].RefHigh, rises[j].High-rises[j].RefHigh
+		if di != dj {
+			return di > dj
+		}
+		return rises[i].Code < rises[j].Code
+	})
+	if len(rises) > n {
+		rises = rises[:n]
+	}
+	return rises
+}
+
+// whyCounts counts the high-risk households by risk type and by profile.
+func whyCounts(rows []household) (riskTypes, profiles []catRow) {
 	byType := map[string]int{}
 	byProfile := map[string]int{}
 	profileZh := map[string]string{}
@@ -352,22 +490,25 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 			profileZh[p] = h.profileZh
 		}
 	}
-	f.RiskTypes = ranked(byType, nil)
-	f.Profiles = ranked(byProfile, profileZh)
-	// Insights: primary risk types of the new high-risk households.
+	return ranked(byType, nil), ranked(byProfile, profileZh)
+}
+
+// insights explain up to three primary risk types of the newly high-risk
+// households, each of at least minCell households.
+func insights(fresh []household) []insight {
 	byPrimary := map[string][]household{}
 	for _, h := range fresh {
 		byPrimary[h.primary] = append(byPrimary[h.primary], h)
 	}
+	var out []insight
 	for _, c := range ranked(lens(byPrimary), nil) {
-		if len(f.Insights) == 3 || c.N < minCell {
+		if len(out) == 3 || c.N < minCell {
 			break
 		}
-		hs := byPrimary[c.Code]
 		in := insight{RiskType: c.Code, N: c.N, Share: float64(c.N) / float64(len(fresh)), MedianOOP: -1}
 		drivers := map[string]int{}
 		var oops []float64
-		for _, h := range hs {
+		for _, h := range byPrimary[c.Code] {
 			if h.driver != "" {
 				drivers[h.driver]++
 			}
@@ -381,10 +522,14 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 		if len(oops) >= minCell {
 			in.MedianOOP = median(oops)
 		}
-		f.Insights = append(f.Insights, in)
+		out = append(out, in)
 	}
+	return out
+}
 
-	// Resources: measures suggested for the high-risk households.
+// measureNeed counts the measures suggested for the high-risk households,
+// in total and by county, with their unit costs; and lists the counties.
+func measureNeed(rows []household, costs map[string]float64) ([]measureRow, []string) {
 	counties := map[string]bool{}
 	need := map[string]*measureRow{}
 	for _, h := range rows {
@@ -402,13 +547,11 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 			r.ByCounty[h.county]++
 		}
 	}
-	f.Counties = slices.Sorted(maps.Keys(counties))
+	var out []measureRow
 	for _, m := range orderedPrograms(need) {
-		f.Measures = append(f.Measures, *need[m])
+		out = append(out, *need[m])
 	}
-
-	f.Coverage = coverageRows(s, asOf)
-	return f, nil
+	return out, slices.Sorted(maps.Keys(counties))
 }
 
 // coverageRows judges the freshness of every source table of the summary.
@@ -419,7 +562,7 @@ func coverageRows(s *Summary, asOf time.Time) []coverageRow {
 		limit, judged := staleAfterMonths[c.Table]
 		row.Judged = judged
 		if c.Present && c.Latest != "" {
-			if t, err := time.Parse(time.DateOnly, c.Latest); err == nil {
+			if t, err := civil.Parse(c.Latest); err == nil {
 				row.MonthsBack = monthsBetween(t, asOf)
 				row.Stale = judged && t.Before(monthBefore(asOf, limit))
 			}
@@ -450,7 +593,7 @@ func earlierRuns(dir, asOf string) []string {
 		if !e.IsDir() || n >= asOf {
 			continue
 		}
-		if _, err := time.Parse(time.DateOnly, n); err != nil {
+		if _, err := civil.Parse(n); err != nil {
 			continue
 		}
 		names = append(names, n)
@@ -479,22 +622,19 @@ func thin(names []string, max int) []string {
 // monthBefore returns the same day n months earlier, clamped to the month's
 // last day (2025-12-31 -> 2025-11-30).
 func monthBefore(t time.Time, n int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m-time.Month(n), 1, 0, 0, 0, 0, time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
-	if d > last {
-		d = last
-	}
-	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, time.UTC)
+	first := civil.Date(t.Year(), t.Month()-time.Month(n), 1)
+	return civil.Date(first.Year(), first.Month(), min(t.Day(), civil.DaysInMonth(first.Year(), first.Month())))
 }
 
-// monthsBetween counts whole months from a to b.
+// monthsBetween counts whole months from a to b (0 when b is not a month
+// after a): the calendar months between them, less one when b's day of the
+// month has not reached a's.
 func monthsBetween(a, b time.Time) int {
-	n := 0
-	for !monthBefore(b, n+1).Before(a) {
-		n++
+	n := civil.MonthsBetween(a, b)
+	if n > 0 && monthBefore(b, n).Before(a) {
+		n--
 	}
-	return n
+	return max(n, 0)
 }
 
 func splitList(s string) []string {

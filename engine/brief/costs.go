@@ -2,8 +2,10 @@ package brief
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +14,13 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/fault"
 )
+
+// MaxUnitCost is the largest unit cost accepted, in yuan per household per
+// year: ten times the dearest default (a house renovation), so that a typo
+// of a few zeros is caught while any real programme fits.
+const MaxUnitCost = 200_000
 
 // DefaultUnitCosts is the cost table used when no unit-cost file is given:
 // yuan per household per year for each assistance measure (datasets.Programs).
@@ -37,24 +45,40 @@ func DefaultUnitCosts() map[string]float64 {
 
 // LoadUnitCosts reads a unit-cost file: TOML (measure = yuan, optionally
 // under a [unit_costs] table) or JSON (an object of measure: yuan), chosen by
-// the file's extension. Measures not in the file keep their default; an
-// unknown measure code or a negative cost is an error.
+// the file's extension. Measures not in the file keep their default. An
+// unknown measure code, or a cost that is not a finite number from 0 to
+// MaxUnitCost, is an error marked fault.Policy naming the file, the key and
+// the value; a file that cannot be read is fault.Policy too (exit 5).
 func LoadUnitCosts(path string) (map[string]float64, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read unit costs %s: %w", path, err)
+		return nil, fault.Wrap(fault.Policy, fmt.Errorf("read unit costs %s: %w", path, err))
 	}
+	costs, err := parseUnitCosts(b, strings.ToLower(filepath.Ext(path)))
+	if err != nil {
+		return nil, fault.Wrap(fault.Policy, fmt.Errorf("unit costs %s: %w", path, err))
+	}
+	return costs, nil
+}
+
+// errFormat says which file formats a unit-cost file may have.
+var errFormat = errors.New("unknown format; use a .toml or .json file")
+
+// parseUnitCosts decodes a unit-cost file of extension ext (".toml",
+// ".json") over the defaults and checks every value.
+func parseUnitCosts(b []byte, ext string) (map[string]float64, error) {
 	raw := map[string]any{}
-	switch strings.ToLower(filepath.Ext(path)) {
+	var err error
+	switch ext {
 	case ".json":
 		err = json.Unmarshal(b, &raw)
 	case ".toml":
 		err = toml.Unmarshal(b, &raw)
 	default:
-		return nil, fmt.Errorf("read unit costs %s: unknown format; use a .toml or .json file", path)
+		return nil, errFormat
 	}
 	if err != nil {
-		return nil, fmt.Errorf("decode unit costs %s: %w", path, err)
+		return nil, fmt.Errorf("decode: %w", err)
 	}
 	if t, ok := raw["unit_costs"].(map[string]any); ok {
 		raw = t
@@ -66,21 +90,46 @@ func LoadUnitCosts(path string) (map[string]float64, error) {
 	out := DefaultUnitCosts()
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if !known[k] {
-			return nil, fmt.Errorf("unit costs %s: %q is not a measure; use one of %s", path, k, strings.Join(datasets.Programs(), ", "))
+			return nil, fmt.Errorf("%q is not a measure; use one of %s", k, strings.Join(datasets.Programs(), ", "))
 		}
-		var v float64
-		switch x := raw[k].(type) {
-		case int64:
-			v = float64(x)
-		case float64:
-			v = x
-		default:
-			return nil, fmt.Errorf("unit costs %s: %s = %v is not a number of yuan", path, k, raw[k])
-		}
-		if v < 0 {
-			return nil, fmt.Errorf("unit costs %s: %s = %v is negative", path, k, v)
+		v, err := unitCost(k, raw[k])
+		if err != nil {
+			return nil, err
 		}
 		out[k] = v
 	}
 	return out, nil
+}
+
+// unitCost checks one value of the file: a finite number of yuan from 0 to
+// MaxUnitCost.
+func unitCost(key string, x any) (float64, error) {
+	var v float64
+	switch x := x.(type) {
+	case int64:
+		v = float64(x)
+	case float64:
+		v = x
+	default:
+		return 0, fmt.Errorf("%s = %v is not a number of yuan", key, x)
+	}
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return 0, fmt.Errorf("%s = %v is not a finite number of yuan", key, v)
+	case v < 0:
+		return 0, fmt.Errorf("%s = %v is negative; a unit cost is 0 or more yuan", key, v)
+	case v > MaxUnitCost:
+		return 0, fmt.Errorf("%s = %v is over %d yuan per household per year; check the zeros", key, v, MaxUnitCost)
+	}
+	return v, nil
+}
+
+// checkUnitCosts applies the file's checks to costs given in Options.
+func checkUnitCosts(costs map[string]float64) error {
+	for _, k := range slices.Sorted(maps.Keys(costs)) {
+		if _, err := unitCost(k, costs[k]); err != nil {
+			return fault.Wrap(fault.Policy, fmt.Errorf("brief: unit costs: %w", err))
+		}
+	}
+	return nil
 }

@@ -9,8 +9,12 @@
 // (ErrIncomplete) when the run directory is not complete or does not match
 // its audit record.
 //
-// Charts are small SVG written here rather than with gonum/plot: gonum/plot
-// lays text out with its own Latin fonts, which cannot measure Chinese
-// labels; inline SVG text is laid out by the browser with the CJK fonts the
-// page's CSS names.
+// The page is rendered by html/template from templates/*.html (embedded),
+// so every text is escaped by construction; the Go code builds a view of
+// plain strings and writes no markup. Charts are small inline SVG drawn by
+// the same templates rather than with gonum/plot: gonum/plot lays text out
+// with its own Latin fonts, which cannot measure Chinese labels; inline SVG
+// text is laid out by the browser with the CJK fonts the page's CSS names.
+// PDF is printed by the system's headless Chromium through package browser
+// (chromedp).
 package brief

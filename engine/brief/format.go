@@ -11,8 +11,20 @@ import (
 )
 
 // fmtInt writes n with thousands separators.
-func fmtInt(n int) string {
-	s := strconv.Itoa(n)
+func fmtInt(n int) string { return groupDigits(strconv.Itoa(n)) }
+
+// fmtWhole writes x rounded to a whole number with thousands separators,
+// for any float: no conversion to int, so nothing can overflow; NaN and the
+// infinities print as a dash.
+func fmtWhole(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "—"
+	}
+	return groupDigits(strconv.FormatFloat(math.Round(x), 'f', 0, 64))
+}
+
+// groupDigits puts thousands separators into a decimal integer.
+func groupDigits(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	var b strings.Builder
@@ -81,9 +93,19 @@ func cellText(n int, hidden, second bool) string {
 	return fmtInt(n)
 }
 
-func pct(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
+func pct(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", 100*x)
+}
 
-func fixed1(x float64) string { return strconv.FormatFloat(math.Round(x*10)/10, 'f', 1, 64) }
+func fixed1(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "—"
+	}
+	return strconv.FormatFloat(math.Round(x*10)/10, 'f', 1, 64)
+}
 
 func signed(n int) string {
 	if n > 0 {
@@ -105,13 +127,13 @@ func (l lang) t(zh, en string) string {
 
 // yuan prints a unit amount in yuan in both languages.
 func (l lang) yuan(y float64) string {
-	return fmtInt(int(math.Round(y))) + l.t(" 元", " yuan")
+	return fmtWhole(y) + l.t(" 元", " yuan")
 }
 
 // money prints yuan: 万元 in Chinese, yuan in English.
 func (l lang) money(y float64) string {
 	if l == "en" {
-		return fmtInt(int(math.Round(y))) + " yuan"
+		return fmtWhole(y) + " yuan"
 	}
 	return fixed1(y/10000) + " 万元"
 }

@@ -3,25 +3,29 @@ package brief
 import (
 	"context"
 	"fmt"
-	"html"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/povrisk/povrisk/engine/brief/browser"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // printPDF prints the HTML to an A4 PDF with headless Chromium, numbering the
 // pages in a footer (DevTools Page.printToPDF: the only way Chromium numbers
-// pages; CSS @page margin boxes are not supported).
+// pages; CSS @page margin boxes are not supported). The page is opened
+// offline from a private temporary file. A Chromium that is missing, fails
+// or does not finish in time is an unclassified error, so fault.Internal
+// (exit 1); a temporary file that cannot be written is fault.Write.
 func printPDF(ctx context.Context, page []byte, bin, footer string) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "povrisk-brief-")
 	if err != nil {
-		return nil, fmt.Errorf("print pdf: %w", err)
+		return nil, fault.Wrap(fault.Write, fmt.Errorf("print pdf: %w", err))
 	}
 	defer os.RemoveAll(dir)
 	src := filepath.Join(dir, "brief.html")
 	if err := os.WriteFile(src, page, 0o600); err != nil {
-		return nil, fmt.Errorf("print pdf: %w", err)
+		return nil, fault.Wrap(fault.Write, fmt.Errorf("print pdf: %w", err))
 	}
 	b, err := browser.Launch(ctx, browser.Options{Binary: bin, Offline: true})
 	if err != nil {
@@ -32,11 +36,25 @@ func printPDF(ctx context.Context, page []byte, bin, footer string) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("print pdf: %w", err)
 	}
-	foot := `<div style="width:100%;font-size:8px;color:#6b7280;padding:0 15mm;display:flex;justify-content:space-between;font-family:'Noto Sans CJK SC',sans-serif">` +
-		`<span>` + html.EscapeString(footer) + `</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`
+	defer tab.Close()
+	foot, err := footerHTML(footer)
+	if err != nil {
+		return nil, err
+	}
 	pdf, err := tab.PrintPDF(ctx, browser.PDFOptions{Footer: foot})
 	if err != nil {
 		return nil, fmt.Errorf("print pdf: %w", err)
 	}
 	return pdf, nil
+}
+
+// footerHTML is Chromium's footer template (templates/charts.html
+// "pdf-footer"): the brief's footer text on the left, "page / pages" on the
+// right.
+func footerHTML(text string) (string, error) {
+	var b strings.Builder
+	if err := templates().ExecuteTemplate(&b, "pdf-footer", text); err != nil {
+		return "", fmt.Errorf("print pdf: footer: %w", err)
+	}
+	return b.String(), nil
 }

@@ -2,20 +2,15 @@ package brief
 
 import (
 	"fmt"
-	"html"
 	"math"
 	"strings"
 )
 
-// Chart colours and font: the page's CSS font list, so that the browser
-// lays Chinese labels out with a CJK font.
+// Chart colours that vary with the data; the fixed ones (grid, text, the
+// font list) are written in templates/charts.html.
 const (
-	chartFont  = `'Noto Sans CJK SC','Noto Sans SC','WenQuanYi Micro Hei','Microsoft YaHei',sans-serif`
 	chartBar   = "#1f4e79"
 	chartBarHi = "#c0392b"
-	chartGrid  = "#d9dee5"
-	chartText  = "#24292f"
-	chartMuted = "#6b7280"
 )
 
 // bar is one bar of a horizontal bar chart. Hidden bars (suppressed small
@@ -28,8 +23,28 @@ type bar struct {
 	Accent bool
 }
 
-// barChart writes a horizontal bar chart as inline SVG.
-func barChart(id, title string, bars []bar) string {
+// f1 and f0 write a coordinate as the charts do: one decimal, or none.
+func f1(x float64) string { return fmt.Sprintf("%.1f", x) }
+func f0(x float64) string { return fmt.Sprintf("%.0f", x) }
+
+// svgLine is a line of a chart, coordinates written out.
+type svgLine struct{ X1, Y1, X2, Y2 string }
+
+// barsView is what templates/charts.html "bars" draws.
+type barsView struct {
+	ID, Title, W, H string
+	Grid            []svgLine
+	Bars            []barView
+}
+
+type barView struct {
+	Label, Text, Fill                                string
+	Hidden                                           bool
+	LabelX, TextX, TextY, RectX, RectY, RectW, RectH string
+}
+
+// barChart lays out a horizontal bar chart, drawn as inline SVG.
+func barChart(id, title string, bars []bar) *barsView {
 	const (
 		w      = 680.0
 		labelW = 170.0
@@ -48,33 +63,27 @@ func barChart(id, title string, bars []bar) string {
 		max = 1
 	}
 	plotW := w - labelW - valueW
-	var s strings.Builder
-	fmt.Fprintf(&s, `<svg id="%s" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="%s" font-family="%s" font-size="13">`,
-		id, w, h, html.EscapeString(title), chartFont)
-	fmt.Fprintf(&s, `<text x="0" y="18" font-size="14" font-weight="600" fill="%s">%s</text>`, chartText, html.EscapeString(title))
-	// grid at quarters
-	for q := 0; q <= 4; q++ {
+	v := &barsView{ID: id, Title: title, W: f0(w), H: f0(h)}
+	for q := 0; q <= 4; q++ { // grid at quarters
 		x := labelW + plotW*float64(q)/4
-		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1"/>`, x, top-4, x, h-8, chartGrid)
+		v.Grid = append(v.Grid, svgLine{f1(x), f1(top - 4), f1(x), f1(h - 8)})
 	}
 	for i, b := range bars {
 		y := top + rowH*float64(i)
-		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" text-anchor="end" fill="%s">%s</text>`, labelW-8, y+rowH/2+4, chartText, html.EscapeString(b.Label))
+		bv := barView{Label: b.Label, Text: b.Text, Hidden: b.Hidden, LabelX: f1(labelW - 8), TextY: f1(y + rowH/2 + 4), RectX: f1(labelW)}
 		if b.Hidden {
-			fmt.Fprintf(&s, `<rect x="%.1f" y="%.1f" width="14" height="%.1f" fill="none" stroke="%s" stroke-dasharray="2 2"/>`, labelW, y+5, rowH-10, chartMuted)
-			fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" fill="%s">%s</text>`, labelW+20, y+rowH/2+4, chartMuted, html.EscapeString(b.Text))
-			continue
+			bv.RectY, bv.RectH, bv.TextX = f1(y+5), f1(rowH-10), f1(labelW+20)
+		} else {
+			bw := math.Max(1, plotW*b.Value/max)
+			bv.Fill = chartBar
+			if b.Accent {
+				bv.Fill = chartBarHi
+			}
+			bv.RectY, bv.RectW, bv.RectH, bv.TextX = f1(y+4), f1(bw), f1(rowH-8), f1(labelW+bw+6)
 		}
-		bw := math.Max(1, plotW*b.Value/max)
-		col := chartBar
-		if b.Accent {
-			col = chartBarHi
-		}
-		fmt.Fprintf(&s, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" rx="2"/>`, labelW, y+4, bw, rowH-8, col)
-		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" fill="%s">%s</text>`, labelW+bw+6, y+rowH/2+4, chartText, html.EscapeString(b.Text))
+		v.Bars = append(v.Bars, bv)
 	}
-	s.WriteString(`</svg>`)
-	return s.String()
+	return v
 }
 
 // point is one point of a line chart; hidden points are left out (a gap).
@@ -85,8 +94,30 @@ type point struct {
 	Hidden bool
 }
 
-// lineChart writes a line chart of values over runs as inline SVG.
-func lineChart(id, title, yTitle string, pts []point) string {
+// lineView is what templates/charts.html "line" draws.
+type lineView struct {
+	ID, Title, YTitle, W, H string
+	Grid                    []gridView
+	Labels                  []textView
+	Path                    string
+	Points                  []pointView
+	Axis                    svgLine
+}
+
+type gridView struct {
+	svgLine
+	TX, TY, Text string
+}
+
+type textView struct{ X, Y, Text string }
+
+type pointView struct {
+	X, Y, TY, Text, Fill string
+	Hidden               bool
+}
+
+// lineChart lays out a line chart of values over runs, drawn as inline SVG.
+func lineChart(id, title, yTitle string, pts []point) *lineView {
 	const (
 		w      = 680.0
 		h      = 270.0
@@ -114,53 +145,37 @@ func lineChart(id, title, yTitle string, pts []point) string {
 		return left + plotW*float64(i)/float64(len(pts)-1)
 	}
 	y := func(v float64) float64 { return top + plotH*(1-v/ymax) }
-	var s strings.Builder
-	fmt.Fprintf(&s, `<svg id="%s" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="%s" font-family="%s" font-size="12">`,
-		id, w, h, html.EscapeString(title), chartFont)
-	fmt.Fprintf(&s, `<text x="0" y="18" font-size="14" font-weight="600" fill="%s">%s</text>`, chartText, html.EscapeString(title))
-	fmt.Fprintf(&s, `<text x="0" y="34" font-size="11" fill="%s">%s</text>`, chartMuted, html.EscapeString(yTitle))
-	for v := 0.0; v <= ymax+step/2; v += step {
-		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`, left, y(v), w-right, y(v), chartGrid)
-		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" text-anchor="end" fill="%s">%s</text>`, left-6, y(v)+4, chartMuted, fmtInt(int(v)))
+	v := &lineView{ID: id, Title: title, YTitle: yTitle, W: f0(w), H: f0(h),
+		Axis: svgLine{f1(left), f1(top + plotH), f1(w - right), f1(top + plotH)}}
+	for g := 0.0; g <= ymax+step/2; g += step {
+		v.Grid = append(v.Grid, gridView{svgLine{f1(left), f1(y(g)), f1(w - right), f1(y(g))}, f1(left - 6), f1(y(g) + 4), fmtWhole(g)})
 	}
 	every := (len(pts) + 7) / 8
-	for i, p := range pts {
-		if i%every == 0 || i == len(pts)-1 {
-			fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text>`, x(i), h-bottom+18, chartMuted, html.EscapeString(p.Label))
-		}
-	}
-	var path strings.Builder
+	var path []string
 	pen := false
 	for i, p := range pts {
+		if i%every == 0 || i == len(pts)-1 {
+			v.Labels = append(v.Labels, textView{f1(x(i)), f1(h - bottom + 18), p.Label})
+		}
 		if p.Hidden {
 			pen = false
+			v.Points = append(v.Points, pointView{X: f1(x(i)), TY: f1(top + plotH - 6), Text: p.Text, Hidden: true})
 			continue
 		}
 		cmd := "L"
 		if !pen {
 			cmd = "M"
 		}
-		fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, x(i), y(p.Value))
+		path = append(path, cmd+f1(x(i))+" "+f1(y(p.Value)))
 		pen = true
-	}
-	if path.Len() > 0 {
-		fmt.Fprintf(&s, `<path d="%s" fill="none" stroke="%s" stroke-width="2.5"/>`, strings.TrimSpace(path.String()), chartBar)
-	}
-	for i, p := range pts {
-		if p.Hidden {
-			fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text>`, x(i), top+plotH-6, chartMuted, html.EscapeString(p.Text))
-			continue
-		}
-		col := chartBar
+		fill := chartBar
 		if i == len(pts)-1 {
-			col = chartBarHi
+			fill = chartBarHi
 		}
-		fmt.Fprintf(&s, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"/>`, x(i), y(p.Value), col)
-		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text>`, x(i), y(p.Value)-9, chartText, html.EscapeString(p.Text))
+		v.Points = append(v.Points, pointView{X: f1(x(i)), Y: f1(y(p.Value)), TY: f1(y(p.Value) - 9), Text: p.Text, Fill: fill})
 	}
-	fmt.Fprintf(&s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`, left, top+plotH, w-right, top+plotH, chartMuted)
-	s.WriteString(`</svg>`)
-	return s.String()
+	v.Path = strings.Join(path, " ")
+	return v
 }
 
 // niceStep rounds a step up to 1, 2 or 5 times a power of ten (at least 1).

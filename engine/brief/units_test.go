@@ -151,3 +151,44 @@ func TestInkShare(t *testing.T) {
 		}
 	}
 }
+
+// TestMonthsBetween: whole months from a to b, hand-worked, and the same as
+// counting monthBefore steps one at a time (the former definition) over two
+// years of day pairs.
+func TestMonthsBetween(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"2025-10-31", "2025-12-31", 2},
+		{"2025-10-30", "2025-12-31", 2},
+		{"2025-11-30", "2025-12-31", 1}, // Nov 30 is the clamped month before Dec 31
+		{"2025-12-01", "2025-12-31", 0},
+		{"2025-09-15", "2025-12-31", 3},
+		{"2025-03-01", "2025-12-31", 9},
+		{"2015-12-24", "2025-12-31", 120},
+		{"2025-12-31", "2025-10-31", 0},  // b before a
+		{"2024-02-29", "2025-02-28", 11}, // 2025-02-28 less 12 months is 2024-02-28, a day short
+	} {
+		a, _ := time.Parse(time.DateOnly, tc.a)
+		b, _ := time.Parse(time.DateOnly, tc.b)
+		if got := monthsBetween(a, b); got != tc.want {
+			t.Errorf("monthsBetween(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+	loop := func(a, b time.Time) int {
+		n := 0
+		for !monthBefore(b, n+1).Before(a) {
+			n++
+		}
+		return n
+	}
+	b, _ := time.Parse(time.DateOnly, "2025-12-31")
+	for d := 0; d < 800; d += 3 {
+		bb := b.AddDate(0, 0, -d%40)
+		a := b.AddDate(0, 0, -d)
+		if got, want := monthsBetween(a, bb), loop(a, bb); got != want {
+			t.Errorf("monthsBetween(%s, %s) = %d, the step count gives %d", a.Format(time.DateOnly), bb.Format(time.DateOnly), got, want)
+		}
+	}
+}

@@ -11,15 +11,21 @@ import (
 	"strings"
 
 	"github.com/povrisk/povrisk/engine/audit"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // ErrIncomplete is wrapped by every error saying that a run directory is
 // incomplete, altered, or does not match its audit record.
 var ErrIncomplete = errors.New("run directory incomplete or altered")
 
-// incomplete returns an error wrapping ErrIncomplete.
+// incomplete returns an error wrapping ErrIncomplete, marked fault.Tampered.
 func incomplete(dir, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrIncomplete, dir, fmt.Sprintf(format, args...))
+	return fault.Wrap(fault.Tampered, fmt.Errorf("%w: %s: %s", ErrIncomplete, dir, fmt.Sprintf(format, args...)))
+}
+
+// incompleteErr marks err as ErrIncomplete and fault.Tampered.
+func incompleteErr(err error) error {
+	return fault.Wrap(fault.Tampered, fmt.Errorf("%w: %w", ErrIncomplete, err))
 }
 
 // Verify checks that dir is a complete run directory: not a .partial
@@ -46,7 +52,7 @@ func Verify(dir string) (string, error) {
 	}
 	got, err := audit.HashTree(dir)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrIncomplete, err)
+		return "", incompleteErr(err)
 	}
 	sumsHash := got["checksums.sha256"]
 	for _, p := range slices.Sorted(maps.Keys(got)) {
@@ -77,7 +83,7 @@ func checkAudit(dir, run string, got map[string]string) error {
 	runs := filepath.Dir(dir)
 	lines, err := audit.Read(runs)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrIncomplete, err)
+		return incompleteErr(err)
 	}
 	var rec *audit.Record
 	for i := range lines {

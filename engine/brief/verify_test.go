@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/povrisk/povrisk/engine/audit"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // copyRuns copies the fixture runs directory into a temporary one.
@@ -162,4 +163,75 @@ func sha256File(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestDamagedRunRefused: a run whose files are damaged in ways checksums
+// cannot tell (a writer's bug, or files rewritten with their checksums)
+// gives an error marked fault.BadInput naming the file, never a panic.
+func TestDamagedRunRefused(t *testing.T) {
+	const run = "2025-12-31"
+	for _, tc := range []struct {
+		name, file, body, want string
+	}{
+		{"summary empty", "summary.json", "", "summary.json"},
+		{"summary cut", "summary.json", `{"as_of": "2025-`, "summary.json"},
+		{"summary not an object", "summary.json", `[1, 2]`, "summary.json"},
+		{"as_of a number", "summary.json", `{"as_of": 5}`, "summary.json"},
+		{"as_of empty", "summary.json", `{"as_of": ""}`, "as_of is empty"},
+		{"as_of not a date", "summary.json", `{"as_of": "2025-13-45"}`, "as_of"},
+		{"as_of short", "summary.json", `{"as_of": "x"}`, "as_of"},
+		{"counts of the wrong type", "summary.json", `{"as_of": "2025-12-31", "counts": {"households": "many"}}`, "summary.json"},
+		{"ranked empty", "ranked.parquet", "", "ranked.parquet"},
+		{"ranked garbage", "ranked.parquet", "PAR1\x00\x01\x02garbagePAR1", "ranked.parquet"},
+		{"ranked csv", "ranked.parquet", "household_id,region_code,tier\nH1,520123,high\n", "ranked.parquet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(copyRuns(t), run)
+			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cur, err := readCurrent(context.Background(), dir, "", "sha")
+			err = badInput(err)
+			if err == nil {
+				t.Fatalf("accepted: %+v", cur.Summary)
+			}
+			if !fault.Is(err, fault.BadInput) {
+				t.Errorf("kind %v, want bad input: %v", fault.Of(err), err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+	// Truncating a valid Parquet file at every 997th byte never panics.
+	dir := filepath.Join(copyRuns(t), run)
+	whole, err := os.ReadFile(filepath.Join(dir, "ranked.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < len(whole); n += 997 {
+		os.WriteFile(filepath.Join(dir, "ranked.parquet"), whole[:n], 0o644)
+		if _, err := readCurrent(context.Background(), dir, "", "sha"); err == nil {
+			t.Errorf("ranked.parquet cut at %d of %d bytes was accepted", n, len(whole))
+		}
+	}
+	// Flipping 8 bytes every 131 bytes never panics; a flip the reader
+	// notices is bad input (one in a data page may decode to other values).
+	refused := 0
+	for n := 4; n < len(whole)-8; n += 131 {
+		b := append([]byte(nil), whole...)
+		for i := n; i < n+8; i++ {
+			b[i] ^= 0xA5
+		}
+		os.WriteFile(filepath.Join(dir, "ranked.parquet"), b, 0o644)
+		if _, err := readCurrent(context.Background(), dir, "", "sha"); err != nil {
+			refused++
+			if err = badInput(err); !fault.Is(err, fault.BadInput) || !strings.Contains(err.Error(), "ranked.parquet") {
+				t.Errorf("flip at %d: %v (kind %v), want bad input naming ranked.parquet", n, err, fault.Of(err))
+			}
+		}
+	}
+	if refused == 0 {
+		t.Errorf("no flipped ranked.parquet was refused")
+	}
 }

@@ -5,9 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // Options configure a brief. The zero value of every field but Run means
@@ -27,7 +28,8 @@ type Options struct {
 	// in the current directory.
 	Out string
 	// UnitCosts are yuan per household per year by measure; nil is
-	// DefaultUnitCosts (marked illustrative in the brief).
+	// DefaultUnitCosts (marked illustrative in the brief). Every cost must
+	// be finite, from 0 to MaxUnitCost (else a fault.Policy error).
 	UnitCosts map[string]float64
 	// Chromium is the browser binary for PDF; "" looks up chromium,
 	// chromium-browser, google-chrome on PATH.
@@ -37,8 +39,11 @@ type Options struct {
 }
 
 // Write writes the brief of the run directory o.Run and returns its path.
-// It refuses (an error wrapping ErrIncomplete) a run directory that is not
-// complete or does not match its audit record.
+// It refuses (an error wrapping ErrIncomplete, marked fault.Tampered) a run
+// directory that is not complete or does not match its audit record. Errors
+// are marked with their fault kind: Usage for bad options, Policy for bad
+// unit costs, BadInput for an unreadable run, Write when the brief cannot
+// be written, Internal when Chromium is missing (browser.ErrNoBrowser).
 func Write(ctx context.Context, o Options) (string, error) {
 	if err := o.check(); err != nil {
 		return "", err
@@ -57,7 +62,7 @@ func Write(ctx context.Context, o Options) (string, error) {
 		out = name + "-" + o.lang() + "." + o.format()
 	}
 	if o.format() == "html" {
-		if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 			return "", err
 		}
 		progress(o.Progress, "wrote %s", out)
@@ -67,7 +72,7 @@ func Write(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(out, pdf); err != nil {
+	if err := atomicfile.WriteFile(out, pdf, 0o644); err != nil {
 		return "", err
 	}
 	progress(o.Progress, "wrote %s", out)
@@ -83,12 +88,18 @@ func HTML(ctx context.Context, w io.Writer, o Options) (string, error) {
 	if costs == nil {
 		costs, def = DefaultUnitCosts(), true
 	}
+	if err := checkUnitCosts(costs); err != nil {
+		return "", err
+	}
 	progress(o.Progress, "reading run %s", o.Run)
 	f, err := compute(ctx, o.Run, o.Region, costs, def)
 	if err != nil {
 		return "", err
 	}
 	if err := render(w, f, lang(o.lang())); err != nil {
+		if fault.IsWriteFailure(err) {
+			err = fault.Wrap(fault.Write, err)
+		}
 		return "", fmt.Errorf("write brief: %w", err)
 	}
 	return f.AsOf, nil
@@ -108,7 +119,10 @@ func (o Options) format() string {
 	return o.Format
 }
 
-func (o Options) check() error {
+// check validates the options; its errors are marked fault.Usage.
+func (o Options) check() error { return fault.Wrap(fault.Usage, o.problem()) }
+
+func (o Options) problem() error {
 	if o.Run == "" {
 		return fmt.Errorf("brief: no run directory given")
 	}
@@ -133,32 +147,6 @@ func progress(w io.Writer, format string, a ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format+"\n", a...)
 	}
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, so that a reader never sees half a brief.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".brief-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 func footerText(l, asOf string) string {
