@@ -75,6 +75,12 @@ func buildFixtureRuns(root string) (string, error) {
 	if err := os.WriteFile(keyPath, []byte("brief-fixture-key-0123456789abcdef"), 0o600); err != nil {
 		return "", err
 	}
+	// A fixed audit key too, so that the fixture's audit log is the same
+	// bytes on every machine.
+	auditKeyPath := filepath.Join(root, "audit.key")
+	if err := os.WriteFile(auditKeyPath, []byte("62726965662066697874757265206175646974206b657920303132333435363738\n"), 0o600); err != nil {
+		return "", err
+	}
 	key, err := ingest.LoadKey(keyPath)
 	if err != nil {
 		return "", err
@@ -99,7 +105,7 @@ func buildFixtureRuns(root string) (string, error) {
 			return "", err
 		}
 		stamp := asOf.Add(23*time.Hour + 10*time.Minute)
-		_, err = night.Run(ctx, db, night.Options{Warehouse: wh, Runs: runs, Models: models, Policy: pol, AsOf: asOf, AnyDay: true,
+		_, err = night.Run(ctx, db, night.Options{Warehouse: wh, Runs: runs, Models: models, Policy: pol, AuditKeyPath: auditKeyPath, AsOf: asOf, AnyDay: true,
 			Command: "povrisk run --as-of " + day, User: "fixture", Now: func() time.Time { return stamp }})
 		if err != nil {
 			return "", fmt.Errorf("run %s: %w", day, err)

@@ -112,14 +112,19 @@ var rankedColumns = []struct {
 }
 
 // readRanked reads the households of ranked.parquet whose region_code starts
-// with prefix. A file the Parquet reader cannot decode is an error, never
-// a panic (arrow-go panics on some corrupt pages: recovered here, at the
+// with prefix. A file the Parquet reader cannot decode is an error of kind
+// fault.Tampered, never a panic (arrow-go panics on some corrupt pages: recovered here, at the
 // boundary of the library).
 func readRanked(ctx context.Context, dir, prefix string) (out []household, err error) {
 	path := filepath.Join(dir, "ranked.parquet")
+	// Every failure to read the file is a damaged run directory (exit 6):
+	// run wrote it, so a file that does not decode was altered or cut.
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fault.Wrap(fault.Tampered, fmt.Errorf("read %s: the file is corrupt (%v)", path, r))
+			out, err = nil, fmt.Errorf("read %s: the file is corrupt (%v)", path, r)
+		}
+		if err != nil && fault.Of(err) == fault.Internal && ctx.Err() == nil {
+			err = fault.Wrap(fault.Tampered, err)
 		}
 	}()
 	pf, err := file.OpenParquetFile(path, false)

@@ -167,7 +167,8 @@ func sha256File(t *testing.T, path string) string {
 
 // TestDamagedRunRefused: a run whose files are damaged in ways checksums
 // cannot tell (a writer's bug, or files rewritten with their checksums)
-// gives an error marked fault.BadInput naming the file, never a panic.
+// gives an error marked fault.Tampered (an incomplete or altered run
+// directory, exit 6) naming the file, never a panic.
 func TestDamagedRunRefused(t *testing.T) {
 	const run = "2025-12-31"
 	for _, tc := range []struct {
@@ -177,9 +178,9 @@ func TestDamagedRunRefused(t *testing.T) {
 		{"summary cut", "summary.json", `{"as_of": "2025-`, "summary.json"},
 		{"summary not an object", "summary.json", `[1, 2]`, "summary.json"},
 		{"as_of a number", "summary.json", `{"as_of": 5}`, "summary.json"},
-		{"as_of empty", "summary.json", `{"as_of": ""}`, "as_of is empty"},
-		{"as_of not a date", "summary.json", `{"as_of": "2025-13-45"}`, "as_of"},
-		{"as_of short", "summary.json", `{"as_of": "x"}`, "as_of"},
+		{"as_of empty", "summary.json", `{"schema": 1, "as_of": ""}`, "as_of"},
+		{"as_of not a date", "summary.json", `{"schema": 1, "as_of": "2025-13-45"}`, "as_of"},
+		{"as_of short", "summary.json", `{"schema": 1, "as_of": "x"}`, "as_of"},
 		{"counts of the wrong type", "summary.json", `{"as_of": "2025-12-31", "counts": {"households": "many"}}`, "summary.json"},
 		{"ranked empty", "ranked.parquet", "", "ranked.parquet"},
 		{"ranked garbage", "ranked.parquet", "PAR1\x00\x01\x02garbagePAR1", "ranked.parquet"},
@@ -195,8 +196,8 @@ func TestDamagedRunRefused(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted: %+v", cur.Summary)
 			}
-			if !fault.Is(err, fault.BadInput) {
-				t.Errorf("kind %v, want bad input: %v", fault.Of(err), err)
+			if !fault.Is(err, fault.Tampered) {
+				t.Errorf("kind %v, want incomplete or tampered run directory: %v", fault.Of(err), err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
@@ -216,7 +217,7 @@ func TestDamagedRunRefused(t *testing.T) {
 		}
 	}
 	// Flipping 8 bytes every 131 bytes never panics; a flip the reader
-	// notices is bad input (one in a data page may decode to other values).
+	// notices is a tampered run directory (one in a data page may decode to other values).
 	refused := 0
 	for n := 4; n < len(whole)-8; n += 131 {
 		b := append([]byte(nil), whole...)
@@ -226,8 +227,8 @@ func TestDamagedRunRefused(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "ranked.parquet"), b, 0o644)
 		if _, err := readCurrent(context.Background(), dir, "", "sha"); err != nil {
 			refused++
-			if err = badInput(err); !fault.Is(err, fault.BadInput) || !strings.Contains(err.Error(), "ranked.parquet") {
-				t.Errorf("flip at %d: %v (kind %v), want bad input naming ranked.parquet", n, err, fault.Of(err))
+			if err = badInput(err); !fault.Is(err, fault.Tampered) || !strings.Contains(err.Error(), "ranked.parquet") {
+				t.Errorf("flip at %d: %v (kind %v), want a tampered run directory naming ranked.parquet", n, err, fault.Of(err))
 			}
 		}
 	}
