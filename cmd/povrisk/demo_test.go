@@ -61,7 +61,8 @@ func TestDemo(t *testing.T) {
 		t.Errorf("audit --verify exit %d: %s%s", code, out.String(), errb.String())
 	}
 
-	code, js, _ := runCLI(t, []string{"audit", "--runs", runs, "--verify", "--json"})
+	demoKey := filepath.Join(dir, "demo-audit.key")
+	code, js, _ := runCLI(t, []string{"audit", "--runs", runs, "--verify", "--json", "--audit-key-file", demoKey})
 	var aud struct {
 		OK      bool `json:"ok"`
 		Records []struct {
@@ -71,7 +72,7 @@ func TestDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &aud); err != nil || code != 0 || !aud.OK || len(aud.Records) != 2 || aud.Records[1].Run != filepath.Base(days[1]) {
 		t.Errorf("audit --json: exit %d, %v: %s", code, err, js)
 	}
-	if code, out, _ := runCLI(t, []string{"audit", "--runs", runs}); code != 0 || !strings.Contains(out, "ok: 2 records, chain intact") {
+	if code, out, _ := runCLI(t, []string{"audit", "--runs", runs, "--audit-key-file", demoKey}); code != 0 || !strings.Contains(out, "ok: 2 records, chain intact") {
 		t.Errorf("audit: exit %d: %s", code, out)
 	}
 
@@ -332,6 +333,7 @@ func checkCrontabLine(t *testing.T, dir string) {
 		"/usr/local/bin/povrisk", bin,
 		"/srv/povrisk/drops/current", filepath.Join(dir, "drop"),
 		"/srv/povrisk/", dir+"/",
+		"/etc/povrisk/audit.key", filepath.Join(dir, "demo-audit.key"),
 		"/etc/povrisk/key", filepath.Join(dir, "demo.key"),
 		"/etc/povrisk/policy.toml", policy,
 		"/var/log/povrisk/", logs+"/",
@@ -355,7 +357,7 @@ func checkCrontabLine(t *testing.T, dir string) {
 	if len(after) < len(before) || len(after) == 0 {
 		t.Errorf("run directories %v after the cron night", after)
 	}
-	code, out, errs := runCLI(t, []string{"audit", "--runs", filepath.Join(dir, "runs"), "--verify"})
+	code, out, errs := runCLI(t, []string{"audit", "--runs", filepath.Join(dir, "runs"), "--verify", "--audit-key-file", filepath.Join(dir, "demo-audit.key")})
 	if code != 0 {
 		t.Errorf("audit after the cron night: exit %d\n%s%s", code, out, errs)
 	}

@@ -212,7 +212,7 @@ func TestGeneratedPersonalData(t *testing.T) {
 	writeFile(t, p, []byte(buf.String()))
 
 	wh := filepath.Join(dir, "wh")
-	rep := ingestT(t, drop, wh)
+	rep := ingestRows(t, drop, wh)
 	var persons TableReport
 	for _, tr := range rep.Tables {
 		if tr.Table == "persons" {

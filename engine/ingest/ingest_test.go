@@ -21,6 +21,14 @@ func ingestT(t *testing.T, drop, wh string) *Report {
 	return ingestShare(t, drop, wh, 0)
 }
 
+// ingestRows ingests a drop built to test row-level rejects: the
+// whole-table health threshold is off (share 1), so that a small table
+// with one bad row of three is not refused as a whole.
+func ingestRows(t *testing.T, drop, wh string) *Report {
+	t.Helper()
+	return ingestShare(t, drop, wh, 1)
+}
+
 // ingestShare ingests with Options.MaxRejectShare = share.
 func ingestShare(t *testing.T, drop, wh string, share float64) *Report {
 	t.Helper()
