@@ -12,6 +12,7 @@ import (
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features"
+	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/kmeans"
 )
@@ -371,7 +372,7 @@ func measuresFor(types []string, primary string) (codes, zh string) {
 				dup = dup || x == m
 			}
 			if !dup && len(out) < 3 {
-				out, outZh = append(out, m), append(outZh, programZh[m])
+				out, outZh = append(out, m), append(outZh, rules.ProgramZh(m))
 			}
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -275,13 +274,11 @@ func rowsOf(m models.Matrix, lo, hi int) models.Matrix {
 // score builds the model matrix and scores every household, reporting
 // the rows done.
 func score(ctx context.Context, in *inputs, feat *featureTable, rep progress.Reporter) (*scored, error) {
-	X, ids, err := features.ToMatrix(feat.t, in.card.Features)
+	vals, ids, err := features.Numeric(feat.t, in.card.Features)
 	if err != nil {
 		return nil, fault.Wrap(fault.NoModel, err)
 	}
-	for i := range ids {
-		ids[i] = strings.Clone(ids[i]) // ToMatrix's ids alias the table's buffers
-	}
+	X := models.Matrix{Rows: len(ids), Cols: vals, Names: slices.Clone(in.card.Features)}
 	if !sort.StringsAreSorted(ids) {
 		return nil, errors.New("feature table is not sorted by household_id: the features package must return it sorted")
 	}
@@ -352,11 +349,11 @@ func profile(in *inputs, s *scored, feat *featureTable) (*profiles, error) {
 			Xk.Cols[j] = X.Cols[k]
 			continue
 		}
-		m, _, err := features.ToMatrix(feat.t, []string{n})
+		vals, _, err := features.Numeric(feat.t, []string{n})
 		if err != nil {
 			return nil, fault.Wrap(fault.NoModel, fmt.Errorf("profiles: %w", err))
 		}
-		Xk.Cols[j] = m.Cols[0]
+		Xk.Cols[j] = vals[0]
 	}
 	km.Assign(Xk, p.cluster)
 	labels := profileLabels()
