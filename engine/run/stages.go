@@ -73,7 +73,7 @@ func prepare(o Options) (*config, error) {
 		if c.policy, err = rules.LoadPolicy(o.PolicyPath); err != nil {
 			return nil, fault.Wrap(fault.Policy, err)
 		}
-		if c.policySum, err = audit.HashFile(o.PolicyPath); err != nil {
+		if c.policySum, err = rundir.HashFile(o.PolicyPath); err != nil {
 			return nil, fault.Wrap(fault.Policy, err)
 		}
 		c.policyName = o.PolicyPath
@@ -124,7 +124,7 @@ func loadInputs(ctx context.Context, db *sql.DB, cfg *config) (*inputs, error) {
 	}
 	in.w = w
 	manPath := filepath.Join(w.Dir(), "manifest.json")
-	if in.sums[manPath], err = audit.HashFile(manPath); err != nil {
+	if in.sums[manPath], err = rundir.HashFile(manPath); err != nil {
 		return nil, fault.Wrap(fault.BadInput, err)
 	}
 	for _, t := range []string{"households", "persons"} {
@@ -175,7 +175,7 @@ func (in *inputs) ingest(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	if rep.Unchanged { // already merged: the report lists no files, so checksum them here
-		sums, err := audit.HashTree(o.Drop)
+		sums, err := rundir.Sums(o.Drop)
 		if err != nil {
 			return fault.Wrap(fault.BadInput, err)
 		}
@@ -199,7 +199,7 @@ func (in *inputs) loadModel() error {
 	}
 	in.forest, in.km, in.card = f, km, card
 	in.sums[filepath.Join(o.Models, card.ID, "forest.bin")] = card.ModelSHA256
-	if s, err := audit.HashFile(filepath.Join(o.Models, card.ID, "profiles.json")); err == nil {
+	if s, err := rundir.HashFile(filepath.Join(o.Models, card.ID, "profiles.json")); err == nil {
 		in.sums[filepath.Join(o.Models, card.ID, "profiles.json")] = s
 	}
 	return nil
