@@ -4,7 +4,7 @@ package rules
 // in the order of the data standard (datasets.Programs), with their
 // official Chinese wording and an English one: the one table of programme
 // names.
-var programs = []struct{ code, zh, en string }{
+var programs = codeNames{
 	{"dibao", "低保", "Minimum living allowance (dibao)"},
 	{"tekun", "特困供养", "Support for the extremely poor (tekun)"},
 	{"temporary", "临时救助", "Temporary assistance"},
@@ -17,32 +17,12 @@ var programs = []struct{ code, zh, en string }{
 
 // ProgramCodes lists the programme codes in the standard's order; a fresh
 // copy.
-func ProgramCodes() []string {
-	out := make([]string, len(programs))
-	for i, p := range programs {
-		out[i] = p.code
-	}
-	return out
-}
+func ProgramCodes() []string { return programs.codes() }
 
 // ProgramZh is the official Chinese name of a programme code ("" for a
 // code that is not one).
-func ProgramZh(code string) string {
-	for _, p := range programs {
-		if p.code == code {
-			return p.zh
-		}
-	}
-	return ""
-}
+func ProgramZh(code string) string { return programs.lookup(code).zh }
 
 // ProgramEn is the English name of a programme code ("" for a code that is
 // not one).
-func ProgramEn(code string) string {
-	for _, p := range programs {
-		if p.code == code {
-			return p.en
-		}
-	}
-	return ""
-}
+func ProgramEn(code string) string { return programs.lookup(code).en }
