@@ -159,7 +159,7 @@ func (in *inputs) ingest(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fault.Wrap(fault.BadInput, err)
 	}
-	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Key: key, Progress: o.Progress})
+	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Key: key, Progress: o.Progress, Reporter: o.Reporter})
 	if err != nil {
 		if fault.Of(err) == fault.Internal {
 			err = fault.Wrap(fault.BadInput, err)
