@@ -274,7 +274,7 @@ func TestCleanDropFollowsStandard(t *testing.T) {
 	for _, r := range ps.rows {
 		if id := r[idc]; id != "" {
 			ids++
-			if len(id) != 18 || IDCheckDigit(id[:17]) != id[17] {
+			if c, err := IDCheckDigit(id[:17]); len(id) != 18 || err != nil || c != id[17] {
 				t.Fatalf("bad id number %q", id)
 			}
 			if _, err := time.Parse("20060102", id[6:14]); err != nil || id[6:10]+"-"+id[10:12]+"-"+id[12:14] != r[ps.col("birth_date")] {
@@ -616,8 +616,23 @@ func render(a arrow.Array, j int, k Kind) string {
 func TestIDCheckDigit(t *testing.T) {
 	// Check characters computed by hand with the GB 11643-1999 weights.
 	for _, id := range []string{"11010519491231002X", "440524188001010014", "520123200002291234"} {
-		if got := IDCheckDigit(id[:17]); got != id[17] {
-			t.Errorf("IDCheckDigit(%s) = %c, want %c", id[:17], got, id[17])
+		if got, err := IDCheckDigit(id[:17]); err != nil || got != id[17] {
+			t.Errorf("IDCheckDigit(%s) = %c, %v; want %c", id[:17], got, err, id[17])
+		}
+		if got, err := IDCheckDigit([]byte(id[:17])); err != nil || got != id[17] {
+			t.Errorf("IDCheckDigit([]byte %s) = %c, %v; want %c", id[:17], got, err, id[17])
+		}
+	}
+	// Not 17 digits: an error naming the problem, never the digits, and no panic.
+	for in, want := range map[string]string{
+		"":                   "ID check digit: 0 characters, want the first 17 digits of an ID number",
+		"1101051949123100":   "ID check digit: 16 characters, want the first 17 digits of an ID number",
+		"11010519491231002X": "ID check digit: 18 characters, want the first 17 digits of an ID number",
+		"1101051949123100X":  "ID check digit: character 17 is not a digit",
+		"1101a519491231002":  "ID check digit: character 5 is not a digit",
+	} {
+		if c, err := IDCheckDigit(in); err == nil || err.Error() != want {
+			t.Errorf("IDCheckDigit(%q) = %c, %v; want error %q", in, c, err, want)
 		}
 	}
 }

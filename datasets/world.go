@@ -262,16 +262,23 @@ func drawPhone(r *rand.Rand) string {
 var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 
 // IDCheckDigit returns the GB 11643-1999 check character ('0'-'9' or 'X')
-// of the first 17 digits of a resident ID number.
-func IDCheckDigit(first17 string) byte {
+// of the first 17 digits of a resident ID number: the one check-digit rule
+// of povrisk (the simulator writes it, ingest checks it). Anything but 17
+// ASCII digits is an error (which never quotes the input: it is personal
+// data).
+func IDCheckDigit[T ~string | ~[]byte](first17 T) (byte, error) {
 	if len(first17) != 17 {
-		panic("datasets: IDCheckDigit needs 17 digits")
+		return 0, fmt.Errorf("ID check digit: %d characters, want the first 17 digits of an ID number", len(first17))
 	}
 	s := 0
 	for i := 0; i < 17; i++ {
-		s += int(first17[i]-'0') * idWeights[i]
+		c := first17[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("ID check digit: character %d is not a digit", i+1)
+		}
+		s += int(c-'0') * idWeights[i]
 	}
-	return "10X98765432"[s%11]
+	return "10X98765432"[s%11], nil
 }
 
 // makeIDNumber builds an 18-digit ID number: county code, birth date, a
@@ -288,7 +295,11 @@ func makeIDNumber(r *rand.Rand, countyCode string, birth day, male bool) string 
 		last++
 	}
 	b = append(b, byte('0'+last))
-	b = append(b, IDCheckDigit(string(b)))
+	c, err := IDCheckDigit(b)
+	if err != nil {
+		panic("datasets: " + err.Error()) // b is 17 digits by construction
+	}
+	b = append(b, c)
 	return string(b)
 }
 

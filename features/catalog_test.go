@@ -120,11 +120,11 @@ func TestModelColumnsAndHash(t *testing.T) {
 	}
 }
 
-// TestToMatrixAndLabels checks ToMatrix against the hand-computed values of
+// TestNumericAndLabels checks Numeric against the hand-computed values of
 // the schooling_status_assets case, and Labels for a 6-month horizon:
 // H4 identified 2025-08-01 (positive, illness), H3 monitored on D (excluded),
 // H1 and H2 negative.
-func TestToMatrixAndLabels(t *testing.T) {
+func TestNumericAndLabels(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	w := ingestDrop(t, ctx, db, "testdata/cases/schooling_status_assets/drop")
@@ -134,7 +134,7 @@ func TestToMatrixAndLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tab.Release()
-	m, ids, err := ToMatrix(tab, []string{"edu_fees_net_12m", "escaped_household", "years_since_escape"})
+	vals, ids, err := Numeric(tab, []string{"edu_fees_net_12m", "escaped_household", "years_since_escape"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,14 +145,14 @@ func TestToMatrixAndLabels(t *testing.T) {
 	}
 	for j := range want {
 		for i := range want[j] {
-			g, w := m.Cols[j][i], want[j][i]
+			g, w := vals[j][i], want[j][i]
 			if !(g == w || math.IsNaN(g) && math.IsNaN(w)) {
 				t.Errorf("matrix[%d][%d] = %v, want %v", i, j, g, w)
 			}
 		}
 	}
-	if _, _, err := ToMatrix(tab, []string{"status_on_as_of"}); err == nil {
-		t.Error("ToMatrix accepted a string column")
+	if _, _, err := Numeric(tab, []string{"status_on_as_of"}); err == nil {
+		t.Error("Numeric accepted a string column")
 	}
 	labels, err := Labels(ctx, db, w, asOf, 6)
 	if err != nil {

@@ -19,7 +19,7 @@ func StringColumn(t arrow.Table, name string) ([]string, error) {
 	switch typ := t.Schema().Field(idx[0]).Type; typ.ID() {
 	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
 	default:
-		return nil, fmt.Errorf("column %q is %s, not a string: read it with ToMatrix", name, typ)
+		return nil, fmt.Errorf("column %q is %s, not a string: read it with Numeric", name, typ)
 	}
 	out := make([]string, 0, t.NumRows())
 	for _, ch := range t.Column(idx[0]).Data().Chunks() {

@@ -10,7 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/povrisk/povrisk/features/rules"
-	"github.com/povrisk/povrisk/models/kmeans"
 )
 
 // TestEveryFeatureHasItsMetadata: every feature column of the SQL headers
@@ -104,7 +103,7 @@ func TestScreenInputsInCatalog(t *testing.T) {
 
 func TestProfilesFromCatalog(t *testing.T) {
 	got := ProfileLabels()
-	want := map[string]kmeans.Label{
+	want := map[string]ProfileLabel{
 		"oop_medical_12m": {Name: "medical_burden", NameZh: "医疗支出负担", RiskType: "illness"},
 		"job_loss":        {Name: "job_loss", NameZh: "务工就业不稳", RiskType: "unemployment"},
 		"no_labor":        {Name: "labor_shortage", NameZh: "缺劳动力", RiskType: "labor_shortage"},

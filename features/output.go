@@ -15,45 +15,48 @@ import (
 
 	"github.com/povrisk/povrisk/engine/atomicfile"
 	"github.com/povrisk/povrisk/engine/pqfile"
-	"github.com/povrisk/povrisk/models"
 )
 
-// ToMatrix copies the columns cols of t (numeric or boolean; booleans as
-// 0/1, nulls as NaN) into a matrix, and returns the household ids of its rows.
-// Both are copies: they stay valid after t is released.
-func ToMatrix(t arrow.Table, cols []string) (models.Matrix, []string, error) {
+// Numeric copies the columns cols of t (numeric or boolean; booleans as
+// 0/1, nulls as NaN), column-major: vals[j][i] is column cols[j] of row i,
+// and returns the household ids of the rows. Both are copies: they stay
+// valid after t is released. models.Matrix{Rows: len(ids), Cols: vals,
+// Names: cols} is the model matrix (the models package is above this one).
+func Numeric(t arrow.Table, cols []string) (vals [][]float64, ids []string, err error) {
 	n := int(t.NumRows())
-	m := models.NewMatrix(n, cols)
 	idIdx := t.Schema().FieldIndices("household_id")
 	if len(idIdx) == 0 {
-		return models.Matrix{}, nil, errors.New("feature table has no household_id column")
+		return nil, nil, errors.New("feature table has no household_id column")
 	}
-	ids := make([]string, 0, n)
+	ids = make([]string, 0, n)
 	for _, ch := range t.Column(idIdx[0]).Data().Chunks() {
 		for i := 0; i < ch.Len(); i++ {
 			ids = append(ids, strings.Clone(str(ch, i)))
 		}
 	}
+	backing := make([]float64, n*len(cols))
+	vals = make([][]float64, len(cols))
 	for j, name := range cols {
 		idx := t.Schema().FieldIndices(name)
 		if len(idx) == 0 {
-			return models.Matrix{}, nil, fmt.Errorf("feature table has no column %q: recompute the features with this catalog", name)
+			return nil, nil, fmt.Errorf("feature table has no column %q: recompute the features with this catalog", name)
 		}
 		switch t.Schema().Field(idx[0]).Type.ID() {
 		case arrow.FLOAT64, arrow.INT32, arrow.INT64, arrow.BOOL:
 		default:
-			return models.Matrix{}, nil, fmt.Errorf("column %q is %s, not numeric", name, t.Schema().Field(idx[0]).Type)
+			return nil, nil, fmt.Errorf("column %q is %s, not numeric", name, t.Schema().Field(idx[0]).Type)
 		}
+		dst := backing[j*n : (j+1)*n : (j+1)*n]
 		k := 0
-		dst := m.Cols[j]
 		for _, ch := range t.Column(idx[0]).Data().Chunks() {
 			for i := 0; i < ch.Len(); i++ {
 				dst[k] = num(ch, i)
 				k++
 			}
 		}
+		vals[j] = dst
 	}
-	return m, ids, nil
+	return vals, ids, nil
 }
 
 // WriteParquet writes t to path (zstd-compressed, the settings of

@@ -1,7 +1,5 @@
 package features
 
-import "github.com/povrisk/povrisk/models/kmeans"
-
 // profileNames are the risk profiles a feature can lead (Column.Profile),
 // with their Chinese wording: the one table of profile names.
 var profileNames = map[string]string{
@@ -33,16 +31,24 @@ func ProfileName(code string) (zh string, ok bool) {
 	return zh, ok
 }
 
+// ProfileLabel names the risk profile a feature can lead: the profile's
+// code, its Chinese wording and the official risk type of the feature. It
+// has the fields of kmeans.Label, so kmeans.Label(l) converts it (the
+// models packages are above this one).
+type ProfileLabel struct {
+	Name, NameZh, RiskType string
+}
+
 // ProfileLabels returns the table that names risk profiles: for each model
-// feature that can lead a k-means cluster, the profile's name, its Chinese
-// wording and the official risk type of the feature. Pass it to
-// kmeans.Model.Profile to name clusters exactly as the nightly run does
-// (the notebooks use it). The map is a fresh copy.
-func ProfileLabels() map[string]kmeans.Label {
-	out := map[string]kmeans.Label{}
+// feature that can lead a k-means cluster, its ProfileLabel. Converted to
+// kmeans.Label and passed to kmeans.Model.Profile, it names clusters
+// exactly as the nightly run does (the notebooks use it). The map is a
+// fresh copy.
+func ProfileLabels() map[string]ProfileLabel {
+	out := map[string]ProfileLabel{}
 	for _, c := range Catalog() {
 		if c.Profile != "" {
-			out[c.Name] = kmeans.Label{Name: c.Profile, NameZh: profileNames[c.Profile], RiskType: c.RiskType}
+			out[c.Name] = ProfileLabel{Name: c.Profile, NameZh: profileNames[c.Profile], RiskType: c.RiskType}
 		}
 	}
 	return out

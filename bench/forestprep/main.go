@@ -46,8 +46,6 @@ func main() {
 	}
 }
 
-func quote(id string) string { return `"` + strings.ReplaceAll(id, `"`, `""`) + `"` }
-
 func run(ctx context.Context, in, label, out string, share float64, seed int, drop string, maxLevels int) error {
 	if in == "" || label == "" || out == "" {
 		return fmt.Errorf("need -in, -label and -out")
@@ -88,7 +86,7 @@ func run(ctx context.Context, in, label, out string, share float64, seed int, dr
 	var sel []string
 	var labelExpr string
 	for _, c := range cols {
-		q := quote(c.name)
+		q := engine.QuoteIdent(c.name)
 		var e string
 		switch {
 		case strings.Contains(c.typ, "INT") || c.typ == "DOUBLE" || c.typ == "FLOAT" || strings.HasPrefix(c.typ, "DECIMAL"):
@@ -115,13 +113,13 @@ func run(ctx context.Context, in, label, out string, share float64, seed int, dr
 		if dropped[c.name] {
 			continue
 		}
-		sel = append(sel, e+" AS "+quote(c.name))
+		sel = append(sel, e+" AS "+engine.QuoteIdent(c.name))
 	}
 	if labelExpr == "" {
 		return fmt.Errorf("%s has no column %q", in, label)
 	}
 	if strings.HasPrefix(labelExpr, "CAST") { // numeric or boolean: rank too, so any two values map to 0/1
-		labelExpr = "dense_rank() OVER (ORDER BY " + quote(label) + ") - 1"
+		labelExpr = "dense_rank() OVER (ORDER BY " + engine.QuoteIdent(label) + ") - 1"
 	}
 	q := "CREATE TABLE prepared AS SELECT __row, " + strings.Join(sel, ", ") + ", " + labelExpr + " AS label FROM t"
 	if _, err := db.ExecContext(ctx, q); err != nil {

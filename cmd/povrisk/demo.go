@@ -18,6 +18,7 @@ import (
 	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/brief"
 	"github.com/povrisk/povrisk/engine/brief/browser"
+	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/ingest"
 	night "github.com/povrisk/povrisk/engine/run"
 	"github.com/povrisk/povrisk/engine/train"
@@ -137,7 +138,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return withCode(ExitBadInput, err)
 	}
-	prevEnd := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+	prevEnd := civil.Date(end.Year(), end.Month(), 0) // the last day of the month before
 	var last *night.Result
 	for _, asOf := range []time.Time{prevEnd, end} {
 		step("running the night of %s", asOf.Format("2006-01-02"))

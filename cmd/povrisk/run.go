@@ -122,27 +122,12 @@ func stderrIsTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// pauseFromEnv is the test hook POVRISK_TEST_PAUSE_AT=stage: the run
-// prints "povrisk: paused at <stage>" on stderr and sleeps until killed.
-func pauseFromEnv(o *night.Options, stderr io.Writer) {
-	stage := os.Getenv("POVRISK_TEST_PAUSE_AT")
-	if stage == "" {
-		return
-	}
-	o.PauseAt = stage
-	o.Pause = func(s string) {
-		fmt.Fprintf(stderr, "povrisk: paused at %s\n", s)
-		time.Sleep(time.Hour)
-	}
-}
-
 func runNight(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pauseFromEnv(&o.Options, stderr)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A soft limit on the Go heap: the night holds a few large tables
 		// in turn, and collecting earlier keeps the peak down.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/povrisk/povrisk/engine/atomicfile"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // LogName is the audit log's file name inside a runs directory.
@@ -406,7 +407,7 @@ func checkRunDir(dir string, want map[string]string) (problems []string, pruned 
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil, true, nil
 	}
-	got, err := HashTree(dir)
+	got, err := rundir.Sums(dir)
 	if err != nil {
 		return nil, false, err
 	}
@@ -435,46 +436,4 @@ func checkRunDir(dir string, want map[string]string) (problems []string, pruned 
 		problems = append(problems, fmt.Sprintf("file %s is not in the record", p))
 	}
 	return problems, false, nil
-}
-
-// HashTree returns the hex SHA-256 of every regular file under dir, keyed by
-// its slash-separated path relative to dir.
-func HashTree(dir string) (map[string]string, error) {
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		h, err := HashFile(path)
-		if err != nil {
-			return err
-		}
-		out[filepath.ToSlash(rel)] = h
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("hash files under %s: %w", dir, err)
-	}
-	return out, nil
-}
-
-// HashFile returns the hex SHA-256 of the file at path.
-func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

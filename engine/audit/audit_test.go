@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // writeRun creates RUNS/<name> with the given files and returns their
@@ -102,6 +103,9 @@ func TestAppendChains(t *testing.T) {
 	}
 }
 
+// TestVerify is one table of tamper cases over one fixture (each a named
+// edit of the log or the run directories, and the problems it must give):
+// long because the table is, each case is a few lines.
 func TestVerify(t *testing.T) {
 	// edit alters the log or the run directories of a fresh fixture.
 	type edit func(t *testing.T, runs string)
@@ -149,7 +153,7 @@ func TestVerify(t *testing.T) {
 		if err := os.WriteFile(p, []byte("household_id\nFORGED\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		sum, err := HashFile(p)
+		sum, err := rundir.HashFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}

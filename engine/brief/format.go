@@ -10,8 +10,9 @@ import (
 	"github.com/povrisk/povrisk/features/rules"
 )
 
-// fmtInt writes n with thousands separators.
-func fmtInt(n int) string { return groupDigits(strconv.Itoa(n)) }
+// fmtInt writes n with thousands separators (rules.Thousands, the one
+// thousands format).
+func fmtInt(n int) string { return rules.Thousands(float64(n)) }
 
 // fmtWhole writes x rounded to a whole number with thousands separators,
 // for any float: no conversion to int, so nothing can overflow; NaN and the
@@ -20,24 +21,7 @@ func fmtWhole(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "—"
 	}
-	return groupDigits(strconv.FormatFloat(math.Round(x), 'f', 0, 64))
-}
-
-// groupDigits puts thousands separators into a decimal integer.
-func groupDigits(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return rules.Thousands(x)
 }
 
 // small is the text of a suppressed count.
@@ -150,20 +134,11 @@ func (l lang) riskType(code string) string {
 	return code
 }
 
-var programNames = map[string][2]string{
-	"dibao":          {"低保", "Minimum living allowance (dibao)"},
-	"tekun":          {"特困供养", "Support for the extremely poor (tekun)"},
-	"temporary":      {"临时救助", "Temporary assistance"},
-	"medical_aid":    {"医疗救助", "Medical assistance"},
-	"employment_aid": {"就业帮扶", "Employment support"},
-	"industry_aid":   {"产业帮扶", "Industry support"},
-	"education_aid":  {"教育资助", "Education aid"},
-	"housing_aid":    {"危房改造", "Dangerous-house renovation"},
-}
-
+// program names an assistance programme: the names of package rules,
+// their one owner.
 func (l lang) program(code string) string {
-	if n, ok := programNames[code]; ok {
-		return l.t(n[0], n[1])
+	if s := l.t(rules.ProgramZh(code), rules.ProgramEn(code)); s != "" {
+		return s
 	}
 	return code
 }

@@ -1,7 +1,6 @@
 package brief
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // ErrIncomplete is wrapped by every error saying that a run directory is
@@ -30,7 +30,7 @@ func incompleteErr(err error) error {
 
 // Verify checks that dir is a complete run directory: not a .partial
 // directory, checksums.sha256 present and matching every other file (and no
-// file missing from it), and the last record for the run in ../audit.log
+// file missing from it: rundir.Verify, the run directory's own check), and the last record for the run in ../audit.log
 // intact and naming the same files with the same checksums. It returns the
 // SHA-256 of checksums.sha256, which identifies the run's content.
 func Verify(dir string) (string, error) {
@@ -46,32 +46,14 @@ func Verify(dir string) (string, error) {
 	if !st.IsDir() {
 		return "", fmt.Errorf("open run directory %s: not a directory", dir)
 	}
-	listed, err := readChecksums(filepath.Join(dir, "checksums.sha256"))
+	got, err := rundir.Verify(dir)
+	if rundir.IsIncomplete(err) {
+		return "", incompleteErr(err)
+	}
 	if err != nil {
 		return "", err
 	}
-	got, err := audit.HashTree(dir)
-	if err != nil {
-		return "", incompleteErr(err)
-	}
-	sumsHash := got["checksums.sha256"]
-	for _, p := range slices.Sorted(maps.Keys(got)) {
-		if p == "checksums.sha256" {
-			continue
-		}
-		want, ok := listed[p]
-		switch {
-		case !ok:
-			return "", incomplete(dir, "file %s is not in checksums.sha256", p)
-		case want != got[p]:
-			return "", incomplete(dir, "file %s does not match checksums.sha256 (altered or truncated)", p)
-		}
-	}
-	for _, p := range slices.Sorted(maps.Keys(listed)) {
-		if _, ok := got[p]; !ok {
-			return "", incomplete(dir, "file %s listed in checksums.sha256 is missing", p)
-		}
-	}
+	sumsHash := got[rundir.ChecksumsFile]
 	if err := checkAudit(dir, name, got); err != nil {
 		return "", err
 	}
@@ -114,35 +96,4 @@ func checkAudit(dir, run string, got map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// readChecksums parses "sha256  relative/path" lines.
-func readChecksums(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, incomplete(filepath.Dir(path), "no checksums.sha256: the run did not finish")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if line == "" {
-			continue
-		}
-		sum, p, ok := strings.Cut(line, "  ")
-		if !ok || len(sum) != 64 || p == "" {
-			return nil, incomplete(filepath.Dir(path), "checksums.sha256 line %d is not \"sha256  path\"", n)
-		}
-		out[strings.TrimPrefix(p, "*")] = sum
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return out, nil
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // copyRuns copies the fixture runs directory into a temporary one.
@@ -76,7 +76,11 @@ func TestRefuseIncomplete(t *testing.T) {
 		{"checksums rewritten to match a change, audit not", func(t *testing.T, runs string) string {
 			dir := filepath.Join(runs, run)
 			editFile(t, filepath.Join(dir, "changes.csv"), func(b []byte) []byte { return append(b, "H123,x,x,x,entered,1,0,1\n"...) })
-			sums, err := readChecksums(filepath.Join(dir, "checksums.sha256"))
+			b, err := os.ReadFile(filepath.Join(dir, "checksums.sha256"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums, err := rundir.ParseChecksums(b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +162,7 @@ func TestEarlierRunSkipped(t *testing.T) {
 
 func sha256File(t *testing.T, path string) string {
 	t.Helper()
-	h, err := audit.HashFile(path)
+	h, err := rundir.HashFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

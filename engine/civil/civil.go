@@ -50,8 +50,23 @@ func MonthsBetween(a, b time.Time) int {
 	return (b.Year()-a.Year())*12 + int(b.Month()) - int(a.Month())
 }
 
-// DaysInMonth is the number of days of month m of year y.
-func DaysInMonth(y int, m time.Month) int { return Date(y, m+1, 0).Day() }
+// DaysInMonth is the number of days of month m of year y (proleptic
+// Gregorian; a month outside 1..12 is normalised as time.Date does). It
+// is arithmetic only, for the hot path of ingest's date checks.
+func DaysInMonth(y int, m time.Month) int {
+	switch m {
+	case time.April, time.June, time.September, time.November:
+		return 30
+	case time.February:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.January, time.March, time.May, time.July, time.August, time.October, time.December:
+		return 31
+	}
+	return Date(y, m+1, 0).Day()
+}
 
 // DaysFromCivil returns the days since 1970-01-01 of the proleptic
 // Gregorian date y-m-d (H. Hinnant's algorithm; no allocation, any year).

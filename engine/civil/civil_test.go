@@ -34,6 +34,18 @@ func TestMonthArithmetic(t *testing.T) {
 	if DaysInMonth(1900, time.February) != 28 || DaysInMonth(2000, time.February) != 29 {
 		t.Error("DaysInMonth leap rule is wrong")
 	}
+	// Against time.Date's own calendar, every month of 400 years (one
+	// Gregorian cycle) and some negative years, and months out of range.
+	for y := -5; y <= 2400; y++ {
+		if y == 5 {
+			y = 1800
+		}
+		for m := time.Month(-1); m <= 14; m++ {
+			if got, want := DaysInMonth(y, m), time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+				t.Fatalf("DaysInMonth(%d, %d) = %d, want %d", y, m, got, want)
+			}
+		}
+	}
 }
 
 func TestDaysRoundTrip(t *testing.T) {

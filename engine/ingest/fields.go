@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"strconv"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -53,7 +54,7 @@ func parseDate(b []byte) (int32, error) {
 	if !ok1 || !ok2 || !ok3 {
 		return 0, fmt.Errorf("%w: %s is not YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD", ErrDate, quoteVal(b))
 	}
-	if y < minYear || y > maxYear || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m) {
+	if y < minYear || y > maxYear || m < 1 || m > 12 || d < 1 || d > civil.DaysInMonth(y, time.Month(m)) {
 		return 0, fmt.Errorf("%w: %s is not a calendar day between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
 	}
 	return daysFromCivil(y, m, d), nil

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/povrisk/povrisk/datasets"
 )
 
 // longDigits reports whether s holds a run of 14 or more digits.
@@ -117,7 +119,7 @@ func FuzzFields(f *testing.F) {
 		parseBool(b)
 		checkRegion(b, []int{6, 9, 12})
 		if n, err := normalizeID(nil, b); err == nil {
-			if len(n) != 18 || idCheckChar(n) != n[17] || !looksLikeID(n) {
+			if c, err := datasets.IDCheckDigit(n[:min(17, len(n))]); len(n) != 18 || err != nil || c != n[17] || !looksLikeID(n) {
 				t.Fatalf("normalizeID(%q) = %q", b, n)
 			}
 		}

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"time"
 
+	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine/civil"
 )
 
@@ -14,18 +16,6 @@ import (
 // registration, 8 of the birth date, 3 of sequence and a check character
 // (0-9 or X). Legacy numbers (before 1999) have 15 digits: the county, a
 // two-digit year (19xx), month, day and 3 of sequence, and no check.
-
-// idWeights are the GB 11643-1999 weights of the first 17 digits.
-var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-
-// idCheckChar is the check character of the first 17 digits of b.
-func idCheckChar(b []byte) byte {
-	s := 0
-	for i := 0; i < 17; i++ {
-		s += int(b[i]-'0') * idWeights[i]
-	}
-	return "10X98765432"[s%11]
-}
 
 func allDigits(b []byte) bool {
 	for _, c := range b {
@@ -38,7 +28,7 @@ func allDigits(b []byte) bool {
 
 // validIDDate reports whether y, m, d (as digits) is a calendar day.
 func validIDDate(y, m, d int) bool {
-	return y >= 1800 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m)
+	return y >= 1800 && m >= 1 && m <= 12 && d >= 1 && d <= civil.DaysInMonth(y, time.Month(m))
 }
 
 // normalizeID checks an ID number and returns its 18-character form in
@@ -74,7 +64,10 @@ func normalizeID(dst, b []byte) ([]byte, error) {
 	if !validIDDate(y, m, d) {
 		return nil, fmt.Errorf("%w: ID number does not hold a valid birth date", ErrType)
 	}
-	c := idCheckChar(dst)
+	c, err := datasets.IDCheckDigit(dst[:17])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrType, err)
+	}
 	if len(b) == 15 {
 		return append(dst[:17], c), nil
 	}
@@ -142,12 +135,4 @@ func (p *pseudonymizer) forReject(b []byte) string {
 		}
 	}
 	return idNoKey
-}
-
-// daysInMonth is the number of days of month m of year y.
-func daysInMonth(y, m int) int {
-	if m == 12 {
-		return 31
-	}
-	return int(civil.DaysFromCivil(y, m+1, 1) - civil.DaysFromCivil(y, m, 1))
 }

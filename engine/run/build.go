@@ -12,6 +12,7 @@ import (
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features"
+	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/kmeans"
 )
@@ -76,12 +77,14 @@ func stringColumn(t arrow.Table, name string) ([]string, error) {
 	return out, nil
 }
 
+// floatColumn reads one numeric or boolean column (features.Numeric:
+// booleans as 0/1, NaN for null).
 func floatColumn(t arrow.Table, name string) ([]float64, error) {
-	m, _, err := toMatrix(t, name)
+	vals, _, err := features.Numeric(t, []string{name})
 	if err != nil {
 		return nil, err
 	}
-	return m.Cols[0], nil
+	return vals[0], nil
 }
 
 func boolColumn(t arrow.Table, name string) ([]bool, error) {
@@ -371,48 +374,11 @@ func measuresFor(types []string, primary string) (codes, zh string) {
 				dup = dup || x == m
 			}
 			if !dup && len(out) < 3 {
-				out, outZh = append(out, m), append(outZh, programZh[m])
+				out, outZh = append(out, m), append(outZh, rules.ProgramZh(m))
 			}
 		}
 	}
 	return strings.Join(out, ";"), strings.Join(outZh, ";")
-}
-
-// toMatrix reads one numeric column as a matrix (NaN for null).
-func toMatrix(t arrow.Table, name string) (models.Matrix, []string, error) {
-	ch, err := column(t, name)
-	if err != nil {
-		return models.Matrix{}, nil, err
-	}
-	m := models.NewMatrix(ch.Len(), []string{name})
-	dst := m.Cols[0]
-	k := 0
-	for _, c := range ch.Chunks() {
-		for i := 0; i < c.Len(); i++ {
-			v := math.NaN()
-			if !c.IsNull(i) {
-				switch a := c.(type) {
-				case *array.Float64:
-					v = a.Value(i)
-				case *array.Int32:
-					v = float64(a.Value(i))
-				case *array.Int64:
-					v = float64(a.Value(i))
-				case *array.Boolean:
-					if a.Value(i) {
-						v = 1
-					} else {
-						v = 0
-					}
-				default:
-					return models.Matrix{}, nil, fmt.Errorf("feature column %q is %s, want a number", name, c.DataType())
-				}
-			}
-			dst[k] = v
-			k++
-		}
-	}
-	return m, nil, nil
 }
 
 // cents rounds yuan to the fen (NaN stays NaN).

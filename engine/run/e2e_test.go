@@ -26,6 +26,7 @@ import (
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/ingest"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
@@ -520,7 +521,7 @@ func TestRunFilesAndPerms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sums, err := audit.HashTree(f.runDir())
+	sums, err := rundir.Sums(f.runDir())
 	if err != nil {
 		t.Fatal(err)
 	}

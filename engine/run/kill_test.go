@@ -3,6 +3,8 @@ package run
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -11,36 +13,58 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/audit"
+	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
-// buildBinary builds cmd/povrisk once per test binary.
-var binPath string
-
-func povriskBinary(t *testing.T) string {
-	t.Helper()
-	if binPath != "" {
-		return binPath
+// TestRunHelper is the night that runChild runs in a child process (this
+// test binary, not the povrisk binary, which has no test hook): the
+// options `povrisk run` gives Run for the fixture's flags, and, when
+// POVRISK_RUN_PAUSE_AT names a stage, a pause there through
+// Options.PauseAt/Pause that prints "povrisk: paused at <stage>" and sleeps
+// until the parent kills it.
+func TestRunHelper(t *testing.T) {
+	if os.Getenv("POVRISK_RUN_HELPER") != "1" {
+		t.Skip("helper process for TestKilledRunThenRerun")
 	}
-	out := filepath.Join(fixRoot, "povrisk")
-	cmd := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", out, "../../cmd/povrisk")
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build povrisk: %v\n%s", err, b)
+	asOf, err := civil.Parse(os.Getenv("POVRISK_RUN_AS_OF"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	binPath = out
-	return out
+	o := Options{Warehouse: os.Getenv("POVRISK_RUN_WH"), Models: os.Getenv("POVRISK_RUN_MODELS"), Runs: os.Getenv("POVRISK_RUN_RUNS"),
+		PolicyPath: os.Getenv("POVRISK_RUN_POLICY"), AsOf: asOf, Command: "povrisk run"}
+	if stage := os.Getenv("POVRISK_RUN_PAUSE_AT"); stage != "" {
+		o.PauseAt = stage
+		o.Pause = func(s string) {
+			fmt.Fprintf(os.Stderr, "povrisk: paused at %s\n", s)
+			time.Sleep(time.Hour)
+		}
+	}
+	db, err := engine.OpenDB("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := Run(context.Background(), db, o); err != nil {
+		t.Fatal(err)
+	}
 }
 
-// runChild runs `povrisk run` into runs; with pauseAt set it waits until
-// the child reports the pause, kills it with SIGKILL and returns.
+// runChild runs the night (TestRunHelper) in a child process into runs;
+// with pauseAt set it waits until the child reports the pause, kills it
+// with SIGKILL and returns.
 func runChild(t *testing.T, f *e2eFixture, runs, pauseAt string) {
 	t.Helper()
-	cmd := exec.Command(povriskBinary(t), "run", "--warehouse", f.wh, "--models", f.models, "--runs", runs,
-		"--policy", f.policy, "--as-of", f.asOf.Format("2006-01-02"))
-	cmd.Env = append(os.Environ(), "POVRISK_TEST_PAUSE_AT="+pauseAt)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunHelper$")
+	cmd.Env = append(os.Environ(), "POVRISK_RUN_HELPER=1", "POVRISK_RUN_WH="+f.wh, "POVRISK_RUN_MODELS="+f.models,
+		"POVRISK_RUN_RUNS="+runs, "POVRISK_RUN_POLICY="+f.policy, "POVRISK_RUN_AS_OF="+civil.Format(f.asOf),
+		"POVRISK_RUN_PAUSE_AT="+pauseAt)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +76,7 @@ func runChild(t *testing.T, f *e2eFixture, runs, pauseAt string) {
 		var buf bytes.Buffer
 		buf.ReadFrom(stderr)
 		if err := cmd.Wait(); err != nil {
-			t.Fatalf("povrisk run: %v\n%s", err, buf.String())
+			t.Fatalf("night in a child process: %v\n%s%s", err, stdout.String(), buf.String())
 		}
 		return
 	}
@@ -69,7 +93,7 @@ func runChild(t *testing.T, f *e2eFixture, runs, pauseAt string) {
 	if !paused {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatalf("child never paused at %s:\n%s", pauseAt, strings.Join(lines, "\n"))
+		t.Fatalf("child never paused at %s:\n%s%s", pauseAt, stdout.String(), strings.Join(lines, "\n"))
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,9 @@
 package run
 
-import (
-	"github.com/povrisk/povrisk/features"
-	"github.com/povrisk/povrisk/models/kmeans"
-)
+import "github.com/povrisk/povrisk/models/kmeans"
 
 // ProfileLabels returns the table that names risk profiles.
 //
-// Deprecated: call features.ProfileLabels, the catalog's own table (this
+// Deprecated: convert features.ProfileLabels, the catalog's own table (this
 // wrapper stays for one release for callers outside the repository).
-func ProfileLabels() map[string]kmeans.Label { return features.ProfileLabels() }
+func ProfileLabels() map[string]kmeans.Label { return profileLabels() }

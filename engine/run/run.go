@@ -56,8 +56,9 @@ type Options struct {
 	Command string           // the command line recorded in the audit log
 	User    string           // recorded in the audit log; "" : the OS user
 	Now     func() time.Time // clock of the audit record; nil: time.Now
-	// PauseAt, when set, calls Pause before the named stage (a test hook
-	// for interrupting a run at a known point; StageNames lists them).
+	// PauseAt, when set, calls Pause before the named stage: a hook for
+	// tests that interrupt a run at a known point (StageNames lists them),
+	// set only by tests (the povrisk binary never sets it).
 	PauseAt string
 	Pause   func(stage string)
 }

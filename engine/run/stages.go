@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -74,7 +73,7 @@ func prepare(o Options) (*config, error) {
 		if c.policy, err = rules.LoadPolicy(o.PolicyPath); err != nil {
 			return nil, fault.Wrap(fault.Policy, err)
 		}
-		if c.policySum, err = audit.HashFile(o.PolicyPath); err != nil {
+		if c.policySum, err = rundir.HashFile(o.PolicyPath); err != nil {
 			return nil, fault.Wrap(fault.Policy, err)
 		}
 		c.policyName = o.PolicyPath
@@ -125,7 +124,7 @@ func loadInputs(ctx context.Context, db *sql.DB, cfg *config) (*inputs, error) {
 	}
 	in.w = w
 	manPath := filepath.Join(w.Dir(), "manifest.json")
-	if in.sums[manPath], err = audit.HashFile(manPath); err != nil {
+	if in.sums[manPath], err = rundir.HashFile(manPath); err != nil {
 		return nil, fault.Wrap(fault.BadInput, err)
 	}
 	for _, t := range []string{"households", "persons"} {
@@ -160,7 +159,7 @@ func (in *inputs) ingest(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fault.Wrap(fault.BadInput, err)
 	}
-	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Key: key, Progress: o.Progress})
+	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Key: key, Progress: o.Progress, Reporter: o.Reporter})
 	if err != nil {
 		if fault.Of(err) == fault.Internal {
 			err = fault.Wrap(fault.BadInput, err)
@@ -176,7 +175,7 @@ func (in *inputs) ingest(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	if rep.Unchanged { // already merged: the report lists no files, so checksum them here
-		sums, err := audit.HashTree(o.Drop)
+		sums, err := rundir.Sums(o.Drop)
 		if err != nil {
 			return fault.Wrap(fault.BadInput, err)
 		}
@@ -200,7 +199,7 @@ func (in *inputs) loadModel() error {
 	}
 	in.forest, in.km, in.card = f, km, card
 	in.sums[filepath.Join(o.Models, card.ID, "forest.bin")] = card.ModelSHA256
-	if s, err := audit.HashFile(filepath.Join(o.Models, card.ID, "profiles.json")); err == nil {
+	if s, err := rundir.HashFile(filepath.Join(o.Models, card.ID, "profiles.json")); err == nil {
 		in.sums[filepath.Join(o.Models, card.ID, "profiles.json")] = s
 	}
 	return nil
@@ -275,13 +274,11 @@ func rowsOf(m models.Matrix, lo, hi int) models.Matrix {
 // score builds the model matrix and scores every household, reporting
 // the rows done.
 func score(ctx context.Context, in *inputs, feat *featureTable, rep progress.Reporter) (*scored, error) {
-	X, ids, err := features.ToMatrix(feat.t, in.card.Features)
+	vals, ids, err := features.Numeric(feat.t, in.card.Features)
 	if err != nil {
 		return nil, fault.Wrap(fault.NoModel, err)
 	}
-	for i := range ids {
-		ids[i] = strings.Clone(ids[i]) // ToMatrix's ids alias the table's buffers
-	}
+	X := models.Matrix{Rows: len(ids), Cols: vals, Names: slices.Clone(in.card.Features)}
 	if !sort.StringsAreSorted(ids) {
 		return nil, errors.New("feature table is not sorted by household_id: the features package must return it sorted")
 	}
@@ -352,11 +349,11 @@ func profile(in *inputs, s *scored, feat *featureTable) (*profiles, error) {
 			Xk.Cols[j] = X.Cols[k]
 			continue
 		}
-		m, _, err := features.ToMatrix(feat.t, []string{n})
+		vals, _, err := features.Numeric(feat.t, []string{n})
 		if err != nil {
 			return nil, fault.Wrap(fault.NoModel, fmt.Errorf("profiles: %w", err))
 		}
-		Xk.Cols[j] = m.Cols[0]
+		Xk.Cols[j] = vals[0]
 	}
 	km.Assign(Xk, p.cluster)
 	labels := profileLabels()

@@ -55,12 +55,12 @@ func textsOfCatalog() map[string]featureText {
 
 // profileLabels is the feature → (profile name, Chinese, risk type) table
 // that names k-means clusters (kmeans.Model.Profile); the catalog's.
-func profileLabels() map[string]kmeans.Label { return features.ProfileLabels() }
-
-// programZh gives the Chinese name of each assistance programme (datasets.Programs).
-var programZh = map[string]string{
-	"dibao": "低保", "tekun": "特困供养", "temporary": "临时救助", "medical_aid": "医疗救助",
-	"employment_aid": "就业帮扶", "industry_aid": "产业帮扶", "education_aid": "教育资助", "housing_aid": "危房改造",
+func profileLabels() map[string]kmeans.Label {
+	out := map[string]kmeans.Label{}
+	for f, l := range features.ProfileLabels() {
+		out[f] = kmeans.Label(l)
+	}
+	return out
 }
 
 // riskMeasures suggests assistance programmes per official risk type, most

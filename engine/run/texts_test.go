@@ -6,6 +6,7 @@ import (
 
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/features"
+	"github.com/povrisk/povrisk/features/rules"
 )
 
 func TestFeatureTextsCoverCatalog(t *testing.T) {
@@ -40,7 +41,7 @@ func TestFeatureTextsCoverCatalog(t *testing.T) {
 			t.Errorf("risk type %s has no measures", r)
 		}
 		for _, m := range riskMeasures[r] {
-			if programZh[m] == "" {
+			if rules.ProgramZh(m) == "" {
 				t.Errorf("measure %s has no Chinese name", m)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
@@ -59,6 +61,16 @@ func featureColumns(cols []string) ([]string, error) {
 	return slices.Clone(cols), nil
 }
 
+// matrix reads the columns cols of the feature table t into a model
+// matrix, with the household ids of its rows.
+func matrix(t arrow.Table, cols []string) (models.Matrix, []string, error) {
+	vals, ids, err := features.Numeric(t, cols)
+	if err != nil {
+		return models.Matrix{}, nil, err
+	}
+	return models.Matrix{Rows: len(ids), Cols: vals, Names: slices.Clone(cols)}, ids, nil
+}
+
 // BuildSnapshot computes the features of asOf (policy pol; nil: the sample
 // policy) and the labels over the next horizon months, keeps the
 // households not monitored on asOf, and reads columns cols into X (nil:
@@ -74,11 +86,11 @@ func BuildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf
 		return nil, fmt.Errorf("features at %s: %w", civil.Format(asOf), err)
 	}
 	defer t.Release()
-	X, ids, err := features.ToMatrix(t, cols)
+	X, ids, err := matrix(t, cols)
 	if err != nil {
 		return nil, fmt.Errorf("feature matrix at %s: %w", civil.Format(asOf), err)
 	}
-	R, _, err := features.ToMatrix(t, RuleColumns())
+	R, _, err := matrix(t, RuleColumns())
 	if err != nil {
 		return nil, fmt.Errorf("rule flags at %s: %w", civil.Format(asOf), err)
 	}

@@ -104,6 +104,28 @@ func TestRiskTypeNames(t *testing.T) {
 	}
 }
 
+// The programmes are the data standard's, in its order; the wordings are
+// those the run's suggested measures and the brief printed before they
+// shared this table.
+func TestProgramNames(t *testing.T) {
+	if got := ProgramCodes(); !slices.Equal(got, datasets.Programs()) {
+		t.Errorf("ProgramCodes() = %v, want the standard's %v", got, datasets.Programs())
+	}
+	for code, want := range map[string][2]string{
+		"dibao": {"低保", "Minimum living allowance (dibao)"}, "housing_aid": {"危房改造", "Dangerous-house renovation"},
+		"medical_aid": {"医疗救助", "Medical assistance"}, "nonsense": {"", ""},
+	} {
+		if zh, en := ProgramZh(code), ProgramEn(code); zh != want[0] || en != want[1] {
+			t.Errorf("%s: %q, %q; want %q, %q", code, zh, en, want[0], want[1])
+		}
+	}
+	c := ProgramCodes()
+	c[0] = "x"
+	if ProgramCodes()[0] != "dibao" {
+		t.Error("ProgramCodes returned a shared slice")
+	}
+}
+
 func TestThousands(t *testing.T) {
 	for in, want := range map[float64]string{
 		0: "0", -0.4: "0", 999.5: "1,000", -999.5: "-1,000", 31200: "31,200", 1234567.4: "1,234,567",

@@ -4,7 +4,7 @@ package rules
 // mechanism, in the order of the data standard (datasets.RiskTypes), with
 // their official Chinese wording and an English one: the one table of
 // risk-type names.
-var riskTypes = []struct{ code, zh, en string }{
+var riskTypes = codeNames{
 	{"illness", "因病", "Illness"},
 	{"disability", "因残", "Disability"},
 	{"education", "因学", "Schooling costs"},
@@ -20,32 +20,37 @@ var riskTypes = []struct{ code, zh, en string }{
 
 // RiskTypeCodes lists the official risk type codes in the standard's
 // order; a fresh copy.
-func RiskTypeCodes() []string {
-	out := make([]string, len(riskTypes))
-	for i, r := range riskTypes {
-		out[i] = r.code
+func RiskTypeCodes() []string { return riskTypes.codes() }
+
+// RiskTypeZh is the official Chinese wording of a risk type code ("" for
+// a code that is not one).
+func RiskTypeZh(code string) string { return riskTypes.lookup(code).zh }
+
+// RiskTypeEn is the English name of a risk type code ("" for a code that
+// is not one).
+func RiskTypeEn(code string) string { return riskTypes.lookup(code).en }
+
+// codeNames is a code list of the standard with the Chinese and English
+// name of each code, in the standard's order.
+type codeNames []codeName
+
+type codeName struct{ code, zh, en string }
+
+// codes lists the codes in order (a fresh slice).
+func (t codeNames) codes() []string {
+	out := make([]string, len(t))
+	for i, c := range t {
+		out[i] = c.code
 	}
 	return out
 }
 
-// RiskTypeZh is the official Chinese wording of a risk type code ("" for
-// a code that is not one).
-func RiskTypeZh(code string) string {
-	for _, r := range riskTypes {
-		if r.code == code {
-			return r.zh
+// lookup returns the entry of code (the zero entry for a code not listed).
+func (t codeNames) lookup(code string) codeName {
+	for _, c := range t {
+		if c.code == code {
+			return c
 		}
 	}
-	return ""
-}
-
-// RiskTypeEn is the English name of a risk type code ("" for a code that
-// is not one).
-func RiskTypeEn(code string) string {
-	for _, r := range riskTypes {
-		if r.code == code {
-			return r.en
-		}
-	}
-	return ""
+	return codeName{}
 }
