@@ -20,15 +20,6 @@ import (
 // minCell is the smallest count shown; smaller counts print as "<5".
 const minCell = 5
 
-// staleAfterMonths: a source feed whose latest date is older than this
-// many months before the as-of date is stale. Only feeds that flow every
-// month are judged (education by terms, which start twice a year); tables of
-// registrations and events (households, disasters, ...) have no expected
-// rhythm, so an old latest date says nothing about them.
-var staleAfterMonths = map[string]int{
-	"medical_claims": 2, "income_records": 2, "social_insurance": 2, "education": 8,
-}
-
 // trendMonths is how far back the trend chart reaches.
 const trendMonths = 6
 
@@ -83,7 +74,8 @@ type coverageRow struct {
 	Latest     string
 	Share      float64
 	Rejected   int64
-	Judged     bool // a monthly feed whose freshness is judged
+	Judged     bool // the policy gives the table a cadence, so the run judged its freshness
+	Cadence    int  // months between expected refreshes (0: not judged)
 	Stale      bool
 	MonthsBack int
 }
@@ -554,17 +546,18 @@ func measureNeed(rows []household, costs map[string]float64) ([]measureRow, []st
 	return out, slices.Sorted(maps.Keys(counties))
 }
 
-// coverageRows judges the freshness of every source table of the summary.
+// coverageRows lists every source table of the summary with the run's
+// verdict on its freshness.
 func coverageRows(s *Summary, asOf time.Time) []coverageRow {
 	var out []coverageRow
 	for _, c := range s.Coverage {
 		row := coverageRow{Table: c.Table, Present: c.Present, Rows: c.Rows, Latest: c.Latest, Share: c.HouseholdsShare, Rejected: c.Rejected}
-		limit, judged := staleAfterMonths[c.Table]
-		row.Judged = judged
+		// Freshness is the run's verdict (the policy's cadences); the brief
+		// only says how far back the latest date lies.
+		row.Judged, row.Stale, row.Cadence = c.CadenceMonths > 0, c.Present && c.Stale, c.CadenceMonths
 		if c.Present && c.Latest != "" {
 			if t, err := civil.Parse(c.Latest); err == nil {
 				row.MonthsBack = monthsBetween(t, asOf)
-				row.Stale = judged && t.Before(monthBefore(asOf, limit))
 			}
 		}
 		out = append(out, row)

@@ -549,6 +549,28 @@ func shareText(n, of int) string {
 	return pct(float64(n) / float64(of))
 }
 
+// freshnessNote says how the run judged freshness: each judged table with
+// the cadence the policy file gives it.
+func freshnessNote(f *facts, l lang) string {
+	var zh, en []string
+	for _, c := range f.Coverage {
+		if c.Judged {
+			zh = append(zh, fmt.Sprintf("%s每 %d 个月", l.table(c.Table), c.Cadence))
+			every := fmt.Sprintf("%d months", c.Cadence)
+			if c.Cadence == 1 {
+				every = "month"
+			}
+			en = append(en, c.Table+" every "+every)
+		}
+	}
+	if len(zh) == 0 {
+		return l.t("本次运行未判定数据时效（政策文件未设更新周期）。拒收行为不符合数据标准而未入库的行，详见运行的拒收文件。",
+			"The run judged no table's freshness (the policy file sets no cadence). Rejected rows failed the data standard and were not loaded; see the run's reject files.")
+	}
+	return l.t("数据时效按政策文件规定的更新周期判定（"+strings.Join(zh, "，")+"）：最新日期落后于研判基准日超过该周期即视为过时。拒收行为不符合数据标准而未入库的行，详见运行的拒收文件。",
+		"Freshness is judged by the cadence the policy file sets ("+strings.Join(en, ", ")+"): a table whose latest date lies more than its cadence before the as-of date is stale. Rejected rows failed the data standard and were not loaded; see the run's reject files.")
+}
+
 func quality(f *facts, l lang) sectionView {
 	t := l.t
 	s := sectionView{ID: "quality", Title: t("七、数据质量", "7. Data quality")}
@@ -558,7 +580,7 @@ func quality(f *facts, l lang) sectionView {
 		cls := ""
 		switch {
 		case c.Present && !c.Judged:
-			status = t("不判定（登记类）", "not judged (registry)")
+			status = t("不判定（政策文件未设更新周期）", "not judged (no cadence in the policy)")
 		case !c.Present:
 			status, cls = t("缺失", "missing"), "bad"
 		case c.Stale:
@@ -573,8 +595,7 @@ func quality(f *facts, l lang) sectionView {
 	}
 	s.Blocks = append(s.Blocks, block{Table: &tableView{Class: "data", Rows: rows,
 		Head: []string{t("数据表", "table"), t("行数", "rows"), t("最新日期", "latest"), t("覆盖家庭", "households covered"), t("拒收行", "rejected rows"), t("状态", "status")}}},
-		classed("note", t(fmt.Sprintf("按月更新的数据（医保结算、收入、社保缴费）最新日期早于研判基准日 %d 个月以上、教育数据早于 %d 个月以上，视为过时。拒收行为不符合数据标准而未入库的行，详见运行的拒收文件。", staleAfterMonths["medical_claims"], staleAfterMonths["education"]),
-			fmt.Sprintf("A monthly feed (medical claims, income, social insurance) whose latest date is more than %d months before the as-of date is stale; education, more than %d months. Rejected rows failed the data standard and were not loaded; see the run's reject files.", staleAfterMonths["medical_claims"], staleAfterMonths["education"]))))
+		classed("note", freshnessNote(f, l)))
 	return s
 }
 

@@ -57,28 +57,35 @@ func TestMonthBefore(t *testing.T) {
 	}
 }
 
+// TestStale: the brief shows the run's verdict on freshness (decided with
+// the policy's cadences, engine/run TestStaleTables) and how many months
+// back the latest date lies; it never judges again.
 func TestStale(t *testing.T) {
 	asOf, _ := time.Parse(time.DateOnly, "2025-12-31")
 	for _, tc := range []struct {
 		table, latest string
-		stale         bool
+		cadence       int
+		stale, judged bool
 		months        int
 	}{
-		{"medical_claims", "2025-12-28", false, 0},
-		{"medical_claims", "2025-10-31", false, 2}, // exactly two months: still fresh
-		{"medical_claims", "2025-10-30", true, 2},
-		{"income_records", "2025-09-15", true, 3},
-		{"education", "2025-09-01", false, 3}, // a term start: fresh for 8 months
-		{"education", "2025-03-01", true, 9},
-		{"households", "2015-12-24", false, 120}, // registrations are not judged
+		{"medical_claims", "2025-12-28", 1, false, true, 0},
+		{"medical_claims", "2025-09-30", 1, true, true, 3},
+		{"education", "2025-03-01", 6, true, true, 9},
+		{"education", "2025-09-01", 6, false, true, 3},
+		{"households", "2015-12-24", 0, false, false, 120}, // registrations are not judged
 	} {
 		var s Summary
 		s.AsOf = "2025-12-31"
-		s.Coverage = append(s.Coverage, TableCoverage{Table: tc.table, Present: true, Rows: 1, Latest: tc.latest})
+		s.Coverage = append(s.Coverage, TableCoverage{Table: tc.table, Present: true, Rows: 1, Latest: tc.latest, CadenceMonths: tc.cadence, Stale: tc.stale})
 		got := coverageRows(&s, asOf)[0]
-		if got.Stale != tc.stale || got.MonthsBack != tc.months {
-			t.Errorf("%s latest %s: stale %v, %d months; want %v, %d", tc.table, tc.latest, got.Stale, got.MonthsBack, tc.stale, tc.months)
+		if got.Stale != tc.stale || got.Judged != tc.judged || got.MonthsBack != tc.months || got.Cadence != tc.cadence {
+			t.Errorf("%s latest %s: stale %v judged %v, %d months, cadence %d; want %v %v, %d, %d",
+				tc.table, tc.latest, got.Stale, got.Judged, got.MonthsBack, got.Cadence, tc.stale, tc.judged, tc.months, tc.cadence)
 		}
+	}
+	f := &facts{Coverage: []coverageRow{{Table: "income_records", Judged: true, Cadence: 1}, {Table: "households"}, {Table: "monitoring_events", Judged: true, Cadence: 3}}}
+	if got, want := freshnessNote(f, "en"), "(income_records every month, monitoring_events every 3 months)"; !strings.Contains(got, want) {
+		t.Errorf("freshness note %q lacks %q", got, want)
 	}
 }
 

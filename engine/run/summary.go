@@ -140,7 +140,16 @@ func readCoverage(ctx context.Context, db *sql.DB, in *inputs) (*coverageSet, er
 		c.Rejected = rejected[t.Name]
 		cs.coverage = append(cs.coverage, c)
 	}
-	cs.warnings = staleTables(cs.coverage, in.asOf, cadences(in.cfg.policy))
+	cadence := cadences(in.cfg.policy)
+	cs.warnings = staleTables(cs.coverage, in.asOf, cadence)
+	stale := map[string]bool{}
+	for _, w := range cs.warnings {
+		stale[w.Table] = true
+	}
+	for i := range cs.coverage {
+		c := &cs.coverage[i]
+		c.CadenceMonths, c.Stale = cadence[c.Table], stale[c.Table]
+	}
 	if err := tooStale(cs.warnings, in.cfg.MaxStaleMonths); err != nil {
 		return nil, err
 	}

@@ -101,6 +101,12 @@ type Coverage struct {
 	// disasters: exposed through their village, township or county).
 	HouseholdsShare float64 `json:"households_share"`
 	Rejected        int64   `json:"rejected"` // rows rejected on ingest, over every drop merged
+	// CadenceMonths is how often the policy expects the table to be
+	// refreshed (0: its freshness is not judged); Stale is the run's
+	// verdict (the table is in Summary.Warnings). Readers show these; none
+	// judges freshness again.
+	CadenceMonths int  `json:"cadence_months,omitempty"`
+	Stale         bool `json:"stale,omitempty"`
 }
 
 // Warning is a stale source table: its last date is MonthsBehind months
