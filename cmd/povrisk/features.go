@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
@@ -24,7 +25,10 @@ type featuresOptions struct {
 	Out       string // .csv: CSV, else Parquet
 	Policy    string // "" the sample policy (illustrative lines)
 	List      bool
-	Progress  io.Writer
+	Progress  io.Writer         // the summary line (and the engine's line per step with --verbose)
+	Reporter  progress.Reporter // a bar on a terminal (see reporter)
+
+	verboseLines io.Writer // the engine's line per step: --verbose without a terminal
 }
 
 func init() {
@@ -44,6 +48,7 @@ func init() {
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
+			o.Reporter = reporter(c)
 			return runFeatures(c.Context, o, c.App.Writer)
 		},
 	})
@@ -53,6 +58,9 @@ func parseFeaturesOptions(c *cli.Context) (featuresOptions, error) {
 	o := featuresOptions{Warehouse: c.String("warehouse"), Out: c.String("out"), Policy: c.String("policy"), List: c.Bool("list")}
 	if !c.Bool("quiet") {
 		o.Progress = c.App.ErrWriter
+	}
+	if verbose(c) && !stderrIsTerminal(c.App.ErrWriter) {
+		o.verboseLines = c.App.ErrWriter // a line per family where no bar shows
 	}
 	if o.List {
 		return o, nil
@@ -88,7 +96,7 @@ func runFeatures(ctx context.Context, o featuresOptions, stdout io.Writer) error
 	if o.Policy != "" && o.Policy != samplePolicyName {
 		p, err := rules.LoadPolicy(o.Policy)
 		if err != nil {
-			return withCode(ExitPolicy, err)
+			return kindOr(ExitPolicy, err)
 		}
 		pol = p
 	} else if o.Progress != nil && o.Policy == "" {
@@ -96,16 +104,16 @@ func runFeatures(ctx context.Context, o featuresOptions, stdout io.Writer) error
 	}
 	w, err := warehouse.Open(o.Warehouse)
 	if err != nil {
-		return withCode(ExitBadInput, err)
+		return kindOr(ExitBadInput, err)
 	}
 	db, err := engine.OpenDB("")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	t, err := features.ComputeWith(ctx, db, w, o.AsOf, pol, features.Options{Progress: o.Progress})
+	t, err := features.ComputeWith(ctx, db, w, o.AsOf, pol, features.Options{Progress: o.verboseLines, Reporter: o.Reporter})
 	if err != nil {
-		return withCode(ExitBadInput, err)
+		return kindOr(ExitBadInput, err)
 	}
 	defer t.Release()
 	if strings.HasSuffix(strings.ToLower(o.Out), ".csv") {

@@ -75,7 +75,7 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 		if o.Report != "" {
 			f, err := os.OpenFile(o.Report, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 			if err != nil {
-				return withCode(ExitUsage, fmt.Errorf("create report file: %w", err))
+				return withCode(ExitWrite, fmt.Errorf("create report file %s: %w", o.Report, err))
 			}
 			defer func() {
 				if cerr := f.Close(); cerr != nil && err == nil {

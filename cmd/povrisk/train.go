@@ -15,6 +15,7 @@ import (
 
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/progress"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models/forest"
@@ -156,6 +157,8 @@ func trainErrCode(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case fault.Of(err) != fault.Internal:
+		return err // the engine knew its kind: keep it
 	case errors.Is(err, registry.ErrNoModel), errors.Is(err, registry.ErrFeatureMismatch):
 		return withCode(ExitNoModel, err)
 	case errors.Is(err, os.ErrNotExist):
@@ -260,7 +263,7 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 	}
 	X, y, skipped, err := train.LoadTable(ctx, db, train.TableOptions{Path: o.Table, Label: o.Label, Ignore: ignore, Positive: o.Positive})
 	if err != nil {
-		return withCode(ExitBadInput, err)
+		return kindOr(ExitBadInput, err)
 	}
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "povrisk: %s without a label skipped\n", plural(int64(skipped), "row"))

@@ -236,7 +236,7 @@ func (f *featureTable) release() {
 // computeFeatures derives the feature table for the as-of date, with the
 // official rule screen.
 func computeFeatures(ctx context.Context, db *sql.DB, in *inputs) (*featureTable, error) {
-	tbl, err := features.ComputeWith(ctx, db, in.w, in.asOf, in.cfg.policy, features.Options{Progress: in.cfg.Progress})
+	tbl, err := features.ComputeWith(ctx, db, in.w, in.asOf, in.cfg.policy, features.Options{Progress: in.cfg.Progress, Reporter: in.cfg.Reporter})
 	if err != nil {
 		if errors.Is(err, rules.ErrNoEntry) {
 			return nil, fault.Wrap(fault.Policy, err)
