@@ -157,4 +157,3 @@ func printAuditLines(w io.Writer, rep *audit.Report, verbose bool) {
 		}
 	}
 }
-

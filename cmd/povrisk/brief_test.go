@@ -10,17 +10,6 @@ import (
 	"github.com/povrisk/povrisk/engine/fault"
 )
 
-// copyBriefRuns copies the brief package's fixed runs directory.
-func copyBriefRuns(t *testing.T) string {
-	t.Helper()
-	src := filepath.Join("..", "..", "engine", "brief", "testdata", "runs")
-	dst := filepath.Join(t.TempDir(), "runs")
-	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 func TestBriefCommand(t *testing.T) {
 	runs := copyBriefRuns(t)
 	out := filepath.Join(t.TempDir(), "b.html")

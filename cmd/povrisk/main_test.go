@@ -22,5 +22,8 @@ func TestMain(m *testing.M) {
 	os.Setenv(audit.KeyEnv, path)
 	code := m.Run()
 	os.RemoveAll(dir)
+	if fixtureRoot != "" {
+		os.RemoveAll(fixtureRoot)
+	}
 	os.Exit(code)
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine"
-	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models/forest"
