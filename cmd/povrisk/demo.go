@@ -118,7 +118,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	}
 	key, err := ingest.LoadKey(keyPath)
 	if err != nil {
-		return kindOr(ExitBadInput, fmt.Errorf("--key-file: %w", err))
+		return kindOr(ExitUsage, fmt.Errorf("--key-file: %w", err)) // as ingest and doctor report a key
 	}
 	db, err := engine.OpenDB("")
 	if err != nil {

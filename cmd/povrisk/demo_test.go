@@ -95,8 +95,29 @@ func TestDemo(t *testing.T) {
 		!strings.Contains(errs, "holds a sample drop of 1,500 households, not 3,500") {
 		t.Errorf("demo --households 3500 on a 1,500-household directory: exit %d: %s", code, errs)
 	}
+	checkDemoJSON(t, dir)
 	checkDoctorOnDemo(t, dir)
 	checkCrontabLine(t, dir)
+}
+
+// checkDemoJSON reruns the demo on its directory (every step reused) with
+// --json and an explicit --key-file: one JSON object naming what it made.
+func checkDemoJSON(t *testing.T, dir string) {
+	t.Helper()
+	key := filepath.Join(dir, "demo.key")
+	code, out, errs := runCLI(t, []string{"demo", "--dir", dir, "--households", "1500", "--key-file", key, "--json", "-q"})
+	var got demoSummary
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 {
+		t.Fatalf("demo --json: exit %d, %v: %s%s", code, err, out, errs)
+	}
+	if got.KeyFile != key || got.Households != 1500 || len(got.Nights) != 2 || got.Nights[1] != "2025-12-31" ||
+		got.RunDir != filepath.Join(dir, "runs", "2025-12-31") || got.Eligible == 0 || !strings.HasPrefix(got.Model, "rf-") {
+		t.Errorf("demo --json: %+v", got)
+	}
+	code, _, errs = runCLI(t, []string{"demo", "--dir", dir, "--households", "1500", "--key-file", filepath.Join(dir, "no-such.key"), "-q"})
+	if code != ExitUsage || !strings.Contains(errs, "--key-file") {
+		t.Errorf("demo --key-file of a missing file: exit %d: %s", code, errs)
+	}
 }
 
 // checkSummary recounts summary.json's counts from ranked.csv of the run

@@ -158,9 +158,11 @@ func (in *inputs) ingest(ctx context.Context, db *sql.DB) error {
 	}
 	key, err := ingest.LoadKey(o.KeyPath)
 	if err != nil {
-		return fault.Wrap(fault.BadInput, err)
+		// A key missing, open to others or too short is a usage error
+		// (exit 2), as povrisk ingest and doctor report it.
+		return fault.Wrap(fault.Usage, err)
 	}
-	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Key: key, Progress: o.Progress})
+	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Key: key, Progress: o.Progress, Reporter: o.Reporter})
 	if err != nil {
 		if fault.Of(err) == fault.Internal {
 			err = fault.Wrap(fault.BadInput, err)
