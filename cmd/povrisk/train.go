@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -226,7 +227,7 @@ func printMetricsSummary(w io.Writer, m registry.Metrics) {
 		}
 		fmt.Fprintf(w, "model share of the oracle's AUC lift: %s\n", share)
 	}
-	fmt.Fprintf(w, "county top %g%%: model precision %s, rule screen %s; Brier %s\n", m.CountyShare*100, num3(m.CountyPrecision), num3(m.RulesCountyPrecision), num3(m.Brier))
+	fmt.Fprintf(w, "county top %s%%: model precision %s, rule screen %s; Brier %s\n", strconv.FormatFloat(m.CountyShare*100, 'f', -1, 32), num3(m.CountyPrecision), num3(m.RulesCountyPrecision), num3(m.Brier))
 	for _, n := range m.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
