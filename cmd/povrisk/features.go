@@ -25,6 +25,7 @@ type featuresOptions struct {
 	Out       string // .csv: CSV, else Parquet
 	Policy    string // "" the sample policy (illustrative lines)
 	List      bool
+	JSON      bool // --json: the catalog (--list) or the table written, as JSON on stdout
 	Progress  io.Writer         // the summary line (and the engine's line per step with --verbose)
 	Reporter  progress.Reporter // a bar on a terminal (see reporter)
 
@@ -42,6 +43,7 @@ func init() {
 			&cli.StringFlag{Name: "out", Usage: "output file: Parquet, or CSV when it ends in .csv"},
 			policyFlag(),
 			&cli.BoolFlag{Name: "list", Usage: "print the catalog: name, type, unit, family, meaning"},
+			jsonFlag("the catalog (with --list) or the table written (path, households, columns, policy)"),
 		},
 		Action: func(c *cli.Context) error {
 			o, err := parseFeaturesOptions(c)
@@ -55,7 +57,7 @@ func init() {
 }
 
 func parseFeaturesOptions(c *cli.Context) (featuresOptions, error) {
-	o := featuresOptions{Warehouse: c.String("warehouse"), Out: c.String("out"), Policy: c.String("policy"), List: c.Bool("list")}
+	o := featuresOptions{Warehouse: c.String("warehouse"), Out: c.String("out"), Policy: c.String("policy"), List: c.Bool("list"), JSON: c.Bool("json")}
 	if !c.Bool("quiet") {
 		o.Progress = c.App.ErrWriter
 	}
@@ -79,6 +81,21 @@ func parseFeaturesOptions(c *cli.Context) (featuresOptions, error) {
 func runFeatures(ctx context.Context, o featuresOptions, stdout io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if o.List && o.JSON {
+		type column struct {
+			Name    string `json:"name"`
+			Type    string `json:"type"`
+			Unit    string `json:"unit"`
+			Family  string `json:"family"`
+			Model   bool   `json:"model"`
+			Meaning string `json:"meaning"`
+		}
+		var cols []column
+		for _, col := range features.Catalog() {
+			cols = append(cols, column{col.Name, col.Type, col.Unit, col.Family, col.Model, col.Meaning})
+		}
+		return writeJSON(stdout, cols)
 	}
 	if o.List {
 		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
@@ -123,6 +140,10 @@ func runFeatures(ctx context.Context, o featuresOptions, stdout io.Writer) error
 	}
 	if err != nil {
 		return err
+	}
+	if o.JSON {
+		return writeJSON(stdout, map[string]any{"path": o.Out, "households": t.NumRows(), "columns": t.NumCols(),
+			"policy": pol.Name, "policy_sha256": pol.SHA256()})
 	}
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "features: %d households, %d columns -> %s (policy %s, sha256 %s)\n", t.NumRows(), t.NumCols(), o.Out, pol.Name, pol.SHA256()[:12])

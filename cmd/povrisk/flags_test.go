@@ -62,7 +62,7 @@ func TestSharedFlagsEverywhere(t *testing.T) {
 		"key-file":       {"ingest", "run", "demo", "doctor"},
 		"audit-key-file": {"run", "doctor", "audit"},
 		"policy":         {"run", "train", "evaluate", "features", "doctor"},
-		"json": {"audit", "brief", "demo", "doctor", "evaluate", "explain", "generate", "ingest", "run", "train",
+		"json": {"audit", "brief", "demo", "features", "doctor", "evaluate", "explain", "generate", "ingest", "run", "train",
 			"validate", "version", "models list", "models show"},
 		"wait": {"ingest", "run"},
 	}
