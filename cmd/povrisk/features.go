@@ -25,7 +25,7 @@ type featuresOptions struct {
 	Out       string // .csv: CSV, else Parquet
 	Policy    string // "" the sample policy (illustrative lines)
 	List      bool
-	JSON      bool // --json: the catalog (--list) or the table written, as JSON on stdout
+	JSON      bool              // --json: the catalog (--list) or the table written, as JSON on stdout
 	Progress  io.Writer         // the summary line (and the engine's line per step with --verbose)
 	Reporter  progress.Reporter // a bar on a terminal (see reporter)
 
