@@ -38,6 +38,11 @@ if [ ! -d "$data/models" ]; then
   nice "$bin" train --warehouse "$data/train-wh" --models "$data/models" >/dev/null
 fi
 
+# The night signs its audit record: a bench key, outside the runs directory.
+auditkey=$data/audit.key
+[ -f "$auditkey" ] || "$bin" audit --new-key "$auditkey" >/dev/null
+export POVRISK_AUDIT_KEY_FILE=$auditkey
+
 measure() { # label, then the povrisk arguments
   local label=$1; shift
   local out=$data/$label
@@ -61,7 +66,7 @@ PY
 if [ -z "${BENCH_SKIP_INGEST:-}" ] || [ ! -d "$data/warehouse" ]; then
   rm -rf "$data/warehouse" "$data/runs"
   echo "run with ingest" >&2
-  measure ingest-included run --drop "$data/drop" --key "$key" --warehouse "$data/warehouse" --models "$data/models" --runs "$data/runs" --policy "$policy"
+  measure ingest-included run --drop "$data/drop" --key-file "$key" --warehouse "$data/warehouse" --models "$data/models" --runs "$data/runs" --policy "$policy"
 else # BENCH_SKIP_INGEST=1: reuse the warehouse, run the night twice
   rm -rf "$data/runs"
   echo "run without ingest (first)" >&2

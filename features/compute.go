@@ -15,6 +15,7 @@ import (
 
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/features/rules"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	NewUnemploymentMonths int
 	// Progress receives one line per step; nil is quiet.
 	Progress io.Writer
+	// Reporter is told of the "features" stage: one step per feature
+	// family, then the join and the rule screen; nil reports nothing.
+	Reporter progress.Reporter
 }
 
 // Compute returns the feature table for the as-of date: one row per household
@@ -52,6 +56,8 @@ func ComputeWith(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 		pol = rules.SamplePolicy()
 	}
 	var out arrow.Table
+	task := progress.Or(o.Reporter).Start("features", int64(len(families)+2))
+	defer task.Done()
 	err := withSession(ctx, db, w, asOf, pol, o, func(conn *sql.Conn, present map[string]bool) error {
 		for _, fam := range families {
 			start := time.Now()
@@ -59,7 +65,8 @@ func ComputeWith(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 			if _, err := conn.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("feature family %s: %w", fam, err)
 			}
-			progress(o.Progress, "family %s: %.1fs", fam, time.Since(start).Seconds())
+			note(o.Progress, "family %s: %.1fs", fam, time.Since(start).Seconds())
+			task.Add(1)
 		}
 		start := time.Now()
 		schema, recs, err := queryArrow(ctx, conn, finalSelect(present))
@@ -71,19 +78,21 @@ func ComputeWith(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 				r.Release()
 			}
 		}()
-		progress(o.Progress, "join: %.1fs", time.Since(start).Seconds())
+		note(o.Progress, "join: %.1fs", time.Since(start).Seconds())
+		task.Add(1)
 		start = time.Now()
 		out, err = appendRules(ctx, schema, recs, asOf, pol)
 		if err != nil {
 			return err
 		}
-		progress(o.Progress, "rules: %.1fs", time.Since(start).Seconds())
+		note(o.Progress, "rules: %.1fs", time.Since(start).Seconds())
+		task.Add(1)
 		return nil
 	})
 	return out, err
 }
 
-func progress(w io.Writer, format string, args ...any) {
+func note(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, "features: "+format+"\n", args...)
 	}

@@ -34,6 +34,12 @@ func prepare(c *cli.Command, path string) {
 	for _, sub := range c.Subcommands {
 		prepare(sub, full)
 	}
+	if !strings.Contains(c.Description, "povrisk --help") {
+		if c.Description != "" {
+			c.Description += "\n"
+		}
+		c.Description += exitCodePointer
+	}
 	if !hasFlag(c.Flags, "quiet") {
 		c.Flags = append(c.Flags, quietFlag())
 	}
@@ -84,6 +90,10 @@ func prepare(c *cli.Command, path string) {
 		}
 	}
 }
+
+// exitCodePointer ends every command's help: where the exit codes are.
+const exitCodePointer = "Exit codes: the one table in 'povrisk --help' (0 ok, 1 internal, 2 usage, 3 bad input, 4 no model,\n" +
+	"5 policy, 6 tampered run directory, 7 busy, 8 could not write); the same for every command."
 
 func hasFlag(flags []cli.Flag, name string) bool {
 	for _, f := range flags {

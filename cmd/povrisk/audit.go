@@ -57,7 +57,7 @@ func runAudit(o auditOptions, w io.Writer) error {
 	}
 	key, err := audit.LoadKey(o.KeyFile)
 	if err != nil {
-		return withCode(ExitUsage, err)
+		return kindOr(ExitUsage, err)
 	}
 	rep, err := audit.Verify(o.Runs, key)
 	if err != nil {
@@ -94,7 +94,7 @@ func runAudit(o auditOptions, w io.Writer) error {
 func runAuditJSON(o auditOptions, w io.Writer) error {
 	key, err := audit.LoadKey(o.KeyFile)
 	if err != nil {
-		return withCode(ExitUsage, err)
+		return kindOr(ExitUsage, err)
 	}
 	rep, err := audit.Verify(o.Runs, key)
 	if err != nil {

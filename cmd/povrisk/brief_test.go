@@ -5,40 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/povrisk/povrisk/engine/fault"
-	"github.com/povrisk/povrisk/engine/run/nighttest"
 )
-
-// briefRuns is the runs directory of nighttest.Build, made once for the
-// tests of this package (the real night on a small drop).
-// TestMain removes briefRoot.
-var briefRoot string
-
-var briefRuns = sync.OnceValues(func() (string, error) {
-	root, err := os.MkdirTemp("", "povrisk-cmd-brief-fixture-")
-	if err != nil {
-		return "", err
-	}
-	briefRoot = root
-	return nighttest.Build(root)
-})
-
-// copyBriefRuns copies the fixture's runs directory for one test.
-func copyBriefRuns(t *testing.T) string {
-	t.Helper()
-	src, err := briefRuns()
-	if err != nil {
-		t.Fatalf("build the runs fixture: %v", err)
-	}
-	dst := filepath.Join(t.TempDir(), "runs")
-	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
 
 func TestBriefCommand(t *testing.T) {
 	runs := copyBriefRuns(t)

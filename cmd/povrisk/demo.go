@@ -20,6 +20,7 @@ import (
 	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/ingest"
+	"github.com/povrisk/povrisk/engine/progress"
 	night "github.com/povrisk/povrisk/engine/run"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/engine/warehouse"
@@ -33,6 +34,9 @@ type demoOptions struct {
 	Dir        string
 	Households int
 	Seed       uint64
+	KeyFile    string            // --key-file: the HMAC key; "" the demo's own demo.key
+	JSON       bool              // --json: the summary as one JSON object on stdout
+	Reporter   progress.Reporter // bars on a terminal (see reporter)
 }
 
 // demoKey is the HMAC key of the demo warehouse: sample data only, never
@@ -50,9 +54,12 @@ func init() {
 			&cli.StringFlag{Name: "dir", Value: "povrisk-demo", Usage: "directory for everything the demo writes"},
 			&cli.IntFlag{Name: "households", Value: 20000, Usage: "households in the sample drop"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the sample drop and the model"},
+			&cli.StringFlag{Name: "key-file", Usage: "HMAC key file for ID numbers (mode 600); default DIR/demo.key, written by the demo (sample data only)"},
+			jsonFlag("the summary (paths, model, counts)"),
 		},
 		Action: func(c *cli.Context) error {
-			return runDemo(c.Context, demoOptions{Dir: c.String("dir"), Households: c.Int("households"), Seed: c.Uint64("seed")}, reportWriter(c), infoWriter(c))
+			return runDemo(c.Context, demoOptions{Dir: c.String("dir"), Households: c.Int("households"), Seed: c.Uint64("seed"),
+				KeyFile: c.String("key-file"), JSON: c.Bool("json"), Reporter: reporter(c)}, reportWriter(c), infoWriter(c))
 		},
 	})
 }
@@ -71,6 +78,10 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	drop := filepath.Join(o.Dir, "drop")
 	wh := filepath.Join(o.Dir, "warehouse")
 	keyPath := filepath.Join(o.Dir, "demo.key")
+	ownKey := o.KeyFile == ""
+	if !ownKey {
+		keyPath = o.KeyFile
+	}
 	auditKeyPath := filepath.Join(o.Dir, "demo-audit.key") // a real night keeps it outside the runs directory's tree
 	models := filepath.Join(o.Dir, "models")
 	runs := filepath.Join(o.Dir, "runs")
@@ -84,19 +95,21 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	}
 	if _, err := os.Stat(filepath.Join(drop, "households.csv")); err != nil {
 		step("generating a sample drop of %d households, 24 months (seed %d)", o.Households, o.Seed)
-		if _, err := datasets.Generate(ctx, datasets.GenerateOptions{Households: o.Households, Months: 24, Seed: o.Seed, Out: drop}); err != nil {
+		if _, err := datasets.Generate(ctx, datasets.GenerateOptions{Households: o.Households, Months: 24, Seed: o.Seed, Out: drop, Reporter: o.Reporter}); err != nil {
 			return fmt.Errorf("generate the sample drop: %w", err) // its kind: could not write, or internal
 		}
 	} else {
 		step("reusing the sample drop %s", drop)
 	}
-	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
-		if err := os.WriteFile(keyPath, []byte(demoKey), 0o600); err != nil {
-			return fmt.Errorf("write the demo key %s: %w", keyPath, err)
+	if ownKey {
+		if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+			if err := os.WriteFile(keyPath, []byte(demoKey), 0o600); err != nil {
+				return fmt.Errorf("write the demo key %s: %w", keyPath, err)
+			}
 		}
-	}
-	if err := os.Chmod(keyPath, 0o600); err != nil {
-		return fmt.Errorf("set mode of %s: %w", keyPath, err)
+		if err := os.Chmod(keyPath, 0o600); err != nil {
+			return fmt.Errorf("set mode of %s: %w", keyPath, err)
+		}
 	}
 	if _, err := os.Stat(auditKeyPath); errors.Is(err, os.ErrNotExist) {
 		if err := audit.NewKeyFile(auditKeyPath); err != nil {
@@ -105,7 +118,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	}
 	key, err := ingest.LoadKey(keyPath)
 	if err != nil {
-		return withCode(ExitBadInput, err)
+		return kindOr(ExitUsage, fmt.Errorf("--key-file: %w", err)) // as ingest and doctor report a key
 	}
 	db, err := engine.OpenDB("")
 	if err != nil {
@@ -113,16 +126,16 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	}
 	defer db.Close()
 	step("ingesting into %s", wh)
-	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: drop, Warehouse: wh, Key: key})
+	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: drop, Warehouse: wh, Key: key, Reporter: o.Reporter})
 	if err != nil {
-		return withCode(ExitBadInput, fmt.Errorf("ingest the sample drop: %w", err))
+		return kindOr(ExitBadInput, fmt.Errorf("ingest the sample drop: %w", err))
 	}
 	step("warehouse version %s (%d rows rejected)", rep.Version, rep.Rejected())
 	pol := rules.SamplePolicy()
 	if _, err := registry.Latest(models); err != nil {
 		step("training a model into %s (temporal validation against the rule screen)", models)
 		card, err := train.Train(ctx, db, train.Options{Warehouse: wh, Models: models, Seed: o.Seed, Policy: pol, CreatedBy: "povrisk " + Version,
-			Truth: drop + ".truth.csv"})
+			Truth: drop + ".truth.csv", Reporter: o.Reporter})
 		if err != nil {
 			return fmt.Errorf("train the demo model: %w", err)
 		}
@@ -132,18 +145,18 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	}
 	w, err := warehouse.Open(wh)
 	if err != nil {
-		return withCode(ExitBadInput, err)
+		return kindOr(ExitBadInput, err)
 	}
 	end, err := features.DataEnd(ctx, db, w)
 	if err != nil {
-		return withCode(ExitBadInput, err)
+		return kindOr(ExitBadInput, err)
 	}
 	prevEnd := civil.Date(end.Year(), end.Month(), 0) // the last day of the month before
 	var last *night.Result
 	for _, asOf := range []time.Time{prevEnd, end} {
 		step("running the night of %s", asOf.Format("2006-01-02"))
 		res, err := night.Run(ctx, db, night.Options{Warehouse: wh, Runs: runs, Models: models, Policy: pol, AsOf: asOf,
-			AuditKeyPath: auditKeyPath, Command: "povrisk demo --dir " + o.Dir})
+			AuditKeyPath: auditKeyPath, Command: "povrisk demo --dir " + o.Dir, Reporter: o.Reporter})
 		if err != nil {
 			return fmt.Errorf("run the night of %s: %w", asOf.Format("2006-01-02"), err)
 		}
@@ -163,9 +176,19 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
 	case err != nil:
 		return fmt.Errorf("write the PDF brief: %w", err)
 	}
+	pdfPath := pdf
+	if err != nil {
+		pdfPath = ""
+	}
 	bp += "\n  brief (PDF) " + pdf
 	step("done")
 	c := last.Counts
+	if o.JSON {
+		return writeJSON(stdout, demoSummary{Dir: o.Dir, Drop: drop, Households: o.Households, Warehouse: wh, KeyFile: keyPath,
+			Model: last.ModelID, Runs: runs, Nights: []string{civil.Format(prevEnd), last.AsOf}, AuditLog: filepath.Join(runs, "audit.log"),
+			AuditKeyFile: auditKeyPath, RunDir: last.Dir, Brief: briefPath, PDF: pdfPath, Eligible: c.Eligible, High: c.ByTier["high"],
+			TopK: c.TopKTotal, TopKMissedByRules: c.TopKMissedByRules})
+	}
 	fmt.Fprintf(stdout, `povrisk demo: everything is under %s
   drop        %s  (%s, 24 months; ground truth %s.truth.csv)
   warehouse   %s  (HMAC key %s, mode 0600)
@@ -181,6 +204,27 @@ next: povrisk explain %s --run %s
 		filepath.Join(runs, "audit.log"), auditKeyPath, filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), bp,
 		last.AsOf, plural(int64(c.Eligible), "eligible household"), c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs, auditKeyPath)
 	return nil
+}
+
+// demoSummary is what demo --json prints.
+type demoSummary struct {
+	Dir               string   `json:"dir"`
+	Drop              string   `json:"drop"`
+	Households        int      `json:"households"`
+	Warehouse         string   `json:"warehouse"`
+	KeyFile           string   `json:"key_file"`
+	Model             string   `json:"model"`
+	Runs              string   `json:"runs"`
+	Nights            []string `json:"nights"`
+	AuditLog          string   `json:"audit_log"`
+	AuditKeyFile      string   `json:"audit_key_file"`
+	RunDir            string   `json:"run_dir"`
+	Brief             string   `json:"brief"`
+	PDF               string   `json:"pdf,omitempty"` // "" without Chromium
+	Eligible          int      `json:"eligible"`
+	High              int      `json:"high"`
+	TopK              int      `json:"top_k"`
+	TopKMissedByRules int      `json:"top_k_missed_by_rules"`
 }
 
 // firstRanked is the household ranked first in the run (for the hint).

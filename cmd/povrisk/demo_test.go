@@ -61,8 +61,7 @@ func TestDemo(t *testing.T) {
 		t.Errorf("audit --verify exit %d: %s%s", code, out.String(), errb.String())
 	}
 
-	demoKey := filepath.Join(dir, "demo-audit.key")
-	code, js, _ := runCLI(t, []string{"audit", "--runs", runs, "--verify", "--json", "--audit-key-file", demoKey})
+	code, js, _ := runCLI(t, []string{"audit", "--runs", runs, "--verify", "--json", "--audit-key-file", filepath.Join(dir, "demo-audit.key")})
 	var aud struct {
 		OK      bool `json:"ok"`
 		Records []struct {
@@ -72,7 +71,7 @@ func TestDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &aud); err != nil || code != 0 || !aud.OK || len(aud.Records) != 2 || aud.Records[1].Run != filepath.Base(days[1]) {
 		t.Errorf("audit --json: exit %d, %v: %s", code, err, js)
 	}
-	if code, out, _ := runCLI(t, []string{"audit", "--runs", runs, "--audit-key-file", demoKey}); code != 0 || !strings.Contains(out, "ok: 2 records, chain intact") {
+	if code, out, _ := runCLI(t, []string{"audit", "--runs", runs, "--audit-key-file", filepath.Join(dir, "demo-audit.key")}); code != 0 || !strings.Contains(out, "ok: 2 records, chain intact") {
 		t.Errorf("audit: exit %d: %s", code, out)
 	}
 
@@ -96,8 +95,29 @@ func TestDemo(t *testing.T) {
 		!strings.Contains(errs, "holds a sample drop of 1,500 households, not 3,500") {
 		t.Errorf("demo --households 3500 on a 1,500-household directory: exit %d: %s", code, errs)
 	}
+	checkDemoJSON(t, dir)
 	checkDoctorOnDemo(t, dir)
 	checkCrontabLine(t, dir)
+}
+
+// checkDemoJSON reruns the demo on its directory (every step reused) with
+// --json and an explicit --key-file: one JSON object naming what it made.
+func checkDemoJSON(t *testing.T, dir string) {
+	t.Helper()
+	key := filepath.Join(dir, "demo.key")
+	code, out, errs := runCLI(t, []string{"demo", "--dir", dir, "--households", "1500", "--key-file", key, "--json", "-q"})
+	var got demoSummary
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 {
+		t.Fatalf("demo --json: exit %d, %v: %s%s", code, err, out, errs)
+	}
+	if got.KeyFile != key || got.Households != 1500 || len(got.Nights) != 2 || got.Nights[1] != "2025-12-31" ||
+		got.RunDir != filepath.Join(dir, "runs", "2025-12-31") || got.Eligible == 0 || !strings.HasPrefix(got.Model, "rf-") {
+		t.Errorf("demo --json: %+v", got)
+	}
+	code, _, errs = runCLI(t, []string{"demo", "--dir", dir, "--households", "1500", "--key-file", filepath.Join(dir, "no-such.key"), "-q"})
+	if code != ExitUsage || !strings.Contains(errs, "--key-file") {
+		t.Errorf("demo --key-file of a missing file: exit %d: %s", code, errs)
+	}
 }
 
 // checkSummary recounts summary.json's counts from ranked.csv of the run
@@ -276,11 +296,30 @@ func isAlnum(c byte) bool {
 func checkDoctorOnDemo(t *testing.T, dir string) {
 	t.Helper()
 	policy := samplePolicy(t)
-	args := []string{"doctor", "--warehouse", filepath.Join(dir, "warehouse"), "--runs", filepath.Join(dir, "runs"),
+	noAuditKey := []string{"doctor", "--warehouse", filepath.Join(dir, "warehouse"), "--runs", filepath.Join(dir, "runs"),
 		"--models", filepath.Join(dir, "models"), "--key-file", filepath.Join(dir, "demo.key"), "--policy", policy, "--as-of", "2025-12-31"}
+	auditKey := filepath.Join(dir, "demo-audit.key")
+	args := append(slices.Clone(noAuditKey), "--audit-key-file", auditKey)
 	code, out, errs := runCLI(t, args)
-	if code != 0 || strings.Contains(out, "fail ") || !strings.Contains(out, "ok    model") || !strings.Contains(out, "ok    freshness") {
+	if code != 0 || strings.Contains(out, "fail ") || !strings.Contains(out, "ok    model") || !strings.Contains(out, "ok    freshness") ||
+		// 4 records: two nights of the first demo, two of its --json rerun.
+		!strings.Contains(out, "ok    audit key        "+auditKey+": mode 0600, verifies the 4 records of ") {
 		t.Errorf("doctor on the demo: exit %d\n%s%s", code, out, errs)
+	}
+	// The audit key of the environment (TestMain's) did not sign the
+	// demo's log: the night would stop on it, exit 6.
+	code, out, _ = runCLI(t, noAuditKey)
+	if code != ExitIncomplete || !strings.Contains(out, "fail  audit key ") || !strings.Contains(out, "does not verify with") {
+		t.Errorf("doctor with another audit key: exit %d\n%s", code, out)
+	}
+	// An audit key that others can read is refused, as run refuses it: exit 2.
+	open := filepath.Join(t.TempDir(), "audit.key")
+	b, _ := os.ReadFile(auditKey)
+	os.WriteFile(open, b, 0o644)
+	os.Chmod(open, 0o644)
+	code, out, _ = runCLI(t, append(slices.Clone(noAuditKey), "--audit-key-file", open))
+	if code != ExitUsage || !strings.Contains(out, "fail  audit key ") || !strings.Contains(out, "chmod 600 "+open) {
+		t.Errorf("doctor with an audit key of mode 644: exit %d\n%s", code, out)
 	}
 	l, err := lock.Acquire(filepath.Join(dir, "warehouse"), lock.Options{Command: "povrisk ingest (test holder)"})
 	if err != nil {
@@ -312,6 +351,11 @@ func checkCrontabLine(t *testing.T, dir string) {
 		t.Fatal("README.md lacks the <!-- crontab --> block")
 	}
 	entry := strings.Fields(string(m[1]))
+	for _, need := range []string{"--key-file", "--audit-key-file", "--policy", "--runs", "--warehouse", "--models"} {
+		if !slices.Contains(entry, need) {
+			t.Errorf("the README's crontab line lacks %s (a night needs it): %s", need, m[1])
+		}
+	}
 	if len(entry) < 7 || entry[5] != "/usr/local/bin/povrisk" {
 		t.Fatalf("crontab line %q: want five time fields and /usr/local/bin/povrisk", m[1])
 	}

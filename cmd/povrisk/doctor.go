@@ -19,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/fault"
@@ -34,6 +35,7 @@ import (
 // replace (the browser, the fonts, the free space).
 type doctorOptions struct {
 	Warehouse, Runs, Models, KeyFile, Policy, Chromium string
+	AuditKeyFile                                       string    // "": POVRISK_AUDIT_KEY_FILE, else ~/.config/povrisk/audit.key
 	AsOf                                               time.Time // the night's as-of; zero: the last month-end on or before today
 	MaxStaleMonths                                     int       // > 0: a table more months behind fails (exit 3)
 	Now                                                func() time.Time
@@ -76,6 +78,7 @@ func init() {
 			&cli.StringFlag{Name: "runs", Value: "runs", Usage: "runs directory"},
 			&cli.StringFlag{Name: "models", Value: "models", Usage: "models directory"},
 			keyFileFlag(),
+			auditKeyFileFlag(),
 			policyFlag(),
 			&cli.StringFlag{Name: "as-of", Usage: "the night's as-of date YYYY-MM-DD (default: the last month-end on or before today)"},
 			&cli.IntFlag{Name: "max-stale-months", Usage: "fail when a monthly table is more months behind the as-of (default: only warn)"},
@@ -84,7 +87,7 @@ func init() {
 		},
 		Action: func(c *cli.Context) error {
 			o := doctorOptions{Warehouse: c.String("warehouse"), Runs: c.String("runs"), Models: c.String("models"),
-				KeyFile: c.String("key-file"), Policy: c.String("policy"), Chromium: c.String("chromium"),
+				KeyFile: c.String("key-file"), AuditKeyFile: c.String("audit-key-file"), Policy: c.String("policy"), Chromium: c.String("chromium"),
 				MaxStaleMonths: c.Int("max-stale-months")}
 			if s := c.String("as-of"); s != "" {
 				t, err := civil.Parse(s)
@@ -188,7 +191,7 @@ func doctorChecks(ctx context.Context, o doctorOptions) []check {
 	if o.AsOf.IsZero() {
 		o.AsOf = defaultAsOf(o.Now())
 	}
-	checks := []check{checkKey(o.KeyFile)}
+	checks := []check{checkKey(o.KeyFile), checkAuditKey(o.AuditKeyFile, o.Runs)}
 	checks = append(checks, checkWritableDir("warehouse", o.Warehouse, true)...)
 	checks = append(checks, checkWritableDir("runs", o.Runs, false)...)
 	checks = append(checks, checkDisk(o))
@@ -226,6 +229,55 @@ func checkKey(path string) check {
 		return failCheck(name, fault.Usage, err.Error(), "write a key of at least 16 random bytes into it")
 	}
 	return okCheck(name, fmt.Sprintf("%s: mode %04o", path, st.Mode().Perm()))
+}
+
+// checkAuditKey: the audit key that signs the night's record loads (it
+// exists, mode 600, long enough: exit 2 otherwise, as run reports it), and
+// the audit log already in the runs directory verifies with it (a
+// different key, or an altered log, would stop the night: exit 6).
+func checkAuditKey(path, runs string) check {
+	const name = "audit key"
+	where := audit.KeyPath(path)
+	key, err := audit.LoadKey(path)
+	if err != nil {
+		return failCheck(name, fault.Of(err), err.Error(), "") // the message says what to do
+	}
+	if inside(runs, where) {
+		return failCheck(name, fault.Usage, where+" is inside the runs directory "+runs, "move it outside "+runs+": whoever can change the runs could rewrite the log with it")
+	}
+	if _, err := os.Stat(filepath.Join(runs, "audit.log")); err != nil {
+		return okCheck(name, where+": mode 0600 (no audit log yet in "+runs+")")
+	}
+	rep, err := audit.Verify(runs, key)
+	if err != nil {
+		return failCheck(name, fault.Of(err), err.Error(), "povrisk audit --runs "+runs+" --verify says more")
+	}
+	for _, p := range rep.Problems {
+		if p.Chain {
+			return failCheck(name, fault.Tampered, fmt.Sprintf("%s does not verify with %s: %s", filepath.Join(runs, "audit.log"), where, p.What),
+				"give the key that signed the log (povrisk audit --runs "+runs+" --verify --audit-key-file FILE)")
+		}
+	}
+	return okCheck(name, fmt.Sprintf("%s: mode 0600, verifies the %s of %s", where, plural(int64(len(rep.Lines)), "record"), filepath.Join(runs, "audit.log")))
+}
+
+// unlessSaid is fix, or "" when err's message already says it.
+func unlessSaid(err error, said, fix string) string {
+	if strings.Contains(err.Error(), said) {
+		return ""
+	}
+	return fix
+}
+
+// inside reports whether path lies in dir (after making both absolute).
+func inside(dir, path string) bool {
+	d, err1 := filepath.Abs(dir)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // checkWritableDir: dir exists (or, when !mustExist, can be created), is
@@ -392,10 +444,10 @@ func checkModel(dir string) check {
 	const name = "model"
 	card, err := registry.Latest(dir)
 	if err != nil {
-		return failCheck(name, fault.NoModel, err.Error(), "train one: povrisk train --warehouse W --models "+dir)
+		return failCheck(name, fault.NoModel, err.Error(), unlessSaid(err, "povrisk train", "train one: povrisk train --warehouse W --models "+dir))
 	}
 	if err := registry.CheckFeatures(card, features.ModelColumns(), features.CatalogHash()); err != nil {
-		return failCheck(name, fault.NoModel, err.Error(), "retrain: povrisk train --warehouse W --models "+dir)
+		return failCheck(name, fault.NoModel, err.Error(), unlessSaid(err, "povrisk train", "retrain: povrisk train --warehouse W --models "+dir))
 	}
 	return okCheck(name, fmt.Sprintf("%s (as of %s, AUC %s) fits the feature catalog", card.ID, card.AsOf, score(card.Metrics.AUC)))
 }

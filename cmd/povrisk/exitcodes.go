@@ -64,3 +64,16 @@ func exitCodeTable() string {
 	}
 	return b.String()
 }
+
+// kindOr keeps the kind an engine package marked err with and marks an
+// unmarked (internal) error with code: the command's guess never
+// overrides what the engine knew (a busy lock, a failed write).
+func kindOr(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	if fault.Of(err) != fault.Internal {
+		return err
+	}
+	return withCode(code, err)
+}

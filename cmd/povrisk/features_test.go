@@ -16,6 +16,7 @@ func TestFeaturesCommand(t *testing.T) {
 		stderr string
 	}{
 		{"list", []string{"features", "--list"}, 0, []string{"net_income_pc_12m", "yuan/person", "rule_medical_burden"}, ""},
+		{"list json", []string{"features", "--list", "--json"}, 0, []string{`"name": "net_income_pc_12m"`, `"unit": "yuan/person"`, `"model": true`}, ""},
 		{"missing flags", []string{"features", "--warehouse", "w"}, ExitUsage, nil, "--warehouse, --as-of and --out are required"},
 		{"bad date", []string{"features", "--warehouse", "w", "--out", "f.csv", "--as-of", "2025-13-01"}, ExitUsage, nil, "want YYYY-MM-DD"},
 		{"no warehouse", []string{"features", "--warehouse", filepath.Join(t.TempDir(), "none"), "--out", "f.csv", "--as-of", "2025-06-30", "-q"}, ExitBadInput, nil, "no current version"},

@@ -39,6 +39,12 @@ func keyFileFlag() cli.Flag {
 	return &cli.StringFlag{Name: "key-file", Usage: "HMAC key file for ID numbers (mode 600); default " + keyFileEnv}
 }
 
+// auditKeyFileFlag is --audit-key-file: the key that signs (run) and
+// verifies (audit, doctor) the audit log.
+func auditKeyFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "audit-key-file", Usage: "audit key that signs and verifies the audit log (mode 600, outside the runs directory); default env POVRISK_AUDIT_KEY_FILE, else ~/.config/povrisk/audit.key"}
+}
+
 // policyEnv is the environment variable --policy falls back to.
 const policyEnv = "POVRISK_POLICY"
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/povrisk/povrisk/models/registry"
 )
 
 func TestHumanNumbers(t *testing.T) {
@@ -89,5 +91,15 @@ func TestReporters(t *testing.T) {
 	want := "povrisk: score: 20,000 of 20,000 in 1.5s\npovrisk: write: 1 in 1.5s\n"
 	if b.String() != want {
 		t.Errorf("line reporter printed %q, want %q", b.String(), want)
+	}
+}
+
+// The county share is written for people: 0.07 is "7%", not the
+// 7.000000000000001 of its float product.
+func TestCountyShareForPeople(t *testing.T) {
+	var b strings.Builder
+	printMetricsSummary(&b, registry.Metrics{CountyShare: 0.07, CountyPrecision: 0.12345, RulesCountyPrecision: 0.5, Brier: 0.0213})
+	if !strings.Contains(b.String(), "county top 7%: model precision 0.123, rule screen 0.500; Brier 0.021\n") {
+		t.Errorf("metrics summary:\n%s", b.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -21,6 +22,7 @@ import (
 type ingestOptions struct {
 	Drop, Warehouse, KeyFile, Encoding, Report string
 	JSON, Validate                             bool
+	Verbose                                    bool // every table's line, not only those with something to say
 	// MaxRejectShare and Wait: see ingest.Options.
 	MaxRejectShare float64
 	Wait           time.Duration
@@ -44,7 +46,7 @@ func init() {
 		Action: func(c *cli.Context) error {
 			return runIngest(c.Context, ingestOptions{
 				Drop: c.String("drop"), Warehouse: c.String("warehouse"), KeyFile: c.String("key-file"),
-				Encoding: c.String("encoding"), JSON: c.Bool("json"), Reporter: reporter(c),
+				Encoding: c.String("encoding"), JSON: c.Bool("json"), Reporter: reporter(c), Verbose: verbose(c),
 				MaxRejectShare: c.Float64("max-reject-share"), Wait: c.Duration("wait"),
 			}, c.App.Writer, infoWriter(c))
 		},
@@ -75,7 +77,7 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 		if o.Report != "" {
 			f, err := os.OpenFile(o.Report, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 			if err != nil {
-				return withCode(ExitUsage, fmt.Errorf("create report file: %w", err))
+				return withCode(ExitWrite, fmt.Errorf("create report file %s: %w", o.Report, err))
 			}
 			defer func() {
 				if cerr := f.Close(); cerr != nil && err == nil {
@@ -100,7 +102,9 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 			printReportJSON(stdout, rep)
 		}
 		if !tty || o.JSON || o.Validate {
-			printReportLines(stderr, rep)
+			// A validation is a report: every table. An ingest (cron)
+			// prints its one line, and the tables with something to say.
+			printReportLines(stderr, rep, o.Validate || o.Verbose)
 		}
 	}
 	if err == nil && o.Validate {
@@ -122,26 +126,31 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer) (
 	return nil
 }
 
-// printReportLines prints one summary line per table (the cron form).
-func printReportLines(w io.Writer, rep *ingest.Report) {
+// printReportLines prints the summary lines of a report (the cron form):
+// with all, one per table; else only the tables that failed, rejected
+// rows or dropped personal data, then the drop's one line.
+func printReportLines(w io.Writer, rep *ingest.Report, all bool) {
 	if rep.Unchanged {
 		fmt.Fprintf(w, "drop %s already ingested (same checksums): warehouse unchanged at %s\n", rep.DropID, rep.Version)
 		return
 	}
 	for _, t := range rep.Tables {
+		if !all && t.Error == "" && t.Rejected == 0 && len(t.Personal) == 0 {
+			continue
+		}
 		if t.Error != "" {
 			fmt.Fprintf(w, "%s: FAILED: %s\n", t.Table, t.Error)
 			continue
 		}
 		fmt.Fprintf(w, "%s: %s read %d accepted %d rejected %d", t.Table, t.File, t.Read, t.Accepted, t.Rejected)
 		if t.Seconds > 0 {
-			fmt.Fprintf(w, " in %.1fs (%.0f rows/s)", t.Seconds, float64(t.Read)/t.Seconds)
+			fmt.Fprintf(w, " in %s (%s rows/s)", seconds(t.Seconds), count(int64(float64(t.Read)/t.Seconds)))
 		}
 		if t.RejectFile != "" {
 			fmt.Fprintf(w, " rejects %s", t.RejectFile)
 		}
 		if len(t.Extra) > 0 {
-			fmt.Fprintf(w, " ignored columns %v", t.Extra)
+			fmt.Fprintf(w, " ignored columns %s", strings.Join(t.Extra, ", "))
 		}
 		if len(t.Personal) > 0 {
 			fmt.Fprintf(w, "; personal data (dropped) %s", t.PersonalSummary())

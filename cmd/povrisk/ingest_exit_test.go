@@ -55,3 +55,27 @@ func mkdirT(t *testing.T, dir string) string {
 	}
 	return dir
 }
+
+// Without a terminal (cron) an ingest of a good drop prints the drop's one
+// line and the tables with something to say (here persons: its name and
+// phone columns were dropped); --verbose prints every table.
+func TestIngestCronLines(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	os.WriteFile(key, []byte("cmd-test-key-0123456789abcdef"), 0o600)
+	drop := filepath.Join(dir, "drop")
+	if code, _, errs := runCLI(t, []string{"generate", "--households", "30", "--months", "8", "--out", drop, "-q"}); code != 0 {
+		t.Fatalf("generate: exit %d: %s", code, errs)
+	}
+	code, _, errs := runCLI(t, []string{"ingest", "--drop", drop, "--warehouse", filepath.Join(dir, "w1"), "--key-file", key})
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "persons: persons.csv read ") ||
+		!strings.Contains(lines[1], " ingested: warehouse version v000001") {
+		t.Errorf("ingest without a terminal: exit %d, %d lines:\n%s", code, len(lines), errs)
+	}
+	code, _, errs = runCLI(t, []string{"ingest", "--drop", drop, "--warehouse", filepath.Join(dir, "w2"), "--key-file", key, "--verbose"})
+	if code != 0 || !strings.Contains(errs, "households: households.csv read 30 accepted 30 rejected 0") ||
+		!strings.Contains(errs, "income_records: income_records.csv read ") {
+		t.Errorf("ingest --verbose: exit %d:\n%s", code, errs)
+	}
+}

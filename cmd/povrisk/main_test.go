@@ -22,8 +22,8 @@ func TestMain(m *testing.M) {
 	os.Setenv(audit.KeyEnv, path)
 	code := m.Run()
 	os.RemoveAll(dir)
-	if briefRoot != "" {
-		os.RemoveAll(briefRoot)
+	if fixtureRoot != "" {
+		os.RemoveAll(fixtureRoot)
 	}
 	os.Exit(code)
 }

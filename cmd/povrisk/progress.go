@@ -42,22 +42,44 @@ func progressWriter(c *cli.Context) io.Writer {
 	return c.App.ErrWriter
 }
 
-// barReporter draws one terminal progress bar per stage. Stages run one
-// after another; a stage started while another runs finishes the other's
-// line first, so that bars never overwrite each other.
+// barReporter draws one terminal progress bar per stage. A terminal line
+// holds one bar, and some stages run side by side (ingest reads its tables
+// in parallel): the first stage started owns the bar; the others count
+// quietly in a queue, and when the bar's stage ends the next takes the
+// line (one finished meanwhile prints its count and time). Bars never
+// overwrite each other.
 type barReporter struct {
-	w  io.Writer
-	mu sync.Mutex
+	w      io.Writer
+	mu     sync.Mutex
+	shown  *barTask   // the stage drawing the bar; nil: none
+	queued []*barTask // stages started while another was shown, in order
+	now    func() time.Time
 }
 
 func (r *barReporter) Start(stage string, total int64) progress.Task {
-	max := total
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.now == nil {
+		r.now = time.Now
+	}
+	t := &barTask{r: r, stage: stage, total: total, start: r.now()}
+	if r.shown == nil {
+		r.show(t)
+	} else {
+		r.queued = append(r.queued, t)
+	}
+	return t
+}
+
+// show gives t the bar, with the count it made while queued (r.mu held).
+func (r *barReporter) show(t *barTask) {
+	max := t.total
 	if max <= 0 {
 		max = -1 // unknown size: a spinner with the count
 	}
-	bar := progressbar.NewOptions64(max,
+	t.bar = progressbar.NewOptions64(max,
 		progressbar.OptionSetWriter(r.w),
-		progressbar.OptionSetDescription(stage),
+		progressbar.OptionSetDescription(t.stage),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetElapsedTime(true),
@@ -67,27 +89,64 @@ func (r *barReporter) Start(stage string, total int64) progress.Task {
 		progressbar.OptionSetRenderBlankState(true),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.w) }),
 	)
-	return &barTask{r: r, bar: bar}
+	if t.count > 0 {
+		t.bar.Add64(t.count)
+	}
+	r.shown = t
+}
+
+// next hands the line to the next queued stage still running, printing
+// the ones that ended meanwhile (r.mu held).
+func (r *barReporter) next() {
+	r.shown = nil
+	for len(r.queued) > 0 {
+		t := r.queued[0]
+		r.queued = r.queued[1:]
+		if !t.done {
+			r.show(t)
+			return
+		}
+		fmt.Fprintln(r.w, doneLine(t.stage, t.count, t.total, r.now().Sub(t.start).Seconds()))
+	}
 }
 
 type barTask struct {
-	r    *barReporter
-	bar  *progressbar.ProgressBar
-	once sync.Once
+	r            *barReporter
+	stage        string
+	total, count int64
+	start        time.Time
+	bar          *progressbar.ProgressBar // nil while queued
+	done         bool
 }
 
 func (t *barTask) Add(n int64) {
 	t.r.mu.Lock()
 	defer t.r.mu.Unlock()
-	t.bar.Add64(n)
+	t.count += n
+	if t.bar != nil && !t.done {
+		t.bar.Add64(n)
+	}
 }
 
 func (t *barTask) Done() {
-	t.once.Do(func() {
-		t.r.mu.Lock()
-		defer t.r.mu.Unlock()
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	if t.done {
+		return
+	}
+	t.done = true
+	if t.r.shown == t {
 		t.bar.Finish() // its completion ends the line
-	})
+		t.r.next()
+	}
+}
+
+// doneLine is the line of a finished stage: its count (of its total) and time.
+func doneLine(stage string, n, total int64, secs float64) string {
+	if total > 0 {
+		return fmt.Sprintf("povrisk: %s: %s of %s in %s", stage, count(n), count(total), seconds(secs))
+	}
+	return fmt.Sprintf("povrisk: %s: %s in %s", stage, count(n), seconds(secs))
 }
 
 // lineReporter prints one line per finished stage: its count and time.
@@ -119,11 +178,6 @@ func (t *lineTask) Done() {
 	t.once.Do(func() {
 		t.r.mu.Lock()
 		defer t.r.mu.Unlock()
-		s := t.r.now().Sub(t.start).Seconds()
-		if t.total > 0 {
-			fmt.Fprintf(t.r.w, "povrisk: %s: %s of %s in %s\n", t.stage, count(t.count), count(t.total), seconds(s))
-		} else {
-			fmt.Fprintf(t.r.w, "povrisk: %s: %s in %s\n", t.stage, count(t.count), seconds(s))
-		}
+		fmt.Fprintln(t.r.w, doneLine(t.stage, t.count, t.total, t.r.now().Sub(t.start).Seconds()))
 	})
 }

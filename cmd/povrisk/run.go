@@ -48,7 +48,7 @@ func init() {
 			&cli.StringFlag{Name: "warehouse", Value: "warehouse", Usage: "warehouse directory"},
 			keyFileFlag(),
 			deprecatedFlag("key", "key-file"),
-			&cli.StringFlag{Name: "audit-key-file", Usage: "audit key that signs the audit record (mode 600, outside the runs directory); default env POVRISK_AUDIT_KEY_FILE, else ~/.config/povrisk/audit.key"},
+			auditKeyFileFlag(),
 			&cli.StringFlag{Name: "as-of", Usage: "as-of date YYYY-MM-DD (default: the latest month-end with data)"},
 			policyFlag(),
 			&cli.StringFlag{Name: "models", Value: "models", Usage: "models directory"},
@@ -172,9 +172,10 @@ func resultLine(res *night.Result, took time.Duration) string {
 		prev = "previous run " + res.PreviousRun + " (" + res.PreviousAgo() + ")"
 	}
 	if res.AlreadyDone {
-		return fmt.Sprintf("povrisk run %s: already done by the run this one waited for (%s verifies); model %s; %d eligible, %d high",
-			res.AsOf, res.Dir, model, c.Eligible, c.ByTier["high"])
+		return fmt.Sprintf("povrisk run %s: already done by the run this one waited for (%s verifies); model %s; %s eligible, %s high",
+			res.AsOf, res.Dir, model, count(int64(c.Eligible)), count(int64(c.ByTier["high"])))
 	}
-	return fmt.Sprintf("povrisk run %s: %d households, %d eligible, %d high, %d in county top k (%d not flagged by rules); model %s; %s; %s; %s in %s",
-		res.AsOf, c.Households, c.Eligible, c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, model, prev, plural(int64(len(res.Warnings)), "stale table"), res.Dir, seconds(took.Seconds()))
+	return fmt.Sprintf("povrisk run %s: %s, %s eligible, %s high, %s in county top k (%s not flagged by rules); model %s; %s; %s; %s in %s",
+		res.AsOf, plural(int64(c.Households), "household"), count(int64(c.Eligible)), count(int64(c.ByTier["high"])), count(int64(c.TopKTotal)),
+		count(int64(c.TopKMissedByRules)), model, prev, plural(int64(len(res.Warnings)), "stale table"), res.Dir, seconds(took.Seconds()))
 }

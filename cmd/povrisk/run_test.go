@@ -102,6 +102,9 @@ func TestRunCommandExitCodes(t *testing.T) {
 		{"no warehouse", append(base("--policy", samplePolicy(t)), "--warehouse", filepath.Join(f.dir, "nowh")), ExitBadInput, "nowh"},
 		{"drop without households", base("--policy", samplePolicy(t), "--drop", noHouseholds, "--key", f.key), ExitBadInput, "households"},
 		{"bad as-of", base("--policy", samplePolicy(t), "--as-of", "2025-13-01"), ExitUsage, "as-of"},
+		// A missing key is a usage error, as ingest and doctor report it.
+		{"drop with a missing key file", base("--policy", samplePolicy(t), "--drop", f.drop, "--key-file", filepath.Join(f.dir, "no.key")), ExitUsage, "no.key"},
+		{"as-of not a month-end", base("--policy", samplePolicy(t), "--as-of", "2025-12-15"), ExitUsage, "pass --any-day"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

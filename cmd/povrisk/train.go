@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/features/rules"
@@ -156,6 +158,8 @@ func trainErrCode(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case fault.Of(err) != fault.Internal:
+		return err // the engine knew its kind: keep it
 	case errors.Is(err, registry.ErrNoModel), errors.Is(err, registry.ErrFeatureMismatch):
 		return withCode(ExitNoModel, err)
 	case errors.Is(err, os.ErrNotExist):
@@ -223,7 +227,7 @@ func printMetricsSummary(w io.Writer, m registry.Metrics) {
 		}
 		fmt.Fprintf(w, "model share of the oracle's AUC lift: %s\n", share)
 	}
-	fmt.Fprintf(w, "county top %g%%: model precision %s, rule screen %s; Brier %s\n", m.CountyShare*100, num3(m.CountyPrecision), num3(m.RulesCountyPrecision), num3(m.Brier))
+	fmt.Fprintf(w, "county top %s%%: model precision %s, rule screen %s; Brier %s\n", strconv.FormatFloat(m.CountyShare*100, 'f', -1, 32), num3(m.CountyPrecision), num3(m.RulesCountyPrecision), num3(m.Brier))
 	for _, n := range m.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
@@ -260,7 +264,7 @@ func runTrainTable(ctx context.Context, o trainOptions, stdout, stderr io.Writer
 	}
 	X, y, skipped, err := train.LoadTable(ctx, db, train.TableOptions{Path: o.Table, Label: o.Label, Ignore: ignore, Positive: o.Positive})
 	if err != nil {
-		return withCode(ExitBadInput, err)
+		return kindOr(ExitBadInput, err)
 	}
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "povrisk: %s without a label skipped\n", plural(int64(skipped), "row"))

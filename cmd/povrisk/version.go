@@ -17,6 +17,7 @@ func init() {
 	register(&cli.Command{
 		Name:  "version",
 		Usage: "print the povrisk, Go and DuckDB versions",
+		Flags: []cli.Flag{jsonFlag("the versions")},
 		Action: func(c *cli.Context) error {
 			db, err := engine.OpenDB("")
 			if err != nil {
@@ -26,6 +27,10 @@ func init() {
 			v, err := duckdbVersion(db)
 			if err != nil {
 				return err
+			}
+			if c.Bool("json") {
+				return writeJSON(c.App.Writer, map[string]string{"povrisk": Version, "go": runtime.Version(),
+					"platform": runtime.GOOS + "/" + runtime.GOARCH, "duckdb": v})
 			}
 			fmt.Fprintf(c.App.Writer, "povrisk %s\ngo %s %s/%s\nduckdb %s\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, v)
 			return nil

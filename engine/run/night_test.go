@@ -381,8 +381,10 @@ func TestReporterStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	workLists := int64(len(run.Summary.TopK))
-	want := map[string]int64{"scoring": int64(res.Counts.Households), "explaining": int64(res.Counts.Households), "writing": 6 + workLists}
-	if strings.Join(rec.stages, ",") != "scoring,explaining,writing" {
+	// features: the ten feature families (demographics ... assistance),
+	// then the join and the rule screen.
+	want := map[string]int64{"features": 12, "scoring": int64(res.Counts.Households), "explaining": int64(res.Counts.Households), "writing": 6 + workLists}
+	if strings.Join(rec.stages, ",") != "features,scoring,explaining,writing" {
 		t.Errorf("stages %v", rec.stages)
 	}
 	for s, n := range want {

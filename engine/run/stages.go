@@ -157,7 +157,9 @@ func (in *inputs) ingest(ctx context.Context, db *sql.DB) error {
 	}
 	key, err := ingest.LoadKey(o.KeyPath)
 	if err != nil {
-		return fault.Wrap(fault.BadInput, err)
+		// A key missing, open to others or too short is a usage error
+		// (exit 2), as povrisk ingest and doctor report it.
+		return fault.Wrap(fault.Usage, err)
 	}
 	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: o.Drop, Warehouse: o.Warehouse, Key: key, Progress: o.Progress, Reporter: o.Reporter})
 	if err != nil {
@@ -235,7 +237,7 @@ func (f *featureTable) release() {
 // computeFeatures derives the feature table for the as-of date, with the
 // official rule screen.
 func computeFeatures(ctx context.Context, db *sql.DB, in *inputs) (*featureTable, error) {
-	tbl, err := features.ComputeWith(ctx, db, in.w, in.asOf, in.cfg.policy, features.Options{Progress: in.cfg.Progress})
+	tbl, err := features.ComputeWith(ctx, db, in.w, in.asOf, in.cfg.policy, features.Options{Progress: in.cfg.Progress, Reporter: in.cfg.Reporter})
 	if err != nil {
 		if errors.Is(err, rules.ErrNoEntry) {
 			return nil, fault.Wrap(fault.Policy, err)
