@@ -125,3 +125,27 @@ func TestFitReportsTrees(t *testing.T) {
 		t.Errorf("%d trees", f.NumTrees())
 	}
 }
+
+// TestParamsOptionsRoundTrip: the options a forest's Params give back
+// resolve to the same Params, for defaults and for every field set.
+func TestParamsOptionsRoundTrip(t *testing.T) {
+	for _, o := range []Options{
+		{},
+		{Trees: 7, MaxDepth: 4, MinLeaf: 1, MinSplit: 9, MaxFeatures: 3, Bins: 16, NoBootstrap: true, ClassWeight: "balanced", Seed: 42},
+	} {
+		p, err := o.resolved(5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := p.Options().resolved(5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back != p {
+			t.Errorf("Params %+v -> Options -> %+v", p, back)
+		}
+	}
+	if (Params{Bootstrap: false}).Options().NoBootstrap != true {
+		t.Error("a forest grown without bootstrap must give NoBootstrap")
+	}
+}

@@ -71,6 +71,13 @@ func DefaultOptions() Options {
 	return Options{Trees: DefaultTrees, MinLeaf: DefaultMinLeaf, MinSplit: DefaultMinSplit, Bins: MaxBins}
 }
 
+// Options are the options that train a forest with exactly these
+// parameters again (a saved model's, to refit it on other data).
+func (p Params) Options() Options {
+	return Options{Trees: p.Trees, MaxDepth: p.MaxDepth, MinLeaf: p.MinLeaf, MinSplit: p.MinSplit, MaxFeatures: p.MaxFeatures,
+		Bins: p.Bins, Workers: p.Workers, NoBootstrap: !p.Bootstrap, ClassWeight: p.ClassWeight, Seed: p.Seed}
+}
+
 // resolved fills defaults and checks o against p features.
 func (o Options) resolved(p int) (Params, error) {
 	r := Params{Trees: o.Trees, MaxDepth: o.MaxDepth, MinLeaf: o.MinLeaf, MinSplit: o.MinSplit, MaxFeatures: o.MaxFeatures,
