@@ -75,7 +75,7 @@ func (r *Report) Check(maxShare float64) error {
 	var bad []string
 	for _, t := range r.Tables {
 		switch {
-		case t.Table == "":
+		case t.Table == "" || t.Error == notLoaded:
 			// not loaded because households or persons failed
 		case t.Error != "":
 			bad = append(bad, fmt.Sprintf("table %s not loaded: %s", t.Table, t.Error))

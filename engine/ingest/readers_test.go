@@ -359,7 +359,7 @@ func TestIDNumbersInPersons(t *testing.T) {
 		"P3,H1,520123198001011234,1980-01-01,F,child,full,0,false,false,none,\n"))
 	writeFile(t, filepath.Join(drop, "social_insurance.csv"), []byte("person_id,period,employer_id,contribution_base\nP1,2024-01,E1,3000\nP1,2024-02,E1,3000\n"))
 	wh := filepath.Join(t.TempDir(), "w")
-	rep := ingestT(t, drop, wh)
+	rep := ingestShare(t, drop, wh, 1) // one bad row of three: more than 5% on purpose
 	if tr := rep.Tables[1]; tr.Accepted != 2 || tr.Rejected != 1 {
 		t.Fatalf("persons: %+v", tr)
 	}
