@@ -204,7 +204,7 @@ func (rr *rowReader) nextQuoted(chunk []byte, err error) error {
 // line breaks), so that a line without end (a gzip bomb of one line, a
 // quote left open at the top of a large file) fails the file instead of
 // exhausting memory. No record of the standard comes near it.
-const maxRecord = 8 << 20
+const maxRecord = 64 << 20
 
 // errTooLong is a whole-file error: where the record ends is not known.
 var errTooLong = fmt.Errorf("record longer than %d MiB: not a table of the data standard (a quote left open, or a file without line ends?)", maxRecord>>20)

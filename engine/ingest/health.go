@@ -18,7 +18,7 @@ var ErrUnhealthy = errors.New("table failed as a whole")
 
 // reasonSentinels are the reasons a row is rejected, in the order they are
 // tried when naming a reject's reason.
-var reasonSentinels = []error{ErrType, ErrCode, ErrRange, ErrMissing, ErrDuplicate, ErrOrphan, ErrDate, ErrFieldCount, ErrQuote, ErrEncoding}
+var reasonSentinels = []error{ErrType, ErrCode, ErrRange, ErrMissing, ErrDuplicate, ErrOrphan, ErrDate, ErrFieldCount, ErrQuote, ErrEncoding, ErrText, ErrPersonal}
 
 // noteReject counts the reject's reason: its column and sentinel, never
 // its value (reasons go into messages and manifests).
