@@ -77,6 +77,14 @@ func Open(dir string) (*Warehouse, error) {
 	}
 	b, err := os.ReadFile(filepath.Join(root, "CURRENT"))
 	if errors.Is(err, os.ErrNotExist) {
+		// Versions without CURRENT: the file was deleted. Treating the
+		// warehouse as new would let the next ingest start over (under any
+		// key) and silently drop every earlier drop.
+		if vs, _ := filepath.Glob(filepath.Join(root, "v[0-9][0-9][0-9][0-9][0-9][0-9]", "manifest.json")); len(vs) > 0 {
+			last := filepath.Base(filepath.Dir(vs[len(vs)-1]))
+			return nil, fault.Wrap(fault.BadInput, fmt.Errorf("open warehouse %s: CURRENT is missing but %d versions are there (the latest %s): write the name of the version to use into %s",
+				dir, len(vs), last, filepath.Join(dir, "CURRENT")))
+		}
 		return nil, fmt.Errorf("open warehouse %s: %w", dir, ErrNoVersion)
 	}
 	if err != nil {

@@ -31,6 +31,15 @@ func TestOpen(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
+			w, err := Open(dir)
+			if tc.name == "empty" {
+				// An empty directory; versions without CURRENT are
+				// TestOpenCurrentDeleted.
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrNoVersion) {
+					t.Fatalf("Open on empty dir: %v, want ErrNoVersion", err)
+				}
+				return
+			}
 			if err := os.Mkdir(filepath.Join(dir, "v000001"), 0o700); err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +59,7 @@ func TestOpen(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			w, err := Open(dir)
+			w, err = Open(dir)
 			if tc.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("Open: %v, want error with %q", err, tc.want)
@@ -260,5 +269,26 @@ func TestOpenChecksTables(t *testing.T) {
 				t.Errorf("Open: %v (kind %v), want bad input containing %q", err, fault.Of(err), tc.want)
 			}
 		})
+	}
+}
+
+// TestOpenCurrentDeleted: versions without CURRENT are refused (bad input,
+// naming the latest version), not taken for an empty warehouse that the
+// next ingest would start over (issue 11 review).
+func TestOpenCurrentDeleted(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := commitOne(t, dir, Options{}, "d1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commitOne(t, dir, Options{}, "d2"); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "CURRENT"))
+	_, err := Open(dir)
+	if fault.Of(err) != fault.BadInput || errors.Is(err, ErrNoVersion) || !strings.Contains(err.Error(), "CURRENT is missing but 2 versions are there (the latest v000002)") {
+		t.Fatalf("Open: %v (kind %v), want bad input naming v000002", err, fault.Of(err))
+	}
+	if _, err := Begin(dir, Options{}); fault.Of(err) != fault.BadInput {
+		t.Errorf("Begin: %v (kind %v), want bad input: no new version over the old ones", err, fault.Of(err))
 	}
 }
