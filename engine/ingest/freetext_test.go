@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/povrisk/povrisk/engine/fault"
 )
@@ -151,5 +155,52 @@ func TestReasonNames(t *testing.T) {
 		if want := "diagnosis: " + s.Error(); l.reasons[want] != 1 {
 			t.Errorf("%v counted as %v, want %q", s, l.reasons, want)
 		}
+	}
+}
+
+// TestParquetUTCTimestamps: a timestamp adjusted to UTC without a kept
+// zone (how DuckDB, Spark and Hive write TIMESTAMPTZ) is dated in China
+// Standard Time: local midnight in Beijing (16:00 UTC the day before) keeps
+// its Beijing date, midnight UTC keeps its date (issue 11 review: a DuckDB
+// file moved every registration one day early). A named zone is kept.
+func TestParquetUTCTimestamps(t *testing.T) {
+	dir := t.TempDir()
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	midnightSH := time.Date(2015, 3, 1, 0, 0, 0, 0, sh).UnixMicro() // 2015-02-28T16:00Z
+	midnightUTC := time.Date(2015, 3, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	ny := time.Date(2015, 3, 1, 23, 0, 0, 0, time.FixedZone("", -5*3600)).UnixMicro() // 2015-03-02T04:00Z
+	for _, tc := range []struct {
+		zone string
+		vals []any
+		want []string
+	}{
+		{"UTC", []any{midnightSH, midnightUTC}, []string{"2015-03-01", "2015-03-01"}},
+		{"-05:00", []any{ny, ny}, []string{"2015-03-01", "2015-03-01"}},
+	} {
+		p := filepath.Join(dir, "households"+strings.ReplaceAll(tc.zone, ":", "")+".parquet")
+		writeParquet(t, p, []pqCol{
+			{"household_id", arrow.BinaryTypes.String, strs("H1", "H2")},
+			{"region_code", arrow.BinaryTypes.String, strs("520123102201", "520123102201")},
+			{"poverty_status", arrow.BinaryTypes.String, strs("general", "general")},
+			{"registered_date", &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: tc.zone}, tc.vals},
+		}, 2)
+		pfr, prdr, _, err := openParquet(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tbl, err := pfr.ReadTable(context.Background())
+		prdr.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := tbl.Column(3).Data().Chunk(0).(*array.Timestamp)
+		vc := &valueConv{}
+		for i, want := range tc.want {
+			b, err := vc.appendTimestamp(nil, col, i)
+			if err != nil || string(b) != want {
+				t.Errorf("zone %s row %d: %q, %v; want %s", tc.zone, i, b, err, want)
+			}
+		}
+		tbl.Release()
 	}
 }
