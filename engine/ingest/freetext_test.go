@@ -204,3 +204,23 @@ func TestParquetUTCTimestamps(t *testing.T) {
 		tbl.Release()
 	}
 }
+
+// TestGzipMembers: a csv.gz of two concatenated gzip members (cat a.gz
+// b.gz) is one stream of rows; a cut second member fails the file.
+func TestGzipMembers(t *testing.T) {
+	dir := t.TempDir()
+	const head = "household_id,period,wage_income,business_income,property_income,transfer_income,production_cost\n"
+	a := gzipped(t, []byte(head+"H1,2024-01,1,1,1,1,1\n"))
+	b := gzipped(t, []byte("H1,2024-02,2,2,2,2,2\nH1,2024-03,3,3,3,3,3\n"))
+	r := &refs{households: newKeySet(), persons: newKeySet()}
+	r.households.add([]byte("H1"), true)
+	got := loadOne(t, "income_records", writeFile(t, filepath.Join(dir, "income_records.csv.gz"), append(append([]byte{}, a...), b...)), "", testKey, r)
+	if got.err != nil || got.read != 3 || got.accepted != 3 {
+		t.Fatalf("two members: read %d accepted %d, %v; want 3 rows", got.read, got.accepted, got.err)
+	}
+	cut := append(append([]byte{}, a...), b[:len(b)-6]...)
+	got = loadOne(t, "income_records", writeFile(t, filepath.Join(dir, "cut.csv.gz"), cut), "", testKey, r)
+	if got.err == nil || !strings.Contains(got.err.Error(), "damaged or truncated gzip data") {
+		t.Fatalf("cut second member: %v, want damaged or truncated gzip data", got.err)
+	}
+}
