@@ -162,6 +162,30 @@ func Append(runsDir string, key *Key, r Record, perm os.FileMode) (Record, error
 	return r, nil
 }
 
+// CheckAppend reports whether Append would refuse the log of runsDir under
+// key (checkEnd): a night calls it before writing anything, so that a
+// tampered log or a foreign key stops it before its run directory exists.
+// A missing log is fine (the first night).
+func CheckAppend(runsDir string, key *Key) error {
+	if key == nil {
+		return fault.Wrap(fault.Usage, errors.New("audit log: no audit key (see audit.LoadKey)"))
+	}
+	path := filepath.Join(runsDir, LogName)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return checkEnd(runsDir, key, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("open audit log %s: %w", path, err)
+	}
+	defer f.Close()
+	lines, err := linesOf(f, path)
+	if err != nil {
+		return err
+	}
+	return checkEnd(runsDir, key, lines)
+}
+
 // linesOf reads the log open in f and returns its lines without their
 // newlines (none for an empty log); a log that ends in a partial line is
 // refused.

@@ -474,3 +474,23 @@ func TestAppendAfterHeadBehind(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAppend: CheckAppend refuses what Append refuses, without
+// writing, and accepts a runs directory without a log.
+func TestCheckAppend(t *testing.T) {
+	if err := CheckAppend(t.TempDir(), testKey(t)); err != nil {
+		t.Errorf("no log: %v", err)
+	}
+	runs := fixture(t)
+	if err := CheckAppend(runs, testKey(t)); err != nil {
+		t.Errorf("intact log: %v", err)
+	}
+	other, _ := NewKey([]byte("another key, not the operator's one"))
+	if err := CheckAppend(runs, other); fault.Of(err) != fault.Tampered {
+		t.Errorf("another key: %v, want tampered", err)
+	}
+	os.Remove(filepath.Join(runs, HeadName))
+	if err := CheckAppend(runs, testKey(t)); fault.Of(err) != fault.Tampered || !strings.Contains(err.Error(), "missing while the log holds 3") {
+		t.Errorf("head removed: %v, want tampered", err)
+	}
+}
