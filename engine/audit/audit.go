@@ -120,8 +120,20 @@ func Append(runsDir string, key *Key, r Record, perm os.FileMode) (Record, error
 	if err := f.Chmod(perm); err != nil {
 		return Record{}, fault.Wrap(fault.Write, fmt.Errorf("set mode of audit log %s: %w", path, err))
 	}
-	if r.Seq, r.Prev, err = lastOf(f, path); err != nil {
+	var lines [][]byte
+	if lines, err = linesOf(f, path); err != nil {
 		return Record{}, err
+	}
+	if err := checkEnd(runsDir, key, lines); err != nil {
+		return Record{}, err
+	}
+	r.Seq, r.Prev = 1, ""
+	if n := len(lines); n > 0 {
+		var prev Record
+		if err := json.Unmarshal(lines[n-1], &prev); err != nil {
+			return Record{}, fault.Wrap(fault.Tampered, fmt.Errorf("audit log %s: last line (%d) is not a record: %w", path, n, err))
+		}
+		r.Seq, r.Prev = prev.Seq+1, hashLine(lines[n-1])
 	}
 	if r.Inputs == nil {
 		r.Inputs = map[string]string{}
@@ -151,26 +163,88 @@ func Append(runsDir string, key *Key, r Record, perm os.FileMode) (Record, error
 	return r, nil
 }
 
-// lastOf reads the log open in f and returns the seq of the next record
-// and the hash of the last line ("" for an empty log).
-func lastOf(f *os.File, path string) (int64, string, error) {
+// CheckAppend reports whether Append would refuse the log of runsDir under
+// key (checkEnd): a night calls it before writing anything, so that a
+// tampered log or a foreign key stops it before its run directory exists.
+// A missing log is fine (the first night).
+func CheckAppend(runsDir string, key *Key) error {
+	if key == nil {
+		return fault.Wrap(fault.Usage, errors.New("audit log: no audit key (see audit.LoadKey)"))
+	}
+	path := filepath.Join(runsDir, LogName)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return checkEnd(runsDir, key, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("open audit log %s: %w", path, err)
+	}
+	defer f.Close()
+	lines, err := linesOf(f, path)
+	if err != nil {
+		return err
+	}
+	return checkEnd(runsDir, key, lines)
+}
+
+// linesOf reads the log open in f and returns its lines without their
+// newlines (none for an empty log); a log that ends in a partial line is
+// refused.
+func linesOf(f *os.File, path string) ([][]byte, error) {
 	data, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<62))
 	if err != nil {
-		return 0, "", fmt.Errorf("read audit log %s: %w", path, err)
+		return nil, fmt.Errorf("read audit log %s: %w", path, err)
 	}
 	if len(data) == 0 {
-		return 1, "", nil
+		return nil, nil
 	}
 	if data[len(data)-1] != '\n' {
-		return 0, "", fault.Wrap(fault.Tampered, fmt.Errorf("audit log %s ends in a partial line: run `povrisk audit --verify` and repair it by hand", path))
+		return nil, fault.Wrap(fault.Tampered, fmt.Errorf("audit log %s ends in a partial line: run `povrisk audit --verify` and repair it by hand", path))
 	}
-	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
-	last := lines[len(lines)-1]
-	var prev Record
-	if err := json.Unmarshal(last, &prev); err != nil {
-		return 0, "", fault.Wrap(fault.Tampered, fmt.Errorf("audit log %s: last line (%d) is not a record: %w", path, len(lines), err))
+	return bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")), nil
+}
+
+// checkEnd refuses to append to a log whose end does not match its head,
+// or whose last record or head does not verify under key: appending would
+// otherwise launder a removed last record (the new record and head would
+// chain on the shortened log) or mix two audit keys in one log. The head
+// may be one record behind (a run stopped between its record and the
+// head), and may be missing only while the log holds a single record (the
+// first run stopped before its head).
+func checkEnd(runsDir string, key *Key, lines [][]byte) error {
+	hp := filepath.Join(runsDir, HeadName)
+	refuse := func(format string, a ...any) error {
+		return fault.Wrap(fault.Tampered, fmt.Errorf("audit log %s: "+format+"; nothing was appended: run `povrisk audit --verify --runs %s` with the key that wrote the log",
+			append(append([]any{filepath.Join(runsDir, LogName)}, a...), runsDir)...))
 	}
-	return prev.Seq + 1, hashLine(last), nil
+	n := int64(len(lines))
+	if n > 0 {
+		var last Record
+		if err := json.Unmarshal(lines[n-1], &last); err == nil && !key.verify(last.MAC, []byte(recordDomain), last.macInput()) {
+			return refuse("its last record (line %d) does not verify under this audit key: the log was written with another key, or altered", n)
+		}
+	}
+	b, err := os.ReadFile(hp)
+	if errors.Is(err, os.ErrNotExist) {
+		if n > 1 {
+			return refuse("%s is missing while the log holds %d records: records at its end may have been removed", HeadName, n)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", hp, err)
+	}
+	var h Head
+	if err := json.Unmarshal(b, &h); err != nil || !key.verify(h.MAC, h.macInput()...) {
+		return refuse("%s does not verify under this audit key: it was written with another key, or altered", HeadName)
+	}
+	switch {
+	case h.Seq == n && n > 0 && h.Line == hashLine(lines[n-1]):
+	case h.Seq == n-1 && (n == 1 || h.Line == hashLine(lines[n-2])):
+	default:
+		return refuse("its head names %d records and the log holds %d that do not match it: records were removed or the log rewritten", h.Seq, n)
+	}
+	return nil
 }
 
 // Line is one line of the log as read: the raw bytes and the decoded record

@@ -389,3 +389,112 @@ func TestLoadKey(t *testing.T) {
 		t.Errorf("LoadKey(\"\") with %s set: %v", KeyEnv, err)
 	}
 }
+
+// TestAppendRefusesBadEnd: Append must not chain on a log whose end was
+// removed or was written with another key; otherwise the next night
+// launders a removed last record (with its run directory) into a log that
+// verifies (found by the issue 11 review: remove record 2 and its run
+// directory, run another night, audit --verify said OK). Each case is
+// refused as Tampered and leaves the log and head byte for byte as they were.
+func TestAppendRefusesBadEnd(t *testing.T) {
+	dropLast := func(k int) func(t *testing.T, runs string) {
+		return func(t *testing.T, runs string) {
+			p := filepath.Join(runs, LogName)
+			data, _ := os.ReadFile(p)
+			lines := strings.SplitAfter(string(data), "\n") // the last element is ""
+			if err := os.WriteFile(p, []byte(strings.Join(lines[:len(lines)-1-k], "")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	logOf := func(runs string) string { b, _ := os.ReadFile(filepath.Join(runs, LogName)); return string(b) }
+	headOf := func(runs string) string { b, _ := os.ReadFile(filepath.Join(runs, HeadName)); return string(b) }
+	other, _ := NewKey([]byte("another key, not the operator's one"))
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, runs string)
+		key    *Key
+		want   string
+	}{
+		{"last record removed", dropLast(1), nil, "head names 3 records and the log holds 2"},
+		{"two last records removed", dropLast(2), nil, "head names 3 records and the log holds 1"},
+		{"log emptied", func(t *testing.T, runs string) { os.WriteFile(filepath.Join(runs, LogName), nil, 0o600) }, nil, "head names 3 records and the log holds 0"},
+		{"head removed", func(t *testing.T, runs string) { os.Remove(filepath.Join(runs, HeadName)) }, nil, "audit.head is missing while the log holds 3 records"},
+		{"head forged", func(t *testing.T, runs string) {
+			os.WriteFile(filepath.Join(runs, HeadName), []byte(`{"seq":2,"line_sha256":"00","mac":"00"}`+"\n"), 0o600)
+		}, nil, "audit.head does not verify under this audit key"},
+		{"another audit key", func(*testing.T, string) {}, other, "last record (line 3) does not verify under this audit key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runs := fixture(t)
+			tc.damage(t, runs)
+			key := tc.key
+			if key == nil {
+				key = testKey(t)
+			}
+			log, head := logOf(runs), headOf(runs)
+			_, err := Append(runs, key, Record{Run: "2026-01-31"}, 0o600)
+			if fault.Of(err) != fault.Tampered || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was appended") {
+				t.Fatalf("Append: err = %v (kind %v), want Tampered containing %q", err, fault.Of(err), tc.want)
+			}
+			if logOf(runs) != log || headOf(runs) != head {
+				t.Error("a refused Append changed the log or its head")
+			}
+		})
+	}
+}
+
+// TestAppendAfterHeadBehind: the head one record behind (a run stopped
+// between its record and its head) and the head missing after the first
+// record are the two ends a crash leaves; Append continues the chain and
+// the log verifies afterwards.
+func TestAppendAfterHeadBehind(t *testing.T) {
+	key := testKey(t)
+	runs := fixture(t)
+	head, _ := os.ReadFile(filepath.Join(runs, HeadName))
+	if _, err := Append(runs, key, Record{Run: "2025-12-31"}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(runs, HeadName), head, 0o600)
+	r, err := Append(runs, key, Record{Run: "2025-12-31"}, 0o600)
+	if err != nil || r.Seq != 5 {
+		t.Fatalf("Append with the head one behind: seq %d, err %v; want seq 5", r.Seq, err)
+	}
+	first := t.TempDir()
+	if _, err := Append(first, key, Record{Run: "2025-10-31"}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(first, HeadName))
+	if r, err := Append(first, key, Record{Run: "2025-11-30"}, 0o600); err != nil || r.Seq != 2 {
+		t.Fatalf("Append with the first head lost: seq %d, err %v; want seq 2", r.Seq, err)
+	}
+	rep, err := Verify(first, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep.Problems {
+		if p.Chain {
+			t.Errorf("chain problem after the repaired head: %s", p.What)
+		}
+	}
+}
+
+// TestCheckAppend: CheckAppend refuses what Append refuses, without
+// writing, and accepts a runs directory without a log.
+func TestCheckAppend(t *testing.T) {
+	if err := CheckAppend(t.TempDir(), testKey(t)); err != nil {
+		t.Errorf("no log: %v", err)
+	}
+	runs := fixture(t)
+	if err := CheckAppend(runs, testKey(t)); err != nil {
+		t.Errorf("intact log: %v", err)
+	}
+	other, _ := NewKey([]byte("another key, not the operator's one"))
+	if err := CheckAppend(runs, other); fault.Of(err) != fault.Tampered {
+		t.Errorf("another key: %v, want tampered", err)
+	}
+	os.Remove(filepath.Join(runs, HeadName))
+	if err := CheckAppend(runs, testKey(t)); fault.Of(err) != fault.Tampered || !strings.Contains(err.Error(), "missing while the log holds 3") {
+		t.Errorf("head removed: %v, want tampered", err)
+	}
+}

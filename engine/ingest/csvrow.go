@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -59,6 +60,10 @@ func (rr *rowReader) finishLine(chunk []byte, err error) (bool, error) {
 	n0 := len(rr.raw)
 	for {
 		rr.raw = append(rr.raw, chunk...)
+		if len(rr.raw) > maxRecord {
+			rr.line++
+			return false, errTooLong
+		}
 		if err == bufio.ErrBufferFull {
 			chunk, err = rr.r.ReadSlice('\n')
 			continue
@@ -194,6 +199,15 @@ func (rr *rowReader) nextQuoted(chunk []byte, err error) error {
 		pos = end + 1
 	}
 }
+
+// maxRecord bounds the text of one record (its lines with their quoted
+// line breaks), so that a line without end (a gzip bomb of one line, a
+// quote left open at the top of a large file) fails the file instead of
+// exhausting memory. No record of the standard comes near it.
+const maxRecord = 64 << 20
+
+// errTooLong is a whole-file error: where the record ends is not known.
+var errTooLong = fmt.Errorf("record longer than %d MiB: not a table of the data standard (a quote left open, or a file without line ends?)", maxRecord>>20)
 
 var (
 	errUnterminated = wrapQuote("quoted field not closed before the end of the file")

@@ -18,7 +18,7 @@ var ErrUnhealthy = errors.New("table failed as a whole")
 
 // reasonSentinels are the reasons a row is rejected, in the order they are
 // tried when naming a reject's reason.
-var reasonSentinels = []error{ErrType, ErrCode, ErrRange, ErrMissing, ErrDuplicate, ErrOrphan, ErrDate, ErrFieldCount, ErrQuote, ErrEncoding}
+var reasonSentinels = []error{ErrType, ErrCode, ErrRange, ErrMissing, ErrDuplicate, ErrOrphan, ErrDate, ErrFieldCount, ErrQuote, ErrEncoding, ErrText, ErrPersonal}
 
 // noteReject counts the reject's reason: its column and sentinel, never
 // its value (reasons go into messages and manifests).
@@ -75,7 +75,7 @@ func (r *Report) Check(maxShare float64) error {
 	var bad []string
 	for _, t := range r.Tables {
 		switch {
-		case t.Table == "":
+		case t.Table == "" || t.Error == notLoaded:
 			// not loaded because households or persons failed
 		case t.Error != "":
 			bad = append(bad, fmt.Sprintf("table %s not loaded: %s", t.Table, t.Error))

@@ -352,6 +352,10 @@ func previousRefs(ctx context.Context, prev *warehouse.Manifest, prevDir string)
 	return r, nil
 }
 
+// notLoaded is the Error of a table not loaded because households or
+// persons failed.
+const notLoaded = "not loaded: a required table (households or persons) failed"
+
 // loadDrop loads every table of the drop into rep.Tables (and, when
 // outDir is set, their Parquet files and reject files). A failure to
 // write is returned at once (fault.Write); so is the failure of households
@@ -378,10 +382,14 @@ func loadDrop(ctx context.Context, files []*dropFile, r *refs, o Options, rep *R
 		return nil
 	})
 	if err != nil {
-		// households or persons failed: the other tables count as not loaded.
+		// households or persons failed: the other tables (and the other
+		// of the two when the failure stopped it) count as not loaded, and
+		// their reports say so by name (an empty report
+		// printed as ": read 0 accepted 0").
 		for i, f := range files {
-			if f.table.Name != "households" && f.table.Name != "persons" {
-				reports[i], rejBufs[i] = TableReport{}, nil
+			if f.table.Name != "households" && f.table.Name != "persons" || reports[i].Table == "" {
+				reports[i], rejBufs[i] = TableReport{Table: f.table.Name, File: filepath.Base(f.path), Format: f.format,
+					Error: notLoaded}, nil
 			}
 		}
 	}

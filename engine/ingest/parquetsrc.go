@@ -296,7 +296,8 @@ func (vc *valueConv) appendValue(b []byte, a arrow.Array, i int) ([]byte, error)
 }
 
 // appendTimestamp appends the calendar date of a timestamp: in its zone
-// when it has one (UTC included), else its wall-clock date.
+// when it has one (UTC read as China Standard Time: readZone), else its
+// wall-clock date.
 func (vc *valueConv) appendTimestamp(b []byte, a *array.Timestamp, i int) ([]byte, error) {
 	tt := a.DataType().(*arrow.TimestampType)
 	per := map[arrow.TimeUnit]int64{arrow.Second: 1, arrow.Millisecond: 1e3, arrow.Microsecond: 1e6, arrow.Nanosecond: 1e9}[tt.Unit]
@@ -307,7 +308,7 @@ func (vc *valueConv) appendTimestamp(b []byte, a *array.Timestamp, i int) ([]byt
 	sec := floorDiv(v, per)
 	if tt.TimeZone != "" {
 		if vc.zone == nil {
-			loc, err := zoneOf(tt.TimeZone)
+			loc, err := zoneOf(readZone(tt.TimeZone))
 			if err != nil {
 				return b, err
 			}
@@ -317,6 +318,23 @@ func (vc *valueConv) appendTimestamp(b []byte, a *array.Timestamp, i int) ([]byt
 		sec += int64(off)
 	}
 	return appendDate(b, floorDiv(sec, 86400), vc.month), nil
+}
+
+// readZone is the zone in which the date of a timestamp of zone tz is
+// read. A timestamp adjusted to UTC (Parquet's isAdjustedToUTC, "UTC" to
+// Arrow) is an instant whose zone the file did not keep: DuckDB, Spark and
+// Hive write every TIMESTAMPTZ that way, so a registration at local
+// midnight in Beijing arrives as 16:00 UTC the day before. Its date is
+// read in China Standard Time, the zone of the data standard's dates: a
+// timestamp at midnight UTC keeps its date, one at local midnight in
+// China gets its own (issue 11, case 7, as written by DuckDB). A named
+// zone or offset is kept.
+func readZone(tz string) string {
+	switch tz {
+	case "UTC", "Etc/UTC", "Z", "+00:00", "+0000", "GMT":
+		return "Asia/Shanghai"
+	}
+	return tz
 }
 
 // zoneOf looks up a timestamp's zone: an IANA name (Asia/Shanghai, UTC) or

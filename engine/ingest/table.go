@@ -159,6 +159,9 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 	l := &tableLoader{t: t, file: file, nfields: len(header), header: header, refs: r, validate: validate}
 	pos := make(map[string]int, len(header))
 	for i, h := range header {
+		if strings.ContainsRune(h, '\r') {
+			return nil, &FileError{File: file, Err: fmt.Errorf("line 1, header field %d holds a carriage return: the lines of the file end in CR alone (an old Mac export?); save it with LF or CRLF line ends", i+1)}
+		}
 		h = strings.TrimSpace(h)
 		if h == "" {
 			return nil, &FileError{File: file, Err: fmt.Errorf("header field %d is empty", i+1)}
@@ -449,10 +452,36 @@ func (l *tableLoader) checkString(c *colSpec, v *value, b []byte) error {
 	} else {
 		err = checkText(b)
 	}
-	if err == nil && len(b) == 18 && looksLikeID(b) {
-		err = fmt.Errorf("%w: %s holds what looks like a resident ID number (valid GB 11643 checksum); ID numbers go in persons.id_number only", ErrPersonal, c.col.Name)
+	if err == nil && holdsID(b) {
+		err = fmt.Errorf("%w: %s holds what looks like a resident ID number (18 characters with a valid GB 11643 checksum, or a 15-digit legacy number); ID numbers go in persons.id_number only", ErrPersonal, c.col.Name)
 	}
 	return err
+}
+
+// holdsID reports whether b is, or holds among other text, an ID number:
+// a run of 18 digits (or 17 and a final X), or of 15 digits, that
+// looksLikeID. A number in a free-text field (a diagnosis, a note) is as
+// personal as one in a column of its own: stored, it would reach the
+// warehouse in clear.
+func holdsID(b []byte) bool {
+	for i := 0; i < len(b); {
+		if b[i] < '0' || b[i] > '9' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j-i == 17 && j < len(b) && (b[j] == 'X' || b[j] == 'x') {
+			j++
+		}
+		if n := j - i; (n == 15 || n == 18) && looksLikeID(b[i:j]) {
+			return true
+		}
+		i = j
+	}
+	return false
 }
 
 var errNotUTF8 = fmt.Errorf("%w: not valid UTF-8 (is the file GB18030? try --encoding gb18030)", ErrEncoding)

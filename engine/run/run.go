@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/ingest"
@@ -161,6 +162,11 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer rl.release()
+	// A log that Append would refuse (records removed, another audit key)
+	// stops the night before it ingests or writes anything.
+	if err := audit.CheckAppend(cfg.Runs, cfg.auditKey); err != nil {
+		return nil, err
+	}
 	in, err := loadInputs(ctx, db, cfg)
 	if err != nil {
 		return nil, err

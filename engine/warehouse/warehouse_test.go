@@ -1,6 +1,8 @@
 package warehouse
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +31,15 @@ func TestOpen(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
+			w, err := Open(dir)
+			if tc.name == "empty" {
+				// An empty directory; versions without CURRENT are
+				// TestOpenCurrentDeleted.
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrNoVersion) {
+					t.Fatalf("Open on empty dir: %v, want ErrNoVersion", err)
+				}
+				return
+			}
 			if err := os.Mkdir(filepath.Join(dir, "v000001"), 0o700); err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +59,7 @@ func TestOpen(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			w, err := Open(dir)
+			w, err = Open(dir)
 			if tc.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("Open: %v, want error with %q", err, tc.want)
@@ -216,5 +227,68 @@ func TestCheckKey(t *testing.T) {
 		if tc.ok != (err == nil) || !tc.ok && (fault.Of(err) != fault.BadInput || !strings.Contains(err.Error(), "another pseudonymisation key")) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+// TestOpenChecksTables: a table file missing, cut, grown or with a byte
+// changed is bad input naming the table, before any reader sees it
+// (issue 11 review: a damaged persons.parquet made run exit 1 with DuckDB's
+// "Snappy decompression failure" and ingest panic-recover as internal).
+func TestOpenChecksTables(t *testing.T) {
+	content := []byte("PAR1 rows of households PAR1")
+	sum := sha256.Sum256(content)
+	for _, tc := range []struct {
+		name   string
+		damage func(path string)
+		want   string
+	}{
+		{"intact", func(string) {}, ""},
+		{"missing", func(p string) { os.Remove(p) }, "table households: open"},
+		{"cut", func(p string) { os.WriteFile(p, content[:10], 0o600) }, "does not match the manifest (10 bytes, recorded 28"},
+		{"flipped", func(p string) { b := append([]byte{}, content...); b[7] ^= 1; os.WriteFile(p, b, 0o600) }, "does not match the manifest (28 bytes, recorded 28"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			vdir := filepath.Join(dir, "v000001")
+			os.Mkdir(vdir, 0o700)
+			man := fmt.Sprintf(`{"version":"v000001","tables":[{"name":"households","file":"households.parquet","rows":3,"bytes":%d,"sha256":"%s"}]}`, len(content), hex.EncodeToString(sum[:]))
+			if err := os.WriteFile(filepath.Join(vdir, "manifest.json"), []byte(man), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(vdir, "households.parquet"), content, 0o600)
+			os.WriteFile(filepath.Join(dir, "CURRENT"), []byte("v000001\n"), 0o600)
+			tc.damage(filepath.Join(vdir, "households.parquet"))
+			_, err := Open(dir)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if fault.Of(err) != fault.BadInput || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "restore it from a backup") {
+				t.Errorf("Open: %v (kind %v), want bad input containing %q", err, fault.Of(err), tc.want)
+			}
+		})
+	}
+}
+
+// TestOpenCurrentDeleted: versions without CURRENT are refused (bad input,
+// naming the latest version), not taken for an empty warehouse that the
+// next ingest would start over (issue 11 review).
+func TestOpenCurrentDeleted(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := commitOne(t, dir, Options{}, "d1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commitOne(t, dir, Options{}, "d2"); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "CURRENT"))
+	_, err := Open(dir)
+	if fault.Of(err) != fault.BadInput || errors.Is(err, ErrNoVersion) || !strings.Contains(err.Error(), "CURRENT is missing but 2 versions are there (the latest v000002)") {
+		t.Fatalf("Open: %v (kind %v), want bad input naming v000002", err, fault.Of(err))
+	}
+	if _, err := Begin(dir, Options{}); fault.Of(err) != fault.BadInput {
+		t.Errorf("Begin: %v (kind %v), want bad input: no new version over the old ones", err, fault.Of(err))
 	}
 }

@@ -162,7 +162,8 @@ type policyFile struct {
 	Freshness   Freshness  `toml:"freshness"`
 }
 
-// LoadPolicy reads a TOML policy file (see policy.sample.toml). Every error
+// LoadPolicy reads a TOML policy file (see policy.sample.toml), which must
+// hold at least one [[line]] and one [[rural_income]] entry. Every error
 // is marked fault.Policy and names the file (and the key and value at fault).
 func LoadPolicy(path string) (*Policy, error) {
 	b, err := os.ReadFile(path)
@@ -172,6 +173,17 @@ func LoadPolicy(path string) (*Policy, error) {
 	p, err := ParsePolicy(b)
 	if err != nil {
 		return nil, fault.Wrap(fault.Policy, fmt.Errorf("policy %s: %w", path, err))
+	}
+	// A file without lines or rural incomes (empty, cut short, the wrong
+	// file) would parse and then fail the first household's rule screen
+	// with a message that names no file.
+	for _, set := range []struct {
+		key string
+		n   int
+	}{{"line", len(p.Lines)}, {"rural_income", len(p.Rurals)}} {
+		if set.n == 0 {
+			return nil, fault.Wrap(fault.Policy, fmt.Errorf("policy %s: no [[%s]] entry: a policy file gives the monitoring lines and rural incomes by province and year (is it empty, cut short, or the wrong file? see features/rules/policy.sample.toml)", path, set.key))
+		}
 	}
 	p.Name = path
 	return p, nil

@@ -131,3 +131,29 @@ func FuzzLoadPolicy(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadPolicyWithoutEntries: an empty, cut-short or wrong policy file
+// is refused when loaded, naming the file and the missing section, instead
+// of failing the first household's rule screen without naming any file
+// (issue 11 review).
+func TestLoadPolicyWithoutEntries(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"empty.toml":   "",
+		"cut.toml":     "[thresholds]\nnear_line_factor = 1.5\n",
+		"norural.toml": "[[line]]\nprovince = \"national\"\nyear = 2021\nvalue = 6000.0\n",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		want := "[[line]]"
+		if name == "norural.toml" {
+			want = "[[rural_income]]"
+		}
+		_, err := LoadPolicy(path)
+		if fault.Of(err) != fault.Policy || err == nil || !strings.Contains(err.Error(), "policy "+path+": no "+want+" entry") {
+			t.Errorf("%s: %v (kind %v), want a policy error naming the file and %s", name, err, fault.Of(err), want)
+		}
+	}
+}
