@@ -12,6 +12,7 @@ import (
 
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/ingest"
 	night "github.com/povrisk/povrisk/engine/run"
 )
 
@@ -58,7 +59,11 @@ func explainOptionsFrom(c *cli.Context) (explainOptions, error) {
 		case o.Household == "":
 			o.Household = a
 		default:
-			return o, withCode(ExitUsage, fmt.Errorf("explain: unexpected argument %q: give one HOUSEHOLD_ID", a))
+			shown := strconv.Quote(a)
+			if ingest.LooksLikeIDNumber(a) {
+				shown = "(an ID number, not repeated)"
+			}
+			return o, withCode(ExitUsage, fmt.Errorf("explain: unexpected argument %s: give one HOUSEHOLD_ID", shown))
 		}
 	}
 	if o.Household == "" || o.Run == "" {

@@ -90,6 +90,11 @@ func looksLikeID(b []byte) bool {
 	return err == nil
 }
 
+// LooksLikeIDNumber reports whether s is an ID number by its value (see
+// looksLikeID): commands that take a household id use it to refuse an ID
+// number without repeating it in their messages.
+func LooksLikeIDNumber(s string) bool { return looksLikeID([]byte(s)) }
+
 // pseudonymizer computes the pseudonym of an ID number: hex(HMAC-SHA-256(key,
 // the 18-character form)), the value stored as id_number_hash. Without a
 // key (validating) there is no pseudonym.

@@ -14,6 +14,7 @@ import (
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/ingest"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
@@ -113,6 +114,10 @@ func asFloat(v any) (float64, bool) {
 // households of its county and its contribution (largest first), and the
 // rules it tripped with their facts.
 func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, error) {
+	if ingest.LooksLikeIDNumber(id) {
+		// Never repeated, not even in the error: stderr reaches logs.
+		return nil, fault.Wrap(fault.Usage, errors.New("explain: the household id given is an ID number; give the household_id of ranked.csv (ID numbers are never stored in clear)"))
+	}
 	run, err := rundir.Read(dir) // verified against its checksums
 	if err != nil {
 		return nil, err

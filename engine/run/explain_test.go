@@ -5,9 +5,11 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/fault"
 )
 
 // TestExplain checks an explanation against values read here from the
@@ -84,5 +86,20 @@ func TestExplain(t *testing.T) {
 	}
 	if _, err := Explain(ctx, db, f.runDir(), "NO-SUCH"); err == nil {
 		t.Error("unknown household explained")
+	}
+}
+
+// TestExplainRefusesIDNumbers: an ID number given as the household id is a
+// usage error whose message does not repeat it (18 digits with a valid
+// check character, and a 15-digit legacy number).
+func TestExplainRefusesIDNumbers(t *testing.T) {
+	for _, id := range []string{"11010519491231002X", "110105491231002"} {
+		_, err := Explain(context.Background(), nil, t.TempDir(), id)
+		if fault.Of(err) != fault.Usage {
+			t.Fatalf("%s: kind %v (%v), want usage", id, fault.Of(err), err)
+		}
+		if strings.Contains(err.Error(), id) || strings.Contains(err.Error(), id[6:14]) {
+			t.Errorf("the error repeats the ID number or its birth date: %v", err)
+		}
 	}
 }
