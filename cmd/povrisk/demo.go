@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -64,132 +65,183 @@ func init() {
 	})
 }
 
+// demo is one run of `povrisk demo`: its paths, and what each step leaves
+// for the next (the steps are runDemo's, in order).
+type demo struct {
+	o                                             demoOptions
+	drop, wh, keyPath, auditKeyPath, models, runs string
+	ownKey                                        bool
+	start                                         time.Time
+	stderr                                        io.Writer
+	db                                            *sql.DB
+	prevEnd                                       time.Time
+	last                                          *night.Result
+	briefPath, pdfPath, briefs                    string
+}
+
+func (d *demo) step(format string, a ...any) {
+	fmt.Fprintf(d.stderr, "[%5.1fs] "+format+"\n", append([]any{time.Since(d.start).Seconds()}, a...)...)
+}
+
 func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	start := time.Now()
-	step := func(format string, a ...any) {
-		fmt.Fprintf(stderr, "[%5.1fs] "+format+"\n", append([]any{time.Since(start).Seconds()}, a...)...)
+	d := &demo{o: o, start: time.Now(), stderr: stderr, drop: filepath.Join(o.Dir, "drop"), wh: filepath.Join(o.Dir, "warehouse"),
+		keyPath: filepath.Join(o.Dir, "demo.key"), ownKey: o.KeyFile == "",
+		auditKeyPath: filepath.Join(o.Dir, "demo-audit.key"), // a real night keeps it outside the runs directory's tree
+		models:       filepath.Join(o.Dir, "models"), runs: filepath.Join(o.Dir, "runs")}
+	if !d.ownKey {
+		d.keyPath = o.KeyFile
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", o.Dir, err)
+	if err := d.sampleDrop(ctx); err != nil {
+		return err
 	}
-	drop := filepath.Join(o.Dir, "drop")
-	wh := filepath.Join(o.Dir, "warehouse")
-	keyPath := filepath.Join(o.Dir, "demo.key")
-	ownKey := o.KeyFile == ""
-	if !ownKey {
-		keyPath = o.KeyFile
-	}
-	auditKeyPath := filepath.Join(o.Dir, "demo-audit.key") // a real night keeps it outside the runs directory's tree
-	models := filepath.Join(o.Dir, "models")
-	runs := filepath.Join(o.Dir, "runs")
-
-	if o.Households <= 0 {
-		return withCode(ExitUsage, fmt.Errorf("--households %d: want a positive number", o.Households))
-	}
-	if n, err := countRows(filepath.Join(drop, "households.csv")); err == nil && n != int64(o.Households) {
-		return withCode(ExitUsage, fmt.Errorf("%s holds a sample drop of %s, not %s: use another --dir, or remove %s to start over",
-			o.Dir, plural(n, "household"), count(int64(o.Households)), o.Dir))
-	}
-	if _, err := os.Stat(filepath.Join(drop, "households.csv")); err != nil {
-		step("generating a sample drop of %d households, 24 months (seed %d)", o.Households, o.Seed)
-		if _, err := datasets.Generate(ctx, datasets.GenerateOptions{Households: o.Households, Months: 24, Seed: o.Seed, Out: drop, Reporter: o.Reporter}); err != nil {
-			return fmt.Errorf("generate the sample drop: %w", err) // its kind: could not write, or internal
-		}
-	} else {
-		step("reusing the sample drop %s", drop)
-	}
-	if ownKey {
-		if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
-			if err := os.WriteFile(keyPath, []byte(demoKey), 0o600); err != nil {
-				return fmt.Errorf("write the demo key %s: %w", keyPath, err)
-			}
-		}
-		if err := os.Chmod(keyPath, 0o600); err != nil {
-			return fmt.Errorf("set mode of %s: %w", keyPath, err)
-		}
-	}
-	if _, err := os.Stat(auditKeyPath); errors.Is(err, os.ErrNotExist) {
-		if err := audit.NewKeyFile(auditKeyPath); err != nil {
-			return fmt.Errorf("write the demo audit key: %w", err)
-		}
-	}
-	key, err := ingest.LoadKey(keyPath)
-	if err != nil {
-		return kindOr(ExitUsage, fmt.Errorf("--key-file: %w", err)) // as ingest and doctor report a key
+	if err := d.keys(); err != nil {
+		return err
 	}
 	db, err := engine.OpenDB("")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	step("ingesting into %s", wh)
-	rep, err := ingest.Run(ctx, db, ingest.Options{Drop: drop, Warehouse: wh, Key: key, Reporter: o.Reporter})
+	d.db = db
+	for _, step := range []func(context.Context) error{d.ingestAndTrain, d.nights, d.writeBriefs} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	d.step("done")
+	return d.print(stdout)
+}
+
+// sampleDrop generates the sample drop, or reuses one of the same size.
+func (d *demo) sampleDrop(ctx context.Context) error {
+	o := d.o
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", o.Dir, err)
+	}
+	if o.Households <= 0 {
+		return withCode(ExitUsage, fmt.Errorf("--households %d: want a positive number", o.Households))
+	}
+	if n, err := countRows(filepath.Join(d.drop, "households.csv")); err == nil && n != int64(o.Households) {
+		return withCode(ExitUsage, fmt.Errorf("%s holds a sample drop of %s, not %s: use another --dir, or remove %s to start over",
+			o.Dir, plural(n, "household"), count(int64(o.Households)), o.Dir))
+	}
+	if _, err := os.Stat(filepath.Join(d.drop, "households.csv")); err == nil {
+		d.step("reusing the sample drop %s", d.drop)
+		return nil
+	}
+	d.step("generating a sample drop of %d households, 24 months (seed %d)", o.Households, o.Seed)
+	if _, err := datasets.Generate(ctx, datasets.GenerateOptions{Households: o.Households, Months: 24, Seed: o.Seed, Out: d.drop, Reporter: o.Reporter}); err != nil {
+		return fmt.Errorf("generate the sample drop: %w", err) // its kind: could not write, or internal
+	}
+	return nil
+}
+
+// keys writes the demo's ID key (unless --key-file gives one) and its
+// audit key, once.
+func (d *demo) keys() error {
+	if d.ownKey {
+		if _, err := os.Stat(d.keyPath); errors.Is(err, os.ErrNotExist) {
+			if err := os.WriteFile(d.keyPath, []byte(demoKey), 0o600); err != nil {
+				return fmt.Errorf("write the demo key %s: %w", d.keyPath, err)
+			}
+		}
+		if err := os.Chmod(d.keyPath, 0o600); err != nil {
+			return fmt.Errorf("set mode of %s: %w", d.keyPath, err)
+		}
+	}
+	if _, err := os.Stat(d.auditKeyPath); errors.Is(err, os.ErrNotExist) {
+		if err := audit.NewKeyFile(d.auditKeyPath); err != nil {
+			return fmt.Errorf("write the demo audit key: %w", err)
+		}
+	}
+	return nil
+}
+
+// ingestAndTrain ingests the drop and trains a model unless one exists.
+func (d *demo) ingestAndTrain(ctx context.Context) error {
+	key, err := ingest.LoadKey(d.keyPath)
+	if err != nil {
+		return kindOr(ExitUsage, fmt.Errorf("--key-file: %w", err)) // as ingest and doctor report a key
+	}
+	d.step("ingesting into %s", d.wh)
+	rep, err := ingest.Run(ctx, d.db, ingest.Options{Drop: d.drop, Warehouse: d.wh, Key: key, Reporter: d.o.Reporter})
 	if err != nil {
 		return kindOr(ExitBadInput, fmt.Errorf("ingest the sample drop: %w", err))
 	}
-	step("warehouse version %s (%d rows rejected)", rep.Version, rep.Rejected())
-	pol := rules.SamplePolicy()
-	if _, err := registry.Latest(models); err != nil {
-		step("training a model into %s (temporal validation against the rule screen)", models)
-		card, err := train.Train(ctx, db, train.Options{Warehouse: wh, Models: models, Seed: o.Seed, Policy: pol, CreatedBy: "povrisk " + Version,
-			Truth: drop + ".truth.csv", Reporter: o.Reporter})
-		if err != nil {
-			return fmt.Errorf("train the demo model: %w", err)
-		}
-		step("model %s: AUC %s, precision in the county top 5%%: %s", card.ID, score(card.Metrics.AUC), score(card.Metrics.CountyPrecision))
-	} else {
-		step("reusing the model in %s", models)
+	d.step("warehouse version %s (%d rows rejected)", rep.Version, rep.Rejected())
+	if _, err := registry.Latest(d.models); err == nil {
+		d.step("reusing the model in %s", d.models)
+		return nil
 	}
-	w, err := warehouse.Open(wh)
+	d.step("training a model into %s (temporal validation against the rule screen)", d.models)
+	card, err := train.Train(ctx, d.db, train.Options{Warehouse: d.wh, Models: d.models, Seed: d.o.Seed, Policy: rules.SamplePolicy(),
+		CreatedBy: "povrisk " + Version, Truth: d.drop + ".truth.csv", Reporter: d.o.Reporter})
+	if err != nil {
+		return fmt.Errorf("train the demo model: %w", err)
+	}
+	d.step("model %s: AUC %s, precision in the county top 5%%: %s", card.ID, score(card.Metrics.AUC), score(card.Metrics.CountyPrecision))
+	return nil
+}
+
+// nights runs the night of the month-end before the data end, then the
+// night of the data end (so the second has a previous run).
+func (d *demo) nights(ctx context.Context) error {
+	w, err := warehouse.Open(d.wh)
 	if err != nil {
 		return kindOr(ExitBadInput, err)
 	}
-	end, err := features.DataEnd(ctx, db, w)
+	end, err := features.DataEnd(ctx, d.db, w)
 	if err != nil {
 		return kindOr(ExitBadInput, err)
 	}
-	prevEnd := civil.Date(end.Year(), end.Month(), 0) // the last day of the month before
-	var last *night.Result
-	for _, asOf := range []time.Time{prevEnd, end} {
-		step("running the night of %s", asOf.Format("2006-01-02"))
-		res, err := night.Run(ctx, db, night.Options{Warehouse: wh, Runs: runs, Models: models, Policy: pol, AsOf: asOf,
-			AuditKeyPath: auditKeyPath, Command: "povrisk demo --dir " + o.Dir, Reporter: o.Reporter})
+	d.prevEnd = civil.Date(end.Year(), end.Month(), 0) // the last day of the month before
+	for _, asOf := range []time.Time{d.prevEnd, end} {
+		d.step("running the night of %s", asOf.Format("2006-01-02"))
+		res, err := night.Run(ctx, d.db, night.Options{Warehouse: d.wh, Runs: d.runs, Models: d.models, Policy: rules.SamplePolicy(), AsOf: asOf,
+			AuditKeyPath: d.auditKeyPath, Command: "povrisk demo --dir " + d.o.Dir, Reporter: d.o.Reporter})
 		if err != nil {
 			return fmt.Errorf("run the night of %s: %w", asOf.Format("2006-01-02"), err)
 		}
-		last = res
+		d.last = res
 	}
-	briefPath := filepath.Join(o.Dir, "brief-"+last.AsOf+"-zh.html")
-	bp, err := brief.Write(ctx, brief.Options{Run: last.Dir, Out: briefPath})
+	return nil
+}
+
+// writeBriefs writes the zh brief of the last night as HTML, and as PDF
+// when headless Chromium is there (scripts/demo.sh installs it); without
+// it the demo still succeeds and says how to get the PDF.
+func (d *demo) writeBriefs(ctx context.Context) error {
+	d.briefPath = filepath.Join(d.o.Dir, "brief-"+d.last.AsOf+"-zh.html")
+	bp, err := brief.Write(ctx, brief.Options{Run: d.last.Dir, Out: d.briefPath})
 	if err != nil {
 		return fmt.Errorf("write the brief: %w", err)
 	}
-	// The PDF needs headless Chromium (scripts/demo.sh installs it); without
-	// it the demo still succeeds and says how to get the PDF.
-	pdf, err := brief.Write(ctx, brief.Options{Run: last.Dir, Format: "pdf", Out: strings.TrimSuffix(briefPath, ".html") + ".pdf"})
+	pdf, err := brief.Write(ctx, brief.Options{Run: d.last.Dir, Format: "pdf", Out: strings.TrimSuffix(d.briefPath, ".html") + ".pdf"})
 	switch {
 	case errors.Is(err, browser.ErrNoBrowser):
 		pdf = "(no PDF: " + err.Error() + ")"
 	case err != nil:
 		return fmt.Errorf("write the PDF brief: %w", err)
+	default:
+		d.pdfPath = pdf
 	}
-	pdfPath := pdf
-	if err != nil {
-		pdfPath = ""
-	}
-	bp += "\n  brief (PDF) " + pdf
-	step("done")
-	c := last.Counts
+	d.briefs = bp + "\n  brief (PDF) " + pdf
+	return nil
+}
+
+// print says where everything is (or prints it as JSON with --json).
+func (d *demo) print(stdout io.Writer) error {
+	o, last, c := d.o, d.last, d.last.Counts
 	if o.JSON {
-		return writeJSON(stdout, demoSummary{Dir: o.Dir, Drop: drop, Households: o.Households, Warehouse: wh, KeyFile: keyPath,
-			Model: last.ModelID, Runs: runs, Nights: []string{civil.Format(prevEnd), last.AsOf}, AuditLog: filepath.Join(runs, "audit.log"),
-			AuditKeyFile: auditKeyPath, RunDir: last.Dir, Brief: briefPath, PDF: pdfPath, Eligible: c.Eligible, High: c.ByTier["high"],
+		return writeJSON(stdout, demoSummary{Dir: o.Dir, Drop: d.drop, Households: o.Households, Warehouse: d.wh, KeyFile: d.keyPath,
+			Model: last.ModelID, Runs: d.runs, Nights: []string{civil.Format(d.prevEnd), last.AsOf}, AuditLog: filepath.Join(d.runs, "audit.log"),
+			AuditKeyFile: d.auditKeyPath, RunDir: last.Dir, Brief: d.briefPath, PDF: d.pdfPath, Eligible: c.Eligible, High: c.ByTier["high"],
 			TopK: c.TopKTotal, TopKMissedByRules: c.TopKMissedByRules})
 	}
-	fmt.Fprintf(stdout, `povrisk demo: everything is under %s
+	_, err := fmt.Fprintf(stdout, `povrisk demo: everything is under %s
   drop        %s  (%s, 24 months; ground truth %s.truth.csv)
   warehouse   %s  (HMAC key %s, mode 0600)
   model       %s/%s
@@ -200,10 +252,10 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) error
   night of %s: %s, %d high tier, %d in the county top k (%d not flagged by any rule)
 next: povrisk explain %s --run %s
       povrisk audit --runs %s --verify --audit-key-file %s
-`, o.Dir, drop, plural(int64(o.Households), "household"), drop, wh, keyPath, models, last.ModelID, runs, prevEnd.Format("2006-01-02"), last.AsOf,
-		filepath.Join(runs, "audit.log"), auditKeyPath, filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), bp,
-		last.AsOf, plural(int64(c.Eligible), "eligible household"), c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, runs, auditKeyPath)
-	return nil
+`, o.Dir, d.drop, plural(int64(o.Households), "household"), d.drop, d.wh, d.keyPath, d.models, last.ModelID, d.runs, d.prevEnd.Format("2006-01-02"), last.AsOf,
+		filepath.Join(d.runs, "audit.log"), d.auditKeyPath, filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), d.briefs,
+		last.AsOf, plural(int64(c.Eligible), "eligible household"), c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, d.runs, d.auditKeyPath)
+	return err
 }
 
 // demoSummary is what demo --json prints.
