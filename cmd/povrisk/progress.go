@@ -128,6 +128,20 @@ func (t *barTask) Add(n int64) {
 	}
 }
 
+// SetTotal changes the bar's length once the stage knows (or estimates
+// again) its size, so that it can show the time left.
+func (t *barTask) SetTotal(total int64) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	if t.done || total <= 0 || total == t.total {
+		return
+	}
+	t.total = total
+	if t.bar != nil {
+		t.bar.ChangeMax64(total)
+	}
+}
+
 func (t *barTask) Done() {
 	t.r.mu.Lock()
 	defer t.r.mu.Unlock()

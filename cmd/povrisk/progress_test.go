@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/povrisk/povrisk/engine/progress"
 )
 
 // Stages that run side by side share one terminal line: the first keeps
@@ -47,5 +49,21 @@ func TestBarReporterQueuesParallelStages(t *testing.T) {
 	hh.Done()
 	if buf.Len() != before {
 		t.Errorf("a second Done wrote %q", buf.String()[before:])
+	}
+}
+
+// TestBarTakesATotalLater: a stage started without a size (an ingest
+// table) becomes a bar with its count out of the total once the engine
+// estimates it (progress.SetTotal), so that it can show the time left.
+func TestBarTakesATotalLater(t *testing.T) {
+	var buf bytes.Buffer
+	r := &barReporter{w: &buf, now: time.Now}
+	task := r.Start("persons", 0)
+	task.Add(250)
+	progress.SetTotal(task, 1000)
+	task.Add(250)
+	task.Done()
+	if out := buf.String(); !strings.Contains(out, "/1000") {
+		t.Fatalf("the bar never showed the total of 1000:\n%q", out)
 	}
 }

@@ -499,6 +499,10 @@ type tableRun struct {
 	writeErr *markedErr // the first failure of a file written for this table
 	task     progress.Task
 	reported int64
+	// size and consumed estimate a CSV table's rows for the progress
+	// bar: rows so far scaled by the share of the file's bytes read.
+	size     int64
+	consumed func() int64
 }
 
 // loadTable loads one file; its errors end up in the report. A failure to
@@ -582,6 +586,7 @@ func (t *tableRun) openSource(r *refs) error {
 		}
 		t.closers = append(t.closers, prdr.Close)
 		t.fr, header = fr, names
+		progress.SetTotal(t.task, prdr.NumRows())
 	} else {
 		src, err := openCSV(t.f.path, t.o.Encoding)
 		if err != nil {
@@ -589,6 +594,9 @@ func (t *tableRun) openSource(r *refs) error {
 		}
 		t.closers = append(t.closers, src.Close)
 		t.tr.Encoding = src.Encoding
+		if st, err := src.f.Stat(); err == nil {
+			t.size, t.consumed = st.Size(), src.consumed
+		}
 		t.rr = newRowReader(src.r)
 		if err := t.rr.next(); err != nil {
 			if err == io.EOF {
@@ -616,6 +624,11 @@ func (t *tableRun) openSource(r *refs) error {
 func (t *tableRun) progress(n int64) {
 	t.task.Add(n - t.reported)
 	t.reported = n
+	if t.consumed != nil && t.size > 0 {
+		if c := t.consumed(); c > 0 {
+			progress.SetTotal(t.task, max(n, int64(float64(n)*float64(t.size)/float64(c))))
+		}
+	}
 	if t.o.Progress != nil && n%(1<<20) < batchRows {
 		fmt.Fprintf(t.o.Progress, "%s: %d rows read\n", t.f.table.Name, n)
 	}

@@ -340,9 +340,10 @@ func TestValidateOnly(t *testing.T) {
 
 // recorder is a progress.Reporter that keeps what it was told.
 type recorder struct {
-	mu    sync.Mutex
-	added map[string]int64
-	done  map[string]int
+	mu     sync.Mutex
+	added  map[string]int64
+	done   map[string]int
+	totals map[string]int64 // the last total given with SetTotal
 }
 
 func (r *recorder) Start(stage string, total int64) progress.Task {
@@ -362,6 +363,14 @@ type recTask struct {
 
 func (t *recTask) Add(n int64) { t.r.mu.Lock(); t.r.added[t.stage] += n; t.r.mu.Unlock() }
 func (t *recTask) Done()       { t.r.mu.Lock(); t.r.done[t.stage]++; t.r.mu.Unlock() }
+func (t *recTask) SetTotal(n int64) {
+	t.r.mu.Lock()
+	if t.r.totals == nil {
+		t.r.totals = map[string]int64{}
+	}
+	t.r.totals[t.stage] = n
+	t.r.mu.Unlock()
+}
 
 // TestReporter: each table is a stage whose count is its rows read, ended
 // once; the merge is a stage counting the standard's tables.
@@ -376,6 +385,12 @@ func TestReporter(t *testing.T) {
 	for _, tr := range rep.Tables {
 		if rec.added[tr.Table] != tr.Read || rec.done[tr.Table] != 1 {
 			t.Errorf("%s: reported %d rows, done %d times; want %d, once", tr.Table, rec.added[tr.Table], rec.done[tr.Table], tr.Read)
+		}
+		// A small CSV file is read whole in its first batch: the estimate
+		// of its rows from the bytes read is then exact (the bar's total,
+		// for its time left).
+		if tr.Read > 0 && rec.totals[tr.Table] != tr.Read {
+			t.Errorf("%s: total estimated %d rows, want %d", tr.Table, rec.totals[tr.Table], tr.Read)
 		}
 		if want := fmt.Sprintf("%s: %d read, %d accepted, %d rejected\n", tr.Table, tr.Read, tr.Accepted, tr.Rejected); !strings.Contains(lines.String(), want) {
 			t.Errorf("progress lines lack %q:\n%s", want, lines.String())

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"unicode/utf8"
 
@@ -26,6 +27,7 @@ const detectSample = 1 << 20
 // csvSource is an opened CSV (or CSV.gz) file, decoded to UTF-8.
 type csvSource struct {
 	f        *os.File
+	read     *countingReader // bytes read from the file (compressed, for .gz)
 	gz       *gzip.Reader
 	r        *bufio.Reader
 	Encoding string // "utf-8", "utf-8-bom" or "gb18030"
@@ -51,9 +53,9 @@ func openCSV(path, enc string) (*csvSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &csvSource{f: f}
+	s := &csvSource{f: f, read: &countingReader{r: f}}
 	var r io.Reader = f
-	fb := bufio.NewReaderSize(f, 1<<16)
+	fb := bufio.NewReaderSize(s.read, 1<<16)
 	magic, _ := fb.Peek(2)
 	// By the name, or by the content: a compressed file named .csv is read too.
 	if strings.HasSuffix(strings.ToLower(path), ".gz") || bytes.Equal(magic, gzipMagic) {
@@ -218,3 +220,19 @@ func (g gzipErrors) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// countingReader counts the bytes read through it; the loader's goroutine
+// reads while the progress callback reads the count.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// consumed is how many bytes of the file were read so far.
+func (s *csvSource) consumed() int64 { return s.read.n.Load() }

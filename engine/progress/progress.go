@@ -34,3 +34,17 @@ type nopTask struct{}
 
 func (nopTask) Add(int64) {}
 func (nopTask) Done()     {}
+
+// Sizer is a Task whose total can be given, or estimated again, after it
+// started (a CSV table's rows, estimated from the bytes read so far).
+type Sizer interface {
+	SetTotal(total int64)
+}
+
+// SetTotal gives t its total when t can take one; other tasks keep
+// theirs.
+func SetTotal(t Task, total int64) {
+	if s, ok := t.(Sizer); ok {
+		s.SetTotal(total)
+	}
+}
