@@ -83,6 +83,9 @@ func parseUnitCosts(b []byte, ext string) (map[string]float64, error) {
 	if t, ok := raw["unit_costs"].(map[string]any); ok {
 		raw = t
 	}
+	if len(raw) == 0 {
+		return nil, errors.New("names no measure (an empty or cut file?): give at least one, or leave out --unit-costs to use the defaults")
+	}
 	known := map[string]bool{}
 	for _, p := range datasets.Programs() {
 		known[p] = true

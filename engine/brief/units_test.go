@@ -110,6 +110,9 @@ func TestLoadUnitCosts(t *testing.T) {
 		{"negative", "c.json", `{"dibao": -1}`, nil, "negative"},
 		{"not a number", "c.json", `{"dibao": "many"}`, nil, "is not a number"},
 		{"bad extension", "c.yaml", "dibao: 1\n", nil, "use a .toml or .json file"},
+		{"empty toml", "c.toml", "", nil, "names no measure"},
+		{"empty table", "c.toml", "[unit_costs]\n", nil, "names no measure"},
+		{"empty json", "c.json", "{}", nil, "names no measure"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := LoadUnitCosts(write(tc.file, tc.body))

@@ -270,6 +270,7 @@ func TestLoadTopK(t *testing.T) {
 		{"share nan", "[county.520123]\nshare = nan\n", 0, nil, `county "520123": share = NaN`},
 		{"share negative", "[county.520123]\nshare = -0.1\n", 0, nil, `county "520123": share = -0.1`},
 		{"k negative", "[county.520123]\nk = -3\n", 0, nil, `county "520123": k = -3`},
+		{"k and share", "[county.520123]\nk = 30\nshare = 0.1\n", 0, nil, `county "520123": both k = 30 and share = 0.1: give one of them`},
 		{"top share nan", "share = nan\n", 0, nil, "share = NaN"},
 		{"top share above 1", "share = 1.5\n", 0, nil, "share = 1.5"},
 		{"top share inf", "share = inf\n", 0, nil, "share = +Inf"},

@@ -80,6 +80,8 @@ func checkTopK(counties map[string]TopK, where string) error {
 			return fault.Wrap(fault.Policy, fmt.Errorf("%s: %s: k = %d: want a count of at least 0", where, key, t.K))
 		case !validShare(t.Share):
 			return fault.Wrap(fault.Policy, fmt.Errorf("%s: %s: share = %v: want a number in (0, 1]", where, key, t.Share))
+		case t.K > 0 && t.Share > 0:
+			return fault.Wrap(fault.Policy, fmt.Errorf("%s: %s: both k = %d and share = %v: give one of them", where, key, t.K, t.Share))
 		}
 	}
 	return nil

@@ -6,9 +6,10 @@ import (
 )
 
 // formulaStarts are the first characters that make Excel or WPS read a
-// cell as a formula (or as DDE): = + - @, tab and carriage return, and
-// their full-width forms, which WPS also accepts.
-const formulaStarts = "=+-@\t\r＝＋－＠"
+// cell as a formula (or as DDE): = + - @, tab and carriage return, their
+// full-width forms and the small forms ﹦ ﹢ ﹣ ﹫, which input methods
+// type and WPS normalises.
+const formulaStarts = "=+-@\t\r＝＋－＠﹦﹢﹣﹫"
 
 // Cell neutralises a text cell of a CSV file meant for offices: a cell
 // whose first character would start a formula (=HYPERLINK(...), +cmd|...,
