@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/povrisk/povrisk/features/rules"
 )
@@ -353,6 +355,19 @@ func checkColumn(c Column) error {
 
 // featureColumns is the catalog without the key and rule columns.
 func featureColumns() []Column {
+	cols := parsedFeatures()
+	out := make([]Column, len(cols))
+	for i, c := range cols {
+		c.Sources = slices.Clone(c.Sources)
+		out[i] = c
+	}
+	return out
+}
+
+// parsedFeatures parses the embedded SQL headers once per process (the
+// catalog is looked up per feature and per household reason); a header
+// that does not parse is a bug of the binary, caught by the catalog tests.
+var parsedFeatures = sync.OnceValue(func() []Column {
 	var out []Column
 	for _, fam := range families {
 		cols, err := parseHeader(fam, familySQL(fam))
@@ -362,7 +377,7 @@ func featureColumns() []Column {
 		out = append(out, cols...)
 	}
 	return out
-}
+})
 
 // Catalog lists every output column of the feature table, in output order:
 // household_id, region_code, as_of, the features family by family, then the

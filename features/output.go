@@ -23,28 +23,45 @@ import (
 // valid after t is released. models.Matrix{Rows: len(ids), Cols: vals,
 // Names: cols} is the model matrix (the models package is above this one).
 func Numeric(t arrow.Table, cols []string) (vals [][]float64, ids []string, err error) {
-	n := int(t.NumRows())
+	if ids, err = HouseholdIDs(t); err != nil {
+		return nil, nil, err
+	}
+	if vals, err = Columns(t, cols); err != nil {
+		return nil, nil, err
+	}
+	return vals, ids, nil
+}
+
+// HouseholdIDs copies the household_id column of t.
+func HouseholdIDs(t arrow.Table) ([]string, error) {
 	idIdx := t.Schema().FieldIndices("household_id")
 	if len(idIdx) == 0 {
-		return nil, nil, errors.New("feature table has no household_id column")
+		return nil, errors.New("feature table has no household_id column")
 	}
-	ids = make([]string, 0, n)
+	ids := make([]string, 0, int(t.NumRows()))
 	for _, ch := range t.Column(idIdx[0]).Data().Chunks() {
 		for i := 0; i < ch.Len(); i++ {
 			ids = append(ids, strings.Clone(str(ch, i)))
 		}
 	}
+	return ids, nil
+}
+
+// Columns copies the columns cols of t as Numeric does, without the
+// household ids (for readers of a few columns at a time).
+func Columns(t arrow.Table, cols []string) ([][]float64, error) {
+	n := int(t.NumRows())
 	backing := make([]float64, n*len(cols))
-	vals = make([][]float64, len(cols))
+	vals := make([][]float64, len(cols))
 	for j, name := range cols {
 		idx := t.Schema().FieldIndices(name)
 		if len(idx) == 0 {
-			return nil, nil, fmt.Errorf("feature table has no column %q: recompute the features with this catalog", name)
+			return nil, fmt.Errorf("feature table has no column %q: recompute the features with this catalog", name)
 		}
 		switch t.Schema().Field(idx[0]).Type.ID() {
 		case arrow.FLOAT64, arrow.INT32, arrow.INT64, arrow.BOOL:
 		default:
-			return nil, nil, fmt.Errorf("column %q is %s, not numeric", name, t.Schema().Field(idx[0]).Type)
+			return nil, fmt.Errorf("column %q is %s, not numeric", name, t.Schema().Field(idx[0]).Type)
 		}
 		dst := backing[j*n : (j+1)*n : (j+1)*n]
 		k := 0
@@ -56,7 +73,7 @@ func Numeric(t arrow.Table, cols []string) (vals [][]float64, ids []string, err 
 		}
 		vals[j] = dst
 	}
-	return vals, ids, nil
+	return vals, nil
 }
 
 // WriteParquet writes t to path (zstd-compressed, the settings of

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/povrisk/povrisk/features/rules"
 )
 
 // Numbers and words in messages, for people: counts with thousands
@@ -12,22 +14,8 @@ import (
 // in seconds or minutes. Every command's messages use these.
 
 // count is n with thousands separators: 20000 -> "20,000".
-func count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// The one thousands format of povrisk's texts is rules.Thousands.
+func count(n int64) string { return rules.Thousands(float64(n)) }
 
 // plural is n and the noun, singular for exactly one: "1 household",
 // "2 households", "3,500 households". Nouns ending in y after a
@@ -49,17 +37,6 @@ func pluralNoun(noun string) string {
 	return noun + "s"
 }
 
-// monthsAgo is "this month", "1 month ago", "2 months ago" (n < 0: "in 2 months").
-func monthsAgo(n int) string {
-	switch {
-	case n == 0:
-		return "this month"
-	case n < 0:
-		return "in " + plural(int64(-n), "month")
-	}
-	return plural(int64(n), "month") + " ago"
-}
-
 // score is a metric such as an AUC or a precision to three places; "-"
 // for NaN or infinity (a metric that could not be computed).
 func score(f float64) string {
@@ -67,14 +44,6 @@ func score(f float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(f, 'f', 3, 64)
-}
-
-// anyScore is score of a metric read from a card (float64 or missing).
-func anyScore(v any) string {
-	if f, ok := v.(float64); ok {
-		return score(f)
-	}
-	return "-"
 }
 
 // seconds is a duration for a message: "0.4s", "12s", "3m05s", "1h02m".
@@ -104,32 +73,4 @@ func bytesHuman(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// anyCount is count of a number read from JSON (float64 or an integer); "-" otherwise.
-func anyCount(v any) string {
-	if n, ok := anyInt(v); ok {
-		return count(n)
-	}
-	return "-"
-}
-
-// anyPlural is plural of a number read from JSON; "-" and the plural noun otherwise.
-func anyPlural(v any, noun string) string {
-	if n, ok := anyInt(v); ok {
-		return plural(n, noun)
-	}
-	return "- " + pluralNoun(noun)
-}
-
-func anyInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return int64(math.Round(n)), true
-	case int:
-		return int64(n), true
-	case int64:
-		return n, true
-	}
-	return 0, false
 }

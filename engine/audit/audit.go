@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/povrisk/povrisk/engine/atomicfile"
+	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
@@ -220,7 +221,10 @@ func checkEnd(runsDir string, key *Key, lines [][]byte) error {
 	n := int64(len(lines))
 	if n > 0 {
 		var last Record
-		if err := json.Unmarshal(lines[n-1], &last); err == nil && !key.verify(last.MAC, []byte(recordDomain), last.macInput()) {
+		if err := json.Unmarshal(lines[n-1], &last); err != nil {
+			return refuse("its last line (%d) is not a record: the log was cut or altered", n)
+		}
+		if !key.verify(last.MAC, []byte(recordDomain), last.macInput()) {
 			return refuse("its last record (line %d) does not verify under this audit key: the log was written with another key, or altered", n)
 		}
 	}
@@ -441,6 +445,12 @@ func checkRuns(rep *Report, runsDir string, lines []Line) error {
 	sort.Strings(runs)
 	for _, run := range runs {
 		l := lines[lastFor[run]]
+		if _, err := civil.Parse(run); err != nil {
+			// A record's run names a directory of the runs directory: one
+			// that is not a date ("../..") is never followed outside it.
+			rep.Problems = append(rep.Problems, Problem{Seq: l.Record.Seq, Line: lastFor[run] + 1, Run: run, What: "the record's run is not a date (YYYY-MM-DD): the record was altered"})
+			continue
+		}
 		probs, gone, err := checkRunDir(filepath.Join(runsDir, run), l.Record.Outputs)
 		if err != nil {
 			return err

@@ -493,8 +493,39 @@ func TestCheckAppend(t *testing.T) {
 	if err := CheckAppend(runs, other); fault.Of(err) != fault.Tampered {
 		t.Errorf("another key: %v, want tampered", err)
 	}
+	// A junk last line must be refused before the night writes anything
+	// (Append would refuse it only after the run directory is committed).
+	junk := t.TempDir()
+	b, _ := os.ReadFile(filepath.Join(runs, LogName))
+	os.WriteFile(filepath.Join(junk, LogName), append(b, []byte("{not a record\n")...), 0o600)
+	hb, _ := os.ReadFile(filepath.Join(runs, HeadName))
+	os.WriteFile(filepath.Join(junk, HeadName), hb, 0o600)
+	if err := CheckAppend(junk, testKey(t)); fault.Of(err) != fault.Tampered || !strings.Contains(err.Error(), "is not a record") {
+		t.Errorf("junk last line: %v, want tampered", err)
+	}
 	os.Remove(filepath.Join(runs, HeadName))
 	if err := CheckAppend(runs, testKey(t)); fault.Of(err) != fault.Tampered || !strings.Contains(err.Error(), "missing while the log holds 3") {
 		t.Errorf("head removed: %v, want tampered", err)
+	}
+}
+
+// TestVerifyRunNotADate: a record whose run is not a date is a problem,
+// and Verify never follows it outside the runs directory.
+func TestVerifyRunNotADate(t *testing.T) {
+	runs := t.TempDir()
+	key := testKey(t)
+	if _, err := Append(runs, key, Record{Time: "2026-01-01T00:00:00Z", Run: "../..", Outputs: map[string]string{"x": "00"}}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Verify(runs, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Problems {
+		found = found || strings.Contains(p.What, "is not a date")
+	}
+	if !found || rep.OK() {
+		t.Errorf("problems %v, want the run that is not a date", rep.Problems)
 	}
 }

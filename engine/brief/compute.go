@@ -186,7 +186,7 @@ func readCurrent(ctx context.Context, dir, region, sumHash string) (*current, er
 	if err != nil {
 		return nil, fmt.Errorf("read %s: as_of: %w", filepath.Join(dir, "summary.json"), err)
 	}
-	rows, err := readRankedSafe(ctx, dir, region)
+	rows, err := readRanked(ctx, dir, region)
 	if err != nil {
 		return nil, err
 	}
@@ -194,19 +194,6 @@ func readCurrent(ctx context.Context, dir, region, sumHash string) (*current, er
 		return nil, fmt.Errorf("region %q: no eligible household of run %s is in it; check the prefix", region, s.AsOf)
 	}
 	return &current{Name: filepath.Base(filepath.Clean(dir)), SHA: sumHash, Summary: s, AsOf: asOf, Rows: rows}, nil
-}
-
-// readRankedSafe reads ranked.parquet, turning a panic of the Parquet
-// library on damaged bytes (it dereferences nil on some corrupt pages) into
-// an error naming the file, marked fault.BadInput.
-func readRankedSafe(ctx context.Context, dir, prefix string) (rows []household, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			rows, err = nil, fault.Wrap(fault.BadInput, fmt.Errorf("read %s: damaged Parquet file (%v); rerun the night that wrote it",
-				filepath.Join(dir, "ranked.parquet"), r))
-		}
-	}()
-	return readRanked(ctx, dir, prefix)
 }
 
 // levelOf is the child level of the brief's tables: counties when the
@@ -292,7 +279,7 @@ func (h *history) latest(upTo string) string {
 // load reads the households of run name in the region and counts them; a
 // run already loaded gives the same point.
 func (h *history) load(ctx context.Context, name string) (*runPoint, []household, error) {
-	rs, err := readRankedSafe(ctx, filepath.Join(h.parent, name), h.region)
+	rs, err := readRanked(ctx, filepath.Join(h.parent, name), h.region)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,6 +8,7 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"syscall"
@@ -80,6 +81,17 @@ func Of(err error) Kind {
 		return Write
 	}
 	return Internal
+}
+
+// Input marks err as bad input, unless it comes from the disk (a read or
+// write failure: fault.Write, as Of tells) or from a cancelled context:
+// those keep their own kind, so that a failing disk under an input file
+// is never reported as the input's fault.
+func Input(err error) error {
+	if err == nil || IsWriteFailure(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return Wrap(BadInput, err)
 }
 
 // Is reports whether err is of kind k.

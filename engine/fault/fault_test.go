@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -78,5 +79,21 @@ func TestOutputUnderAFileIsWriteFailure(t *testing.T) {
 	}
 	if Of(Wrap(BadInput, fmt.Errorf("read drop: %w", err))) != BadInput {
 		t.Error("a reader's own mark must win over the errno")
+	}
+}
+
+func TestInputKeepsDiskAndCancel(t *testing.T) {
+	if Of(Input(errors.New("persons.csv line 2: bad date"))) != BadInput {
+		t.Error("a plain input error must be bad input")
+	}
+	eio := fmt.Errorf("read manifest: %w", &os.PathError{Op: "read", Path: "m", Err: syscall.EIO})
+	if Of(Input(eio)) != Write {
+		t.Errorf("an I/O error under an input: kind %v, want could not write", Of(Input(eio)))
+	}
+	if Of(Input(fmt.Errorf("x: %w", context.Canceled))) == BadInput {
+		t.Error("a cancelled context must not be bad input")
+	}
+	if Input(nil) != nil {
+		t.Error("nil must stay nil")
 	}
 }

@@ -74,14 +74,14 @@ func checkText(b []byte) error {
 		c := b[i]
 		if c < 0x80 {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
-				return fmt.Errorf("%w: text %s holds the control character %U", ErrText, quoteVal(b), rune(c))
+				return fmt.Errorf("%w: text holds the control character %U at byte %d (the text is not repeated: it may be personal data)", ErrText, rune(c), i)
 			}
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRune(b[i:])
 		if r >= 0x80 && r <= 0x9f || isBidi(r) {
-			return fmt.Errorf("%w: text %s holds the control or invisible character %U", ErrText, quoteVal(b), r)
+			return fmt.Errorf("%w: text holds the control or invisible character %U at byte %d (the text is not repeated: it may be personal data)", ErrText, r, i)
 		}
 		i += n
 	}

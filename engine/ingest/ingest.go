@@ -239,7 +239,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Report, error) {
 func scanDrop(ctx context.Context, o Options, rep *Report) ([]*dropFile, error) {
 	files, missing, unknown, err := findFiles(o.Drop)
 	if err != nil {
-		return nil, fault.Wrap(fault.BadInput, err)
+		return nil, fault.Input(err)
 	}
 	rep.Missing, rep.Unknown = missing, unknown
 	for _, m := range missing {
@@ -248,7 +248,7 @@ func scanDrop(ctx context.Context, o Options, rep *Report) ([]*dropFile, error) 
 		}
 	}
 	if err := checksum(ctx, files); err != nil {
-		return nil, fault.Wrap(fault.BadInput, err)
+		return nil, fault.Input(err)
 	}
 	rep.DropID = dropID(files)
 	return files, nil
@@ -387,6 +387,9 @@ func loadDrop(ctx context.Context, files []*dropFile, r *refs, o Options, rep *R
 		// their reports say so by name (an empty report
 		// printed as ": read 0 accepted 0").
 		for i, f := range files {
+			if fault.Of(err) == fault.Write {
+				break // the disk failed, not a table: the reports stand as they are
+			}
 			if f.table.Name != "households" && f.table.Name != "persons" || reports[i].Table == "" {
 				reports[i], rejBufs[i] = TableReport{Table: f.table.Name, File: filepath.Base(f.path), Format: f.format,
 					Error: notLoaded}, nil

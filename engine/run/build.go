@@ -80,7 +80,7 @@ func stringColumn(t arrow.Table, name string) ([]string, error) {
 // floatColumn reads one numeric or boolean column (features.Numeric:
 // booleans as 0/1, NaN for null).
 func floatColumn(t arrow.Table, name string) ([]float64, error) {
-	vals, _, err := features.Numeric(t, []string{name})
+	vals, err := features.Columns(t, []string{name})
 	if err != nil {
 		return nil, err
 	}

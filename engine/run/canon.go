@@ -1,6 +1,8 @@
 package run
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,10 +19,11 @@ import (
 // table over in batches whose sizes vary with its threads, and Parquet
 // pages follow the chunks: fixed chunks make features.parquet
 // byte-identical from run to run. The caller releases the result.
-func canonicalTable(t arrow.Table) arrow.Table {
+func canonicalTable(t arrow.Table) (arrow.Table, error) {
 	schema := t.Schema()
 	n := int(t.NumRows())
 	cols := make([]arrow.Column, schema.NumFields())
+	errs := make([]error, len(cols))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
 	for j := range cols {
@@ -32,7 +35,8 @@ func canonicalTable(t arrow.Table) arrow.Table {
 			f := schema.Field(j)
 			whole, err := array.Concatenate(t.Column(j).Data().Chunks(), memory.DefaultAllocator)
 			if err != nil {
-				panic("run: concatenate feature column " + f.Name + ": " + err.Error())
+				errs[j] = fmt.Errorf("concatenate feature column %s: %w", f.Name, err)
+				return
 			}
 			var chunks []arrow.Array
 			for lo := 0; lo < n; lo += rundir.BatchRows {
@@ -48,9 +52,17 @@ func canonicalTable(t arrow.Table) arrow.Table {
 		}(j)
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for j := range cols {
+			if errs[j] == nil {
+				cols[j].Release()
+			}
+		}
+		return nil, err
+	}
 	out := array.NewTable(schema, cols, int64(n))
 	for j := range cols {
 		cols[j].Release()
 	}
-	return out
+	return out, nil
 }

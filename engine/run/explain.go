@@ -129,7 +129,7 @@ func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, err
 		return nil, fmt.Errorf("read %s: %w", feat, err)
 	}
 	if fr == nil {
-		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("explain %s: %w %s", id, ErrNotFound, dir))
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("explain: the household id given (%d characters, not repeated) is %w %s: take it from ranked.csv", len(id), ErrNotFound, dir))
 	}
 	e.RegionCode, _ = fr["region_code"].(string)
 	if t, ok := fr["as_of"].(interface{ Format(string) string }); ok {

@@ -244,8 +244,11 @@ func computeFeatures(ctx context.Context, db *sql.DB, in *inputs) (*featureTable
 		}
 		return nil, fmt.Errorf("compute features for %s: %w", in.day, err)
 	}
-	canon := canonicalTable(tbl)
+	canon, err := canonicalTable(tbl)
 	tbl.Release()
+	if err != nil {
+		return nil, err
+	}
 	ft := &featureTable{t: canon, live: true}
 	if err := ctx.Err(); err != nil {
 		ft.release()
@@ -351,7 +354,7 @@ func profile(in *inputs, s *scored, feat *featureTable) (*profiles, error) {
 			Xk.Cols[j] = X.Cols[k]
 			continue
 		}
-		vals, _, err := features.Numeric(feat.t, []string{n})
+		vals, err := features.Columns(feat.t, []string{n})
 		if err != nil {
 			return nil, fault.Wrap(fault.NoModel, fmt.Errorf("profiles: %w", err))
 		}

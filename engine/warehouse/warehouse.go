@@ -96,10 +96,10 @@ func Open(dir string) (*Warehouse, error) {
 	}
 	man, err := readManifest(filepath.Join(root, v, "manifest.json"))
 	if err != nil {
-		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("open warehouse %s: %w", dir, err))
+		return nil, fault.Input(fmt.Errorf("open warehouse %s: %w", dir, err))
 	}
 	if err := checkTables(filepath.Join(root, v), man); err != nil {
-		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("open warehouse %s: %w: the warehouse was damaged; restore it from a backup, or write an earlier version's name into %s (the ingests after it are then lost and must be run again)",
+		return nil, fault.Input(fmt.Errorf("open warehouse %s: %w: the warehouse was damaged; restore it from a backup, or write an earlier version's name into %s (the ingests after it are then lost and must be run again)",
 			dir, err, filepath.Join(dir, "CURRENT")))
 	}
 	return &Warehouse{root: root, version: v, man: man}, nil
