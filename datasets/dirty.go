@@ -84,7 +84,7 @@ func newDirtier(rate float64, seed uint64, cal calendar, bufs []*tableBuf) *dirt
 	d := &dirtier{rate: rate, seed: seed, cal: cal, bufs: bufs, tables: standard}
 	d.pcg = rand.NewPCG(0, 0)
 	d.r = rand.New(d.pcg)
-	for _, t := range standard {
+	for _, t := range standard[:nTables] {
 		ch := defectChoices(t)
 		var ks []string
 		for _, k := range defectKinds {

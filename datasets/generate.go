@@ -127,7 +127,7 @@ func openDrop(o GenerateOptions, cal calendar) (*drop, error) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("create drop directory: %w", err)
 	}
-	for _, t := range standard {
+	for _, t := range standard[:nTables] {
 		for _, ext := range []string{".csv", ".csv.gz", ".parquet"} {
 			p := filepath.Join(o.Out, t.Name+ext)
 			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -136,7 +136,7 @@ func openDrop(o GenerateOptions, cal calendar) (*drop, error) {
 		}
 	}
 	d := &drop{writers: make([]tableWriter, nTables), written: make([]int64, nTables), defects: make([][]defectLine, nTables)}
-	for i, t := range standard {
+	for i, t := range standard[:nTables] {
 		tw, err := newTableWriter(o, t, i)
 		if err != nil {
 			d.abort()
@@ -181,7 +181,7 @@ func regionDisasters(o GenerateOptions, w *world) (*chunkResult, error) {
 // close finishes every table file, the truth and the defects sidecar, and
 // fills the report's tables, as-of dates and sidecar path.
 func (d *drop) close(o GenerateOptions, rep *GenerateReport) error {
-	for i, t := range standard {
+	for i, t := range standard[:nTables] {
 		if err := d.writers[i].close(); err != nil {
 			d.abort()
 			return fmt.Errorf("write %s: %w", t.Name, err)
@@ -269,7 +269,7 @@ func (o *GenerateOptions) progress(done int) {
 
 func newBufs() []*tableBuf {
 	bufs := make([]*tableBuf, nTables)
-	for i, t := range standard {
+	for i, t := range standard[:nTables] {
 		bufs[i] = &tableBuf{ncol: len(fileColumns(t))}
 	}
 	return bufs

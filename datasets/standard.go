@@ -9,7 +9,7 @@ import (
 
 // SchemaVersion is the version of the verification data standard that this
 // package describes (../shared/DATA-STANDARD.md).
-const SchemaVersion = "1"
+const SchemaVersion = "1.1"
 
 // Kind is the logical type of a column in the data standard.
 type Kind int
@@ -100,6 +100,10 @@ type Table struct {
 	Key      []string // columns that together identify a row (nil: no key)
 	Columns  []Column
 	Meaning  string
+	// Version is the version of the standard that added the table: "1", or
+	// "1.1" for the optional tables regions, person_events and
+	// visit_outcomes (every v1 drop stays valid without them).
+	Version string
 }
 
 // Column returns the named column and whether it exists.
@@ -174,6 +178,23 @@ var (
 	householdRef = Column{Name: "household_id", Kind: String, Ref: "households", Meaning: "household"}
 	personRef    = Column{Name: "person_id", Kind: String, Ref: "persons", Meaning: "person"}
 )
+
+// Code lists of the v1.1 tables.
+var (
+	personFields  = []string{"labor_capacity", "disability_grade", "chronic_disease", "major_disease", "schooling"}
+	visitOutcomes = []string{"confirmed", "no_risk", "not_reached", "moved", "other"}
+	visitSources  = []string{"model", "rule", "other"}
+)
+
+// PersonFields is the code list of person_events.field: the persons
+// columns whose changes are dated.
+func PersonFields() []string { return slices.Clone(personFields) }
+
+// VisitOutcomes is the code list of visit_outcomes.outcome.
+func VisitOutcomes() []string { return slices.Clone(visitOutcomes) }
+
+// VisitSources is the code list of visit_outcomes.source.
+func VisitSources() []string { return slices.Clone(visitSources) }
 
 // standard is the data standard, v1: every table in the order in which a
 // drop is ingested (referenced tables first). It is never modified; callers
@@ -313,9 +334,40 @@ var standard = []Table{
 			{Name: "eliminated_date", Kind: Date, Nullable: true, Meaning: "风险消除"},
 		},
 	},
+	// v1.1 additions: optional.
+	{
+		Name: "regions", Key: []string{"region_code"}, Version: "1.1",
+		Meaning: "区划名称: names of counties, townships and villages",
+		Columns: []Column{
+			{Name: "region_code", Kind: Region, RegionLengths: []int{6, 9, 12}, Meaning: "county (6), township (9) or village (12) code"},
+			{Name: "name", Kind: String, Meaning: "县(市、区), 乡(镇、街道) or 村(社区) name"},
+		},
+	},
+	{
+		Name: "person_events", Key: []string{"person_id", "event_date", "field"}, Version: "1.1",
+		Meaning: "人员状态变更: dated changes of a person's labour capacity, disability, disease registers, schooling",
+		Columns: []Column{
+			personRef,
+			{Name: "event_date", Kind: Date, Meaning: "the day the change took effect"},
+			{Name: "field", Kind: Enum, Values: personFields, Meaning: "the persons column that changed"},
+			{Name: "value", Kind: String, Meaning: "the new value, in that column's encoding in persons"},
+		},
+	},
+	{
+		Name: "visit_outcomes", Key: []string{"household_id", "visit_date"}, Version: "1.1",
+		Meaning: "入户核查结果: what a home visit found",
+		Columns: []Column{
+			householdRef,
+			{Name: "visit_date", Kind: Date, Meaning: "day of the home visit"},
+			{Name: "outcome", Kind: Enum, Values: visitOutcomes, Meaning: "confirmed 核实存在风险, no_risk 核实无风险, not_reached 未见到户, moved 已迁出, other 其他"},
+			{Name: "source", Kind: Enum, Nullable: true, Values: visitSources, Meaning: "why visited: model (povrisk's list), rule (a rule screen), other"},
+			{Name: "visitor_code", Kind: String, Nullable: true, Meaning: "code of the visiting cadre or team, never a name"},
+			{Name: "note", Kind: String, Nullable: true, Meaning: "free text; stored, never printed in briefs or summaries"},
+		},
+	},
 }
 
-// Tables returns the data standard, v1: every table in the order in which a
+// Tables returns the data standard, v1 and the optional v1.1 tables: every table in the order in which a
 // drop is ingested (referenced tables first). The tables are fresh copies:
 // changing them changes nothing else.
 func Tables() []Table {
@@ -349,6 +401,9 @@ func TableNames() []string {
 // clone copies every slice of the table, so that the copy shares nothing
 // with the standard.
 func (t Table) clone() Table {
+	if t.Version == "" {
+		t.Version = "1"
+	}
 	t.Key = slices.Clone(t.Key)
 	t.Columns = slices.Clone(t.Columns)
 	for i := range t.Columns {

@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/models/eval"
 )
 
 // SchemaVersion is summary.json's "schema".
@@ -31,6 +32,18 @@ type Summary struct {
 	// Warnings lists the source tables whose data end lags the as-of date
 	// by more than their cadence allows (empty when all are fresh).
 	Warnings []Warning `json:"warnings"`
+	// Places names every county and township of the night (sorted by
+	// code; Name "" when the warehouse's regions table does not name it).
+	Places []Place `json:"places"`
+	// Visits: what last month's home visits found (nil: no visit_outcomes).
+	Visits *Visits `json:"visits"`
+	// Elimination: the risk-elimination assessment (nil: none monitored).
+	Elimination *Elimination `json:"elimination"`
+	// Watch: the watch after elimination (nil: none eliminated in 12 months).
+	Watch *Watch `json:"watch"`
+	// Fairness: the model card's audit of the county top-k list (nil: the
+	// card has none).
+	Fairness *eval.Fairness `json:"fairness"`
 }
 
 // ModelInfo names the model of the night.
