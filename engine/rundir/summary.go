@@ -167,6 +167,10 @@ type Counts struct {
 	MonitoredExcluded int            `json:"monitored_excluded"`
 	ByTier            map[string]int `json:"by_tier"`
 	ByRiskType        map[string]int `json:"by_risk_type"`
+	// ByPrimaryRiskType counts each household once, by its primary risk
+	// type (an income shortfall attributed to its cause where the data
+	// shows one): what the brief's "why" section shows.
+	ByPrimaryRiskType map[string]int `json:"by_primary_risk_type"`
 	ByProfile         map[string]int `json:"by_profile"`
 	RulesFlagged      int            `json:"rules_flagged"`
 	TopKTotal         int            `json:"top_k_total"`
