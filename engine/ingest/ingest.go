@@ -135,19 +135,19 @@ type TableReport struct {
 
 // Report is the outcome of an ingest or validation.
 type Report struct {
-	DropID    string        `json:"drop_id"`
-	Drop      string        `json:"drop"`
-	Tables    []TableReport `json:"tables"`
+	DropID string        `json:"drop_id"`
+	Drop   string        `json:"drop"`
+	Tables []TableReport `json:"tables"`
 	// Missing lists the v1 tables absent from the drop (the features that
 	// need them are null); Optional the absent optional tables of a later
 	// version of the standard (v1.1: regions, person_events,
 	// visit_outcomes), which a v1 drop never has: their absence is
 	// reported apart, never as a fault of the drop.
-	Missing   []string      `json:"missing"`
-	Optional  []string      `json:"absent_optional"`
-	Unknown   []string      `json:"unknown_files,omitempty"`
-	Warehouse string        `json:"warehouse,omitempty"`
-	Version   string        `json:"version,omitempty"` // the warehouse version now current
+	Missing   []string `json:"missing"`
+	Optional  []string `json:"absent_optional"`
+	Unknown   []string `json:"unknown_files,omitempty"`
+	Warehouse string   `json:"warehouse,omitempty"`
+	Version   string   `json:"version,omitempty"` // the warehouse version now current
 	// Unchanged is set when the drop (same files, same checksums) was
 	// already merged: nothing was written.
 	Unchanged bool `json:"unchanged"`
