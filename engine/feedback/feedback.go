@@ -165,7 +165,7 @@ func Import(ctx context.Context, o Options) (*Report, error) {
 		rep.Unchanged = true
 		return rep, nil
 	}
-	v, replaced, err := store(ctx, pend, rep, c.accepted)
+	v, replaced, err := store(ctx, o, pend, rep, c.accepted)
 	if err != nil {
 		return rep, err
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -234,5 +236,38 @@ func TestNotAWorkList(t *testing.T) {
 		if _, err := Import(context.Background(), f.options(p)); fault.Of(err) != fault.BadInput {
 			t.Errorf("%s: %v (kind %v), want bad input", name, err, fault.Of(err))
 		}
+	}
+}
+
+// failWriter fails every write, as a full disk does.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestWriteFailure: a disk that fails while the new visit_outcomes, the
+// import's manifest, the reject file or the version's manifest is written
+// is "could not write" (fault.Write), and the previous version stays.
+func TestWriteFailure(t *testing.T) {
+	for _, name := range []string{"visit_outcomes.parquet", "manifest.json", "rejects.csv", "CURRENT"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			p := filepath.Join(f.dir, "visits.csv")
+			os.WriteFile(p, []byte("household_id,visit_date,outcome\nH1,2026-02-01,other\nH9,2026-02-01,other\n"), 0o600)
+			o := f.options(p)
+			o.MaxRejectShare = 1
+			o.WrapWriter = func(path string, w io.Writer) io.Writer {
+				if filepath.Base(path) == name {
+					return failWriter{}
+				}
+				return w
+			}
+			_, err := Import(context.Background(), o)
+			if fault.Of(err) != fault.Write {
+				t.Fatalf("err %v (kind %v), want could not write", err, fault.Of(err))
+			}
+			if w, _ := warehouse.Open(f.wh); w.Version() != "v000001" {
+				t.Errorf("version %s after a failed write", w.Version())
+			}
+		})
 	}
 }

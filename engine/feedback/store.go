@@ -79,7 +79,7 @@ func (c *checker) writeRejects(o Options, pend *warehouse.Pending, rep *Report, 
 // other tables carried over, the import's accepted rows and manifest in
 // its drop directory. It returns the new version and how many stored
 // rows were replaced.
-func store(ctx context.Context, pend *warehouse.Pending, rep *Report, accepted []visit) (string, int64, error) {
+func store(ctx context.Context, o Options, pend *warehouse.Pending, rep *Report, accepted []visit) (string, int64, error) {
 	prev, prevDir := pend.Previous(), pend.PreviousDir()
 	var old []visit
 	if ts, ok := prev.Table(table); ok {
@@ -100,17 +100,17 @@ func store(ctx context.Context, pend *warehouse.Pending, rep *Report, accepted [
 		}
 		man.Tables = append(man.Tables, ts)
 	}
-	ts, err := writeVisits(filepath.Join(pend.Dir(), table+".parquet"), merged)
+	ts, err := writeVisits(filepath.Join(pend.Dir(), table+".parquet"), merged, o.WrapWriter)
 	if err != nil {
 		return "", 0, err
 	}
 	man.Tables = append(man.Tables, ts)
 	own := append([]visit(nil), accepted...)
 	sortVisits(own)
-	if _, err := writeVisits(filepath.Join(pend.DropDir(), table+".parquet"), own); err != nil {
+	if _, err := writeVisits(filepath.Join(pend.DropDir(), table+".parquet"), own, o.WrapWriter); err != nil {
 		return "", 0, err
 	}
-	if err := writeManifest(pend.DropDir(), rep); err != nil {
+	if err := writeManifest(pend.DropDir(), rep, o.WrapWriter); err != nil {
 		return "", 0, err
 	}
 	v, err := pend.Commit(man, rep.ImportID)
@@ -153,7 +153,7 @@ func sortVisits(v []visit) {
 // writeVisits writes rows as a visit_outcomes Parquet file with the
 // settings of ingest (pqfile; string columns without a dictionary) and
 // returns its table state.
-func writeVisits(path string, rows []visit) (warehouse.TableState, error) {
+func writeVisits(path string, rows []visit, wrap func(string, io.Writer) io.Writer) (warehouse.TableState, error) {
 	t, _ := datasets.Lookup(table)
 	schema := t.ArrowSchema()
 	var noDict []string
@@ -165,6 +165,9 @@ func writeVisits(path string, rows []visit) (warehouse.TableState, error) {
 	h := sha256.New()
 	var n int64
 	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		if wrap != nil {
+			w = wrap(path, w)
+		}
 		cw := &countWriter{w: io.MultiWriter(w, h), n: &n}
 		bw := bufio.NewWriterSize(cw, 1<<20)
 		props := pqfile.Props(schema, pqfile.Settings{CreatedBy: "povrisk feedback", RowGroup: pqfile.RowGroup, NoDict: noDict})
@@ -323,7 +326,7 @@ func scanParquet(ctx context.Context, path string, cols []string, fn func(arrow.
 }
 
 // writeManifest writes the import's manifest.json into its drop directory.
-func writeManifest(dir string, rep *Report) error {
+func writeManifest(dir string, rep *Report, wrap func(string, io.Writer) io.Writer) error {
 	m := struct {
 		SchemaVersion string       `json:"schema_version"`
 		ImportID      string       `json:"import_id"`
@@ -335,7 +338,18 @@ func writeManifest(dir string, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o600)
+	path := filepath.Join(dir, "manifest.json")
+	err = atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		if wrap != nil {
+			w = wrap(path, w)
+		}
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+	if err != nil {
+		return fault.Wrap(fault.Write, fmt.Errorf("write %s: %w", path, err))
+	}
+	return nil
 }
 
 func linkOrCopy(src, dst string) error {
@@ -347,7 +361,7 @@ func linkOrCopy(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	return atomicfile.Write(dst, 0o600, func(w io.Writer) error {
+	return atomicfile.Write(dst, 0o600, func(w io.Writer) error { // a failure is fault.Write
 		_, err := io.Copy(w, in)
 		return err
 	})
