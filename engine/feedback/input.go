@@ -72,6 +72,9 @@ func readInput(path string) (*input, error) {
 	}
 	sum := sha256.Sum256(b)
 	in := &input{path: path, sha: hex.EncodeToString(sum[:])}
+	if bytes.HasPrefix(b, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("%s is an old binary workbook (.xls of Excel 97-2003, or .et of WPS): open it and save it as Excel .xlsx, then import that", filepath.Base(path)))
+	}
 	if bytes.HasPrefix(b, []byte("PK\x03\x04")) {
 		in.format = "xlsx"
 		err = readXLSX(in, b)
