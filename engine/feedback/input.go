@@ -155,9 +155,13 @@ func readMeta(f *excelize.File, in *input) error {
 		return fmt.Errorf("work list format %q is newer than this povrisk reads (povrisk-worklist/1): upgrade povrisk", cut(meta["format"]))
 	}
 	in.asOf, in.county = meta["as_of"], meta["county_code"]
-	if _, ok := parseISO(in.asOf); !ok {
+	// Written as text YYYY-MM-DD; a spreadsheet that turned it into a date
+	// cell gives a serial number, read back to the same day.
+	d, ok := parseVisitDate(in.asOf, false)
+	if !ok {
 		return fmt.Errorf("sheet %s: as_of %q is not a date YYYY-MM-DD", metaSheet, cut(in.asOf))
 	}
+	in.asOf = formatDays(d)
 	if len(in.county) != 6 || !allDigits(in.county) {
 		return fmt.Errorf("sheet %s: county_code %q is not a 6-digit county code", metaSheet, cut(in.county))
 	}
