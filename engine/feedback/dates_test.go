@@ -24,8 +24,8 @@ func TestParseVisitDate(t *testing.T) {
 		{"'2026-01-05", false, "2026-01-05"},
 		{"2026-02-30", false, ""},
 		{"2026-13-01", false, ""},
-		{"2026", false, ""},  // a year alone is no serial of 2000-2100
-		{"60", false, ""},    // Excel's 1900-02-29
+		{"2026", false, ""}, // a year alone is no serial of 2000-2100
+		{"60", false, ""},   // Excel's 1900-02-29
 		{"1月5日", false, ""}, // no year
 		{"05/01/2026", false, ""},
 		{"2026-1-5-1", false, ""},
