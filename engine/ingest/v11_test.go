@@ -46,3 +46,28 @@ func TestV11DatesAhead(t *testing.T) {
 		t.Errorf("line 2: reject %q, want event_date after the export date", rec)
 	}
 }
+
+// FuzzV11Tables: rows of the optional v1.1 tables are checked without
+// panic, read = accepted + rejected (loadOne), and no long digit run (an
+// ID number in a note) reaches the reject file.
+func FuzzV11Tables(f *testing.F) {
+	tables := []struct{ name, header string }{
+		{"regions", "region_code,name\n"},
+		{"person_events", "person_id,event_date,field,value\n"},
+		{"visit_outcomes", "household_id,visit_date,outcome,source,visitor_code,note\n"},
+	}
+	f.Add(uint8(0), []byte("520123,修文县\n520123102, \n5201231,x\n"))
+	f.Add(uint8(1), []byte("P1,2024-01-01,disability_grade, 3\nP1,2024-01-02,chronic_disease,是\nP2,2024-01-01,schooling,none\n"))
+	f.Add(uint8(2), []byte("H1,2025-01-01,confirmed,model,A1,电话13800000001 52012319800101100X\nH1,2025-01-01,other,,,\"a\nb\"\n"))
+	f.Fuzz(func(t *testing.T, which uint8, rows []byte) {
+		tb := tables[int(which)%len(tables)]
+		r := &refs{households: newKeySet(), persons: newKeySet()}
+		r.households.add([]byte("H1"), false)
+		r.persons.add([]byte("P1"), false)
+		p := writeFile(t, filepath.Join(t.TempDir(), tb.name+".csv"), append([]byte(tb.header), rows...))
+		got := loadOne(t, tb.name, p, "", testKey, r)
+		if longDigits(got.rejectText) {
+			t.Fatalf("reject file holds a long digit run:\n%q", got.rejectText)
+		}
+	})
+}
