@@ -56,6 +56,9 @@ const (
 	hVisitor   = "核查人编号"
 	hNote      = "备注"
 	metaSheet  = "_povrisk"
+	// eliminationSheet (issue 16) assesses monitored households, who are
+	// on no visit list: it is never read for visits.
+	eliminationSheet = "风险消除评估"
 	// headerScan is how many rows are searched for the header row.
 	headerScan = 20
 )
@@ -111,7 +114,7 @@ func readXLSX(in *input, b []byte) (err error) {
 		date1904 = *p.Date1904
 	}
 	for _, name := range f.GetSheetList() {
-		if name == metaSheet {
+		if name == metaSheet || name == eliminationSheet {
 			continue
 		}
 		rows, err := f.GetRows(name, excelize.Options{RawCellValue: true})
