@@ -61,10 +61,10 @@ func TestSharedFlagsEverywhere(t *testing.T) {
 	want := map[string][]string{
 		"key-file":       {"ingest", "run", "demo", "doctor"},
 		"audit-key-file": {"run", "doctor", "audit"},
-		"policy":         {"run", "train", "evaluate", "features", "doctor"},
-		"json": {"audit", "brief", "demo", "features", "doctor", "evaluate", "explain", "generate", "ingest", "run", "train",
+		"policy":         {"run", "train", "evaluate", "features", "doctor", "feedback"},
+		"json": {"audit", "brief", "demo", "features", "feedback", "doctor", "evaluate", "explain", "generate", "ingest", "run", "train",
 			"validate", "version", "models list", "models show"},
-		"wait": {"ingest", "run"},
+		"wait": {"ingest", "run", "feedback"},
 	}
 	for flag, in := range want {
 		for _, cmd := range in {

@@ -160,6 +160,10 @@ func printReportLines(w io.Writer, rep *ingest.Report, all bool) {
 	for _, m := range rep.Missing {
 		fmt.Fprintf(w, "%s: absent from the drop\n", m)
 	}
+	if len(rep.Optional) > 0 && all {
+		// Optional tables of standard v1.1: a v1 drop lacks them by right.
+		fmt.Fprintf(w, "optional tables absent (standard v1.1, not required): %s\n", strings.Join(rep.Optional, ", "))
+	}
 	if rep.Version != "" {
 		fmt.Fprintf(w, "drop %s ingested: warehouse version %s\n", rep.DropID, rep.Version)
 	}
@@ -180,11 +184,15 @@ func printReportJSON(w io.Writer, rep *ingest.Report) {
 		DropID    string      `json:"drop_id"`
 		Tables    []jsonTable `json:"tables"`
 		Missing   []string    `json:"missing"`
+		Optional  []string    `json:"absent_optional"`
 		Unchanged bool        `json:"unchanged"`
 		Version   string      `json:"version,omitempty"`
-	}{DropID: rep.DropID, Tables: []jsonTable{}, Missing: rep.Missing, Unchanged: rep.Unchanged, Version: rep.Version}
+	}{DropID: rep.DropID, Tables: []jsonTable{}, Missing: rep.Missing, Optional: rep.Optional, Unchanged: rep.Unchanged, Version: rep.Version}
 	if out.Missing == nil {
 		out.Missing = []string{}
+	}
+	if out.Optional == nil {
+		out.Optional = []string{}
 	}
 	for _, t := range rep.Tables {
 		out.Tables = append(out.Tables, jsonTable{t.Table, t.File, t.Read, t.Accepted, t.Rejected, t.RejectFile, t.Error})

@@ -42,6 +42,21 @@ func TestIngestCommand(t *testing.T) {
 			ExitBadInput, // social_insurance and education fail as whole files
 			[]string{`"table": "households"`, `"read": 13`, `"accepted": 3`, `"rejected": 10`, `"missing": [`, `"assistance"`},
 			[]string{"social_insurance: FAILED: social_insurance.csv: column contribution_base: required column missing"}, nil},
+		{"v1 drop json", []string{"ingest", "--drop", "../../engine/ingest/testdata/clean", "--warehouse", filepath.Join(dir, "w4"), "--key-file", key, "--json"},
+			ExitOK, // a v1 drop lacks the v1.1 tables by right: absent optional, not missing
+			[]string{`"missing": [
+    "unemployment",
+    "education",
+    "assets",
+    "assistance"
+  ],
+  "absent_optional": [
+    "regions",
+    "person_events",
+    "visit_outcomes"
+  ]`}, nil, nil},
+		{"v1 drop validate", []string{"validate", "--drop", "../../engine/ingest/testdata/clean"},
+			ExitOK, nil, []string{"optional tables absent (standard v1.1, not required): regions, person_events, visit_outcomes"}, nil},
 		{"key readable by others", []string{"ingest", "--drop", dirty, "--warehouse", filepath.Join(dir, "w2"), "--key-file", openKey},
 			ExitUsage, nil, []string{"chmod 600 " + openKey}, nil},
 		{"no persons", []string{"ingest", "--drop", noPersons, "--warehouse", filepath.Join(dir, "w3"), "--key-file", key},

@@ -15,14 +15,16 @@ const (
 	// MaxKeyLen is the longest identifier accepted (household_id,
 	// person_id, claim_id, event_id, employer_id), in bytes.
 	MaxKeyLen = 64
-	// MaxTextLen is the longest free-text field accepted (diagnosis), in bytes.
+	// MaxTextLen is the longest free-text field accepted (diagnosis,
+	// regions.name, visit_outcomes.note), in bytes.
 	MaxTextLen = 4096
 )
 
 // isIdentifier reports whether column c of table t is an identifier: a
-// String column of the key, a reference, or named *_id.
+// String column of the key, a reference, or named *_id or *_code
+// (visit_outcomes.visitor_code).
 func isIdentifier(t datasets.Table, c datasets.Column) bool {
-	if c.Ref != "" || strings.HasSuffix(c.Name, "_id") {
+	if c.Ref != "" || strings.HasSuffix(c.Name, "_id") || strings.HasSuffix(c.Name, "_code") {
 		return true
 	}
 	for _, k := range t.Key {

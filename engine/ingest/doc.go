@@ -57,6 +57,11 @@
 // in its 18-character form with an upper-case X; a
 // persons file with id_number is refused without a key (LoadKey).
 //
+// The optional tables of standard v1.1 (regions, person_events,
+// visit_outcomes) are checked like the others plus their cross-column
+// rules (v11.go); when absent they are listed in Report.Optional
+// (absent_optional), apart from the v1 tables of Report.Missing.
+//
 // Merging (merge.go, in DuckDB): for a table with a key, a later drop's row
 // wins; for a table without a key, the drop speaks for each calendar month
 // (of the table's first non-null date column) in which it has rows: those

@@ -135,13 +135,19 @@ type TableReport struct {
 
 // Report is the outcome of an ingest or validation.
 type Report struct {
-	DropID    string        `json:"drop_id"`
-	Drop      string        `json:"drop"`
-	Tables    []TableReport `json:"tables"`
-	Missing   []string      `json:"missing"`
-	Unknown   []string      `json:"unknown_files,omitempty"`
-	Warehouse string        `json:"warehouse,omitempty"`
-	Version   string        `json:"version,omitempty"` // the warehouse version now current
+	DropID string        `json:"drop_id"`
+	Drop   string        `json:"drop"`
+	Tables []TableReport `json:"tables"`
+	// Missing lists the v1 tables absent from the drop (the features that
+	// need them are null); Optional the absent optional tables of a later
+	// version of the standard (v1.1: regions, person_events,
+	// visit_outcomes), which a v1 drop never has: their absence is
+	// reported apart, never as a fault of the drop.
+	Missing   []string `json:"missing"`
+	Optional  []string `json:"absent_optional"`
+	Unknown   []string `json:"unknown_files,omitempty"`
+	Warehouse string   `json:"warehouse,omitempty"`
+	Version   string   `json:"version,omitempty"` // the warehouse version now current
 	// Unchanged is set when the drop (same files, same checksums) was
 	// already merged: nothing was written.
 	Unchanged bool `json:"unchanged"`
@@ -241,8 +247,15 @@ func scanDrop(ctx context.Context, o Options, rep *Report) ([]*dropFile, error) 
 	if err != nil {
 		return nil, fault.Input(err)
 	}
-	rep.Missing, rep.Unknown = missing, unknown
+	rep.Unknown = unknown
 	for _, m := range missing {
+		if t, _ := datasets.Lookup(m); optionalTable(t) {
+			rep.Optional = append(rep.Optional, m)
+		} else {
+			rep.Missing = append(rep.Missing, m)
+		}
+	}
+	for _, m := range rep.Missing {
 		if t, _ := datasets.Lookup(m); t.Required {
 			return nil, fault.Wrap(fault.BadInput, fmt.Errorf("drop %s: %w: no %s.csv, %s.csv.gz or %s.parquet", o.Drop, ErrRequiredTable, m, m, m))
 		}
@@ -253,6 +266,10 @@ func scanDrop(ctx context.Context, o Options, rep *Report) ([]*dropFile, error) 
 	rep.DropID = dropID(files)
 	return files, nil
 }
+
+// optionalTable: a table added by a later version of the standard than
+// v1 (Table.Version "1.1"); every such table is optional.
+func optionalTable(t datasets.Table) bool { return t.Version != "" && t.Version != "1" }
 
 // validate checks the drop against the warehouse's current state, if any.
 func validate(ctx context.Context, o Options, rep *Report, files []*dropFile) error {
@@ -942,10 +959,14 @@ func writeDropManifest(dir string, rep *Report, wrap func(string, io.Writer) io.
 		Drop          string        `json:"drop"` // base name of the drop directory
 		Tables        []TableReport `json:"tables"`
 		Missing       []string      `json:"missing"`
+		Optional      []string      `json:"absent_optional"`
 		Unknown       []string      `json:"unknown_files,omitempty"`
-	}{datasets.SchemaVersion, rep.DropID, filepath.Base(rep.Drop), rep.Tables, rep.Missing, rep.Unknown}
+	}{datasets.SchemaVersion, rep.DropID, filepath.Base(rep.Drop), rep.Tables, rep.Missing, rep.Optional, rep.Unknown}
 	if m.Missing == nil {
 		m.Missing = []string{}
+	}
+	if m.Optional == nil {
+		m.Optional = []string{}
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

@@ -127,6 +127,7 @@ type tableLoader struct {
 	months   *monthSet // keys (reference, month): a bitmap per referenced key
 	keyBuf   []byte
 	vals     []value
+	special  special // table-specific checks across columns (v1.1 tables)
 	ps       *pseudonymizer
 	validate bool
 
@@ -197,10 +198,10 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 		case "persons":
 			cs.ref = r.persons
 		}
-		if i >= 0 && (c.Pseudonymised || c.Name == "diagnosis") {
+		if i >= 0 && (c.Pseudonymised || withheldColumn(c.Name)) {
 			l.masked = true
 			l.mask[i] = 1
-			if c.Name == "diagnosis" {
+			if withheldColumn(c.Name) {
 				l.mask[i] = 2
 			}
 			if c.Pseudonymised && key == nil && !validate {
@@ -245,6 +246,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 			l.months = &monthSet{base: -1, bits: make([]uint64, len(l.cols[l.keyCols[0]].ref.inDrop))}
 		}
 	}
+	l.special = specialOf(t.Name)
 	l.ps = newPseudonymizer(key)
 	l.vals = make([]value, len(l.cols))
 	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, t.ArrowSchema())
@@ -350,6 +352,11 @@ func (l *tableLoader) row(rr *rowReader, perr error) error {
 		v.null = false
 		if err := l.checkField(c, v, b); err != nil {
 			return l.reject(rr, &RowError{File: l.file, Line: rr.start, Column: c.col.Name, Err: err}, true)
+		}
+	}
+	if l.special != noSpecial {
+		if col, err := l.checkSpecial(); err != nil {
+			return l.reject(rr, &RowError{File: l.file, Line: rr.start, Column: col, Err: err}, true)
 		}
 	}
 	if err := l.checkKey(); err != nil {
