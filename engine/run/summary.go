@@ -24,7 +24,7 @@ import (
 
 func countRows(rows []rundir.Row, households int) rundir.Counts {
 	c := rundir.Counts{Households: households, Eligible: len(rows), MonitoredExcluded: households - len(rows),
-		ByTier: map[string]int{"high": 0, "medium": 0, "low": 0}, ByRiskType: map[string]int{}, ByProfile: map[string]int{}}
+		ByTier: map[string]int{"high": 0, "medium": 0, "low": 0}, ByRiskType: map[string]int{}, ByPrimaryRiskType: map[string]int{}, ByProfile: map[string]int{}}
 	reg := map[string]*rundir.RegionCount{}
 	at := func(code, level string) *rundir.RegionCount {
 		r, ok := reg[code]
@@ -38,6 +38,9 @@ func countRows(rows []rundir.Row, households int) rundir.Counts {
 		r := &rows[i]
 		c.ByTier[r.Tier]++
 		c.ByProfile[r.Profile]++
+		if r.PrimaryRiskType != "" {
+			c.ByPrimaryRiskType[r.PrimaryRiskType]++
+		}
 		if r.RiskTypes != "" {
 			for _, t := range strings.Split(r.RiskTypes, ";") {
 				c.ByRiskType[t]++
@@ -89,6 +92,9 @@ func buildSummary(in *inputs, rk *ranking, ch *changeSet, e *explained, cov *cov
 	c := rk.cols
 	s.Policy.Lines = policyEntries(c.region, c.lineEntry, c.lineFallback, c.lineValue)
 	s.Policy.Rural = policyEntries(c.region, c.ruralEntry, c.ruralFallback, c.ruralValue)
+	if o := ch.office; o != nil {
+		s.Places, s.Visits, s.Watch, s.Elimination = o.places, o.visits, o.watch, o.elimSum
+	}
 	return s
 }
 
