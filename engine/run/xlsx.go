@@ -38,7 +38,7 @@ func worklistHeader() []string {
 }
 
 // worklistWidths are the column widths of a township sheet (characters).
-var worklistWidths = []float64{6, 15, 10, 6, 6, 6, 10, 9, 46, 18, 16, 13, 11, 9, 12}
+var worklistWidths = []float64{5, 15, 9, 5, 5, 5, 10, 8, 66, 16, 15, 12, 10, 9, 12}
 
 // visitCols is the number of visit columns (the last of the header), the
 // only cells a cadre may edit.
@@ -179,18 +179,58 @@ func (x *xw) style(sheet string, c1, r1, c2, r2, style int) {
 	x.do(sheet+" style", x.f.SetCellStyle(sheet, a, b, style))
 }
 
+// bodyPt is the font size of the tables (points); lineHeight the height
+// of one line of it (points).
+const (
+	bodyPt     = 9.0
+	lineHeight = 12.0
+)
+
+// textWidth is the width of s in column-width units (the width of a digit
+// of the default font): a CJK or full-width character about 1.7, others 0.9.
+func textWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r >= 0x2e80 {
+			w += 1.7
+		} else {
+			w += 0.9
+		}
+	}
+	return w
+}
+
+// rowHeight is the height (points) that shows every cell of vals wrapped
+// in columns of the widths given.
+func rowHeight(vals []any, widths []float64) float64 {
+	lines := 1
+	for j, v := range vals {
+		s, ok := v.(string)
+		if !ok || j >= len(widths) {
+			continue
+		}
+		usable := max(widths[j]-1, 1)
+		n := 0
+		for _, part := range strings.Split(s, "\n") {
+			n += max(1, int(math.Ceil(textWidth(part)/usable)))
+		}
+		lines = max(lines, n)
+	}
+	return float64(lines)*lineHeight + 3
+}
+
 // styles are the cell styles of the work list.
 type styles struct{ title, note, head, body, center, input, date, total int }
 
 func newStyles(f *excelize.File) (styles, error) {
 	border := []excelize.Border{{Type: "left", Style: 1, Color: "808080"}, {Type: "right", Style: 1, Color: "808080"},
 		{Type: "top", Style: 1, Color: "808080"}, {Type: "bottom", Style: 1, Color: "808080"}}
-	font := &excelize.Font{Size: 10}
+	font := &excelize.Font{Size: bodyPt}
 	dateFmt := "yyyy-mm-dd"
 	defs := []*excelize.Style{
 		{Font: &excelize.Font{Bold: true, Size: 14}, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}},
 		{Font: font, Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "center"}},
-		{Font: &excelize.Font{Bold: true, Size: 10}, Border: border, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9D9D9"}},
+		{Font: &excelize.Font{Bold: true, Size: bodyPt}, Border: border, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9D9D9"}},
 			Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}},
 		{Font: font, Border: border, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}},
 		{Font: font, Border: border, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "top", WrapText: true}},
@@ -198,7 +238,7 @@ func newStyles(f *excelize.File) (styles, error) {
 			Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}, Protection: &excelize.Protection{Locked: false}},
 		{Font: font, Border: border, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}},
 			Alignment: &excelize.Alignment{Vertical: "top"}, CustomNumFmt: &dateFmt, Protection: &excelize.Protection{Locked: false}},
-		{Font: &excelize.Font{Bold: true, Size: 10}, Border: border, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "top"}},
+		{Font: &excelize.Font{Bold: true, Size: bodyPt}, Border: border, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "top"}},
 	}
 	var ids [8]int
 	for i, d := range defs {
@@ -293,7 +333,11 @@ func (x *xw) table(sheet string, header []string, body [][]any, widths []float64
 	x.style(sheet, 1, headerRow, len(header), headerRow, x.st.head)
 	for i, r := range body {
 		x.row(sheet, headerRow+1+i, r)
+		// Row heights are set: LibreOffice does not fit a row to its
+		// wrapped text on opening an XLSX file (and neither does Excel).
+		x.do(sheet+" height", x.f.SetRowHeight(sheet, headerRow+1+i, rowHeight(r, widths)))
 	}
+	x.do(sheet+" height", x.f.SetRowHeight(sheet, headerRow, rowHeight(h, widths)))
 	if len(body) > 0 {
 		for c := 1; c <= len(header); c++ {
 			st := x.st.body
