@@ -133,12 +133,18 @@ func regionNames(ctx context.Context, db *sql.DB, w *warehouse.Warehouse) (map[s
 // county the households eliminated in that window and identified again
 // after it, by asOf (relapses).
 func eliminations(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf time.Time) (map[string]string, map[string]int, error) {
-	elim, relapses := map[string]string{}, map[string]int{}
 	path, ok := w.TablePath("monitoring_events")
 	if !ok {
-		return elim, relapses, nil
+		return map[string]string{}, map[string]int{}, nil
 	}
 	hh, _ := w.TablePath("households")
+	return eliminationsFrom(ctx, db, path, hh, asOf)
+}
+
+// eliminationsFrom is eliminations of the monitoring_events and households
+// files given.
+func eliminationsFrom(ctx context.Context, db *sql.DB, path, hh string, asOf time.Time) (map[string]string, map[string]int, error) {
+	elim, relapses := map[string]string{}, map[string]int{}
 	from, to := civil.Format(civil.AddMonths(asOf, -watchMonths)), civil.Format(asOf)
 	q, err := db.QueryContext(ctx, `WITH e AS (
   SELECT household_id, max(eliminated_date) AS d FROM read_parquet(?)
