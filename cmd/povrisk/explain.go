@@ -100,7 +100,7 @@ func runExplain(c *cli.Context, o explainOptions, w io.Writer) error {
 }
 
 func printExplanation(w io.Writer, e *night.Explanation) {
-	fmt.Fprintf(w, "household %s  village %s  as of %s\n", e.HouseholdID, e.RegionCode, e.AsOf)
+	fmt.Fprintf(w, "household %s  village %s  as of %s\n", e.HouseholdID, e.PlaceLine(), e.AsOf)
 	if !e.Eligible {
 		fmt.Fprintln(w, "not ranked: a monitoring object on the as-of date")
 	} else {

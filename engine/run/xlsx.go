@@ -11,8 +11,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/progress"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // The work list (台账) of a county, worklists/<county6>.xlsx: the format
@@ -25,8 +25,8 @@ const WorklistFormat = "povrisk-worklist/1"
 // columns by them).
 const (
 	colSeq, colID, colVillage, colTier, colNew, colWatch = "序号", "户编号", "村", "风险等级", "新进入", "回头看"
-	colWhy, colRisk, colReasons, colHint, colMeasures   = "列入原因", "主要风险", "风险原因", "提示", "建议措施"
-	colOutcome, colDate, colVisitor, colNote            = "核查结果", "核查日期", "核查人编号", "备注"
+	colWhy, colRisk, colReasons, colHint, colMeasures    = "列入原因", "主要风险", "风险原因", "提示", "建议措施"
+	colOutcome, colDate, colVisitor, colNote             = "核查结果", "核查日期", "核查人编号", "备注"
 )
 
 // worklistHeader is the header row of every township sheet: what a cadre
@@ -49,7 +49,9 @@ const headerRow = 4
 
 // visitOutcomeLabels are the drop-down of 核查结果, in the order of
 // datasets.VisitOutcomes (confirmed, no_risk, not_reached, moved, other).
-func visitOutcomeLabels() []string { return []string{"核实存在风险", "核实无风险", "未见到户", "已迁出", "其他"} }
+func visitOutcomeLabels() []string {
+	return []string{"核实存在风险", "核实无风险", "未见到户", "已迁出", "其他"}
+}
 
 // tierZh is a tier in Chinese.
 var tierZh = map[string]string{"high": "高", "medium": "中", "low": "低"}

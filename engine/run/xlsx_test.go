@@ -260,4 +260,3 @@ func TestWorklistFormulaCellsStayText(t *testing.T) {
 		}
 	}
 }
-
