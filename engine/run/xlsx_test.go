@@ -260,3 +260,28 @@ func TestWorklistFormulaCellsStayText(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSheetNames: whatever the regions table names the townships, every
+// sheet name is unique, at most 31 characters, free of the characters a
+// sheet name may not hold, and accepted by excelize.
+func FuzzSheetNames(f *testing.F) {
+	f.Add("龙场镇", "龙场镇", "")
+	f.Add(strings.Repeat("长", 40), "说明", "a[b]")
+	f.Add("汇总", "_povrisk", "x(520123102)")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		names := map[string]string{"520123101": a, "520123102": b, "520123103": c}
+		got := sheetNames([]string{"520123101", "520123102", "520123103"}, func(code string) string { return names[code] })
+		seen := map[string]bool{sheetSummary: true, sheetElim: true, sheetHelp: true, sheetMeta: true}
+		x := excelize.NewFile()
+		defer x.Close()
+		for code, n := range got {
+			if seen[n] || len([]rune(n)) > 31 || strings.ContainsAny(n, `:\/?*[]'`) || n == "" {
+				t.Fatalf("township %s: sheet name %q (names %q)", code, n, names)
+			}
+			seen[n] = true
+			if _, err := x.NewSheet(n); err != nil {
+				t.Fatalf("excelize refuses %q: %v", n, err)
+			}
+		}
+	})
+}
