@@ -137,7 +137,9 @@ func readCoverage(ctx context.Context, db *sql.DB, in *inputs) (*coverageSet, er
 	for _, t := range datasets.Tables() {
 		path, ok := in.w.TablePath(t.Name)
 		if !ok {
-			cs.missing = append(cs.missing, t.Name)
+			if t.Version == "" || t.Version == "1" { // an absent optional table (v1.1) is not missing
+				cs.missing = append(cs.missing, t.Name)
+			}
 			cs.coverage = append(cs.coverage, rundir.Coverage{Table: t.Name, Rejected: rejected[t.Name]})
 			continue
 		}
@@ -212,6 +214,10 @@ var coverageSpec = map[string]struct{ date, link string }{
 	"assets":            {"event_date", "household"},
 	"assistance":        {"start_date", "household"},
 	"monitoring_events": {"identified_date", "household"},
+	// v1.1 (optional): regions is not linked by household (its share is 0).
+	"regions":        {"", "none"},
+	"person_events":  {"event_date", "person"},
+	"visit_outcomes": {"visit_date", "household"},
 }
 
 func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, path string, asOf time.Time) (rundir.Coverage, error) {
@@ -253,6 +259,9 @@ func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, pa
 		args = append([]any{hh, path}, args...)
 	}
 	var n, total int64
+	if spec.link == "none" {
+		return c, nil
+	}
 	if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return c, fmt.Errorf("coverage of %s: %w", table, err)
 	}
