@@ -218,7 +218,7 @@ func rowHeight(vals []any, widths []float64) float64 {
 		}
 		lines = max(lines, n)
 	}
-	return float64(lines)*lineHeight + 3
+	return min(float64(lines)*lineHeight+3, excelize.MaxRowHeight)
 }
 
 // styles are the cell styles of the work list.

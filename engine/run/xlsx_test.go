@@ -285,3 +285,24 @@ func FuzzSheetNames(f *testing.F) {
 		}
 	})
 }
+
+// TestRowHeight: one line for short cells, wrapped lines for long ones
+// (CJK wider than digits), explicit line breaks counted, capped at
+// Excel's largest row height.
+func TestRowHeight(t *testing.T) {
+	w := []float64{11, 11}
+	cases := []struct {
+		vals []any
+		want float64
+	}{
+		{[]any{1, "短"}, lineHeight + 3},
+		{[]any{"一二三四五六七八九十", ""}, 2*lineHeight + 3}, // 17 units in 10
+		{[]any{"0123456789", "a\nb\nc"}, 3*lineHeight + 3},
+		{[]any{strings.Repeat("长", 10000), ""}, excelize.MaxRowHeight},
+	}
+	for _, c := range cases {
+		if got := rowHeight(c.vals, w); got != c.want {
+			t.Errorf("rowHeight(%q) = %v, want %v", c.vals, got, c.want)
+		}
+	}
+}
