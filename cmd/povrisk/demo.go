@@ -23,6 +23,7 @@ import (
 	"github.com/povrisk/povrisk/engine/ingest"
 	"github.com/povrisk/povrisk/engine/progress"
 	night "github.com/povrisk/povrisk/engine/run"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/train"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
@@ -206,8 +207,57 @@ func (d *demo) nights(ctx context.Context) error {
 			return fmt.Errorf("run the night of %s: %w", asOf.Format("2006-01-02"), err)
 		}
 		d.last = res
+		if asOf.Equal(d.prevEnd) {
+			if err := d.visitLoop(ctx, res, end); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// visitLoop is the office loop between the two nights (issue 13): the
+// first night's work lists filled in with simulated home visits dated
+// after its as-of date up to the second night's (to), then imported into
+// the warehouse as visit_outcomes, so that the second night's summary
+// reports them.
+func (d *demo) visitLoop(ctx context.Context, first *night.Result, to time.Time) error {
+	files, err := d.simulateVisits(ctx, first, to)
+	if err != nil {
+		return fmt.Errorf("simulate the visits of the night of %s: %w", first.AsOf, err)
+	}
+	if files == nil {
+		d.step("no visit simulator in this build: the second night reports no visits")
+		return nil
+	}
+	d.step("simulated visits written into %d work lists", len(files))
+	n, err := d.importVisits(ctx, files)
+	if err != nil {
+		return fmt.Errorf("import the visit outcomes: %w", err)
+	}
+	d.step("imported %d visit outcomes into %s", n, d.wh)
+	return nil
+}
+
+// simulateVisits fills in the work lists of the night first
+// (first.Dir/worklists/*.xlsx) with simulated visit outcomes dated in
+// (first.AsOf, to] and returns the files filled in; nil: no simulator.
+//
+// LEAD (merge with SIM): replace the body by the call of
+// datasets.SimulateVisits on those work lists (seed d.o.Seed, the drop's
+// truth d.drop+".truth.csv"), returning the files it wrote.
+func (d *demo) simulateVisits(ctx context.Context, first *night.Result, to time.Time) ([]string, error) {
+	return nil, nil
+}
+
+// importVisits imports the filled work lists into the warehouse as
+// `povrisk feedback --warehouse d.wh --runs d.runs FILE...` does, and
+// returns the outcomes accepted.
+//
+// LEAD (merge with INGEST): replace the body by the engine/feedback import
+// (Warehouse d.wh, Runs d.runs, the files), returning its accepted count.
+func (d *demo) importVisits(ctx context.Context, files []string) (int, error) {
+	return 0, nil
 }
 
 // writeBriefs writes the zh brief of the last night as HTML, and as PDF
@@ -235,11 +285,19 @@ func (d *demo) writeBriefs(ctx context.Context) error {
 // print says where everything is (or prints it as JSON with --json).
 func (d *demo) print(stdout io.Writer) error {
 	o, last, c := d.o, d.last, d.last.Counts
+	var visits *rundir.Visits
+	if s, err := rundir.ReadSummary(last.Dir); err == nil {
+		visits = s.Visits // the run just wrote and recorded it
+	}
+	visitLine := "no visit outcomes in the warehouse"
+	if visits != nil {
+		visitLine = fmt.Sprintf("%d visited since %s, %d found at risk", visits.Visited, visits.Since, visits.Confirmed)
+	}
 	if o.JSON {
 		return writeJSON(stdout, demoSummary{Dir: o.Dir, Drop: d.drop, Households: o.Households, Warehouse: d.wh, KeyFile: d.keyPath,
 			Model: last.ModelID, Runs: d.runs, Nights: []string{civil.Format(d.prevEnd), last.AsOf}, AuditLog: filepath.Join(d.runs, "audit.log"),
 			AuditKeyFile: d.auditKeyPath, RunDir: last.Dir, Brief: d.briefPath, PDF: d.pdfPath, Eligible: c.Eligible, High: c.ByTier["high"],
-			TopK: c.TopKTotal, TopKMissedByRules: c.TopKMissedByRules})
+			TopK: c.TopKTotal, TopKMissedByRules: c.TopKMissedByRules, Visits: visits})
 	}
 	_, err := fmt.Fprintf(stdout, `povrisk demo: everything is under %s
   drop        %s  (%s, 24 months; ground truth %s.truth.csv)
@@ -250,11 +308,12 @@ func (d *demo) print(stdout io.Writer) error {
   work lists  %s
   brief       %s
   night of %s: %s, %d high tier, %d in the county top k (%d not flagged by any rule)
+  visits      %s
 next: povrisk explain %s --run %s
       povrisk audit --runs %s --verify --audit-key-file %s
 `, o.Dir, d.drop, plural(int64(o.Households), "household"), d.drop, d.wh, d.keyPath, d.models, last.ModelID, d.runs, d.prevEnd.Format("2006-01-02"), last.AsOf,
 		filepath.Join(d.runs, "audit.log"), d.auditKeyPath, filepath.Join(last.Dir, "ranked.csv"), filepath.Join(last.Dir, "worklists"), d.briefs,
-		last.AsOf, plural(int64(c.Eligible), "eligible household"), c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, firstRanked(last), last.Dir, d.runs, d.auditKeyPath)
+		last.AsOf, plural(int64(c.Eligible), "eligible household"), c.ByTier["high"], c.TopKTotal, c.TopKMissedByRules, visitLine, firstRanked(last), last.Dir, d.runs, d.auditKeyPath)
 	return err
 }
 
@@ -277,6 +336,9 @@ type demoSummary struct {
 	High              int      `json:"high"`
 	TopK              int      `json:"top_k"`
 	TopKMissedByRules int      `json:"top_k_missed_by_rules"`
+	// Visits: what the visits between the two nights found, as the second
+	// night's summary.json says (null: no visit outcomes).
+	Visits *rundir.Visits `json:"visits"`
 }
 
 // firstRanked is the household ranked first in the run (for the hint).

@@ -47,6 +47,11 @@ func TestDemo(t *testing.T) {
 
 	// summary.json against counts made here from ranked.csv.
 	checkSummary(t, last)
+	// The visit loop: without a simulator in the build the second night
+	// says it has no visit outcomes; with one, how many were visited.
+	if !regexp.MustCompile(`visits +(no visit outcomes in the warehouse|\d+ visited since \d{4}-\d\d-\d\d, \d+ found at risk)`).MatchString(out.String()) {
+		t.Errorf("demo output lacks the visits line:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "eligible households, ") {
 		t.Errorf("demo output lacks the night's counts:\n%s", out.String())
 	}

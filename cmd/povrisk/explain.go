@@ -100,7 +100,7 @@ func runExplain(c *cli.Context, o explainOptions, w io.Writer) error {
 }
 
 func printExplanation(w io.Writer, e *night.Explanation) {
-	fmt.Fprintf(w, "household %s  village %s  as of %s\n", e.HouseholdID, e.RegionCode, e.AsOf)
+	fmt.Fprintf(w, "household %s  village %s  as of %s\n", e.HouseholdID, e.PlaceLine(), e.AsOf)
 	if !e.Eligible {
 		fmt.Fprintln(w, "not ranked: a monitoring object on the as-of date")
 	} else {
@@ -110,6 +110,9 @@ func printExplanation(w io.Writer, e *night.Explanation) {
 		fmt.Fprintf(w, "profile %v (%v)  risk types %v (%v)\n", r["profile"], r["profile_zh"], r["risk_types"], r["risk_types_zh"])
 		fmt.Fprintf(w, "reasons: %v\n         %v\n", r["reasons"], r["reasons_en"])
 		fmt.Fprintf(w, "measures: %v (%v)\n", r["measures"], r["measures_zh"])
+		if d, _ := r["eliminated_date"].(string); d != "" {
+			fmt.Fprintf(w, "watch after elimination (回头看): risk eliminated on %s\n", d)
+		}
 		if s, _ := r["conflicts"].(string); s != "" {
 			fmt.Fprintf(w, "eligibility conflicts (evidence for the visit): %s\n", s)
 		}

@@ -207,15 +207,16 @@ func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster 
 			r.TopDriver = names[top[0]]
 		}
 		types := b.riskTypes(top, c.riskTypes[i])
-		r.PrimaryRiskType = prof.RiskType
-		if len(types) > 0 {
-			r.PrimaryRiskType = types[0]
-		}
+		r.PrimaryRiskType = primaryRiskType(types, b.weight, prof.RiskType)
 		zhTypes := make([]string, len(types))
 		for k, t := range types {
 			zhTypes[k] = riskTypeZh(t)
 		}
 		r.RiskTypes, r.RiskTypesZh = strings.Join(types, ";"), strings.Join(zhTypes, ";")
+		if !slices.Contains(types, r.PrimaryRiskType) && r.PrimaryRiskType != "" && len(types) > 0 {
+			// an income shortfall attributed to its cause: measures for the cause first
+			types = append([]string{r.PrimaryRiskType}, types...)
+		}
 		r.Measures, r.MeasuresZh = measuresFor(types, r.PrimaryRiskType)
 		rows = append(rows, r)
 	}

@@ -38,7 +38,12 @@ type Explanation struct {
 	HouseholdID string `json:"household_id"`
 	AsOf        string `json:"as_of"`
 	RegionCode  string `json:"region_code"`
-	Eligible    bool   `json:"eligible"` // ranked (false: a monitoring object on the as-of date)
+	// Names of the village, township and county ("" when the warehouse's
+	// regions table does not name them).
+	VillageName  string `json:"village_name"`
+	TownshipName string `json:"township_name"`
+	CountyName   string `json:"county_name"`
+	Eligible     bool   `json:"eligible"` // ranked (false: a monitoring object on the as-of date)
 	// Ranked holds the household's ranked.parquet row (nil when not eligible).
 	Ranked   map[string]any `json:"ranked"`
 	Base     float64        `json:"base"` // the forest's base: base + sum(contributions) = score
@@ -146,6 +151,7 @@ func Explain(ctx context.Context, db *sql.DB, dir, id string) (*Explanation, err
 		return nil, fmt.Errorf("read %s: %w", ranked, err)
 	}
 	e.Eligible = e.Ranked != nil
+	e.placeNames(run.Summary.Places)
 	e.Base = run.Summary.Model.Base
 	contrib := filepath.Join(dir, "contributions.parquet")
 	cr, cols, err := queryRow(ctx, db, "SELECT * FROM read_parquet(?) WHERE household_id = ?", contrib, id)
@@ -216,4 +222,36 @@ func rowValues(ctx context.Context, db *sql.DB, q string, args ...any) ([]any, e
 		return nil, err
 	}
 	return vals, rows.Err()
+}
+
+// placeNames sets the names of the household's places: from its ranked
+// row, else (a monitoring object) the county and township from summary
+// places.
+func (e *Explanation) placeNames(places []rundir.Place) {
+	if e.Ranked != nil {
+		str := func(k string) string { s, _ := e.Ranked[k].(string); return s }
+		e.VillageName, e.TownshipName, e.CountyName = str("village_name"), str("township_name"), str("county_name")
+		return
+	}
+	for _, p := range places {
+		switch p.Code {
+		case rundir.Prefix(e.RegionCode, 6):
+			e.CountyName = p.Name
+		case rundir.Prefix(e.RegionCode, 9):
+			e.TownshipName = p.Name
+		}
+	}
+}
+
+// PlaceLine writes the household's places with names and codes, the code
+// alone where no name is known: "红岩村 (520123101001), 龙场镇 (520123101), 修文县 (520123)".
+func (e *Explanation) PlaceLine() string {
+	named := func(name, code string) string {
+		if name == "" {
+			return code
+		}
+		return name + " (" + code + ")"
+	}
+	return named(e.VillageName, e.RegionCode) + ", " + named(e.TownshipName, rundir.Prefix(e.RegionCode, 9)) + ", " +
+		named(e.CountyName, rundir.Prefix(e.RegionCode, 6))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/fault"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // TestExplain checks an explanation against values read here from the
@@ -101,5 +102,20 @@ func TestExplainRefusesIDNumbers(t *testing.T) {
 		if strings.Contains(err.Error(), id) || strings.Contains(err.Error(), id[6:14]) {
 			t.Errorf("the error repeats the ID number or its birth date: %v", err)
 		}
+	}
+}
+
+// TestExplainPlaceNames: names with codes, the code alone where no name is
+// known; a monitoring object (no ranked row) named from summary places.
+func TestExplainPlaceNames(t *testing.T) {
+	e := &Explanation{RegionCode: "520123101001", Ranked: map[string]any{"village_name": "红岩村", "township_name": "", "county_name": "修文县"}}
+	e.placeNames(nil)
+	if got, want := e.PlaceLine(), "红岩村 (520123101001), 520123101, 修文县 (520123)"; got != want {
+		t.Errorf("ranked: %q, want %q", got, want)
+	}
+	m := &Explanation{RegionCode: "520123101001"}
+	m.placeNames([]rundir.Place{{Code: "520121", Name: "开阳县"}, {Code: "520123", Name: "修文县"}, {Code: "520123101", Name: "龙场镇"}})
+	if got, want := m.PlaceLine(), "520123101001, 龙场镇 (520123101), 修文县 (520123)"; got != want {
+		t.Errorf("monitored: %q, want %q", got, want)
 	}
 }

@@ -208,6 +208,9 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ch.office, err = office(ctx, db, in, rk, ch); err != nil {
+		return nil, err
+	}
 	ck.stage("write")
 	out, err := write(ctx, in, ck, feat, sc, ex, rk, ch, cov)
 	if err != nil {

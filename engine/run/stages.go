@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -417,8 +416,11 @@ func write(ctx context.Context, in *inputs, ck *clock, feat *featureTable, s *sc
 		return nil, err
 	}
 	task.Add(1)
+	if err := writeElimination(dw, ch.office); err != nil {
+		return nil, err
+	}
 	ck.stage("worklists")
-	if err := writeWorklists(ctx, dw, rk, task); err != nil {
+	if err := writeWorklists(ctx, dw, in, rk, ch, task); err != nil {
 		return nil, err
 	}
 	ck.stage("checksums")
@@ -463,29 +465,6 @@ func writeTables(dw *rundir.Writer, in *inputs, feat *featureTable, s *scored, e
 		task.Add(2)
 	}
 	return werr
-}
-
-// writeWorklists writes worklists/<county>.xlsx for every county.
-func writeWorklists(ctx context.Context, dw *rundir.Writer, rk *ranking, task progress.Task) error {
-	if err := dw.Mkdir("worklists"); err != nil {
-		return err
-	}
-	for _, c := range slices.Sorted(maps.Keys(rk.topK)) {
-		var cr []*rundir.Row
-		for i := range rk.rows {
-			if rk.rows[i].CountyCode == c {
-				cr = append(cr, &rk.rows[i])
-			}
-		}
-		if err := dw.Create("worklists/"+c+".xlsx", func(w io.Writer) error { return writeWorklist(w, cr) }); err != nil {
-			return err
-		}
-		task.Add(1)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // record appends the audit record of the night and returns its sequence.

@@ -24,7 +24,7 @@ import (
 
 func countRows(rows []rundir.Row, households int) rundir.Counts {
 	c := rundir.Counts{Households: households, Eligible: len(rows), MonitoredExcluded: households - len(rows),
-		ByTier: map[string]int{"high": 0, "medium": 0, "low": 0}, ByRiskType: map[string]int{}, ByProfile: map[string]int{}}
+		ByTier: map[string]int{"high": 0, "medium": 0, "low": 0}, ByRiskType: map[string]int{}, ByPrimaryRiskType: map[string]int{}, ByProfile: map[string]int{}}
 	reg := map[string]*rundir.RegionCount{}
 	at := func(code, level string) *rundir.RegionCount {
 		r, ok := reg[code]
@@ -38,6 +38,9 @@ func countRows(rows []rundir.Row, households int) rundir.Counts {
 		r := &rows[i]
 		c.ByTier[r.Tier]++
 		c.ByProfile[r.Profile]++
+		if r.PrimaryRiskType != "" {
+			c.ByPrimaryRiskType[r.PrimaryRiskType]++
+		}
 		if r.RiskTypes != "" {
 			for _, t := range strings.Split(r.RiskTypes, ";") {
 				c.ByRiskType[t]++
@@ -89,6 +92,11 @@ func buildSummary(in *inputs, rk *ranking, ch *changeSet, e *explained, cov *cov
 	c := rk.cols
 	s.Policy.Lines = policyEntries(c.region, c.lineEntry, c.lineFallback, c.lineValue)
 	s.Policy.Rural = policyEntries(c.region, c.ruralEntry, c.ruralFallback, c.ruralValue)
+	// s.Fairness stays nil until the model card carries the audit
+	// (TRAIN): LEAD, then copy it here (s.Fairness = the card's fairness).
+	if o := ch.office; o != nil {
+		s.Places, s.Visits, s.Watch, s.Elimination = o.places, o.visits, o.watch, o.elimSum
+	}
 	return s
 }
 
@@ -129,7 +137,9 @@ func readCoverage(ctx context.Context, db *sql.DB, in *inputs) (*coverageSet, er
 	for _, t := range datasets.Tables() {
 		path, ok := in.w.TablePath(t.Name)
 		if !ok {
-			cs.missing = append(cs.missing, t.Name)
+			if t.Version == "" || t.Version == "1" { // an absent optional table (v1.1) is not missing
+				cs.missing = append(cs.missing, t.Name)
+			}
 			cs.coverage = append(cs.coverage, rundir.Coverage{Table: t.Name, Rejected: rejected[t.Name]})
 			continue
 		}
@@ -204,6 +214,10 @@ var coverageSpec = map[string]struct{ date, link string }{
 	"assets":            {"event_date", "household"},
 	"assistance":        {"start_date", "household"},
 	"monitoring_events": {"identified_date", "household"},
+	// v1.1 (optional): regions is not linked by household (its share is 0).
+	"regions":        {"", "none"},
+	"person_events":  {"event_date", "person"},
+	"visit_outcomes": {"visit_date", "household"},
 }
 
 func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, path string, asOf time.Time) (rundir.Coverage, error) {
@@ -245,6 +259,9 @@ func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, pa
 		args = append([]any{hh, path}, args...)
 	}
 	var n, total int64
+	if spec.link == "none" {
+		return c, nil
+	}
 	if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return c, fmt.Errorf("coverage of %s: %w", table, err)
 	}

