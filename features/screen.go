@@ -19,13 +19,13 @@ import (
 // appendRules rounds the feature columns of recs (Column.Digits), screens
 // every household and returns the table of the rounded recs with the rule
 // columns appended.
-func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordBatch, asOf time.Time, pol *rules.Policy) (arrow.Table, error) {
+func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordBatch, asOf time.Time, pol *rules.Policy, meta arrow.Metadata) (arrow.Table, error) {
 	rc := ruleColumns()
 	fields := append([]arrow.Field(nil), schema.Fields()...)
 	for _, c := range rc {
 		fields = append(fields, arrow.Field{Name: c.Name, Type: arrowType(c.Type), Nullable: true})
 	}
-	outSchema := arrow.NewSchema(fields, nil)
+	outSchema := arrow.NewSchema(fields, &meta)
 	var out []arrow.RecordBatch
 	defer func() {
 		for _, r := range out {
