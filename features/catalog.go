@@ -20,7 +20,7 @@ var sqlFS embed.FS
 // family's SQL may read the f_<family> tables of the families before it.
 var families = []string{
 	"demographics", "status", "income", "medical", "employment",
-	"labour", "schooling", "disasters", "assets", "assistance",
+	"labour", "schooling", "disasters", "assets", "assistance", "shocks",
 }
 
 // Text is one wording in Chinese and in English.
