@@ -70,3 +70,20 @@ func TestPrimaryRiskType(t *testing.T) {
 		}
 	}
 }
+
+func TestMeasuresFor(t *testing.T) {
+	for _, c := range []struct {
+		types   []string
+		primary string
+		want    []string
+	}{
+		{[]string{"illness", "disaster"}, "illness", []string{"medical_aid", "temporary", "housing_aid"}},
+		{[]string{"labor_shortage", "disability", "unemployment"}, "", []string{"dibao", "tekun", "employment_aid"}},
+		{nil, "education", []string{"education_aid"}},
+		{nil, "", nil},
+	} {
+		if got := MeasuresFor(c.types, c.primary); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("MeasuresFor(%v, %q) = %v, want %v", c.types, c.primary, got, c.want)
+		}
+	}
+}
