@@ -249,3 +249,36 @@ func TestEliminationUnderANewLine(t *testing.T) {
 		t.Error("ReadAssessments read a CSV file")
 	}
 }
+
+// FuzzReadAssessments: any bytes as elimination.parquet give assessments
+// or an error, never a panic.
+func FuzzReadAssessments(f *testing.F) {
+	dir := f.TempDir()
+	seed := filepath.Join(dir, "seed.parquet")
+	db, err := engine.OpenDB("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := db.Exec(`COPY (SELECT 'E1' AS household_id, '530102001001' AS region_code, 8 AS months_since_identified,
+	    9000.0::DOUBLE AS income_pc6m, true AS water, 'ready' AS verdict, DATE '2025-06-30' AS as_of) TO '` + seed + `' (FORMAT parquet)`); err != nil {
+		f.Fatal(err)
+	}
+	db.Close()
+	b, err := os.ReadFile(seed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(b[:len(b)/2])
+	f.Add([]byte("PAR1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "e.parquet")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		as, err := ReadAssessments(p, "2025-06-30")
+		if err == nil && len(data) == len(b) && string(data) == string(b) && (len(as) != 1 || as[0].AsOf != "2025-06-30" || as[0].IncomePC6m != 9000) {
+			t.Errorf("seed read back as %+v", as)
+		}
+	})
+}
