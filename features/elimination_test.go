@@ -31,6 +31,8 @@ import (
 //	E5  no labour, transfers 800 a month: 9,600 per head, but 9,600 - 3,600
 //	    dibao = 6,000 < 8,700                                      -> not_met (labour)
 //	E6  no labour, transfers 1,000: 12,000 - 2,400 dibao = 9,600  -> ready
+//	E12 water not secured; identified 2024-12-30: 6 whole months, enough
+//	E13 water unknown (not secured), identified 2024-12-30        -> both not_met (water only)
 //	E7 never monitored, E8 E9 E10 eliminated on or before D: not assessed.
 func TestAssessElimination(t *testing.T) {
 	ctx := context.Background()
@@ -58,12 +60,14 @@ func TestAssessElimination(t *testing.T) {
 		"E4":  {12, 3, 12000, 12000, 12000, 14500, 12000, 18000, 1, 1, []string{CondRigid, CondEdu, CondMedical, CondHousing}, VerdictNotMet},
 		"E5":  {13, 1, 9600, 9600, 6000, 0, 0, 4800, 0, 0, []string{CondLabour}, VerdictNotMet},
 		"E6":  {13, 1, 12000, 12000, 9600, 0, 0, 6000, 0, 0, nil, VerdictReady},
+		"E12": {6, 1, 12000, 12000, 12000, 0, 0, 6000, 0, 0, []string{CondWater}, VerdictNotMet},
+		"E13": {6, 1, 12000, 12000, 12000, 0, 0, 6000, 0, 0, []string{CondWater}, VerdictNotMet},
 	}
 	var ids []string
 	for _, a := range as {
 		ids = append(ids, a.HouseholdID)
 	}
-	if want := []string{"E1", "E11", "E2", "E3", "E4", "E5", "E6"}; !reflect.DeepEqual(ids, want) {
+	if want := []string{"E1", "E11", "E12", "E13", "E2", "E3", "E4", "E5", "E6"}; !reflect.DeepEqual(ids, want) {
 		t.Fatalf("assessed %v, want %v", ids, want)
 	}
 	same := func(g, w float64) bool { return g == w || math.IsNaN(g) && math.IsNaN(w) }

@@ -202,10 +202,10 @@ func TestEliminationUnderANewLine(t *testing.T) {
 	if err := EvaluateElimination(res, as, policyWithLine(t, "9500.0")); err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]int{"ready": 2, "defer": 1, "not_met": 4}; !reflect.DeepEqual(res.EliminationBefore, want) {
+	if want := map[string]int{"ready": 2, "defer": 1, "not_met": 6}; !reflect.DeepEqual(res.EliminationBefore, want) {
 		t.Errorf("before %v, want %v", res.EliminationBefore, want)
 	}
-	if want := map[string]int{"ready": 1, "not_met": 6}; !reflect.DeepEqual(res.EliminationAfter, want) {
+	if want := map[string]int{"ready": 1, "not_met": 8}; !reflect.DeepEqual(res.EliminationAfter, want) {
 		t.Errorf("after %v, want %v", res.EliminationAfter, want)
 	}
 	if len(res.Counties) != 1 || res.Counties[0].Code != "530102" || res.Counties[0].EliminationAfter["ready"] != 1 {
