@@ -50,6 +50,11 @@ type Thresholds struct {
 	EducationShare        float64 `toml:"education_share"`
 	DisasterMaxSeverity   int     `toml:"disaster_max_severity"`
 	DisasterLossShare     float64 `toml:"disaster_loss_share"`
+	// AttributionShare: an expenditure (medical out of pocket, school
+	// fees, disaster loss) of at least this share of the 12-month net
+	// income names the cause of an income shortfall when no rule does
+	// (IncomeCause).
+	AttributionShare float64 `toml:"attribution_share"`
 }
 
 // DefaultThresholds are the defaults of POLICY.md.
@@ -66,6 +71,7 @@ func DefaultThresholds() Thresholds {
 		EducationShare:        0.30,
 		DisasterMaxSeverity:   2,
 		DisasterLossShare:     0.20,
+		AttributionShare:      0.10,
 	}
 }
 
@@ -271,6 +277,7 @@ func fillDefaults(f *policyFile) {
 		{&t.MedicalShareEscaped, &def.MedicalShareEscaped}, {&t.MedicalShareGeneral, &def.MedicalShareGeneral},
 		{&t.MedicalLargeLowIncome, &def.MedicalLargeLowIncome}, {&t.MedicalLargeOther, &def.MedicalLargeOther},
 		{&t.EducationShare, &def.EducationShare}, {&t.DisasterLossShare, &def.DisasterLossShare},
+		{&t.AttributionShare, &def.AttributionShare},
 	} {
 		if *v.v == 0 {
 			*v.v = *v.d
@@ -359,6 +366,7 @@ func checkThresholds(t Thresholds) error {
 		{"medical_large_other", t.MedicalLargeOther, 0, maxMedicalYuan, true},
 		{"education_share", t.EducationShare, 0, 10, true},
 		{"disaster_loss_share", t.DisasterLossShare, 0, 10, true},
+		{"attribution_share", t.AttributionShare, 0, 10, true},
 		{"job_loss_min_run_months", float64(t.JobLossMinRunMonths), 1, maxMonths, false},
 		{"job_loss_min_gap_months", float64(t.JobLossMinGapMonths), 1, maxMonths, false},
 		{"disaster_max_severity", float64(t.DisasterMaxSeverity), 1, 4, false},

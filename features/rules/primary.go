@@ -25,11 +25,16 @@ func IsIncomeRule(name string) bool { return incomeRules[name] }
 //     h.OOPMedical12), disaster (disaster: h.DisasterLoss12, 0 for a
 //     disaster tripped by exposure alone) and education (education_cost:
 //     h.EduNoncompNet12); ties in that order;
-//  4. else "other": the data shows no cause.
+//  4. else the largest of the same three amounts that is at least
+//     t.AttributionShare (policy [thresholds] attribution_share, default
+//     0.1) of the household's 12-month net income (any amount when that
+//     income is not positive), ties in the same order: a strain below the
+//     rules' thresholds, but one the data shows;
+//  5. else "other": the data shows no cause.
 //
 // Income losses come before expenditures: a lost earner or job explains
 // the income itself, an expenditure the strain beside it.
-func IncomeCause(tripped []string, h Household) string {
+func IncomeCause(tripped []string, h Household, t Thresholds) string {
 	has := map[string]bool{}
 	for _, n := range tripped {
 		has[n] = true
@@ -58,13 +63,31 @@ func IncomeCause(tripped []string, h Household) string {
 			best, amount = c.typ, v
 		}
 	}
+	if best != "other" {
+		return best
+	}
+	for _, c := range []struct {
+		typ   string
+		yuanV float64
+	}{{"illness", h.OOPMedical12}, {"disaster", h.DisasterLoss12}, {"education", h.EduNoncompNet12}} {
+		v := c.yuanV
+		if !known(v) || v <= 0 {
+			continue
+		}
+		if known(h.NetIncome12) && h.NetIncome12 > 0 && v < t.AttributionShare*h.NetIncome12 {
+			continue
+		}
+		if v > amount {
+			best, amount = c.typ, v
+		}
+	}
 	return best
 }
 
 // AttributedRiskTypes returns the risk types of the tripped rules, in the
 // order of the rules given, each once, with the income rules' "other"
 // replaced by IncomeCause (a cause already listed is not repeated).
-func AttributedRiskTypes(tripped []string, h Household) []string {
+func AttributedRiskTypes(tripped []string, h Household, t Thresholds) []string {
 	byName := map[string]string{}
 	for _, r := range Rules() {
 		byName[r.Name] = r.RiskType
@@ -73,18 +96,18 @@ func AttributedRiskTypes(tripped []string, h Household) []string {
 	for i, n := range tripped {
 		types[i] = byName[n]
 	}
-	return attribute(tripped, types, h)
+	return attribute(tripped, types, h, t)
 }
 
 // attribute is AttributedRiskTypes with each tripped rule's own type given.
-func attribute(tripped, types []string, h Household) []string {
+func attribute(tripped, types []string, h Household, th Thresholds) []string {
 	var out []string
 	cause := ""
 	for i, n := range tripped {
 		t := types[i]
 		if incomeRules[n] {
 			if cause == "" {
-				cause = IncomeCause(tripped, h)
+				cause = IncomeCause(tripped, h, th)
 			}
 			t = cause
 		}
@@ -102,15 +125,15 @@ func attribute(tripped, types []string, h Household) []string {
 // type; without one, the first specific type of the tripped rules in the
 // order given (Rules() order in a screen's Result.Names); "other" only
 // when nothing more specific is known.
-func PrimaryRiskType(tripped []string, h Household) string {
-	return primary(tripped, AttributedRiskTypes(tripped, h), h)
+func PrimaryRiskType(tripped []string, h Household, t Thresholds) string {
+	return primary(tripped, AttributedRiskTypes(tripped, h, t), h, t)
 }
 
 // primary is PrimaryRiskType given the attributed types.
-func primary(tripped, types []string, h Household) string {
+func primary(tripped, types []string, h Household, t Thresholds) string {
 	for _, n := range tripped {
 		if incomeRules[n] {
-			if c := IncomeCause(tripped, h); c != "other" {
+			if c := IncomeCause(tripped, h, t); c != "other" {
 				return c
 			}
 			break

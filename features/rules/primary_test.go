@@ -39,6 +39,13 @@ func TestPrimaryRiskType(t *testing.T) {
 			low(h)
 			h.DisasterSevere12, h.EduNoncompNet12, h.EduFeesNet12 = 1, 4000, 4000
 		}, []string{"income_below_line", "education_cost", "disaster"}, []string{"education", "disaster"}, "education"},
+		// below every rule's threshold, but >= 10% (attribution_share) of 10,000
+		{"medical spending of 20% of income", func(h *Household) { low(h); h.OOPMedical12 = 2000 },
+			[]string{"income_below_line"}, []string{"illness"}, "illness"},
+		{"medical spending of 5% of income", func(h *Household) { low(h); h.OOPMedical12 = 500 },
+			[]string{"income_below_line"}, []string{"other"}, "other"},
+		{"fees of 15% beside medical of 9%", func(h *Household) { low(h); h.OOPMedical12, h.EduNoncompNet12 = 900, 1500 },
+			[]string{"income_below_line"}, []string{"education"}, "education"},
 		{"income drop without cause beside unsafe housing", func(h *Household) { h.IncomeChangeRatio = 0.5; h.HousingUnsafe = true },
 			[]string{"income_drop", "housing_unsafe"}, []string{"other", "housing"}, "housing"},
 		{"housing alone", func(h *Household) { h.HousingUnsafe = true },
@@ -62,10 +69,10 @@ func TestPrimaryRiskType(t *testing.T) {
 		if r.Primary != tt.primary {
 			t.Errorf("%s: primary %q, want %q", tt.name, r.Primary, tt.primary)
 		}
-		if got := PrimaryRiskType(r.Names, h); got != tt.primary {
+		if got := PrimaryRiskType(r.Names, h, p.Thresholds); got != tt.primary {
 			t.Errorf("%s: PrimaryRiskType = %q, want %q", tt.name, got, tt.primary)
 		}
-		if got := AttributedRiskTypes(r.Names, h); !reflect.DeepEqual(got, tt.types) {
+		if got := AttributedRiskTypes(r.Names, h, p.Thresholds); !reflect.DeepEqual(got, tt.types) {
 			t.Errorf("%s: AttributedRiskTypes = %v, want %v", tt.name, got, tt.types)
 		}
 	}

@@ -118,8 +118,8 @@ func (p *Policy) ScreenWith(rs []Rule, h Household, asOf time.Time) (Result, err
 		r.Facts = append(r.Facts, f.Zh)
 		r.FactsEn = append(r.FactsEn, f.En)
 	}
-	r.RiskTypes = attribute(r.Names, own, h)
-	r.Primary = primary(r.Names, r.RiskTypes, h)
+	r.RiskTypes = attribute(r.Names, own, h, p.Thresholds)
+	r.Primary = primary(r.Names, r.RiskTypes, h, p.Thresholds)
 	return r, nil
 }
 
