@@ -69,7 +69,13 @@ func TestWhatifCommand(t *testing.T) {
 		t.Errorf("same policy: %d -> %d (+%d -%d); features.parquet has %d flagged of %d eligible",
 			same.FlaggedBefore, same.FlaggedAfter, same.Entered, same.Left, flagged, eligible)
 	}
+	if len(same.Changes) != 0 {
+		t.Errorf("same policy: changes %q", same.Changes)
+	}
 	up := whatifJSON(t, "--run", dir, "--policy", policyScaled(t, 1.3))
+	if len(up.Changes) == 0 || !strings.Contains(strings.Join(up.Changes, "\n"), "监测线 53/2025 8,700元 -> 53/2025 11,310元") {
+		t.Errorf("raised line: changes %q", up.Changes)
+	}
 	if up.FlaggedAfter < up.FlaggedBefore || up.Left != 0 || up.FlaggedAfter-up.FlaggedBefore != up.Entered {
 		t.Errorf("raised line: %d -> %d (+%d -%d)", up.FlaggedBefore, up.FlaggedAfter, up.Entered, up.Left)
 	}
@@ -89,6 +95,7 @@ func TestWhatifCommand(t *testing.T) {
 		!strings.Contains(out.String(), "households flagged: ") {
 		t.Errorf("human output: exit %d\n%s%s", code, out.String(), errb.String())
 	}
+	t.Log(out.String())
 	bad := filepath.Join(t.TempDir(), "bad.toml")
 	os.WriteFile(bad, []byte("[thresholds]\nnear_line_factor = -1\n"), 0o600)
 	if code := run([]string{"povrisk", "whatif", "--run", dir, "--policy", bad}, nil, &out, &errb); code != 5 {

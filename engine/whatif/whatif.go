@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -333,27 +332,25 @@ func EvaluateElimination(res *Result, as []features.Assessment, pol *rules.Polic
 }
 
 // settingChanges lists the thresholds and [elimination] settings that
-// differ between the run's policy file, when it is still at the path the
-// summary names with the checksum it records, and pol. Otherwise it says
-// that the settings could not be compared (the lines changed are listed
-// from the feature table all the same).
+// differ between the run's policy and pol. The run's policy is known when
+// its checksum (summary.json) is that of the built-in sample, or of the
+// file summary.json names (its base name, looked up from the working
+// directory); otherwise the settings cannot be compared and the list says
+// so (the lines changed are listed from the feature table all the same).
 func settingChanges(info rundir.PolicyInfo, pol *rules.Policy) []string {
 	if info.SHA256 == pol.SHA256() {
 		return nil
 	}
+	if sample := rules.SamplePolicy(); info.SHA256 == sample.SHA256() {
+		return diffSettings(sample, pol)
+	}
 	b, err := os.ReadFile(info.File)
-	if err != nil || info.File == "" || info.File == "sample" {
-		if info.File == "sample" {
-			return diffSettings(rules.SamplePolicy(), pol)
-		}
-		if err == nil || errors.Is(err, fs.ErrNotExist) || info.File == "" {
-			return []string{"本次运行所用政策文件不在原路径，阈值变化未列出"}
-		}
-		return []string{"本次运行所用政策文件无法读取，阈值变化未列出"}
+	if err != nil || info.File == "" {
+		return []string{"本次运行所用政策文件（" + info.File + "）不在当前目录，阈值变化未列出"}
 	}
 	sum := sha256.Sum256(b)
 	if hex.EncodeToString(sum[:]) != info.SHA256 {
-		return []string{"本次运行所用政策文件已被修改，阈值变化未列出"}
+		return []string{"当前目录下的" + info.File + "与本次运行所用政策文件不同，阈值变化未列出"}
 	}
 	old, err := rules.ParsePolicy(b)
 	if err != nil {

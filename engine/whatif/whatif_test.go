@@ -15,6 +15,7 @@ import (
 
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/ingest"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/warehouse"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
@@ -219,7 +220,7 @@ func TestEliminationUnderANewLine(t *testing.T) {
 	    ('E6', '530102001001', '2025-06-30', 13, 1, 12000.0, 12000.0, 9600.0, 0.0, 0.0, 6000.0, true, true, true, true, 9600.0, 2400.0, 0.4, 'defer'))
 	    t(household_id, region_code, as_of, months_since_identified, household_size, income_pc6m, income_pc12m, income_pc_no_assist12m,
 	      rigid_expenditure, rigid_medical, rigid_income, education, medical, housing, no_labour, line, assistance_amount, relapse, verdict))
-	    TO '`+path+`' (FORMAT parquet)`); err != nil {
+	    TO '` + path + `' (FORMAT parquet)`); err != nil {
 		t.Fatal(err)
 	}
 	back, err := ReadAssessments(path, "2025-06-30")
@@ -337,5 +338,31 @@ func TestAssessmentsRoundTrip(t *testing.T) {
 		if !names[n] {
 			t.Errorf("elimination table has no column %s", n)
 		}
+	}
+}
+
+// TestSettingChanges: a run on the sample policy compared with a file
+// that changes one threshold and one elimination setting.
+func TestSettingChanges(t *testing.T) {
+	sample := rules.SamplePolicy()
+	b, err := os.ReadFile("../../features/rules/policy.sample.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "near_line_factor = 1.5", "near_line_factor = 2.0", 1)
+	text = strings.Replace(text, "relapse_defer = 0.3", "relapse_defer = 0.5", 1)
+	pol, err := rules.ParsePolicy([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := settingChanges(rundir.PolicyInfo{File: "sample", SHA256: sample.SHA256()}, pol)
+	if want := []string{"thresholds.near_line_factor 1.5 -> 2", "elimination.relapse_defer 0.3 -> 0.5"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("changes %q, want %q", got, want)
+	}
+	if got := settingChanges(rundir.PolicyInfo{File: "sample", SHA256: sample.SHA256()}, sample); got != nil {
+		t.Errorf("same policy: %q", got)
+	}
+	if got := settingChanges(rundir.PolicyInfo{File: "gone.toml", SHA256: "00"}, pol); len(got) != 1 || !strings.Contains(got[0], "gone.toml") {
+		t.Errorf("unknown run policy: %q", got)
 	}
 }
