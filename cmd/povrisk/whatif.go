@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -29,29 +30,42 @@ func init() {
 			jsonFlag("the comparison (flagged_before, flagged_after, entered, left, rules, counties, ...)"),
 		},
 		Action: func(c *cli.Context) error {
-			pol, err := rules.LoadPolicy(c.String("policy")) // fault.Policy: exit 5
-			if err != nil {
-				return err
-			}
-			costs := brief.DefaultUnitCosts()
-			if p := c.String("unit-costs"); p != "" {
-				if costs, err = brief.LoadUnitCosts(p); err != nil {
-					return err
-				}
-			}
-			res, err := whatif.Compute(c.Context, whatif.Options{Run: c.String("run"), Policy: pol, UnitCosts: costs})
-			if err != nil {
-				return err // marked where it arose: Tampered 6, BadInput 3, Policy 5
-			}
-			if c.Bool("json") {
-				return writeJSON(c.App.Writer, res)
-			}
-			if !c.Bool("quiet") {
-				printWhatif(c.App.Writer, res)
-			}
-			return nil
+			return runWhatif(c.Context, whatifOptions{Run: c.String("run"), Policy: c.String("policy"),
+				UnitCosts: c.String("unit-costs"), JSON: c.Bool("json"), Quiet: c.Bool("quiet")}, c.App.Writer)
 		},
 	})
+}
+
+// whatifOptions are the flags of povrisk whatif.
+type whatifOptions struct {
+	Run, Policy, UnitCosts string // paths; UnitCosts "" = the brief's illustrative table
+	JSON, Quiet            bool
+}
+
+// runWhatif loads the policy and the unit costs, replays the run and
+// prints the comparison on stdout.
+func runWhatif(ctx context.Context, o whatifOptions, stdout io.Writer) error {
+	pol, err := rules.LoadPolicy(o.Policy) // fault.Policy: exit 5
+	if err != nil {
+		return err
+	}
+	costs := brief.DefaultUnitCosts()
+	if o.UnitCosts != "" {
+		if costs, err = brief.LoadUnitCosts(o.UnitCosts); err != nil { // fault.Policy: exit 5
+			return err
+		}
+	}
+	res, err := whatif.Compute(ctx, whatif.Options{Run: o.Run, Policy: pol, UnitCosts: costs})
+	if err != nil {
+		return err // marked where it arose: Tampered 6, BadInput 3, Policy 5
+	}
+	if o.JSON {
+		return writeJSON(stdout, res)
+	}
+	if !o.Quiet {
+		printWhatif(stdout, res)
+	}
+	return nil
 }
 
 // printWhatif writes the comparison for people.

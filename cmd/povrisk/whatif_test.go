@@ -96,6 +96,23 @@ func TestWhatifCommand(t *testing.T) {
 		t.Errorf("human output: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	t.Log(out.String())
+	if up.CostAfter < up.CostBefore || up.CostBefore <= 0 || up.UnitCosts["dibao"] != 4800 {
+		t.Errorf("raised line at the default unit costs: cost %v -> %v, dibao %v", up.CostBefore, up.CostAfter, up.UnitCosts["dibao"])
+	}
+	zero := filepath.Join(t.TempDir(), "zero.toml")
+	var zb strings.Builder
+	for _, m := range rules.ProgramCodes() {
+		fmt.Fprintf(&zb, "%s = 0\n", m)
+	}
+	os.WriteFile(zero, []byte(zb.String()), 0o600)
+	if z := whatifJSON(t, "--run", dir, "--policy", policyScaled(t, 1.3), "--unit-costs", zero); z.CostBefore != 0 || z.CostAfter != 0 || z.FlaggedAfter != up.FlaggedAfter {
+		t.Errorf("zero unit costs: cost %v -> %v", z.CostBefore, z.CostAfter)
+	}
+	badCosts := filepath.Join(t.TempDir(), "badcosts.toml")
+	os.WriteFile(badCosts, []byte("dibao = nan\n"), 0o600)
+	if code := run([]string{"povrisk", "whatif", "--run", dir, "--policy", policyScaled(t, 1.3), "--unit-costs", badCosts}, nil, &out, &errb); code != 5 {
+		t.Errorf("bad unit costs: exit %d, want 5", code)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.toml")
 	os.WriteFile(bad, []byte("[thresholds]\nnear_line_factor = -1\n"), 0o600)
 	if code := run([]string{"povrisk", "whatif", "--run", dir, "--policy", bad}, nil, &out, &errb); code != 5 {
