@@ -48,7 +48,6 @@
 --   risk: unemployment
 --   reason: %s个月前有成员登记失业 | a member registered as unemployed %s months ago
 --   reason_zero: 本月有成员登记失业 | a member registered as unemployed this month
---   profile: unemployed
 -- column: disaster_largest_loss_12m | DOUBLE | yuan | model | disasters | the largest recorded loss of the household in one event starting within the 12 months to D (0 without any)
 --   label: 近12个月单次最大灾害损失 | largest single disaster loss, 12 months
 --   risk: disaster
