@@ -20,7 +20,7 @@ var sqlFS embed.FS
 // family's SQL may read the f_<family> tables of the families before it.
 var families = []string{
 	"demographics", "status", "income", "medical", "employment",
-	"labour", "schooling", "disasters", "assets", "assistance",
+	"labour", "schooling", "disasters", "assets", "assistance", "shocks",
 }
 
 // Text is one wording in Chinese and in English.
@@ -126,7 +126,8 @@ func ruleColumns() []Column {
 	}
 	cols = append(cols,
 		Column{Name: "rules_tripped", Meaning: "names of the rules tripped, ';'-separated", Unit: "names", Type: "VARCHAR", Label: Text{"触发规则", "rules tripped"}},
-		Column{Name: "rule_risk_types", Meaning: "official risk type codes of the rules tripped, ';'-separated", Unit: "codes", Type: "VARCHAR", Label: Text{"规则风险类型", "rule risk types"}},
+		Column{Name: "rule_risk_types", Meaning: "official risk type codes of the rules tripped, ';'-separated, an income rule's 'other' attributed to its cause (rules.AttributedRiskTypes)", Unit: "codes", Type: "VARCHAR", Label: Text{"规则风险类型", "rule risk types"}},
+		Column{Name: "rule_primary_risk_type", Meaning: "primary risk type of the rules tripped, an income shortfall attributed to its cause (rules.PrimaryRiskType); '' when none tripped", Unit: "code", Type: "VARCHAR", Label: Text{"主要风险类型（规则）", "primary risk type (rules)"}},
 		Column{Name: "rule_facts", Meaning: "facts of the rules tripped, with figures, in Chinese, '；'-separated", Unit: "text", Type: "VARCHAR", Label: Text{"规则事实", "rule facts (zh)"}},
 		Column{Name: "rule_facts_en", Meaning: "the same facts in English, '; '-separated", Unit: "text", Type: "VARCHAR", Label: Text{"规则事实（英文）", "rule facts"}},
 	)

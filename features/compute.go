@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,7 +82,11 @@ func ComputeWith(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 		note(o.Progress, "join: %.1fs", time.Since(start).Seconds())
 		task.Add(1)
 		start = time.Now()
-		out, err = appendRules(ctx, schema, recs, asOf, pol)
+		state := "export"
+		if present["person_events"] {
+			state = "dated"
+		}
+		out, err = appendRules(ctx, schema, recs, asOf, pol, arrow.NewMetadata([]string{PersonStateKey}, []string{state}))
 		if err != nil {
 			return err
 		}
@@ -90,6 +95,35 @@ func ComputeWith(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 		return nil
 	})
 	return out, err
+}
+
+// PersonStateKey is the key of the feature table's schema metadata saying
+// where the person-state features come from: "dated" (person_events: the
+// state on the as-of date) or "export" (persons as ingested).
+const PersonStateKey = "povrisk.person_state"
+
+// PersonEventsPresent reports whether the warehouse holds the optional
+// person_events table. With it, the features read from a person's state
+// (labour capacity, disability, disease registers, schooling) are the state
+// on the as-of date; without it they are the export's state (persons as
+// ingested), which may postdate the as-of date: a model card should warn.
+func PersonEventsPresent(w Tables) bool {
+	_, ok := w.TablePath("person_events")
+	return ok
+}
+
+// PersonStateColumns lists the feature columns computed from a person's
+// state (persons.labor_capacity, disability_grade, chronic_disease,
+// major_disease, schooling): dated on the as-of date with person_events,
+// the export's state without it (PersonEventsPresent). A fresh slice.
+func PersonStateColumns() []string {
+	var out []string
+	for _, c := range featureColumns() {
+		if slices.Contains(c.Sources, "person_events") {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 func note(w io.Writer, format string, args ...any) {
@@ -160,7 +194,7 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 			return fmt.Errorf("base tables: %w", err)
 		}
 	}
-	created = append(created, "TABLE IF EXISTS hh", "TABLE IF EXISTS mem")
+	created = append(created, "TABLE IF EXISTS hh", "TABLE IF EXISTS pev", "TABLE IF EXISTS mem")
 	for _, fam := range families {
 		created = append(created, "TABLE IF EXISTS f_"+fam)
 	}

@@ -58,10 +58,13 @@
 // # Snapshot columns
 //
 // households and persons are snapshots taken at ingest, possibly after D.
-// Dated columns are honoured (birth_date, deceased_date, registered_date);
-// undated states (labor_capacity, disability_grade, disease registers,
-// housing_safe, water_safe, poverty_status) are read as they are, a known
-// limitation documented on each column. poverty_status is not a feature: a
+// Dated columns are honoured (birth_date, deceased_date, registered_date).
+// A person's labor_capacity, disability_grade, disease registers and
+// schooling are their state on D when the warehouse holds the optional
+// person_events table (base.sql; the rule is in docs/labels.md), else the
+// export's state (PersonEventsPresent, PersonStateKey in the schema
+// metadata). housing_safe, water_safe and poverty_status are undated and
+// read as they are, a known limitation documented on each column. poverty_status is not a feature: a
 // household identified after D is "monitored" in a later snapshot, so
 // reading it would leak the label. Monitoring state on D comes from the
 // dated monitoring_events; the snapshot status counts only for households

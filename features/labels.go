@@ -23,6 +23,16 @@ type Label struct {
 	// RiskType of the first identification in (D, D+H] ("" none), even when
 	// MonitoredAtAsOf.
 	RiskType string
+	// FromVisit: the label was decided by a home visit (visit_outcomes):
+	// a confirmed visit in (D, D+H] made the household positive although
+	// the monitoring events alone would not (no identification in the
+	// window, or already monitored on D), or a no_risk visit in the window
+	// made it a verified negative.
+	FromVisit bool
+	// Verified: a visit in (D, D+H] checked the label: a confirmed visit
+	// of a positive, or a no_risk visit of a negative without any
+	// identification in the window (a verified negative).
+	Verified bool
 }
 
 // addMonths returns d plus n calendar months: a month-end maps to the
@@ -39,7 +49,12 @@ func addMonths(d time.Time, n int) time.Time {
 }
 
 // Labels returns the label of every household registered on or before asOf,
-// for a horizon of horizonMonths months after it.
+// for a horizon of horizonMonths months after it (docs/labels.md):
+// positive when identified in (D, D+H] and not a monitoring object on D,
+// or when a visit dated in (D, D+H] found the risk confirmed (even when the
+// monitoring event is recorded later, or never); a no_risk visit in the
+// window without any identification in it is a verified negative. Without
+// a visit_outcomes table the labels come from monitoring_events alone.
 func Labels(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, horizonMonths int) (map[string]Label, error) {
 	if horizonMonths < 1 {
 		return nil, fmt.Errorf("labels: horizon %d months: want 1 or more", horizonMonths)
@@ -54,7 +69,8 @@ func Labels(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, horizonMo
 			return fmt.Errorf("labels: monitoring state: %w", err)
 		}
 		rows, err := conn.QueryContext(ctx, `
-SELECT s.household_id, s.monitored_at_as_of, e.rt
+SELECT s.household_id, s.monitored_at_as_of, e.rt,
+       coalesce(v.confirmed, false), coalesce(v.no_risk, false)
 FROM f_status s
 LEFT JOIN (
     SELECT m.household_id,
@@ -62,19 +78,27 @@ LEFT JOIN (
     FROM monitoring_events m CROSS JOIN params p
     WHERE m.identified_date > p.as_of AND m.identified_date <= CAST(? AS DATE)
     GROUP BY m.household_id
-) e ON e.household_id = s.household_id`, end)
+) e ON e.household_id = s.household_id
+LEFT JOIN (
+    SELECT o.household_id,
+           bool_or(o.outcome = 'confirmed') AS confirmed,
+           bool_or(o.outcome = 'no_risk')   AS no_risk
+    FROM visit_outcomes o CROSS JOIN params p
+    WHERE o.visit_date > p.as_of AND o.visit_date <= CAST(? AS DATE)
+    GROUP BY o.household_id
+) v ON v.household_id = s.household_id`, end, end)
 		if err != nil {
 			return fmt.Errorf("labels: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var id string
-			var mon bool
+			var mon, confirmed, noRisk bool
 			var rt sql.NullString
-			if err := rows.Scan(&id, &mon, &rt); err != nil {
+			if err := rows.Scan(&id, &mon, &rt, &confirmed, &noRisk); err != nil {
 				return fmt.Errorf("labels: %w", err)
 			}
-			out[id] = Label{Positive: rt.Valid && !mon, MonitoredAtAsOf: mon, RiskType: rt.String}
+			out[id] = visitLabel(mon, rt, confirmed, noRisk)
 		}
 		return rows.Err()
 	})
@@ -82,4 +106,24 @@ LEFT JOIN (
 		return nil, err
 	}
 	return out, nil
+}
+
+// visitLabel combines the monitoring events and the visits of the window
+// (D, D+H] into a label: mon = monitored on D, rt = risk type of the first
+// identification in the window (invalid: none), confirmed / noRisk = a
+// visit of that outcome in the window. A confirmed visit wins over a
+// no_risk one (the later visit may have found what the earlier missed,
+// and a positive is what the office acts on).
+func visitLabel(mon bool, rt sql.NullString, confirmed, noRisk bool) Label {
+	l := Label{MonitoredAtAsOf: mon, RiskType: rt.String}
+	byEvent := rt.Valid && !mon
+	switch {
+	case confirmed:
+		l.Positive, l.Verified, l.FromVisit = true, true, !byEvent
+	case byEvent:
+		l.Positive = true
+	case noRisk && !rt.Valid:
+		l.Verified, l.FromVisit = true, true
+	}
+	return l
 }

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/engine/atomicfile"
@@ -142,4 +145,29 @@ func cell(a arrow.Array, i int) string {
 		return c.Value(i).FormattedString()
 	}
 	return str(a, i)
+}
+
+// ReadParquet reads a feature table written by WriteParquet (a run's
+// features.parquet) into memory; the caller releases it. Any bytes give a
+// table or an error, never a panic.
+func ReadParquet(path string) (t arrow.Table, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("read %s: not a readable Parquet file (%v)", path, r)
+		}
+	}()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 16}, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	t, err = fr.ReadTable(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return t, nil
 }

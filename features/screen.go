@@ -19,13 +19,13 @@ import (
 // appendRules rounds the feature columns of recs (Column.Digits), screens
 // every household and returns the table of the rounded recs with the rule
 // columns appended.
-func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordBatch, asOf time.Time, pol *rules.Policy) (arrow.Table, error) {
+func appendRules(ctx context.Context, schema *arrow.Schema, recs []arrow.RecordBatch, asOf time.Time, pol *rules.Policy, meta arrow.Metadata) (arrow.Table, error) {
 	rc := ruleColumns()
 	fields := append([]arrow.Field(nil), schema.Fields()...)
 	for _, c := range rc {
 		fields = append(fields, arrow.Field{Name: c.Name, Type: arrowType(c.Type), Nullable: true})
 	}
-	outSchema := arrow.NewSchema(fields, nil)
+	outSchema := arrow.NewSchema(fields, &meta)
 	var out []arrow.RecordBatch
 	defer func() {
 		for _, r := range out {
@@ -198,18 +198,18 @@ func screenInputs() []screenInput {
 
 // ruleBuilders hold the rule columns of one batch while it is screened.
 type ruleBuilders struct {
-	line, ruralV                  *array.Float64Builder
-	lineEntry, lineFb, ruralEntry *array.StringBuilder
-	ruralFb, names, types         *array.StringBuilder
-	facts, factsEn                *array.StringBuilder
-	flags                         []*array.BooleanBuilder
+	line, ruralV                   *array.Float64Builder
+	lineEntry, lineFb, ruralEntry  *array.StringBuilder
+	ruralFb, names, types, primary *array.StringBuilder
+	facts, factsEn                 *array.StringBuilder
+	flags                          []*array.BooleanBuilder
 }
 
 func newRuleBuilders(nRules int) *ruleBuilders {
 	mem := memory.DefaultAllocator
 	s := func() *array.StringBuilder { return array.NewStringBuilder(mem) }
 	b := &ruleBuilders{line: array.NewFloat64Builder(mem), ruralV: array.NewFloat64Builder(mem),
-		lineEntry: s(), lineFb: s(), ruralEntry: s(), ruralFb: s(), names: s(), types: s(), facts: s(), factsEn: s()}
+		lineEntry: s(), lineFb: s(), ruralEntry: s(), ruralFb: s(), names: s(), types: s(), primary: s(), facts: s(), factsEn: s()}
 	for range nRules {
 		b.flags = append(b.flags, array.NewBooleanBuilder(mem))
 	}
@@ -228,6 +228,7 @@ func (b *ruleBuilders) add(r rules.Result) {
 	}
 	b.names.Append(strings.Join(r.Names, ";"))
 	b.types.Append(strings.Join(r.RiskTypes, ";"))
+	b.primary.Append(r.Primary)
 	b.facts.Append(strings.Join(r.Facts, "；"))
 	b.factsEn.Append(strings.Join(r.FactsEn, "; "))
 }
@@ -239,7 +240,7 @@ func (b *ruleBuilders) arrays() []arrow.Array {
 	for _, f := range b.flags {
 		builders = append(builders, f)
 	}
-	builders = append(builders, b.names, b.types, b.facts, b.factsEn)
+	builders = append(builders, b.names, b.types, b.primary, b.facts, b.factsEn)
 	out := make([]arrow.Array, len(builders))
 	for i, bl := range builders {
 		out[i] = bl.NewArray()

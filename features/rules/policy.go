@@ -50,6 +50,11 @@ type Thresholds struct {
 	EducationShare        float64 `toml:"education_share"`
 	DisasterMaxSeverity   int     `toml:"disaster_max_severity"`
 	DisasterLossShare     float64 `toml:"disaster_loss_share"`
+	// AttributionShare: an expenditure (medical out of pocket, school
+	// fees, disaster loss) of at least this share of the 12-month net
+	// income names the cause of an income shortfall when no rule does
+	// (IncomeCause).
+	AttributionShare float64 `toml:"attribution_share"`
 }
 
 // DefaultThresholds are the defaults of POLICY.md.
@@ -66,7 +71,45 @@ func DefaultThresholds() Thresholds {
 		EducationShare:        0.30,
 		DisasterMaxSeverity:   2,
 		DisasterLossShare:     0.20,
+		AttributionShare:      0.10,
 	}
+}
+
+// Elimination holds the [elimination] section: the thresholds of the risk
+// elimination assessment (POLICY.md, "Risk elimination"; features.AssessElimination).
+// A key left out (or 0) takes its default (DefaultElimination).
+type Elimination struct {
+	// MinMonthsSinceIdentified: an elimination sooner after identification
+	// is deferred (default 6).
+	MinMonthsSinceIdentified int `toml:"min_months_since_identified"`
+	// IncomeMonths: the short income window, months to the as-of date; its
+	// net income per head, annualised, and that of the 12 months must both
+	// be at or above the as-of year's line (default 6).
+	IncomeMonths int `toml:"income_months"`
+	// RelapseDefer: a relapse probability at or above it defers an
+	// elimination whose conditions are met (default 0.3).
+	RelapseDefer float64 `toml:"relapse_defer"`
+	// RigidMonths: the look-back of the rigid expenditure (out-of-pocket
+	// medical plus non-compulsory school fees net of aid), months (default 6).
+	RigidMonths int `toml:"rigid_months"`
+	// RigidMedicalMax: out-of-pocket medical spending of the RigidMonths
+	// above this, yuan, is a large medical expense not resolved (default 10000).
+	RigidMedicalMax float64 `toml:"rigid_medical_max"`
+	// RigidIncomeShare: the rigid expenditure of the RigidMonths above this
+	// share of the household's net income of those months is not resolved
+	// (default 0.5).
+	RigidIncomeShare float64 `toml:"rigid_income_share"`
+	// CompulsoryAgeMin, CompulsoryAgeMax: the ages (whole years on the
+	// as-of date) of compulsory schooling, whose dropouts leave the
+	// education guarantee unmet (default 7 and 15).
+	CompulsoryAgeMin int `toml:"compulsory_age_min"`
+	CompulsoryAgeMax int `toml:"compulsory_age_max"`
+}
+
+// DefaultElimination is the [elimination] section's defaults.
+func DefaultElimination() Elimination {
+	return Elimination{MinMonthsSinceIdentified: 6, IncomeMonths: 6, RelapseDefer: 0.3, RigidMonths: 6,
+		RigidMedicalMax: 10000, RigidIncomeShare: 0.5, CompulsoryAgeMin: 7, CompulsoryAgeMax: 15}
 }
 
 // Value is one entry of the policy file: a figure for a province and year.
@@ -91,12 +134,14 @@ func (e Entry) Key() string { return e.Province + "/" + strconv.Itoa(e.Year) }
 // Policy is a loaded policy file.
 type Policy struct {
 	Thresholds Thresholds
-	Lines      []Value
-	Rurals     []Value
-	Name       string // file name, or "sample"
-	sum        [32]byte
-	health     Health
-	freshness  Freshness
+	// Elimination is the [elimination] section (defaults filled in).
+	Elimination Elimination
+	Lines       []Value
+	Rurals      []Value
+	Name        string // file name, or "sample"
+	sum         [32]byte
+	health      Health
+	freshness   Freshness
 }
 
 // Health holds the [health] section: how much of a table may be rejected
@@ -155,11 +200,12 @@ func (p *Policy) CadenceTables() []string {
 func (p *Policy) MaxStaleMonths() int { return p.freshness.MaxStaleMonths }
 
 type policyFile struct {
-	Thresholds  Thresholds `toml:"thresholds"`
-	Line        []Value    `toml:"line"`
-	RuralIncome []Value    `toml:"rural_income"`
-	Health      Health     `toml:"health"`
-	Freshness   Freshness  `toml:"freshness"`
+	Thresholds  Thresholds  `toml:"thresholds"`
+	Line        []Value     `toml:"line"`
+	RuralIncome []Value     `toml:"rural_income"`
+	Health      Health      `toml:"health"`
+	Freshness   Freshness   `toml:"freshness"`
+	Elimination Elimination `toml:"elimination"`
 }
 
 // LoadPolicy reads a TOML policy file (see policy.sample.toml), which must
@@ -214,7 +260,7 @@ func ParsePolicy(b []byte) (*Policy, error) {
 		return nil, fault.Wrap(fault.Policy, fmt.Errorf("unknown key %q: check the spelling against policy.sample.toml", und[0].String()))
 	}
 	fillDefaults(&f)
-	p := &Policy{Thresholds: f.Thresholds, Lines: sorted(f.Line), Rurals: sorted(f.RuralIncome), sum: sha256.Sum256(b),
+	p := &Policy{Thresholds: f.Thresholds, Elimination: f.Elimination, Lines: sorted(f.Line), Rurals: sorted(f.RuralIncome), sum: sha256.Sum256(b),
 		health: f.Health, freshness: f.Freshness}
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -231,6 +277,7 @@ func fillDefaults(f *policyFile) {
 		{&t.MedicalShareEscaped, &def.MedicalShareEscaped}, {&t.MedicalShareGeneral, &def.MedicalShareGeneral},
 		{&t.MedicalLargeLowIncome, &def.MedicalLargeLowIncome}, {&t.MedicalLargeOther, &def.MedicalLargeOther},
 		{&t.EducationShare, &def.EducationShare}, {&t.DisasterLossShare, &def.DisasterLossShare},
+		{&t.AttributionShare, &def.AttributionShare},
 	} {
 		if *v.v == 0 {
 			*v.v = *v.d
@@ -239,6 +286,22 @@ func fillDefaults(f *policyFile) {
 	for _, v := range []struct{ v, d *int }{
 		{&t.JobLossMinRunMonths, &def.JobLossMinRunMonths}, {&t.JobLossMinGapMonths, &def.JobLossMinGapMonths},
 		{&t.DisasterMaxSeverity, &def.DisasterMaxSeverity},
+	} {
+		if *v.v == 0 {
+			*v.v = *v.d
+		}
+	}
+	de, e := DefaultElimination(), &f.Elimination
+	for _, v := range []struct{ v, d *int }{
+		{&e.MinMonthsSinceIdentified, &de.MinMonthsSinceIdentified}, {&e.IncomeMonths, &de.IncomeMonths},
+		{&e.RigidMonths, &de.RigidMonths}, {&e.CompulsoryAgeMin, &de.CompulsoryAgeMin}, {&e.CompulsoryAgeMax, &de.CompulsoryAgeMax},
+	} {
+		if *v.v == 0 {
+			*v.v = *v.d
+		}
+	}
+	for _, v := range []struct{ v, d *float64 }{
+		{&e.RelapseDefer, &de.RelapseDefer}, {&e.RigidMedicalMax, &de.RigidMedicalMax}, {&e.RigidIncomeShare, &de.RigidIncomeShare},
 	} {
 		if *v.v == 0 {
 			*v.v = *v.d
@@ -281,6 +344,9 @@ func (p *Policy) Validate() error {
 	if err := checkHealthAndFreshness(p.health, p.freshness); err != nil {
 		return fault.Wrap(fault.Policy, err)
 	}
+	if err := checkElimination(p.Elimination); err != nil {
+		return fault.Wrap(fault.Policy, err)
+	}
 	return nil
 }
 
@@ -300,6 +366,7 @@ func checkThresholds(t Thresholds) error {
 		{"medical_large_other", t.MedicalLargeOther, 0, maxMedicalYuan, true},
 		{"education_share", t.EducationShare, 0, 10, true},
 		{"disaster_loss_share", t.DisasterLossShare, 0, 10, true},
+		{"attribution_share", t.AttributionShare, 0, 10, true},
 		{"job_loss_min_run_months", float64(t.JobLossMinRunMonths), 1, maxMonths, false},
 		{"job_loss_min_gap_months", float64(t.JobLossMinGapMonths), 1, maxMonths, false},
 		{"disaster_max_severity", float64(t.DisasterMaxSeverity), 1, 4, false},
@@ -307,6 +374,33 @@ func checkThresholds(t Thresholds) error {
 		if !inRange(c.v, c.lo, c.hi, c.loOpen) {
 			return fmt.Errorf("thresholds.%s = %v: want a number in %s", c.key, c.v, rangeText(c.lo, c.hi, c.loOpen))
 		}
+	}
+	return nil
+}
+
+// checkElimination checks the [elimination] section.
+func checkElimination(e Elimination) error {
+	for _, c := range []struct {
+		key    string
+		v      float64
+		lo, hi float64
+		loOpen bool
+	}{
+		{"min_months_since_identified", float64(e.MinMonthsSinceIdentified), 1, maxMonths, false},
+		{"income_months", float64(e.IncomeMonths), 1, 12, false},
+		{"relapse_defer", e.RelapseDefer, 0, 1, true},
+		{"rigid_months", float64(e.RigidMonths), 1, 12, false},
+		{"rigid_medical_max", e.RigidMedicalMax, 0, maxMedicalYuan, true},
+		{"rigid_income_share", e.RigidIncomeShare, 0, 10, true},
+		{"compulsory_age_min", float64(e.CompulsoryAgeMin), 1, 18, false},
+		{"compulsory_age_max", float64(e.CompulsoryAgeMax), 1, 18, false},
+	} {
+		if !inRange(c.v, c.lo, c.hi, c.loOpen) {
+			return fmt.Errorf("elimination.%s = %v: want a number in %s", c.key, c.v, rangeText(c.lo, c.hi, c.loOpen))
+		}
+	}
+	if e.CompulsoryAgeMin > e.CompulsoryAgeMax {
+		return fmt.Errorf("elimination.compulsory_age_min = %d is above compulsory_age_max = %d", e.CompulsoryAgeMin, e.CompulsoryAgeMax)
 	}
 	return nil
 }

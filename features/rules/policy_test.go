@@ -157,3 +157,35 @@ func TestLoadPolicyWithoutEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestEliminationSection: the sample file's [elimination] equals the
+// defaults; a key left out takes its default; bad values are refused
+// naming the key.
+func TestEliminationSection(t *testing.T) {
+	if got := SamplePolicy().Elimination; got != DefaultElimination() {
+		t.Errorf("sample [elimination] %+v, want the defaults %+v", got, DefaultElimination())
+	}
+	lines := "[[line]]\nprovince = \"national\"\nyear = 2021\nvalue = 6000.0\n[[rural_income]]\nprovince = \"national\"\nyear = 2021\nvalue = 18931.0\n"
+	p, err := ParsePolicy([]byte("[elimination]\nrelapse_defer = 0.5\nmin_months_since_identified = 3\n" + lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultElimination()
+	want.RelapseDefer, want.MinMonthsSinceIdentified = 0.5, 3
+	if p.Elimination != want {
+		t.Errorf("[elimination] %+v, want %+v", p.Elimination, want)
+	}
+	for _, bad := range []struct{ text, key string }{
+		{"relapse_defer = 1.5", "elimination.relapse_defer"},
+		{"relapse_defer = -0.1", "elimination.relapse_defer"},
+		{"income_months = 13", "elimination.income_months"},
+		{"rigid_income_share = nan", "elimination.rigid_income_share"},
+		{"compulsory_age_min = 16\ncompulsory_age_max = 15", "compulsory_age_min"},
+		{"relapse = 0.3", "relapse"},
+	} {
+		_, err := ParsePolicy([]byte("[elimination]\n" + bad.text + "\n" + lines))
+		if err == nil || !strings.Contains(err.Error(), bad.key) {
+			t.Errorf("%q: err %v, want one naming %s", bad.text, err, bad.key)
+		}
+	}
+}

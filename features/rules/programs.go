@@ -26,3 +26,36 @@ func ProgramZh(code string) string { return programs.lookup(code).zh }
 // ProgramEn is the English name of a programme code ("" for a code that is
 // not one).
 func ProgramEn(code string) string { return programs.lookup(code).en }
+
+// riskMeasures suggests programmes per official risk type, most fitting
+// first (the table of engine/run's work lists, which may read it from here).
+var riskMeasures = map[string][]string{
+	"illness":        {"medical_aid", "temporary"},
+	"disability":     {"dibao", "employment_aid"},
+	"education":      {"education_aid"},
+	"disaster":       {"temporary", "housing_aid"},
+	"accident":       {"temporary", "medical_aid"},
+	"unemployment":   {"employment_aid"},
+	"industry":       {"industry_aid", "employment_aid"},
+	"labor_shortage": {"dibao", "tekun"},
+	"housing":        {"housing_aid"},
+	"water":          {"temporary"},
+	"other":          {"dibao", "temporary"},
+}
+
+// MeasuresFor suggests at most three programme codes for the risk types,
+// in their order, each once (the primary type's when types is empty).
+func MeasuresFor(types []string, primary string) []string {
+	if len(types) == 0 && primary != "" {
+		types = []string{primary}
+	}
+	var out []string
+	for _, t := range types {
+		for _, m := range riskMeasures[t] {
+			if !contains(out, m) && len(out) < 3 {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}

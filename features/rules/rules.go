@@ -81,13 +81,17 @@ type Household struct {
 
 // Result is the screen's verdict on one household.
 type Result struct {
-	Tripped   []bool // one per rule, in the order of the rules screened (Rules())
-	Line      Entry  // monitoring line used (of the as-of year)
-	Rural     Entry  // rural income used (of the year before)
-	Names     []string
+	Tripped []bool // one per rule, in the order of the rules screened (Rules())
+	Line    Entry  // monitoring line used (of the as-of year)
+	Rural   Entry  // rural income used (of the year before)
+	Names   []string
+	// RiskTypes of the tripped rules, each once, an income rule's "other"
+	// attributed to its cause (AttributedRiskTypes).
 	RiskTypes []string
-	Facts     []string // zh
-	FactsEn   []string
+	// Primary is the primary risk type (PrimaryRiskType; "" none tripped).
+	Primary string
+	Facts   []string // zh
+	FactsEn []string
 }
 
 // Screen applies every rule of Rules() to h for the as-of date asOf.
@@ -102,6 +106,7 @@ func (p *Policy) ScreenWith(rs []Rule, h Household, asOf time.Time) (Result, err
 		return Result{}, err
 	}
 	r := Result{Tripped: make([]bool, len(rs)), Line: e.Line, Rural: e.Rural}
+	var own []string // the tripped rules' own risk types
 	for i, rule := range rs {
 		f, ok := rule.check(&h, &e)
 		if !ok {
@@ -109,12 +114,12 @@ func (p *Policy) ScreenWith(rs []Rule, h Household, asOf time.Time) (Result, err
 		}
 		r.Tripped[i] = true
 		r.Names = append(r.Names, rule.Name)
-		if !contains(r.RiskTypes, rule.RiskType) {
-			r.RiskTypes = append(r.RiskTypes, rule.RiskType)
-		}
+		own = append(own, rule.RiskType)
 		r.Facts = append(r.Facts, f.Zh)
 		r.FactsEn = append(r.FactsEn, f.En)
 	}
+	r.RiskTypes = attribute(r.Names, own, h, p.Thresholds)
+	r.Primary = primary(r.Names, r.RiskTypes, h, p.Thresholds)
 	return r, nil
 }
 

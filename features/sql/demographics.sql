@@ -1,7 +1,8 @@
 -- family: demographics
 -- Household composition on D: members alive on D (born on or before D, not
 -- deceased on or before D). labor_capacity, disability_grade and the disease
--- registers are the snapshot's current values (undated; see doc.go).
+-- registers are the member's state on D (mem, base.sql: dated by
+-- person_events when present, else the export's state; see doc.go).
 -- Format of a column line: name | type | unit | model or info [+health] | source tables | meaning
 -- followed by its metadata lines (label, risk, reason, reason_not, reason_zero,
 -- profile; see parseHeader in catalog.go). DOUBLE values are rounded when
@@ -23,11 +24,11 @@
 --   risk: labor_shortage
 --   reason: 有%s名60岁以上老人 | %s members aged 60 or more
 --   profile: elderly
--- column: labor_full | INTEGER | persons | model | persons | members with full labour capacity (普通劳动力)
+-- column: labor_full | INTEGER | persons | model | persons ?person_events | members with full labour capacity (普通劳动力)
 --   label: 普通劳动力人数 | full labour
 --   risk: labor_shortage
 --   reason: 普通劳动力%s人 | %s members with full labour capacity
--- column: labor_weak | INTEGER | persons | model | persons | members with weak labour capacity (弱劳动力)
+-- column: labor_weak | INTEGER | persons | model | persons ?person_events | members with weak labour capacity (弱劳动力)
 --   label: 弱劳动力人数 | weak labour
 --   risk: labor_shortage
 --   reason: 弱劳动力%s人 | %s members with weak labour capacity
@@ -36,20 +37,20 @@
 --   risk: labor_shortage
 --   reason: 抚养比为%s | dependency ratio %s
 --   profile: high_dependency
--- column: disabled_grade_1_2 | INTEGER | persons | model | persons | members with disability grade 1 or 2 (severe)
+-- column: disabled_grade_1_2 | INTEGER | persons | model | persons ?person_events | members with disability grade 1 or 2 (severe)
 --   label: 一二级残疾人数 | severely disabled
 --   risk: disability
 --   reason: 有%s名一、二级残疾成员 | %s members with disability grade 1-2
 --   profile: disability
--- column: disabled_grade_3_4 | INTEGER | persons | model | persons | members with disability grade 3 or 4
+-- column: disabled_grade_3_4 | INTEGER | persons | model | persons ?person_events | members with disability grade 3 or 4
 --   label: 三四级残疾人数 | disabled grade 3-4
 --   risk: disability
 --   reason: 有%s名三、四级残疾成员 | %s members with disability grade 3-4
--- column: chronic_members | INTEGER | persons | model+health | persons | members on the chronic-disease register
+-- column: chronic_members | INTEGER | persons | model+health | persons ?person_events | members on the chronic-disease register
 --   label: 慢病人数 | chronic-disease members
 --   risk: illness
 --   profile: chronic_illness
--- column: major_disease_members | INTEGER | persons | model+health | persons | members on the major-disease register
+-- column: major_disease_members | INTEGER | persons | model+health | persons ?person_events | members on the major-disease register
 --   label: 大病人数 | major-disease members
 --   risk: illness
 --   profile: major_illness
