@@ -10,50 +10,24 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/engine/rundir"
+	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
 )
 
-// condition and assessment mirror features.Condition and
-// features.Assessment (R2 contract) field for field, so that the lead's
-// merge replaces them by aliases:
-//
-//	type condition = features.Condition
-//	type assessment = features.Assessment
-//
-// and assessElimination's body by a call to features.AssessElimination.
-type condition struct {
-	Name string
-	Met  bool
-	Fact string
-}
-
-type assessment struct {
-	HouseholdID, RegionCode, IdentifiedDate string
-	MonthsSinceIdentified                   int
-	IncomePC6m, IncomePC12m, Line           float64
-	RigidExpenditure                        float64
-	RigidResolved                           bool
-	Education, Medical, Housing, Water      bool
-	NoLabour                                bool
-	Conditions                              []condition
-	Unmet                                   []string
-	Relapse                                 float64
-	Verdict                                 string
-}
+// condition and assessment are the features package's elimination
+// assessment (features/elimination.go).
+type (
+	condition  = features.Condition
+	assessment = features.Assessment
+)
 
 // assessElimination is the elimination assessment of the households
 // monitored on asOf; ok false: no assessment is available in this build
 // (then the night writes no elimination files and summary.json
 // elimination is null).
-//
-// LEAD (merge with FEAT): replace the body by
-//
-//	as, err := features.AssessElimination(ctx, db, w, asOf, pol)
-//	return as, true, err
-//
-// (w: the warehouse the features package reads, in.w).
 func assessElimination(ctx context.Context, db *sql.DB, in *inputs, asOf time.Time, pol *rules.Policy) ([]assessment, bool, error) {
-	return nil, false, nil
+	as, err := features.AssessElimination(ctx, db, in.w, asOf, pol)
+	return as, true, err
 }
 
 // assessRows runs the assessment and converts it to the run directory's
@@ -80,7 +54,9 @@ func fromAssessments(as []assessment, names map[string]string) []rundir.ElimRow 
 			CountyName: names[rundir.Prefix(a.RegionCode, 6)], TownshipName: names[rundir.Prefix(a.RegionCode, 9)], VillageName: names[a.RegionCode],
 			MonthsSinceIdentified: a.MonthsSinceIdentified, IncomePC6m: a.IncomePC6m, IncomePC12m: a.IncomePC12m, Line: a.Line,
 			RigidExpenditure: a.RigidExpenditure, RigidResolved: a.RigidResolved, Education: a.Education, Medical: a.Medical,
-			Housing: a.Housing, Water: a.Water, NoLabour: a.NoLabour, Unmet: slices.Clone(a.Unmet), Relapse: a.Relapse, Verdict: a.Verdict}
+			Housing: a.Housing, Water: a.Water, NoLabour: a.NoLabour, Unmet: slices.Clone(a.Unmet), Relapse: a.Relapse, Verdict: a.Verdict,
+			AsOf: a.AsOf, HouseholdSize: a.HouseholdSize, DropoutChildren: a.DropoutChildren, UninsuredClaims: a.UninsuredClaims,
+			RigidMedical: a.RigidMedical, RigidIncome: a.RigidIncome, AssistanceAmount: a.AssistanceAmount, IncomePCNoAssist12m: a.IncomePCNoAssist12m}
 		for _, c := range a.Conditions {
 			r.Conditions = append(r.Conditions, rundir.ElimCondition{Name: c.Name, Met: c.Met, Fact: c.Fact})
 		}

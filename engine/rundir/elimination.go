@@ -39,6 +39,15 @@ type ElimRow struct {
 	Unmet                                   []string
 	Relapse                                 float64 // NaN: no relapse model
 	Verdict                                 string  // ready | defer | not_met
+
+	// The further facts the conditions rest on (features.Assessment's
+	// fields of the same names), so that whatif can judge the conditions
+	// again under another policy from elimination.parquet alone.
+	AsOf                                  string
+	HouseholdSize, DropoutChildren        int
+	UninsuredClaims                       int
+	RigidMedical, RigidIncome             float64
+	AssistanceAmount, IncomePCNoAssist12m float64
 }
 
 // VerdictZh is a verdict in the office's words.
@@ -57,7 +66,8 @@ func VerdictZh(v string) string {
 // elimFixed are the columns of elimination.* before the per-condition ones.
 var elimFixed = []string{"household_id", "region_code", "county_code", "township_code", "county_name", "township_name", "village_name",
 	"identified_date", "months_since_identified", "income_pc_6m", "income_pc_12m", "line", "rigid_expenditure", "rigid_resolved",
-	"education", "medical", "housing", "water", "no_labour", "relapse", "verdict", "verdict_zh", "unmet"}
+	"education", "medical", "housing", "water", "no_labour", "relapse", "verdict", "verdict_zh", "unmet",
+	"as_of", "household_size", "dropout_children", "uninsured_claims", "rigid_medical", "rigid_income", "assistance_amount", "income_pc_no_assist_12m"}
 
 // ElimConditionNames are the condition names of rows, in the order they
 // first appear (the per-condition columns cond_<name>_met / _fact).
@@ -79,7 +89,8 @@ func ElimConditionNames(rows []ElimRow) []string {
 // names given (a fresh value).
 func EliminationSchema(conds []string) *arrow.Schema {
 	str, f64, i32, bl := arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int32, arrow.FixedWidthTypes.Boolean
-	types := []arrow.DataType{str, str, str, str, str, str, str, str, i32, f64, f64, f64, f64, bl, bl, bl, bl, bl, bl, f64, str, str, str}
+	types := []arrow.DataType{str, str, str, str, str, str, str, str, i32, f64, f64, f64, f64, bl, bl, bl, bl, bl, bl, f64, str, str, str,
+		str, i32, i32, i32, f64, f64, f64, f64}
 	var fields []arrow.Field
 	for i, n := range elimFixed {
 		fields = append(fields, arrow.Field{Name: n, Type: types[i], Nullable: types[i] == f64})
@@ -151,15 +162,23 @@ func appendElim(b *array.RecordBuilder, r *ElimRow, conds []string) {
 	str(20, r.Verdict)
 	str(21, VerdictZh(r.Verdict))
 	str(22, strings.Join(r.Unmet, ";"))
+	str(23, r.AsOf)
+	for k, v := range []int{r.HouseholdSize, r.DropoutChildren, r.UninsuredClaims} {
+		b.Field(24 + k).(*array.Int32Builder).Append(int32(v))
+	}
+	for k, v := range []float64{r.RigidMedical, r.RigidIncome, r.AssistanceAmount, r.IncomePCNoAssist12m} {
+		f64(27+k, v)
+	}
+	first := len(elimFixed)
 	for k, n := range conds {
 		c := condOf(r, n)
 		if c == nil {
-			b.Field(23 + 2*k).(*array.BooleanBuilder).AppendNull()
-			str(24+2*k, "")
+			b.Field(first + 2*k).(*array.BooleanBuilder).AppendNull()
+			str(first+1+2*k, "")
 			continue
 		}
-		bl(23+2*k, c.Met)
-		str(24+2*k, c.Fact)
+		bl(first+2*k, c.Met)
+		str(first+1+2*k, c.Fact)
 	}
 }
 
@@ -186,7 +205,9 @@ func WriteEliminationCSV(w io.Writer, rows []ElimRow) error {
 			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.IdentifiedDate), strconv.Itoa(r.MonthsSinceIdentified),
 			FormatFloat(r.IncomePC6m), FormatFloat(r.IncomePC12m), FormatFloat(r.Line), FormatFloat(r.RigidExpenditure),
 			bs(r.RigidResolved), bs(r.Education), bs(r.Medical), bs(r.Housing), bs(r.Water), bs(r.NoLabour),
-			FormatFloat(r.Relapse), Cell(r.Verdict), VerdictZh(r.Verdict), Cell(strings.Join(r.Unmet, ";"))}
+			FormatFloat(r.Relapse), Cell(r.Verdict), VerdictZh(r.Verdict), Cell(strings.Join(r.Unmet, ";")),
+			Cell(r.AsOf), strconv.Itoa(r.HouseholdSize), strconv.Itoa(r.DropoutChildren), strconv.Itoa(r.UninsuredClaims),
+			FormatFloat(r.RigidMedical), FormatFloat(r.RigidIncome), FormatFloat(r.AssistanceAmount), FormatFloat(r.IncomePCNoAssist12m)}
 		for _, n := range conds {
 			if c := condOf(r, n); c != nil {
 				rec = append(rec, bs(c.Met), Cell(c.Fact))
