@@ -50,7 +50,7 @@ func (st *story) date(s string) time.Time {
 // outcomes finds the eligible households and those identified in the 6
 // months after asOf, and checks the monitoring events and the rate.
 func (st *story) outcomes() {
-	t, drop, date, start, asOf, horizon := st.t, st.drop, st.date, st.start, st.asOf, st.end
+	t, drop, date, asOf, horizon := st.t, st.drop, st.date, st.asOf, st.end
 	p2h := map[string]string{}
 	st.p2h = p2h
 	ps := drop["persons"]
@@ -79,15 +79,28 @@ func (st *story) outcomes() {
 	positive := map[string]string{} // household -> risk type
 	for _, r := range hh.rows {
 		h := r[hh.col("household_id")]
-		monitored, before := false, false
+		monitored := false
 		for _, e := range events[h] {
 			if !e.id.After(asOf) && (e.el.IsZero() || e.el.After(asOf)) {
 				monitored = true
 			}
-			before = before || e.id.Before(start)
 		}
-		if r[hh.col("poverty_status")] == "monitored" && !before {
-			t.Errorf("monitored household %s has no monitoring event before the start", h)
+		// households hold the status at export: monitored exactly while an
+		// event is open at the end; escaped or general again after an
+		// elimination (escaped when the household has an escape year)
+		open := false
+		for _, e := range events[h] {
+			open = open || e.el.IsZero()
+		}
+		switch status := r[hh.col("poverty_status")]; {
+		case status == "monitored" && !open:
+			t.Errorf("monitored household %s has no open monitoring event", h)
+		case status != "monitored" && open:
+			t.Errorf("%s household %s has an open monitoring event", status, h)
+		case status == "escaped" && r[hh.col("escape_year")] == "":
+			t.Errorf("escaped household %s has no escape year", h)
+		case status == "monitored" && r[hh.col("monitor_type")] == "":
+			t.Errorf("monitored household %s has no monitor type", h)
 		}
 		if monitored {
 			continue
