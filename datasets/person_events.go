@@ -3,6 +3,7 @@ package datasets
 import (
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // This file dates the changes of a person's labour capacity, disability,
@@ -125,7 +126,7 @@ func (p *simPerson) birthday(a int) day {
 	return dayOf(y+a, m, d)
 }
 
-// personEvents returns the person's events in date then field order: the
+// personEvents returns the person's events in date then field-name order: the
 // changes inside the data, and, per field, an event holding the state at
 // the start when the rule's default would otherwise differ from it before
 // the field's first change: dated before the data start (a registration
@@ -176,7 +177,7 @@ func (s *sim) personEvents(p *simPerson) []personChange {
 		if a.d != b.d {
 			return int(a.d - b.d)
 		}
-		return a.field - b.field
+		return strings.Compare(personFields[a.field], personFields[b.field])
 	})
 	return out
 }

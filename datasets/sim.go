@@ -1128,11 +1128,11 @@ func (s *sim) eliminationP(h *household, t, m int) float64 {
 	case m < 6:
 		p = 0.004
 	case ratio >= 1.4:
-		p = 0.16
+		p = 0.2
 	case ratio >= 1.05:
-		p = 0.08
+		p = 0.12
 	default:
-		p = 0.012
+		p = 0.03
 	}
 	if !h.hasLabor(t) {
 		p *= 0.5
@@ -1164,7 +1164,7 @@ func (s *sim) relapseWeight(h *household, t, m int) float64 {
 
 // relapseBase is the monthly relapse hazard of a household eliminated
 // after 6 months with a comfortable margin, labour and no illness.
-const relapseBase = 0.008
+const relapseBase = 0.006
 
 // relapseTruth is the relapse truth of one elimination.
 type relapseTruth struct {
