@@ -57,8 +57,8 @@ type GenerateReport struct {
 	Tables     []TableReport
 	// Identified counts the monitoring identifications inside the simulated months.
 	Identified int
-	Truth      string   // ground-truth CSV
-	Relapse    string   // relapse truth CSV: household_id,eliminated_date,p_relapse_12m
+	Truth      string // ground-truth CSV
+	Relapse    string // relapse truth CSV: household_id,eliminated_date,p_relapse_12m
 	// Eliminated counts the eliminations inside the simulated months.
 	Eliminated int
 	Defects    string   // defects sidecar ("" for a clean drop)

@@ -90,10 +90,10 @@ type simPerson struct {
 	followDiag                string
 	farmShare                 float64 // contribution to the farm, in workers
 
-	school  string           // schooling level as of the latest term start
-	first   [nFields]string  // the dated fields at the data start
-	last    [nFields]string  // ... as last recorded
-	changes []personChange   // dated changes inside the data, in simulation order
+	school  string          // schooling level as of the latest term start
+	first   [nFields]string // the dated fields at the data start
+	last    [nFields]string // ... as last recorded
+	changes []personChange  // dated changes inside the data, in simulation order
 }
 
 type shock struct {
@@ -153,17 +153,17 @@ type monEvent struct {
 
 // sim holds what one worker needs to simulate households into a chunk.
 type sim struct {
-	w     *world
-	o     *GenerateOptions
-	r     *rand.Rand
-	pcg   *rand.PCG
-	bufs  []*tableBuf
-	truth [][]float64 // per as-of, per household of the chunk
+	w       *world
+	o       *GenerateOptions
+	r       *rand.Rand
+	pcg     *rand.PCG
+	bufs    []*tableBuf
+	truth   [][]float64    // per as-of, per household of the chunk
 	relapse []relapseTruth // eliminations of the chunk with their relapse truth
-	dirty *dirtier
-	stats *simStats
-	comps []shock   // hazard components, reused
-	compW []float64 // their weights, reused
+	dirty   *dirtier
+	stats   *simStats
+	comps   []shock   // hazard components, reused
+	compW   []float64 // their weights, reused
 
 	ageAt            day // civil date of ageAt, cached
 	ageY, ageM, ageD int
