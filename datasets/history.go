@@ -88,7 +88,7 @@ func (s *sim) assetsAndHistory(h *household) {
 		h.monType2 = h.monType
 	case h.status == "escaped" && chance(r, 0.04):
 		d := start - day(400+r.IntN(3*365))
-		h.events = append(h.events, monEvent{identified: d, risk: h.startRisk(), eliminated: d + day(200+r.IntN(300))})
+		h.events = append(h.events, monEvent{identified: d, risk: h.startRisk(), eliminated: min(d+day(200+r.IntN(300)), start-1)})
 	}
 }
 
