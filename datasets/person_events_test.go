@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -222,4 +223,67 @@ func TestRegions(t *testing.T) {
 	if diff < len(rg.rows)/2 {
 		t.Errorf("another seed renamed only %d of %d regions", diff, len(rg.rows))
 	}
+}
+
+// TestPersonEventsEveryMonthEnd: the rule gives the simulator's own state
+// of every person and field at every month-end of the data, not only at
+// export (the events are read from the rows written, the state from the
+// simulation).
+func TestPersonEventsEveryMonthEnd(t *testing.T) {
+	cal := calendar{y0: 2024, m0: 1, months: 30}
+	w := newWorld(9, cal)
+	s := &sim{w: w, o: &GenerateOptions{Seed: 9}, stats: &simStats{}}
+	s.pcg = rand.NewPCG(0, 0)
+	s.r = rand.New(s.pcg)
+	s.truth = make([][]float64, 7)
+	type key struct {
+		pid string
+		f   int
+		t   int
+	}
+	checked, changed := 0, 0
+	for idx := 0; idx < 1500; idx++ {
+		s.bufs = newBufs()
+		s.dirty = newDirtier(0, 9, cal, s.bufs)
+		state := map[key]string{}
+		var members []*simPerson
+		s.monthEnd = func(h *household, mt int) {
+			members = h.persons
+			for _, p := range h.persons {
+				for f := 0; f < nFields; f++ {
+					state[key{p.id, f, mt}] = p.value(f)
+				}
+			}
+		}
+		s.household(idx)
+		eb := s.bufs[tPersonEvents]
+		events := map[string]map[string][][2]string{}
+		for r := 0; r < eb.rows(); r++ {
+			pid, f := string(eb.field(r, 0)), string(eb.field(r, 2))
+			if events[pid] == nil {
+				events[pid] = map[string][][2]string{}
+			}
+			events[pid][f] = append(events[pid][f], [2]string{string(eb.field(r, 1)), string(eb.field(r, 3))})
+		}
+		for _, p := range members {
+			birth := p.birth.time()
+			for f := 0; f < nFields; f++ {
+				export := p.value(f)
+				for mt := 0; mt < cal.months; mt++ {
+					want := state[key{p.id, f, mt}]
+					if got := stateOn(personFields[f], events[p.id][personFields[f]], cal.last(mt).time(), birth, export); got != want {
+						t.Fatalf("%s %s on %s: rule gives %q, the simulation had %q (events %v)", p.id, personFields[f], cal.last(mt).time().Format("2006-01-02"), got, want, events[p.id][personFields[f]])
+					}
+					if mt > 0 && want != state[key{p.id, f, mt - 1}] {
+						changed++
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if changed < 100 {
+		t.Errorf("only %d month-to-month changes in %d states checked", changed, checked)
+	}
+	t.Logf("%d person-field-month states checked, %d changes", checked, changed)
 }

@@ -164,6 +164,8 @@ type sim struct {
 	stats   *simStats
 	comps   []shock   // hazard components, reused
 	compW   []float64 // their weights, reused
+	// monthEnd, when set (tests), is called after each simulated month.
+	monthEnd func(h *household, t int)
 
 	ageAt            day // civil date of ageAt, cached
 	ageY, ageM, ageD int
@@ -256,6 +258,9 @@ func (s *sim) household(idx int) {
 	// The months.
 	for t := 0; t < cal.months; t++ {
 		s.month(h, t)
+		if s.monthEnd != nil {
+			s.monthEnd(h, t)
+		}
 		if k := t - (cal.months - 7); k >= 0 {
 			s.truth[k] = append(s.truth[k], s.truthP(h, t, 6))
 		}
