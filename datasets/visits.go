@@ -161,17 +161,23 @@ func SimulateVisits(ctx context.Context, o VisitOptions) (*VisitReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range files {
+	var ruleIDs []string // read before any work list changes
+	if o.RuleVisits != "" {
+		if ruleIDs, err = ruleFlagged(o.Run); err != nil {
+			return nil, err
+		}
+	}
+	for fi, p := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("simulate visits: %w", err)
 		}
-		if err := fillWorklist(p, st, o, rep); err != nil {
+		if err := fillWorklist(p, fi, st, o, rep); err != nil {
 			return nil, err
 		}
 		rep.Files = append(rep.Files, p)
 	}
 	if o.RuleVisits != "" {
-		if err := writeRuleVisits(o, st, rep); err != nil {
+		if err := writeRuleVisits(o, ruleIDs, st, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -367,7 +373,7 @@ const (
 )
 
 // fillWorklist fills one work list and saves it atomically in place.
-func fillWorklist(path string, st *visitTruth, o VisitOptions, rep *VisitReport) error {
+func fillWorklist(path string, fi int, st *visitTruth, o VisitOptions, rep *VisitReport) error {
 	f, err := excelize.OpenFile(path)
 	if err != nil {
 		return fault.Wrap(fault.BadInput, fmt.Errorf("simulate visits: open %s: %w", path, err))
@@ -375,7 +381,12 @@ func fillWorklist(path string, st *visitTruth, o VisitOptions, rep *VisitReport)
 	defer f.Close()
 	dateStyles := map[int]int{}
 	for si, sheet := range f.GetSheetList() {
-		if err := fillSheet(f, sheet, si, st, &o, rep, dateStyles); err != nil {
+		if notListSheets[sheet] {
+			continue
+		}
+		// three visitors per township sheet, distinct across the files
+		team := (fi*100 + si) * 3
+		if err := fillSheet(f, sheet, team, st, &o, rep, dateStyles); err != nil {
 			return fmt.Errorf("simulate visits: %s, sheet %s: %w", path, sheet, err)
 		}
 	}
@@ -389,10 +400,13 @@ func fillWorklist(path string, st *visitTruth, o VisitOptions, rep *VisitReport)
 	})
 }
 
+// notListSheets are the sheets of a work list that are not township lists.
+var notListSheets = map[string]bool{"汇总": true, "风险消除评估": true, "说明": true, "_povrisk": true}
+
 // fillSheet fills the visit columns of one sheet, when it is a list sheet:
 // its header row (one of the first 20) holds 户编号 and 核查结果; every
 // column is found by its header text.
-func fillSheet(f *excelize.File, sheet string, si int, st *visitTruth, o *VisitOptions, rep *VisitReport, dateStyles map[int]int) error {
+func fillSheet(f *excelize.File, sheet string, team int, st *visitTruth, o *VisitOptions, rep *VisitReport, dateStyles map[int]int) error {
 	rows, err := f.GetRows(sheet)
 	if err != nil {
 		return err
@@ -452,7 +466,7 @@ func fillSheet(f *excelize.File, sheet string, si int, st *visitTruth, o *VisitO
 		if err := setDateCell(f, sheet, dc, v.date, dateStyles); err != nil {
 			return err
 		}
-		if err := f.SetCellStr(sheet, cell(col[hdrVisitor], ri), fmt.Sprintf("V%04d", si*3+v.visitor)); err != nil {
+		if err := f.SetCellStr(sheet, cell(col[hdrVisitor], ri), fmt.Sprintf("V%04d", team+v.visitor)); err != nil {
 			return err
 		}
 		if v.note != "" {
@@ -490,21 +504,24 @@ func setDateCell(f *excelize.File, sheet, cell string, d time.Time, styles map[i
 	return f.SetCellStyle(sheet, cell, cell, sid)
 }
 
-// writeRuleVisits writes the visits of a share of the households flagged by
-// a rule but not in the county top k: visit_outcomes columns, source rule,
-// sorted by household.
-func writeRuleVisits(o VisitOptions, st *visitTruth, rep *VisitReport) error {
+// ruleFlagged lists, sorted, the households of the run's ranked.csv
+// flagged by a rule but not in the county top k.
+func ruleFlagged(run string) ([]string, error) {
 	var ids []string
-	err := readCSVFile(filepath.Join(o.Run, "ranked.csv"), func(h map[string]int, rec []string) error {
+	err := readCSVFile(filepath.Join(run, "ranked.csv"), func(h map[string]int, rec []string) error {
 		if strings.TrimSpace(rec[h["rules"]]) != "" && rec[h["in_top_k"]] != "true" {
-			ids = append(ids, rec[h["household_id"]])
+			ids = append(ids, strings.Clone(rec[h["household_id"]]))
 		}
 		return nil
 	}, "household_id", "rules", "in_top_k")
-	if err != nil {
-		return err
-	}
 	sort.Strings(ids)
+	return ids, err
+}
+
+// writeRuleVisits writes the visits of a share of the households flagged by
+// a rule but not in the county top k: visit_outcomes columns, source rule,
+// sorted by household.
+func writeRuleVisits(o VisitOptions, ids []string, st *visitTruth, rep *VisitReport) error {
 	return atomicfile.Write(o.RuleVisits, 0o644, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"household_id", "visit_date", "outcome", "source", "visitor_code", "note"})

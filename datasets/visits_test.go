@@ -251,3 +251,31 @@ func TestSimulateVisitsRates(t *testing.T) {
 		t.Errorf("moved and other: %v", n)
 	}
 }
+
+// FuzzSimulateVisitsInputs: whatever the truth, the drop's
+// monitoring_events and the run's ranked.csv hold, SimulateVisits returns
+// an error or a report, never panics; with an error the work list is left
+// as it was.
+func FuzzSimulateVisitsInputs(f *testing.F) {
+	f.Add([]byte("household_id,as_of,p_identified_6m\nH01,2025-06-30,1\n"), []byte("household_id,identified_date\nH02,2025-07-01\n"), []byte("household_id,rules,in_top_k\nH09,x,false\n"))
+	f.Add([]byte("household_id,as_of\nH01"), []byte("\"unterminated"), []byte(""))
+	f.Add([]byte("\ufeffhousehold_id,as_of,p_identified_6m\nH01,2025-06-30,abc\n"), []byte("household_id,identified_date\n"), []byte("household_id,rules,in_top_k\n,,\n"))
+	dir := f.TempDir()
+	run := filepath.Join(dir, "2025-06-30")
+	wl := filepath.Join(run, "worklists")
+	os.MkdirAll(wl, 0o755)
+	os.MkdirAll(filepath.Join(dir, "drop"), 0o755)
+	list := filepath.Join(wl, "520121.xlsx")
+	f.Fuzz(func(t *testing.T, truth, events, ranked []byte) {
+		testWorklist(t, list, "2025-06-30", [][]string{{"H01", "H02"}, {"H03"}})
+		before, _ := os.ReadFile(list)
+		writeFile(t, filepath.Join(dir, "truth.csv"), string(truth))
+		writeFile(t, filepath.Join(dir, "drop", "monitoring_events.csv"), string(events))
+		writeFile(t, filepath.Join(run, "ranked.csv"), string(ranked))
+		_, err := SimulateVisits(context.Background(), VisitOptions{Run: run, Truth: filepath.Join(dir, "truth.csv"), Drop: filepath.Join(dir, "drop"),
+			RuleVisits: filepath.Join(dir, "rule.csv"), Seed: 1})
+		if after, _ := os.ReadFile(list); err != nil && string(after) != string(before) {
+			t.Errorf("error %v, and the work list changed", err)
+		}
+	})
+}

@@ -204,6 +204,10 @@ var coverageSpec = map[string]struct{ date, link string }{
 	"assets":            {"event_date", "household"},
 	"assistance":        {"start_date", "household"},
 	"monitoring_events": {"identified_date", "household"},
+	// v1.1 (minimal rules so that a drop with them runs; RUNOUT may refine)
+	"regions":        {"", "region"},
+	"person_events":  {"event_date", "person"},
+	"visit_outcomes": {"visit_date", "household"},
 }
 
 func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, path string, asOf time.Time) (rundir.Coverage, error) {
