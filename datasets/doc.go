@@ -134,8 +134,9 @@
 // elimination: observable in income_records, persons, person_events and
 // monitoring_events. A relapse is a new monitoring event with the risk type
 // of the eliminated one (when drawn from that term). On 20,000 households
-// and 36 months, about 20% of eliminations relapse within 12 months, about
-// 37% of the early ones.
+// and 36 months (seed 4): 2,641 eliminations, 10% of them early; 21% relapse
+// within 12 months, a third of the early ones; 9.5% of the households are
+// monitoring objects at export (6% at the start).
 //
 // # Ground truth
 //
