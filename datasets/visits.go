@@ -59,12 +59,22 @@ type VisitOptions struct {
 type VisitReport struct {
 	AsOf          string         // YYYY-MM-DD
 	Files         []string       // the work lists filled, in name order
+	Sheets        int            // list sheets found (header row with 户编号 and 核查结果)
 	Rows          int            // household rows of the work lists
 	Blank         int            // rows left blank
 	Filled        int            // rows already filled, left alone
 	ByOutcome     map[string]int // outcome code -> rows written in the work lists
 	RuleVisits    int            // rows of the rule-only CSV
 	RuleByOutcome map[string]int
+}
+
+// Visited is the number of work-list rows filled by this call.
+func (r *VisitReport) Visited() int {
+	n := 0
+	for _, c := range r.ByOutcome {
+		n += c
+	}
+	return n
 }
 
 // VisitLabels maps the 核查结果 drop-down labels to the visit_outcomes codes
@@ -380,6 +390,7 @@ func fillWorklist(path string, fi int, st *visitTruth, o VisitOptions, rep *Visi
 	}
 	defer f.Close()
 	dateStyles := map[int]int{}
+	written := rep.Visited()
 	for si, sheet := range f.GetSheetList() {
 		if notListSheets[sheet] {
 			continue
@@ -389,6 +400,9 @@ func fillWorklist(path string, fi int, st *visitTruth, o VisitOptions, rep *Visi
 		if err := fillSheet(f, sheet, team, st, &o, rep, dateStyles); err != nil {
 			return fmt.Errorf("simulate visits: %s, sheet %s: %w", path, sheet, err)
 		}
+	}
+	if rep.Visited() == written {
+		return nil // nothing to write: the file stays as it was
 	}
 	perm := os.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
@@ -426,6 +440,7 @@ func fillSheet(f *excelize.File, sheet string, team int, st *visitTruth, o *Visi
 	if hr < 0 {
 		return nil // not a list sheet
 	}
+	rep.Sheets++
 	for _, h := range []string{hdrDate, hdrVisitor, hdrNote} {
 		if _, ok := col[h]; !ok {
 			return fault.Wrap(fault.BadInput, fmt.Errorf("no %s column beside 核查结果", h))

@@ -158,7 +158,7 @@ func TestSimulateVisitsExact(t *testing.T) {
 	}
 	want := map[string]string{"H01": "核实存在风险", "H02": "核实无风险", "H03": "核实无风险", "H04": "核实存在风险", "H05": "核实存在风险", "H06": "核实无风险"}
 	got := readVisits(t, filepath.Join(wl, "520121.xlsx"))
-	if len(got) != 6 || rep.Rows != 6 || rep.ByOutcome["confirmed"] != 3 || rep.ByOutcome["no_risk"] != 3 || rep.AsOf != "2025-06-30" {
+	if len(got) != 6 || rep.Rows != 6 || rep.Sheets != 2 || rep.Visited() != 6 || rep.ByOutcome["confirmed"] != 3 || rep.ByOutcome["no_risk"] != 3 || rep.AsOf != "2025-06-30" {
 		t.Fatalf("%d rows read back, report %+v", len(got), rep)
 	}
 	visitor := regexp.MustCompile(`^V[0-9]{4}$`)
