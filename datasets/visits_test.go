@@ -1,8 +1,10 @@
 package datasets
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -44,9 +46,23 @@ func testWorklist(t *testing.T, path, asOf string, rows [][]string) {
 			cell, _ := excelize.CoordinatesToCellName(c+1, hr)
 			f.SetCellStr(name, cell, h)
 		}
+		unlocked, _ := f.NewStyle(&excelize.Style{Protection: &excelize.Protection{Locked: false}, Alignment: &excelize.Alignment{WrapText: true}})
+		for c, h := range headers[si] {
+			if h == "核查结果" && len(ids) > 0 {
+				from, _ := excelize.CoordinatesToCellName(c+1, hr+1)
+				to, _ := excelize.CoordinatesToCellName(c+1, hr+len(ids))
+				dv := excelize.NewDataValidation(true)
+				dv.Sqref = from + ":" + to
+				dv.SetDropList(visitLabelsZh)
+				f.AddDataValidation(name, dv)
+			}
+		}
 		for i, id := range ids {
 			for c, h := range headers[si] {
 				cell, _ := excelize.CoordinatesToCellName(c+1, hr+1+i)
+				if h == "核查结果" || h == "核查日期" || h == "核查人编号" || h == "备注" {
+					f.SetCellStyle(name, cell, cell, unlocked)
+				}
 				switch h {
 				case "序号":
 					f.SetCellInt(name, cell, int64(i+1))
@@ -59,6 +75,9 @@ func testWorklist(t *testing.T, path, asOf string, rows [][]string) {
 				}
 			}
 		}
+	}
+	for _, name := range []string{"醒狮镇", "青松乡"}[:len(rows)] {
+		f.ProtectSheet(name, &excelize.SheetProtectionOptions{AutoFilter: true, Sort: true, SelectLockedCells: true, SelectUnlockedCells: true})
 	}
 	f.NewSheet("说明")
 	f.NewSheet("_povrisk")
@@ -119,6 +138,29 @@ func readVisits(t *testing.T, path string) []visitRow {
 		}
 	}
 	return out
+}
+
+// sheetXML returns one part of an xlsx file.
+func sheetXML(t *testing.T, path, part string) string {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if f.Name == part {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			return string(b)
+		}
+	}
+	t.Fatalf("%s has no %s", path, part)
+	return ""
 }
 
 func writeFile(t *testing.T, path, s string) {
@@ -183,6 +225,27 @@ func TestSimulateVisitsExact(t *testing.T) {
 			t.Errorf("%s: visitor %q, note %q, village %q", r.id, r.visitor, r.note, r.village)
 		}
 	}
+	// The sheet stays protected, its drop-down stays, the visit cells stay
+	// unlocked (the date format is added to their style, not swapped in).
+	wb, err := excelize.OpenFile(filepath.Join(wl, "520121.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dvs, _ := wb.GetDataValidations("醒狮镇")
+	if len(dvs) != 1 || dvs[0].Sqref != "L5:L7" {
+		t.Errorf("data validations after the fill: %+v", dvs)
+	}
+	for _, cell := range []string{"L5", "M5", "M7", "N6"} {
+		sid, _ := wb.GetCellStyle("醒狮镇", cell)
+		st, err := wb.GetStyle(sid)
+		if err != nil || st.Protection == nil || st.Protection.Locked {
+			t.Errorf("%s: style %+v (err %v), want unlocked", cell, st, err)
+		}
+	}
+	if xml := sheetXML(t, filepath.Join(wl, "520121.xlsx"), "xl/worksheets/sheet2.xml"); !strings.Contains(xml, "<sheetProtection") {
+		t.Errorf("醒狮镇 lost its protection")
+	}
+	wb.Close()
 	// Rule-only visits: H10 only (flagged, not in the top k).
 	raw, err := os.ReadFile(o.RuleVisits)
 	if err != nil {
