@@ -180,6 +180,9 @@ func TestRegions(t *testing.T) {
 		for _, e := range ends {
 			ok = ok || strings.HasSuffix(name, e)
 		}
+		if rs := []rune(name); len(code) > 6 && rs[0] == rs[1] {
+			t.Errorf("%s: name %q repeats its first syllable", code, name)
+		}
 		if !ok || len([]rune(name)) < 3 {
 			t.Errorf("%s: name %q does not end in one of %v", code, name, ends)
 		}

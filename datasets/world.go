@@ -210,14 +210,17 @@ func newWorld(seed uint64, cal calendar) *world {
 }
 
 // nameRegions draws the townships and villages of every county with their
-// names, from the names stream (so that names move no other draw): a
+// names (two different syllables and an ending), from the names stream (so
+// that names move no other draw): a
 // county's first township is a 街道 one time in two (the county seat),
 // the others a 镇 (two in three) or a 乡; villages end in 村 or one of its
 // variants, or in 社区 (mostly under a 街道). Names are unique within their
 // parent: a name drawn twice is drawn again.
 func (w *world) nameRegions(r *rand.Rand) {
-	two := func() string {
-		return placeSyllables[r.IntN(len(placeSyllables))] + placeSyllables[r.IntN(len(placeSyllables))]
+	two := func() string { // two different syllables
+		a := r.IntN(len(placeSyllables))
+		b := (a + 1 + r.IntN(len(placeSyllables)-1)) % len(placeSyllables)
+		return placeSyllables[a] + placeSyllables[b]
 	}
 	for ci, c := range simCounties {
 		used := map[string]bool{}
