@@ -36,10 +36,16 @@ type VisitOptions struct {
 	// its ranked.csv gives the rule-only visits. Either Run or Worklists.
 	Run       string
 	Worklists string // a worklists directory; default Run/worklists
-	Truth     string // the drop's ground truth (Out + ".truth.csv"); required
-	// Drop is the drop directory (optional): a household identified in
-	// its monitoring_events (CSV or CSV.gz) within 6 months after the
-	// as-of is found at risk; others by a draw from the truth.
+	Truth     string // the drop's ground truth (Out + ".truth.csv"); required unless Sim is set
+	// Sim, when set, holds the options the drop was generated with
+	// (Households, Months, Start, Seed): the simulation is rerun, long
+	// enough to cover the 6 months after the as-of, writing nothing, and a
+	// household is found at risk exactly when the simulator identifies it
+	// in those months (its actual future; Truth and Drop are then unused).
+	Sim *GenerateOptions
+	// Drop is the drop directory (optional, without Sim): a household
+	// identified in its monitoring_events (CSV or CSV.gz) within 6 months
+	// after the as-of is found at risk; others by a draw from the truth.
 	Drop string
 	// RuleVisits is the CSV (visit_outcomes columns, source "rule") of
 	// visits to households flagged by a rule but not in the county top k
@@ -128,8 +134,8 @@ func (o *VisitOptions) defaults() error {
 	switch {
 	case o.Worklists == "":
 		return fault.Wrap(fault.Usage, errors.New("simulate visits: no work lists: set Run or Worklists"))
-	case o.Truth == "":
-		return fault.Wrap(fault.Usage, errors.New("simulate visits: no ground truth: set Truth (the drop's .truth.csv)"))
+	case o.Truth == "" && o.Sim == nil:
+		return fault.Wrap(fault.Usage, errors.New("simulate visits: no ground truth: set Truth (the drop's .truth.csv) or Sim (the drop's generate options)"))
 	case o.RuleVisits != "" && o.Run == "":
 		return fault.Wrap(fault.Usage, errors.New("simulate visits: rule-only visits need the run directory (Run) for its ranked.csv"))
 	case o.NotReached+o.Moved+o.Other+o.Blank >= 1:
@@ -167,7 +173,12 @@ func SimulateVisits(ctx context.Context, o VisitOptions) (*VisitReport, error) {
 	if o.VisitDate.IsZero() {
 		o.VisitDate = asOf.AddDate(0, 0, 20)
 	}
-	st, err := loadVisitTruth(o, asOf)
+	var st *visitTruth
+	if o.Sim != nil {
+		st, err = simulatedFuture(ctx, *o.Sim, asOf)
+	} else {
+		st, err = loadVisitTruth(o, asOf)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +247,42 @@ func worklistsAsOf(files []string, o VisitOptions) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fault.Wrap(fault.Usage, errors.New("simulate visits: no as-of date: no work list names one; set AsOf"))
+}
+
+// simulatedFuture reruns the simulation of g long enough to cover the 6
+// months after asOf (nothing is written: the Parquet path keeps the rows
+// unencoded, and only monitoring events are read) and returns the
+// households it identifies in (asOf, asOf + 6 months]. A longer run
+// simulates the same months the same way: every draw of a month comes from
+// the household's stream in the same order (the world's disasters too),
+// so the months of the drop are the drop's (TestSimulatedFutureExtendsDrop).
+func simulatedFuture(ctx context.Context, g GenerateOptions, asOf time.Time) (*visitTruth, error) {
+	g.Out, g.Dirty, g.Encoding, g.Format, g.Progress, g.Reporter = "-", 0, "", "parquet", nil, nil
+	if err := g.defaults(); err != nil {
+		return nil, err
+	}
+	until := civil.AddMonths(asOf, 6)
+	g.Months = max(g.Months, civil.MonthsBetween(g.Start, until)+1)
+	if g.Months > 600 {
+		return nil, fault.Wrap(fault.Usage, fmt.Errorf("simulate visits: as-of %s is too far after the start %s", civil.Format(asOf), civil.Format(g.Start)))
+	}
+	cal := startOf(g.Start)
+	cal.months = g.Months
+	st := &visitTruth{asOf: asOf, p: map[string]float64{}, identified: map[string]bool{}}
+	from, to := []byte(civil.Format(asOf)), []byte(civil.Format(until))
+	err := runChunks(ctx, g, newWorld(g.Seed, cal), func(res *chunkResult) error {
+		b := res.bufs[tMonitoring]
+		for r := 0; r < b.rows(); r++ {
+			if d := b.field(r, 1); string(d) > string(from) && string(d) <= string(to) {
+				st.identified[string(b.field(r, 0))] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("simulate visits: rerun the simulation: %w", err)
+	}
+	return st, nil
 }
 
 // loadVisitTruth reads the truth at the latest as-of on or before asOf and

@@ -106,7 +106,10 @@ func readVisits(t *testing.T, path string) []visitRow {
 	}
 	defer f.Close()
 	var out []visitRow
-	for _, sheet := range []string{"醒狮镇", "青松乡"} {
+	for _, sheet := range f.GetSheetList() {
+		if sheet != "醒狮镇" && sheet != "青松乡" {
+			continue
+		}
 		rows, err := f.GetRows(sheet)
 		if err != nil {
 			t.Fatal(err)
@@ -341,4 +344,63 @@ func FuzzSimulateVisitsInputs(f *testing.F) {
 			t.Errorf("error %v, and the work list changed", err)
 		}
 	})
+}
+
+// TestSimulatedFutureExtendsDrop: a longer simulation with the same seed
+// repeats the drop's months exactly (its monitoring events up to the drop's
+// end are the drop's), so SimulateVisits with Sim finds at risk exactly the
+// households the longer run identifies in the 6 months after the as-of.
+func TestSimulatedFutureExtendsDrop(t *testing.T) {
+	short := gen(t, GenerateOptions{Households: 700, Months: 14, Seed: 13})
+	long := gen(t, GenerateOptions{Households: 700, Months: 20, Seed: 13})
+	end := short.End.Format("2006-01-02")
+	events := func(rep *GenerateReport, until string) []string {
+		me := readDrop(t, filepath.Dir(rep.Tables[0].Path), ".csv", nil)["monitoring_events"]
+		var out []string
+		for _, r := range me.rows {
+			if r[1] <= until {
+				out = append(out, r[0]+" "+r[1]+" "+r[2])
+			}
+		}
+		return out
+	}
+	a, b := events(short, end), events(long, end)
+	if strings.Join(a, "\n") != strings.Join(b, "\n") || len(a) < 50 {
+		t.Fatalf("the 20-month run's identifications up to %s differ from the 14-month drop's (%d vs %d)", end, len(a), len(b))
+	}
+	// Households the long run identifies in the 6 months after the short end.
+	want := map[string]bool{}
+	me := readDrop(t, filepath.Dir(long.Tables[0].Path), ".csv", nil)["monitoring_events"]
+	for _, r := range me.rows {
+		if r[1] > end && r[1] <= long.End.Format("2006-01-02") {
+			want[r[0]] = true
+		}
+	}
+	hh := readDrop(t, filepath.Dir(short.Tables[0].Path), ".csv", nil)["households"]
+	var ids []string
+	for _, r := range hh.rows {
+		ids = append(ids, r[0])
+	}
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "worklists")
+	os.MkdirAll(wl, 0o755)
+	testWorklist(t, filepath.Join(wl, "520121.xlsx"), end, [][]string{ids})
+	rep, err := SimulateVisits(context.Background(), VisitOptions{Worklists: wl, Seed: 3, NotReached: -1, Moved: -1, Other: -1, Blank: -1,
+		Sim: &GenerateOptions{Households: 700, Months: 14, Seed: 13}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readVisits(t, filepath.Join(wl, "520121.xlsx"))
+	confirmed := 0
+	for _, r := range got {
+		if (r.outcome == "核实存在风险") != want[r.id] {
+			t.Errorf("%s: %s, identified in the next 6 months: %v", r.id, r.outcome, want[r.id])
+		}
+		if want[r.id] {
+			confirmed++
+		}
+	}
+	if confirmed < 5 || rep.ByOutcome["confirmed"] != confirmed {
+		t.Errorf("%d confirmed (report %v)", confirmed, rep.ByOutcome)
+	}
 }
