@@ -1133,11 +1133,11 @@ func (s *sim) eliminationP(h *household, t, m int) float64 {
 	case m < 6:
 		p = 0.004
 	case ratio >= 1.4:
-		p = 0.2
+		p = 0.22
 	case ratio >= 1.05:
-		p = 0.12
+		p = 0.14
 	default:
-		p = 0.03
+		p = 0.018
 	}
 	if !h.hasLabor(t) {
 		p *= 0.5
