@@ -149,8 +149,9 @@ func (o *VisitOptions) defaults() error {
 // label, the visit day as a date cell, a visitor code (V + 4 digits, three
 // per township sheet) and sometimes a remark; a few rows are left blank.
 // The true state found is confirmed when the household is identified
-// within 6 months after the as-of (the drop's monitoring_events, else a
-// draw with the truth's p_identified_6m), otherwise no_risk; a household
+// within 6 months after the as-of (with o.Sim by the simulator rerun
+// longer; else in the drop's monitoring_events, else by a draw with the
+// truth's p_identified_6m), otherwise no_risk; a household
 // may not be reached, have moved, or get "other". Every draw comes from
 // PCG(Seed, household), so a household's visit does not depend on the
 // files or their order. With o.RuleVisits it also writes the rule-only
@@ -159,9 +160,18 @@ func SimulateVisits(ctx context.Context, o VisitOptions) (*VisitReport, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	files, err := filepath.Glob(filepath.Join(o.Worklists, "*.xlsx"))
+	if fi, err := os.Stat(o.Worklists); err != nil || !fi.IsDir() {
+		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("simulate visits: %s is not a work-list directory (a run's worklists/)", o.Worklists))
+	}
+	all, err := filepath.Glob(filepath.Join(o.Worklists, "*.xlsx"))
 	if err != nil {
 		return nil, fmt.Errorf("simulate visits: %w", err)
+	}
+	var files []string
+	for _, p := range all {
+		if b := filepath.Base(p); !strings.HasPrefix(b, "~$") && !strings.HasPrefix(b, ".") { // no office lock files
+			files = append(files, p)
+		}
 	}
 	sort.Strings(files)
 	rep := &VisitReport{ByOutcome: map[string]int{}, RuleByOutcome: map[string]int{}}
