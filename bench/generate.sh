@@ -12,7 +12,7 @@ BIN=bench/.data/gen/povrisk
 mkdir -p bench/.data/gen
 GOFLAGS=-mod=mod go build -tags duckdb_arrow -o "$BIN" ./cmd/povrisk
 OUT=bench/.data/gen/drop-$N-$FMT
-rm -rf "$OUT" "$OUT.truth.csv" "$OUT.defects.csv"
+rm -rf "$OUT" "$OUT.truth.csv" "$OUT.relapse.csv" "$OUT.defects.csv"
 bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc, scikit-learn, xgboost, ranger (idempotent)
 LOG=bench/.data/gen/time-$N-$FMT.log
 /usr/bin/time -v "$BIN" generate --households "$N" --months "$M" --seed 1 --format "$FMT" --out "$OUT" >"$LOG.out" 2>"$LOG"

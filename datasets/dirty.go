@@ -137,6 +137,12 @@ func (d *dirtier) freshKey(t Table, b *tableBuf, src int) fieldRepl {
 		// a month before the data start, distinct per defect of the household
 		ci := columnIndex(t, "period")
 		return fieldRepl{ci, string(d.cal.appendMonth(nil, -d.n))}
+	case "person_events":
+		// a day just before the data start, distinct per defect of the
+		// household (genuine events before the start are a term start or
+		// at least 31 days before it)
+		ci := columnIndex(t, "event_date")
+		return fieldRepl{ci, string(appendDate(nil, d.cal.first(0)-day(d.n)))}
 	default:
 		ci := columnIndex(t, t.Key[0])
 		return fieldRepl{ci, string(b.field(src, ci)) + "D" + strconv.Itoa(d.n)}

@@ -29,6 +29,7 @@ type GenerateOptions struct {
 	Seed       uint64
 	Out        string    // drop directory (created)
 	Truth      string    // ground-truth CSV; default Out + ".truth.csv" (outside the drop)
+	Relapse    string    // relapse truth CSV; default Out + ".relapse.csv" (outside the drop)
 	Dirty      float64   // share of extra bad rows per table, of every kind (0 = clean); sidecar Out + ".defects.csv"
 	Encoding   string    // "" or "utf-8" (UTF-8), or "gb18030": households and persons in GB18030, income_records UTF-8 with BOM
 	Format     string    // "csv" (default), "csv.gz", "parquet"
@@ -56,7 +57,10 @@ type GenerateReport struct {
 	Tables     []TableReport
 	// Identified counts the monitoring identifications inside the simulated months.
 	Identified int
-	Truth      string   // ground-truth CSV
+	Truth      string // ground-truth CSV
+	Relapse    string // relapse truth CSV: household_id,eliminated_date,p_relapse_12m
+	// Eliminated counts the eliminations inside the simulated months.
+	Eliminated int
 	Defects    string   // defects sidecar ("" for a clean drop)
 	AsOf       []string // the as-of dates of the truth, YYYY-MM-DD
 }
@@ -76,7 +80,7 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 		return nil, err
 	}
 	defer d.truth.cleanup()
-	rep := &GenerateReport{Households: o.Households, Truth: o.Truth}
+	rep := &GenerateReport{Households: o.Households, Truth: o.Truth, Relapse: o.Relapse}
 	task := progress.Or(o.Reporter).Start("generate", int64(o.Households))
 	res, err := regionDisasters(o, w)
 	if err == nil {
@@ -88,6 +92,8 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 				return err
 			}
 			rep.Identified += res.identified
+			rep.Eliminated += len(res.relapse)
+			d.relapse = appendRelapse(d.relapse, res)
 			if err := d.truth.write(res); err != nil {
 				return err
 			}
@@ -118,6 +124,7 @@ type drop struct {
 	truth   *truthWriter
 	written []int64
 	defects [][]defectLine
+	relapse []byte // the relapse truth's rows so far
 }
 
 // openDrop creates the drop directory, removes the table files of any
@@ -162,12 +169,14 @@ func (d *drop) abort() {
 	}
 }
 
-// regionDisasters are the region-level disaster rows, which come first in
-// the disasters file (with their defects, drawn as household -1's).
+// regionDisasters are the rows of the world that come first: the regions
+// table (without defects) and the region-level disaster rows, which come
+// first in the disasters file (with their defects, drawn as household -1's).
 func regionDisasters(o GenerateOptions, w *world) (*chunkResult, error) {
 	bufs := newBufs()
 	dt := newDirtier(o.Dirty, o.Seed, w.cal, bufs)
 	dt.begin(-1)
+	w.regionRows(bufs[tRegions])
 	db := bufs[tDisasters]
 	for i := range w.disasters {
 		e := &w.disasters[i]
@@ -190,6 +199,15 @@ func (d *drop) close(o GenerateOptions, rep *GenerateReport) error {
 	}
 	if err := d.truth.finish(); err != nil {
 		return err
+	}
+	if err := atomicfile.Write(o.Relapse, 0o644, func(w io.Writer) error {
+		if _, err := io.WriteString(w, "household_id,eliminated_date,p_relapse_12m\n"); err != nil {
+			return err
+		}
+		_, err := w.Write(d.relapse)
+		return err
+	}); err != nil {
+		return fmt.Errorf("write the relapse truth: %w", err)
 	}
 	rep.AsOf = d.truth.asOf
 	if o.Dirty > 0 {
@@ -232,6 +250,9 @@ func (o *GenerateOptions) defaults() error {
 	}
 	if o.Truth == "" {
 		o.Truth = o.Out + ".truth.csv"
+	}
+	if o.Relapse == "" {
+		o.Relapse = o.Out + ".relapse.csv"
 	}
 	bad := func(format string, a ...any) error {
 		return fault.Wrap(fault.Usage, optionError(fmt.Sprintf(format, a...)))
@@ -281,6 +302,7 @@ type chunkResult struct {
 	bufs       []*tableBuf
 	csv        [][]byte    // per table, encoded CSV rows (CSV formats)
 	truth      [][]float64 // per as-of, per household
+	relapse    []relapseTruth
 	identified int
 }
 
@@ -323,6 +345,7 @@ func runChunks(ctx context.Context, o GenerateOptions, w *world, emit func(*chun
 				res.bufs = newBufs()
 				s.bufs = res.bufs
 				s.truth = make([][]float64, 7)
+				s.relapse = nil
 				s.dirty = newDirtier(o.Dirty, o.Seed, w.cal, res.bufs)
 				s.stats.Identified = 0
 				for idx := res.lo; idx < res.hi; idx++ {
@@ -330,6 +353,7 @@ func runChunks(ctx context.Context, o GenerateOptions, w *world, emit func(*chun
 					s.household(idx)
 				}
 				res.truth = s.truth
+				res.relapse = s.relapse
 				res.identified = s.stats.Identified
 				if err := encodeChunk(o, res); err != nil {
 					errc <- err
@@ -427,4 +451,18 @@ func writeDefects(path string, defects [][]defectLine) error {
 		}
 		return bw.Flush()
 	})
+}
+
+// appendRelapse appends the relapse truth of a chunk's eliminations, in
+// household then date order: household_id,eliminated_date,p_relapse_12m.
+func appendRelapse(dst []byte, res *chunkResult) []byte {
+	for _, e := range res.relapse {
+		dst = append(dst, householdID(e.household)...)
+		dst = append(dst, ',')
+		dst = appendDate(dst, e.eliminated)
+		dst = append(dst, ',')
+		dst = strconv.AppendFloat(dst, e.p, 'f', 6, 64)
+		dst = append(dst, '\n')
+	}
+	return dst
 }

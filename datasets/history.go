@@ -85,10 +85,24 @@ func (s *sim) assetsAndHistory(h *household) {
 		h.events = append(h.events, monEvent{identified: d, risk: h.startRisk()})
 		h.monitored = true
 		h.monSince = cal.monthOf(d)
+		h.monType2 = h.monType
 	case h.status == "escaped" && chance(r, 0.04):
 		d := start - day(400+r.IntN(3*365))
-		h.events = append(h.events, monEvent{identified: d, risk: h.startRisk(), eliminated: d + day(200+r.IntN(300))})
+		h.events = append(h.events, monEvent{identified: d, risk: h.startRisk(), eliminated: min(d+day(200+r.IntN(300)), start-1)})
 	}
+}
+
+// exportStatus is the household's registry status at export: monitored
+// (with the type of its current monitoring) while a monitoring event is
+// open, else escaped when it has an escape year, else general.
+func (h *household) exportStatus() (status, monType string) {
+	switch {
+	case h.monitored:
+		return "monitored", h.monType2
+	case h.escape > 0:
+		return "escaped", ""
+	}
+	return "general", ""
 }
 
 // startRisk is the risk type of a monitoring event from before the data.
@@ -104,19 +118,19 @@ func (h *household) startRisk() string {
 	return "unemployment"
 }
 
-// writeHousehold writes the snapshot rows (households, persons) and the
-// rows collected during the months (unemployment, monitoring events).
+// writeHousehold writes the snapshot rows at export (households, persons),
+// the persons' dated changes and the rows collected during the months
+// (unemployment, monitoring events).
 func (s *sim) writeHousehold(h *household) {
-	cal := s.w.cal
-	end := cal.last(cal.months - 1)
 	hb := s.bufs[tHouseholds]
-	hb.s(h.id).s(h.vill.code).s(h.status)
+	status, monType := h.exportStatus()
+	hb.s(h.id).s(h.vill.code).s(status)
 	if h.escape > 0 {
 		hb.int(h.escape)
 	} else {
 		hb.null()
 	}
-	hb.s(h.monType).date(h.reg)
+	hb.s(monType).date(h.reg)
 	for _, v := range []int{h.housing, h.water} {
 		if v < 0 {
 			hb.null()
@@ -124,7 +138,6 @@ func (s *sim) writeHousehold(h *household) {
 			hb.bool(v == 1)
 		}
 	}
-	hb.s(h.vill.name)
 	s.dirty.maybe(tHouseholds)
 
 	pb := s.bufs[tPersons]
@@ -133,13 +146,16 @@ func (s *sim) writeHousehold(h *household) {
 		if p.male {
 			sex = "M"
 		}
-		labor := p.labor
-		if s.age(p, end) < 16 {
-			labor = "none"
-		}
-		pb.s(p.id).s(h.id).s(p.idNumber).date(p.birth).s(sex).s(p.relation).s(labor).int(p.disability).
-			bool(p.chronic).bool(p.major).s(s.schooling(p, end)).dateOrNull(p.deceased).s(p.name).s(p.phone)
+		pb.s(p.id).s(h.id).s(p.idNumber).date(p.birth).s(sex).s(p.relation).s(p.labor).int(p.disability).
+			bool(p.chronic).bool(p.major).s(p.school).dateOrNull(p.deceased).s(p.name).s(p.phone)
 		s.dirty.maybe(tPersons)
+	}
+	eb := s.bufs[tPersonEvents]
+	for _, p := range h.persons {
+		for _, e := range s.personEvents(p) {
+			eb.s(p.id).date(e.d).s(personFields[e.field]).s(e.val)
+			s.dirty.maybe(tPersonEvents)
+		}
 	}
 	ub := s.bufs[tUnemployment]
 	for _, g := range h.regs {
@@ -154,22 +170,24 @@ func (s *sim) writeHousehold(h *household) {
 }
 
 // truthP is the probability, given the simulator's state at the end of
-// month t, that the household is identified in months t+1..t+6: known
-// shocks enter the hazard with their delay distribution, future shocks with
-// their expected monthly weight (scheduled school terms exactly), the
-// vulnerability held at its value at t. Households monitored at t get 0
-// (they cannot be identified; they are outside the label's population).
-func (s *sim) truthP(h *household, t int) float64 {
+// month t, that the household is identified in months t+1..t+horizon
+// (horizon at most 12): known shocks enter the hazard with their delay
+// distribution, future shocks with their expected monthly weight
+// (scheduled school terms exactly), the relapse hazard of a recent
+// elimination as it fades, the vulnerability held at its value at t.
+// Households monitored at t get 0 (they cannot be identified; they are
+// outside the label's population).
+func (s *sim) truthP(h *household, t, horizon int) float64 {
 	if h.monitored {
 		return 0
 	}
 	lam := s.shockRate(h, t)
-	var sched [7]float64
-	for k := 1; k <= 6; k++ {
+	var sched [13]float64
+	for k := 1; k <= horizon; k++ {
 		sched[k] = lam + s.expectedTermShock(h, t+k)
 	}
 	q := 1.0
-	for k := 1; k <= 6; k++ {
+	for k := 1; k <= horizon; k++ {
 		extra := 0.0
 		for j := 1; j < k; j++ {
 			if d := k - j; d <= 4 {

@@ -22,15 +22,16 @@ const (
 	tAssets
 	tAssistance
 	tMonitoring
-	nTables
+	tRegions      // v1.1
+	tPersonEvents // v1.1
+	nTables       // the tables the simulator writes: standard[:nTables] (not visit_outcomes)
 )
 
 // extraColumns are the non-standard columns that the simulator appends, as
-// real exports do: the village name, and the person's name and phone (clear
-// personal data for privacy tests).
+// real exports do: the person's name and phone (clear personal data for
+// privacy tests). Place names are in the regions table.
 var extraColumns = map[string][]string{
-	"households": {"village"},
-	"persons":    {"name", "phone"},
+	"persons": {"name", "phone"},
 }
 
 // fileColumns lists the columns of a table as written: the standard's, then

@@ -28,7 +28,6 @@ const (
 	baseHazard   = 0.00035 // at vulnerability 1, no shock
 	maxHazard    = 0.6
 	monitorLine  = 8000.0 // yuan per person per year, the reference line
-	eliminateP   = 0.06   // monthly elimination chance after 6 months
 	reemployP    = 0.18   // monthly re-employment chance
 	industryRate = 0.001  // monthly business failure chance of farm households
 	disabRate    = 0.00006
@@ -90,6 +89,11 @@ type simPerson struct {
 	followUntil               int // follow-up treatment until this month index
 	followDiag                string
 	farmShare                 float64 // contribution to the farm, in workers
+
+	school  string          // schooling level as of the latest term start
+	first   [nFields]string // the dated fields at the data start
+	last    [nFields]string // ... as last recorded
+	changes []personChange  // dated changes inside the data, in simulation order
 }
 
 type shock struct {
@@ -137,6 +141,9 @@ type household struct {
 	indUntil  int
 	lastNet   float64 // annual net income estimate (sum of ring)
 	events    []monEvent
+	monType2  string  // monitor_type of the current monitoring (export)
+	elimMonth int     // month of the latest elimination (-1 none)
+	relapseC  float64 // monthly relapse hazard weight after that elimination
 }
 
 type monEvent struct {
@@ -146,16 +153,19 @@ type monEvent struct {
 
 // sim holds what one worker needs to simulate households into a chunk.
 type sim struct {
-	w     *world
-	o     *GenerateOptions
-	r     *rand.Rand
-	pcg   *rand.PCG
-	bufs  []*tableBuf
-	truth [][]float64 // per as-of, per household of the chunk
-	dirty *dirtier
-	stats *simStats
-	comps []shock   // hazard components, reused
-	compW []float64 // their weights, reused
+	w       *world
+	o       *GenerateOptions
+	r       *rand.Rand
+	pcg     *rand.PCG
+	bufs    []*tableBuf
+	truth   [][]float64    // per as-of, per household of the chunk
+	relapse []relapseTruth // eliminations of the chunk with their relapse truth
+	dirty   *dirtier
+	stats   *simStats
+	comps   []shock   // hazard components, reused
+	compW   []float64 // their weights, reused
+	// monthEnd, when set (tests), is called after each simulated month.
+	monthEnd func(h *household, t int)
 
 	ageAt            day // civil date of ageAt, cached
 	ageY, ageM, ageD int
@@ -174,7 +184,7 @@ func (s *sim) household(idx int) {
 	s.pcg.Seed(s.o.Seed, uint64(idx)<<8|streamSim)
 	r := s.r
 	cal := s.w.cal
-	h := &household{idx: idx, id: householdID(idx)}
+	h := &household{idx: idx, id: householdID(idx), elimMonth: -1}
 	h.vill = &s.w.villages[r.IntN(len(s.w.villages))]
 	u := r.Float64()
 	switch {
@@ -224,6 +234,7 @@ func (s *sim) household(idx int) {
 		h.water = -1
 	}
 	s.makeMembers(h)
+	s.startStates(h)
 
 	// Structural income before the first month fills the 12-month ring.
 	for i := range h.net12 {
@@ -247,8 +258,15 @@ func (s *sim) household(idx int) {
 	// The months.
 	for t := 0; t < cal.months; t++ {
 		s.month(h, t)
+		if s.monthEnd != nil {
+			s.monthEnd(h, t)
+		}
 		if k := t - (cal.months - 7); k >= 0 {
-			s.truth[k] = append(s.truth[k], s.truthP(h, t))
+			s.truth[k] = append(s.truth[k], s.truthP(h, t, 6))
+		}
+		if h.elimMonth == t {
+			e := h.events[len(h.events)-1]
+			s.relapse = append(s.relapse, relapseTruth{household: idx, eliminated: e.eliminated, p: s.truthP(h, t, 12)})
 		}
 	}
 	s.writeHousehold(h)
@@ -617,7 +635,21 @@ func (s *sim) hazard(h *household, t int, extra float64, comps *[]shock) float64
 		}
 	}
 	sum += extra
-	return math.Min(maxHazard, h.v*sum) + h.frailty
+	rel := h.relapseHazard(t)
+	if comps != nil && rel > 0 {
+		*comps = append(*comps, shock{c: rel, risk: h.events[len(h.events)-1].risk})
+	}
+	return math.Min(maxHazard, h.v*sum+rel) + h.frailty
+}
+
+// relapseHazard is the extra monthly hazard in month t after an
+// elimination: relapseC, fading over 18 months.
+func (h *household) relapseHazard(t int) float64 {
+	k := t - h.elimMonth
+	if h.elimMonth < 0 || k < 1 || k > 18 {
+		return 0
+	}
+	return h.relapseC * math.Exp(-float64(k-1)/10)
 }
 
 func (s *sim) addShock(h *household, t int, c float64, risk string) {
@@ -686,6 +718,7 @@ func jobLossRate(job int) float64 {
 // village's disasters, the failure of the farm business, school terms, and
 // the income of the month, from which the vulnerability is updated.
 func (s *sim) month(h *household, t int) {
+	s.schoolStep(h, t)
 	s.monitoringStep(h, t)
 	wage := 0.0
 	for pi, p := range h.persons {
@@ -717,9 +750,11 @@ func (s *sim) monitoringStep(h *household, t int) {
 	r := s.r
 	cal := s.w.cal
 	if h.monitored {
-		if t-h.monSince >= 6 && chance(r, eliminateP) {
+		m := t - h.monSince
+		if chance(r, s.eliminationP(h, t, m)) {
 			h.monitored = false
-			s.closeEvent(h, cal.dayIn(r, t))
+			h.elimMonth, h.relapseC = t, s.relapseWeight(h, t, m)
+			s.closeEvent(h, max(cal.dayIn(r, t), h.events[len(h.events)-1].identified+1))
 		}
 		return
 	}
@@ -739,6 +774,14 @@ func (s *sim) monitoringStep(h *household, t int) {
 	}
 	d := cal.dayIn(r, t)
 	h.monitored, h.monSince = true, t
+	switch {
+	case h.escape > 0:
+		h.monType2 = "unstable"
+	case h.lastNet/float64(max(1, h.living())) < 1.5*monitorLine:
+		h.monType2 = "marginal"
+	default:
+		h.monType2 = "sudden"
+	}
 	s.openEvent(h, d, risk)
 	s.stats.Identified++
 	amt := 1000 + float64(r.IntN(4))*500
@@ -777,6 +820,8 @@ func (s *sim) deathOrDisability(h *household, p *simPerson, t, age int, earner b
 		p.disability = 1 + r.IntN(2)
 		p.labor = "lost"
 		d := cal.dayIn(r, t)
+		p.record(fDisability, d)
+		p.record(fLabor, d)
 		diag := injuryDiag[r.IntN(len(injuryDiag))]
 		if r.IntN(2) == 0 {
 			diag = "I63.9"
@@ -823,10 +868,13 @@ func (s *sim) illness(h *household, p *simPerson, t, age int, earner bool) {
 		if chance(r, 0.3) {
 			p.chronic = true
 		}
+		p.record(fMajor, d) // the register is dated by the claim
+		p.record(fChronic, d)
 	}
 	if earner {
 		p.sickUntil = t + 2 + r.IntN(8)
 	}
+	s.aftermath(p, d, age, accident)
 	risk := "illness"
 	if accident {
 		risk = "accident"
@@ -1039,3 +1087,93 @@ func b2f(b bool) float64 {
 // poor: the household is registered (escaped or monitored) or receives
 // dibao; it gets subsidies and medical assistance.
 func (h *household) poor() bool { return h.status != "general" || h.dibao > 0 }
+
+// aftermath: a serious illness or accident can leave a working-age member's
+// labour capacity lost (an accident also a disability of grade 3 or 4) or
+// weakened, dated by the claim.
+func (s *sim) aftermath(p *simPerson, d day, age int, accident bool) {
+	if age < 16 || age > 64 || (p.labor != "full" && p.labor != "weak") {
+		return
+	}
+	r := s.r
+	lostP := 0.04
+	if accident {
+		lostP = 0.08
+	}
+	switch u := r.Float64(); {
+	case u < lostP:
+		p.labor = "lost"
+		p.job = jobNone
+		p.farmShare = 0
+		if accident && p.disability == 0 {
+			p.disability = 3 + r.IntN(2)
+			p.record(fDisability, d)
+		}
+	case u < lostP+0.2 && p.labor == "full":
+		p.labor = "weak"
+		p.wage *= 0.7
+		p.farmShare = math.Min(p.farmShare, 0.6)
+	}
+	p.record(fLabor, d)
+}
+
+// eliminationP is the monthly chance that a household monitored for m
+// months has its risk eliminated in month t: mostly from 6 months on and
+// when its income per head of the last 12 months is back above the line
+// (the further above, the likelier); rarely below the line or earlier (an
+// early elimination); half as likely for a household without labour.
+func (s *sim) eliminationP(h *household, t, m int) float64 {
+	ratio := h.lastNet / float64(max(1, h.living())) / monitorLine
+	var p float64
+	switch {
+	case m < 1:
+		return 0
+	case m < 6 && ratio >= 1.15:
+		p = 0.02
+	case m < 6:
+		p = 0.004
+	case ratio >= 1.4:
+		p = 0.22
+	case ratio >= 1.05:
+		p = 0.14
+	default:
+		p = 0.018
+	}
+	if !h.hasLabor(t) {
+		p *= 0.5
+	}
+	return p
+}
+
+// relapseWeight is the monthly relapse hazard right after an elimination
+// in month t of a household monitored for m months, from what the data
+// show: its income margin above the line, no labour, chronic or major
+// illness, an elimination before 6 months.
+func (s *sim) relapseWeight(h *household, t, m int) float64 {
+	margin := h.lastNet/float64(max(1, h.living()))/monitorLine - 1
+	x := 1.8 * math.Min(math.Max(0.5-margin, 0), 1.5)
+	if !h.hasLabor(t) {
+		x += 0.9
+	}
+	for _, p := range h.persons {
+		if p.deceased == 0 && (p.chronic || p.major) {
+			x += 0.5
+			break
+		}
+	}
+	if m < 6 {
+		x += 1.0
+	}
+	return relapseBase * math.Exp(x)
+}
+
+// relapseBase is the monthly relapse hazard of a household eliminated
+// after 6 months with a comfortable margin, labour and no illness.
+const relapseBase = 0.006
+
+// relapseTruth is the relapse truth of one elimination.
+type relapseTruth struct {
+	household  int
+	eliminated day
+	p          float64
+}

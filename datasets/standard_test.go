@@ -9,7 +9,7 @@ import (
 // are copies; spoiling them changes neither the next copy nor the drop.
 func TestStandardIsImmutable(t *testing.T) {
 	a := Tables()
-	if len(a) != 11 || a[0].Name != "households" || a[10].Name != "monitoring_events" {
+	if len(a) != 14 || a[0].Name != "households" || a[10].Name != "monitoring_events" || a[11].Name != "regions" || a[13].Name != "visit_outcomes" {
 		t.Fatalf("Tables: %d tables, first %q", len(a), a[0].Name)
 	}
 	a[0].Name = "spoiled"

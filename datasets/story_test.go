@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,6 +25,86 @@ func TestCausalStory(t *testing.T) {
 	st.contributionsStop()
 	st.seasonsAndFees()
 	st.truthRanksOutcomes()
+	st.eliminationsAndRelapses()
+}
+
+// eliminationsAndRelapses: eliminations inside the data come mostly 6
+// months or more after identification, a few earlier; early ones relapse
+// (a new identification within 12 months) more often; the relapse truth
+// lists every elimination and ranks the relapses.
+func (st *story) eliminationsAndRelapses() {
+	t, drop, date := st.t, st.drop, st.date
+	me := drop["monitoring_events"]
+	type ev struct{ id, el time.Time }
+	evs := map[string][]ev{}
+	for _, r := range me.rows {
+		e := ev{id: date(r[me.col("identified_date")])}
+		if s := r[me.col("eliminated_date")]; s != "" {
+			e.el = date(s)
+		}
+		evs[r[me.col("household_id")]] = append(evs[r[me.col("household_id")]], e)
+	}
+	relTruth := map[string]float64{}
+	rl := readCSV(t, st.rep.Relapse, false)
+	if strings.Join(rl.header, ",") != "household_id,eliminated_date,p_relapse_12m" {
+		t.Fatalf("relapse truth header %v", rl.header)
+	}
+	for _, r := range rl.rows {
+		p, err := strconv.ParseFloat(r[2], 64)
+		if err != nil || p < 0 || p > 1 {
+			t.Fatalf("relapse truth %v", r)
+		}
+		relTruth[r[0]+" "+r[1]] = p
+	}
+	n, early := 0, 0
+	var relN, relEarly, nLate, nEarly int
+	var y []int
+	var score []float64
+	cut := st.end.AddDate(-1, 0, 0)
+	for h, es := range evs {
+		sort.Slice(es, func(i, j int) bool { return es[i].id.Before(es[j].id) })
+		for i, e := range es {
+			if e.el.IsZero() || e.el.Before(st.start) {
+				continue
+			}
+			n++
+			p, ok := relTruth[h+" "+e.el.Format("2006-01-02")]
+			if !ok {
+				t.Errorf("%s eliminated %s: no relapse truth", h, e.el.Format("2006-01-02"))
+			}
+			isEarly := e.el.Before(e.id.AddDate(0, 6, 0))
+			if isEarly {
+				early++
+			}
+			if e.el.After(cut) {
+				continue
+			}
+			rel := i+1 < len(es) && es[i+1].id.Before(e.el.AddDate(1, 0, 0))
+			y, score = append(y, b2i(rel)), append(score, p)
+			if isEarly {
+				nEarly++
+				relEarly += b2i(rel)
+			} else {
+				nLate++
+				relN += b2i(rel)
+			}
+		}
+	}
+	if n != len(rl.rows) {
+		t.Errorf("%d eliminations inside the data, %d relapse truth rows", n, len(rl.rows))
+	}
+	re, rlate := float64(relEarly)/float64(max(1, nEarly)), float64(relN)/float64(max(1, nLate))
+	auc := rocAUC(y, score)
+	t.Logf("eliminations %d (%d early); relapse within 12 months: early %d/%d, later %d/%d; relapse truth AUC %.3f", n, early, relEarly, nEarly, relN, nLate, auc)
+	if n < 200 || early*100 < n*3 || early*100 > n*20 {
+		t.Errorf("%d eliminations, %d of them before 6 months: want 3-20%% early", n, early)
+	}
+	if nEarly < 10 || re <= 1.3*rlate || rlate < 0.05 || rlate > 0.4 {
+		t.Errorf("relapse rates: early %.3f, later %.3f: want later in 5-40%% and early above 1.3x", re, rlate)
+	}
+	if auc < 0.6 {
+		t.Errorf("relapse truth AUC %.3f against realised relapses: want at least 0.6", auc)
+	}
 }
 
 // story is a simulated drop read back, with the outcomes at its first
@@ -50,7 +131,7 @@ func (st *story) date(s string) time.Time {
 // outcomes finds the eligible households and those identified in the 6
 // months after asOf, and checks the monitoring events and the rate.
 func (st *story) outcomes() {
-	t, drop, date, start, asOf, horizon := st.t, st.drop, st.date, st.start, st.asOf, st.end
+	t, drop, date, asOf, horizon := st.t, st.drop, st.date, st.asOf, st.end
 	p2h := map[string]string{}
 	st.p2h = p2h
 	ps := drop["persons"]
@@ -79,15 +160,28 @@ func (st *story) outcomes() {
 	positive := map[string]string{} // household -> risk type
 	for _, r := range hh.rows {
 		h := r[hh.col("household_id")]
-		monitored, before := false, false
+		monitored := false
 		for _, e := range events[h] {
 			if !e.id.After(asOf) && (e.el.IsZero() || e.el.After(asOf)) {
 				monitored = true
 			}
-			before = before || e.id.Before(start)
 		}
-		if r[hh.col("poverty_status")] == "monitored" && !before {
-			t.Errorf("monitored household %s has no monitoring event before the start", h)
+		// households hold the status at export: monitored exactly while an
+		// event is open at the end; escaped or general again after an
+		// elimination (escaped when the household has an escape year)
+		open := false
+		for _, e := range events[h] {
+			open = open || e.el.IsZero()
+		}
+		switch status := r[hh.col("poverty_status")]; {
+		case status == "monitored" && !open:
+			t.Errorf("monitored household %s has no open monitoring event", h)
+		case status != "monitored" && open:
+			t.Errorf("%s household %s has an open monitoring event", status, h)
+		case status == "escaped" && r[hh.col("escape_year")] == "":
+			t.Errorf("escaped household %s has no escape year", h)
+		case status == "monitored" && r[hh.col("monitor_type")] == "":
+			t.Errorf("monitored household %s has no monitor type", h)
 		}
 		if monitored {
 			continue

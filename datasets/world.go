@@ -123,6 +123,7 @@ type disasterEvent struct {
 type world struct {
 	cal       calendar
 	seed      uint64
+	townships []township // county-major, townshipsPerCounty per county
 	villages  []village
 	disasters []disasterEvent
 	byVillage [][]int // disaster indexes exposing each village, in month order
@@ -131,22 +132,31 @@ type world struct {
 	disasterRate []float64
 }
 
-var villageSyllables = []string{"青", "松", "石", "龙", "凤", "河", "山", "坪", "田", "花", "桥", "竹", "岩", "水", "新", "安", "和", "平", "兴", "云", "白", "黄", "金", "马"}
-var villageEnds = []string{"村", "寨村", "坝村", "沟村", "湾村"}
+// Syllables and endings of the simulated place names (names are public,
+// not personal data; they are drawn, not real).
+var (
+	placeSyllables = []string{"青", "松", "石", "龙", "凤", "河", "山", "坪", "田", "花", "桥", "竹", "岩", "水", "新", "安", "和", "平", "兴", "云", "白", "黄", "金", "马", "乐", "丰", "长", "大", "清", "鹿", "茶", "梅"}
+	villageEnds    = []string{"村", "寨村", "坝村", "沟村", "湾村"}
+)
+
+// township is one 9-digit region with its Chinese name.
+type township struct {
+	code, name string
+	street     bool // a 街道 (its villages are mostly 社区)
+}
 
 func newWorld(seed uint64, cal calendar) *world {
 	w := &world{cal: cal, seed: seed}
+	w.nameRegions(rand.New(rand.NewPCG(seed, streamNames)))
 	r := rand.New(rand.NewPCG(seed, streamWorld))
-	for ci, c := range simCounties {
-		for t := 0; t < townshipsPerCounty; t++ {
-			for v := 0; v < villagesPerTown; v++ {
-				name := villageSyllables[r.IntN(len(villageSyllables))] + villageSyllables[r.IntN(len(villageSyllables))] + villageEnds[r.IntN(len(villageEnds))]
-				w.villages = append(w.villages, village{
-					code:   fmt.Sprintf("%s%03d%03d", c.code, 101+t, 201+v),
-					name:   name,
-					county: ci, town: t, idx: len(w.villages),
-				})
-			}
+	// The world stream drew three syllables per village name before names
+	// had their own stream; those draws are kept so that the disasters of a
+	// seed stay where they were.
+	for range simCounties {
+		for range townshipsPerCounty * villagesPerTown {
+			r.IntN(24)
+			r.IntN(24)
+			r.IntN(5)
 		}
 	}
 	w.byVillage = make([][]int, len(w.villages))
@@ -199,6 +209,82 @@ func newWorld(seed uint64, cal calendar) *world {
 	return w
 }
 
+// nameRegions draws the townships and villages of every county with their
+// names (two different syllables and an ending), from the names stream (so
+// that names move no other draw): a
+// county's first township is a 街道 one time in two (the county seat),
+// the others a 镇 (two in three) or a 乡; villages end in 村 or one of its
+// variants, or in 社区 (mostly under a 街道). Names are unique within their
+// parent: a name drawn twice is drawn again.
+func (w *world) nameRegions(r *rand.Rand) {
+	two := func() string { // two different syllables
+		a := r.IntN(len(placeSyllables))
+		b := (a + 1 + r.IntN(len(placeSyllables)-1)) % len(placeSyllables)
+		return placeSyllables[a] + placeSyllables[b]
+	}
+	for ci, c := range simCounties {
+		used := map[string]bool{}
+		for t := 0; t < townshipsPerCounty; t++ {
+			var tw township
+			for {
+				tw = township{code: fmt.Sprintf("%s%03d", c.code, 101+t)}
+				switch u := r.Float64(); {
+				case t == 0 && u < 0.5:
+					tw.name, tw.street = two()+"街道", true
+				case u < 0.67 || t == 0:
+					tw.name = two() + "镇"
+				default:
+					tw.name = two() + "乡"
+				}
+				if !used[tw.name] {
+					break
+				}
+			}
+			used[tw.name] = true
+			w.townships = append(w.townships, tw)
+			vused := map[string]bool{}
+			for v := 0; v < villagesPerTown; v++ {
+				var name string
+				for {
+					community := 0.05
+					if tw.street {
+						community = 0.6
+					}
+					if chance(r, community) {
+						name = two() + "社区"
+					} else {
+						name = two() + villageEnds[r.IntN(len(villageEnds))]
+					}
+					if !vused[name] {
+						break
+					}
+				}
+				vused[name] = true
+				w.villages = append(w.villages, village{
+					code: fmt.Sprintf("%s%03d", tw.code, 201+v), name: name,
+					county: ci, town: t, idx: len(w.villages),
+				})
+			}
+		}
+	}
+}
+
+// regionRows writes the regions table: every county, township and village
+// in code order.
+func (w *world) regionRows(b *tableBuf) {
+	for ci, c := range simCounties {
+		b.s(c.code).s(c.name)
+		for t := 0; t < townshipsPerCounty; t++ {
+			tw := w.townships[ci*townshipsPerCounty+t]
+			b.s(tw.code).s(tw.name)
+			for v := 0; v < villagesPerTown; v++ {
+				vl := w.villages[(ci*townshipsPerCounty+t)*villagesPerTown+v]
+				b.s(vl.code).s(vl.name)
+			}
+		}
+	}
+}
+
 // Monthly chances, per county, of a disaster recorded for the whole county,
 // for one of its townships, and for one of its villages.
 const (
@@ -232,6 +318,7 @@ func drawKind(r *rand.Rand, m int) string {
 // RNG streams: each household draws from PCG(seed, household<<8 | stream).
 const (
 	streamWorld uint64 = 1<<63 | 1
+	streamNames uint64 = 1<<63 | 2
 	streamSim   uint64 = 1
 	streamDirty uint64 = 2
 )

@@ -28,9 +28,10 @@ type tableWriter interface {
 	path() string
 }
 
-// Encodings of a drop written with Encoding "gb18030": these tables are
+// Encodings of a drop written with Encoding "gb18030": these tables (the
+// ones with Chinese text: names of persons and places) are
 // GB18030, bomTable is UTF-8 with a byte-order mark, the others plain UTF-8.
-var gbTables = map[string]bool{"households": true, "persons": true}
+var gbTables = map[string]bool{"households": true, "persons": true, "regions": true}
 
 const bomTable = "income_records"
 

@@ -86,6 +86,7 @@ func runGenerate(ctx context.Context, o datasets.GenerateOptions, asJSON bool, s
 		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "truth %s\n", rep.Truth)
+	fmt.Fprintf(stdout, "relapse truth %s (%s eliminated)\n", rep.Relapse, count(int64(rep.Eliminated)))
 	if rep.Defects != "" {
 		fmt.Fprintf(stdout, "defects %s\n", rep.Defects)
 	}
@@ -108,10 +109,12 @@ func generateJSON(out string, rep *datasets.GenerateReport) any {
 		Identified int      `json:"identified"`
 		Tables     []table  `json:"tables"`
 		Truth      string   `json:"truth"`
+		Relapse    string   `json:"relapse"`
+		Eliminated int      `json:"eliminated"`
 		Defects    string   `json:"defects,omitempty"`
 		AsOf       []string `json:"as_of"`
 	}{Drop: out, Households: rep.Households, Start: rep.Start.Format("2006-01-02"), End: rep.End.Format("2006-01-02"),
-		Identified: rep.Identified, Tables: []table{}, Truth: rep.Truth, Defects: rep.Defects, AsOf: rep.AsOf}
+		Identified: rep.Identified, Tables: []table{}, Truth: rep.Truth, Relapse: rep.Relapse, Eliminated: rep.Eliminated, Defects: rep.Defects, AsOf: rep.AsOf}
 	for _, t := range rep.Tables {
 		r.Tables = append(r.Tables, table{t.Name, t.Path, t.Rows, t.Defects})
 	}

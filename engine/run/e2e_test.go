@@ -184,13 +184,15 @@ func eligibleFromDrop(t *testing.T, drop string, asOf time.Time) map[string]stri
 	day := asOf.Format("2006-01-02")
 	hh, hrecs := readCSV(t, filepath.Join(drop, "households.csv"))
 	eh, erecs := readCSV(t, filepath.Join(drop, "monitoring_events.csv"))
+	// The snapshot status counts only for households without any event
+	// record (features/doc.go): households hold the status at export.
 	hasEvent, open := map[string]bool{}, map[string]bool{}
 	for _, r := range erecs {
 		id := r[eh["household_id"]]
+		hasEvent[id] = true
 		if r[eh["identified_date"]] > day {
 			continue
 		}
-		hasEvent[id] = true
 		if el := r[eh["eliminated_date"]]; el == "" || el > day {
 			open[id] = true
 		}
