@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/povrisk/povrisk/engine/brief"
 	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/feedback"
 	"github.com/povrisk/povrisk/engine/ingest"
 	"github.com/povrisk/povrisk/engine/progress"
 	night "github.com/povrisk/povrisk/engine/run"
@@ -240,24 +242,85 @@ func (d *demo) visitLoop(ctx context.Context, first *night.Result, to time.Time)
 }
 
 // simulateVisits fills in the work lists of the night first
-// (first.Dir/worklists/*.xlsx) with simulated visit outcomes dated in
-// (first.AsOf, to] and returns the files filled in; nil: no simulator.
-//
-// LEAD (merge with SIM): replace the body by the call of
-// datasets.SimulateVisits on those work lists (seed d.o.Seed, the drop's
-// truth d.drop+".truth.csv"), returning the files it wrote.
+// (first.Dir/worklists/*.xlsx) with simulated visit outcomes dated after
+// first.AsOf (the simulator knows what each household's next months
+// hold: it reruns the drop's simulation past the as-of date) and writes
+// the rule-only visits of the night as a visit_outcomes CSV beside the
+// drop; it returns every file to import.
 func (d *demo) simulateVisits(ctx context.Context, first *night.Result, to time.Time) ([]string, error) {
-	return nil, nil
+	rule := filepath.Join(d.o.Dir, "visits-rule-"+first.AsOf+".csv")
+	asOf, err := civil.Parse(first.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	// Visits within three weeks of the list, and before the next night.
+	visitDate := asOf.AddDate(0, 0, 20)
+	if visitDate.After(to) {
+		visitDate = to
+	}
+	// The cadres fill in copies of the work lists sent out; the run
+	// directory itself stays as the night wrote it (feedback verifies it).
+	sent := filepath.Join(d.o.Dir, "returned", first.AsOf)
+	if err := copyWorklists(filepath.Join(first.Dir, "worklists"), sent); err != nil {
+		return nil, err
+	}
+	rep, err := datasets.SimulateVisits(ctx, datasets.VisitOptions{
+		Worklists:  sent,
+		VisitDate:  visitDate,
+		Run:        first.Dir,
+		Sim:        &datasets.GenerateOptions{Households: d.o.Households, Months: 24, Seed: d.o.Seed},
+		RuleVisits: rule,
+		Seed:       d.o.Seed,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.step("simulated %d visits (%d on the work lists, %d rule-only)", rep.Visited()+rep.RuleVisits, rep.Visited(), rep.RuleVisits)
+	files := slices.Clone(rep.Files)
+	if rep.RuleVisits > 0 {
+		files = append(files, rule)
+	}
+	return files, nil
 }
 
-// importVisits imports the filled work lists into the warehouse as
-// `povrisk feedback --warehouse d.wh --runs d.runs FILE...` does, and
-// returns the outcomes accepted.
-//
-// LEAD (merge with INGEST): replace the body by the engine/feedback import
-// (Warehouse d.wh, Runs d.runs, the files), returning its accepted count.
+// copyWorklists copies the work lists of a run directory to dir (made
+// afresh), as an office sends them out.
+func copyWorklists(from, dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("clear %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	names, err := filepath.Glob(filepath.Join(from, "*.xlsx"))
+	if err != nil {
+		return err
+	}
+	for _, p := range names {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("read the work list %s: %w", p, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o600); err != nil {
+			return fmt.Errorf("copy the work list to %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// importVisits imports the filled work lists and the rule-only visits
+// into the warehouse as `povrisk feedback --warehouse d.wh --runs d.runs
+// FILE...` does, and returns the outcomes accepted.
 func (d *demo) importVisits(ctx context.Context, files []string) (int, error) {
-	return 0, nil
+	rep, err := feedback.Import(ctx, feedback.Options{Warehouse: d.wh, Runs: d.runs, Files: files,
+		Rejects: filepath.Join(d.o.Dir, "visits-rejects.csv")})
+	if err != nil {
+		return 0, err
+	}
+	if rep.Rejected > 0 {
+		d.step("%d visit rows rejected (see %s)", rep.Rejected, rep.RejectFile)
+	}
+	return int(rep.Accepted), nil
 }
 
 // writeBriefs writes the zh brief of the last night as HTML, and as PDF
