@@ -77,6 +77,8 @@ func advice(f *facts, l lang) sectionView {
 	}
 	if ts := shownAreas(f.Townships, 3); len(ts) > 0 {
 		where = append(where, t("乡镇层面优先安排", "Townships first: ")+areaList(f, l, ts))
+	} else if len(where) > 0 {
+		where = append(where, t("各乡镇高风险户均少于 5 户，按优先核查名单逐户核查", "every township has fewer than 5 high-risk households: visit the priority lists in order"))
 	}
 	if len(where) == 0 {
 		items = append(items, txt(t("突出重点地区：各地高风险户均少于 5 户，按优先核查名单逐户核查即可。",

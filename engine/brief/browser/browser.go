@@ -51,7 +51,7 @@ var ErrNoBrowser = errors.New("no chromium found")
 // noBrowser is the error for a missing Chromium, saying how to install it.
 func noBrowser(detail string) error {
 	return fault.Wrap(fault.Internal, fmt.Errorf("%w%s: install chromium: bash scripts/install.sh run "+
-		"(or apt-get install chromium fonts-noto-cjk), or name the binary with --chromium", ErrNoBrowser, detail))
+		"(or apt-get install chromium fonts-wqy-microhei fonts-noto-cjk), or name the binary with --chromium", ErrNoBrowser, detail))
 }
 
 // Find returns the Chromium binary to run: bin (a path or a name on PATH),
