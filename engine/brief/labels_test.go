@@ -16,7 +16,7 @@ func TestLabelsFromCatalog(t *testing.T) {
 		{zh, "chronic_members", "健康相关因素"},
 		{en, "major_disease_members", "a health-related factor"},
 		{en, "housing_unsafe", "housing_unsafe"}, // a rule, not a feature: its code
-		{zh, "housing_unsafe", "其他因素"},         // ...but the Chinese brief writes no code (issue 13: no Latin word in Chinese)
+		{zh, "housing_unsafe", "其他因素"},           // ...but the Chinese brief writes no code (issue 13: no Latin word in Chinese)
 		{en, "labor_members", "labor_members"},
 	} {
 		if got := c.l.driver(c.code); got != c.want {

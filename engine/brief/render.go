@@ -1,8 +1,8 @@
 package brief
 
 import (
-	"github.com/povrisk/povrisk/engine/rundir"
 	"fmt"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"io"
 	"maps"
 	"slices"
@@ -124,7 +124,7 @@ func pageOf(f *facts, l lang) pageView {
 	}
 	return pageView{
 		HTMLLang: t("zh-CN", "en"), Title: title, RegionName: region, AsOf: f.AsOf,
-		Kicker: t("防止返贫动态监测 · 内部工作材料", "Preventing return to poverty · internal working paper"),
+		Kicker:        t("防止返贫动态监测 · 内部工作材料", "Preventing return to poverty · internal working paper"),
 		Sub:           region + " · " + t("研判基准日", "as of") + " " + f.AsOf,
 		WarningsTitle: t("数据警示", "Data warnings"),
 		Warnings:      warnings(f, l),
