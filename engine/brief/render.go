@@ -2,6 +2,7 @@ package brief
 
 import (
 	"fmt"
+	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"io"
 	"maps"
@@ -158,6 +159,14 @@ func prefix(s string, n int) string {
 	return s
 }
 
+// optionalTable reports whether a table is one of the standard's optional
+// v1.1 tables (regions, person_events, visit_outcomes): a drop without it
+// is complete, so its absence is no warning.
+func optionalTable(name string) bool {
+	t, ok := datasets.Lookup(name)
+	return ok && !t.Required && t.Version != "" && t.Version != "1"
+}
+
 // warnings lists what the reader must know before trusting the figures.
 func warnings(f *facts, l lang) []string {
 	t := l.t
@@ -176,11 +185,13 @@ func warnings(f *facts, l lang) []string {
 				fmt.Sprintf("Table %s is stale: latest date %s, more than %d months before the as-of date.", c.Table, c.Latest, c.MonthsBack)))
 		}
 	}
-	if len(f.Summary.MissingTables) > 0 {
-		var names []string
-		for _, m := range f.Summary.MissingTables {
+	var names []string
+	for _, m := range f.Summary.MissingTables {
+		if !optionalTable(m) {
 			names = append(names, l.table(m))
 		}
+	}
+	if len(names) > 0 {
 		ws = append(ws, t("本次运行缺少数据表："+strings.Join(names, "、")+"；依赖这些数据的特征为空。",
 			"Tables missing from this run: "+strings.Join(names, ", ")+"; the features that need them are empty."))
 	}
@@ -619,6 +630,8 @@ func quality(f *facts, l lang) sectionView {
 		switch {
 		case c.Present && !c.Judged:
 			status = t("不判定（政策文件未设更新周期）", "not judged (no cadence in the policy)")
+		case !c.Present && optionalTable(c.Table):
+			status = t("未提供（可选）", "not given (optional)")
 		case !c.Present:
 			status, cls = t("缺失", "missing"), "bad"
 		case c.Stale:
