@@ -33,6 +33,18 @@ func (f *facts) place(code string) string {
 	return code
 }
 
+// placeOr names a place of the summary: by the summary's places, else by
+// the name it carries, else by its code.
+func (f *facts) placeOr(p rundir.Place) string {
+	if n := f.Places[p.Code]; n != "" {
+		return n
+	}
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Code
+}
+
 // primaryCounts counts the high-risk households once each, by their
 // primary risk type (ranked.parquet's primary_risk_type, which the night
 // sets: an income shortfall attributed to its cause where the data shows

@@ -192,7 +192,7 @@ func visits(f *facts, l lang) sectionView {
 		anySecond := false
 		for i, c := range cs {
 			anySecond = anySecond || vs[i] || csec[i] || ns[i] || us[i]
-			rows = append(rows, cells(f.place(c.Code), cellText(vn[i], vh[i], vs[i]), cellText(cn[i], ch[i], csec[i]), cellText(nn[i], nh[i], ns[i]),
+			rows = append(rows, cells(f.placeOr(c.Place), cellText(vn[i], vh[i], vs[i]), cellText(cn[i], ch[i], csec[i]), cellText(nn[i], nh[i], ns[i]),
 				cellText(un[i], uh[i], us[i]), precText(source(c.BySource, "model")), precText(source(c.BySource, "rule"))))
 		}
 		s.Blocks = append(s.Blocks, block{Table: &tableView{Class: "data", Rows: rows,
@@ -277,7 +277,7 @@ func eliminationTable(f *facts, l lang, cs []rundir.CountyElimination) []block {
 			unmet = l.condition(c.TopUnmet)
 		}
 		anySecond = anySecond || ms[i] || rs[i] || ds[i] || ns[i]
-		rows = append(rows, cells(f.place(c.Code), cellText(mn[i], mh[i], ms[i]), cellText(rn[i], rh[i], rs[i]), cellText(dn[i], dh[i], ds[i]),
+		rows = append(rows, cells(f.placeOr(c.Place), cellText(mn[i], mh[i], ms[i]), cellText(rn[i], rh[i], rs[i]), cellText(dn[i], dh[i], ds[i]),
 			cellText(nn[i], nh[i], ns[i]), unmet, count(c.Relapses12m)))
 	}
 	out := []block{{Table: &tableView{Class: "data", Rows: rows,
