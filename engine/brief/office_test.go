@@ -2,11 +2,16 @@ package brief
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/models/eval"
@@ -298,5 +303,72 @@ func TestEmptyChart(t *testing.T) {
 	line := &figure{ID: "x", Line: lineChart("c", "t", "y", []point{{Label: "1", Hidden: true}, {Label: "2", Hidden: true}})}
 	if b := chartOr(line, "none"); b.Figure != nil {
 		t.Error("a line of hidden points was kept")
+	}
+}
+
+// TestVisitTrendFromSummaries: the visit trend reads the earlier runs'
+// summary.json visits, summed over the region's counties; a run without
+// visits is left out.
+func TestVisitTrendFromSummaries(t *testing.T) {
+	parent := t.TempDir()
+	write := func(asOf string, v *rundir.Visits) {
+		s := rundir.Summary{Schema: rundir.SchemaVersion, AsOf: asOf, Visits: v}
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(parent, asOf)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rundir.SummaryFile), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	county := func(code string, visited, confirmed, modelC, modelN int) rundir.CountyVisits {
+		return rundir.CountyVisits{Place: rundir.Place{Code: code}, Visited: visited, Confirmed: confirmed,
+			BySource: []rundir.SourceVisits{{Source: "model", Confirmed: modelC, NoRisk: modelN}}}
+	}
+	write("2025-10-31", &rundir.Visits{Present: true, Visited: 30, Confirmed: 9, Counties: []rundir.CountyVisits{county("520123", 20, 6, 5, 10), county("530426", 10, 3, 3, 3)}})
+	write("2025-11-30", nil)
+	write("2025-12-30", &rundir.Visits{Present: true, Visited: 7, Confirmed: 2, Counties: []rundir.CountyVisits{county("520123", 7, 2, 2, 4)}})
+	h := &history{parent: parent, region: "5201"}
+	got := h.visitTrend([]runPoint{{AsOf: "2025-10-31"}, {AsOf: "2025-11-30"}, {AsOf: "2025-12-30"}, {AsOf: "2025-12-31"}})
+	if len(got) != 2 || got[0].AsOf != "2025-10-31" || got[0].Visited != 20 || got[0].Confirmed != 6 || got[0].Model.Confirmed != 5 || got[0].Model.NoRisk != 10 ||
+		got[1].AsOf != "2025-12-30" || got[1].Visited != 7 {
+		t.Errorf("visit trend of 5201 = %+v; want 2025-10-31 (20 visited, 6 confirmed, model 5/15) and 2025-12-30 (7)", got)
+	}
+	h.region = ""
+	if got := h.visitTrend([]runPoint{{AsOf: "2025-10-31"}}); len(got) != 1 || got[0].Visited != 30 || got[0].Confirmed != 9 {
+		t.Errorf("visit trend of every region = %+v; want the totals 30 and 9", got)
+	}
+}
+
+// TestOfficePDF prints the brief with every office section filled: no
+// Type 3 font, a last page of more than a few lines, no Latin word in its
+// text but the appendix's identifiers.
+func TestOfficePDF(t *testing.T) {
+	needChromium(t)
+	for _, tool := range []string{"pdftotext", "pdffonts", "pdfinfo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("skipping: %s missing (apt-get install poppler-utils)", tool)
+		}
+	}
+	for _, region := range []string{"", "520326"} {
+		t.Run("region="+region, func(t *testing.T) {
+			f := officeFacts(t, region)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			pdf, err := printPDF(ctx, []byte(renderFacts(t, f, "zh")), "", footerText("zh", f.AsOf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "office.pdf")
+			if err := os.WriteFile(path, pdf, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			checkFonts(t, path)
+			checkLastPage(t, path, pageCount(pdf))
+		})
 	}
 }
