@@ -152,7 +152,7 @@ func TestPlacesByName(t *testing.T) {
 			t.Errorf("the brief lacks county %s", name)
 		}
 	}
-	if !strings.Contains(text, "乡镇层面优先安排第") && !strings.Contains(text, "各乡镇高风险户均少于 5 户") {
+	if !strings.Contains(text, "乡镇层面优先安排第") && !strings.Contains(text, "各乡镇高风险户数均少于 5 户或不宜单独公布") {
 		t.Errorf("the work suggestions name no township:\n%s", text)
 	}
 	county := officeFacts(t, "520326")
@@ -370,5 +370,22 @@ func TestOfficePDF(t *testing.T) {
 			checkFonts(t, path)
 			checkLastPage(t, path, pageCount(pdf))
 		})
+	}
+}
+
+// TestAdviceWithholds: the work suggestions never name an area whose
+// count the table withholds (520123's 5 is withheld with 520121's <5).
+func TestAdviceWithholds(t *testing.T) {
+	areas := []areaRow{{Code: "520123", Eligible: 229, High: 5, Rate: 21.8}, {Code: "520121", Eligible: 232, High: 3, Rate: 12.9}}
+	if got := shownAreas(areas, 3); len(got) != 0 {
+		t.Errorf("shownAreas = %+v; want none (5 is withheld so that 3 cannot be derived)", got)
+	}
+	areas = append(areas, areaRow{Code: "520326", Eligible: 220, High: 9, Rate: 40.9})
+	if got := shownAreas(areas, 3); len(got) != 1 || got[0].Code != "520326" {
+		t.Errorf("shownAreas = %+v; want 520326 alone (3 is withheld, and 5, the smallest other, with it)", got)
+	}
+	text := textOf(renderFixture(t, Options{Run: fixtureRun("2025-08-31"), Lang: "zh", Region: "5201"}))
+	if strings.Contains(text, "优先安排520123") {
+		t.Errorf("the suggestions name a withheld county:\n%s", text)
 	}
 }

@@ -348,7 +348,7 @@ func where(f *facts, l lang) sectionView {
 	}
 	s.Blocks = append(s.Blocks, chartOr(&figure{ID: "fig-where", Caption: caption, HasCaption: true,
 		Bars: barChart("chart-where", t("每千户高风险户数（按"+lv+"）", "High-risk households per 1,000 eligible, by "+lv), bars)},
-		t("各"+lv+"的高风险户均少于 5 户，不作图示。", "Every "+lv+" has fewer than 5 high-risk households; no chart.")))
+		t("各"+lv+"的高风险户数均少于 5 户或不宜单独公布，不作图示。", "No "+lv+"'s count can be shown (fewer than 5 high-risk households, or withheld); no chart.")))
 	chHead := t("变化", "change")
 	if f.Ref != nil {
 		chHead = t("较 "+f.Ref.AsOf+" 变化", "change since "+f.Ref.AsOf)

@@ -38,11 +38,16 @@ func chartOr(fig *figure, sentence string) block {
 }
 
 // shownAreas are up to n areas whose high-risk count may be shown (at
-// least minCell), highest rate first (the order of areaRows).
+// least minCell and not withheld), highest rate first (the order of
+// areaRows).
 func shownAreas(areas []areaRow, n int) []areaRow {
+	// The same cells the area table withholds (a count under 5 and the one
+	// withheld with it) are never named either.
+	hh, _ := protectCol(areas, func(a areaRow) int { return a.High })
+	eh, _ := protectCol(areas, func(a areaRow) int { return a.Eligible })
 	var out []areaRow
-	for _, a := range areas {
-		if a.High >= minCell && a.Eligible >= minCell {
+	for i, a := range areas {
+		if !hh[i] && !eh[i] {
 			out = append(out, a)
 		}
 		if len(out) == n {
@@ -78,11 +83,11 @@ func advice(f *facts, l lang) sectionView {
 	if ts := shownAreas(f.Townships, 3); len(ts) > 0 {
 		where = append(where, t("乡镇层面优先安排", "Townships first: ")+areaList(f, l, ts))
 	} else if len(where) > 0 {
-		where = append(where, t("各乡镇高风险户均少于 5 户，按优先核查名单逐户核查", "every township has fewer than 5 high-risk households: visit the priority lists in order"))
+		where = append(where, t("各乡镇高风险户数均少于 5 户或不宜单独公布，按优先核查名单逐户核查", "no township's count can be shown: visit the priority lists in order"))
 	}
 	if len(where) == 0 {
-		items = append(items, txt(t("突出重点地区：各地高风险户均少于 5 户，按优先核查名单逐户核查即可。",
-			"Where first: every area has fewer than 5 high-risk households; visit the priority lists in order.")))
+		items = append(items, txt(t("突出重点地区：各地高风险户数均少于 5 户或不宜单独公布，按优先核查名单逐户核查即可。",
+			"Where first: no area's count can be shown (fewer than 5 high-risk households, or withheld); visit the priority lists in order.")))
 	} else {
 		items = append(items, txt(t("突出重点地区：", "Where first. ")+strings.Join(where, t("；", "; "))+t("。", ".")))
 	}
