@@ -135,6 +135,15 @@ func pageOf(f *facts, l lang) pageView {
 	}
 }
 
+// spaced puts a space after a name that ends in a digit (a code), before
+// the Chinese text that follows it.
+func spaced(name string) string {
+	if name != "" && name[len(name)-1] >= '0' && name[len(name)-1] <= '9' {
+		return name + " "
+	}
+	return name
+}
+
 // ordinal numbers a section: 一、 in Chinese, 1. in English.
 func (l lang) ordinal(i int) string { return l.t(zhNumeral(i)+"、", fmt.Sprintf("%d. ", i)) }
 
@@ -242,7 +251,7 @@ func leadSentence(f *facts, l lang) string {
 	t := l.t
 	var s strings.Builder
 	s.WriteString(t(
-		fmt.Sprintf("截至 %s，%s范围内符合条件的 %s 户中，模型研判为高风险的有 %s 户（每千户 %s）", f.AsOf, l.regionName(f.Region, f.Places), count(f.Eligible), count(f.High), rateText(f.High, f.Eligible)),
+		fmt.Sprintf("截至 %s，%s范围内符合条件的 %s 户中，模型研判为高风险的有 %s 户（每千户 %s）", f.AsOf, spaced(l.regionName(f.Region, f.Places)), count(f.Eligible), count(f.High), rateText(f.High, f.Eligible)),
 		fmt.Sprintf("As of %s, %s of the %s eligible households in %s are at high risk (%s per 1,000)", f.AsOf, count(f.High), count(f.Eligible), l.regionName(f.Region, f.Places), rateText(f.High, f.Eligible))))
 	if f.Prev != nil {
 		s.WriteString(t("，较上次运行（"+f.Prev.AsOf+"）"+changeWords(l, f.High, f.Prev.High),

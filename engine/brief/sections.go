@@ -92,7 +92,11 @@ func advice(f *facts, l lang) sectionView {
 		items = append(items, txt(t("突出重点地区：", "Where first. ")+strings.Join(where, t("；", "; "))+t("。", ".")))
 	}
 	// The visits due.
-	visit := rich{plain(t("落实入户核查：各县优先核查名单共 ", "Visits: the priority lists hold ")), fact("advice_top_k", count(f.TopK)),
+	whose := "各县"
+	if len(f.Region) == 6 {
+		whose = "本县"
+	}
+	visit := rich{plain(t("落实入户核查："+whose+"优先核查名单共 ", "Visits: the priority lists hold ")), fact("advice_top_k", count(f.TopK)),
 		plain(t(" 户，请乡镇、村干部于 ", " households; township and village cadres should visit them by ")), fact("advice_due", f.Due),
 		plain(t(" 前完成入户核查，在核查台账中逐户填写核查结果、核查日期和核查人，报县级汇总", ", record each outcome, date and visitor in the work list and return it to the county office"))}
 	if f.TopKMissed >= minCell {
