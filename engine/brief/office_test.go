@@ -389,3 +389,19 @@ func TestAdviceWithholds(t *testing.T) {
 		t.Errorf("the suggestions name a withheld county:\n%s", text)
 	}
 }
+
+// TestVisitsNone: visit outcomes present but none in the window, and no
+// previous run (no Since): one sentence, no figure.
+func TestVisitsNone(t *testing.T) {
+	f := officeFacts(t, "")
+	s := *f.Summary
+	s.Visits = &rundir.Visits{Present: true}
+	f.Summary = &s
+	page := renderFacts(t, f, "zh")
+	if !strings.Contains(textOf(page), "截至 2025-12-31 没有入户核查记录。") {
+		t.Error("no sentence for a window without visits")
+	}
+	if _, ok := stated(page)["visited"]; ok {
+		t.Error("a window without visits states a visit count")
+	}
+}

@@ -168,12 +168,16 @@ func visits(f *facts, l lang) sectionView {
 		return s
 	}
 	r := regionVisits(v, f.Region)
+	span := t("自 "+v.Since+" 至 "+f.AsOf, "From "+v.Since+" to "+f.AsOf)
+	if v.Since == "" {
+		span = t("截至 "+f.AsOf, "Up to "+f.AsOf)
+	}
 	if r.Visited == 0 {
-		s.Blocks = append(s.Blocks, paraText(t("自 "+v.Since+" 至 "+f.AsOf+" 没有入户核查记录。", "No visit is recorded from "+v.Since+" to "+f.AsOf+".")))
+		s.Blocks = append(s.Blocks, paraText(span+t(" 没有入户核查记录。", ", no visit is recorded.")))
 		return s
 	}
 	model, rule := source(r.BySource, "model"), source(r.BySource, "rule")
-	lead := rich{plain(t("自 "+v.Since+" 至 "+f.AsOf+"，共入户核查 ", "From "+v.Since+" to "+f.AsOf+", ")), fact("visited", count(r.Visited)),
+	lead := rich{plain(span + t("，共入户核查 ", ", ")), fact("visited", count(r.Visited)),
 		plain(t(" 户，核实存在风险 ", " households were visited: ")), fact("confirmed", count(r.Confirmed)),
 		plain(t(" 户，核实无风险 "+count(r.NoRisk)+" 户，未见到户 ", " found at risk, "+count(r.NoRisk)+" found without risk, ")), fact("not_reached", count(r.NotReached)),
 		plain(t(" 户。模型名单的核查命中率为 ", " not reached. Precision of the model's list: ")), fact("precision_model", precText(model)),
