@@ -3,6 +3,7 @@ package brief
 import (
 	"bytes"
 	"context"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -115,4 +116,30 @@ func TestWhatIfPDF(t *testing.T) {
 		t.Errorf("the PDF lacks its title or totals:\n%s", txt)
 	}
 	checkFonts(t, path)
+}
+
+// FuzzWhatIfHTML: any counts and costs render (no panic, no error), the
+// stated totals are the result's (small ones as "<5"), and the Chinese
+// annex holds no Latin word whatever the numbers (NaN and infinite costs
+// print as a dash).
+func FuzzWhatIfHTML(f *testing.F) {
+	f.Add(629, 700, 80, 9, 900000.0, 1042000.0, "income_below_line")
+	f.Add(0, 0, 0, 0, 0.0, 0.0, "")
+	f.Add(3, -1, 1<<40, 4, math.NaN(), math.Inf(1), "unknown_rule")
+	f.Fuzz(func(t *testing.T, before, after, entered, left int, costB, costA float64, rule string) {
+		r := sampleWhatIf()
+		r.FlaggedBefore, r.FlaggedAfter, r.Entered, r.Left, r.CostBefore, r.CostAfter = before, after, entered, left, costB, costA
+		r.Rules = append(r.Rules, whatif.RuleChange{Rule: rule, FlaggedBefore: before, FlaggedAfter: after})
+		var b bytes.Buffer
+		if err := WhatIfHTML(&b, r, WhatIfOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got := stated(b.String())
+		if got["flagged_after"] != count(after) || got["entered"] != count(entered) {
+			t.Errorf("states %q, %q; want %q, %q", got["flagged_after"], got["entered"], count(after), count(entered))
+		}
+		if w := latinWords(b.String()); len(w) > 0 {
+			t.Errorf("Latin words %q", w)
+		}
+	})
 }
