@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what povrisk needs on a Debian machine, idempotently.
-#   scripts/install.sh run     what `povrisk demo` needs (Go build, Chromium + CJK fonts for the PDF brief)
+#   scripts/install.sh run     what `povrisk demo` needs (Go build, Chromium + CJK fonts (WenQuanYi Micro Hei, Noto CJK) for the PDF brief)
 #   scripts/install.sh test    the above, plus what the tests need (LibreOffice, poppler, Jupyter + GoNB)
 #   scripts/install.sh bench   the above, plus the benchmark peers (scikit-learn, xgboost, ranger) and GNU time, bc
 set -euo pipefail
@@ -32,7 +32,10 @@ apt_install() {
 }
 
 need_go
-apt_install ca-certificates chromium fonts-noto-cjk
+# fonts-wqy-microhei: a TrueType (glyf) CJK font, first in the brief's font
+# stack, which Chromium embeds in a PDF as a real CID font; the Noto CJK
+# fonts are CFF outlines, which Chromium's PDF writer embeds as Type 3 glyphs.
+apt_install ca-certificates chromium fonts-wqy-microhei fonts-noto-cjk
 case "$what" in
   run) ;;
   test)

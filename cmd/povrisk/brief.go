@@ -14,9 +14,12 @@ func init() {
 		Name:  "brief",
 		Usage: "write the risk brief (风险研判简报) of a run directory as HTML or PDF",
 		Description: "Reads RUN (and the earlier runs beside it) and writes a short report for a province, city or\n" +
-			"county office: where and why risk rose, the trend, the assistance needed and its cost, how the\n" +
-			"rule screen compares with the model, and the data it stands on. Refuses an incomplete run directory\n" +
-			"or one that does not match its audit record (exit 6).",
+			"county office: where and why risk rose, suggested actions (where first, which measures, the visits\n" +
+			"due and by whom), the trend, what last month's home visits found, the risk elimination and the watch\n" +
+			"after it, the assistance needed and its cost, how the rule screen compares with the model, the data\n" +
+			"it stands on, and annexes with the technical sources and the fairness audit. Places are named from\n" +
+			"the run's summary. Refuses an incomplete run directory or one that does not match its audit record\n" +
+			"(exit 6).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "run", Usage: "run directory, e.g. runs/2025-12-31", Required: true},
 			&cli.StringFlag{Name: "region", Usage: "region-code prefix: 2 (province), 4 (city) or 6 (county) digits; default all"},

@@ -69,6 +69,15 @@ func TestOfflineRendering(t *testing.T) {
 				}
 			}
 			for _, id := range []string{"chart-where", "chart-why", "chart-trend"} {
+				// A chart of nothing but withheld bars is replaced by a
+				// sentence (issue 13: no chart of empty boxes): the fixture's
+				// risk types are all under 5 households.
+				if !strings.Contains(page, `id="`+id+`"`) {
+					if id != "chart-why" || !strings.Contains(page, lang(lg).t("各风险类型的高风险户均少于 5 户，不作图示。", "Every risk type has fewer than 5 high-risk households; no chart.")) {
+						t.Errorf("%s is neither drawn nor replaced by its sentence", id)
+					}
+					continue
+				}
 				r, err := tab.ElementRect(ctx, "#"+id)
 				if err != nil {
 					t.Fatal(err)
@@ -126,7 +135,7 @@ func inkShare(t *testing.T, b []byte) (ink, coloured float64) {
 // its text carries the headline in Chinese.
 func TestPDF(t *testing.T) {
 	needChromium(t)
-	for _, tool := range []string{"pdftotext", "pdfinfo"} {
+	for _, tool := range []string{"pdftotext", "pdfinfo", "pdffonts"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") != "" {
 				t.Fatalf("CI is set and %s is missing (apt-get install poppler-utils)", tool)
@@ -178,8 +187,103 @@ func TestPDF(t *testing.T) {
 			t.Errorf("PDF text lacks %q", want)
 		}
 	}
+	checkFonts(t, path)
+	checkLastPage(t, path, pages)
+}
+
+// checkFonts runs pdffonts on the PDF: no Type 3 font (Chromium embeds CFF
+// fonts such as Noto CJK, and synthetic bold, as Type 3 glyph procedures),
+// and a CJK font embedded as a real font.
+func checkFonts(t *testing.T, path string) {
+	t.Helper()
+	out, err := exec.Command("pdffonts", path).Output()
+	if err != nil {
+		t.Fatalf("pdffonts: %v", err)
+	}
+	cjk := false
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("pdffonts lists no font:\n%s", out)
+	}
+	for _, l := range lines[2:] { // after the heading and the rule
+		if strings.Contains(l, "Type 3") {
+			t.Errorf("the PDF has a Type 3 font: %s", l)
+		}
+		f := strings.Fields(l)
+		if len(f) >= 5 && regexp.MustCompile(`(?i)WenQuanYi|ZenHei|MicroHei|DroidSansFallback|CJK|SimHei|YaHei`).MatchString(f[0]) && f[len(f)-5] == "yes" {
+			cjk = true
+		}
+	}
+	if !cjk {
+		t.Errorf("no CJK font is embedded:\n%s", out)
+	}
+}
+
+// checkLastPage: the last page holds more than a few lines of text (the
+// brief was not left with a nearly blank last page): at least 6 lines
+// besides the page footer.
+func checkLastPage(t *testing.T, path string, pages int) {
+	t.Helper()
+	n := strconv.Itoa(pages)
+	out, err := exec.Command("pdftotext", "-f", n, "-l", n, "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	lines := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.Contains(l, "内部工作材料") {
+			lines++
+		}
+	}
+	if lines < 6 {
+		t.Errorf("the last page (%d) holds %d lines of text:\n%s", pages, lines, out)
+	}
 }
 
 // wantPDFPages is the page count of the fixture's Chinese brief on A4 (the
 // fixture made by the real night, TestMain).
 const wantPDFPages = 5
+
+// TestFitLastPage: a page whose content spills a few millimetres onto a
+// third A4 page prints on two at a slightly smaller scale (printFitted),
+// while one that fills most of its third page keeps it at full scale; the
+// page counter agrees with pdfinfo.
+func TestFitLastPage(t *testing.T) {
+	needChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	// A4 is 297 mm; the page's @page margins leave 263 mm of content a page.
+	for _, tc := range []struct {
+		name      string
+		heightMM  int
+		wantPages int
+	}{
+		{"short spill pulled back", 2*263 + 8, 2},
+		{"full last page kept", 2*263 + 200, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			page := fmt.Sprintf(`<!DOCTYPE html><html><head><meta charset="utf-8"><style>@page { size: A4; margin: 16mm 15mm 18mm 15mm; } body { margin: 0; }</style></head>`+
+				`<body><div style="height:%dmm;border-left:2px solid #000">风险研判简报</div><p>结尾</p></body></html>`, tc.heightMM)
+			pdf, err := printPDF(ctx, []byte(page), "", "页脚")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pageCount(pdf); got != tc.wantPages {
+				t.Errorf("printed on %d pages, want %d", got, tc.wantPages)
+			}
+			if _, err := exec.LookPath("pdfinfo"); err == nil {
+				path := filepath.Join(t.TempDir(), "p.pdf")
+				if err := os.WriteFile(path, pdf, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				info, err := exec.Command("pdfinfo", path).Output()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(info), fmt.Sprintf("Pages:           %d\n", pageCount(pdf))) {
+					t.Errorf("pageCount %d disagrees with pdfinfo:\n%s", pageCount(pdf), info)
+				}
+			}
+		})
+	}
+}

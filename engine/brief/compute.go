@@ -108,7 +108,25 @@ type facts struct {
 	Summary      *Summary
 	Coverage     []coverageRow
 	Skipped      []runPoint // earlier runs not used, with the reason
+
+	// Places names the counties and townships (summary.json places).
+	Places map[string]string
+	// Townships are the township rows (for the work suggestions, whatever
+	// the level of the tables).
+	Townships []areaRow
+	// PrimaryTypes: RiskTypes count each household once by its primary
+	// risk type; false: by every type it carries (an earlier run).
+	PrimaryTypes bool
+	// VisitTrend is what the visits found in the earlier runs of the trend
+	// window and this one, oldest first (runs without visits left out).
+	VisitTrend []visitPoint
+	// Due is the date by which the priority visits are to be made.
+	Due string
 }
+
+// visitDays is how many days after the as-of date the brief asks the
+// priority visits to be made.
+const visitDays = 15
 
 // compute gathers the facts of the run in dir for the region prefix. It is
 // a list of small computations, each taking the typed outputs of the ones
@@ -121,6 +139,8 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 	}
 	f := &facts{Run: cur.Name, RunSHA: cur.SHA, AsOf: cur.Summary.AsOf, Region: region, Summary: cur.Summary, CostsDefault: costsDefault}
 	f.Level = levelOf(region, cur.Rows)
+	f.Places = placeNames(cur.Summary)
+	f.Due = civil.Format(cur.AsOf.AddDate(0, 0, visitDays))
 	countNow(f, cur.Rows)
 
 	h := newHistory(dir, cur.Summary.AsOf, region)
@@ -133,6 +153,10 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 		return nil, badInput(err)
 	}
 	f.Trend = append(f.Trend, runPoint{AsOf: f.AsOf, High: f.High, Eligible: f.Eligible})
+	f.VisitTrend = h.visitTrend(f.Trend[:len(f.Trend)-1])
+	if p := visitPointOf(f.AsOf, cur.Summary.Visits, region); p != nil {
+		f.VisitTrend = append(f.VisitTrend, *p)
+	}
 	f.Skipped = h.skipped
 
 	fresh := newlyHigh(cur.Rows, refs.Rows)
@@ -141,7 +165,11 @@ func compute(ctx context.Context, dir, region string, costs map[string]float64, 
 	if f.Ref != nil {
 		f.Rises = sharpestRises(f.Areas, 3)
 	}
+	f.Townships = areaRows(cur.Rows, "township", nil)
 	f.RiskTypes, f.Profiles = whyCounts(cur.Rows)
+	if p, ok := primaryCounts(cur.Rows); ok {
+		f.RiskTypes, f.PrimaryTypes = p, true
+	}
 	f.Insights = insights(fresh)
 	f.Measures, f.Counties = measureNeed(cur.Rows, costs)
 	f.Coverage = coverageRows(cur.Summary, cur.AsOf)
@@ -353,6 +381,23 @@ func (h *history) trend(ctx context.Context, asOf time.Time, r refs) ([]runPoint
 		out = append(out, *p)
 	}
 	return out, nil
+}
+
+// visitTrend reads what the visits found from the summaries of the
+// earlier runs of the trend (already verified); a run whose summary
+// records no visits, or cannot be read, is left out.
+func (h *history) visitTrend(runs []runPoint) []visitPoint {
+	var out []visitPoint
+	for _, r := range runs {
+		s, err := readSummary(filepath.Join(h.parent, r.AsOf))
+		if err != nil {
+			continue
+		}
+		if p := visitPointOf(r.AsOf, s.Visits, h.region); p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
 }
 
 // refAreas counts the high-risk households of the reference run by area;

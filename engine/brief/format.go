@@ -131,7 +131,7 @@ func (l lang) riskType(code string) string {
 	if code == "" {
 		return l.t("未标注", "unlabelled")
 	}
-	return code
+	return l.t("其他风险类型", code) // a code no table names: never a Latin word in Chinese
 }
 
 // program names an assistance programme: the names of package rules,
@@ -140,7 +140,7 @@ func (l lang) program(code string) string {
 	if s := l.t(rules.ProgramZh(code), rules.ProgramEn(code)); s != "" {
 		return s
 	}
-	return code
+	return l.t("其他帮扶措施", code)
 }
 
 // profile names a risk profile: its Chinese name from the run, or the code
@@ -149,8 +149,11 @@ func (l lang) profile(c catRow) string {
 	if c.Code == "unassigned" {
 		return l.t("未分型", "no profile")
 	}
-	if l == "zh" && c.Label != "" {
-		return c.Label
+	if l == "zh" {
+		if c.Label != "" {
+			return c.Label
+		}
+		return "其他画像"
 	}
 	return strings.ReplaceAll(c.Code, "_", " ")
 }
@@ -162,15 +165,30 @@ func (l lang) driver(code string) string {
 	c, ok := features.Lookup(code)
 	switch {
 	case !ok:
-		return code
+		return l.t("其他因素", code)
 	case c.Health:
 		return l.t("健康相关因素", "a health-related factor")
 	}
 	return l.t(c.Label.Zh, c.Label.En)
 }
 
-// regionName describes the brief's region by its code.
-func (l lang) regionName(prefix string) string {
+// hasNonASCII reports whether s holds a character outside ASCII (a name
+// already written in Chinese).
+func hasNonASCII(s string) bool {
+	for _, r := range s {
+		if r > 127 {
+			return true
+		}
+	}
+	return false
+}
+
+// regionName describes the brief's region: its name from the run's places
+// when it is a named county, else by level and code.
+func (l lang) regionName(prefix string, places map[string]string) string {
+	if n := places[prefix]; n != "" && prefix != "" {
+		return n
+	}
 	switch len(prefix) {
 	case 0:
 		return l.t("全部地区", "all regions")
@@ -190,17 +208,67 @@ func (l lang) level(level string) string {
 	return l.t("乡镇", "township")
 }
 
+// tableNames are the Chinese names of the data standard's tables (the
+// Chinese brief names no table by its code).
 var tableNames = map[string]string{
-	"households": "户籍家庭", "persons": "家庭成员", "income_records": "收入", "social_insurance": "社保缴费",
-	"unemployment": "失业登记", "medical_claims": "医保结算", "education": "教育", "disasters": "灾情",
+	"households": "户籍家庭", "persons": "家庭成员", "income_records": "收入记录", "social_insurance": "社保缴费",
+	"unemployment": "失业登记", "medical_claims": "医保结算", "education": "教育资助与在学", "disasters": "灾情",
 	"assets": "资产与身份核对", "assistance": "救助与帮扶", "monitoring_events": "防返贫监测记录",
+	"regions": "行政区划", "person_events": "家庭成员变动", "visit_outcomes": "入户核查结果",
 }
 
 func (l lang) table(name string) string {
 	if l == "zh" {
 		if s, ok := tableNames[name]; ok {
-			return s + " " + name
+			return s
 		}
+		return "其他数据表"
 	}
 	return name
+}
+
+// ruleNames are the Chinese names of the rule screen's rules
+// (features/rules.Rules), for the what-if annex.
+var ruleNames = map[string]string{
+	"income_below_line": "收入低于监测线", "income_near_line": "收入接近监测线", "income_drop": "收入大幅下降",
+	"medical_burden": "医疗自付负担重", "medical_large": "医疗自付金额大", "rigid_over_income": "刚性支出超过收入",
+	"job_loss": "务工就业中断", "labor_loss": "劳动力丧失", "no_labor": "无劳动能力", "education_cost": "教育支出负担重",
+	"disaster": "遭受灾害", "housing_unsafe": "住房不安全", "water_unsafe": "饮水不安全",
+}
+
+// rule names a rule of the screen.
+func (l lang) rule(name string) string {
+	if l == "en" {
+		return strings.ReplaceAll(name, "_", " ")
+	}
+	if s, ok := ruleNames[name]; ok {
+		return s
+	}
+	return "其他规则"
+}
+
+// conditionNames are the Chinese names of the risk-elimination conditions
+// (features.Condition.Name), for the most common unmet condition.
+var conditionNames = map[string]string{
+	"income": "收入稳定超过监测线", "income_6m": "近6个月收入超过监测线", "income_12m": "近12个月收入超过监测线",
+	"income_stable": "收入稳定超过监测线", "rigid_expenditure": "刚性支出问题已解决", "rigid": "刚性支出问题已解决",
+	"rigid_resolved": "刚性支出问题已解决", "education": "义务教育有保障", "medical": "基本医疗有保障",
+	"housing": "住房安全有保障", "water": "饮水安全有保障", "guarantees": "“三保障”和饮水安全",
+	"labour": "有劳动能力或稳定保障", "labor": "有劳动能力或稳定保障", "no_labour": "有劳动能力或稳定保障",
+	"months_since_identified": "识别满6个月", "months": "识别满6个月", "relapse": "返贫风险低",
+}
+
+// condition names an elimination condition; a name that is already
+// Chinese is shown as it is.
+func (l lang) condition(name string) string {
+	if l == "en" {
+		return strings.ReplaceAll(name, "_", " ")
+	}
+	if s, ok := conditionNames[name]; ok {
+		return s
+	}
+	if hasNonASCII(name) {
+		return name
+	}
+	return "其他条件"
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/povrisk/povrisk/engine/brief/browser"
@@ -41,12 +42,42 @@ func printPDF(ctx context.Context, page []byte, bin, footer string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	pdf, err := tab.PrintPDF(ctx, browser.PDFOptions{Footer: foot})
-	if err != nil {
-		return nil, fmt.Errorf("print pdf: %w", err)
-	}
-	return pdf, nil
+	return printFitted(ctx, tab, foot)
 }
+
+// fitScales are the scales tried, largest first, to pull a short spill
+// onto the page before it.
+var fitScales = [...]float64{1, 0.96, 0.92}
+
+// printFitted prints the page at full scale and, when a slightly smaller
+// scale saves a page (the last page held only a short spill: a nearly
+// blank last page), at the largest scale that does. At most three prints.
+func printFitted(ctx context.Context, tab *browser.Tab, foot string) ([]byte, error) {
+	var best []byte
+	bestPages := 0
+	for _, sc := range fitScales {
+		pdf, err := tab.PrintPDF(ctx, browser.PDFOptions{Footer: foot, Scale: sc})
+		if err != nil {
+			return nil, fmt.Errorf("print pdf: %w", err)
+		}
+		n := pageCount(pdf)
+		if best == nil {
+			best, bestPages = pdf, n
+			continue
+		}
+		if n < bestPages {
+			return pdf, nil
+		}
+	}
+	return best, nil
+}
+
+// rePage matches a page object of a PDF (not the /Pages tree): Chromium's
+// PDF writer (Skia) writes every object in the clear, uncompressed.
+var rePage = regexp.MustCompile(`/Type\s*/Page\b`)
+
+// pageCount counts the pages of a PDF written by Chromium.
+func pageCount(pdf []byte) int { return len(rePage.FindAllIndex(pdf, -1)) }
 
 // footerHTML is Chromium's footer template (templates/charts.html
 // "pdf-footer"): the brief's footer text on the left, "page / pages" on the

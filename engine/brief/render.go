@@ -2,6 +2,8 @@ package brief
 
 import (
 	"fmt"
+	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine/rundir"
 	"io"
 	"maps"
 	"slices"
@@ -73,8 +75,8 @@ type block struct {
 
 // sectionView is a section of the brief: its id, heading and blocks.
 type sectionView struct {
-	ID, Title string
-	Blocks    []block
+	ID, Title, Class string
+	Blocks           []block
 }
 
 // pageView is everything templates/brief.html "brief" draws.
@@ -110,20 +112,53 @@ func render(w io.Writer, f *facts, l lang) error {
 func pageOf(f *facts, l lang) pageView {
 	t := l.t
 	title := t("风险研判简报", "Risk brief")
+	region := l.regionName(f.Region, f.Places)
+	body := []sectionView{headline(f, l), advice(f, l), where(f, l), why(f, l), trend(f, l), visits(f, l), elimination(f, l),
+		resources(f, l), ruleScreen(f, l), quality(f, l), method(f, l)}
+	for i := range body {
+		body[i].Title = l.ordinal(i+1) + body[i].Title
+	}
+	annexes := []sectionView{provenance(f, l), fairnessAnnex(f, l)}
+	for i := range annexes {
+		annexes[i].Title = l.t("附录"+zhNumeral(i+1)+"　", fmt.Sprintf("Annex %d. ", i+1)) + annexes[i].Title
+		annexes[i].Class = "annex"
+	}
 	return pageView{
-		HTMLLang: t("zh-CN", "en"), Title: title, RegionName: l.regionName(f.Region), AsOf: f.AsOf,
-		Kicker: t("防止返贫动态监测 · 内部工作材料", "Preventing return to poverty · internal working paper"),
-		Sub: l.regionName(f.Region) + " · " + t("研判基准日", "as of") + " " + f.AsOf + " · " +
-			t("依据运行目录 "+f.Run, "from run "+f.Run),
+		HTMLLang: t("zh-CN", "en"), Title: title, RegionName: region, AsOf: f.AsOf,
+		Kicker:        t("防止返贫动态监测 · 内部工作材料", "Preventing return to poverty · internal working paper"),
+		Sub:           region + " · " + t("研判基准日", "as of") + " " + f.AsOf,
 		WarningsTitle: t("数据警示", "Data warnings"),
 		Warnings:      warnings(f, l),
-		Sections:      []sectionView{headline(f, l), where(f, l), why(f, l), trend(f, l), resources(f, l), ruleScreen(f, l), quality(f, l), method(f, l)},
-		Footer: t(
-			fmt.Sprintf("本简报的全部数字均来自运行目录 %s（checksums.sha256 的 SHA-256 前缀 %s）及其之前的运行目录；不含任何个人信息，少于 5 户的单元格显示为“<5”。",
-				f.Run, prefix(f.RunSHA, 12)),
-			fmt.Sprintf("Every figure comes from run directory %s (SHA-256 of checksums.sha256 starts %s) and the runs before it. No personal data; cells of fewer than 5 households show as “<5”.",
-				f.Run, prefix(f.RunSHA, 12))),
+		Sections:      append(body, annexes...),
+		Footer: t("本简报的全部数字均来自本次及之前各次研判的运行结果（来源见附录一）；不含任何个人信息，少于 5 户的单元格显示为“<5”。",
+			"Every figure comes from this run and the runs before it (sources in annex 1). No personal data; cells of fewer than 5 households show as “<5”."),
 	}
+}
+
+// spaced puts a space after a name that ends in a digit (a code), before
+// the Chinese text that follows it.
+func spaced(name string) string {
+	if name != "" && name[len(name)-1] >= '0' && name[len(name)-1] <= '9' {
+		return name + " "
+	}
+	return name
+}
+
+// ordinal numbers a section: 一、 in Chinese, 1. in English.
+func (l lang) ordinal(i int) string { return l.t(zhNumeral(i)+"、", fmt.Sprintf("%d. ", i)) }
+
+// zhNumeral writes 1..99 in Chinese numerals.
+func zhNumeral(i int) string {
+	d := []string{"", "一", "二", "三", "四", "五", "六", "七", "八", "九"}
+	switch {
+	case i < 10:
+		return d[i]
+	case i < 20:
+		return "十" + d[i%10]
+	case i < 100:
+		return d[i/10] + "十" + d[i%10]
+	}
+	return fmt.Sprint(i)
 }
 
 func prefix(s string, n int) string {
@@ -131,6 +166,14 @@ func prefix(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// optionalTable reports whether a table is one of the standard's optional
+// v1.1 tables (regions, person_events, visit_outcomes): a drop without it
+// is complete, so its absence is no warning.
+func optionalTable(name string) bool {
+	t, ok := datasets.Lookup(name)
+	return ok && !t.Required && t.Version != "" && t.Version != "1"
 }
 
 // warnings lists what the reader must know before trusting the figures.
@@ -151,11 +194,13 @@ func warnings(f *facts, l lang) []string {
 				fmt.Sprintf("Table %s is stale: latest date %s, more than %d months before the as-of date.", c.Table, c.Latest, c.MonthsBack)))
 		}
 	}
-	if len(f.Summary.MissingTables) > 0 {
-		var names []string
-		for _, m := range f.Summary.MissingTables {
+	var names []string
+	for _, m := range f.Summary.MissingTables {
+		if !optionalTable(m) {
 			names = append(names, l.table(m))
 		}
+	}
+	if len(names) > 0 {
 		ws = append(ws, t("本次运行缺少数据表："+strings.Join(names, "、")+"；依赖这些数据的特征为空。",
 			"Tables missing from this run: "+strings.Join(names, ", ")+"; the features that need them are empty."))
 	}
@@ -168,7 +213,7 @@ func warnings(f *facts, l lang) []string {
 
 func headline(f *facts, l lang) sectionView {
 	t := l.t
-	s := sectionView{ID: "headline", Title: t("一、研判要点", "1. Headline")}
+	s := sectionView{ID: "headline", Title: t("研判要点", "Headline")}
 	cards := []card{{Label: t("高风险户", "High-risk households"), Value: rich{fact("high", count(f.High))},
 		Note: rich{plain(t("占符合条件户 ", "of ")), fact("eligible", count(f.Eligible)), plain(t("", " eligible"))}}}
 	if f.Prev != nil {
@@ -194,7 +239,7 @@ func headline(f *facts, l lang) sectionView {
 		if i > 0 {
 			r = append(r, plain(t("；", "; ")))
 		}
-		r = append(r, seg{Kind: "span", Name: fmt.Sprintf("rise_%d", i+1), Text: riseText(l, a)})
+		r = append(r, seg{Kind: "span", Name: fmt.Sprintf("rise_%d", i+1), Text: riseText(f, l, a)})
 	}
 	r = append(r, plain(t("。", ".")))
 	s.Blocks = append(s.Blocks, para(r))
@@ -206,8 +251,8 @@ func leadSentence(f *facts, l lang) string {
 	t := l.t
 	var s strings.Builder
 	s.WriteString(t(
-		fmt.Sprintf("截至 %s，%s范围内符合条件的 %s 户中，模型研判为高风险的有 %s 户（每千户 %s）", f.AsOf, l.regionName(f.Region), count(f.Eligible), count(f.High), rateText(f.High, f.Eligible)),
-		fmt.Sprintf("As of %s, %s of the %s eligible households in %s are at high risk (%s per 1,000)", f.AsOf, count(f.High), count(f.Eligible), l.regionName(f.Region), rateText(f.High, f.Eligible))))
+		fmt.Sprintf("截至 %s，%s范围内符合条件的 %s 户中，模型研判为高风险的有 %s 户（每千户 %s）", f.AsOf, spaced(l.regionName(f.Region, f.Places)), count(f.Eligible), count(f.High), rateText(f.High, f.Eligible)),
+		fmt.Sprintf("As of %s, %s of the %s eligible households in %s are at high risk (%s per 1,000)", f.AsOf, count(f.High), count(f.Eligible), l.regionName(f.Region, f.Places), rateText(f.High, f.Eligible))))
 	if f.Prev != nil {
 		s.WriteString(t("，较上次运行（"+f.Prev.AsOf+"）"+changeWords(l, f.High, f.Prev.High),
 			", "+changeWords(l, f.High, f.Prev.High)+" since the previous run ("+f.Prev.AsOf+")"))
@@ -245,12 +290,13 @@ func changeWords(l lang, now, before int) string {
 	return l.t("持平", "unchanged")
 }
 
-func riseText(l lang, r areaRow) string {
+func riseText(f *facts, l lang, r areaRow) string {
+	name := f.place(r.Code)
 	if r.RefHigh < minCell {
-		return l.t(r.Code+" 升至 "+count(r.High)+" 户（此前 <5 户）", r.Code+" rose to "+count(r.High)+" (from <5)")
+		return l.t(name+" 升至 "+count(r.High)+" 户（此前 <5 户）", name+" rose to "+count(r.High)+" (from <5)")
 	}
-	return l.t(fmt.Sprintf("%s %s 户（%s → %s）", r.Code, signed(r.High-r.RefHigh), fmtInt(r.RefHigh), fmtInt(r.High)),
-		fmt.Sprintf("%s %s (%s → %s)", r.Code, signed(r.High-r.RefHigh), fmtInt(r.RefHigh), fmtInt(r.High)))
+	return l.t(fmt.Sprintf("%s %s 户（%s → %s）", name, signed(r.High-r.RefHigh), fmtInt(r.RefHigh), fmtInt(r.High)),
+		fmt.Sprintf("%s %s (%s → %s)", name, signed(r.High-r.RefHigh), fmtInt(r.RefHigh), fmtInt(r.High)))
 }
 
 // rateText prints high-risk households per 1,000 eligible, hidden with the count.
@@ -273,8 +319,8 @@ func protectCol(areas []areaRow, get func(a areaRow) int) (hidden, second []bool
 func where(f *facts, l lang) sectionView {
 	t := l.t
 	lv := l.level(f.Level)
-	s := sectionView{ID: "where", Title: t("二、风险分布：哪里需要先去", "2. Where: risk by "+lv)}
-	s.Blocks = append(s.Blocks, paraText(t("按每千户符合条件家庭中的高风险户数排序；“前 k 户”为各县按走访能力确定的优先核查名单。",
+	s := sectionView{ID: "where", Title: t("风险分布：哪里需要先去", "Where: risk by "+lv)}
+	s.Blocks = append(s.Blocks, paraText(t("按每千户符合条件家庭中的高风险户数排序；“优先核查户”为各县按走访能力确定的优先核查名单户数。",
 		"Ranked by high-risk households per 1,000 eligible households; “top k” is each county's priority visit list, sized to its visiting capacity.")))
 	hh, hs := protectCol(f.Areas, func(a areaRow) int { return a.High })
 	eh, es := protectCol(f.Areas, func(a areaRow) int { return a.Eligible })
@@ -292,9 +338,9 @@ func where(f *facts, l lang) sectionView {
 			ch = signed(a.High - a.RefHigh)
 		}
 		anySecond = anySecond || hs[i] || es[i] || ks[i] || rs[i]
-		rows = append(rows, cells(fmt.Sprint(i+1), a.Code, cellText(a.Eligible, eh[i], es[i]), cellText(a.High, hh[i], hs[i]),
+		rows = append(rows, cells(fmt.Sprint(i+1), f.place(a.Code), cellText(a.Eligible, eh[i], es[i]), cellText(a.High, hh[i], hs[i]),
 			rate, ch, cellText(a.TopK, kh[i], ks[i]), cellText(a.Rules, rh[i], rs[i])))
-		b := bar{Label: a.Code, Value: a.Rate, Text: rate + "‰", Hidden: hh[i] || eh[i]}
+		b := bar{Label: f.place(a.Code), Value: a.Rate, Text: rate + "‰", Hidden: hh[i] || eh[i]}
 		if b.Hidden {
 			b.Text = t("高风险户 ", "high-risk ") + cellText(a.High, hh[i], hs[i])
 		} else {
@@ -309,8 +355,9 @@ func where(f *facts, l lang) sectionView {
 	if len(f.Rises) > 0 {
 		caption = t("红色：自 "+refName(f)+" 以来上升最快的"+lv+"。", "Red: sharpest rise since "+refName(f)+".")
 	}
-	s.Blocks = append(s.Blocks, block{Figure: &figure{ID: "fig-where", Caption: caption, HasCaption: true,
-		Bars: barChart("chart-where", t("每千户高风险户数（按"+lv+"）", "High-risk households per 1,000 eligible, by "+lv), bars)}})
+	s.Blocks = append(s.Blocks, chartOr(&figure{ID: "fig-where", Caption: caption, HasCaption: true,
+		Bars: barChart("chart-where", t("每千户高风险户数（按"+lv+"）", "High-risk households per 1,000 eligible, by "+lv), bars)},
+		t("各"+lv+"的高风险户数均少于 5 户或不宜单独公布，不作图示。", "No "+lv+"'s count can be shown (fewer than 5 high-risk households, or withheld); no chart.")))
 	chHead := t("变化", "change")
 	if f.Ref != nil {
 		chHead = t("较 "+f.Ref.AsOf+" 变化", "change since "+f.Ref.AsOf)
@@ -320,7 +367,7 @@ func where(f *facts, l lang) sectionView {
 		foot[5] = txt(delta(f.High, f.Ref.High))
 	}
 	s.Blocks = append(s.Blocks, block{Table: &tableView{Class: "data ranked", Rows: rows, Foot: foot,
-		Head: []string{t("序", "#"), lv, t("符合条件户", "eligible"), t("高风险户", "high risk"), t("每千户", "per 1,000"), chHead, t("前 k 户", "top k"), t("规则预警户", "rule-flagged")}}})
+		Head: []string{t("序", "#"), lv, t("符合条件户", "eligible"), t("高风险户", "high risk"), t("每千户", "per 1,000"), chHead, t("优先核查户", "top k"), t("规则预警户", "rule-flagged")}}})
 	s.Blocks = append(s.Blocks, note(l, anySecond)...)
 	return s
 }
@@ -342,9 +389,14 @@ func note(l lang, second bool) []block {
 
 func why(f *facts, l lang) sectionView {
 	t := l.t
-	s := sectionView{ID: "why", Title: t("三、风险成因：为什么", "3. Why: risk types and profiles")}
-	s.Blocks = append(s.Blocks, paraText(t("高风险户按官方风险类型（一户可有多种）和风险画像（模型聚类，一户一类）统计。",
-		"High-risk households by official risk type (a household can have several) and by risk profile (model clusters, one per household).")))
+	s := sectionView{ID: "why", Title: t("风险成因：为什么", "Why: risk types and profiles")}
+	if f.PrimaryTypes {
+		s.Blocks = append(s.Blocks, paraText(t("高风险户按主要风险类型（一户计一次；收入不足的，按数据所示的致贫原因归类）和风险画像（模型归类，一户一类）统计。",
+			"High-risk households by primary risk type (each household once; an income shortfall filed under its cause where the data shows one) and by risk profile (model clusters, one per household).")))
+	} else {
+		s.Blocks = append(s.Blocks, paraText(t("本次运行结果未标注主要风险类型，下表按官方风险类型统计：一户可有多种类型、分别计数，各类型之和可能大于高风险户数。风险画像为模型归类，一户一类。",
+			"This run marks no primary risk type: households are counted under every official risk type they carry (the types may add up to more than the households). Risk profiles are model clusters, one per household.")))
+	}
 	var bars []bar
 	var rows [][]rich
 	for _, c := range f.RiskTypes {
@@ -356,7 +408,8 @@ func why(f *facts, l lang) sectionView {
 		bars = append(bars, bar{Label: l.riskType(c.Code), Value: float64(c.N), Text: count(c.N), Hidden: c.N < minCell})
 	}
 	if len(bars) > 0 {
-		s.Blocks = append(s.Blocks, block{Figure: &figure{ID: "fig-why", Bars: barChart("chart-why", t("高风险户的风险类型", "Risk types of high-risk households"), bars)}})
+		s.Blocks = append(s.Blocks, chartOr(&figure{ID: "fig-why", Bars: barChart("chart-why", t("高风险户的风险类型", "Risk types of high-risk households"), bars)},
+			t("各风险类型的高风险户均少于 5 户，不作图示。", "Every risk type has fewer than 5 high-risk households; no chart.")))
 	}
 	left := []block{{Table: &tableView{Class: "data", Head: []string{t("风险类型", "risk type"), t("高风险户", "households"), t("占高风险户", "share")}, Rows: rows}}}
 	ns := make([]int, len(f.Profiles))
@@ -415,7 +468,7 @@ func insightText(l lang, i int, in insight) rich {
 
 func trend(f *facts, l lang) sectionView {
 	t := l.t
-	s := sectionView{ID: "trend", Title: t("四、趋势", "4. Trend")}
+	s := sectionView{ID: "trend", Title: t("趋势", "Trend")}
 	var pts []point
 	for _, r := range f.Trend {
 		label := r.AsOf
@@ -428,19 +481,20 @@ func trend(f *facts, l lang) sectionView {
 		s.Blocks = append(s.Blocks, paraText(t("之前没有可用的运行，暂无趋势。", "No earlier run is available yet; no trend.")))
 		return s
 	}
-	s.Blocks = append(s.Blocks, block{Figure: &figure{ID: "fig-trend", HasCaption: true,
-		Line: lineChart("chart-trend", t("各次运行的高风险户数", "High-risk households per run"), t("户", "households"), pts),
-		Caption: t(fmt.Sprintf("最近 %d 个月内的 %d 次运行（%s 至 %s）。", trendMonths, len(pts), f.Trend[0].AsOf, f.AsOf),
-			fmt.Sprintf("%d runs over the last %d months (%s to %s).", len(pts), trendMonths, f.Trend[0].AsOf, f.AsOf))}})
+	s.Blocks = append(s.Blocks, chartOr(&figure{ID: "fig-trend", HasCaption: true,
+		Line: lineChart("chart-trend", t("各次研判的高风险户数", "High-risk households per run"), t("户", "households"), pts),
+		Caption: t(fmt.Sprintf("最近 %d 个月内的 %d 次研判（%s 至 %s）。", trendMonths, len(pts), f.Trend[0].AsOf, f.AsOf),
+			fmt.Sprintf("%d runs over the last %d months (%s to %s).", len(pts), trendMonths, f.Trend[0].AsOf, f.AsOf))},
+		t(fmt.Sprintf("最近 %d 个月内各次研判的高风险户均少于 5 户，不作图示。", trendMonths), fmt.Sprintf("Every run of the last %d months has fewer than 5 high-risk households; no chart.", trendMonths))))
 	return s
 }
 
 func resources(f *facts, l lang) sectionView {
 	t := l.t
-	s := sectionView{ID: "resources", Title: t("五、精准配置资源", "5. Resources")}
+	s := sectionView{ID: "resources", Title: t("精准配置资源", "Resources")}
 	src := t("单位成本为县办提供的成本表。", "Unit costs from the office's cost table.")
 	if f.CostsDefault {
-		src = t("单位成本为示意性默认值（非官方标准），请用 --unit-costs 提供本地标准。", "Unit costs are ILLUSTRATIVE defaults, not official standards; pass local ones with --unit-costs.")
+		src = t("单位成本为示意性默认值（非官方标准），请在生成简报时提供本地单位成本表。", "Unit costs are ILLUSTRATIVE defaults, not official standards; pass local ones with --unit-costs.")
 	}
 	s.Blocks = append(s.Blocks, paraText(t("下表按高风险户的建议帮扶措施统计需求户数并估算年度资金（户数 × 单位成本）。", "Households at high risk by suggested assistance measure, with a yearly cost estimate (households × unit cost).")+" "+src))
 	if len(f.Measures) == 0 {
@@ -475,9 +529,9 @@ func countyNeed(f *facts, l lang) []block {
 	}
 	rows := make([][]rich, len(f.Counties))
 	for i, c := range f.Counties {
-		rows[i] = cells(c)
+		rows[i] = cells(f.place(c))
 	}
-	anySecond := false
+	anySecond, allHidden := false, true
 	for _, m := range f.Measures {
 		ns := make([]int, len(f.Counties))
 		for i, c := range f.Counties {
@@ -490,17 +544,21 @@ func countyNeed(f *facts, l lang) []block {
 				v = append(v, seg{Kind: "small", Text: l.money(float64(ns[i]) * m.Unit)})
 			}
 			anySecond = anySecond || sec[i]
+			allHidden = allHidden && hid[i]
 			rows[i] = append(rows[i], v)
 		}
 	}
-	out := []block{{H3: t("分县需求（户数与估算资金）", "Need by county (households and estimated cost)")},
-		{Table: &tableView{Class: "data compact", Head: head, Rows: rows}}}
+	out := []block{{H3: t("分县需求（户数与估算资金）", "Need by county (households and estimated cost)")}}
+	if allHidden {
+		return append(out, paraText(t("各县每项措施的需求户数均少于 5 户，不分县列示。", "Every county needs each measure for fewer than 5 households; not shown by county.")))
+	}
+	out = append(out, block{Table: &tableView{Class: "data compact", Head: head, Rows: rows}})
 	return append(out, note(l, anySecond)...)
 }
 
 func ruleScreen(f *facts, l lang) sectionView {
 	t := l.t
-	s := sectionView{ID: "rules", Title: t("六、规则筛查与模型研判", "6. Rule screen and model")}
+	s := sectionView{ID: "rules", Title: t("规则筛查与模型研判", "Rule screen and model")}
 	missShare := "—"
 	if f.TopKMissed >= minCell && f.TopK >= minCell {
 		missShare = pct(float64(f.TopKMissed) / float64(f.TopK))
@@ -509,7 +567,7 @@ func ruleScreen(f *facts, l lang) sectionView {
 	items := []rich{
 		{plain(t("部门筛查规则预警 ", "The rule screens flag ")), flagged,
 			plain(t(" 户，占符合条件户的 "+shareText(f.RulesFlagged, f.Eligible)+"。", " households, "+shareText(f.RulesFlagged, f.Eligible)+" of those eligible."))},
-		{plain(t("模型优先核查名单（各县前 k 户）共 ", "The model's priority lists (each county's top k) hold ")), topK,
+		{plain(t("模型优先核查名单（各县按走访能力确定户数）共 ", "The model's priority lists (each county's top k) hold ")), topK,
 			plain(t(" 户，其中 ", " households, of which ")), missed,
 			plain(t(" 户（"+missShare+"）未触发任何规则——仅靠规则筛查会漏掉这些家庭。", " ("+missShare+") trip no rule: a rule screen alone would miss them."))},
 		txt(t("高风险户中未触发任何规则的有 "+count(f.HighNoRule)+" 户。", count(f.HighNoRule)+" of the high-risk households trip no rule.")),
@@ -555,7 +613,7 @@ func freshnessNote(f *facts, l lang) string {
 	var zh, en []string
 	for _, c := range f.Coverage {
 		if c.Judged {
-			zh = append(zh, fmt.Sprintf("%s每 %d 个月", l.table(c.Table), c.Cadence))
+			zh = append(zh, fmt.Sprintf("%s每 %d 个月", lang("zh").table(c.Table), c.Cadence))
 			every := fmt.Sprintf("%d months", c.Cadence)
 			if c.Cadence == 1 {
 				every = "month"
@@ -564,16 +622,16 @@ func freshnessNote(f *facts, l lang) string {
 		}
 	}
 	if len(zh) == 0 {
-		return l.t("本次运行未判定数据时效（政策文件未设更新周期）。拒收行为不符合数据标准而未入库的行，详见运行的拒收文件。",
+		return l.t("本次运行未判定数据时效（政策文件未设更新周期）。拒收行为不符合数据标准而未入库的行，详见数据导入时生成的拒收清单。",
 			"The run judged no table's freshness (the policy file sets no cadence). Rejected rows failed the data standard and were not loaded; see the run's reject files.")
 	}
-	return l.t("数据时效按政策文件规定的更新周期判定（"+strings.Join(zh, "，")+"）：最新日期落后于研判基准日超过该周期即视为过时。拒收行为不符合数据标准而未入库的行，详见运行的拒收文件。",
+	return l.t("数据时效按政策文件规定的更新周期判定（"+strings.Join(zh, "，")+"）：最新日期落后于研判基准日超过该周期即视为过时。拒收行为不符合数据标准而未入库的行，详见数据导入时生成的拒收清单。",
 		"Freshness is judged by the cadence the policy file sets ("+strings.Join(en, ", ")+"): a table whose latest date lies more than its cadence before the as-of date is stale. Rejected rows failed the data standard and were not loaded; see the run's reject files.")
 }
 
 func quality(f *facts, l lang) sectionView {
 	t := l.t
-	s := sectionView{ID: "quality", Title: t("七、数据质量", "7. Data quality")}
+	s := sectionView{ID: "quality", Title: t("数据质量", "Data quality")}
 	var rows [][]rich
 	for _, c := range f.Coverage {
 		status := t("正常", "current")
@@ -581,6 +639,8 @@ func quality(f *facts, l lang) sectionView {
 		switch {
 		case c.Present && !c.Judged:
 			status = t("不判定（政策文件未设更新周期）", "not judged (no cadence in the policy)")
+		case !c.Present && optionalTable(c.Table):
+			status = t("未提供（可选）", "not given (optional)")
 		case !c.Present:
 			status, cls = t("缺失", "missing"), "bad"
 		case c.Stale:
@@ -604,7 +664,8 @@ func method(f *facts, l lang) sectionView {
 	s := f.Summary
 	var defs []def
 	dd := func(k string, v rich) { defs = append(defs, def{Term: k, Def: v}) }
-	dd(t("模型", "Model"), txt(s.Model.ID+t("，训练基准日 ", ", trained as of ")+s.Model.TrainedOn+t("（随机森林，风险画像为 k-means 聚类）", " (random forest; risk profiles from k-means)")))
+	dd(t("模型", "Model"), txt(t("随机森林模型按家庭收入、支出、就业、健康、教育、灾情等数据估计每户在研判期内被识别为监测对象的概率；风险画像按聚类分析将家庭分为几类。模型编号与训练情况见附录一。",
+		"A random forest estimates each household's probability of being identified as a monitoring object within the horizon, from income, spending, work, health, schooling and disaster data; risk profiles come from k-means clustering. The model's id and training are in annex 1.")))
 	dd(t("验证结果", "Validation"), txt(validationText(s, l)))
 	hi, _ := s.tier("high")
 	tiers := fmt.Sprintf("%s ≥ %.2f", t("高风险：概率", "high: probability"), hi)
@@ -612,15 +673,9 @@ func method(f *facts, l lang) sectionView {
 		tiers += t("或位于本县前 "+shareKey(fmt.Sprint(share)), " or in the county's top "+shareKey(fmt.Sprint(share)))
 	}
 	dd(t("风险等级", "Tiers"), txt(tiers))
-	dd(t("政策文件", "Policy file"), txt(s.Policy.File+" · sha256 "+prefix(s.Policy.SHA256, 12)))
 	var lines []string
 	for _, ln := range s.Policy.Lines {
-		x := fmt.Sprintf("%s %d: %s %s", ln.Province, ln.Year, fmtWhole(ln.Line), t("元/人·年", "yuan per person per year"))
-		x += t("（条目 "+ln.Entry, " (entry "+ln.Entry)
-		if ln.Fallback != "" {
-			x += t("，回退："+ln.Fallback, ", fallback: "+ln.Fallback)
-		}
-		lines = append(lines, x+t("）", ")"))
+		lines = append(lines, lineText(l, ln))
 	}
 	sort.Strings(lines)
 	var ml rich
@@ -633,34 +688,60 @@ func method(f *facts, l lang) sectionView {
 	dd(t("监测线", "Monitoring line"), ml)
 	dd(t("口径", "Scope"), txt(t("符合条件户：研判基准日不是监测对象的脱贫户和一般农户。模型给出排序与理由，不作认定；是否纳入监测以入户核实为准。",
 		"Eligible households: escaped and general households that were not monitoring objects on the as-of date. The model ranks and explains; it does not decide. Inclusion follows the home visit.")))
-	return sectionView{ID: "method", Title: t("八、方法说明", "8. Method"), Blocks: []block{{Defs: defs}}}
+	return sectionView{ID: "method", Title: t("方法说明", "Method"), Blocks: []block{{Defs: defs}}}
 }
 
-// validationText states the model's validation on past outcomes.
+// lineText states one monitoring line applied: in Chinese with the
+// province's code, the year and, when the policy file had no entry of the
+// year, that an earlier one was used.
+func lineText(l lang, ln rundir.PolicyLine) string {
+	if l == "en" {
+		x := fmt.Sprintf("%s %d: %s yuan per person per year (entry %s", ln.Province, ln.Year, fmtWhole(ln.Line), ln.Entry)
+		if ln.Fallback != "" {
+			x += ", fallback: " + ln.Fallback
+		}
+		return x + ")"
+	}
+	x := fmt.Sprintf("省级代码 %s，%d 年：%s 元/人·年", ln.Province, ln.Year, fmtWhole(ln.Line))
+	switch ln.Fallback {
+	case "":
+	case "earlier_year":
+		x += "（政策文件未列该年度标准，沿用此前年度标准）"
+	default:
+		x += "（政策文件未列该省该年度标准，采用替代标准）"
+	}
+	return x
+}
+
+// validationText states the model's validation on past outcomes: in
+// Chinese in words (区分能力, 命中率), in English with its measures' names.
 func validationText(s *Summary, l lang) string {
 	t := l.t
 	v := s.validation()
+	aucText := func(auc, prauc float64) string {
+		return t(fmt.Sprintf("区分能力 %.2f（1 为完全区分，0.5 相当于随机）", auc), fmt.Sprintf("AUC %.2f · PR-AUC %.2f", auc, prauc))
+	}
 	if v == nil {
 		if auc, ok := num(s.Model.AUC); ok {
 			prauc, _ := num(s.Model.PRAUC)
-			return fmt.Sprintf("AUC %.2f · PR-AUC %.2f", auc, prauc)
+			return aucText(auc, prauc)
 		}
-		return t("模型卡未记录验证结果。", "The model card records no validation.")
+		return t("模型训练记录未载明验证结果。", "The model card records no validation.")
 	}
 	var ks []string
 	for _, k := range slices.Sorted(maps.Keys(v.PrecisionAt)) {
-		ks = append(ks, t("前 ", "top ")+shareKey(k)+" "+pct(v.PrecisionAt[k]))
+		ks = append(ks, t("排名前 ", "top ")+shareKey(k)+" "+pct(v.PrecisionAt[k]))
 	}
 	var parts []string
 	if v.HasAUC {
-		parts = append(parts, fmt.Sprintf("AUC %.2f · PR-AUC %.2f", v.AUC, v.PRAUC))
+		parts = append(parts, aucText(v.AUC, v.PRAUC))
 	}
 	if len(ks) > 0 {
-		parts = append(parts, t("命中率 ", "precision ")+strings.Join(ks, ", "))
+		parts = append(parts, t("命中率：", "precision ")+strings.Join(ks, t("，", ", ")))
 	}
 	when := ""
 	if v.AsOf != "" {
-		when = t(" (基准日 ", " (as of ") + v.AsOf + t(fmt.Sprintf(", 预测期 %d 个月)", v.HorizonMonths), fmt.Sprintf(", horizon %d months)", v.HorizonMonths))
+		when = t("（基准日 ", " (as of ") + v.AsOf + t(fmt.Sprintf("，预测期 %d 个月）", v.HorizonMonths), fmt.Sprintf(", horizon %d months)", v.HorizonMonths))
 	}
-	return strings.Join(parts, " · ") + when
+	return strings.Join(parts, t("；", " · ")) + when
 }

@@ -40,6 +40,7 @@ type barsView struct {
 type barView struct {
 	Label, Text, Fill                                string
 	Hidden                                           bool
+	Empty                                            bool // hidden or zero: nothing drawn
 	LabelX, TextX, TextY, RectX, RectY, RectW, RectH string
 }
 
@@ -70,7 +71,7 @@ func barChart(id, title string, bars []bar) *barsView {
 	}
 	for i, b := range bars {
 		y := top + rowH*float64(i)
-		bv := barView{Label: b.Label, Text: b.Text, Hidden: b.Hidden, LabelX: f1(labelW - 8), TextY: f1(y + rowH/2 + 4), RectX: f1(labelW)}
+		bv := barView{Label: b.Label, Text: b.Text, Hidden: b.Hidden, Empty: b.Hidden || b.Value == 0, LabelX: f1(labelW - 8), TextY: f1(y + rowH/2 + 4), RectX: f1(labelW)}
 		if b.Hidden {
 			bv.RectY, bv.RectH, bv.TextX = f1(y+5), f1(rowH-10), f1(labelW+20)
 		} else {

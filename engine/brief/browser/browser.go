@@ -51,7 +51,7 @@ var ErrNoBrowser = errors.New("no chromium found")
 // noBrowser is the error for a missing Chromium, saying how to install it.
 func noBrowser(detail string) error {
 	return fault.Wrap(fault.Internal, fmt.Errorf("%w%s: install chromium: bash scripts/install.sh run "+
-		"(or apt-get install chromium fonts-noto-cjk), or name the binary with --chromium", ErrNoBrowser, detail))
+		"(or apt-get install chromium fonts-wqy-microhei fonts-noto-cjk), or name the binary with --chromium", ErrNoBrowser, detail))
 }
 
 // Find returns the Chromium binary to run: bin (a path or a name on PATH),
@@ -324,6 +324,8 @@ func (t *Tab) Eval(ctx context.Context, expr string, out any) error {
 // with spans of class pageNumber and totalPages); "" prints no footer.
 type PDFOptions struct {
 	Footer string
+	// Scale is the page's scale (0.1 to 2); 0 is 1.
+	Scale float64
 }
 
 // PrintPDF prints the page to A4 PDF, honouring the page's @page size and
@@ -335,6 +337,9 @@ func (t *Tab) PrintPDF(ctx context.Context, o PDFOptions) ([]byte, error) {
 	}
 	if o.Footer != "" {
 		opts = append(opts, chromedp.PDFHeaderTemplate("<span></span>"), chromedp.PDFFooterTemplate(o.Footer))
+	}
+	if o.Scale > 0 {
+		opts = append(opts, chromedp.PDFScale(o.Scale))
 	}
 	var pdf []byte
 	err := t.run(ctx, "print pdf", func(ctx context.Context) error {
