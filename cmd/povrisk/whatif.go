@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -27,11 +28,14 @@ func init() {
 			&cli.StringFlag{Name: "run", Usage: "run directory, e.g. runs/2025-12-31", Required: true},
 			&cli.StringFlag{Name: "policy", Usage: "the new policy file (TOML, as features/rules/policy.sample.toml)", Required: true},
 			&cli.StringFlag{Name: "unit-costs", Usage: "TOML or JSON file of yuan per household per year by measure; default an illustrative table"},
+			&cli.StringFlag{Name: "out", Usage: "also write the comparison as an annex in the brief's style to this file (.html or .pdf, by its extension)"},
+			&cli.StringFlag{Name: "lang", Value: "zh", Usage: "language of the annex: zh or en"},
 			jsonFlag("the comparison (flagged_before, flagged_after, entered, left, rules, counties, ...)"),
 		},
 		Action: func(c *cli.Context) error {
 			return runWhatif(c.Context, whatifOptions{Run: c.String("run"), Policy: c.String("policy"),
-				UnitCosts: c.String("unit-costs"), JSON: c.Bool("json"), Quiet: c.Bool("quiet")}, c.App.Writer)
+				UnitCosts: c.String("unit-costs"), JSON: c.Bool("json"), Quiet: c.Bool("quiet"),
+				Out: c.String("out"), Lang: c.String("lang")}, c.App.Writer)
 		},
 	})
 }
@@ -39,6 +43,7 @@ func init() {
 // whatifOptions are the flags of povrisk whatif.
 type whatifOptions struct {
 	Run, Policy, UnitCosts string // paths; UnitCosts "" = the brief's illustrative table
+	Out, Lang              string // the annex (HTML or PDF by Out's extension); "" none
 	JSON, Quiet            bool
 }
 
@@ -58,6 +63,15 @@ func runWhatif(ctx context.Context, o whatifOptions, stdout io.Writer) error {
 	res, err := whatif.Compute(ctx, whatif.Options{Run: o.Run, Policy: pol, UnitCosts: costs})
 	if err != nil {
 		return err // marked where it arose: Tampered 6, BadInput 3, Policy 5
+	}
+	if o.Out != "" {
+		format := "html"
+		if strings.EqualFold(filepath.Ext(o.Out), ".pdf") {
+			format = "pdf"
+		}
+		if _, err := brief.WriteWhatIf(ctx, res, brief.WhatIfOptions{Lang: o.Lang, Format: format, Out: o.Out}); err != nil {
+			return err // its kind: Usage (language), Write, Internal (no Chromium)
+		}
 	}
 	if o.JSON {
 		return writeJSON(stdout, res)

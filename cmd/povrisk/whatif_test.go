@@ -73,7 +73,7 @@ func TestWhatifCommand(t *testing.T) {
 		t.Errorf("same policy: changes %q", same.Changes)
 	}
 	up := whatifJSON(t, "--run", dir, "--policy", policyScaled(t, 1.3))
-	if len(up.Changes) == 0 || !strings.Contains(strings.Join(up.Changes, "\n"), "监测线 53/2025 8,700元 -> 53/2025 11,310元") {
+	if len(up.Changes) == 0 || !strings.Contains(strings.Join(up.Changes, "\n"), "云南省2025年监测线 8,700元 → 11,310元") {
 		t.Errorf("raised line: changes %q", up.Changes)
 	}
 	if up.FlaggedAfter < up.FlaggedBefore || up.Left != 0 || up.FlaggedAfter-up.FlaggedBefore != up.Entered {
@@ -96,6 +96,13 @@ func TestWhatifCommand(t *testing.T) {
 		t.Errorf("human output: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	t.Log(out.String())
+	annex := filepath.Join(t.TempDir(), "whatif.html")
+	if code := run([]string{"povrisk", "whatif", "-q", "--run", dir, "--policy", policyScaled(t, 1.3), "--out", annex}, nil, &out, &errb); code != 0 {
+		t.Errorf("--out: exit %d\n%s", code, errb.String())
+	} else if b, err := os.ReadFile(annex); err != nil || !strings.Contains(string(b), "云南省2025年监测线") ||
+		!strings.Contains(string(b), rules.Thousands(float64(up.FlaggedAfter))) {
+		t.Errorf("--out: the annex lacks the change or the flagged count %d (%v)", up.FlaggedAfter, err)
+	}
 	if up.CostAfter < up.CostBefore || up.CostBefore <= 0 || up.UnitCosts["dibao"] != 4800 {
 		t.Errorf("raised line at the default unit costs: cost %v -> %v, dibao %v", up.CostBefore, up.CostAfter, up.UnitCosts["dibao"])
 	}

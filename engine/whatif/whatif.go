@@ -139,7 +139,7 @@ func Evaluate(tab arrow.Table, asOf time.Time, pol *rules.Policy, unitCosts map[
 		h.costBefore = cost(rules.MeasuresFor(b.types, b.primary), unitCosts)
 		h.costAfter = cost(rules.MeasuresFor(a.Result.RiskTypes, a.Result.Primary), unitCosts)
 		if b.lineEntry != "" {
-			k := fmt.Sprintf("监测线 %s %s元 -> %s %s元", b.lineEntry, rules.Thousands(b.line), a.Result.Line.Key(), rules.Thousands(a.Result.Line.Value))
+			k := fmt.Sprintf("%s监测线 %s元 → %s%s元", rules.KeyZh(b.lineEntry), rules.Thousands(b.line), lineFrom(b.lineEntry, a.Result.Line.Key()), rules.Thousands(a.Result.Line.Value))
 			if b.lineEntry != a.Result.Line.Key() || b.line != a.Result.Line.Value {
 				lines[k] = k
 			}
@@ -359,20 +359,34 @@ func settingChanges(info rundir.PolicyInfo, pol *rules.Policy) []string {
 	return diffSettings(old, pol)
 }
 
-// diffSettings lists "section.key old -> new" for every threshold and
+// lineFrom names the entry applied under the new policy: nothing when it
+// is the same entry as before (only the value changed), else its name.
+func lineFrom(before, after string) string {
+	if before == after {
+		return ""
+	}
+	return "（" + rules.KeyZh(after) + "）"
+}
+
+// diffSettings lists "section：setting old → new" (the setting's Chinese
+// name) for every threshold and
 // elimination setting that differs, in the order of the structs.
 func diffSettings(old, pol *rules.Policy) []string {
 	var out []string
 	for _, s := range []struct {
-		section string
-		a, b    any
-	}{{"thresholds", old.Thresholds, pol.Thresholds}, {"elimination", old.Elimination, pol.Elimination}} {
+		zh   string
+		a, b any
+	}{{"规则阈值", old.Thresholds, pol.Thresholds}, {"风险消除", old.Elimination, pol.Elimination}} {
 		va, vb := reflect.ValueOf(s.a), reflect.ValueOf(s.b)
 		for i := 0; i < va.NumField(); i++ {
 			fa, fb := va.Field(i).Interface(), vb.Field(i).Interface()
 			if fa != fb {
-				key := strings.Split(va.Type().Field(i).Tag.Get("toml"), ",")[0]
-				out = append(out, fmt.Sprintf("%s.%s %v -> %v", s.section, key, fa, fb))
+				f := va.Type().Field(i)
+				name := f.Tag.Get("zh")
+				if name == "" {
+					name = strings.Split(f.Tag.Get("toml"), ",")[0]
+				}
+				out = append(out, fmt.Sprintf("%s：%s %v → %v", s.zh, name, fa, fb))
 			}
 		}
 	}

@@ -132,7 +132,7 @@ func TestRaisedLine(t *testing.T) {
 	if res.CostBefore != 45200 || res.CostAfter != 57800 {
 		t.Errorf("cost %v -> %v, want 45200 -> 57800", res.CostBefore, res.CostAfter)
 	}
-	if want := []string{"监测线 53/2025 8,700元 -> 53/2025 9,500元"}; !reflect.DeepEqual(res.Changes, want) {
+	if want := []string{"云南省2025年监测线 8,700元 → 9,500元"}; !reflect.DeepEqual(res.Changes, want) {
 		t.Errorf("changes %q, want %q", res.Changes, want)
 	}
 }
@@ -356,7 +356,7 @@ func TestSettingChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := settingChanges(rundir.PolicyInfo{File: "sample", SHA256: sample.SHA256()}, pol)
-	if want := []string{"thresholds.near_line_factor 1.5 -> 2", "elimination.relapse_defer 0.3 -> 0.5"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"规则阈值：临近监测线倍数 1.5 → 2", "风险消除：返贫风险暂缓阈值 0.3 → 0.5"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("changes %q, want %q", got, want)
 	}
 	if got := settingChanges(rundir.PolicyInfo{File: "sample", SHA256: sample.SHA256()}, sample); got != nil {

@@ -39,22 +39,22 @@ var samplePolicy []byte
 // Thresholds are the rule settings of the policy file; the zero value of a
 // field is replaced by the default of POLICY.md when the file is loaded.
 type Thresholds struct {
-	NearLineFactor        float64 `toml:"near_line_factor"`
-	IncomeDropShare       float64 `toml:"income_drop_share"`
-	MedicalShareEscaped   float64 `toml:"medical_share_escaped"`
-	MedicalShareGeneral   float64 `toml:"medical_share_general"`
-	MedicalLargeLowIncome float64 `toml:"medical_large_low_income"`
-	MedicalLargeOther     float64 `toml:"medical_large_other"`
-	JobLossMinRunMonths   int     `toml:"job_loss_min_run_months"`
-	JobLossMinGapMonths   int     `toml:"job_loss_min_gap_months"`
-	EducationShare        float64 `toml:"education_share"`
-	DisasterMaxSeverity   int     `toml:"disaster_max_severity"`
-	DisasterLossShare     float64 `toml:"disaster_loss_share"`
+	NearLineFactor        float64 `toml:"near_line_factor" zh:"临近监测线倍数"`
+	IncomeDropShare       float64 `toml:"income_drop_share" zh:"收入骤减比例"`
+	MedicalShareEscaped   float64 `toml:"medical_share_escaped" zh:"脱贫户医疗负担比例"`
+	MedicalShareGeneral   float64 `toml:"medical_share_general" zh:"一般户医疗负担比例"`
+	MedicalLargeLowIncome float64 `toml:"medical_large_low_income" zh:"低收入户大额医疗支出"`
+	MedicalLargeOther     float64 `toml:"medical_large_other" zh:"其他户大额医疗支出"`
+	JobLossMinRunMonths   int     `toml:"job_loss_min_run_months" zh:"失业判定连续缴费月数"`
+	JobLossMinGapMonths   int     `toml:"job_loss_min_gap_months" zh:"失业判定停缴月数"`
+	EducationShare        float64 `toml:"education_share" zh:"教育支出比例"`
+	DisasterMaxSeverity   int     `toml:"disaster_max_severity" zh:"重大灾害等级"`
+	DisasterLossShare     float64 `toml:"disaster_loss_share" zh:"灾害损失比例"`
 	// AttributionShare: an expenditure (medical out of pocket, school
 	// fees, disaster loss) of at least this share of the 12-month net
 	// income names the cause of an income shortfall when no rule does
 	// (IncomeCause).
-	AttributionShare float64 `toml:"attribution_share"`
+	AttributionShare float64 `toml:"attribution_share" zh:"收入缺口归因支出比例"`
 }
 
 // DefaultThresholds are the defaults of POLICY.md.
@@ -81,29 +81,29 @@ func DefaultThresholds() Thresholds {
 type Elimination struct {
 	// MinMonthsSinceIdentified: an elimination sooner after identification
 	// is deferred (default 6).
-	MinMonthsSinceIdentified int `toml:"min_months_since_identified"`
+	MinMonthsSinceIdentified int `toml:"min_months_since_identified" zh:"识别后最短月数"`
 	// IncomeMonths: the short income window, months to the as-of date; its
 	// net income per head, annualised, and that of the 12 months must both
 	// be at or above the as-of year's line (default 6).
-	IncomeMonths int `toml:"income_months"`
+	IncomeMonths int `toml:"income_months" zh:"收入稳定月数"`
 	// RelapseDefer: a relapse probability at or above it defers an
 	// elimination whose conditions are met (default 0.3).
-	RelapseDefer float64 `toml:"relapse_defer"`
+	RelapseDefer float64 `toml:"relapse_defer" zh:"返贫风险暂缓阈值"`
 	// RigidMonths: the look-back of the rigid expenditure (out-of-pocket
 	// medical plus non-compulsory school fees net of aid), months (default 6).
-	RigidMonths int `toml:"rigid_months"`
+	RigidMonths int `toml:"rigid_months" zh:"刚性支出回看月数"`
 	// RigidMedicalMax: out-of-pocket medical spending of the RigidMonths
 	// above this, yuan, is a large medical expense not resolved (default 10000).
-	RigidMedicalMax float64 `toml:"rigid_medical_max"`
+	RigidMedicalMax float64 `toml:"rigid_medical_max" zh:"刚性医疗支出上限"`
 	// RigidIncomeShare: the rigid expenditure of the RigidMonths above this
 	// share of the household's net income of those months is not resolved
 	// (default 0.5).
-	RigidIncomeShare float64 `toml:"rigid_income_share"`
+	RigidIncomeShare float64 `toml:"rigid_income_share" zh:"刚性支出占收入比例"`
 	// CompulsoryAgeMin, CompulsoryAgeMax: the ages (whole years on the
 	// as-of date) of compulsory schooling, whose dropouts leave the
 	// education guarantee unmet (default 7 and 15).
-	CompulsoryAgeMin int `toml:"compulsory_age_min"`
-	CompulsoryAgeMax int `toml:"compulsory_age_max"`
+	CompulsoryAgeMin int `toml:"compulsory_age_min" zh:"义务教育起始年龄"`
+	CompulsoryAgeMax int `toml:"compulsory_age_max" zh:"义务教育截止年龄"`
 }
 
 // DefaultElimination is the [elimination] section's defaults.
