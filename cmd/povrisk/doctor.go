@@ -536,12 +536,16 @@ func checkBrief(o doctorOptions) []check {
 	families := strings.Fields(strings.ReplaceAll(strings.TrimSpace(fonts), ",", " "))
 	switch {
 	case err != nil:
-		out = append(out, warnCheck("CJK fonts", "fc-list failed: "+err.Error(), "apt-get install fontconfig fonts-noto-cjk"))
+		out = append(out, warnCheck("CJK fonts", "fc-list failed: "+err.Error(), "apt-get install fontconfig fonts-wqy-microhei"))
 	case len(families) == 0:
-		out = append(out, warnCheck("CJK fonts", "no font covers Chinese: PDF briefs would show boxes", "apt-get install fonts-noto-cjk"))
+		out = append(out, warnCheck("CJK fonts", "no font covers Chinese: PDF briefs would show boxes", "apt-get install fonts-wqy-microhei"))
+	case !strings.Contains(fonts, "WenQuanYi Micro Hei"):
+		// Chromium embeds CFF (OpenType) fonts such as Noto CJK as hundreds
+		// of Type 3 glyph fonts; the brief's stack starts with a TrueType one.
+		out = append(out, warnCheck("CJK fonts", "no WenQuanYi Micro Hei: PDF briefs fall back to "+strings.TrimSpace(strings.SplitN(strings.TrimSpace(fonts), "\n", 2)[0])+
+			", embedded as Type 3 glyphs (heavy, not searchable everywhere)", "apt-get install fonts-wqy-microhei"))
 	default:
-		first := strings.SplitN(strings.TrimSpace(fonts), "\n", 2)[0]
-		out = append(out, okCheck("CJK fonts", strings.TrimSpace(first)))
+		out = append(out, okCheck("CJK fonts", "WenQuanYi Micro Hei (TrueType, embedded as a real font)"))
 	}
 	return out
 }

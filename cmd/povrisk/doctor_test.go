@@ -140,14 +140,18 @@ func TestDoctorBrief(t *testing.T) {
 	}
 	c := checkBrief(o)
 	wantCheck(t, c[0], "warn", fault.OK, "apt-get install chromium")
-	wantCheck(t, c[1], "warn", fault.OK, "fonts-noto-cjk")
+	wantCheck(t, c[1], "warn", fault.OK, "fonts-wqy-microhei")
 	o.CJKFonts = func() (string, error) { return "", errors.New("exec: fc-list: not found") }
 	wantCheck(t, checkBrief(o)[1], "warn", fault.OK, "fontconfig")
 	o.FindBrowser = func(string) (string, error) { return "/usr/bin/chromium", nil }
 	o.CJKFonts = func() (string, error) { return "Noto Sans CJK SC,Noto Sans CJK SC Regular\nNoto Serif CJK SC\n", nil }
 	c = checkBrief(o)
 	wantCheck(t, c[0], "ok", fault.OK, "/usr/bin/chromium")
-	wantCheck(t, c[1], "ok", fault.OK, "Noto Sans CJK SC")
+	// Noto CJK alone: the PDF would embed Type 3 glyphs, a warning naming the fallback.
+	wantCheck(t, c[1], "warn", fault.OK, "Noto Sans CJK SC")
+	wantCheck(t, c[1], "warn", fault.OK, "fonts-wqy-microhei")
+	o.CJKFonts = func() (string, error) { return "Noto Sans CJK SC\nWenQuanYi Micro Hei,文泉驿微米黑\n", nil }
+	wantCheck(t, checkBrief(o)[1], "ok", fault.OK, "WenQuanYi Micro Hei")
 }
 
 // TestDoctorExitCode: the doctor exits with the most serious failing
