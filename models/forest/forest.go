@@ -10,6 +10,7 @@ import (
 	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/eval"
+	"github.com/povrisk/povrisk/models/hist"
 )
 
 // Forest is a trained random forest. It is safe for concurrent use once
@@ -17,7 +18,7 @@ import (
 type Forest struct {
 	params  Params // resolved; Workers is 0: it is not part of the model
 	names   []string
-	cuts    []binCuts
+	cuts    []hist.Cuts
 	trees   [][]Node
 	imp     []float64
 	oob     float64 // NaN without bootstrap
@@ -81,8 +82,8 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 		return nil, fmt.Errorf("fit forest: %w", err)
 	}
 	nw := workers(par.Workers)
-	d := quantise(X, par.Bins, nw)
-	f.cuts = d.cuts
+	d := hist.Quantise(X, par.Bins, nw, true)
+	f.cuts = d.Cuts
 	task := rep.Start("trees", int64(par.Trees))
 	results, growers, err := growAll(ctx, d, yb, cw, par, nw, task)
 	task.Done()
@@ -132,7 +133,7 @@ func checkInputs(X models.Matrix, y []int, names []string, classWeight string) (
 
 // growAll grows o.Trees trees on nw workers, each tree from its own
 // random stream, and counts each tree done on task.
-func growAll(ctx context.Context, d *binned, yb []uint8, cw [2]float64, o Params, nw int, task progress.Task) ([]treeResult, []*grower, error) {
+func growAll(ctx context.Context, d *hist.Binned, yb []uint8, cw [2]float64, o Params, nw int, task progress.Task) ([]treeResult, []*grower, error) {
 	var mu sync.Mutex // task.Add is called from one goroutine at a time
 	results := make([]treeResult, o.Trees)
 	var nextTree atomic.Int64
@@ -396,3 +397,5 @@ func (f *Forest) Tree(t int) []Node { return f.trees[t] }
 // SetWorkers sets the goroutines used by PredictProba, ExplainAll and
 // PermutationImportances (0 = GOMAXPROCS).
 func (f *Forest) SetWorkers(n int) { f.workers = n }
+
+var _ models.Classifier = (*Forest)(nil)

@@ -7,11 +7,12 @@ import (
 	"runtime"
 
 	"github.com/povrisk/povrisk/engine/progress"
+	"github.com/povrisk/povrisk/models/hist"
 )
 
 // MaxBins is the largest number of value bins per feature: bin code 255 is
 // reserved for missing values.
-const MaxBins = 255
+const MaxBins = hist.MaxBins
 
 // ErrOptions is wrapped by errors about invalid Options.
 var ErrOptions = errors.New("invalid forest options")

@@ -2,6 +2,7 @@ package forest
 
 import (
 	"context"
+	"github.com/povrisk/povrisk/models/hist"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -96,7 +97,7 @@ func makeSample(r int, cnt int32, y uint8) sample {
 
 // grower builds trees; one per worker, its buffers reused across trees.
 type grower struct {
-	d    *binned
+	d    *hist.Binned
 	y    []uint8
 	cw   [2]float64
 	o    Params
@@ -120,11 +121,11 @@ type grower struct {
 
 const oobScale = 1 << 40
 
-func newGrower(d *binned, y []uint8, cw [2]float64, o Params) *grower {
+func newGrower(d *hist.Binned, y []uint8, cw [2]float64, o Params) *grower {
 	g := &grower{d: d, y: y, cw: cw, o: o,
-		rows: make([]sample, d.n), tmp: make([]sample, d.n), cnt: make([]int32, d.n),
-		scratch: make([]hbin, 4*histStride), feats: make([]int, d.p)}
-	g.full = 2*o.MaxFeatures > d.p
+		rows: make([]sample, d.N), tmp: make([]sample, d.N), cnt: make([]int32, d.N),
+		scratch: make([]hbin, 4*histStride), feats: make([]int, d.P)}
+	g.full = 2*o.MaxFeatures > d.P
 	return g
 }
 
@@ -147,7 +148,7 @@ func (g *grower) getHist() []hbin {
 		clear(h)
 		return h
 	}
-	return make([]hbin, g.d.p*histStride)
+	return make([]hbin, g.d.P*histStride)
 }
 
 func (g *grower) putHist(h []hbin) {
@@ -165,14 +166,14 @@ func (g *grower) putHist(h []hbin) {
 func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	d, o := g.d, g.o
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(t)))
-	res := treeResult{imp: make([]float64, d.p)}
+	res := treeResult{imp: make([]float64, d.P)}
 	n := 0
 	if o.Bootstrap {
 		clear(g.cnt)
-		for range d.n {
-			g.cnt[rng.IntN(d.n)]++
+		for range d.N {
+			g.cnt[rng.IntN(d.N)]++
 		}
-		g.inbag = slices.Grow(g.inbag[:0], (d.n+63)/64)[:(d.n+63)/64]
+		g.inbag = slices.Grow(g.inbag[:0], (d.N+63)/64)[:(d.N+63)/64]
 		clear(g.inbag)
 		for i, c := range g.cnt {
 			if c > 0 {
@@ -182,10 +183,10 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			}
 		}
 	} else {
-		for i := range d.n {
+		for i := range d.N {
 			g.rows[i] = makeSample(i, 1, g.y[i])
 		}
-		n = d.n
+		n = d.N
 	}
 	for j := range g.feats {
 		g.feats[j] = j
@@ -268,20 +269,20 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 func (g *grower) addOOB(nodes []Node, inbag []uint64) {
 	d := g.d
 	if g.oobSum == nil {
-		g.oobSum = make([]int64, d.n)
-		g.oobCnt = make([]int32, d.n)
+		g.oobSum = make([]int64, d.N)
+		g.oobCnt = make([]int32, d.N)
 	}
-	for i := range d.n {
+	for i := range d.N {
 		if inbag[i/64]&(1<<(i%64)) != 0 {
 			continue
 		}
-		row := d.codes[i*d.p : i*d.p+d.p]
+		row := d.Codes[i*d.P : i*d.P+d.P]
 		k := uint32(0)
 		for nodes[k].Left != 0 {
 			nd := &nodes[k]
 			c := row[nd.Feature]
 			switch {
-			case c == missingBin:
+			case c == hist.MissingBin:
 				if nd.Flags&flagMissingLeft != 0 {
 					k = nd.Left
 				} else {
@@ -310,7 +311,7 @@ func gini(w, p float64) float64 {
 // filling the smaller child's and subtracting is cheaper than filling the
 // drawn features' histograms of both.
 func (g *grower) keepFull(small, large int64) bool {
-	p, m := int64(g.d.p), int64(g.o.MaxFeatures)
+	p, m := int64(g.d.P), int64(g.o.MaxFeatures)
 	return p*(small+histStride) < m*(small+large)
 }
 
@@ -327,7 +328,7 @@ func (g *grower) isLeaf(it *item) bool {
 
 // fillAll fills every feature's histogram from rows[lo:hi].
 func (g *grower) fillAll(h []hbin, lo, hi int) {
-	p, codes := g.d.p, g.d.codes
+	p, codes := g.d.P, g.d.Codes
 	for _, s := range g.rows[lo:hi] {
 		row := codes[int(s.r)*p : int(s.r)*p+p]
 		for j, c := range row {
@@ -339,21 +340,21 @@ func (g *grower) fillAll(h []hbin, lo, hi int) {
 // fillOne fills feature j's histogram from rows[lo:hi] into g.scratch
 // and returns the lowest and highest occupied value bins (lo > hi if none).
 func (g *grower) fillOne(j, lo, hi int) (int, int) {
-	n, p := g.d.n, g.d.p
+	n, p := g.d.N, g.d.P
 	h := g.scratch[:histStride]
 	rows := g.rows[lo:hi]
 	if len(rows) >= wideRows {
 		// Large node: its rows are dense in the column; stream it.
-		return g.fillOneWide(j, g.d.colCodes[j*n:(j+1)*n], rows)
+		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], rows)
 	}
 	// Small node: its rows are sparse; read the row-major codes, whose cache
 	// lines the node's other features then find loaded.
-	codes := g.d.codes[j:]
+	codes := g.d.Codes[j:]
 	mn, mx := histStride, -1
 	for _, s := range rows {
 		c := int(codes[int(s.r)*p])
 		h[c] += s.inc
-		if c != missingBin {
+		if c != hist.MissingBin {
 			mn = min(mn, c)
 			mx = max(mx, c)
 		}
@@ -379,14 +380,14 @@ func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
 		h0[codes[rows[k].r]] += rows[k].inc
 	}
 	mn, mx := histStride, -1
-	nb := g.d.cuts[j].bins()
+	nb := g.d.Cuts[j].Bins()
 	for b := range histStride {
-		if b >= nb && b != missingBin {
+		if b >= nb && b != hist.MissingBin {
 			continue
 		}
 		h0[b] += h1[b] + h2[b] + h3[b]
 		h1[b], h2[b], h3[b] = 0, 0, 0
-		if h0[b] != 0 && b != missingBin {
+		if h0[b] != 0 && b != hist.MissingBin {
 			mn = min(mn, b)
 			mx = max(mx, b)
 		}
@@ -411,7 +412,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 	best := split{score: -1}
 	found := false
 	tried := 0
-	p := g.d.p
+	p := g.d.P
 	constant := it.constant
 	for k := 0; k < p && tried < g.o.MaxFeatures; k++ {
 		r := k + rng.IntN(p-k)
@@ -425,7 +426,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		if it.hist != nil {
 			h = it.hist[j*histStride : (j+1)*histStride]
 			mn, mx = histStride, -1
-			for b := range g.d.cuts[j].bins() {
+			for b := range g.d.Cuts[j].Bins() {
 				if h[b] != 0 {
 					mn = min(mn, b)
 					mx = max(mx, b)
@@ -435,12 +436,12 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 			mn, mx = g.fillOne(j, it.lo, it.hi)
 			h = g.scratch
 		}
-		if mx < mn || (mn == mx && h[missingBin] == 0) {
+		if mx < mn || (mn == mx && h[hist.MissingBin] == 0) {
 			if it.hist == nil {
 				if mx >= mn {
 					clear(h[mn : mx+1])
 				}
-				h[missingBin] = 0
+				h[hist.MissingBin] = 0
 			}
 			if j < 64 {
 				constant |= 1 << j
@@ -453,7 +454,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		}
 		if it.hist == nil {
 			clear(h[mn : mx+1])
-			h[missingBin] = 0
+			h[hist.MissingBin] = 0
 		}
 	}
 	return best, constant, found
@@ -462,7 +463,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 // scanFeature tries every threshold of feature j and updates best.
 func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split) bool {
 	minLeaf := int64(g.o.MinLeaf)
-	miss := counts{}.plus(h[missingBin])
+	miss := counts{}.plus(h[hist.MissingBin])
 	values := it.counts.minus(miss) // non-missing rows
 	found := false
 	try := func(l counts, bin, next int, missLeft bool) {
@@ -474,9 +475,9 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 		rw, rp := g.weight(r)
 		s := lp*lp/lw + rp*rp/rw
 		if s > best.score {
-			thr, b := math.Inf(1), missingBin-1 // every value left
+			thr, b := math.Inf(1), hist.MissingBin-1 // every value left
 			if next >= 0 {
-				thr, b = g.d.cuts[j].threshold(bin, next)
+				thr, b = g.d.Cuts[j].Threshold(bin, next)
 			}
 			*best = split{f: j, bin: b, thr: thr, missLeft: missLeft, left: l, score: s}
 			found = true
@@ -509,17 +510,17 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 // partition reorders rows[lo:hi] stably so the left child's rows come first
 // and returns their number.
 func (g *grower) partition(it *item, s split) int {
-	n, p := g.d.n, g.d.p
-	codes, stride := g.d.colCodes[s.f*n:(s.f+1)*n], 1
+	n, p := g.d.N, g.d.P
+	codes, stride := g.d.ColCodes[s.f*n:(s.f+1)*n], 1
 	if it.hi-it.lo < wideRows { // sparse rows: row-major lines are in cache
-		codes, stride = g.d.codes[s.f:], p
+		codes, stride = g.d.Codes[s.f:], p
 	}
 	k, m := it.lo, 0
 	bin := uint8(s.bin)
 	for _, r := range g.rows[it.lo:it.hi] {
 		c := codes[int(r.r)*stride]
 		left := c <= bin
-		if c == missingBin {
+		if c == hist.MissingBin {
 			left = s.missLeft
 		}
 		if left {

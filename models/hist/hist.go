@@ -1,4 +1,14 @@
-package forest
+// Package hist quantises a training matrix into one-byte bin codes: the
+// binning shared by povrisk's histogram learners (models/forest and
+// models/boost), so that both read the same bins.
+//
+// Each feature gets at most MaxBins value bins whose edges are quantiles of
+// the training values; a feature with no more distinct values than the
+// bins asked for gets one bin per value (Cuts.Exact). Code MissingBin is
+// reserved for NaN. Binned keeps the codes twice, column-major (ColCodes,
+// streamed for large nodes) and row-major (Codes, for small nodes whose
+// rows are sparse).
+package hist
 
 import (
 	"math"
@@ -8,46 +18,52 @@ import (
 	"github.com/povrisk/povrisk/models"
 )
 
-// missingBin is the bin code of a missing (NaN) value.
-const missingBin = 255
+// MaxBins is the largest number of value bins per feature: bin code 255 is
+// reserved for missing values.
+const MaxBins = 255
 
-// binned is the training matrix quantised to one byte per value, row-major
-// (codes[i*p+j] is feature j of row i) so that a node's histograms of all
-// features are filled reading each row's bytes together.
-type binned struct {
-	n, p     int
-	codes    []uint8 // row-major, for histograms of every feature and OOB walks
-	colCodes []uint8 // column-major (colCodes[j*n+i]), for one feature's histogram
-	cuts     []binCuts
+// MissingBin is the bin code of a missing (NaN) value.
+const MissingBin = 255
+
+// Binned is a training matrix quantised to one byte per value.
+type Binned struct {
+	N, P     int
+	Codes    []uint8 // row-major (Codes[i*P+j] is feature j of row i): a node's histograms of all features read each row's bytes together; nil unless asked for
+	ColCodes []uint8 // column-major (ColCodes[j*N+i]), for one feature's histogram
+	Cuts     []Cuts
 }
 
-// binCuts are one feature's bin edges: value v has bin b, the first b with
+// Col returns feature j's codes, one per row.
+func (d *Binned) Col(j int) []uint8 { return d.ColCodes[j*d.N : (j+1)*d.N : (j+1)*d.N] }
+
+// Cuts are one feature's bin edges: value v has bin b, the first b with
 // v <= Edges[b] (len(Edges) if none). When Exact, bin b holds the single
 // training value Values[b].
-type binCuts struct {
+type Cuts struct {
 	Edges  []float64 `json:"edges"`
 	Exact  bool      `json:"exact"`
 	Values []float64 `json:"values,omitempty"`
 }
 
-func (c *binCuts) bins() int { return len(c.Edges) + 1 }
+// Bins is the number of value bins.
+func (c *Cuts) Bins() int { return len(c.Edges) + 1 }
 
-// code returns the bin code of v.
-func (c *binCuts) code(v float64) uint8 {
+// Code returns the bin code of v.
+func (c *Cuts) Code(v float64) uint8 {
 	if v != v {
-		return missingBin
+		return MissingBin
 	}
 	b, _ := slices.BinarySearch(c.Edges, v) // first edge >= v
 	return uint8(b)
 }
 
-// threshold returns the raw split value separating occupied bins lo and hi
+// Threshold returns the raw split value separating occupied bins lo and hi
 // (lo < hi, the bins between them empty in the node) and the last bin whose
 // values all lie at or below it: the midpoint of the two training values
 // when binning is exact (as scikit-learn), else the upper edge of the bin
 // half-way across the gap. Rows of every bin then go the same way whether
 // they are walked by raw value or by bin code.
-func (c *binCuts) threshold(lo, hi int) (float64, int) {
+func (c *Cuts) Threshold(lo, hi int) (float64, int) {
 	if c.Exact {
 		t := midpoint(c.Values[lo], c.Values[hi])
 		b, _ := slices.BinarySearch(c.Values[lo:hi+1], math.Nextafter(t, math.Inf(1))) // first value > t
@@ -66,14 +82,14 @@ func midpoint(a, b float64) float64 {
 	return m
 }
 
-// quantileSample is the most values whose quantiles are computed exactly;
+// QuantileSample is the most values whose quantiles are computed exactly;
 // a longer column is sampled at a fixed stride (deterministic).
-const quantileSample = 1 << 18
+const QuantileSample = 1 << 18
 
-// makeCuts computes bin edges of one column from its values (NaN ignored):
+// MakeCuts computes bin edges of one column from its values (NaN ignored):
 // one bin per value when there are at most bins distinct values (found in
 // one pass that stops at bins+1), else quantile edges.
-func makeCuts(col []float64, bins int, buf []float64) binCuts {
+func MakeCuts(col []float64, bins int, buf []float64) Cuts {
 	var seen distinctSet
 	m := 0
 	for _, v := range col {
@@ -85,7 +101,7 @@ func makeCuts(col []float64, bins int, buf []float64) binCuts {
 		}
 	}
 	if seen.n <= bins {
-		c := binCuts{Exact: true, Values: seen.values()}
+		c := Cuts{Exact: true, Values: seen.values()}
 		slices.Sort(c.Values)
 		c.Edges = make([]float64, 0, max(0, len(c.Values)-1))
 		for i := 1; i < len(c.Values); i++ {
@@ -93,7 +109,7 @@ func makeCuts(col []float64, bins int, buf []float64) binCuts {
 		}
 		return c
 	}
-	stride := (m + quantileSample - 1) / quantileSample
+	stride := (m + QuantileSample - 1) / QuantileSample
 	s := buf[:0]
 	k := 0
 	for _, v := range col {
@@ -109,7 +125,7 @@ func makeCuts(col []float64, bins int, buf []float64) binCuts {
 	// half-way to the next larger value; duplicates collapse, so heavy values
 	// get a bin of their own.
 	m = len(s)
-	var c binCuts
+	var c Cuts
 	for k := 1; k < bins; k++ {
 		pos := k * m / bins
 		if pos == 0 {
@@ -164,10 +180,12 @@ func (s *distinctSet) values() []float64 {
 	return out
 }
 
-// quantise bins X, computing the edges of each column in parallel.
-func quantise(X models.Matrix, bins, nw int) *binned {
+// Quantise bins X with at most bins value bins per column, computing the
+// edges of each column on nw goroutines (the result does not depend on
+// nw). rowMajor also fills Codes.
+func Quantise(X models.Matrix, bins, nw int, rowMajor bool) *Binned {
 	n, p := X.Rows, len(X.Cols)
-	d := &binned{n: n, p: p, codes: make([]uint8, n*p), colCodes: make([]uint8, n*p), cuts: make([]binCuts, p)}
+	d := &Binned{N: n, P: p, ColCodes: make([]uint8, n*p), Cuts: make([]Cuts, p)}
 	var wg sync.WaitGroup
 	next := make(chan int, p)
 	for j := range p {
@@ -178,22 +196,25 @@ func quantise(X models.Matrix, bins, nw int) *binned {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]float64, 0, min(n, quantileSample))
+			buf := make([]float64, 0, min(n, QuantileSample))
 			for j := range next {
-				d.cuts[j] = makeCuts(X.Cols[j], bins, buf)
-				c := &d.cuts[j]
-				col := X.Cols[j]
-				cc := d.colCodes[j*n : (j+1)*n]
-				for i, v := range col {
-					cc[i] = c.code(v)
+				d.Cuts[j] = MakeCuts(X.Cols[j], bins, buf)
+				c := &d.Cuts[j]
+				cc := d.ColCodes[j*n : (j+1)*n]
+				for i, v := range X.Cols[j] {
+					cc[i] = c.Code(v)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	for i := range n {
+	if rowMajor {
+		d.Codes = make([]uint8, n*p)
 		for j := range p {
-			d.codes[i*p+j] = d.colCodes[j*n+i]
+			cc := d.ColCodes[j*n : (j+1)*n]
+			for i, c := range cc {
+				d.Codes[i*p+j] = c
+			}
 		}
 	}
 	return d

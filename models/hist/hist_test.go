@@ -1,4 +1,4 @@
-package forest
+package hist
 
 import (
 	"math"
@@ -27,7 +27,7 @@ func TestMakeCuts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := makeCuts(c.col, c.bins, nil)
+			got := MakeCuts(c.col, c.bins, nil)
 			if !slices.Equal(got.Edges, c.edges) && !(len(got.Edges) == 0 && len(c.edges) == 0) {
 				t.Errorf("edges %v, want %v", got.Edges, c.edges)
 			}
@@ -36,9 +36,9 @@ func TestMakeCuts(t *testing.T) {
 			}
 			// Codes agree with the edges: v <= Edges[b] iff code(v) <= b.
 			for _, v := range c.col {
-				k := got.code(v)
+				k := got.Code(v)
 				if math.IsNaN(v) {
-					if k != missingBin {
+					if k != MissingBin {
 						t.Errorf("code(NaN) = %d", k)
 					}
 					continue
@@ -52,7 +52,7 @@ func TestMakeCuts(t *testing.T) {
 }
 
 // TestQuantileBalance: distinct values in 255 bins hold about the same
-// number of rows each, exactly so below quantileSample values and within
+// number of rows each, exactly so below QuantileSample values and within
 // 3% above it (edges from a strided sample).
 func TestQuantileBalance(t *testing.T) {
 	for _, c := range []struct{ n, tol int }{{100_000, 2}, {1_000_000, 120}} {
@@ -60,13 +60,13 @@ func TestQuantileBalance(t *testing.T) {
 		for i := range v {
 			v[i] = math.Sqrt(float64((i * 7919) % c.n)) // uneven spacing, shuffled
 		}
-		cuts := makeCuts(v, MaxBins, nil)
-		if cuts.Exact || cuts.bins() != MaxBins {
-			t.Fatalf("n=%d: exact %v, %d bins, want quantile bins, %d", c.n, cuts.Exact, cuts.bins(), MaxBins)
+		cuts := MakeCuts(v, MaxBins, nil)
+		if cuts.Exact || cuts.Bins() != MaxBins {
+			t.Fatalf("n=%d: exact %v, %d bins, want quantile bins, %d", c.n, cuts.Exact, cuts.Bins(), MaxBins)
 		}
-		count := make([]int, cuts.bins())
+		count := make([]int, cuts.Bins())
 		for _, x := range v {
-			count[cuts.code(x)]++
+			count[cuts.Code(x)]++
 		}
 		lo, hi := slices.Min(count), slices.Max(count)
 		if want := c.n / MaxBins; lo < want-c.tol || hi > want+c.tol {
@@ -74,3 +74,7 @@ func TestQuantileBalance(t *testing.T) {
 		}
 	}
 }
+
+var nan = math.NaN()
+
+func col(v ...float64) []float64 { return v }
