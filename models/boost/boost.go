@@ -241,11 +241,26 @@ func gradients(grad []gh, raw []float64, y []int, w []float64, train []int32, nw
 	parallelBlocks(nb, nw, func(b int) {
 		var s float64
 		for _, r := range train[b*lossBlock : min((b+1)*lossBlock, len(train))] {
-			p := sigmoid(raw[r])
+			// One exp per row: e = exp(-x), p = 1/(1+e), and the loss
+			// log(1+e) (y = 1) or x + log(1+e) (y = 0).
+			x := raw[r]
+			e := math.Exp(-x)
+			p := 1 / (1 + e)
 			wi := weight(w, int(r))
-			yi := float64(y[r])
-			grad[r] = gh{wi * (p - yi), wi * max(p*(1-p), 1e-16)}
-			s += wi * rowLoss(raw[r], y[r])
+			var l float64
+			switch {
+			case e > 1e300:
+				l = -x
+			case e < 1e-8:
+				l = e
+			default:
+				l = math.Log(1 + e)
+			}
+			if y[r] == 0 {
+				l += x
+			}
+			grad[r] = gh{wi * (p - float64(y[r])), wi * max(p*(1-p), 1e-16)}
+			s += wi * l
 		}
 		part[b] = s
 	})

@@ -1,7 +1,6 @@
 package boost
 
 import (
-
 	"sync"
 
 	"github.com/povrisk/povrisk/models/hist"
@@ -60,21 +59,21 @@ type leaf struct {
 
 // grower grows the trees of one Fit; its buffers are reused across rounds.
 type grower struct {
-	d      *hist.Binned
-	o      Params
-	nw     int
-	train  []int32 // the training rows (all rows without a validation share)
-	rows   []int32 // train, partitioned leaf by leaf
-	tmp    []int32
-	grad   []gh // per row
-	ord    []gh // gradients of a leaf's rows, in its order
-	pool   [][]bin
-	nodes  []Node
-	bins   []uint8 // bin threshold of each node (for walking binned rows)
-	leaves []leaf
-	splits []split // per feature, for the leaf being scanned
+	d       *hist.Binned
+	o       Params
+	nw      int
+	train   []int32 // the training rows (all rows without a validation share)
+	rows    []int32 // train, partitioned leaf by leaf
+	tmp     []int32
+	grad    []gh // per row
+	ord     []gh // gradients of a leaf's rows, in its order
+	pool    [][]bin
+	nodes   []Node
+	bins    []uint8 // bin threshold of each node (for walking binned rows)
+	leaves  []leaf
+	splits  []split // per feature, for the leaf being scanned
 	splits2 []split
-	gain   []float64 // per feature, summed over the model
+	gain    []float64 // per feature, summed over the model
 }
 
 func newGrower(d *hist.Binned, o Params, nw int, train []int32) *grower {
@@ -400,8 +399,6 @@ func (g *grower) walkBinned(nodes []Node, i int) float64 {
 	}
 	return nodes[k].Value
 }
-
-
 
 // direct gives the children histograms built from their rows (the test
 // of the subtraction trick).
