@@ -36,7 +36,7 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 				cw = [2]float64{1.3, 2.7}
 			}
 			for tree := range 3 {
-				gs, gd := newGrower(d, yb, cw, o), newGrower(d, yb, cw, o)
+				gs, gd := newGrower(d, yb, cw, nil, o), newGrower(d, yb, cw, nil, o)
 				if !gs.full {
 					t.Fatal("grower does not use subtraction with MaxFeatures near p")
 				}

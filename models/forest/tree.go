@@ -100,6 +100,7 @@ type grower struct {
 	d    *hist.Binned
 	y    []uint8
 	cw   [2]float64
+	wt   *weights // nil: every row weighs 1
 	o    Params
 	full bool // root keeps every feature's histogram
 
@@ -121,8 +122,8 @@ type grower struct {
 
 const oobScale = 1 << 40
 
-func newGrower(d *hist.Binned, y []uint8, cw [2]float64, o Params) *grower {
-	g := &grower{d: d, y: y, cw: cw, o: o,
+func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) *grower {
+	g := &grower{d: d, y: y, cw: cw, wt: wt, o: o,
 		rows: make([]sample, d.N), tmp: make([]sample, d.N), cnt: make([]int32, d.N),
 		scratch: make([]hbin, 4*histStride), feats: make([]int, d.P)}
 	g.full = 2*o.MaxFeatures > d.P
@@ -170,8 +171,14 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	n := 0
 	if o.Bootstrap {
 		clear(g.cnt)
-		for range d.N {
-			g.cnt[rng.IntN(d.N)]++
+		if g.wt != nil {
+			for range d.N {
+				g.cnt[g.wt.draw(rng)]++
+			}
+		} else {
+			for range d.N {
+				g.cnt[rng.IntN(d.N)]++
+			}
 		}
 		g.inbag = slices.Grow(g.inbag[:0], (d.N+63)/64)[:(d.N+63)/64]
 		clear(g.inbag)
@@ -180,6 +187,13 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 				g.rows[n] = makeSample(i, c, g.y[i])
 				n++
 				g.inbag[i/64] |= 1 << (i % 64)
+			}
+		}
+	} else if g.wt != nil {
+		for i := range d.N {
+			if c := int32(g.wt.w[i]); c > 0 {
+				g.rows[n] = makeSample(i, c, g.y[i])
+				n++
 			}
 		}
 	} else {
