@@ -53,8 +53,33 @@ func (c *Cuts) Code(v float64) uint8 {
 	if v != v {
 		return MissingBin
 	}
-	b, _ := slices.BinarySearch(c.Edges, v) // first edge >= v
-	return uint8(b)
+	return uint8(lowerBound(c.Edges, v))
+}
+
+// lowerBound is the first index of e (sorted) whose value is >= v, len(e)
+// if none: slices.BinarySearch's index, by a search whose steps are
+// conditional moves rather than branches (a value's bin is unpredictable,
+// so branches would be mispredicted half of the time).
+func lowerBound(e []float64, v float64) int {
+	n := len(e)
+	if n == 0 {
+		return 0
+	}
+	base := 0
+	for n > 1 {
+		half := n / 2
+		base += half * b2i(e[base+half-1] < v)
+		n -= half
+	}
+	return base + b2i(e[base] < v)
+}
+
+// b2i is 1 for true: compiled to a flag set, not a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Threshold returns the raw split value separating occupied bins lo and hi
@@ -115,12 +140,12 @@ func MakeCuts(col []float64, bins int, buf []float64) Cuts {
 	for _, v := range col {
 		if v == v {
 			if k%stride == 0 {
-				s = append(s, v)
+				s = append(s, v+0) // v+0: -0 becomes +0, one value as in the exact bins
 			}
 			k++
 		}
 	}
-	slices.Sort(s)
+	radixSort(s)
 	// Quantile edges: the k-th cut lies after the value at rank k*m/bins,
 	// half-way to the next larger value; duplicates collapse, so heavy values
 	// get a bin of their own.
@@ -218,4 +243,57 @@ func Quantise(X models.Matrix, bins, nw int, rowMajor bool) *Binned {
 		}
 	}
 	return d
+}
+
+// radixSort sorts s (no NaN, no -0) ascending: an LSD radix sort on the
+// order-preserving bits of each float64, 8 bits a pass, passes where every
+// key has the same byte skipped. It gives what slices.Sort gives, several
+// times faster on the long columns quantile bins are cut from.
+func radixSort(s []float64) {
+	n := len(s)
+	if n < 256 {
+		slices.Sort(s)
+		return
+	}
+	keys := make([]uint64, n)
+	other := make([]uint64, n)
+	for i, v := range s {
+		b := math.Float64bits(v)
+		if b>>63 != 0 {
+			b = ^b
+		} else {
+			b |= 1 << 63
+		}
+		keys[i] = b
+	}
+	var count [8][256]int
+	for _, k := range keys {
+		for p := range 8 {
+			count[p][byte(k>>(8*p))]++
+		}
+	}
+	for p := range 8 {
+		c := &count[p]
+		if c[byte(keys[0]>>(8*p))] == n {
+			continue // every key has this byte
+		}
+		sum := 0
+		for b := range c {
+			c[b], sum = sum, sum+c[b]
+		}
+		for _, k := range keys {
+			b := byte(k >> (8 * p))
+			other[c[b]] = k
+			c[b]++
+		}
+		keys, other = other, keys
+	}
+	for i, b := range keys {
+		if b>>63 != 0 {
+			b &^= 1 << 63
+		} else {
+			b = ^b
+		}
+		s[i] = math.Float64frombits(b)
+	}
 }

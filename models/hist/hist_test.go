@@ -2,6 +2,7 @@ package hist
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -78,3 +79,41 @@ func TestQuantileBalance(t *testing.T) {
 var nan = math.NaN()
 
 func col(v ...float64) []float64 { return v }
+
+// TestRadixSortAndLowerBound: the radix sort sorts as slices.Sort and the
+// branch-free search finds slices.BinarySearch's index, on values with
+// repeats, both signs, zeros and extremes.
+func TestRadixSortAndLowerBound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 255, 256, 1000, 70_000} {
+		s := make([]float64, n)
+		for i := range s {
+			switch rng.IntN(6) {
+			case 0:
+				s[i] = float64(rng.IntN(5)) - 2 // repeats, zero
+			case 1:
+				s[i] = rng.NormFloat64() * 1e300
+			case 2:
+				s[i] = -math.MaxFloat64 * rng.Float64()
+			default:
+				s[i] = rng.NormFloat64()
+			}
+		}
+		want := slices.Clone(s)
+		slices.Sort(want)
+		got := slices.Clone(s)
+		radixSort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: radix sort differs from slices.Sort", n)
+		}
+		for _, v := range append(s[:min(n, 500)], -math.MaxFloat64, math.MaxFloat64, 0, 1e-300) {
+			w, _ := slices.BinarySearch(want, v)
+			if g := lowerBound(want, v); g != w {
+				t.Fatalf("n=%d: lowerBound(%v) = %d, BinarySearch %d", n, v, g, w)
+			}
+			if g := lowerBound(want, math.Nextafter(v, 0)); g != func() int { i, _ := slices.BinarySearch(want, math.Nextafter(v, 0)); return i }() {
+				t.Fatalf("n=%d: lowerBound just below %v differs", n, v)
+			}
+		}
+	}
+}
