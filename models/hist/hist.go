@@ -235,12 +235,31 @@ func Quantise(X models.Matrix, bins, nw int, rowMajor bool) *Binned {
 	wg.Wait()
 	if rowMajor {
 		d.Codes = make([]uint8, n*p)
-		for j := range p {
-			cc := d.ColCodes[j*n : (j+1)*n]
-			for i, c := range cc {
-				d.Codes[i*p+j] = c
-			}
+		// Transpose in blocks of rows whose row-major bytes stay in cache,
+		// the blocks spread over the workers.
+		const block = 512
+		nb := (n + block - 1) / block
+		next := make(chan int, nb)
+		for b := range nb {
+			next <- b
 		}
+		close(next)
+		for range min(nw, nb) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for b := range next {
+					lo, hi := b*block, min((b+1)*block, n)
+					for j := range p {
+						cc := d.ColCodes[j*n+lo : j*n+hi]
+						for k, c := range cc {
+							d.Codes[(lo+k)*p+j] = c
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
 	}
 	return d
 }

@@ -1,6 +1,7 @@
 package hist
 
 import (
+	"github.com/povrisk/povrisk/models"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -115,5 +116,37 @@ func TestRadixSortAndLowerBound(t *testing.T) {
 				t.Fatalf("n=%d: lowerBound just below %v differs", n, v)
 			}
 		}
+	}
+}
+
+// TestQuantiseLayouts: the row-major codes are the column-major codes
+// transposed, each the code of its value, whatever the workers.
+func TestQuantiseLayouts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n := 1300
+	X := models.NewMatrix(n, []string{"a", "b", "c"})
+	for j, c := range X.Cols {
+		for i := range c {
+			c[i] = math.Round(rng.NormFloat64() * float64(1+j*100))
+			if rng.IntN(10) == 0 {
+				c[i] = math.NaN()
+			}
+		}
+	}
+	one := Quantise(X, 16, 1, true)
+	three := Quantise(X, 16, 3, true)
+	if !slices.Equal(one.Codes, three.Codes) || !slices.Equal(one.ColCodes, three.ColCodes) {
+		t.Fatal("codes depend on the workers")
+	}
+	for j, c := range X.Cols {
+		for i, v := range c {
+			want := one.Cuts[j].Code(v)
+			if one.ColCodes[j*n+i] != want || one.Codes[i*3+j] != want {
+				t.Fatalf("row %d col %d: codes %d, %d, want %d", i, j, one.ColCodes[j*n+i], one.Codes[i*3+j], want)
+			}
+		}
+	}
+	if got := Quantise(X, 16, 2, false); got.Codes != nil {
+		t.Error("row-major codes filled when not asked for")
 	}
 }
