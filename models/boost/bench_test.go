@@ -35,3 +35,13 @@ func BenchmarkFitAdult(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFitWide: the engine table's shape, 200,000 rows x 60 features.
+func BenchmarkFitWide(b *testing.B) {
+	X, y := synth(200_000, 60, 2)
+	for b.Loop() {
+		if _, err := Fit(context.Background(), X, y, Options{Workers: 2}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
