@@ -96,7 +96,18 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Model, erro
 		return nil, fmt.Errorf("fit boosted trees: %w", err)
 	}
 	nw := workers(o.Workers)
-	d := hist.Quantise(X, par.Bins, nw, false)
+	d := o.Binned
+	if d == nil {
+		d = hist.Quantise(X, par.Bins, nw, false)
+	} else if d.N != X.Rows || d.P != p || len(d.Cuts) != p || len(d.ColCodes) != X.Rows*p {
+		return nil, fmt.Errorf("fit boosted trees: %w: Binned is %d x %d, not this %d x %d matrix quantised by hist.Quantise", ErrOptions, d.N, d.P, X.Rows, p)
+	} else {
+		for j := range d.Cuts {
+			if d.Cuts[j].Bins() > par.Bins {
+				return nil, fmt.Errorf("fit boosted trees: %w: Binned column %d has %d bins, more than Bins %d", ErrOptions, j, d.Cuts[j].Bins(), par.Bins)
+			}
+		}
+	}
 	m.cuts = d.Cuts
 	train, valid := holdOut(X.Rows, par.ValidationShare, par.Seed)
 	if len(train) < 2 {

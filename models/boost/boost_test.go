@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/povrisk/povrisk/models/hist"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -471,5 +472,22 @@ func TestZeroOptionsAreTheDefaults(t *testing.T) {
 	}
 	if a != b || a.Trees != 100 || a.LearningRate != 0.1 || a.MaxLeaves != 31 || a.MinLeaf != 20 || a.Bins != 255 {
 		t.Errorf("Options{} resolves to %+v, DefaultOptions to %+v", a, b)
+	}
+}
+
+// TestSharedBinning: a model fitted on a shared binning is the model
+// fitted on the matrix; a binning of another shape is refused.
+func TestSharedBinning(t *testing.T) {
+	X, y := synth(1200, 5, 26)
+	d := hist.Quantise(X, hist.MaxBins, 2, false)
+	a := fitBytes(t, X, y, Options{Trees: 5})
+	b := fitBytes(t, X, y, Options{Trees: 5, Binned: d})
+	if !bytes.Equal(a, b) {
+		t.Error("shared binning: other bytes")
+	}
+	for _, o := range []Options{{Binned: hist.Quantise(X.Subset([]int{1, 2, 3}), 255, 1, false)}, {Bins: 8, Binned: d}} {
+		if _, err := Fit(context.Background(), X, y, o); !errors.Is(err, ErrOptions) {
+			t.Errorf("wrong binning: %v, want ErrOptions", err)
+		}
 	}
 }

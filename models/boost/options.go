@@ -34,7 +34,11 @@ type Options struct {
 	// Weights, when set, weighs row i by Weights[i] (finite, >= 0) in the
 	// loss: gradients, hessians and Init; nil means every row weighs 1.
 	// MinLeaf still counts rows. Not part of the model.
-	Weights  []float64         `json:"-"`
+	Weights []float64 `json:"-"`
+	// Binned, when set, is X already quantised by hist.Quantise(X, Bins, _,
+	// _), shared by several fits on the same rows: Fit skips its own
+	// quantisation. Fit checks its shape, not its values.
+	Binned   *hist.Binned      `json:"-"`
 	Workers  int               `json:"-"` // goroutines for training and prediction; 0 means GOMAXPROCS (not part of the model)
 	Reporter progress.Reporter `json:"-"` // told of every round (stage "boosting", total Trees)
 }

@@ -89,7 +89,12 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 		return nil, fmt.Errorf("fit forest: %w", err)
 	}
 	nw := workers(par.Workers)
-	d := hist.Quantise(X, par.Bins, nw, true)
+	d := o.Binned
+	if d == nil {
+		d = hist.Quantise(X, par.Bins, nw, true)
+	} else if err := checkBinned(d, X, par.Bins, true); err != nil {
+		return nil, fmt.Errorf("fit forest: %w", err)
+	}
 	f.cuts = d.Cuts
 	task := rep.Start("trees", int64(par.Trees))
 	results, growers, err := growAll(ctx, d, yb, cw, wt, par, nw, task)
@@ -106,6 +111,22 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 		f.oob = oobScore(y, growers)
 	}
 	return f, nil
+}
+
+// checkBinned checks that d has the shape of X quantised in at most bins
+// bins (with row-major codes when rowMajor).
+func checkBinned(d *hist.Binned, X models.Matrix, bins int, rowMajor bool) error {
+	n, p := X.Rows, len(X.Cols)
+	if d.N != n || d.P != p || len(d.Cuts) != p || len(d.ColCodes) != n*p || (rowMajor && len(d.Codes) != n*p) {
+		return fmt.Errorf("%w: Binned is %d x %d (%d cuts, %d codes, %d row-major codes), not this %d x %d matrix quantised by hist.Quantise(X, %d, _, %v)",
+			ErrOptions, d.N, d.P, len(d.Cuts), len(d.ColCodes), len(d.Codes), n, p, bins, rowMajor)
+	}
+	for j := range d.Cuts {
+		if d.Cuts[j].Bins() > bins {
+			return fmt.Errorf("%w: Binned column %d has %d bins, more than Bins %d", ErrOptions, j, d.Cuts[j].Bins(), bins)
+		}
+	}
+	return nil
 }
 
 // checkInputs checks the labels (0/1) and values (no ±Inf) and returns

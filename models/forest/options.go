@@ -45,6 +45,11 @@ type Options struct {
 	// MinSplit count drawn rows. Not part of the model (Params.Weighted
 	// records that there were weights).
 	Weights []float64 `json:"-"`
+	// Binned, when set, is X already quantised by hist.Quantise(X, Bins, _,
+	// true) (with row-major codes), shared by several fits on the same rows
+	// (a grid of options): Fit then skips its own quantisation. Fit checks
+	// its shape, not its values: it must come from this X and Bins.
+	Binned *hist.Binned `json:"-"`
 	// Reporter, when set, is told of every tree grown (stage "trees",
 	// total Trees). It is not part of the model.
 	Reporter progress.Reporter `json:"-"`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/povrisk/povrisk/models/hist"
 	"math"
 	"slices"
 	"testing"
@@ -172,6 +173,33 @@ func TestWeightErrors(t *testing.T) {
 	} {
 		if _, err := Fit(context.Background(), X, y, c.o); !errors.Is(err, ErrOptions) {
 			t.Errorf("%s: %v, want ErrOptions", c.name, err)
+		}
+	}
+}
+
+// TestSharedBinning: a forest fitted on a shared binning is the forest
+// fitted on the matrix; a binning of another shape is refused.
+func TestSharedBinning(t *testing.T) {
+	X, y := synth(1200, 5, 25)
+	d := hist.Quantise(X, MaxBins, 2, true)
+	a, err := Fit(context.Background(), X, y, Options{Trees: 4, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Fit(context.Background(), X, y, Options{Trees: 4, Seed: 3, Binned: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(forestBytes(t, a), forestBytes(t, b)) {
+		t.Error("shared binning: other bytes")
+	}
+	for _, bad := range []*hist.Binned{hist.Quantise(X, MaxBins, 1, false), hist.Quantise(X.Subset([]int{1, 2, 3}), MaxBins, 1, true), hist.Quantise(X, MaxBins, 1, true)} {
+		o := Options{Trees: 1, Binned: bad}
+		if bad.N == X.Rows && bad.Codes != nil {
+			o.Bins = 8 // more bins in the binning than asked for
+		}
+		if _, err := Fit(context.Background(), X, y, o); !errors.Is(err, ErrOptions) {
+			t.Errorf("binning %d x %d (row-major %v): %v, want ErrOptions", bad.N, bad.P, bad.Codes != nil, err)
 		}
 	}
 }
