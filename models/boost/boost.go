@@ -250,30 +250,35 @@ func gradients(grad []gh, raw []float64, y []int, w []float64, train []int32, nw
 	nb := (len(train) + lossBlock - 1) / lossBlock
 	part := make([]float64, nb)
 	parallelBlocks(nb, nw, func(b int) {
-		var s float64
+		// One exp per row: e = exp(-x), p = 1/(1+e), and the loss
+		// log(1+e) (y = 1) or x + log(1+e) (y = 0). Unweighted, the
+		// log(1+e) of several rows are taken as the log of their product
+		// (bounded so that it cannot overflow): one log per 16 rows.
+		var s, x0 float64
+		prod, k := 1.0, 0
 		for _, r := range train[b*lossBlock : min((b+1)*lossBlock, len(train))] {
-			// One exp per row: e = exp(-x), p = 1/(1+e), and the loss
-			// log(1+e) (y = 1) or x + log(1+e) (y = 0).
 			x := raw[r]
 			e := math.Exp(-x)
 			p := 1 / (1 + e)
 			wi := weight(w, int(r))
-			var l float64
-			switch {
-			case e > 1e300:
-				l = -x
-			case e < 1e-8:
-				l = e
-			default:
-				l = math.Log(1 + e)
-			}
-			if y[r] == 0 {
-				l += x
-			}
 			grad[r] = gh{wi * (p - float64(y[r])), wi * max(p*(1-p), 1e-16)}
-			s += wi * l
+			if y[r] == 0 {
+				x0 += wi * x
+			}
+			switch {
+			case e > 1e15: // log(1+e) = -x to double precision
+				s += wi * -x
+			case w == nil:
+				prod *= 1 + e
+				if k++; k == 16 {
+					s += math.Log(prod)
+					prod, k = 1, 0
+				}
+			default:
+				s += wi * math.Log(1+e)
+			}
 		}
-		part[b] = s
+		part[b] = s + math.Log(prod) + x0
 	})
 	var s float64
 	for _, v := range part {
