@@ -474,51 +474,78 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 	return best, constant, found
 }
 
-// scanFeature tries every threshold of feature j and updates best.
+// scanFeature tries every threshold of feature j and updates best. The
+// score of a candidate is computed in line (the hot loop of training);
+// only a better candidate pays for its threshold (record).
 func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split) bool {
 	minLeaf := int64(g.o.MinLeaf)
 	miss := counts{}.plus(h[hist.MissingBin])
 	values := it.counts.minus(miss) // non-missing rows
 	found := false
-	try := func(l counts, bin, next int, missLeft bool) {
-		r := it.counts.minus(l)
-		if l.n < minLeaf || r.n < minLeaf {
-			return
-		}
-		lw, lp := g.weight(l)
-		rw, rp := g.weight(r)
-		s := lp*lp/lw + rp*rp/rw
-		if s > best.score {
-			thr, b := math.Inf(1), hist.MissingBin-1 // every value left
-			if next >= 0 {
-				thr, b = g.d.Cuts[j].Threshold(bin, next)
-			}
-			*best = split{f: j, bin: b, thr: thr, missLeft: missLeft, left: l, score: s}
-			found = true
-		}
-	}
 	var cum counts
 	prev := -1
 	for b := mn; b <= mx; b++ {
 		if h[b] == 0 {
 			continue
 		}
-		if prev >= 0 {
+		if it.n-cum.n < minLeaf {
+			break // every later threshold leaves the right child too few rows
+		}
+		if prev >= 0 && cum.n >= minLeaf-miss.n {
 			if miss.n == 0 {
 				// No NaN here: NaN will follow the larger child.
-				try(cum, prev, b, cum.n >= values.n-cum.n)
+				if r := it.counts.minus(cum); cum.n >= minLeaf && r.n >= minLeaf {
+					if s := g.gain(cum, r); s > best.score {
+						g.record(j, best, cum, prev, b, cum.n >= values.n-cum.n, s)
+						found = true
+					}
+				}
 			} else {
-				try(cum, prev, b, false)
-				try(makeCounts(cum.c0+miss.c0, cum.c1+miss.c1), prev, b, true)
+				if r := it.counts.minus(cum); cum.n >= minLeaf && r.n >= minLeaf {
+					if s := g.gain(cum, r); s > best.score {
+						g.record(j, best, cum, prev, b, false, s)
+						found = true
+					}
+				}
+				l := makeCounts(cum.c0+miss.c0, cum.c1+miss.c1)
+				if r := it.counts.minus(l); l.n >= minLeaf && r.n >= minLeaf {
+					if s := g.gain(l, r); s > best.score {
+						g.record(j, best, l, prev, b, true, s)
+						found = true
+					}
+				}
 			}
 		}
 		cum = cum.plus(h[b])
 		prev = b
 	}
 	if miss.n > 0 {
-		try(values, mx, -1, false) // every value left, NaN right
+		if r := it.counts.minus(values); values.n >= minLeaf && r.n >= minLeaf {
+			if s := g.gain(values, r); s > best.score {
+				g.record(j, best, values, mx, -1, false, s) // every value left, NaN right
+				found = true
+			}
+		}
 	}
 	return found
+}
+
+// gain is the score, sum over children of p^2/w, of the split sending l
+// left and r right (larger is better).
+func (g *grower) gain(l, r counts) float64 {
+	lw, lp := g.weight(l)
+	rw, rp := g.weight(r)
+	return lp*lp/lw + rp*rp/rw
+}
+
+// record makes the split sending l left (bins up to bin; next is the next
+// occupied bin, -1 for "every value left") with score s the best.
+func (g *grower) record(j int, best *split, l counts, bin, next int, missLeft bool, s float64) {
+	thr, b := math.Inf(1), hist.MissingBin-1 // every value left
+	if next >= 0 {
+		thr, b = g.d.Cuts[j].Threshold(bin, next)
+	}
+	*best = split{f: j, bin: b, thr: thr, missLeft: missLeft, left: l, score: s}
 }
 
 // partition reorders rows[lo:hi] stably so the left child's rows come first
