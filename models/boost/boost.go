@@ -465,3 +465,58 @@ func (m *Model) TrainLoss() []float64 { return append([]float64(nil), m.loss...)
 
 // SetWorkers sets the goroutines PredictProba uses (0 = GOMAXPROCS).
 func (m *Model) SetWorkers(n int) { m.workers = n }
+
+// ExplainAll writes the contributions of every row of X into contrib, a
+// matrix the caller allocates with X.Rows rows and one column per feature
+// (models.NewMatrix(X.Rows, m.FeatureNames())), and returns the base
+// common to all rows: for each row exactly what Explain gives. Rows are
+// spread over the workers; nothing is allocated per row.
+func (m *Model) ExplainAll(X models.Matrix, contrib models.Matrix) (base float64) {
+	m.check(X)
+	p := len(m.names)
+	if len(contrib.Cols) != p || contrib.Rows < X.Rows {
+		panic(fmt.Sprintf("boost: contrib is %d x %d, want %d x %d", contrib.Rows, len(contrib.Cols), X.Rows, p))
+	}
+	b := m.init
+	for _, nodes := range m.trees {
+		b += nodes[0].Value
+	}
+	base = sigmoid(b)
+	const block = 1024
+	parallelBlocks((X.Rows+block-1)/block, workers(m.workers), func(k int) {
+		lo, hi := k*block, min((k+1)*block, X.Rows)
+		var raw [block]float64
+		for _, c := range contrib.Cols {
+			clear(c[lo:hi])
+		}
+		for i := lo; i < hi; i++ {
+			raw[i-lo] = m.init
+		}
+		// Trees outer, rows inner: a tree stays in cache for the block.
+		for _, nodes := range m.trees {
+			for i := lo; i < hi; i++ {
+				nd := &nodes[0]
+				for nd.Left != 0 {
+					c := &nodes[next(nd, X.Cols[nd.Feature][i])]
+					contrib.Cols[nd.Feature][i] += c.Value - nd.Value
+					nd = c
+				}
+				raw[i-lo] += nd.Value
+			}
+		}
+		for i := lo; i < hi; i++ {
+			var s float64
+			for _, c := range contrib.Cols {
+				s += c[i]
+			}
+			factor := base * (1 - base)
+			if math.Abs(s) >= 1e-9 {
+				factor = (sigmoid(raw[i-lo]) - base) / s
+			}
+			for _, c := range contrib.Cols {
+				c[i] *= factor
+			}
+		}
+	})
+	return base
+}

@@ -491,3 +491,29 @@ func TestSharedBinning(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainAllIsExplain: ExplainAll gives every row Explain's values,
+// bit for bit, whatever the workers.
+func TestExplainAllIsExplain(t *testing.T) {
+	X, y := synth(2500, 5, 27)
+	m, err := Fit(context.Background(), X, y, Options{Trees: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []int{1, 3} {
+		m.SetWorkers(w)
+		all := models.NewMatrix(X.Rows, m.FeatureNames())
+		base := m.ExplainAll(X, all)
+		c := make([]float64, X.NumCols())
+		for i := range X.Rows {
+			if b := m.Explain(X, i, c); b != base {
+				t.Fatalf("row %d: base %v, ExplainAll's %v", i, b, base)
+			}
+			for j := range c {
+				if c[j] != all.Cols[j][i] {
+					t.Fatalf("workers %d row %d feature %d: Explain %v, ExplainAll %v", w, i, j, c[j], all.Cols[j][i])
+				}
+			}
+		}
+	}
+}
