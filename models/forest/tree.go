@@ -83,17 +83,20 @@ type item struct {
 	constant uint64
 }
 
-// sample is an in-bag row with its histogram increment (its bootstrap
-// count, shifted by 32 for class 1), kept together so that filling a
-// histogram reads them in sequence.
+// sample is an in-bag row with its bootstrap count and class, kept
+// together in 8 bytes so that partitions and histogram fills stream them.
 type sample struct {
-	inc hbin
-	r   int32
+	r int32
+	c uint32 // bootstrap count (< 2^31), bit 31 set for class 1
 }
 
 func makeSample(r int, cnt int32, y uint8) sample {
-	return sample{inc: hbin(cnt) << (32 * y), r: int32(r)}
+	return sample{r: int32(r), c: uint32(cnt) | uint32(y)<<31}
 }
+
+// inc is the sample's histogram increment: its count, shifted by 32 for
+// class 1.
+func (s sample) inc() hbin { return hbin(s.c&^(1<<31)) << (32 * (s.c >> 31)) }
 
 // grower builds trees; one per worker, its buffers reused across trees.
 type grower struct {
@@ -207,7 +210,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	}
 	root := item{lo: 0, hi: n}
 	for _, s := range g.rows[:n] {
-		root.counts = root.counts.plus(s.inc)
+		root.counts = root.counts.plus(s.inc())
 	}
 	if g.full {
 		root.hist = g.getHist()
@@ -346,7 +349,7 @@ func (g *grower) fillAll(h []hbin, lo, hi int) {
 	for _, s := range g.rows[lo:hi] {
 		row := codes[int(s.r)*p : int(s.r)*p+p]
 		for j, c := range row {
-			h[j*histStride+int(c)] += s.inc
+			h[j*histStride+int(c)] += s.inc()
 		}
 	}
 }
@@ -367,7 +370,7 @@ func (g *grower) fillOne(j, lo, hi int) (int, int) {
 	mn, mx := histStride, -1
 	for _, s := range rows {
 		c := int(codes[int(s.r)*p])
-		h[c] += s.inc
+		h[c] += s.inc()
 		if c != hist.MissingBin {
 			mn = min(mn, c)
 			mx = max(mx, c)
@@ -385,13 +388,13 @@ func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
 	k := 0
 	for ; k+4 <= len(rows); k += 4 {
 		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		h0[codes[s0.r]] += s0.inc
-		h1[codes[s1.r]] += s1.inc
-		h2[codes[s2.r]] += s2.inc
-		h3[codes[s3.r]] += s3.inc
+		h0[codes[s0.r]] += s0.inc()
+		h1[codes[s1.r]] += s1.inc()
+		h2[codes[s2.r]] += s2.inc()
+		h3[codes[s3.r]] += s3.inc()
 	}
 	for ; k < len(rows); k++ {
-		h0[codes[rows[k].r]] += rows[k].inc
+		h0[codes[rows[k].r]] += rows[k].inc()
 	}
 	mn, mx := histStride, -1
 	nb := g.d.Cuts[j].Bins()
