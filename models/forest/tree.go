@@ -397,18 +397,18 @@ func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
 		h0[codes[rows[k].r]] += rows[k].inc()
 	}
 	mn, mx := histStride, -1
-	nb := g.d.Cuts[j].Bins()
-	for b := range histStride {
-		if b >= nb && b != hist.MissingBin {
-			continue
-		}
+	nb := g.d.Cuts[j].Bins() // only bins below nb and the missing bin can be occupied
+	for b := range nb {
 		h0[b] += h1[b] + h2[b] + h3[b]
 		h1[b], h2[b], h3[b] = 0, 0, 0
-		if h0[b] != 0 && b != hist.MissingBin {
+		if h0[b] != 0 {
 			mn = min(mn, b)
 			mx = max(mx, b)
 		}
 	}
+	m := hist.MissingBin
+	h0[m] += h1[m] + h2[m] + h3[m]
+	h1[m], h2[m], h3[m] = 0, 0, 0
 	return mn, mx
 }
 
