@@ -1,12 +1,26 @@
 #!/usr/bin/python3
-"""Peers of bench/train.sh: scikit-learn's random forest, and the common
-evaluator for every tool's predictions.
+"""Peers of bench/train.sh: scikit-learn's random forest and
+HistGradientBoosting, xgboost's random-forest mode and hist booster, and the
+common evaluator for every tool's predictions.
 
   train_peers.py sklearn TRAIN.csv TEST.csv PRED_OUT [TREES] [JOBS]
       fit RandomForestClassifier(TREES=100, n_jobs=JOBS=2, random_state=1)
       on TRAIN (numeric CSV, header, column 'label'; empty cells missing,
       imputed by the training median since scikit-learn 1.2 forests reject
       NaN), write P(class 1) of TEST rows to PRED_OUT, print one JSON line.
+  train_peers.py xgbrf TRAIN.csv TEST.csv PRED_OUT [TREES] [JOBS]
+      xgboost's XGBRFClassifier(n_estimators=TREES, tree_method="hist",
+      n_jobs=JOBS, random_state=1), its other parameters xgboost's
+      defaults (subsample 0.8, colsample_bynode 0.8, max_depth 6); NaN native.
+  train_peers.py hgb TRAIN.csv TEST.csv PRED_OUT [TREES] [JOBS]
+      HistGradientBoostingClassifier(max_iter=TREES, early_stopping=False,
+      random_state=1), otherwise defaults (what boost.Options{} trains:
+      learning rate 0.1, 31 leaves, min leaf 20, 255 bins); NaN native;
+      threads from OMP_NUM_THREADS (train.sh sets JOBS).
+  train_peers.py xgb TRAIN.csv TEST.csv PRED_OUT [TREES] [JOBS]
+      XGBClassifier(n_estimators=TREES, tree_method="hist", learning_rate=0.1,
+      grow_policy="lossguide", max_leaves=31, max_depth=0, n_jobs=JOBS,
+      random_state=1): the same shape of trees as HistGradientBoosting.
   train_peers.py eval TEST.csv PRED...
       print one JSON line per prediction file: ROC AUC (sklearn) and
       precision at 5% (share of positives among the top 5% of scores).
@@ -50,6 +64,31 @@ def sklearn_main(train, test, out, trees=100, jobs=2):
     print(json.dumps({"tool": "sklearn", "fit_seconds": fit, "fit_cpu_seconds": fit_cpu, "predict_seconds": pred}))
 
 
+def fit_native(tool, train, test, out, trees=100, jobs=2):
+    """Peers that take NaN as missing: xgbrf, hgb, xgb."""
+    X, y = load(train)
+    Xt, _ = load(test)
+    trees, jobs = int(trees), int(jobs)
+    if tool == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        m = HistGradientBoostingClassifier(max_iter=trees, early_stopping=False, random_state=1)
+    else:
+        import xgboost
+        if tool == "xgbrf":
+            m = xgboost.XGBRFClassifier(n_estimators=trees, tree_method="hist", n_jobs=jobs, random_state=1)
+        else:
+            m = xgboost.XGBClassifier(n_estimators=trees, tree_method="hist", learning_rate=0.1, grow_policy="lossguide",
+                                      max_leaves=31, max_depth=0, n_jobs=jobs, random_state=1)
+    t0, c0 = time.perf_counter(), time.process_time()
+    m.fit(X, y)
+    fit, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0 = time.perf_counter()
+    p = m.predict_proba(Xt)[:, 1]
+    pred = time.perf_counter() - t0
+    np.savetxt(out, p, fmt="%.17g")
+    print(json.dumps({"tool": tool, "fit_seconds": fit, "fit_cpu_seconds": fit_cpu, "predict_seconds": pred}))
+
+
 def eval_main(test, preds):
     from sklearn.metrics import roc_auc_score
     _, y = load(test)
@@ -63,6 +102,8 @@ def eval_main(test, preds):
 if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "sklearn":
         sklearn_main(*sys.argv[2:])
+    elif len(sys.argv) >= 5 and sys.argv[1] in ("xgbrf", "hgb", "xgb"):
+        fit_native(*sys.argv[1:])
     elif len(sys.argv) >= 4 and sys.argv[1] == "eval":
         eval_main(sys.argv[2], sys.argv[3:])
     else:

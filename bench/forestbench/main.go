@@ -1,4 +1,5 @@
-// Command forestbench trains povrisk's random forest on a numeric CSV
+// Command forestbench trains povrisk's random forest (or, with -kind boost,
+// its boosted trees) on a numeric CSV
 // (header row, one label column of 0/1, empty cells missing), scores a test
 // CSV with the same columns, and prints one JSON line of figures. It is the
 // Go side of bench/train.sh; the peers are in bench/train_peers.py.
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/boost"
 	"github.com/povrisk/povrisk/models/forest"
 )
 
@@ -35,6 +37,7 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile of training here")
 	minLeaf := flag.Int("min-leaf", 0, "MinLeaf (0: DefaultOptions)")
 	pred := flag.String("pred", "", "write test-set P(class 1), one per line, here (optional)")
+	kind := flag.String("kind", "forest", "forest (models/forest) or boost (models/boost, Options{} with -trees rounds)")
 	flag.Parse()
 	if *cpu != "" {
 		fh, err := os.Create(*cpu)
@@ -43,14 +46,45 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*train, *test, *label, *trees, *workers, *seed, *minLeaf, *model, *pred); err != nil {
+	if err := run(*kind, *train, *test, *label, *trees, *workers, *seed, *minLeaf, *model, *pred); err != nil {
 		fmt.Fprintln(os.Stderr, "forestbench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(trainPath, testPath, label string, trees, workers int, seed uint64, minLeaf int, model, predPath string) error {
+// trained is what run needs of either model.
+type trained interface {
+	models.Classifier
+	WriteTo(w io.Writer) (int64, error)
+}
+
+// fit trains the model of kind and returns it with its figures for the JSON line.
+func fit(kind string, X models.Matrix, y []int, trees, workers int, seed uint64, minLeaf int) (trained, map[string]any, error) {
+	switch kind {
+	case "forest":
+		o := forest.DefaultOptions()
+		o.Trees, o.Workers, o.Seed = trees, workers, seed
+		if minLeaf > 0 {
+			o.MinLeaf = minLeaf
+		}
+		f, err := forest.Fit(context.Background(), X, y, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, map[string]any{"tool": "povrisk", "min_leaf": f.Params().MinLeaf, "oob_auc": f.OOBScore()}, nil
+	case "boost":
+		o := boost.Options{Trees: trees, Workers: workers, Seed: seed, MinLeaf: minLeaf}
+		m, err := boost.Fit(context.Background(), X, y, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, map[string]any{"tool": "povrisk-boost", "min_leaf": m.Params().MinLeaf, "rounds": m.NumTrees()}, nil
+	}
+	return nil, nil, fmt.Errorf("-kind %q: want forest or boost", kind)
+}
+
+func run(kind, trainPath, testPath, label string, trees, workers int, seed uint64, minLeaf int, model, predPath string) error {
 	X, y, err := readCSV(trainPath, label)
 	if err != nil {
 		return err
@@ -59,18 +93,13 @@ func run(trainPath, testPath, label string, trees, workers int, seed uint64, min
 	if err != nil {
 		return err
 	}
-	o := forest.DefaultOptions()
-	o.Trees, o.Workers, o.Seed = trees, workers, seed
-	if minLeaf > 0 {
-		o.MinLeaf = minLeaf
-	}
 	cpu0 := cpuSeconds()
 	start := time.Now()
-	f, err := forest.Fit(context.Background(), X, y, o)
+	f, figures, err := fit(kind, X, y, trees, workers, seed, minLeaf)
 	if err != nil {
 		return err
 	}
-	fit := time.Since(start).Seconds()
+	fitSec := time.Since(start).Seconds()
 	fitCPU := cpuSeconds() - cpu0
 	p := make([]float64, Xt.Rows)
 	cpu0 = cpuSeconds()
@@ -102,11 +131,14 @@ func run(trainPath, testPath, label string, trees, workers int, seed uint64, min
 	}
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"tool": "povrisk", "train_rows": X.Rows, "test_rows": Xt.Rows, "features": X.NumCols(),
-		"fit_seconds": fit, "fit_cpu_seconds": fitCPU, "min_leaf": f.Params().MinLeaf, "predict_seconds": pred, "predict_cpu_seconds": predCPU, "peak_rss_mb": float64(ru.Maxrss) / 1024,
-		"auc": auc(yt, p), "precision_at_5pct": precisionAt(yt, p, 0.05), "oob_auc": f.OOBScore(),
-	})
+	for k, v := range map[string]any{
+		"train_rows": X.Rows, "test_rows": Xt.Rows, "features": X.NumCols(),
+		"fit_seconds": fitSec, "fit_cpu_seconds": fitCPU, "predict_seconds": pred, "predict_cpu_seconds": predCPU, "peak_rss_mb": float64(ru.Maxrss) / 1024,
+		"auc": auc(yt, p), "precision_at_5pct": precisionAt(yt, p, 0.05),
+	} {
+		figures[k] = v
+	}
+	return json.NewEncoder(os.Stdout).Encode(figures)
 }
 
 // cpuSeconds is the process's user + system CPU time so far.

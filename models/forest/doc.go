@@ -3,7 +3,8 @@
 //
 // Design notes:
 //
-//   - Each feature is quantised into at most 255 value bins whose edges are
+//   - Each feature is quantised (by models/hist, the binning models/boost
+//     shares) into at most 255 value bins whose edges are
 //     quantiles of the training values; a feature with no more distinct values
 //     than Options.Bins gets one bin per value, so its splits are exactly those
 //     an exact tree (scikit-learn's DecisionTreeClassifier) would consider. Bin
@@ -41,6 +42,11 @@
 //   - Every tree draws from its own PCG stream seeded by (Seed, tree index),
 //     trees are built in parallel and stored in index order, so the same data
 //     and seed give the same forest, byte for byte, whatever Workers is.
+//   - Options.Weights are sample weights. With bootstrap each tree draws
+//     its n rows with probability proportional to weight (an alias table,
+//     as ranger's case weights), so histogram counts stay whole numbers;
+//     without bootstrap a weight must be whole and counts the row that many
+//     times. Equal weights train the unweighted forest, byte for byte.
 //   - OOBScore is the ROC AUC (eval.ROCAUC) of the out-of-bag probabilities (not accuracy,
 //     as in scikit-learn), over the rows left out by at least one tree.
 //

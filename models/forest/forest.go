@@ -10,6 +10,7 @@ import (
 	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/eval"
+	"github.com/povrisk/povrisk/models/hist"
 )
 
 // Forest is a trained random forest. It is safe for concurrent use once
@@ -17,7 +18,7 @@ import (
 type Forest struct {
 	params  Params // resolved; Workers is 0: it is not part of the model
 	names   []string
-	cuts    []binCuts
+	cuts    []hist.Cuts
 	trees   [][]Node
 	imp     []float64
 	oob     float64 // NaN without bootstrap
@@ -76,15 +77,27 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 	}
 	f := &Forest{params: par, names: names(X), oob: math.NaN(), workers: par.Workers}
 	f.params.Workers = 0
-	yb, cw, err := checkInputs(X, y, f.names, par.ClassWeight)
+	wt, err := makeWeights(o.Weights, X.Rows, par.Bootstrap)
+	if err != nil {
+		return nil, fmt.Errorf("fit forest: %w", err)
+	}
+	if wt != nil {
+		f.params.Weighted = true
+	}
+	yb, cw, err := checkInputs(X, y, f.names, par.ClassWeight, wt)
 	if err != nil {
 		return nil, fmt.Errorf("fit forest: %w", err)
 	}
 	nw := workers(par.Workers)
-	d := quantise(X, par.Bins, nw)
-	f.cuts = d.cuts
+	d := o.Binned
+	if d == nil {
+		d = hist.Quantise(X, par.Bins, nw, true)
+	} else if err := checkBinned(d, X, par.Bins, true); err != nil {
+		return nil, fmt.Errorf("fit forest: %w", err)
+	}
+	f.cuts = d.Cuts
 	task := rep.Start("trees", int64(par.Trees))
-	results, growers, err := growAll(ctx, d, yb, cw, par, nw, task)
+	results, growers, err := growAll(ctx, d, yb, cw, wt, par, nw, task)
 	task.Done()
 	if err != nil {
 		return nil, fmt.Errorf("fit forest: %w", err)
@@ -100,18 +113,34 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 	return f, nil
 }
 
+// checkBinned checks that d has the shape of X quantised in at most bins
+// bins (with row-major codes when rowMajor).
+func checkBinned(d *hist.Binned, X models.Matrix, bins int, rowMajor bool) error {
+	n, p := X.Rows, len(X.Cols)
+	if d.N != n || d.P != p || len(d.Cuts) != p || len(d.ColCodes) != n*p || (rowMajor && len(d.Codes) != n*p) {
+		return fmt.Errorf("%w: Binned is %d x %d (%d cuts, %d codes, %d row-major codes), not this %d x %d matrix quantised by hist.Quantise(X, %d, _, %v)",
+			ErrOptions, d.N, d.P, len(d.Cuts), len(d.ColCodes), len(d.Codes), n, p, bins, rowMajor)
+	}
+	for j := range d.Cuts {
+		if d.Cuts[j].Bins() > bins {
+			return fmt.Errorf("%w: Binned column %d has %d bins, more than Bins %d", ErrOptions, j, d.Cuts[j].Bins(), bins)
+		}
+	}
+	return nil
+}
+
 // checkInputs checks the labels (0/1) and values (no ±Inf) and returns
 // the labels as bytes and the class weights.
-func checkInputs(X models.Matrix, y []int, names []string, classWeight string) ([]uint8, [2]float64, error) {
+func checkInputs(X models.Matrix, y []int, names []string, classWeight string, wt *weights) ([]uint8, [2]float64, error) {
 	yb := make([]uint8, len(y))
-	var count [2]int
+	var count [2]float64
 	cw := [2]float64{1, 1}
 	for i, v := range y {
 		if v != 0 && v != 1 {
 			return nil, cw, &LabelError{Row: i, Label: v}
 		}
 		yb[i] = uint8(v)
-		count[v]++
+		count[v] += wt.of(i)
 	}
 	for j, c := range X.Cols {
 		for i, v := range c {
@@ -122,17 +151,17 @@ func checkInputs(X models.Matrix, y []int, names []string, classWeight string) (
 	}
 	if classWeight == "balanced" {
 		if count[0] == 0 || count[1] == 0 {
-			return nil, cw, fmt.Errorf("class weight \"balanced\" needs both classes; labels have %d zeros and %d ones", count[0], count[1])
+			return nil, cw, fmt.Errorf("class weight \"balanced\" needs both classes; labels have %v zeros and %v ones (counted by weight)", count[0], count[1])
 		}
-		n := float64(len(y))
-		cw = [2]float64{n / (2 * float64(count[0])), n / (2 * float64(count[1]))}
+		n := count[0] + count[1]
+		cw = [2]float64{n / (2 * count[0]), n / (2 * count[1])}
 	}
 	return yb, cw, nil
 }
 
 // growAll grows o.Trees trees on nw workers, each tree from its own
 // random stream, and counts each tree done on task.
-func growAll(ctx context.Context, d *binned, yb []uint8, cw [2]float64, o Params, nw int, task progress.Task) ([]treeResult, []*grower, error) {
+func growAll(ctx context.Context, d *hist.Binned, yb []uint8, cw [2]float64, wt *weights, o Params, nw int, task progress.Task) ([]treeResult, []*grower, error) {
 	var mu sync.Mutex // task.Add is called from one goroutine at a time
 	results := make([]treeResult, o.Trees)
 	var nextTree atomic.Int64
@@ -143,7 +172,7 @@ func growAll(ctx context.Context, d *binned, yb []uint8, cw [2]float64, o Params
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := newGrower(d, yb, cw, o)
+			g := newGrower(d, yb, cw, wt, o)
 			growers[w] = g
 			for {
 				t := int(nextTree.Add(1)) - 1
@@ -396,3 +425,5 @@ func (f *Forest) Tree(t int) []Node { return f.trees[t] }
 // SetWorkers sets the goroutines used by PredictProba, ExplainAll and
 // PermutationImportances (0 = GOMAXPROCS).
 func (f *Forest) SetWorkers(n int) { f.workers = n }
+
+var _ models.Classifier = (*Forest)(nil)

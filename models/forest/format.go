@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/povrisk/povrisk/models/hist"
 	"hash/crc32"
 	"io"
 	"math"
@@ -27,13 +28,13 @@ var ErrFormat = errors.New("not a valid povrisk forest file")
 
 // header is the JSON part of a model file.
 type header struct {
-	Format      string    `json:"format"`
-	Options     Params    `json:"options"`
-	Features    []string  `json:"features"`
-	Bins        []binCuts `json:"bins"`
-	Importances []float64 `json:"importances"`
-	OOBScore    *float64  `json:"oob_score"` // null without bootstrap
-	Nodes       []int     `json:"nodes"`     // node count of each tree
+	Format      string      `json:"format"`
+	Options     Params      `json:"options"`
+	Features    []string    `json:"features"`
+	Bins        []hist.Cuts `json:"bins"`
+	Importances []float64   `json:"importances"`
+	OOBScore    *float64    `json:"oob_score"` // null without bootstrap
+	Nodes       []int       `json:"nodes"`     // node count of each tree
 }
 
 type countWriter struct {

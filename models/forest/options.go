@@ -7,11 +7,12 @@ import (
 	"runtime"
 
 	"github.com/povrisk/povrisk/engine/progress"
+	"github.com/povrisk/povrisk/models/hist"
 )
 
 // MaxBins is the largest number of value bins per feature: bin code 255 is
 // reserved for missing values.
-const MaxBins = 255
+const MaxBins = hist.MaxBins
 
 // ErrOptions is wrapped by errors about invalid Options.
 var ErrOptions = errors.New("invalid forest options")
@@ -32,6 +33,23 @@ type Options struct {
 	NoBootstrap bool   `json:"no_bootstrap,omitempty"` // grow every tree on all rows once; false (the default) draws each tree's rows with replacement (n of n)
 	ClassWeight string `json:"class_weight,omitempty"` // "" (every row weighs 1) or "balanced" (class c weighs n/(2*n_c))
 	Seed        uint64 `json:"seed,omitempty"`         // seed of every tree's random stream
+	// Weights, when set, weighs row i by Weights[i] (finite, >= 0; nil
+	// means every row weighs 1). With bootstrap (the default) they are
+	// ranger's case weights: each tree draws its n rows with replacement,
+	// row i with probability Weights[i]/sum(Weights), so counts stay whole
+	// and a row of weight 0 is never drawn (always out of bag). Without
+	// bootstrap a weight must be a whole number: the row counts that many
+	// times, as if repeated. Weights that are all equal (and, without
+	// bootstrap, 1) train the forest of nil weights, byte for byte. With
+	// ClassWeight "balanced", n and n_c are sums of weights. MinLeaf and
+	// MinSplit count drawn rows. Not part of the model (Params.Weighted
+	// records that there were weights).
+	Weights []float64 `json:"-"`
+	// Binned, when set, is X already quantised by hist.Quantise(X, Bins, _,
+	// true) (with row-major codes), shared by several fits on the same rows
+	// (a grid of options): Fit then skips its own quantisation. Fit checks
+	// its shape, not its values: it must come from this X and Bins.
+	Binned *hist.Binned `json:"-"`
 	// Reporter, when set, is told of every tree grown (stage "trees",
 	// total Trees). It is not part of the model.
 	Reporter progress.Reporter `json:"-"`
@@ -51,6 +69,7 @@ type Params struct {
 	Bootstrap   bool   `json:"bootstrap"`
 	ClassWeight string `json:"class_weight"`
 	Seed        uint64 `json:"seed"`
+	Weighted    bool   `json:"weighted,omitempty"` // trained with (unequal) Options.Weights
 }
 
 // Default values of the fields of Options.

@@ -2,6 +2,7 @@ package forest
 
 import (
 	"context"
+	"github.com/povrisk/povrisk/models/hist"
 	"testing"
 )
 
@@ -25,7 +26,7 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := quantise(X, o.Bins, 1)
+			d := hist.Quantise(X, o.Bins, 1, true)
 			yb := make([]uint8, len(y))
 			for i, v := range y {
 				yb[i] = uint8(v)
@@ -35,7 +36,7 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 				cw = [2]float64{1.3, 2.7}
 			}
 			for tree := range 3 {
-				gs, gd := newGrower(d, yb, cw, o), newGrower(d, yb, cw, o)
+				gs, gd := newGrower(d, yb, cw, nil, o), newGrower(d, yb, cw, nil, o)
 				if !gs.full {
 					t.Fatal("grower does not use subtraction with MaxFeatures near p")
 				}

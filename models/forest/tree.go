@@ -2,6 +2,7 @@ package forest
 
 import (
 	"context"
+	"github.com/povrisk/povrisk/models/hist"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -82,23 +83,27 @@ type item struct {
 	constant uint64
 }
 
-// sample is an in-bag row with its histogram increment (its bootstrap
-// count, shifted by 32 for class 1), kept together so that filling a
-// histogram reads them in sequence.
+// sample is an in-bag row with its bootstrap count and class, kept
+// together in 8 bytes so that partitions and histogram fills stream them.
 type sample struct {
-	inc hbin
-	r   int32
+	r int32
+	c uint32 // bootstrap count (< 2^31), bit 31 set for class 1
 }
 
 func makeSample(r int, cnt int32, y uint8) sample {
-	return sample{inc: hbin(cnt) << (32 * y), r: int32(r)}
+	return sample{r: int32(r), c: uint32(cnt) | uint32(y)<<31}
 }
+
+// inc is the sample's histogram increment: its count, shifted by 32 for
+// class 1.
+func (s sample) inc() hbin { return hbin(s.c&^(1<<31)) << (32 * (s.c >> 31)) }
 
 // grower builds trees; one per worker, its buffers reused across trees.
 type grower struct {
-	d    *binned
+	d    *hist.Binned
 	y    []uint8
 	cw   [2]float64
+	wt   *weights // nil: every row weighs 1
 	o    Params
 	full bool // root keeps every feature's histogram
 
@@ -120,11 +125,11 @@ type grower struct {
 
 const oobScale = 1 << 40
 
-func newGrower(d *binned, y []uint8, cw [2]float64, o Params) *grower {
-	g := &grower{d: d, y: y, cw: cw, o: o,
-		rows: make([]sample, d.n), tmp: make([]sample, d.n), cnt: make([]int32, d.n),
-		scratch: make([]hbin, 4*histStride), feats: make([]int, d.p)}
-	g.full = 2*o.MaxFeatures > d.p
+func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) *grower {
+	g := &grower{d: d, y: y, cw: cw, wt: wt, o: o,
+		rows: make([]sample, d.N), tmp: make([]sample, d.N), cnt: make([]int32, d.N),
+		scratch: make([]hbin, 4*histStride), feats: make([]int, d.P)}
+	g.full = 2*o.MaxFeatures > d.P
 	return g
 }
 
@@ -147,7 +152,7 @@ func (g *grower) getHist() []hbin {
 		clear(h)
 		return h
 	}
-	return make([]hbin, g.d.p*histStride)
+	return make([]hbin, g.d.P*histStride)
 }
 
 func (g *grower) putHist(h []hbin) {
@@ -165,14 +170,20 @@ func (g *grower) putHist(h []hbin) {
 func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	d, o := g.d, g.o
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(t)))
-	res := treeResult{imp: make([]float64, d.p)}
+	res := treeResult{imp: make([]float64, d.P)}
 	n := 0
 	if o.Bootstrap {
 		clear(g.cnt)
-		for range d.n {
-			g.cnt[rng.IntN(d.n)]++
+		if g.wt != nil {
+			for range d.N {
+				g.cnt[g.wt.draw(rng)]++
+			}
+		} else {
+			for range d.N {
+				g.cnt[rng.IntN(d.N)]++
+			}
 		}
-		g.inbag = slices.Grow(g.inbag[:0], (d.n+63)/64)[:(d.n+63)/64]
+		g.inbag = slices.Grow(g.inbag[:0], (d.N+63)/64)[:(d.N+63)/64]
 		clear(g.inbag)
 		for i, c := range g.cnt {
 			if c > 0 {
@@ -181,18 +192,25 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 				g.inbag[i/64] |= 1 << (i % 64)
 			}
 		}
+	} else if g.wt != nil {
+		for i := range d.N {
+			if c := int32(g.wt.w[i]); c > 0 {
+				g.rows[n] = makeSample(i, c, g.y[i])
+				n++
+			}
+		}
 	} else {
-		for i := range d.n {
+		for i := range d.N {
 			g.rows[i] = makeSample(i, 1, g.y[i])
 		}
-		n = d.n
+		n = d.N
 	}
 	for j := range g.feats {
 		g.feats[j] = j
 	}
 	root := item{lo: 0, hi: n}
 	for _, s := range g.rows[:n] {
-		root.counts = root.counts.plus(s.inc)
+		root.counts = root.counts.plus(s.inc())
 	}
 	if g.full {
 		root.hist = g.getHist()
@@ -268,20 +286,20 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 func (g *grower) addOOB(nodes []Node, inbag []uint64) {
 	d := g.d
 	if g.oobSum == nil {
-		g.oobSum = make([]int64, d.n)
-		g.oobCnt = make([]int32, d.n)
+		g.oobSum = make([]int64, d.N)
+		g.oobCnt = make([]int32, d.N)
 	}
-	for i := range d.n {
+	for i := range d.N {
 		if inbag[i/64]&(1<<(i%64)) != 0 {
 			continue
 		}
-		row := d.codes[i*d.p : i*d.p+d.p]
+		row := d.Codes[i*d.P : i*d.P+d.P]
 		k := uint32(0)
 		for nodes[k].Left != 0 {
 			nd := &nodes[k]
 			c := row[nd.Feature]
 			switch {
-			case c == missingBin:
+			case c == hist.MissingBin:
 				if nd.Flags&flagMissingLeft != 0 {
 					k = nd.Left
 				} else {
@@ -310,7 +328,7 @@ func gini(w, p float64) float64 {
 // filling the smaller child's and subtracting is cheaper than filling the
 // drawn features' histograms of both.
 func (g *grower) keepFull(small, large int64) bool {
-	p, m := int64(g.d.p), int64(g.o.MaxFeatures)
+	p, m := int64(g.d.P), int64(g.o.MaxFeatures)
 	return p*(small+histStride) < m*(small+large)
 }
 
@@ -327,11 +345,11 @@ func (g *grower) isLeaf(it *item) bool {
 
 // fillAll fills every feature's histogram from rows[lo:hi].
 func (g *grower) fillAll(h []hbin, lo, hi int) {
-	p, codes := g.d.p, g.d.codes
+	p, codes := g.d.P, g.d.Codes
 	for _, s := range g.rows[lo:hi] {
 		row := codes[int(s.r)*p : int(s.r)*p+p]
 		for j, c := range row {
-			h[j*histStride+int(c)] += s.inc
+			h[j*histStride+int(c)] += s.inc()
 		}
 	}
 }
@@ -339,21 +357,21 @@ func (g *grower) fillAll(h []hbin, lo, hi int) {
 // fillOne fills feature j's histogram from rows[lo:hi] into g.scratch
 // and returns the lowest and highest occupied value bins (lo > hi if none).
 func (g *grower) fillOne(j, lo, hi int) (int, int) {
-	n, p := g.d.n, g.d.p
+	n, p := g.d.N, g.d.P
 	h := g.scratch[:histStride]
 	rows := g.rows[lo:hi]
 	if len(rows) >= wideRows {
 		// Large node: its rows are dense in the column; stream it.
-		return g.fillOneWide(j, g.d.colCodes[j*n:(j+1)*n], rows)
+		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], rows)
 	}
 	// Small node: its rows are sparse; read the row-major codes, whose cache
 	// lines the node's other features then find loaded.
-	codes := g.d.codes[j:]
+	codes := g.d.Codes[j:]
 	mn, mx := histStride, -1
 	for _, s := range rows {
 		c := int(codes[int(s.r)*p])
-		h[c] += s.inc
-		if c != missingBin {
+		h[c] += s.inc()
+		if c != hist.MissingBin {
 			mn = min(mn, c)
 			mx = max(mx, c)
 		}
@@ -370,27 +388,27 @@ func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
 	k := 0
 	for ; k+4 <= len(rows); k += 4 {
 		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		h0[codes[s0.r]] += s0.inc
-		h1[codes[s1.r]] += s1.inc
-		h2[codes[s2.r]] += s2.inc
-		h3[codes[s3.r]] += s3.inc
+		h0[codes[s0.r]] += s0.inc()
+		h1[codes[s1.r]] += s1.inc()
+		h2[codes[s2.r]] += s2.inc()
+		h3[codes[s3.r]] += s3.inc()
 	}
 	for ; k < len(rows); k++ {
-		h0[codes[rows[k].r]] += rows[k].inc
+		h0[codes[rows[k].r]] += rows[k].inc()
 	}
 	mn, mx := histStride, -1
-	nb := g.d.cuts[j].bins()
-	for b := range histStride {
-		if b >= nb && b != missingBin {
-			continue
-		}
+	nb := g.d.Cuts[j].Bins() // only bins below nb and the missing bin can be occupied
+	for b := range nb {
 		h0[b] += h1[b] + h2[b] + h3[b]
 		h1[b], h2[b], h3[b] = 0, 0, 0
-		if h0[b] != 0 && b != missingBin {
+		if h0[b] != 0 {
 			mn = min(mn, b)
 			mx = max(mx, b)
 		}
 	}
+	m := hist.MissingBin
+	h0[m] += h1[m] + h2[m] + h3[m]
+	h1[m], h2[m], h3[m] = 0, 0, 0
 	return mn, mx
 }
 
@@ -411,7 +429,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 	best := split{score: -1}
 	found := false
 	tried := 0
-	p := g.d.p
+	p := g.d.P
 	constant := it.constant
 	for k := 0; k < p && tried < g.o.MaxFeatures; k++ {
 		r := k + rng.IntN(p-k)
@@ -425,7 +443,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		if it.hist != nil {
 			h = it.hist[j*histStride : (j+1)*histStride]
 			mn, mx = histStride, -1
-			for b := range g.d.cuts[j].bins() {
+			for b := range g.d.Cuts[j].Bins() {
 				if h[b] != 0 {
 					mn = min(mn, b)
 					mx = max(mx, b)
@@ -435,12 +453,12 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 			mn, mx = g.fillOne(j, it.lo, it.hi)
 			h = g.scratch
 		}
-		if mx < mn || (mn == mx && h[missingBin] == 0) {
+		if mx < mn || (mn == mx && h[hist.MissingBin] == 0) {
 			if it.hist == nil {
 				if mx >= mn {
 					clear(h[mn : mx+1])
 				}
-				h[missingBin] = 0
+				h[hist.MissingBin] = 0
 			}
 			if j < 64 {
 				constant |= 1 << j
@@ -453,73 +471,100 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		}
 		if it.hist == nil {
 			clear(h[mn : mx+1])
-			h[missingBin] = 0
+			h[hist.MissingBin] = 0
 		}
 	}
 	return best, constant, found
 }
 
-// scanFeature tries every threshold of feature j and updates best.
+// scanFeature tries every threshold of feature j and updates best. The
+// score of a candidate is computed in line (the hot loop of training);
+// only a better candidate pays for its threshold (record).
 func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split) bool {
 	minLeaf := int64(g.o.MinLeaf)
-	miss := counts{}.plus(h[missingBin])
+	miss := counts{}.plus(h[hist.MissingBin])
 	values := it.counts.minus(miss) // non-missing rows
 	found := false
-	try := func(l counts, bin, next int, missLeft bool) {
-		r := it.counts.minus(l)
-		if l.n < minLeaf || r.n < minLeaf {
-			return
-		}
-		lw, lp := g.weight(l)
-		rw, rp := g.weight(r)
-		s := lp*lp/lw + rp*rp/rw
-		if s > best.score {
-			thr, b := math.Inf(1), missingBin-1 // every value left
-			if next >= 0 {
-				thr, b = g.d.cuts[j].threshold(bin, next)
-			}
-			*best = split{f: j, bin: b, thr: thr, missLeft: missLeft, left: l, score: s}
-			found = true
-		}
-	}
 	var cum counts
 	prev := -1
 	for b := mn; b <= mx; b++ {
 		if h[b] == 0 {
 			continue
 		}
-		if prev >= 0 {
+		if it.n-cum.n < minLeaf {
+			break // every later threshold leaves the right child too few rows
+		}
+		if prev >= 0 && cum.n >= minLeaf-miss.n {
 			if miss.n == 0 {
 				// No NaN here: NaN will follow the larger child.
-				try(cum, prev, b, cum.n >= values.n-cum.n)
+				if r := it.counts.minus(cum); cum.n >= minLeaf && r.n >= minLeaf {
+					if s := g.gain(cum, r); s > best.score {
+						g.record(j, best, cum, prev, b, cum.n >= values.n-cum.n, s)
+						found = true
+					}
+				}
 			} else {
-				try(cum, prev, b, false)
-				try(makeCounts(cum.c0+miss.c0, cum.c1+miss.c1), prev, b, true)
+				if r := it.counts.minus(cum); cum.n >= minLeaf && r.n >= minLeaf {
+					if s := g.gain(cum, r); s > best.score {
+						g.record(j, best, cum, prev, b, false, s)
+						found = true
+					}
+				}
+				l := makeCounts(cum.c0+miss.c0, cum.c1+miss.c1)
+				if r := it.counts.minus(l); l.n >= minLeaf && r.n >= minLeaf {
+					if s := g.gain(l, r); s > best.score {
+						g.record(j, best, l, prev, b, true, s)
+						found = true
+					}
+				}
 			}
 		}
 		cum = cum.plus(h[b])
 		prev = b
 	}
 	if miss.n > 0 {
-		try(values, mx, -1, false) // every value left, NaN right
+		if r := it.counts.minus(values); values.n >= minLeaf && r.n >= minLeaf {
+			if s := g.gain(values, r); s > best.score {
+				g.record(j, best, values, mx, -1, false, s) // every value left, NaN right
+				found = true
+			}
+		}
 	}
 	return found
+}
+
+// gain is the score, sum over children of p^2/w, of the split sending l
+// left and r right (larger is better).
+func (g *grower) gain(l, r counts) float64 {
+	lw, lp := g.weight(l)
+	rw, rp := g.weight(r)
+	return lp*lp/lw + rp*rp/rw
+}
+
+// record makes the split sending l left (bins up to bin; next is the next
+// occupied bin, -1 for "every value left") with score s the best.
+func (g *grower) record(j int, best *split, l counts, bin, next int, missLeft bool, s float64) {
+	thr, b := math.Inf(1), hist.MissingBin-1 // every value left
+	if next >= 0 {
+		thr, b = g.d.Cuts[j].Threshold(bin, next)
+	}
+	*best = split{f: j, bin: b, thr: thr, missLeft: missLeft, left: l, score: s}
 }
 
 // partition reorders rows[lo:hi] stably so the left child's rows come first
 // and returns their number.
 func (g *grower) partition(it *item, s split) int {
-	n, p := g.d.n, g.d.p
-	codes, stride := g.d.colCodes[s.f*n:(s.f+1)*n], 1
+	n, p := g.d.N, g.d.P
+	codes, stride := g.d.ColCodes[s.f*n:(s.f+1)*n], 1
 	if it.hi-it.lo < wideRows { // sparse rows: row-major lines are in cache
-		codes, stride = g.d.codes[s.f:], p
+		codes, stride = g.d.Codes[s.f:], p
 	}
 	k, m := it.lo, 0
 	bin := uint8(s.bin)
 	for _, r := range g.rows[it.lo:it.hi] {
 		c := codes[int(r.r)*stride]
 		left := c <= bin
-		if c == missingBin {
+		if c == hist.MissingBin {
 			left = s.missLeft
 		}
 		if left {

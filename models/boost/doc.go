@@ -1,0 +1,41 @@
+// Package boost trains, applies and explains gradient-boosted trees for
+// binary classification (classes 0 and 1) with the logistic loss, on the
+// histograms of models/hist: the same binning as models/forest.
+//
+// Design notes:
+//
+//   - The model is raw(x) = Init + sum over trees of the leaf value reached;
+//     P(class 1) = 1/(1+exp(-raw)). Init is the log-odds of the weighted
+//     share of class 1 (scikit-learn's HistGradientBoostingClassifier
+//     baseline).
+//   - Each round computes, per row, the gradient g = w(p-y) and hessian
+//     h = w p(1-p) of the weighted log loss at the current scores, and grows
+//     one tree leaf-wise (best first) up to MaxLeaves leaves (and MaxDepth,
+//     when set). A split maximises GL²/(HL+L2) + GR²/(HR+L2) - G²/(H+L2)
+//     over every feature and threshold of the histograms; a leaf's value is
+//     the Newton step -LearningRate*G/(H+L2). A child must hold MinLeaf rows
+//     and a hessian sum of MinHessian. Missing values: each split learns
+//     whether NaN goes left or right (whichever gains more); when the node
+//     saw no NaN, NaN follows the child with more rows. "Every value left,
+//     NaN right" is also considered.
+//   - Histograms hold, per feature and bin, the sums of g and h and the row
+//     count. Only the smaller child's histograms are built from its rows;
+//     the larger child's are the parent's minus the smaller's (the
+//     subtraction trick), in place. Per node, the rows' gradients are first
+//     gathered in node order, so that each feature's pass reads them in
+//     sequence and only the bin codes are gathered.
+//   - Work is spread over features (histograms and split search) and over
+//     rows (gradients, scores), each feature's and each row's sums always
+//     in the same order, so the same data, options and seed give the same
+//     model, byte for byte, whatever Workers is.
+//   - Trees are stored flat (32-byte Nodes, children after their parent,
+//     thresholds in raw units), like the forest's. Every node, internal or
+//     not, holds the Newton value it would have as a leaf, so an
+//     explanation is a Saabas path decomposition in log-odds, turned into
+//     probabilities as described at Explain.
+//   - With ValidationShare > 0, a seeded share of the rows is held out and
+//     boosting stops once the held-out log loss has not improved for
+//     Patience rounds; the model keeps the rounds up to the best one.
+//
+// The model file format is described in FORMAT.md.
+package boost
