@@ -73,3 +73,11 @@ func (m Matrix) Subset(idx []int) Matrix {
 
 // IsMissing reports whether v is a missing value.
 func IsMissing(v float64) bool { return math.IsNaN(v) }
+
+// Classifier is a trained scorer: a forest or boosted trees, possibly calibrated.
+type Classifier interface {
+	PredictProba(X Matrix, out []float64)                        // probability of class 1
+	Explain(X Matrix, row int, contrib []float64) (base float64) // base + sum(contrib) == PredictProba's value
+	FeatureNames() []string
+	Importances() []float64
+}
