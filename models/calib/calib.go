@@ -23,9 +23,16 @@ const (
 // be read.
 var ErrFormat = errors.New("calib: not a calibrator")
 
+// tieSlope is the slope of an isotonic calibrator outside its points, so
+// that scores beyond the first or last block keep their order (the top
+// of a list would otherwise tie): a raw score 0.1 above the last point
+// gains 1e-7, nothing a probability notices.
+const tieSlope = 1e-6
+
 // Calibrator maps a raw score to a probability. Isotonic: the fitted
-// step points (X ascending, Y non-decreasing), linearly interpolated
-// between them and constant outside; Platt: 1/(1+exp(A*s+B)).
+// points (X ascending, Y increasing), linearly interpolated between them
+// and continued with slope 1e-6 outside them (clamped to [0, 1]), so that
+// the calibrated order is the raw order; Platt: 1/(1+exp(A*s+B)).
 type Calibrator struct {
 	Method string    `json:"method"`
 	X      []float64 `json:"x,omitempty"`
@@ -48,9 +55,9 @@ func (c *Calibrator) Apply(s float64) float64 {
 	case n == 0:
 		return s
 	case s <= c.X[0]:
-		return c.Y[0]
+		return math.Max(0, c.Y[0]-tieSlope*(c.X[0]-s))
 	case s >= c.X[n-1]:
-		return c.Y[n-1]
+		return math.Min(1, c.Y[n-1]+tieSlope*(s-c.X[n-1]))
 	}
 	j := sort.SearchFloat64s(c.X, s) // X[j-1] < s <= X[j]
 	if c.X[j] == s {

@@ -163,9 +163,9 @@ func markdownRound2(p func(string, ...any), c Card) {
 	}
 	if s := c.Selection; s != nil {
 		p("\n## Selection\n\nRule: %s (tolerance %.4f). Chosen: **%s**; best mean AUC: %s; regret %.4f. Best family: %s (margin %.4f).\n\n", s.Rule, s.Tolerance, s.Chosen, s.BestAUC, s.Regret, s.BestFamily, s.FamilyMargin)
-		p("| configuration | family | snapshots | mean AUC | sd | mean county precision | sd | within tolerance | seconds |\n|---|---|---|---|---|---|---|---|---|\n")
+		p("| configuration | family | snapshots | mean AUC | sd | mean county precision | sd | within tolerance |\n|---|---|---|---|---|---|---|---|\n")
 		for _, g := range s.Configs {
-			p("| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %v | %.1f |\n", g.Name, g.Family, g.Snapshots, g.MeanAUC, g.SDAUC, g.MeanCountyPrecision, g.SDCountyPrecision, g.WithinTolerance, g.Seconds)
+			p("| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %v |\n", g.Name, g.Family, g.Snapshots, g.MeanAUC, g.SDAUC, g.MeanCountyPrecision, g.SDCountyPrecision, g.WithinTolerance)
 		}
 	}
 	if cr := c.Calibration; cr != nil {

@@ -58,7 +58,6 @@ type ConfigScore struct {
 	SDCountyPrecision   float64         `json:"sd_county_precision"`
 	MeanPRAUC           float64         `json:"mean_pr_auc"`
 	WithinTolerance     bool            `json:"within_tolerance"` // mean AUC within Tolerance of the best
-	Seconds             float64         `json:"seconds"`
 }
 
 // Selection is how the saved model's configuration was chosen.
