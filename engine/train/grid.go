@@ -174,8 +174,10 @@ func readGrid(path string) ([]Config, error) {
 		if err != nil {
 			return nil, err
 		}
-		if und := md.Undecoded(); len(und) > 0 {
-			return nil, fmt.Errorf("unknown key %s: want config or configs", und[0])
+		for _, k := range md.Undecoded() {
+			if len(k) == 1 { // keys inside a configuration are checked below
+				return nil, fmt.Errorf("unknown key %s: want config or configs", k)
+			}
 		}
 	} else {
 		dec := json.NewDecoder(bytes.NewReader(b))
