@@ -31,7 +31,7 @@ type trainOptions struct {
 	JSON, Verbose, Quiet                            bool
 	Grid                                            string // --grid FILE, or "none": one configuration from the flags
 	Origins, MaxRows                                int
-	Relapse, MinLeafSet                             bool
+	Relapse, MinLeafSet, SnapshotsSet               bool
 	trainCommand                                    bool              // povrisk train (not evaluate)
 	Reporter                                        progress.Reporter // stages: bars on a terminal (see reporter)
 	// generic table path (train only)
@@ -46,7 +46,7 @@ func temporalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "models", Usage: "models directory (the registry)"},
 		&cli.StringFlag{Name: "as-of", Usage: "last month-end of the data to use, YYYY-MM-DD (default: the end of the data)"},
 		&cli.IntFlag{Name: "horizon", Value: 6, Usage: "months ahead to predict"},
-		&cli.IntFlag{Name: "snapshots", Value: 6, Usage: "monthly training snapshots"},
+		&cli.IntFlag{Name: "snapshots", Value: 6, Usage: "monthly training snapshots (train: given, the default grid uses this count alone instead of 6 and 12)"},
 		policyFlag(),
 		&cli.StringFlag{Name: "truth", Usage: "ground-truth CSV of a simulated drop (household_id,as_of,p_identified_6m): adds the oracle AUC"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
@@ -65,7 +65,7 @@ func readTrainFlags(c *cli.Context) trainOptions {
 		Seed: c.Uint64("seed"), JSON: c.Bool("json"), Verbose: c.Bool("verbose"), Quiet: c.Bool("quiet"), Reporter: reporter(c),
 		Table: c.String("table"), Label: c.String("label"), Ignore: c.String("ignore"),
 		Positive: c.String("positive"), Folds: c.Int("folds"),
-		Grid: c.String("grid"), Origins: c.Int("origins"), MaxRows: c.Int("max-rows"), Relapse: c.Bool("relapse"), MinLeafSet: c.IsSet("min-leaf"),
+		Grid: c.String("grid"), Origins: c.Int("origins"), MaxRows: c.Int("max-rows"), Relapse: c.Bool("relapse"), MinLeafSet: c.IsSet("min-leaf"), SnapshotsSet: c.IsSet("snapshots"),
 	}
 }
 
@@ -116,6 +116,9 @@ func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
 	// A zero field is train's default (MinLeaf 0: train.DefaultMinLeaf).
 	opts.Forest = forest.Options{Trees: o.Trees, MinLeaf: o.MinLeaf, Seed: o.Seed}
 	opts.Origins, opts.MaxRows = o.Origins, o.MaxRows
+	if !o.SnapshotsSet {
+		opts.Snapshots = 0 // train's default: 6, and 6 or 12 in the default grid
+	}
 	if o.Origins < 0 {
 		return opts, withCode(ExitUsage, fmt.Errorf("--origins %d: want 1 or more", o.Origins))
 	}

@@ -125,7 +125,9 @@ func (c Config) params() json.RawMessage {
 	return b
 }
 
-// DefaultGrid is the selection grid of povrisk train: the forest with
+// DefaultGrid is the selection grid of povrisk train (Options.Grid nil;
+// with Options.Snapshots set, its snapshot axis is that count alone, see
+// WithSnapshots): the forest with
 // leaves of 5, 20 and 50 rows, sqrt(p) or 2 sqrt(p) features per split and
 // 6 or 12 snapshots, unbounded depth (12 configurations), plus depth 12 at
 // leaf 20, sqrt(p), 6 snapshots. The pruning (depth 12 tried once, not
@@ -142,6 +144,22 @@ func DefaultGrid() []Config {
 		}
 	}
 	return append(g, Config{Family: familyForest, Snapshots: 6, MinLeaf: 20, MaxFeatures: "sqrt", MaxDepth: 12})
+}
+
+// WithSnapshots is grid with every configuration trained on s snapshots,
+// configurations that become equal kept once (first first): the default
+// grid of a caller that sets Options.Snapshots.
+func WithSnapshots(grid []Config, s int) []Config {
+	var out []Config
+	seen := map[string]bool{}
+	for _, c := range grid {
+		c.Snapshots = s
+		if k := c.label() + string(c.params()); !seen[k] {
+			seen[k] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // gridFile is the shape of a grid file: a list of configurations under

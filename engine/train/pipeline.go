@@ -196,6 +196,9 @@ func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
 	grid := o.Grid
 	if len(grid) == 0 {
 		grid = DefaultGrid()
+		if o.snapsGiven {
+			grid = WithSnapshots(grid, o.Snapshots)
+		}
 	}
 	f, err := fitAll(ctx, b, plan, grid, o, true)
 	if err != nil {

@@ -2,14 +2,18 @@ package train
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/forest"
 	"github.com/povrisk/povrisk/models/registry"
@@ -259,5 +263,57 @@ func checkRound2Card(t *testing.T, card registry.Card, dir string) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, card.ID, "calib.json")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestTrainRelapseWiring trains the relapse model with a stand-in for
+// features.RelapseLabels (not in this branch): every third household not
+// monitored on the date counts as eliminated that month, positive when
+// identified within the horizon. It checks the kind, the id, that only the
+// labelled households are rows, and LatestKind.
+func TestTrainRelapseWiring(t *testing.T) {
+	fixture(t)
+	db := openDB(t)
+	saved := relapseLabels
+	defer func() { relapseLabels = saved }()
+	relapseLabels = func(ctx context.Context, db *sql.DB, w features.Tables, asOf time.Time, h int) (map[string]features.Label, error) {
+		all, err := features.Labels(ctx, db, w, asOf, h)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]features.Label{}
+		for id, l := range all {
+			if !l.MonitoredAtAsOf && id[len(id)-1]%3 == 0 {
+				out[id] = l
+			}
+		}
+		return out, nil
+	}
+	dir := t.TempDir()
+	idCard, err := Train(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 2, Seed: 1, Grid: []Config{{}}, Forest: smallForest()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := TrainRelapse(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 3, Seed: 1, Forest: smallForest(), MinHistory: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if card.Kind != registry.KindRelapse || !strings.HasPrefix(card.ID, "relapse-rf-") || card.Fairness != nil || len(card.Profiles) != 0 || card.Calibration == nil {
+		t.Errorf("relapse card: kind %q id %s fairness %v profiles %d calibration %v", card.Kind, card.ID, card.Fairness != nil, len(card.Profiles), card.Calibration != nil)
+	}
+	// About a third of the identification model's rows per snapshot.
+	if r := float64(card.Metrics.TestRows) / float64(idCard.Metrics.TestRows); r < 0.25 || r > 0.42 {
+		t.Errorf("relapse test rows %d of %d households", card.Metrics.TestRows, idCard.Metrics.TestRows)
+	}
+	if c, err := registry.Latest(dir); err != nil || c.ID != idCard.ID {
+		t.Errorf("Latest = %s %v, want the identification model %s", c.ID, err, idCard.ID)
+	}
+	if c, err := registry.LatestKind(dir, registry.KindRelapse); err != nil || c.ID != card.ID {
+		t.Errorf("LatestKind(relapse) = %s %v", c.ID, err)
+	}
+	// Without the labels, a clear usage error.
+	relapseLabels = relapseLabelsMissing
+	if _, err := TrainRelapse(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 2}); !errors.Is(err, errNoRelapseLabels) {
+		t.Errorf("no relapse labels: %v", err)
 	}
 }

@@ -65,6 +65,9 @@ type Options struct {
 	// Progress, when set, gets a line of detail per step (counts, figures):
 	// the --verbose output.
 	Progress io.Writer
+
+	snapsGiven bool // Snapshots was set by the caller (withDefaults)
+	defaulted  bool // withDefaults has run
 }
 
 // DefaultMinLeaf is the smallest leaf of the household forest.
@@ -91,7 +94,10 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Snapshots <= 0 {
 		o.Snapshots = 6
+	} else if !o.defaulted {
+		o.snapsGiven = true
 	}
+	o.defaulted = true
 	if o.Forest.MinLeaf == 0 {
 		o.Forest.MinLeaf = DefaultMinLeaf
 	}
