@@ -27,9 +27,7 @@ func init() {
 			}
 		}
 		o.Weights = w
-		if o.Seed == 0 {
-			o.Seed = seed
-		}
+		_ = seed // boost.Options' seed, if it has one, comes from the grid's "boost" table
 		m, err := boost.Fit(ctx, X, y, o)
 		if err != nil {
 			return nil, fmt.Errorf("train %s: %w", c.label(), err)
