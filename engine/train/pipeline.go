@@ -88,10 +88,6 @@ func evalOrigins(ctx context.Context, b *builder, r Rolling, c Config, o Options
 // snapshots), oldest first.
 func (r Rolling) testAndTrain(s int) []time.Time {
 	all := r.allDates(s)
-	fin := map[time.Time]bool{}
-	for _, d := range r.FinalDates(s) {
-		fin[d] = true
-	}
 	need := map[time.Time]bool{}
 	for _, t := range r.Tests {
 		need[t] = true

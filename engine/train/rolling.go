@@ -310,22 +310,40 @@ func selectConfig(ctx context.Context, b *builder, r Rolling, grid []Config, o O
 	}
 	// Origins outer, snapshot counts inner: each training set is stacked
 	// once and shared by the configurations of its snapshot count.
-	for _, t := range r.Tests {
+	for k, t := range r.Tests {
+		// An older origin that cannot be scored is left out, as evalOrigins does.
+		skip := func(err error) bool {
+			if k > 0 && fault.Of(err) == fault.BadInput {
+				sel.Notes = append(sel.Notes, fmt.Sprintf("origin %s left out of the selection: %v", civil.Format(t), err))
+				return true
+			}
+			return false
+		}
 		test, err := testSnapshot(ctx, b, t)
 		if err != nil {
-			return Config{}, nil, err
-		}
-		done := map[int]bool{}
-		for _, c0 := range grid {
-			s := c0.snapshots(o)
-			if done[s] {
+			if skip(err) {
 				continue
 			}
-			done[s] = true
-			ts, err := stackSet(ctx, b, r.TrainDates(t, s), quiet)
-			if err != nil {
+			return Config{}, nil, err
+		}
+		sets := map[int]*trainSet{}
+		for _, c0 := range grid {
+			s := c0.snapshots(o)
+			if _, ok := sets[s]; ok {
+				continue
+			}
+			if sets[s], err = stackSet(ctx, b, r.TrainDates(t, s), quiet); err != nil {
+				if skip(err) {
+					break
+				}
 				return Config{}, nil, err
 			}
+		}
+		if len(sets) != len(distinctSnapshots(grid, o)) || hasNil(sets) {
+			continue
+		}
+		for _, s := range distinctSnapshots(grid, o) {
+			ts := sets[s]
 			for i, c := range grid {
 				if c.snapshots(o) != s {
 					continue
@@ -447,4 +465,24 @@ func (r Rolling) allDates(smax int) []time.Time {
 	add(r.FinalDates(smax)...)
 	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
 	return out
+}
+
+// distinctSnapshots are the snapshot counts of the grid, in grid order.
+func distinctSnapshots(grid []Config, o Options) []int {
+	var out []int
+	for _, c := range grid {
+		if s := c.snapshots(o); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func hasNil(m map[int]*trainSet) bool {
+	for _, v := range m {
+		if v == nil {
+			return true
+		}
+	}
+	return false
 }
