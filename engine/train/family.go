@@ -34,8 +34,8 @@ func fitConfig(ctx context.Context, c Config, X models.Matrix, y []int, w []floa
 		if trees > 0 {
 			fo.Trees = trees
 		}
-		if w != nil && !setForestWeights(&fo, w) {
-			return nil, errors.New("train: sampled rows need weights, which this build's forest does not take")
+		if w != nil {
+			setForestWeights(&fo, w) // false: unweighted, noted in the card (weights.go)
 		}
 		f, err := forest.Fit(ctx, X, y, fo)
 		if err != nil {

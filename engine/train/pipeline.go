@@ -127,6 +127,7 @@ func fitAll(ctx context.Context, b *builder, plan Plan, grid []Config, o Options
 	smin, smax := gridSnapshots(grid, o)
 	r := MakeRolling(plan.DataEnd, plan.DataStart, o.HorizonMonths, o.Origins, o.OriginStep, smin, o.MinHistory)
 	o.logf("rolling origins %s (training snapshots from %s), %d configurations", fmtDates(r.Tests), civil.Format(r.Earliest), len(grid))
+	b.boundSnapshots(r, smax)
 	if err := b.buildAll(ctx, r.allDates(smax)); err != nil {
 		return nil, err
 	}
@@ -246,6 +247,9 @@ func makeCard(b *builder, o Options, f *fitted, prof *kmeans.Model) registry.Car
 	}
 	if f.final.sample != nil && f.final.sample.Applied {
 		card.Sampling = f.final.sample
+		if !forestTakesWeights() {
+			card.Sampling.Notes = append(card.Sampling.Notes, "the weights are recorded but this build's forest does not apply them: the sampled negatives trained unweighted; the calibration on a whole test snapshot sets the probability scale")
+		}
 	}
 	if !f.rolling.DataStart.IsZero() {
 		card.DataFrom = civil.Format(f.rolling.DataStart)

@@ -126,13 +126,40 @@ func stackSet(ctx context.Context, b *builder, dates []time.Time, o Options) (*t
 		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("training snapshots %s have %d positive of %d rows: need both outcomes (is monitoring_events in the warehouse?)", fmtDates(ts.dates), p, len(y)))
 	}
 	var county []string
+	var prior []float64 // weights of snapshots sampled when built; nil: all 1
 	for _, s := range snaps {
 		county = append(county, s.County...)
+		if s.W != nil && prior == nil {
+			prior = make([]float64, 0, len(y))
+			for _, p := range snaps {
+				if p == s {
+					break
+				}
+				prior = append(prior, ones(len(p.Y))...)
+			}
+		}
+		if prior != nil {
+			if s.W != nil {
+				prior = append(prior, s.W...)
+			} else {
+				prior = append(prior, ones(len(s.Y))...)
+			}
+		}
 	}
 	idx, w, rec := sampleRows(y, county, o.MaxRows, o.Seed)
 	ts.sample = rec
+	ts.w = prior
+	if prior != nil {
+		rec.Applied = true
+		rec.Notes = append(rec.Notes, "snapshots that are no origin's test date kept a sample of their negatives when built (weights applied); rows counts the rows kept")
+	}
 	if idx != nil {
 		X, y = X.Subset(idx), pick(y, idx)
+		if prior != nil {
+			for k, i := range idx {
+				w[k] *= prior[i]
+			}
+		}
 		ts.w = w
 		o.logf("sampled %d of %d training rows (all %d positives, negatives at %.4f per county)", rec.Kept, rec.Rows, rec.Positives, rec.Rate)
 	}
@@ -485,4 +512,30 @@ func hasNil(m map[int]*trainSet) bool {
 		}
 	}
 	return false
+}
+
+func ones(n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = 1
+	}
+	return out
+}
+
+// boundSnapshots makes the builder sample the negatives of every snapshot
+// that is no origin's test date when the largest stack (smax snapshots)
+// of full snapshots could exceed MaxRows: each keeps about MaxRows/smax
+// rows, so that the snapshots held and the training matrices stay bounded
+// by the province's size only through the origins' test snapshots. The
+// test snapshots stay whole: the metrics, calibration and audit need every
+// household.
+func (b *builder) boundSnapshots(r Rolling, smax int) {
+	if b.o.MaxRows <= 0 || smax <= 0 {
+		return
+	}
+	b.tests = map[time.Time]bool{}
+	for _, t := range r.Tests {
+		b.tests[t] = true
+	}
+	b.perSnap = max(1, b.o.MaxRows/smax)
 }

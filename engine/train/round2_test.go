@@ -317,3 +317,42 @@ func TestTrainRelapseWiring(t *testing.T) {
 		t.Errorf("no relapse labels: %v", err)
 	}
 }
+
+// TestBoundedSnapshots: with a small MaxRows the training-only snapshots
+// keep a weighted sample of their negatives and the test snapshots stay
+// whole; every positive is kept and the weights restore the row count.
+func TestBoundedSnapshots(t *testing.T) {
+	fixture(t)
+	db := openDB(t)
+	o := Options{Warehouse: fix.wh, Models: t.TempDir(), Snapshots: 2, Seed: 1, Grid: []Config{{}}, Forest: smallForest(), MaxRows: 3000}
+	card, err := Train(context.Background(), db, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := Evaluate(context.Background(), db, Options{Warehouse: fix.wh, Snapshots: 2, Seed: 1, Forest: smallForest(), Origins: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := card.Sampling
+	if s == nil || !s.Applied || s.Kept != card.TrainRows || s.Positives != card.TrainPositive {
+		t.Fatalf("sampling %+v, train rows %d (%d positive)", s, card.TrainRows, card.TrainPositive)
+	}
+	// The test snapshot is whole: as many rows as an unsampled evaluation's.
+	if card.Metrics.TestRows != full.TestRows || card.Metrics.TestPositive != full.TestPositive {
+		t.Errorf("test rows %d (%d positive), unsampled %d (%d)", card.Metrics.TestRows, card.Metrics.TestPositive, full.TestRows, full.TestPositive)
+	}
+	// The final stack: 2 snapshots, the training-only one sampled to about
+	// 1500 rows, the latest (a test date) whole: fewer rows than unsampled.
+	if card.TrainRows >= 2*full.TestRows {
+		t.Errorf("final training rows %d, not sampled (test snapshot %d)", card.TrainRows, full.TestRows)
+	}
+
+	snap := &Snapshot{AsOf: date("2025-01-31"), IDs: []string{"a", "b", "c"}, County: []string{"1", "1", "2"}, Status: []string{"g", "e", "g"},
+		RuleScore: []float64{0, 1, 2}, RuleTypes: []string{"", "x", "y"}, Y: []int{0, 1, 0}, RiskType: []string{"", "illness", ""},
+		X: models.Matrix{Rows: 3, Cols: [][]float64{{1, 2, 3}}, Names: []string{"f"}}, Rules: models.Matrix{Rows: 3, Cols: [][]float64{{0, 1, 1}}, Names: []string{"r"}},
+		Groups: map[string][]string{"no_labour": {"no", "yes", "no"}}}
+	sub := snap.subset([]int{0, 2})
+	if strings.Join(sub.IDs, ",") != "a,c" || sub.X.Cols[0][1] != 3 || sub.Rules.Cols[0][1] != 1 || sub.RuleScore[1] != 2 || sub.Groups["no_labour"][1] != "no" || sub.Y[1] != 0 || sub.County[1] != "2" {
+		t.Errorf("subset %+v", sub)
+	}
+}

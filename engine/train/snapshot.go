@@ -39,6 +39,27 @@ type Snapshot struct {
 	// VisitLabels: labels that came from a visit outcome
 	// (features.Label.FromVisit); -1 when this build cannot tell.
 	VisitLabels int
+	// W: the weight of each row when the snapshot keeps a sample of its
+	// negatives (a training snapshot of a large province); nil: all 1.
+	W []float64
+}
+
+// subset is the snapshot of rows idx (ascending), its weights unset.
+func (s *Snapshot) subset(idx []int) *Snapshot {
+	out := &Snapshot{AsOf: s.AsOf, X: s.X.Subset(idx), Rules: s.Rules.Subset(idx), Excluded: s.Excluded, VisitLabels: s.VisitLabels, Groups: map[string][]string{}}
+	for _, i := range idx {
+		out.IDs = append(out.IDs, s.IDs[i])
+		out.County = append(out.County, s.County[i])
+		out.Status = append(out.Status, s.Status[i])
+		out.RuleScore = append(out.RuleScore, s.RuleScore[i])
+		out.RuleTypes = append(out.RuleTypes, s.RuleTypes[i])
+		out.Y = append(out.Y, s.Y[i])
+		out.RiskType = append(out.RiskType, s.RiskType[i])
+		for a, g := range s.Groups {
+			out.Groups[a] = append(out.Groups[a], g[i])
+		}
+	}
+	return out
 }
 
 // AuditGroups are the attributes of the fairness audit besides county, in

@@ -196,6 +196,11 @@ type builder struct {
 	cache  map[time.Time]*Snapshot
 	labels labelFunc                                  // nil: features.Labels
 	keep   func(l features.Label, labelled bool) bool // nil: not monitored on the as-of date
+	// Bounded snapshots (boundSnapshots): a snapshot that is no origin's
+	// test date keeps a sample of its negatives when perSnap > 0 and it
+	// has more rows than perSnap.
+	tests   map[time.Time]bool
+	perSnap int
 }
 
 func (b *builder) get(ctx context.Context, d time.Time) (*Snapshot, error) {
@@ -212,6 +217,14 @@ func (b *builder) get(ctx context.Context, d time.Time) (*Snapshot, error) {
 	}
 	b.o.logf("snapshot %s: %d households, %d positive within %d months, %d monitored excluded",
 		civil.Format(d), len(s.Y), sum(s.Y), b.o.HorizonMonths, s.Excluded)
+	if b.perSnap > 0 && !b.tests[d] && len(s.Y) > b.perSnap {
+		idx, w, rec := sampleRows(s.Y, s.County, b.perSnap, b.o.Seed^uint64(d.Unix()))
+		if idx != nil {
+			s = s.subset(idx)
+			s.W = w
+			b.o.logf("snapshot %s: kept %d rows (all %d positives, negatives at %.4f per county)", civil.Format(d), rec.Kept, rec.Positives, rec.Rate)
+		}
+	}
 	b.cache[d] = s
 	return s, nil
 }

@@ -7,10 +7,14 @@ import "github.com/povrisk/povrisk/models/forest"
 //
 // TODO(lead, MODELS merge): forest.Options.Weights (R2.md) is not in this
 // branch; once it is, replace the body by `fo.Weights = w; return true`.
-// Until then a training whose rows exceed Options.MaxRows fails with a
-// clear error instead of training on unweighted samples.
+// Until then sampled rows train unweighted (the card says so): the
+// ranking of the trees barely depends on the negatives' weight, and the
+// calibration, fitted on a whole test snapshot, restores the probability
+// scale.
 func setForestWeights(fo *forest.Options, w []float64) bool {
-	_ = fo
-	_ = w
+	_, _ = fo, w
 	return false
 }
+
+// forestTakesWeights reports whether this build's forest applies weights.
+func forestTakesWeights() bool { return setForestWeights(&forest.Options{}, []float64{1}) }
