@@ -84,10 +84,14 @@ func runModelsList(dir string, asJSON bool, stdout io.Writer) error {
 		return withCode(ExitNoModel, fmt.Errorf("%s: %w: train one with povrisk train", dir, registry.ErrNoModel))
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAS-OF\tHORIZON\tROWS\tAUC\tRULES AUC\tP@5%\tRULES P@5%\tCATALOG")
+	fmt.Fprintln(tw, "ID\tAS-OF\tHORIZON\tROWS\tAUC\tRULES AUC\tP@5%\tRULES P@5%\tCATALOG\tKIND")
 	for _, c := range cards {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.AsOf, c.HorizonMonths, c.TrainRows,
-			metric(c.Metrics, c.Metrics.AUC), metric(c.Metrics, c.Metrics.RulesAUC), share3(c.Metrics.PrecisionAt, 0.05), share3(c.Metrics.RulesPrecisionAt, 0.05), cardShort(c.CatalogHash))
+		kind := c.Kind
+		if kind == "" {
+			kind = registry.KindIdentification
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.AsOf, c.HorizonMonths, c.TrainRows,
+			metric(c.Metrics, c.Metrics.AUC), metric(c.Metrics, c.Metrics.RulesAUC), share3(c.Metrics.PrecisionAt, 0.05), share3(c.Metrics.RulesPrecisionAt, 0.05), cardShort(c.CatalogHash), kind)
 	}
 	return tw.Flush()
 }

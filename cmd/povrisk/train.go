@@ -29,6 +29,10 @@ type trainOptions struct {
 	Horizon, Snapshots, Trees, Profiles, MinLeaf    int
 	Seed                                            uint64
 	JSON, Verbose, Quiet                            bool
+	Grid                                            string // --grid FILE, or "none": one configuration from the flags
+	Origins, MaxRows                                int
+	Relapse, MinLeafSet, SnapshotsSet               bool
+	trainCommand                                    bool              // povrisk train (not evaluate)
 	Reporter                                        progress.Reporter // stages: bars on a terminal (see reporter)
 	// generic table path (train only)
 	Table, Label, Ignore, Positive string
@@ -42,12 +46,13 @@ func temporalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "models", Usage: "models directory (the registry)"},
 		&cli.StringFlag{Name: "as-of", Usage: "last month-end of the data to use, YYYY-MM-DD (default: the end of the data)"},
 		&cli.IntFlag{Name: "horizon", Value: 6, Usage: "months ahead to predict"},
-		&cli.IntFlag{Name: "snapshots", Value: 6, Usage: "monthly training snapshots"},
+		&cli.IntFlag{Name: "snapshots", Value: 6, Usage: "monthly training snapshots (train: given, the default grid uses this count alone instead of 6 and 12)"},
 		policyFlag(),
 		&cli.StringFlag{Name: "truth", Usage: "ground-truth CSV of a simulated drop (household_id,as_of,p_identified_6m): adds the oracle AUC"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed"},
 		&cli.IntFlag{Name: "trees", Value: forest.DefaultTrees, Usage: "trees in the forest"},
-		&cli.IntFlag{Name: "min-leaf", Usage: fmt.Sprintf("fewest training rows in a leaf; 0: %d for households, %d for --table", train.DefaultMinLeaf, forest.DefaultMinLeaf)},
+		&cli.IntFlag{Name: "min-leaf", Usage: fmt.Sprintf("fewest training rows in a leaf; 0: %d for households, %d for --table; given: no grid, this one forest", train.DefaultMinLeaf, forest.DefaultMinLeaf)},
+		&cli.IntFlag{Name: "origins", Value: train.DefaultOrigins, Usage: "rolling test origins (fewer when the data are short)"},
 		jsonFlag("the metrics"),
 	}
 }
@@ -60,6 +65,7 @@ func readTrainFlags(c *cli.Context) trainOptions {
 		Seed: c.Uint64("seed"), JSON: c.Bool("json"), Verbose: c.Bool("verbose"), Quiet: c.Bool("quiet"), Reporter: reporter(c),
 		Table: c.String("table"), Label: c.String("label"), Ignore: c.String("ignore"),
 		Positive: c.String("positive"), Folds: c.Int("folds"),
+		Grid: c.String("grid"), Origins: c.Int("origins"), MaxRows: c.Int("max-rows"), Relapse: c.Bool("relapse"), MinLeafSet: c.IsSet("min-leaf"), SnapshotsSet: c.IsSet("snapshots"),
 	}
 }
 
@@ -71,11 +77,14 @@ func init() {
 		&cli.IntFlag{Name: "folds", Value: 5, Usage: "generic mode: stratified folds"},
 		&cli.StringFlag{Name: "ignore", Usage: "generic mode: columns to leave out, comma-separated"},
 		&cli.StringFlag{Name: "positive", Usage: "generic mode: the label value that counts as positive"},
+		&cli.StringFlag{Name: "grid", Usage: "selection grid: a TOML or JSON file of configurations (families forest, boost), or none (one forest from the flags); default: the built-in grid"},
+		&cli.IntFlag{Name: "max-rows", Usage: fmt.Sprintf("training rows above which negatives are sampled per county and weighted (0: %d; -1: never)", train.DefaultMaxRows)},
+		&cli.BoolFlag{Name: "relapse", Usage: "train the relapse model (households whose risk was eliminated) instead of the identification model"},
 	)
 	register(&cli.Command{
 		Name:  "train",
 		Usage: "train, validate over time against the rule screen, and save a model with its card",
-		UsageText: "povrisk train --warehouse W --models DIR [--as-of D] [--horizon 6] [--snapshots 6] [--policy P] [--truth F] [--seed S] [--trees N] [--json]\n" +
+		UsageText: "povrisk train --warehouse W --models DIR [--as-of D] [--horizon 6] [--snapshots 6] [--policy P] [--truth F] [--seed S] [--trees N] [--grid FILE|none] [--origins 4] [--max-rows N] [--relapse] [--json]\n" +
 			"povrisk train --table F.parquet|F.csv --label COLUMN [--folds 5] [--ignore a,b] [--json]",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
@@ -106,6 +115,24 @@ func (o trainOptions) temporalOptions(stderr io.Writer) (train.Options, error) {
 	}
 	// A zero field is train's default (MinLeaf 0: train.DefaultMinLeaf).
 	opts.Forest = forest.Options{Trees: o.Trees, MinLeaf: o.MinLeaf, Seed: o.Seed}
+	opts.Origins, opts.MaxRows = o.Origins, o.MaxRows
+	if !o.SnapshotsSet {
+		opts.Snapshots = 0 // train's default: 6, and 6 or 12 in the default grid
+	}
+	if o.Origins < 0 {
+		return opts, withCode(ExitUsage, fmt.Errorf("--origins %d: want 1 or more", o.Origins))
+	}
+	switch {
+	case o.Grid == "none" || (o.Grid == "" && o.MinLeafSet):
+		opts.Grid = []train.Config{{}} // the forest of the flags
+	case o.Grid != "":
+		g, err := train.ReadGrid(o.Grid)
+		if err != nil {
+			return opts, err
+		}
+		opts.Grid = g
+	}
+
 	switch o.Policy {
 	case samplePolicyName:
 		opts.Policy = rules.SamplePolicy()
@@ -184,20 +211,51 @@ func runTrain(ctx context.Context, o trainOptions, stdout, stderr io.Writer) err
 	}
 	var card registry.Card
 	err := withTemporal(ctx, o, stderr, func(db *sql.DB, opts train.Options) (err error) {
-		card, err = train.Train(ctx, db, opts)
+		if o.Relapse {
+			card, err = train.TrainRelapse(ctx, db, opts)
+		} else {
+			card, err = train.Train(ctx, db, opts)
+		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	if o.JSON {
-		m := card.Metrics
-		m.Model = card.ID
-		return writeJSON(stdout, m)
+		return writeTrainJSON(stdout, card)
 	}
 	fmt.Fprintf(stdout, "model %s saved in %s\n", card.ID, o.Models)
 	printMetricsSummary(stdout, card.Metrics)
+	if s := card.Selection; s != nil {
+		fmt.Fprintf(stdout, "selection: %s of %s (regret %s in mean AUC; best family %s)\n", s.Chosen, plural(int64(len(s.Configs)), "configuration"), num3(s.Regret), s.BestFamily)
+	}
+	if c := card.Calibration; c != nil {
+		fmt.Fprintf(stdout, "calibration: %s, ECE %s (uncalibrated %s)\n", c.Method, num3(c.ECE), num3(c.ECERaw))
+	}
 	return nil
+}
+
+// writeTrainJSON prints the metrics of a trained model (origins
+// included) with the card's kind, selection and calibration.
+func writeTrainJSON(w io.Writer, card registry.Card) error {
+	m := card.Metrics
+	m.Model = card.ID
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	out["kind"] = card.Kind
+	if card.Selection != nil {
+		out["selection"] = card.Selection
+	}
+	if card.Calibration != nil {
+		out["calibration"] = card.Calibration
+	}
+	return writeJSON(w, out)
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -228,6 +286,10 @@ func printMetricsSummary(w io.Writer, m registry.Metrics) {
 		fmt.Fprintf(w, "model share of the oracle's AUC lift: %s\n", share)
 	}
 	fmt.Fprintf(w, "county top %s%%: model precision %s, rule screen %s; Brier %s\n", strconv.FormatFloat(m.CountyShare*100, 'f', -1, 32), num3(m.CountyPrecision), num3(m.RulesCountyPrecision), num3(m.Brier))
+	if len(m.Origins) > 1 {
+		fmt.Fprintf(w, "%s: AUC mean %s (sd %s), county precision mean %s (sd %s)\n", plural(int64(len(m.Origins)), "rolling origin"),
+			num3(m.OriginsMean["auc"]), num3(m.OriginsSD["auc"]), num3(m.OriginsMean["county_precision"]), num3(m.OriginsSD["county_precision"]))
+	}
 	for _, n := range m.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}

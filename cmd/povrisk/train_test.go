@@ -55,6 +55,8 @@ func TestTrainTableCommand(t *testing.T) {
 		{"no models dir", []string{"train", "--warehouse", "w"}, ExitUsage, nil, []string{"--models is required"}},
 		{"bad as-of", []string{"train", "--warehouse", "w", "--models", "m", "--as-of", "2025/06/30"}, ExitUsage, nil, []string{"--as-of"}},
 		{"bad policy", []string{"evaluate", "--warehouse", "w", "--policy", "/nonexistent.toml"}, ExitPolicy, nil, []string{"policy"}},
+		{"missing grid", []string{"train", "--warehouse", "w", "--models", "m", "--policy", "sample", "--grid", table + ".nope.toml"}, ExitUsage, nil, []string{"grid", "no such file"}},
+		{"bad grid", []string{"train", "--warehouse", "w", "--models", "m", "--policy", "sample", "--grid", badGrid(t)}, ExitUsage, nil, []string{"family \"svm\""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,4 +140,13 @@ func TestModelsCommands(t *testing.T) {
 			t.Errorf("%v: exit %d (want %d), stdout:\n%s\nwant it to contain %q; stderr %s", tc.args, code, tc.code, out.String(), tc.want, errb.String())
 		}
 	}
+}
+
+// badGrid writes a grid file with an unknown family.
+func badGrid(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "grid.json")
+	if err := os.WriteFile(p, []byte(`{"configs":[{"family":"svm"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models"
-	"github.com/povrisk/povrisk/models/forest"
+	"github.com/povrisk/povrisk/models/calib"
 	"github.com/povrisk/povrisk/models/kmeans"
 	"github.com/povrisk/povrisk/models/registry"
 )
@@ -101,7 +101,7 @@ type inputs struct {
 	w        *warehouse.Warehouse
 	asOf     time.Time
 	day      string // asOf as YYYY-MM-DD
-	forest   *forest.Forest
+	forest   models.Classifier
 	km       *kmeans.Model
 	card     registry.Card
 	sums     map[string]string // input path -> sha256
@@ -199,7 +199,9 @@ func (in *inputs) loadModel() error {
 		return fault.Wrap(fault.NoModel, err)
 	}
 	in.forest, in.km, in.card = f, km, card
-	in.sums[filepath.Join(o.Models, card.ID, "forest.bin")] = card.ModelSHA256
+	for name, sum := range card.Checksums() { // forest.bin (or boost.bin), calib.json when calibrated
+		in.sums[filepath.Join(o.Models, card.ID, name)] = sum
+	}
 	if s, err := rundir.HashFile(filepath.Join(o.Models, card.ID, "profiles.json")); err == nil {
 		in.sums[filepath.Join(o.Models, card.ID, "profiles.json")] = s
 	}
@@ -312,11 +314,11 @@ func explainAll(ctx context.Context, in *inputs, s *scored, rep progress.Reporte
 	task := progress.Or(rep).Start("explaining", int64(s.X.Rows))
 	defer task.Done()
 	if s.X.Rows == 0 {
-		e.base = in.forest.ExplainAll(s.X, e.contrib)
+		e.base = calib.ExplainAll(in.forest, s.X, e.contrib)
 	}
 	for lo := 0; lo < s.X.Rows; lo += chunkRows {
 		hi := min(lo+chunkRows, s.X.Rows)
-		e.base = in.forest.ExplainAll(rowsOf(s.X, lo, hi), rowsOf(e.contrib, lo, hi))
+		e.base = calib.ExplainAll(in.forest, rowsOf(s.X, lo, hi), rowsOf(e.contrib, lo, hi))
 		task.Add(int64(hi - lo))
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/eval"
-	"github.com/povrisk/povrisk/models/forest"
 	"github.com/povrisk/povrisk/models/kmeans"
 )
 
 // fitProfiles clusters the top ProfileShare of the snapshot by the
 // model's score; nil when fewer than 30 households are in it.
-func fitProfiles(ctx context.Context, f *forest.Forest, s *Snapshot, o Options) (*kmeans.Model, error) {
+func fitProfiles(ctx context.Context, f models.Classifier, s *Snapshot, o Options) (*kmeans.Model, error) {
 	task := o.Reporter.Start("profiles", 0)
 	defer task.Done()
 	p := make([]float64, s.X.Rows)

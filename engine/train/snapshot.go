@@ -33,6 +33,71 @@ type Snapshot struct {
 	Y         []int         // 1: identified within the horizon
 	RiskType  []string      // risk type recorded at that identification ("" when Y is 0)
 	Excluded  int           // households left out: monitored on AsOf
+	// Groups are the attributes of the fairness audit (AuditGroups), by
+	// attribute, one value per household.
+	Groups map[string][]string
+	// VisitLabels: labels that came from a visit outcome
+	// (features.Label.FromVisit); -1 when this build cannot tell.
+	VisitLabels int
+	// W: the weight of each row when the snapshot keeps a sample of its
+	// negatives (a training snapshot of a large province); nil: all 1.
+	W []float64
+}
+
+// subset is the snapshot of rows idx (ascending), its weights unset.
+func (s *Snapshot) subset(idx []int) *Snapshot {
+	out := &Snapshot{AsOf: s.AsOf, X: s.X.Subset(idx), Rules: s.Rules.Subset(idx), Excluded: s.Excluded, VisitLabels: s.VisitLabels, Groups: map[string][]string{}}
+	for _, i := range idx {
+		out.IDs = append(out.IDs, s.IDs[i])
+		out.County = append(out.County, s.County[i])
+		out.Status = append(out.Status, s.Status[i])
+		out.RuleScore = append(out.RuleScore, s.RuleScore[i])
+		out.RuleTypes = append(out.RuleTypes, s.RuleTypes[i])
+		out.Y = append(out.Y, s.Y[i])
+		out.RiskType = append(out.RiskType, s.RiskType[i])
+		for a, g := range s.Groups {
+			out.Groups[a] = append(out.Groups[a], g[i])
+		}
+	}
+	return out
+}
+
+// AuditGroups are the attributes of the fairness audit besides county, in
+// the card's order, and the feature-table columns they are made from:
+// poverty_status (status_on_as_of: escaped or general), disability_1_2
+// (disabled_grade_1_2 > 0), elderly_only (members_60_plus ==
+// household_size > 0), no_labour (no_labor).
+func AuditGroups() []string {
+	return []string{"poverty_status", "disability_1_2", "elderly_only", "no_labour"}
+}
+
+// auditColumns are the numeric columns the audit groups are made from.
+func auditColumns() []string {
+	return []string{"disabled_grade_1_2", "members_60_plus", "household_size", "no_labor"}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// groupsOf makes the audit groups of the rows idx of the feature table
+// (A: auditColumns(), status: status_on_as_of); nil when A is missing.
+func groupsOf(A *models.Matrix, status []string, idx []int) map[string][]string {
+	g := map[string][]string{}
+	for _, i := range idx {
+		g["poverty_status"] = append(g["poverty_status"], status[i])
+		if A == nil {
+			continue
+		}
+		d, old, size, nl := A.Cols[0][i], A.Cols[1][i], A.Cols[2][i], A.Cols[3][i]
+		g["disability_1_2"] = append(g["disability_1_2"], yesNo(d > 0))
+		g["elderly_only"] = append(g["elderly_only"], yesNo(size > 0 && old == size))
+		g["no_labour"] = append(g["no_labour"], yesNo(nl == 1))
+	}
+	return g
 }
 
 // RuleColumns are the rule flag columns of the feature table,
@@ -77,6 +142,17 @@ func matrix(t arrow.Table, cols []string) (models.Matrix, []string, error) {
 // features.ModelColumns(); any numeric or boolean column of the feature
 // table, rule flags included).
 func BuildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf time.Time, horizon int, pol *rules.Policy, cols []string) (*Snapshot, error) {
+	return buildSnapshot(ctx, db, w, asOf, horizon, pol, cols, features.Labels, func(l features.Label, _ bool) bool { return !l.MonitoredAtAsOf })
+}
+
+// labelFunc gives the labels of an as-of date (features.Labels, or the
+// relapse labels).
+type labelFunc func(ctx context.Context, db *sql.DB, w features.Tables, asOf time.Time, horizon int) (map[string]features.Label, error)
+
+// buildSnapshot is BuildSnapshot with the labels of labels and the
+// households for which keep(label, labelled) holds.
+func buildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf time.Time, horizon int, pol *rules.Policy, cols []string,
+	labels labelFunc, keep func(l features.Label, labelled bool) bool) (*Snapshot, error) {
 	cols, err := featureColumns(cols)
 	if err != nil {
 		return nil, err
@@ -100,14 +176,19 @@ func BuildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf
 			return nil, fmt.Errorf("features at %s: %w", civil.Format(asOf), err)
 		}
 	}
-	labels, err := features.Labels(ctx, db, w, asOf, horizon)
+	var A *models.Matrix
+	if a, _, err := matrix(t, auditColumns()); err == nil {
+		A = &a
+	}
+	lab, err := labels(ctx, db, w, asOf, horizon)
 	if err != nil {
 		return nil, fmt.Errorf("labels at %s: %w", civil.Format(asOf), err)
 	}
 	s := &Snapshot{AsOf: asOf}
 	idx := make([]int, 0, len(ids))
 	for i, id := range ids {
-		if labels[id].MonitoredAtAsOf {
+		l, ok := lab[id]
+		if !keep(l, ok) {
 			s.Excluded++
 			continue
 		}
@@ -123,9 +204,10 @@ func BuildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf
 			}
 		}
 	}
+	s.Groups = groupsOf(A, str["status_on_as_of"], idx)
 	for _, i := range idx {
 		id := ids[i]
-		l := labels[id]
+		l := lab[id]
 		s.IDs = append(s.IDs, id)
 		c := str["region_code"][i]
 		s.County = append(s.County, c[:min(6, len(c))])
@@ -137,6 +219,8 @@ func BuildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf
 		}
 		s.Y = append(s.Y, y)
 		s.RiskType = append(s.RiskType, l.RiskType)
+		// TODO(lead, FEAT merge): when features.Label has FromVisit, replace the next line by: if l.FromVisit { s.VisitLabels++ }
+		s.VisitLabels = -1
 	}
 	return s, nil
 }

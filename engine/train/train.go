@@ -3,10 +3,8 @@ package train
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"time"
 
 	"github.com/povrisk/povrisk/engine/civil"
@@ -17,7 +15,6 @@ import (
 	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/forest"
-	"github.com/povrisk/povrisk/models/kmeans"
 	"github.com/povrisk/povrisk/models/registry"
 )
 
@@ -42,6 +39,25 @@ type Options struct {
 	ProfileK     int           // k-means clusters; 0: chosen by silhouette in 3..6
 	ModelID      string        // Evaluate: evaluate this saved model ("latest" the newest) instead of training
 	CreatedBy    string        // written in the card; default "povrisk"
+	// Rolling origins (see Rolling): Origins test dates (default
+	// DefaultOrigins) OriginStep months apart (default DefaultOriginStep);
+	// a training snapshot needs MinHistory months of data before it
+	// (default DefaultMinHistory).
+	Origins, OriginStep, MinHistory int
+	// Grid is the selection grid (nil: DefaultGrid()); with one
+	// configuration nothing is selected. EvalTrees: trees of the grid's
+	// forests on the origins (default 40; the saved model and the chosen
+	// configuration's origins use Forest.Trees). Tolerance: the AUC
+	// tolerance of the selection rule (default 0.005).
+	Grid      []Config
+	EvalTrees int
+	Tolerance float64
+	// MaxRows bounds the training rows of one fit: above it negatives are
+	// sampled per county and weighted (default DefaultMaxRows; negative:
+	// never sample).
+	MaxRows int
+	// NoCalibrate saves the model's raw scores (no calib.json).
+	NoCalibrate bool
 	// Reporter is told of each long stage: "snapshots" (one per monthly
 	// snapshot built), "evaluation forest" and "final forest" (one per
 	// tree), "profiles". nil: nothing is reported.
@@ -49,6 +65,9 @@ type Options struct {
 	// Progress, when set, gets a line of detail per step (counts, figures):
 	// the --verbose output.
 	Progress io.Writer
+
+	snapsGiven bool // Snapshots was set by the caller (withDefaults)
+	defaulted  bool // withDefaults has run
 }
 
 // DefaultMinLeaf is the smallest leaf of the household forest.
@@ -75,7 +94,10 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Snapshots <= 0 {
 		o.Snapshots = 6
+	} else if !o.defaulted {
+		o.snapsGiven = true
 	}
+	o.defaulted = true
 	if o.Forest.MinLeaf == 0 {
 		o.Forest.MinLeaf = DefaultMinLeaf
 	}
@@ -94,6 +116,27 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CreatedBy == "" {
 		o.CreatedBy = "povrisk"
+	}
+	if o.Origins <= 0 {
+		o.Origins = DefaultOrigins
+	}
+	if o.OriginStep <= 0 {
+		o.OriginStep = DefaultOriginStep
+	}
+	if o.MinHistory <= 0 {
+		o.MinHistory = DefaultMinHistory
+	}
+	if o.EvalTrees <= 0 {
+		o.EvalTrees = 40
+	}
+	if o.Tolerance <= 0 {
+		o.Tolerance = 0.005
+	}
+	switch {
+	case o.MaxRows == 0:
+		o.MaxRows = DefaultMaxRows
+	case o.MaxRows < 0:
+		o.MaxRows = 0
 	}
 	o.Reporter = progress.Or(o.Reporter)
 	return o
@@ -146,23 +189,42 @@ func MakePlan(end time.Time, horizon, snaps int) Plan {
 
 // builder computes and caches snapshots.
 type builder struct {
-	db    *sql.DB
-	w     *warehouse.Warehouse
-	o     Options
-	cols  []string
-	cache map[time.Time]*Snapshot
+	db     *sql.DB
+	w      *warehouse.Warehouse
+	o      Options
+	cols   []string
+	cache  map[time.Time]*Snapshot
+	labels labelFunc                                  // nil: features.Labels
+	keep   func(l features.Label, labelled bool) bool // nil: not monitored on the as-of date
+	// Bounded snapshots (boundSnapshots): a snapshot that is no origin's
+	// test date keeps a sample of its negatives when perSnap > 0 and it
+	// has more rows than perSnap.
+	tests   map[time.Time]bool
+	perSnap int
 }
 
 func (b *builder) get(ctx context.Context, d time.Time) (*Snapshot, error) {
 	if s, ok := b.cache[d]; ok {
 		return s, nil
 	}
-	s, err := BuildSnapshot(ctx, b.db, b.w, d, b.o.HorizonMonths, b.o.Policy, b.cols)
+	labels, keep := b.labels, b.keep
+	if labels == nil {
+		labels, keep = features.Labels, func(l features.Label, _ bool) bool { return !l.MonitoredAtAsOf }
+	}
+	s, err := buildSnapshot(ctx, b.db, b.w, d, b.o.HorizonMonths, b.o.Policy, b.cols, labels, keep)
 	if err != nil {
 		return nil, err
 	}
 	b.o.logf("snapshot %s: %d households, %d positive within %d months, %d monitored excluded",
 		civil.Format(d), len(s.Y), sum(s.Y), b.o.HorizonMonths, s.Excluded)
+	if b.perSnap > 0 && !b.tests[d] && len(s.Y) > b.perSnap {
+		idx, w, rec := sampleRows(s.Y, s.County, b.perSnap, b.o.Seed^uint64(d.Unix()))
+		if idx != nil {
+			s = s.subset(idx)
+			s.W = w
+			b.o.logf("snapshot %s: kept %d rows (all %d positives, negatives at %.4f per county)", civil.Format(d), rec.Kept, rec.Positives, rec.Rate)
+		}
+	}
 	b.cache[d] = s
 	return s, nil
 }
@@ -290,49 +352,6 @@ func buildSplit(ctx context.Context, b *builder, plan Plan) (*split, error) {
 	return sp, nil
 }
 
-// Evaluate runs the temporal evaluation without saving anything: a forest
-// trained on the evaluation snapshots, or with o.ModelID a saved model,
-// scored on the test snapshot against the rule screen.
-func Evaluate(ctx context.Context, db *sql.DB, o Options) (*Metrics, error) {
-	o = o.withDefaults()
-	b, plan, err := prepare(ctx, db, o)
-	if err != nil {
-		return nil, err
-	}
-	if o.ModelID != "" {
-		return evaluateSaved(ctx, b, plan, o)
-	}
-	if err := b.buildAll(ctx, plan.EvalTrain, []time.Time{plan.Test}); err != nil {
-		return nil, err
-	}
-	m, err := evaluate(ctx, b, plan, o)
-	return m, err
-}
-
-func evaluate(ctx context.Context, b *builder, plan Plan, o Options) (*Metrics, error) {
-	sp, err := buildSplit(ctx, b, plan)
-	if err != nil {
-		return nil, err
-	}
-	o.logf("evaluation model: %d training rows (%d positive) from %s..%s", len(sp.y), sum(sp.y), civil.Format(plan.EvalTrain[0]), civil.Format(plan.EvalTrain[len(plan.EvalTrain)-1]))
-	f, err := forest.Fit(ctx, sp.X, sp.y, o.forestOptions("evaluation forest"))
-	if err != nil {
-		return nil, fmt.Errorf("train evaluation forest: %w", err)
-	}
-	p := make([]float64, sp.test.X.Rows)
-	f.PredictProba(sp.test.X, p)
-	m, err := score(sp.test, p, o, plan)
-	if err != nil {
-		return nil, err
-	}
-	m.TrainRows, m.TrainPositive = len(sp.y), sum(sp.y)
-	for _, d := range plan.EvalTrain {
-		m.TrainAsOf = append(m.TrainAsOf, civil.Format(d))
-	}
-	o.logf("test %s: AUC %.3f (rules %.3f), precision at 5%% %.3f (rules %.3f)", m.TestAsOf, m.AUC, m.RulesAUC, m.Precision(0.05), m.RulesPrecision(0.05))
-	return m, nil
-}
-
 func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metrics, error) {
 	f, _, card, err := registry.Load(o.Models, o.ModelID)
 	if err != nil {
@@ -369,108 +388,4 @@ func evaluateSaved(ctx context.Context, b *builder, plan Plan, o Options) (*Metr
 			card.ID, card.AsOf, m.TestAsOf))
 	}
 	return m, nil
-}
-
-// Train evaluates temporally, refits on the final snapshots, fits the risk
-// profiles and saves the model with its card; it returns the card. Its
-// steps: lay out the plan, build every snapshot, evaluate, fit the final
-// forest, fit the profiles, write the card, save.
-func Train(ctx context.Context, db *sql.DB, o Options) (registry.Card, error) {
-	o = o.withDefaults()
-	if o.Models == "" {
-		return registry.Card{}, fault.Wrap(fault.Usage, errors.New("train: no models directory"))
-	}
-	start := time.Now()
-	b, plan, err := prepare(ctx, db, o)
-	if err != nil {
-		return registry.Card{}, err
-	}
-	if err := b.buildAll(ctx, plan.EvalTrain, []time.Time{plan.Test}, plan.Final); err != nil {
-		return registry.Card{}, err
-	}
-	m, err := evaluate(ctx, b, plan, o)
-	if err != nil {
-		return registry.Card{}, err
-	}
-	fin, err := fitFinal(ctx, b, plan, o)
-	if err != nil {
-		return registry.Card{}, err
-	}
-	prof, err := fitProfiles(ctx, fin.forest, fin.snaps[len(fin.snaps)-1], o)
-	if err != nil {
-		return registry.Card{}, err
-	}
-	card := makeCard(b, plan, o, m, fin, prof)
-	card.TrainSeconds = math.Round(time.Since(start).Seconds()*10) / 10
-	id, err := registry.Save(o.Models, fin.forest, prof, card)
-	if err != nil {
-		return registry.Card{}, err
-	}
-	o.logf("saved model %s in %s", id, o.Models)
-	return registry.ReadCard(o.Models, id)
-}
-
-// final is the saved model's forest and what it was trained on.
-type final struct {
-	forest *forest.Forest
-	snaps  []*Snapshot // the final snapshots with households, oldest first
-	dates  []string
-	rows   int
-	pos    int
-}
-
-// fitFinal refits the forest on the final snapshots.
-func fitFinal(ctx context.Context, b *builder, plan Plan, o Options) (*final, error) {
-	fin := &final{}
-	for _, d := range plan.Final {
-		s, err := b.get(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		if len(s.Y) > 0 {
-			fin.snaps = append(fin.snaps, s)
-			fin.dates = append(fin.dates, civil.Format(d))
-		}
-	}
-	if len(fin.snaps) == 0 {
-		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("no final training snapshot %s..%s has households not already monitored: check the warehouse's households and monitoring_events",
-			civil.Format(plan.Final[0]), civil.Format(plan.Final[len(plan.Final)-1])))
-	}
-	X, y, err := Stack(fin.snaps, nil)
-	if err != nil {
-		return nil, err
-	}
-	fin.rows, fin.pos = len(y), sum(y)
-	o.logf("final model: %d training rows (%d positive) from %s..%s", fin.rows, fin.pos, fin.dates[0], fin.dates[len(fin.dates)-1])
-	if fin.forest, err = forest.Fit(ctx, X, y, o.forestOptions("final forest")); err != nil {
-		return nil, fmt.Errorf("train final forest: %w", err)
-	}
-	return fin, nil
-}
-
-// makeCard writes the card of the final model (Save fills in its id and
-// checksums).
-func makeCard(b *builder, plan Plan, o Options, m *Metrics, fin *final, prof *kmeans.Model) registry.Card {
-	f, dates := fin.forest, fin.dates
-	card := registry.Card{
-		CreatedBy: o.CreatedBy, AsOf: dates[len(dates)-1], AsOfDates: dates, DataTo: civil.Format(plan.DataEnd),
-		HorizonMonths: o.HorizonMonths, Features: b.cols, CatalogHash: features.CatalogHash(),
-		PolicySHA256: o.Policy.SHA256(), Drops: b.w.Manifest().Drops, Params: f.Params(), Seed: o.Forest.Seed,
-		TrainRows: fin.rows, TrainPositive: fin.pos, Metrics: *m, TopFeatures: registry.TopImportances(f, 15),
-	}
-	if !plan.DataStart.IsZero() {
-		card.DataFrom = civil.Format(plan.DataStart)
-	}
-	if oob := f.OOBScore(); !math.IsNaN(oob) {
-		card.OOBAUC = oob
-		card.Notes = append(card.Notes, "oob_auc is optimistic: a household appears in several monthly snapshots, so its out-of-bag rows have near-twins in the bag; judge the model by the temporal metrics")
-	}
-	if prof != nil {
-		for c := 0; c < prof.K(); c++ {
-			card.Profiles = append(card.Profiles, registry.ProfileSummary{Cluster: c, Size: prof.Sizes()[c], Traits: prof.Distinguishing(c, 5)})
-		}
-	}
-	card.Notes = append(card.Notes, fmt.Sprintf("metrics: model trained on %s..%s, tested on %s (labels to %s); the saved model is refitted on %s..%s",
-		m.TrainAsOf[0], m.TrainAsOf[len(m.TrainAsOf)-1], m.TestAsOf, m.DataEnd, dates[0], dates[len(dates)-1]))
-	return card
 }

@@ -235,7 +235,10 @@ func TestTrainEndToEnd(t *testing.T) {
 	fixture(t)
 	db := openDB(t)
 	models := t.TempDir()
-	o := Options{Warehouse: fix.wh, Models: models, Forest: smallForest(), Seed: 1, Truth: fix.truth, Snapshots: 4}
+	// A two-configuration grid: the selection, calibration and audit run
+	// (the default grid's 6 and 12 snapshots are too long for 24 months).
+	o := Options{Warehouse: fix.wh, Models: models, Forest: smallForest(), Seed: 1, Truth: fix.truth, Snapshots: 4,
+		Grid: []Config{{MinLeaf: 20}, {MinLeaf: 50, MaxFeatures: "2sqrt"}}, EvalTrees: 20, MinHistory: 3}
 	card, err := Train(context.Background(), db, o)
 	if err != nil {
 		t.Fatal(err)
@@ -278,6 +281,7 @@ func TestTrainEndToEnd(t *testing.T) {
 	if len(card.Profiles) < 3 {
 		t.Errorf("%d profiles, want 3..6", len(card.Profiles))
 	}
+	checkRound2Card(t, card, models)
 
 	// The same inputs and seed give the same model id and card (all but
 	// the training time).
@@ -491,13 +495,17 @@ func TestDefaultTrainingBytes(t *testing.T) {
 	db := openDB(t)
 	dir := t.TempDir()
 	rep := &stageRecorder{}
-	card, err := Train(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 2, Seed: 1, Reporter: rep})
+	// One configuration (the defaults): no selection; the saved forest is
+	// the one trained before rolling origins and calibration existed.
+	card, err := Train(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 2, Seed: 1, Reporter: rep, Grid: []Config{{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 2 evaluation snapshots, the test snapshot, 2 final snapshots of which
-	// one is the test date: 4 distinct snapshots; 100 trees twice.
-	if got, want := rep.String(), "snapshots 4/4; evaluation forest 100/100; final forest 100/100; profiles 0/0"; got != want {
+	// Two rolling origins (2025-06-30, 2025-03-31), each with its test and
+	// 2 training snapshots, and 2 final snapshots of which one is the latest
+	// test date: 7 distinct snapshots; 100 trees per origin and for the
+	// saved model.
+	if got, want := rep.String(), "snapshots 7/7; evaluation forest 100/100; evaluation forest 100/100; permutation importance 0/0; final forest 100/100; profiles 0/0"; got != want {
 		t.Errorf("stages reported: %s, want %s", got, want)
 	}
 	// Pinned before the options rework (forest, train, k-means' Lloyd loop

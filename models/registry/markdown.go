@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/povrisk/povrisk/models/eval"
 )
 
 // Markdown renders a card for people: the same facts as card.json, in a
@@ -15,7 +17,15 @@ func Markdown(c Card) string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# Model %s\n\n", c.ID)
-	p("Random forest predicting that a household is identified as a monitoring object within %d months of the as-of date.\n\n", c.HorizonMonths)
+	fam := "Random forest"
+	if c.Family == FamilyBoost {
+		fam = "Gradient-boosted trees"
+	}
+	if c.Kind == KindRelapse {
+		p("%s predicting that a household whose risk is eliminated on the as-of date is identified again within %d months.\n\n", fam, c.HorizonMonths)
+	} else {
+		p("%s predicting that a household is identified as a monitoring object within %d months of the as-of date.\n\n", fam, c.HorizonMonths)
+	}
 	p("| | |\n|---|---|\n")
 	p("| created by | %s |\n", c.CreatedBy)
 	p("| as-of (latest training snapshot) | %s |\n", c.AsOf)
@@ -50,7 +60,7 @@ func Markdown(c Card) string {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if k == "calibration" || k == "counties" {
+			if k == "calibration" || k == "counties" || k == "origins" || k == "origins_mean" || k == "origins_sd" {
 				continue
 			}
 			p("| %s | %s |\n", k, metricText(mm[k]))
@@ -79,6 +89,7 @@ func Markdown(c Card) string {
 			p("| %s | %.4f |\n", f.Feature, f.Importance)
 		}
 	}
+	markdownRound2(p, c)
 	if len(c.Profiles) > 0 {
 		p("\n## Risk profiles (k-means on the highest-scored households)\n\n| cluster | households | distinguishing features (z) |\n|---|---|---|\n")
 		for _, pr := range c.Profiles {
@@ -129,5 +140,74 @@ func metricText(v any) string {
 			return string(j[:400]) + "…"
 		}
 		return string(j)
+	}
+}
+
+// markdownRound2 renders the rolling origins, the selection, the
+// calibration, the permutation importances, the sampling and the fairness
+// audit.
+func markdownRound2(p func(string, ...any), c Card) {
+	m := c.Metrics
+	if len(m.Origins) > 0 {
+		p("\n## Rolling origins\n\n| test as-of | train rows | test rows | positives | AUC | PR AUC | P@5%% (ties lo–hi) | county precision | rules AUC | rules county precision |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, o := range m.Origins {
+			k := ShareKey(0.05)
+			p("| %s | %d | %d | %d | %.4f | %.4f | %.4f (%.4f–%.4f) | %.4f | %.4f | %.4f |\n", o.TestAsOf, o.TrainRows, o.TestRows, o.TestPositive, o.AUC, o.PRAUC,
+				o.PrecisionAt[k], o.PrecisionAtLo[k], o.PrecisionAtHi[k], o.CountyPrecision, o.RulesAUC, o.RulesCountyPrecision)
+		}
+		keys := slices.Sorted(maps.Keys(m.OriginsMean))
+		p("\n| figure | mean | sd |\n|---|---|---|\n")
+		for _, k := range keys {
+			p("| %s | %.4f | %.4f |\n", k, m.OriginsMean[k], m.OriginsSD[k])
+		}
+	}
+	if s := c.Selection; s != nil {
+		p("\n## Selection\n\nRule: %s (tolerance %.4f). Chosen: **%s**; best mean AUC: %s; regret %.4f. Best family: %s (margin %.4f).\n\n", s.Rule, s.Tolerance, s.Chosen, s.BestAUC, s.Regret, s.BestFamily, s.FamilyMargin)
+		p("| configuration | family | snapshots | mean AUC | sd | mean county precision | sd | within tolerance |\n|---|---|---|---|---|---|---|---|\n")
+		for _, g := range s.Configs {
+			p("| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %v |\n", g.Name, g.Family, g.Snapshots, g.MeanAUC, g.SDAUC, g.MeanCountyPrecision, g.SDCountyPrecision, g.WithinTolerance)
+		}
+	}
+	if cr := c.Calibration; cr != nil {
+		p("\n## Calibration\n\nMethod %s, fitted on the origin %s (%d households). ECE %.4f (held out: %v; uncalibrated %.4f), in sample %.4f.\n\n", cr.Method, cr.FittedOn, cr.Rows, cr.ECE, cr.HeldOut, cr.ECERaw, cr.ECEInSample)
+		for _, cd := range cr.Candidates {
+			p("- %s: log loss %.5f, Brier %.5f over %d held-out origins\n", cd.Method, cd.LogLoss, cd.Brier, cd.Evaluations)
+		}
+		p("\n| predicted | households | mean predicted | observed rate |\n|---|---|---|---|\n")
+		for _, b := range cr.Bins {
+			p("| %.4f–%.4f | %d | %.4f | %.4f |\n", b.Lo, b.Hi, b.N, b.MeanPredicted, b.ObservedRate)
+		}
+	}
+	if len(c.PermutationImportance) > 0 {
+		p("\n## Permutation importance (latest origin, drop in AUC)\n\n| feature | AUC drop |\n|---|---|\n")
+		for _, f := range c.PermutationImportance {
+			p("| %s | %.4f |\n", f.Feature, f.Importance)
+		}
+	}
+	if c.LabelsFromVisits != nil {
+		p("\nTraining labels from visit outcomes: %d.\n", *c.LabelsFromVisits)
+	}
+	if s := c.Sampling; s != nil && s.Applied {
+		p("\n## Sampling\n\n%d training rows above the bound %d: kept %d (all %d positives; negatives at rate %.4f per county, weighted).\n", s.Rows, s.MaxRows, s.Kept, s.Positives, s.Rate)
+	}
+	if f := c.Fairness; f != nil {
+		p("\n## Fairness of the county top %.0f%% list (origin %s)\n\n| attribute | group | size | prevalence | precision | TPR | FPR | flagged |\n|---|---|---|---|---|---|---|---|\n", f.Share*100, f.AsOf)
+		iv := func(v *eval.Interval) string {
+			if v == nil {
+				return "–"
+			}
+			return fmt.Sprintf("%.3f [%.3f, %.3f]", v.Value, v.Lo, v.Hi)
+		}
+		for _, g := range f.Groups {
+			if g.Suppressed {
+				p("| %s | %s | %d | suppressed | | | | |\n", g.Attribute, g.Group, g.Size)
+				continue
+			}
+			ref := ""
+			if g.Reference {
+				ref = " (ref)"
+			}
+			p("| %s | %s%s | %d | %s | %s | %s | %s | %s |\n", g.Attribute, g.Group, ref, g.Size, iv(g.Prevalence), iv(g.Precision), iv(g.TPR), iv(g.FPR), strings.Join(g.Flagged, ", "))
+		}
 	}
 }

@@ -54,6 +54,15 @@ type Metrics struct {
 	AUCShareOfOracle  *float64           `json:"auc_share_of_oracle,omitempty"` // (auc-0.5)/(oracle_auc-0.5): share of the achievable lift over chance
 	AUCRatioToOracle  *float64           `json:"auc_ratio_to_oracle,omitempty"` // auc/oracle_auc
 
+	// Rolling origins (latest first; the figures above are the latest
+	// origin's): each origin's figures, and the mean and population
+	// standard deviation over origins of auc, pr_auc, brier,
+	// county_precision, precision_at_<share>, rules_auc and
+	// rules_county_precision.
+	Origins     []OriginMetrics    `json:"origins,omitempty"`
+	OriginsMean map[string]float64 `json:"origins_mean,omitempty"`
+	OriginsSD   map[string]float64 `json:"origins_sd,omitempty"`
+
 	Notes []string `json:"notes,omitempty"`
 }
 

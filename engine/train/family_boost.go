@@ -1,0 +1,37 @@
+//go:build ignore
+
+// The boosted-trees family of the selection grid. ENABLE AT MERGE: delete
+// the build line above once models/boost (MODELS) is in the tree, together
+// with the build line of models/registry/boost.go.
+
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/boost"
+)
+
+func init() {
+	fitBoost = func(ctx context.Context, c Config, X models.Matrix, y []int, w []float64, seed uint64) (models.Classifier, error) {
+		var o boost.Options
+		if len(c.Boost) > 0 {
+			dec := json.NewDecoder(bytes.NewReader(c.Boost))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&o); err != nil {
+				return nil, fmt.Errorf("configuration %q: boost options: %w", c.label(), err)
+			}
+		}
+		o.Weights = w
+		_ = seed // boost.Options' seed, if it has one, comes from the grid's "boost" table
+		m, err := boost.Fit(ctx, X, y, o)
+		if err != nil {
+			return nil, fmt.Errorf("train %s: %w", c.label(), err)
+		}
+		return m, nil
+	}
+}
