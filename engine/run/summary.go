@@ -92,8 +92,7 @@ func buildSummary(in *inputs, rk *ranking, ch *changeSet, e *explained, cov *cov
 	c := rk.cols
 	s.Policy.Lines = policyEntries(c.region, c.lineEntry, c.lineFallback, c.lineValue)
 	s.Policy.Rural = policyEntries(c.region, c.ruralEntry, c.ruralFallback, c.ruralValue)
-	// s.Fairness stays nil until the model card carries the audit
-	// (TRAIN): LEAD, then copy it here (s.Fairness = the card's fairness).
+	s.Fairness = in.card.Fairness // the card's audit of the county top-k list (nil: none)
 	if o := ch.office; o != nil {
 		s.Places, s.Visits, s.Watch, s.Elimination = o.places, o.visits, o.watch, o.elimSum
 	}

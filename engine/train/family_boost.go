@@ -1,8 +1,4 @@
-//go:build ignore
-
-// The boosted-trees family of the selection grid. ENABLE AT MERGE: delete
-// the build line above once models/boost (MODELS) is in the tree, together
-// with the build line of models/registry/boost.go.
+// The boosted-trees family of the selection grid.
 
 package train
 

@@ -14,19 +14,8 @@ import (
 
 // relapseLabels gives, at an as-of date D, the households whose risk was
 // eliminated in the month ending D, positive when identified again in
-// (D, D+H]: features.RelapseLabels (FEAT, R2.md).
-//
-// TODO(lead, FEAT merge): features.RelapseLabels is not in this branch;
-// once it is, set `var relapseLabels labelFunc = features.RelapseLabels`
-// here and delete relapseLabelsMissing.
-var relapseLabels labelFunc = relapseLabelsMissing
-
-// errNoRelapseLabels: this build has no relapse labels.
-var errNoRelapseLabels = errors.New("this build of povrisk cannot label past eliminations (features.RelapseLabels): the relapse model cannot be trained")
-
-func relapseLabelsMissing(context.Context, *sql.DB, features.Tables, time.Time, int) (map[string]features.Label, error) {
-	return nil, fault.Wrap(fault.Usage, errNoRelapseLabels)
-}
+// (D, D+H] (features.RelapseLabels); a variable so that tests can stand in.
+var relapseLabels labelFunc = features.RelapseLabels
 
 // DefaultRelapseSnapshots is the relapse model's default number of
 // monthly training snapshots: eliminations are few in any one month.

@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/forest"
@@ -267,7 +267,7 @@ func checkRound2Card(t *testing.T, card registry.Card, dir string) {
 }
 
 // TestTrainRelapseWiring trains the relapse model with a stand-in for
-// features.RelapseLabels (not in this branch): every third household not
+// features.RelapseLabels: every third household not
 // monitored on the date counts as eliminated that month, positive when
 // identified within the horizon. It checks the kind, the id, that only the
 // labelled households are rows, and LatestKind.
@@ -311,10 +311,16 @@ func TestTrainRelapseWiring(t *testing.T) {
 	if c, err := registry.LatestKind(dir, registry.KindRelapse); err != nil || c.ID != card.ID {
 		t.Errorf("LatestKind(relapse) = %s %v", c.ID, err)
 	}
-	// Without the labels, a clear usage error.
-	relapseLabels = relapseLabelsMissing
-	if _, err := TrainRelapse(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 2}); !errors.Is(err, errNoRelapseLabels) {
-		t.Errorf("no relapse labels: %v", err)
+	// With the real labels (features.RelapseLabels: the fixture's own
+	// eliminations), a relapse model, or data too thin to learn from
+	// (bad input, exit 3), never another failure.
+	relapseLabels = features.RelapseLabels
+	real, err := TrainRelapse(context.Background(), db, Options{Warehouse: fix.wh, Models: dir, Snapshots: 3, Seed: 1, Forest: smallForest(), MinHistory: 3})
+	switch {
+	case err == nil && (real.Kind != registry.KindRelapse || real.Metrics.TestRows == 0):
+		t.Errorf("relapse model on real labels: kind %q, %d test rows", real.Kind, real.Metrics.TestRows)
+	case err != nil && fault.Of(err) != fault.BadInput:
+		t.Errorf("relapse model on real labels: %v (kind %v)", err, fault.Of(err))
 	}
 }
 

@@ -219,8 +219,9 @@ func buildSnapshot(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf
 		}
 		s.Y = append(s.Y, y)
 		s.RiskType = append(s.RiskType, l.RiskType)
-		// TODO(lead, FEAT merge): when features.Label has FromVisit, replace the next line by: if l.FromVisit { s.VisitLabels++ }
-		s.VisitLabels = -1
+		if l.FromVisit {
+			s.VisitLabels++
+		}
 	}
 	return s, nil
 }

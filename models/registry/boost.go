@@ -1,8 +1,4 @@
-//go:build ignore
-
-// The boosted-trees family of the registry. ENABLE AT MERGE: delete the
-// build line above once models/boost (MODELS) is in the tree; nothing else
-// changes.
+// The boosted-trees family of the registry.
 
 package registry
 
