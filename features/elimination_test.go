@@ -193,12 +193,3 @@ func TestRelapseLabels(t *testing.T) {
 		}
 	}
 }
-
-func TestSnakeCase(t *testing.T) {
-	for in, want := range map[string]string{"HouseholdID": "household_id", "IncomePC6m": "income_pc6m", "IncomePCNoAssist12m": "income_pc_no_assist12m",
-		"AsOf": "as_of", "MonthsSinceIdentified": "months_since_identified", "NoLabour": "no_labour", "Relapse": "relapse"} {
-		if got := SnakeCase(in); got != want {
-			t.Errorf("SnakeCase(%s) = %s, want %s", in, got, want)
-		}
-	}
-}

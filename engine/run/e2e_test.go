@@ -294,21 +294,37 @@ func TestWorklistsHoldTopK(t *testing.T) {
 		t.Fatalf("%d work lists for %d counties", len(files), len(byCounty))
 	}
 	tierZh := map[string]string{"high": "高", "medium": "中", "low": "低"}
+	// Counties with monitored households get the elimination sheet.
+	monitoredIn := map[string]bool{}
+	eh, elim := readCSV(t, filepath.Join(f.runDir(), "elimination.csv"))
+	for _, r := range elim {
+		monitoredIn[r[eh["county_code"]]] = true
+	}
+	if len(monitoredIn) == 0 {
+		t.Fatal("elimination.csv assesses no household: the fixture has monitored households")
+	}
 	for county, rows := range byCounty {
 		k := int(math.Ceil(0.05 * float64(len(rows))))
 		if county == "520123" {
 			k = 7
 		}
 		// Expected sheets: the first k rows of the county by rank, by
-		// township (named by code: the fixture has no regions table), the
-		// same values as ranked.csv, no score.
+		// township (named by the township's name, from the drop's regions
+		// table, in the order of the codes), the same values as
+		// ranked.csv, no score.
 		want := map[string][]map[string]string{}
+		sheetOf := map[string]string{}
 		for _, r := range rows[:k] {
 			village := r[h["village_name"]]
 			if village == "" {
 				village = r[h["region_code"]]
 			}
-			want[r[h["township_code"]]] = append(want[r[h["township_code"]]], map[string]string{colSeq: r[h["rank_county"]],
+			sheet := r[h["township_name"]]
+			if sheet == "" {
+				sheet = r[h["township_code"]]
+			}
+			sheetOf[r[h["township_code"]]] = sheet
+			want[sheet] = append(want[sheet], map[string]string{colSeq: r[h["rank_county"]],
 				colID: r[h["household_id"]], colVillage: village, colTier: tierZh[r[h["tier"]]], colReasons: r[h["reasons"]],
 				colRisk: riskTypeZh(r[h["primary_risk_type"]]), colMeasures: strings.ReplaceAll(r[h["measures_zh"]], ";", "；"),
 				colHint: r[h["conflicts"]], colOutcome: ""})
@@ -324,7 +340,14 @@ func TestWorklistsHoldTopK(t *testing.T) {
 			t.Fatal(err)
 		}
 		sheets := x.GetSheetList()
-		wantSheets := append(append([]string{sheetSummary}, slices.Sorted(maps.Keys(want))...), sheetHelp, sheetMeta)
+		wantSheets := []string{sheetSummary}
+		for _, code := range slices.Sorted(maps.Keys(sheetOf)) {
+			wantSheets = append(wantSheets, sheetOf[code])
+		}
+		if monitoredIn[county] {
+			wantSheets = append(wantSheets, sheetElim)
+		}
+		wantSheets = append(wantSheets, sheetHelp, sheetMeta)
 		if strings.Join(sheets, ",") != strings.Join(wantSheets, ",") {
 			t.Errorf("county %s: sheets %v, want %v", county, sheets, wantSheets)
 		}
@@ -367,6 +390,22 @@ func personalData(t *testing.T, drop string) (numbers map[string]bool, names map
 	if len(numbers) < 1000 || len(names) < 100 {
 		t.Fatalf("drop has %d id numbers and phones, %d names: the generator changed", len(numbers), len(names))
 	}
+	// A person's name that is also part of a place name (石云 and 石云镇)
+	// is not looked for: place names are public and printed on purpose.
+	if _, err := os.Stat(filepath.Join(drop, "regions.csv")); err == nil {
+		rh, places := readCSV(t, filepath.Join(drop, "regions.csv"))
+		for n := range names {
+			for _, p := range places {
+				if strings.Contains(p[rh["name"]], n) {
+					delete(names, n)
+					break
+				}
+			}
+		}
+		if len(names) < 100 {
+			t.Fatalf("only %d names left once place names are set aside", len(names))
+		}
+	}
 	return numbers, names
 }
 
@@ -385,8 +424,12 @@ func findPersonal(text string, numbers, names map[string]bool) []string {
 			if numbers[text[i:j]] {
 				hits = append(hits, text[i:j])
 			}
-			// Also 18- and 11-character windows inside longer runs.
+			// Also 18- and 11-character windows inside longer runs, except
+			// in the fraction of a number (a score's digits are not a phone).
 			for _, n := range []int{11, 18} {
+				if i > 0 && text[i-1] == '.' {
+					break
+				}
 				for k := i; k+n <= j && j-i > n; k++ {
 					if numbers[text[k:k+n]] {
 						hits = append(hits, text[k:k+n])

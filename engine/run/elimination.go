@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
@@ -50,16 +51,7 @@ func fromAssessments(as []assessment, names map[string]string) []rundir.ElimRow 
 	out := make([]rundir.ElimRow, 0, len(as))
 	for i := range as {
 		a := &as[i]
-		r := rundir.ElimRow{HouseholdID: a.HouseholdID, RegionCode: a.RegionCode, IdentifiedDate: a.IdentifiedDate,
-			CountyName: names[rundir.Prefix(a.RegionCode, 6)], TownshipName: names[rundir.Prefix(a.RegionCode, 9)], VillageName: names[a.RegionCode],
-			MonthsSinceIdentified: a.MonthsSinceIdentified, IncomePC6m: a.IncomePC6m, IncomePC12m: a.IncomePC12m, Line: a.Line,
-			RigidExpenditure: a.RigidExpenditure, RigidResolved: a.RigidResolved, Education: a.Education, Medical: a.Medical,
-			Housing: a.Housing, Water: a.Water, NoLabour: a.NoLabour, Unmet: slices.Clone(a.Unmet), Relapse: a.Relapse, Verdict: a.Verdict,
-			AsOf: a.AsOf, HouseholdSize: a.HouseholdSize, DropoutChildren: a.DropoutChildren, UninsuredClaims: a.UninsuredClaims,
-			RigidMedical: a.RigidMedical, RigidIncome: a.RigidIncome, AssistanceAmount: a.AssistanceAmount, IncomePCNoAssist12m: a.IncomePCNoAssist12m}
-		for _, c := range a.Conditions {
-			r.Conditions = append(r.Conditions, rundir.ElimCondition{Name: c.Name, Met: c.Met, Fact: c.Fact})
-		}
+		r := rundir.ElimRowOf(a, names[rundir.Prefix(a.RegionCode, 6)], names[rundir.Prefix(a.RegionCode, 9)], names[a.RegionCode])
 		out = append(out, r)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].HouseholdID < out[b].HouseholdID })
@@ -124,12 +116,26 @@ func eliminationSummary(rows []rundir.ElimRow, relapses map[string]int, names ma
 
 // writeElimination writes elimination.parquet and elimination.csv when the
 // night has an assessment (o.elim not nil).
-func writeElimination(dw *rundir.Writer, o *officeSet) error {
-	if o == nil || o.elim == nil {
+func writeElimination(dw *rundir.Writer, o *officeSet, task progress.Task) error {
+	if eliminationFiles(o) == 0 {
 		return nil
 	}
 	if err := dw.Create("elimination.parquet", func(w io.Writer) error { return rundir.WriteEliminationParquet(w, o.elim) }); err != nil {
 		return err
 	}
-	return dw.Create("elimination.csv", func(w io.Writer) error { return rundir.WriteEliminationCSV(w, o.elim) })
+	task.Add(1)
+	if err := dw.Create("elimination.csv", func(w io.Writer) error { return rundir.WriteEliminationCSV(w, o.elim) }); err != nil {
+		return err
+	}
+	task.Add(1)
+	return nil
+}
+
+// eliminationFiles is the number of elimination files the night writes:
+// elimination.parquet and .csv, or none without an assessment.
+func eliminationFiles(o *officeSet) int {
+	if o == nil || o.elim == nil {
+		return 0
+	}
+	return 2
 }

@@ -382,9 +382,13 @@ func TestReporterStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	workLists := int64(len(run.Summary.TopK))
-	// features: the ten feature families (demographics ... assistance),
-	// then the join and the rule screen.
-	want := map[string]int64{"features": 12, "scoring": int64(res.Counts.Households), "explaining": int64(res.Counts.Households), "writing": 6 + workLists}
+	elimFiles := int64(0)
+	if run.Summary.Elimination != nil {
+		elimFiles = 2 // elimination.parquet and .csv
+	}
+	// features: the eleven feature families (demographics ... assistance,
+	// shocks), then the join and the rule screen.
+	want := map[string]int64{"features": 13, "scoring": int64(res.Counts.Households), "explaining": int64(res.Counts.Households), "writing": 6 + workLists + elimFiles}
 	if strings.Join(rec.stages, ",") != "features,scoring,explaining,writing" {
 		t.Errorf("stages %v", rec.stages)
 	}

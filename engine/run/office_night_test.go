@@ -181,7 +181,7 @@ func TestNightWithRegionsAndVisits(t *testing.T) {
 	}
 	defer x.Close()
 	for _, sh := range x.GetSheetList() {
-		if sh == sheetSummary || sh == sheetHelp || sh == sheetMeta {
+		if sh == sheetSummary || sh == sheetHelp || sh == sheetMeta || sh == sheetElim {
 			continue
 		}
 		code := ""

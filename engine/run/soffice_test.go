@@ -54,13 +54,19 @@ func TestWorklistOpensInLibreOffice(t *testing.T) {
 	convert(t, soffice, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1", out,
 		filepath.Join(f.runDir(), "worklists", county+".xlsx"))
 	h, recs := readCSV(t, filepath.Join(f.runDir(), "ranked.csv"))
-	want := map[string][]string{} // township -> expected CSV lines (the fixture has no names: sheets are codes)
+	want := map[string][]string{} // township sheet (its name) -> expected CSV lines
 	for _, r := range recs {
 		if r[h["county_code"]] != county || r[h["in_top_k"]] != "true" {
 			continue
 		}
-		village := r[h["region_code"]]
-		want[r[h["township_code"]]] = append(want[r[h["township_code"]]], strings.Join([]string{r[h["rank_county"]], r[h["household_id"]], village,
+		village, town := r[h["village_name"]], r[h["township_name"]]
+		if village == "" {
+			village = r[h["region_code"]]
+		}
+		if town == "" {
+			town = r[h["township_code"]]
+		}
+		want[town] = append(want[town], strings.Join([]string{r[h["rank_county"]], r[h["household_id"]], village,
 			tierZh[r[h["tier"]]]}, "|"))
 	}
 	if len(want) == 0 {

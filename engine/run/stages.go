@@ -400,7 +400,7 @@ type written struct {
 // lists, checksums.sha256. It reports the files written.
 func write(ctx context.Context, in *inputs, ck *clock, feat *featureTable, s *scored, e *explained,
 	rk *ranking, ch *changeSet, cov *coverageSet) (*written, error) {
-	task := progress.Or(in.cfg.Reporter).Start("writing", int64(6+len(rk.topK)))
+	task := progress.Or(in.cfg.Reporter).Start("writing", int64(6+len(rk.topK)+eliminationFiles(ch.office)))
 	defer task.Done()
 	dw, err := rundir.Begin(in.cfg.Runs, in.day, in.cfg.perms)
 	if err != nil {
@@ -418,7 +418,7 @@ func write(ctx context.Context, in *inputs, ck *clock, feat *featureTable, s *sc
 		return nil, err
 	}
 	task.Add(1)
-	if err := writeElimination(dw, ch.office); err != nil {
+	if err := writeElimination(dw, ch.office, task); err != nil {
 		return nil, err
 	}
 	ck.stage("worklists")

@@ -6,12 +6,15 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/povrisk/povrisk/features"
 )
 
 // ElimCondition is one condition of the policy's risk elimination with its
@@ -48,6 +51,21 @@ type ElimRow struct {
 	UninsuredClaims                       int
 	RigidMedical, RigidIncome             float64
 	AssistanceAmount, IncomePCNoAssist12m float64
+}
+
+// ElimRowOf is the row of one assessment with its place names.
+func ElimRowOf(a *features.Assessment, county, township, village string) ElimRow {
+	r := ElimRow{HouseholdID: a.HouseholdID, RegionCode: a.RegionCode, IdentifiedDate: a.IdentifiedDate,
+		CountyName: county, TownshipName: township, VillageName: village,
+		MonthsSinceIdentified: a.MonthsSinceIdentified, IncomePC6m: a.IncomePC6m, IncomePC12m: a.IncomePC12m, Line: a.Line,
+		RigidExpenditure: a.RigidExpenditure, RigidResolved: a.RigidResolved, Education: a.Education, Medical: a.Medical,
+		Housing: a.Housing, Water: a.Water, NoLabour: a.NoLabour, Unmet: slices.Clone(a.Unmet), Relapse: a.Relapse, Verdict: a.Verdict,
+		AsOf: a.AsOf, HouseholdSize: a.HouseholdSize, DropoutChildren: a.DropoutChildren, UninsuredClaims: a.UninsuredClaims,
+		RigidMedical: a.RigidMedical, RigidIncome: a.RigidIncome, AssistanceAmount: a.AssistanceAmount, IncomePCNoAssist12m: a.IncomePCNoAssist12m}
+	for _, c := range a.Conditions {
+		r.Conditions = append(r.Conditions, ElimCondition{Name: c.Name, Met: c.Met, Fact: c.Fact})
+	}
+	return r
 }
 
 // VerdictZh is a verdict in the office's words.

@@ -3,6 +3,7 @@ package whatif
 import (
 	"context"
 	"database/sql"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/atomicfile"
 	"github.com/povrisk/povrisk/engine/ingest"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/warehouse"
@@ -285,8 +287,8 @@ func FuzzReadAssessments(f *testing.F) {
 }
 
 // TestAssessmentsRoundTrip: AssessElimination's assessments written as
-// features.AssessmentsTable to Parquet read back equal, fact for fact,
-// and give the same verdicts under the same policy.
+// the night writes elimination.parquet (rundir) read back equal, fact for
+// fact, and give the same verdicts under the same policy.
 func TestAssessmentsRoundTrip(t *testing.T) {
 	db := openDB(t)
 	w := ingestDrop(t, db, "../../features/testdata/elimination/drop")
@@ -294,12 +296,19 @@ func TestAssessmentsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tab := features.AssessmentsTable(as)
-	defer tab.Release()
+	rows := make([]rundir.ElimRow, len(as))
+	for i := range as {
+		rows[i] = rundir.ElimRowOf(&as[i], "", "", "")
+	}
 	path := filepath.Join(t.TempDir(), "elimination.parquet")
-	if err := features.WriteParquet(tab, path); err != nil {
+	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return rundir.WriteEliminationParquet(w, rows) }); err != nil {
 		t.Fatal(err)
 	}
+	tab, err := features.ReadParquet(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
 	back, err := ReadAssessments(path, "")
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +343,7 @@ func TestAssessmentsRoundTrip(t *testing.T) {
 	for _, f := range tab.Schema().Fields() {
 		names[f.Name] = true
 	}
-	for _, n := range []string{"household_id", "income_pc6m", "income_pc_no_assist12m", "months_since_identified", "verdict", "unmet", "met_income_stable", "fact_water"} {
+	for _, n := range []string{"household_id", "income_pc_6m", "income_pc_no_assist_12m", "months_since_identified", "verdict", "unmet", "cond_income_stable_met", "cond_water_fact"} {
 		if !names[n] {
 			t.Errorf("elimination table has no column %s", n)
 		}
