@@ -62,13 +62,14 @@ func officeFacts(t *testing.T, region string) *facts {
 		Counties: []rundir.CountyWatch{{Place: rundir.Place{Code: "520326"}, Eliminated12m: 12, InTopK: 4, High: 2}}}
 	iv := func(v, lo, hi float64) *eval.Interval { return &eval.Interval{Value: v, Lo: lo, Hi: hi} }
 	s.Fairness = &eval.Fairness{Share: 0.05, AsOf: "2025-06-30", Level: 0.9, Replicates: 200, MinCell: 5, Groups: []eval.GroupFairness{
-		{Attribute: "county", Group: "520123", Reference: true, Size: 229, TPR: iv(0.6, 0.5, 0.7)},
-		{Attribute: "county", Group: "520326", Size: 220, TPR: iv(0.3, 0.2, 0.41), Disparity: map[string]float64{"tpr": 0.5}, Flagged: []string{"tpr"}},
-		{Attribute: "poverty_status", Group: "general", Reference: true, Size: 1000, TPR: iv(0.6, 0.55, 0.65)},
-		{Attribute: "poverty_status", Group: "escaped", Size: 373, TPR: iv(0.55, 0.4, 0.7), Disparity: map[string]float64{"tpr": 0.92}},
-		{Attribute: "no_labour", Group: "true", Size: 120, TPR: iv(0.4, 0.25, 0.55), Disparity: map[string]float64{"tpr": 0.7}},
+		{Attribute: "county", Group: "520123", Reference: true, Size: 229, Prevalence: iv(0.1, 0.07, 0.13), TPR: iv(0.6, 0.5, 0.7)},
+		{Attribute: "county", Group: "520326", Size: 220, Prevalence: iv(0.1, 0.07, 0.13), TPR: iv(0.3, 0.2, 0.41), Disparity: map[string]float64{"tpr": 0.5}, Flagged: []string{"tpr"}},
+		{Attribute: "poverty_status", Group: "general", Reference: true, Size: 1000, Prevalence: iv(0.08, 0.07, 0.09), TPR: iv(0.6, 0.55, 0.65)},
+		{Attribute: "poverty_status", Group: "escaped", Size: 373, Prevalence: iv(0.1, 0.07, 0.13), TPR: iv(0.55, 0.4, 0.7), Disparity: map[string]float64{"tpr": 0.92}},
+		{Attribute: "no_labour", Group: "true", Size: 120, Prevalence: iv(0.15, 0.1, 0.2), TPR: iv(0.4, 0.25, 0.55), Disparity: map[string]float64{"tpr": 0.7}},
 		{Attribute: "elderly_only", Group: "true", Size: 40, Suppressed: true},
-		{Attribute: "disability_1_2", Group: "true", Size: 3, TPR: iv(0, 0, 0), Disparity: map[string]float64{"tpr": 0}},
+		// 60 households but 3 identified: its recall is withheld like a small cell.
+		{Attribute: "disability_1_2", Group: "true", Size: 60, Prevalence: iv(0.05, 0.02, 0.08), TPR: iv(0, 0, 0), Disparity: map[string]float64{"tpr": 0}},
 	}}
 	f.Summary = &s
 	f.Places = placeNames(&s)
@@ -160,7 +161,13 @@ func TestPlacesByName(t *testing.T) {
 	if !strings.Contains(ctext, "务川县 · 研判基准日 2025-12-31") {
 		t.Errorf("a county brief's heading does not name the county:\n%s", ctext[:min(400, len(ctext))])
 	}
-	plainText := textOf(renderFixture(t, Options{Run: fixtureRun("2025-12-31"), Lang: "zh"}))
+	// Without names (a warehouse without the regions table), codes.
+	plain, err := compute(context.Background(), fixtureRun("2025-12-31"), "", DefaultUnitCosts(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Places = nil
+	plainText := textOf(renderFacts(t, plain, "zh"))
 	if !strings.Contains(plainText, "| 520326 |") {
 		t.Error("without names, the brief should show the county's code")
 	}
@@ -329,9 +336,11 @@ func TestVisitTrendFromSummaries(t *testing.T) {
 		return rundir.CountyVisits{Place: rundir.Place{Code: code}, Visited: visited, Confirmed: confirmed,
 			BySource: []rundir.SourceVisits{{Source: "model", Confirmed: modelC, NoRisk: modelN}}}
 	}
-	write("2025-10-31", &rundir.Visits{Present: true, Visited: 30, Confirmed: 9, Counties: []rundir.CountyVisits{county("520123", 20, 6, 5, 10), county("530426", 10, 3, 3, 3)}})
+	// The totals add up (summary.json is refused otherwise): visited =
+	// confirmed + no_risk + not_reached + moved + other.
+	write("2025-10-31", &rundir.Visits{Present: true, Visited: 30, Confirmed: 9, NoRisk: 19, NotReached: 2, Counties: []rundir.CountyVisits{county("520123", 20, 6, 5, 10), county("530426", 10, 3, 3, 3)}})
 	write("2025-11-30", nil)
-	write("2025-12-30", &rundir.Visits{Present: true, Visited: 7, Confirmed: 2, Counties: []rundir.CountyVisits{county("520123", 7, 2, 2, 4)}})
+	write("2025-12-30", &rundir.Visits{Present: true, Visited: 7, Confirmed: 2, NoRisk: 5, Counties: []rundir.CountyVisits{county("520123", 7, 2, 2, 4)}})
 	h := &history{parent: parent, region: "5201"}
 	got := h.visitTrend([]runPoint{{AsOf: "2025-10-31"}, {AsOf: "2025-11-30"}, {AsOf: "2025-12-30"}, {AsOf: "2025-12-31"}})
 	if len(got) != 2 || got[0].AsOf != "2025-10-31" || got[0].Visited != 20 || got[0].Confirmed != 6 || got[0].Model.Confirmed != 5 || got[0].Model.NoRisk != 10 ||

@@ -2,6 +2,7 @@ package brief
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -369,7 +370,10 @@ func fairnessAnnex(f *facts, l lang) sectionView {
 	var rows [][]rich
 	small := 0
 	for _, g := range fa.Groups {
-		if g.Suppressed || g.Size < max(minCell, fa.MinCell) {
+		// A recall rests on the group's identified households: fewer than
+		// the brief's smallest cell of them is withheld like any small cell.
+		if g.Suppressed || g.Size < max(minCell, fa.MinCell) || g.Prevalence == nil ||
+			int(math.Round(g.Prevalence.Value*float64(g.Size))) < minCell {
 			small++
 			continue
 		}
