@@ -1,0 +1,224 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/povrisk/povrisk/engine/rundir"
+)
+
+// partReader reads one part's Parquet file a record batch at a time.
+type partReader struct {
+	path string
+	f    *file.Reader
+	rr   pqarrow.RecordReader
+	rec  arrow.RecordBatch // current batch (retained), nil before the first
+	off  int               // next row of rec
+}
+
+func openPart(ctx context.Context, path string, cols []int) (*partReader, error) {
+	f, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return nil, fmt.Errorf("open part %s: %w", path, err)
+	}
+	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: rundir.BatchRows}, memory.DefaultAllocator)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open part %s: %w", path, err)
+	}
+	rr, err := fr.GetRecordReader(ctx, cols, nil)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open part %s: %w", path, err)
+	}
+	return &partReader{path: path, f: f, rr: rr}, nil
+}
+
+func (p *partReader) close() {
+	if p.rec != nil {
+		p.rec.Release()
+		p.rec = nil
+	}
+	p.rr.Release()
+	p.f.Close()
+}
+
+// take appends slices holding the next n rows to out.
+func (p *partReader) take(n int, out []arrow.RecordBatch) ([]arrow.RecordBatch, error) {
+	for n > 0 {
+		if p.rec == nil || p.off == int(p.rec.NumRows()) {
+			if p.rec != nil {
+				p.rec.Release()
+				p.rec = nil
+			}
+			if !p.rr.Next() {
+				if err := p.rr.Err(); err != nil && err != io.EOF {
+					return out, fmt.Errorf("read part %s: %w", p.path, err)
+				}
+				return out, fmt.Errorf("read part %s: fewer rows than its rows file lists", p.path)
+			}
+			p.rec = p.rr.RecordBatch()
+			p.rec.Retain()
+			p.off = 0
+		}
+		k := min(n, int(p.rec.NumRows())-p.off)
+		out = append(out, p.rec.NewSlice(int64(p.off), int64(p.off+k)))
+		p.off += k
+		n -= k
+	}
+	return out, nil
+}
+
+// gather writes the rows of the Parquet files paths (one per part, all of
+// the same schema) to w in the order given: order[i] is the part of the
+// i-th row written, each part's rows taken in their file order;
+// rundir.BatchRows rows per row group, with the run directory's settings.
+func gather(ctx context.Context, w io.Writer, paths []string, order []int32) error {
+	rd := make([]*partReader, len(paths))
+	defer func() {
+		for _, r := range rd {
+			if r != nil {
+				r.close()
+			}
+		}
+	}()
+	for i, p := range paths {
+		var err error
+		if rd[i], err = openPart(ctx, p, nil); err != nil {
+			return err
+		}
+	}
+	if len(rd) == 0 {
+		return fmt.Errorf("gather: no parts")
+	}
+	schema := rd[0].rr.Schema()
+	for i, r := range rd[1:] {
+		if !r.rr.Schema().Equal(schema) {
+			return fmt.Errorf("part %s has another schema than %s", paths[i+1], paths[0])
+		}
+	}
+	fw, err := rundir.NewParquetWriter(schema, w)
+	if err != nil {
+		return err
+	}
+	cols := make([][]arrow.Array, schema.NumFields())
+	var slices_ []arrow.RecordBatch
+	for lo := 0; lo < len(order); lo += rundir.BatchRows {
+		hi := min(lo+rundir.BatchRows, len(order))
+		slices_ = slices_[:0]
+		for i := lo; i < hi; {
+			j := i + 1
+			for j < hi && order[j] == order[i] {
+				j++
+			}
+			if slices_, err = rd[order[i]].take(j-i, slices_); err != nil {
+				release(slices_)
+				return err
+			}
+			i = j
+		}
+		rec, err := concatBatches(schema, slices_, cols, hi-lo)
+		release(slices_)
+		if err != nil {
+			return err
+		}
+		err = fw.Write(rec)
+		rec.Release()
+		if err != nil {
+			return fmt.Errorf("write parquet batch: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
+}
+
+func release(rs []arrow.RecordBatch) {
+	for _, r := range rs {
+		r.Release()
+	}
+}
+
+// concatBatches joins record slices into one record batch of n rows.
+func concatBatches(schema *arrow.Schema, parts []arrow.RecordBatch, cols [][]arrow.Array, n int) (arrow.RecordBatch, error) {
+	out := make([]arrow.Array, schema.NumFields())
+	for j := range out {
+		cols[j] = cols[j][:0]
+		for _, p := range parts {
+			cols[j] = append(cols[j], p.Column(j))
+		}
+		a, err := array.Concatenate(cols[j], memory.DefaultAllocator)
+		if err != nil {
+			for _, x := range out[:j] {
+				x.Release()
+			}
+			return nil, fmt.Errorf("concatenate column %s: %w", schema.Field(j).Name, err)
+		}
+		out[j] = a
+	}
+	rec := array.NewRecordBatch(schema, out, int64(n))
+	for _, a := range out {
+		a.Release()
+	}
+	return rec, nil
+}
+
+// sortedOrder reads the string column key of every part's file (each
+// sorted by it) and returns the order of a k-way merge by key: the part of
+// each row of the merged file. Equal keys come part by part.
+func sortedOrder(ctx context.Context, paths []string, key string) ([]int32, error) {
+	type rowKey struct {
+		key  string
+		part int32
+	}
+	var all []rowKey
+	for i, p := range paths {
+		f, err := file.OpenParquetFile(p, false)
+		if err != nil {
+			return nil, fmt.Errorf("open part %s: %w", p, err)
+		}
+		col := f.MetaData().Schema.ColumnIndexByName(key)
+		f.Close()
+		if col < 0 {
+			return nil, fmt.Errorf("part %s has no column %s", p, key)
+		}
+		r, err := openPart(ctx, p, []int{col})
+		if err != nil {
+			return nil, err
+		}
+		for r.rr.Next() {
+			a, ok := r.rr.RecordBatch().Column(0).(*array.String)
+			if !ok {
+				r.close()
+				return nil, fmt.Errorf("part %s: column %s is not text", p, key)
+			}
+			for k := 0; k < a.Len(); k++ {
+				all = append(all, rowKey{strings.Clone(a.Value(k)), int32(i)})
+			}
+		}
+		err = r.rr.Err()
+		r.close()
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("read part %s: %w", p, err)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b rowKey) int { return strings.Compare(a.key, b.key) })
+	order := make([]int32, len(all))
+	for i, k := range all {
+		order[i] = k.part
+	}
+	return order, nil
+}

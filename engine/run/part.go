@@ -1,0 +1,241 @@
+package run
+
+// A night is computed one county group at a time, and every product of
+// the night comes in two halves (docs/scale.md):
+//
+//   - the part half runs once per county group, with that group's
+//     stages' outputs (*group: features, scores, contributions, profiles
+//     and the group's ranked rows, whose county and township ranks,
+//     tiers and top k are already final, as they are county-local), and
+//     writes files into the group's part directory (p.create) and small
+//     values into its part.json (p.put);
+//   - the merge half runs once, with every part of every shard (*merger),
+//     and writes the run directory's files (dw) and fills summary.json (s).
+//
+// `povrisk run` computes the groups in turn, in-process, writes their
+// parts under RUNS/.<as_of>.parts and merges them; `povrisk run --shard
+// K/N` writes the parts of its counties under RUNS/.shards/<as_of>/<K>-of-<N>
+// and `povrisk merge` merges the N shards: the same merge code, so the
+// same bytes. The merged result must not depend on how the counties were
+// grouped: a merge half orders what it writes by a key of the rows
+// (household_id, the global rank), never by part.
+//
+// Adding an output: append an output to outputs() with its two halves.
+// A county-local file (a work list) is written whole by the part half
+// into the shard (p.createShard) and copied by the merge half
+// (m.copyShardFiles); a per-household table is written by the part half
+// sorted by a key column and gathered by the merge half
+// (m.gatherSorted, or m.gatherRanked for rank order); a summary figure is
+// put per part (p.put) and summed by the merge half (m.each).
+//
+// The ranked rows, changes.csv and summary.json are the merge's own
+// (merge.go): the rows of every part are ranked again over the province.
+
+import (
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+
+	"github.com/povrisk/povrisk/engine/rundir"
+)
+
+// output is one product of the night: its part half and its merge half
+// (either may be nil).
+type output struct {
+	name  string
+	part  func(ctx context.Context, g *group, p *partWriter) error
+	merge func(ctx context.Context, m *merger, dw *rundir.Writer, s *rundir.Summary) error
+}
+
+// outputs are the night's outputs besides the ranked rows, changes and
+// the summary, in the order their merge halves write.
+func outputs() []output {
+	return []output{
+		{name: "features",
+			part: func(_ context.Context, g *group, p *partWriter) error {
+				return p.create("features.parquet", func(w io.Writer) error { return rundir.WriteFeaturesParquet(w, g.feat.t) })
+			},
+			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
+				return m.gatherSorted(ctx, dw, "features.parquet", "household_id")
+			}},
+		{name: "contributions",
+			part: func(_ context.Context, g *group, p *partWriter) error {
+				return p.create("contributions.parquet", func(w io.Writer) error {
+					return rundir.WriteContributionsParquet(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols)
+				})
+			},
+			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
+				return m.gatherRanked(ctx, dw, "contributions.parquet")
+			}},
+		{name: "policy lines",
+			part: func(_ context.Context, g *group, p *partWriter) error {
+				c := g.rk.cols
+				p.put("policy_lines", policyPartial(g.sc.ids, c.lineEntry, c.lineFallback, c.lineValue))
+				p.put("policy_rural", policyPartial(g.sc.ids, c.ruralEntry, c.ruralFallback, c.ruralValue))
+				return nil
+			},
+			merge: func(_ context.Context, m *merger, _ *rundir.Writer, s *rundir.Summary) error {
+				var err error
+				if s.Policy.Lines, err = m.policyLines("policy_lines"); err != nil {
+					return err
+				}
+				s.Policy.Rural, err = m.policyLines("policy_rural")
+				return err
+			}},
+		{name: "worklists",
+			part: func(ctx context.Context, g *group, p *partWriter) error {
+				return writeWorklists(ctx, g.rk, p.createShard)
+			},
+			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
+				m.ck.stage("worklists")
+				if err := dw.Mkdir("worklists"); err != nil {
+					return err
+				}
+				return m.copyShardFiles(ctx, dw, "worklists", slices.Sorted(maps.Keys(m.rk.topK)), ".xlsx")
+			}},
+	}
+}
+
+// partWriter writes one county group's part of a shard:
+// SHARD/parts/<n>/ (files) and SHARD/parts/<n>/part.json (values).
+type partWriter struct {
+	shard *shardWriter
+	dir   string
+	rel   string // parts/<n>
+	vals  map[string]json.RawMessage
+	err   error
+}
+
+// create writes the file rel of the part directory.
+func (p *partWriter) create(rel string, fn func(io.Writer) error) error {
+	return p.shard.create(p.rel+"/"+rel, fn)
+}
+
+// createShard writes the file rel of the shard directory (a county's
+// file, written by the one part that holds the county).
+func (p *partWriter) createShard(rel string, fn func(io.Writer) error) error {
+	return p.shard.create(rel, fn)
+}
+
+// put records v (JSON) under key in the part's part.json.
+func (p *partWriter) put(key string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil && p.err == nil {
+		p.err = fmt.Errorf("part value %s: %w", key, err)
+	}
+	p.vals[key] = b
+}
+
+// rowsFile holds a part's ranked rows (gob, in batches of BatchRows, in
+// the part's rank order); partFile its values.
+const (
+	rowsFile = "rows.gob"
+	partFile = "part.json"
+)
+
+// writePart writes the part of group g: its rows, then every output's
+// part half, then part.json.
+func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
+	n := len(sw.parts)
+	rel := fmt.Sprintf("parts/%03d", n)
+	p := &partWriter{shard: sw, dir: filepath.Join(sw.tmp, filepath.FromSlash(rel)), rel: rel, vals: map[string]json.RawMessage{}}
+	if err := sw.perms.Mkdir(p.dir); err != nil {
+		return err
+	}
+	if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
+		return err
+	}
+	p.put("households", len(g.sc.ids))
+	for _, o := range outputs() {
+		if o.part == nil {
+			continue
+		}
+		if err := o.part(ctx, g, p); err != nil {
+			return fmt.Errorf("%s of counties %v: %w", o.name, g.counties, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if p.err != nil {
+		return p.err
+	}
+	sw.parts = append(sw.parts, rel)
+	return p.create(partFile, func(w io.Writer) error { return writeJSON(w, p.vals) })
+}
+
+// encodeRows writes rows as gob batches of BatchRows rows.
+func encodeRows(w io.Writer, rows []rundir.Row) error {
+	enc := gob.NewEncoder(w)
+	for lo := 0; lo < len(rows); lo += rundir.BatchRows {
+		if err := enc.Encode(rows[lo:min(lo+rundir.BatchRows, len(rows))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeRows reads the rows encodeRows wrote, appending them to dst.
+func decodeRows(r io.Reader, dst []rundir.Row) ([]rundir.Row, error) {
+	dec := gob.NewDecoder(r)
+	for {
+		var b []rundir.Row
+		if err := dec.Decode(&b); err == io.EOF {
+			return dst, nil
+		} else if err != nil {
+			return dst, err
+		}
+		dst = append(dst, b...)
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// policyPart is the part half of summary.json's policy lines: per entry
+// and fallback, the households and the value of the first household (by
+// household_id) that has it.
+type policyPart struct {
+	Entry      string  `json:"entry"`
+	Fallback   string  `json:"fallback"`
+	FirstID    string  `json:"first_id"`
+	Value      float64 `json:"value"`
+	Households int     `json:"households"`
+}
+
+// policyPartial groups a part's households by the policy entry applied
+// (ids sorted, so the first seen is the first by household_id).
+func policyPartial(ids, entry, fallback []string, value []float64) []policyPart {
+	type key struct{ entry, fallback string }
+	seen := map[key]int{}
+	var out []policyPart
+	for i := range entry {
+		k := key{entry[i], fallback[i]}
+		j, ok := seen[k]
+		if !ok {
+			j = len(out)
+			seen[k] = j
+			out = append(out, policyPart{Entry: k.entry, Fallback: k.fallback, FirstID: ids[i], Value: nanZero(value[i])})
+		}
+		out[j].Households++
+	}
+	return out
+}
+
+func nanZero(v float64) float64 {
+	if v != v {
+		return 0
+	}
+	return v
+}
