@@ -105,8 +105,11 @@ type Result struct {
 	Top            string           `json:"top_household"` // the household ranked first
 	// AlreadyDone is set when this run waited for another run of the same
 	// night, which wrote it: nothing was written again (see Run).
-	AlreadyDone bool           `json:"already_done,omitempty"`
-	Ingest      *ingest.Report `json:"-"`
+	AlreadyDone bool `json:"already_done,omitempty"`
+	// Shard is "K-of-N" for the result of one shard (Dir is the shard's
+	// directory, Counts its households only).
+	Shard  string         `json:"shard,omitempty"`
+	Ingest *ingest.Report `json:"-"`
 }
 
 // PreviousAgo says how long before the night its previous run was:
@@ -244,7 +247,7 @@ func runShard(ctx context.Context, db *sql.DB, cfg *config) (*Result, error) {
 	ck.end()
 	m := &sh.meta.Night
 	res := &Result{Dir: final, AsOf: m.AsOf, PreviousRun: m.PreviousRun, ModelID: m.ModelID, Model: m.ModelUsed,
-		Counts: sh.counts, Warnings: m.Warnings, Stages: ck.stages, Ingest: in.ingested}
+		Counts: sh.counts, Warnings: m.Warnings, Stages: ck.stages, Ingest: in.ingested, Shard: cfg.Shard.String()}
 	if m.PreviousRun != "" {
 		res.PreviousMonths = monthsFrom(m.PreviousRun, in.asOf)
 	}
