@@ -209,7 +209,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	if _, err := computeShard(ctx, db, in, ck, Shard{K: 0, N: 1}, parts, parts+".partial"); err != nil {
 		return nil, err
 	}
-	src, err := readShard(parts)
+	src, err := readShard(parts, false)
 	if err != nil {
 		return nil, err
 	}

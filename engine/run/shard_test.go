@@ -199,7 +199,7 @@ func TestShardsMergeSameBytes(t *testing.T) {
 	nonEmpty := 0
 	for k := range n {
 		shardDirs[k] = ShardsDir(runs, day, Shard{K: k, N: n})
-		s, err := readShard(shardDirs[k])
+		s, err := readShard(shardDirs[k], true)
 		if err != nil {
 			t.Fatal(err)
 		}

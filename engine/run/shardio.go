@@ -2,6 +2,8 @@ package run
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/povrisk/povrisk/engine/atomicfile"
 	"github.com/povrisk/povrisk/engine/fault"
@@ -69,6 +72,8 @@ type shardWriter struct {
 	perms      rundir.Perms
 	parts      []string
 	done       bool
+	mu         sync.Mutex
+	sums       map[string]string // file -> sha256, computed while writing
 }
 
 // beginShard starts writing the shard directory final under the name tmp.
@@ -82,14 +87,26 @@ func beginShard(final, tmp string, perms rundir.Perms) (*shardWriter, error) {
 	if err := perms.Mkdir(filepath.Join(tmp, "parts")); err != nil {
 		return nil, err
 	}
-	return &shardWriter{final: final, tmp: tmp, perms: perms}, nil
+	return &shardWriter{final: final, tmp: tmp, perms: perms, sums: map[string]string{}}, nil
 }
 
+// create writes the file rel of the shard (atomicfile.Write), hashing it
+// as it is written.
 func (sw *shardWriter) create(rel string, fn func(io.Writer) error) error {
 	if !fs.ValidPath(rel) {
 		return fmt.Errorf("shard: %q is not a file a shard writes", rel)
 	}
-	return atomicfile.Write(filepath.Join(sw.tmp, filepath.FromSlash(rel)), sw.perms.File, fn)
+	h := sha256.New()
+	err := atomicfile.Write(filepath.Join(sw.tmp, filepath.FromSlash(rel)), sw.perms.File, func(w io.Writer) error {
+		return fn(io.MultiWriter(w, h))
+	})
+	if err != nil {
+		return err
+	}
+	sw.mu.Lock()
+	sw.sums[rel] = hex.EncodeToString(h.Sum(nil))
+	sw.mu.Unlock()
+	return nil
 }
 
 // finish writes shard.json and checksums.sha256 and renames the shard
@@ -99,9 +116,17 @@ func (sw *shardWriter) finish(m *shardMeta) error {
 	if err := sw.create(shardFile, func(w io.Writer) error { return writeJSON(w, m) }); err != nil {
 		return err
 	}
-	sums, err := rundir.Sums(sw.tmp)
+	files, err := rundir.Files(sw.tmp)
 	if err != nil {
 		return err
+	}
+	sums := map[string]string{}
+	for _, f := range files { // every file was written by create
+		s, ok := sw.sums[f]
+		if !ok {
+			return fmt.Errorf("shard: %s was not written through the shard writer", f)
+		}
+		sums[f] = s
 	}
 	var b bytes.Buffer
 	for _, p := range slices.Sorted(mapsKeys(sums)) {
@@ -175,7 +200,7 @@ func readShards(runs, day string, n int) ([]shardSrc, error) {
 	out := make([]shardSrc, n)
 	for k := range n {
 		dir := ShardsDir(runs, day, Shard{K: k, N: n})
-		s, err := readShard(dir)
+		s, err := readShard(dir, true)
 		if err != nil {
 			return nil, fmt.Errorf("shard %d of %d: %w", k, n, err)
 		}
@@ -188,12 +213,17 @@ func readShards(runs, day string, n int) ([]shardSrc, error) {
 	return out, checkShards(out)
 }
 
-func readShard(dir string) (shardSrc, error) {
+// readShard reads the shard directory dir, checked against its
+// checksums when verify is set (the night's own parts, just written in
+// the same process, are not read twice).
+func readShard(dir string, verify bool) (shardSrc, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return shardSrc{}, fault.Wrap(fault.BadInput, fmt.Errorf("%s is missing: the shard has not finished (or failed); run it (again) before the merge", dir))
 	}
-	if _, err := rundir.Verify(dir); err != nil {
-		return shardSrc{}, err
+	if verify {
+		if _, err := rundir.Verify(dir); err != nil {
+			return shardSrc{}, err
+		}
 	}
 	b, err := os.ReadFile(filepath.Join(dir, shardFile))
 	if err != nil {
