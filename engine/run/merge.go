@@ -107,13 +107,15 @@ func mergeShards(ctx context.Context, db *sql.DB, cfg *config, ck *clock, ss []s
 	meta := &ss[0].meta.Night
 	var rows []rundir.Row
 	for _, s := range ss {
-		for _, p := range s.meta.Parts {
+		for pi, p := range s.meta.Parts {
 			dir := filepath.Join(s.dir, filepath.FromSlash(p))
 			n := int32(len(m.parts))
 			m.parts = append(m.parts, dir)
 			lo := len(rows)
 			var err error
-			if rows, err = readRowsFile(filepath.Join(dir, rowsFile), rows); err != nil {
+			if s.rows != nil {
+				rows = append(rows, s.rows[pi]...)
+			} else if rows, err = readRowsFile(filepath.Join(dir, rowsFile), rows); err != nil {
 				return nil, nil, err
 			}
 			for i := lo; i < len(rows); i++ {
@@ -169,29 +171,32 @@ func (m *merger) write(ctx context.Context, cfg *config, meta *nightMeta, ch *ch
 		return nil, err
 	}
 	defer dw.Abort()
-	if err := dw.Create("ranked.parquet", func(w io.Writer) error { return rundir.WriteRankedParquet(w, rk.rows) }); err != nil {
-		return nil, err
-	}
-	m.task.Add(1)
-	if err := dw.Create("ranked.csv", func(w io.Writer) error { return rundir.WriteRankedCSV(w, rk.rows) }); err != nil {
-		return nil, err
-	}
-	m.task.Add(1)
-	if err := dw.Create("changes.csv", func(w io.Writer) error { return rundir.WriteChanges(w, ch.changes) }); err != nil {
-		return nil, err
-	}
-	m.task.Add(1)
 	s := buildSummary(meta, rk, ch)
-	for _, o := range outputs() {
+	bg := runBackground(outputs(), func(o output) error {
 		if o.merge == nil {
+			return nil
+		}
+		return o.merge(ctx, m, dw, s)
+	})
+	if err := m.writeOwn(ctx, dw, ch); err != nil {
+		bg()
+		return nil, err
+	}
+	for _, o := range outputs() {
+		if o.merge == nil || o.background {
 			continue
 		}
 		if err := o.merge(ctx, m, dw, s); err != nil {
+			bg()
 			return nil, fmt.Errorf("merge %s: %w", o.name, err)
 		}
 		if err := ctx.Err(); err != nil {
+			bg()
 			return nil, err
 		}
+	}
+	if err := bg(); err != nil {
+		return nil, fmt.Errorf("merge %w", err)
 	}
 	if err := dw.Summary(s); err != nil {
 		return nil, err
@@ -208,6 +213,25 @@ func (m *merger) write(ctx context.Context, cfg *config, meta *nightMeta, ch *ch
 		return nil, err
 	}
 	return &written{dir: dir, sums: sums}, nil
+}
+
+// writeOwn writes the merge's own files: ranked.parquet, ranked.csv and
+// changes.csv.
+func (m *merger) writeOwn(ctx context.Context, dw *rundir.Writer, ch *changeSet) error {
+	rk := m.rk
+	if err := dw.Create("ranked.parquet", func(w io.Writer) error { return rundir.WriteRankedParquet(w, rk.rows) }); err != nil {
+		return err
+	}
+	m.task.Add(1)
+	if err := dw.Create("ranked.csv", func(w io.Writer) error { return rundir.WriteRankedCSV(w, rk.rows) }); err != nil {
+		return err
+	}
+	m.task.Add(1)
+	if err := dw.Create("changes.csv", func(w io.Writer) error { return rundir.WriteChanges(w, ch.changes) }); err != nil {
+		return err
+	}
+	m.task.Add(1)
+	return ctx.Err()
 }
 
 func readRowsFile(path string, dst []rundir.Row) ([]rundir.Row, error) {

@@ -35,6 +35,7 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -50,13 +51,17 @@ type output struct {
 	name  string
 	part  func(ctx context.Context, g *group, p *partWriter) error
 	merge func(ctx context.Context, m *merger, dw *rundir.Writer, s *rundir.Summary) error
+	// background: both halves run alongside the others (2 cores: the
+	// largest table is written while the rest is); such halves may only
+	// write their own files (no p.put, no summary field).
+	background bool
 }
 
 // outputs are the night's outputs besides the ranked rows, changes and
 // the summary, in the order their merge halves write.
 func outputs() []output {
 	return []output{
-		{name: "features",
+		{name: "features", background: true,
 			part: func(_ context.Context, g *group, p *partWriter) error {
 				return p.create("features.parquet", func(w io.Writer) error { return rundir.WriteFeaturesParquet(w, g.feat.t) })
 			},
@@ -147,26 +152,67 @@ func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 	if err := sw.perms.Mkdir(p.dir); err != nil {
 		return err
 	}
-	if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
+	if sw.local {
+		sw.rows = append(sw.rows, g.rk.rows)
+	} else if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
 		return err
 	}
 	p.put("households", len(g.sc.ids))
-	for _, o := range outputs() {
+	bg := runBackground(outputs(), func(o output) error {
 		if o.part == nil {
-			continue
+			return nil
 		}
-		if err := o.part(ctx, g, p); err != nil {
-			return fmt.Errorf("%s of counties %v: %w", o.name, g.counties, err)
+		return o.part(ctx, g, p)
+	})
+	err := func() error {
+		for _, o := range outputs() {
+			if o.part == nil || o.background {
+				continue
+			}
+			if err := o.part(ctx, g, p); err != nil {
+				return fmt.Errorf("%s of counties %v: %w", o.name, g.counties, err)
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+		return nil
+	}()
+	if err := errors.Join(err, bg()); err != nil {
+		return err
 	}
 	if p.err != nil {
 		return p.err
 	}
 	sw.parts = append(sw.parts, rel)
 	return p.create(partFile, func(w io.Writer) error { return writeJSON(w, p.vals) })
+}
+
+// runBackground starts fn for every background output, each in its own
+// goroutine, and returns the function that waits for them all.
+func runBackground(outs []output, fn func(o output) error) (wait func() error) {
+	var errs []chan error
+	for _, o := range outs {
+		if !o.background {
+			continue
+		}
+		ch := make(chan error, 1)
+		errs = append(errs, ch)
+		go func() {
+			if err := fn(o); err != nil {
+				ch <- fmt.Errorf("%s: %w", o.name, err)
+				return
+			}
+			ch <- nil
+		}()
+	}
+	return func() error {
+		var all []error
+		for _, ch := range errs {
+			all = append(all, <-ch)
+		}
+		return errors.Join(all...)
+	}
 }
 
 // encodeRows writes rows as gob batches of BatchRows rows.

@@ -206,13 +206,15 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 		return nil, fault.Wrap(fault.Write, fmt.Errorf("remove stale %s: %w", parts, err))
 	}
 	defer os.RemoveAll(parts)
-	if _, err := computeShard(ctx, db, in, ck, Shard{K: 0, N: 1}, parts, parts+".partial"); err != nil {
+	sh, err := computeShard(ctx, db, in, ck, Shard{K: 0, N: 1}, parts, parts+".partial", true)
+	if err != nil {
 		return nil, err
 	}
 	src, err := readShard(parts, false)
 	if err != nil {
 		return nil, err
 	}
+	src.rows = sh.rows
 	res, out, err := mergeShards(ctx, db, cfg, ck, []shardSrc{src})
 	if err != nil {
 		return nil, err
@@ -240,7 +242,7 @@ func runShard(ctx context.Context, db *sql.DB, cfg *config) (*Result, error) {
 	}
 	host, _ := os.Hostname()
 	tmp := filepath.Join(filepath.Dir(final), fmt.Sprintf(".%s.partial.%s.%d", filepath.Base(final), host, os.Getpid()))
-	sh, err := computeShard(ctx, db, in, ck, *cfg.Shard, final, tmp)
+	sh, err := computeShard(ctx, db, in, ck, *cfg.Shard, final, tmp, false)
 	if err != nil {
 		return nil, err
 	}
@@ -257,13 +259,14 @@ func runShard(ctx context.Context, db *sql.DB, cfg *config) (*Result, error) {
 // shardDone is what computeShard wrote.
 type shardDone struct {
 	meta   shardMeta
-	counts rundir.Counts // of the shard's households (global ranks aside)
+	counts rundir.Counts  // of the shard's households (global ranks aside)
+	rows   [][]rundir.Row // per part, when local
 }
 
 // computeShard computes shard s of the night in county groups of about
 // cfg.ShardHouseholds households and writes the shard directory final
-// (through tmp).
-func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shard, final, tmp string) (*shardDone, error) {
+// (through tmp); local: the night's own parts (shardWriter.local).
+func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shard, final, tmp string, local bool) (*shardDone, error) {
 	cov, err := readCoverage(ctx, db, in)
 	if err != nil {
 		return nil, err
@@ -285,6 +288,7 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 		return nil, err
 	}
 	defer sw.abort()
+	sw.local = local
 	done := &shardDone{counts: countRows(nil, 0)}
 	base := math.NaN()
 	for _, counties := range groupsOf(mine, sizes, in.cfg.ShardHouseholds) {
@@ -305,6 +309,7 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 	if err := sw.finish(&done.meta); err != nil {
 		return nil, err
 	}
+	done.rows = sw.rows
 	return done, nil
 }
 

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -74,6 +75,11 @@ type shardWriter struct {
 	done       bool
 	mu         sync.Mutex
 	sums       map[string]string // file -> sha256, computed while writing
+	// local: the night's own parts (a single run), read back by the same
+	// process and removed: files are not synced, and the rows stay in
+	// memory (rows, one slice per part) instead of rows.gob.
+	local bool
+	rows  [][]rundir.Row
 }
 
 // beginShard starts writing the shard directory final under the name tmp.
@@ -97,9 +103,13 @@ func (sw *shardWriter) create(rel string, fn func(io.Writer) error) error {
 		return fmt.Errorf("shard: %q is not a file a shard writes", rel)
 	}
 	h := sha256.New()
-	err := atomicfile.Write(filepath.Join(sw.tmp, filepath.FromSlash(rel)), sw.perms.File, func(w io.Writer) error {
-		return fn(io.MultiWriter(w, h))
-	})
+	path := filepath.Join(sw.tmp, filepath.FromSlash(rel))
+	var err error
+	if sw.local {
+		err = writeUnsynced(path, sw.perms.File, func(w io.Writer) error { return fn(io.MultiWriter(w, h)) })
+	} else {
+		err = atomicfile.Write(path, sw.perms.File, func(w io.Writer) error { return fn(io.MultiWriter(w, h)) })
+	}
 	if err != nil {
 		return err
 	}
@@ -135,8 +145,10 @@ func (sw *shardWriter) finish(m *shardMeta) error {
 	if err := sw.create(rundir.ChecksumsFile, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err }); err != nil {
 		return err
 	}
-	if err := syncDirs(sw.tmp); err != nil {
-		return err
+	if !sw.local {
+		if err := syncDirs(sw.tmp); err != nil {
+			return err
+		}
 	}
 	old := filepath.Join(filepath.Dir(sw.final), "."+filepath.Base(sw.final)+".old."+filepath.Base(sw.tmp))
 	if _, err := os.Stat(sw.final); err == nil {
@@ -161,6 +173,32 @@ func (sw *shardWriter) abort() {
 	if sw != nil && !sw.done {
 		os.RemoveAll(sw.tmp)
 	}
+}
+
+// writeUnsynced writes path with what fn writes, without syncing: a file
+// of the night's own parts, removed once merged (a crash loses nothing
+// that the next run does not rewrite).
+func writeUnsynced(path string, perm os.FileMode, fn func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return fault.Wrap(fault.Write, fmt.Errorf("write %s: %w", path, err))
+	}
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := fn(bw); err != nil {
+		f.Close()
+		if fault.IsWriteFailure(err) {
+			err = fault.Wrap(fault.Write, err)
+		}
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fault.Wrap(fault.Write, fmt.Errorf("write %s: %w", path, err))
+	}
+	if err := f.Close(); err != nil {
+		return fault.Wrap(fault.Write, fmt.Errorf("write %s: %w", path, err))
+	}
+	return nil
 }
 
 func syncDirs(dir string) error {
@@ -189,6 +227,7 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 type shardSrc struct {
 	dir  string
 	meta shardMeta
+	rows [][]rundir.Row // per part, when the parts' rows are in memory (a single run's)
 }
 
 // readShards reads and verifies the n shards of the night day under
