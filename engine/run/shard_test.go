@@ -284,3 +284,28 @@ func TestShardMismatch(t *testing.T) {
 		t.Errorf("a refused merge wrote the run directory")
 	}
 }
+
+// FuzzParseShard: any --shard text and index variable give a shard
+// 0 <= K < N <= MaxShards or a usage error, never a panic.
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"0/1", "3/4", "auto/4", "4/4", "-1/2", "auto/", "/", "01/02", " 1/2", "1/2 ", "auto/10001"} {
+		f.Add(s, "2")
+	}
+	f.Fuzz(func(t *testing.T, s, idx string) {
+		sh, err := ParseShard(s, func(k string) string {
+			if k == "JOB_COMPLETION_INDEX" {
+				return idx
+			}
+			return ""
+		})
+		if err != nil {
+			if fault.Of(err) != fault.Usage {
+				t.Fatalf("ParseShard(%q): error of kind %v, want usage", s, fault.Of(err))
+			}
+			return
+		}
+		if sh.K < 0 || sh.K >= sh.N || sh.N > MaxShards {
+			t.Fatalf("ParseShard(%q, %q) = %v", s, idx, sh)
+		}
+	})
+}
