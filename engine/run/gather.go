@@ -9,12 +9,17 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/engine/rundir"
 )
+
+// readBatch is the rows read from a part at a time: a merge holds one
+// batch per part.
+const readBatch = 8 << 10
 
 // partReader reads one part's Parquet file a record batch at a time.
 type partReader struct {
@@ -30,7 +35,7 @@ func openPart(ctx context.Context, path string, cols []int) (*partReader, error)
 	if err != nil {
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
-	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: rundir.BatchRows}, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: readBatch}, memory.DefaultAllocator)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
@@ -111,23 +116,43 @@ func gather(ctx context.Context, w io.Writer, paths []string, order []int32) err
 		return err
 	}
 	cols := make([][]arrow.Array, schema.NumFields())
-	var slices_ []arrow.RecordBatch
+	var parts []arrow.RecordBatch
+	base, used := make([]int32, len(rd)), make([]int32, len(rd))
+	idx := make([]int32, 0, rundir.BatchRows)
 	for lo := 0; lo < len(order); lo += rundir.BatchRows {
 		hi := min(lo+rundir.BatchRows, len(order))
-		slices_ = slices_[:0]
-		for i := lo; i < hi; {
-			j := i + 1
-			for j < hi && order[j] == order[i] {
-				j++
-			}
-			if slices_, err = rd[order[i]].take(j-i, slices_); err != nil {
-				release(slices_)
-				return err
-			}
-			i = j
+		// Each part's rows of this batch are its next ones: take them in
+		// one slice per part, join them, then put the rows in order.
+		clear(used)
+		for _, p := range order[lo:hi] {
+			used[p]++
 		}
-		rec, err := concatBatches(schema, slices_, cols, hi-lo)
-		release(slices_)
+		parts = parts[:0]
+		var off int32
+		for p, n := range used {
+			base[p] = off
+			off += n
+			if n > 0 {
+				if parts, err = rd[p].take(int(n), parts); err != nil {
+					release(parts)
+					return err
+				}
+			}
+		}
+		clear(used)
+		idx = idx[:0]
+		identity := true
+		for i, p := range order[lo:hi] {
+			k := base[p] + used[p]
+			used[p]++
+			idx = append(idx, k)
+			identity = identity && int(k) == i
+		}
+		rec, err := concatBatches(schema, parts, cols, hi-lo)
+		release(parts)
+		if err == nil && !identity {
+			rec, err = takeRows(ctx, rec, idx)
+		}
 		if err != nil {
 			return err
 		}
@@ -144,6 +169,32 @@ func gather(ctx context.Context, w io.Writer, paths []string, order []int32) err
 		return fmt.Errorf("close parquet writer: %w", err)
 	}
 	return nil
+}
+
+// takeRows returns the rows idx of rec, in that order (rec is released).
+func takeRows(ctx context.Context, rec arrow.RecordBatch, idx []int32) (arrow.RecordBatch, error) {
+	defer rec.Release()
+	ib := array.NewInt32Builder(memory.DefaultAllocator)
+	ib.AppendValues(idx, nil)
+	ia := ib.NewArray()
+	ib.Release()
+	defer ia.Release()
+	out := make([]arrow.Array, rec.NumCols())
+	for j := range out {
+		a, err := compute.TakeArray(ctx, rec.Column(j), ia)
+		if err != nil {
+			for _, x := range out[:j] {
+				x.Release()
+			}
+			return nil, fmt.Errorf("reorder column %s: %w", rec.Schema().Field(j).Name, err)
+		}
+		out[j] = a
+	}
+	r := array.NewRecordBatch(rec.Schema(), out, int64(len(idx)))
+	for _, a := range out {
+		a.Release()
+	}
+	return r, nil
 }
 
 func release(rs []arrow.RecordBatch) {
