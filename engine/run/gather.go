@@ -1,9 +1,11 @@
 package run
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -11,50 +13,85 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
-// readBatch is the rows read from a part at a time: a merge holds one
-// batch per part.
-const readBatch = 8 << 10
+// A part's table is, in a shard, a Parquet file with the run directory's
+// settings (deterministic bytes: a retried shard rewrites the same file)
+// and, in a single run's own parts, an uncompressed Arrow IPC stream
+// (ipc.NewWriter; cheaper, but the bytes of null slots are whatever
+// DuckDB left there, so only for files no checksum compares). Either is
+// read partBatch rows at a time: a merge holds one batch per part. Part
+// bytes never reach the run directory: the merge re-encodes every row
+// with the run directory's Parquet settings.
+const partBatch = 8 << 10
 
-// partReader reads one part's Parquet file a record batch at a time.
-type partReader struct {
-	path string
-	f    *file.Reader
-	rr   pqarrow.RecordReader
-	rec  arrow.RecordBatch // current batch (retained), nil before the first
-	off  int               // next row of rec
+// writePartTable writes the table t as an IPC part table.
+func writePartTable(w io.Writer, t arrow.Table) error {
+	iw := ipc.NewWriter(w, ipc.WithSchema(t.Schema()))
+	tr := array.NewTableReader(t, partBatch)
+	defer tr.Release()
+	for tr.Next() {
+		if err := iw.Write(tr.RecordBatch()); err != nil {
+			return fmt.Errorf("write part table: %w", err)
+		}
+	}
+	if err := tr.Err(); err != nil {
+		return fmt.Errorf("read table: %w", err)
+	}
+	return iw.Close()
 }
 
-func openPart(ctx context.Context, path string, cols []int) (*partReader, error) {
+// partReader reads one part's table a record batch at a time.
+type partReader struct {
+	path  string
+	close func()
+	rr    array.RecordReader
+	rec   arrow.RecordBatch // current batch (retained), nil before the first
+	off   int               // next row of rec
+}
+
+// openPart opens a part table: an IPC stream (.arrow) or Parquet.
+func openPart(ctx context.Context, path string) (*partReader, error) {
+	if strings.HasSuffix(path, ".arrow") {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("open part: %w", err)
+		}
+		rr, err := ipc.NewReader(bufio.NewReaderSize(f, 1<<20), ipc.WithAllocator(memory.DefaultAllocator))
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open part %s: %w", path, err)
+		}
+		return &partReader{path: path, rr: rr, close: func() { rr.Release(); f.Close() }}, nil
+	}
 	f, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
-	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: readBatch}, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: partBatch}, memory.DefaultAllocator)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
-	rr, err := fr.GetRecordReader(ctx, cols, nil)
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
-	return &partReader{path: path, f: f, rr: rr}, nil
+	return &partReader{path: path, rr: rr, close: func() { rr.Release(); f.Close() }}, nil
 }
 
-func (p *partReader) close() {
+func (p *partReader) done() {
 	if p.rec != nil {
 		p.rec.Release()
 		p.rec = nil
 	}
-	p.rr.Release()
-	p.f.Close()
+	p.close()
 }
 
 // take appends slices holding the next n rows to out.
@@ -83,7 +120,7 @@ func (p *partReader) take(n int, out []arrow.RecordBatch) ([]arrow.RecordBatch, 
 	return out, nil
 }
 
-// gather writes the rows of the Parquet files paths (one per part, all of
+// gather writes the rows of the part tables paths (one per part, all of
 // the same schema) to w in the order given: order[i] is the part of the
 // i-th row written, each part's rows taken in their file order;
 // rundir.BatchRows rows per row group, with the run directory's settings.
@@ -92,13 +129,13 @@ func gather(ctx context.Context, w io.Writer, paths []string, order []int32) err
 	defer func() {
 		for _, r := range rd {
 			if r != nil {
-				r.close()
+				r.done()
 			}
 		}
 	}()
 	for i, p := range paths {
 		var err error
-		if rd[i], err = openPart(ctx, p, nil); err != nil {
+		if rd[i], err = openPart(ctx, p); err != nil {
 			return err
 		}
 	}
@@ -237,23 +274,19 @@ func sortedOrder(ctx context.Context, paths []string, key string) ([]int32, erro
 	}
 	var all []rowKey
 	for i, p := range paths {
-		f, err := file.OpenParquetFile(p, false)
-		if err != nil {
-			return nil, fmt.Errorf("open part %s: %w", p, err)
-		}
-		col := f.MetaData().Schema.ColumnIndexByName(key)
-		f.Close()
-		if col < 0 {
-			return nil, fmt.Errorf("part %s has no column %s", p, key)
-		}
-		r, err := openPart(ctx, p, []int{col})
+		r, err := openPart(ctx, p)
 		if err != nil {
 			return nil, err
 		}
+		col := r.rr.Schema().FieldIndices(key)
+		if len(col) == 0 {
+			r.done()
+			return nil, fmt.Errorf("part %s has no column %s", p, key)
+		}
 		for r.rr.Next() {
-			a, ok := r.rr.RecordBatch().Column(0).(*array.String)
+			a, ok := r.rr.RecordBatch().Column(col[0]).(*array.String)
 			if !ok {
-				r.close()
+				r.done()
 				return nil, fmt.Errorf("part %s: column %s is not text", p, key)
 			}
 			for k := 0; k < a.Len(); k++ {
@@ -261,9 +294,12 @@ func sortedOrder(ctx context.Context, paths []string, key string) ([]int32, erro
 			}
 		}
 		err = r.rr.Err()
-		r.close()
+		r.done()
 		if err != nil && err != io.EOF {
 			return nil, fmt.Errorf("read part %s: %w", p, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	}
 	slices.SortStableFunc(all, func(a, b rowKey) int { return strings.Compare(a.key, b.key) })

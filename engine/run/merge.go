@@ -259,38 +259,44 @@ func readPartValues(path string) (map[string]json.RawMessage, error) {
 	return v, nil
 }
 
-// files are the paths of the file rel of every part, in part order.
-func (m *merger) files(rel string) []string {
+// files are the paths of the part table name (name.arrow, else
+// name.parquet) of every part, in part order.
+func (m *merger) files(name string) []string {
 	out := make([]string, len(m.parts))
 	for i, p := range m.parts {
-		out[i] = filepath.Join(p, filepath.FromSlash(rel))
+		out[i] = filepath.Join(p, filepath.FromSlash(name)+".arrow")
+		if _, err := os.Stat(out[i]); err != nil {
+			out[i] = filepath.Join(p, filepath.FromSlash(name)+".parquet")
+		}
 	}
 	return out
 }
 
-// gatherSorted writes the file rel of the run directory from the file rel
-// of every part (each sorted by the text column key) merged by key.
-func (m *merger) gatherSorted(ctx context.Context, dw *rundir.Writer, rel, key string) error {
-	paths := m.files(rel)
+// gatherSorted writes the Parquet file dst of the run directory from the
+// part table src (m.files) of every part (each sorted by the text column key),
+// merged by key.
+func (m *merger) gatherSorted(ctx context.Context, dw *rundir.Writer, src, dst, key string) error {
+	paths := m.files(src)
 	order, err := sortedOrder(ctx, paths, key)
 	if err != nil {
 		return err
 	}
-	if err := dw.Create(rel, func(w io.Writer) error { return gather(ctx, w, paths, order) }); err != nil {
+	if err := dw.Create(dst, func(w io.Writer) error { return gather(ctx, w, paths, order) }); err != nil {
 		return err
 	}
 	m.task.Add(1)
 	return nil
 }
 
-// gatherRanked writes the file rel of the run directory from the file rel
-// of every part (each in its part's rank order) in the night's rank order.
-func (m *merger) gatherRanked(ctx context.Context, dw *rundir.Writer, rel string) error {
+// gatherRanked writes the Parquet file dst of the run directory from the
+// part table src of every part (each in its part's rank order) in the
+// night's rank order.
+func (m *merger) gatherRanked(ctx context.Context, dw *rundir.Writer, src, dst string) error {
 	order := make([]int32, len(m.rk.rows))
 	for i := range m.rk.rows {
 		order[i] = int32(m.rk.rows[i].Index)
 	}
-	if err := dw.Create(rel, func(w io.Writer) error { return gather(ctx, w, m.files(rel), order) }); err != nil {
+	if err := dw.Create(dst, func(w io.Writer) error { return gather(ctx, w, m.files(src), order) }); err != nil {
 		return err
 	}
 	m.task.Add(1)

@@ -25,7 +25,8 @@ package run
 // into the shard (p.createShard) and copied by the merge half
 // (m.copyShardFiles); a per-household table is written by the part half
 // sorted by a key column and gathered by the merge half
-// (m.gatherSorted, or m.gatherRanked for rank order); a summary figure is
+// (m.gatherSorted, or m.gatherRanked for rank order; a part table is
+// Parquet in a shard, IPC in a single run's own parts: gather.go); a summary figure is
 // put per part (p.put) and summed by the merge half (m.each).
 //
 // The ranked rows, changes.csv and summary.json are the merge's own
@@ -41,6 +42,11 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/povrisk/povrisk/engine/rundir"
 )
@@ -63,19 +69,27 @@ func outputs() []output {
 	return []output{
 		{name: "features", background: true,
 			part: func(_ context.Context, g *group, p *partWriter) error {
+				if p.shard.local {
+					return p.create("features.arrow", func(w io.Writer) error { return writePartTable(w, g.feat.t) })
+				}
 				return p.create("features.parquet", func(w io.Writer) error { return rundir.WriteFeaturesParquet(w, g.feat.t) })
 			},
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
-				return m.gatherSorted(ctx, dw, "features.parquet", "household_id")
+				return m.gatherSorted(ctx, dw, "features", "features.parquet", "household_id")
 			}},
 		{name: "contributions",
 			part: func(_ context.Context, g *group, p *partWriter) error {
+				if p.shard.local {
+					return p.create("contributions.arrow", func(w io.Writer) error {
+						return writeContributionsPart(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols)
+					})
+				}
 				return p.create("contributions.parquet", func(w io.Writer) error {
 					return rundir.WriteContributionsParquet(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols)
 				})
 			},
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
-				return m.gatherRanked(ctx, dw, "contributions.parquet")
+				return m.gatherRanked(ctx, dw, "contributions", "contributions.parquet")
 			}},
 		{name: "policy lines",
 			part: func(_ context.Context, g *group, p *partWriter) error {
@@ -213,6 +227,43 @@ func runBackground(outs []output, fn func(o output) error) (wait func() error) {
 		}
 		return errors.Join(all...)
 	}
+}
+
+// writeContributionsPart writes the contributions of rows, in their
+// order, as a part table: household_id, then one float64 column per
+// feature (contrib[j][rows[i].Index]), the columns of contributions.parquet
+// (rundir.WriteContributionsParquet).
+func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, contrib [][]float64) error {
+	fields := []arrow.Field{{Name: "household_id", Type: arrow.BinaryTypes.String}}
+	for _, n := range names {
+		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
+	}
+	schema := arrow.NewSchema(fields, nil)
+	iw := ipc.NewWriter(w, ipc.WithSchema(schema))
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for lo := 0; lo < len(rows); lo += partBatch {
+		hi := min(lo+partBatch, len(rows))
+		sb := b.Field(0).(*array.StringBuilder)
+		for i := lo; i < hi; i++ {
+			sb.Append(rows[i].HouseholdID)
+		}
+		for j := range names {
+			fb := b.Field(j + 1).(*array.Float64Builder)
+			fb.Reserve(hi - lo)
+			c := contrib[j]
+			for i := lo; i < hi; i++ {
+				fb.UnsafeAppend(c[rows[i].Index])
+			}
+		}
+		rec := b.NewRecordBatch()
+		err := iw.Write(rec)
+		rec.Release()
+		if err != nil {
+			return fmt.Errorf("write part table: %w", err)
+		}
+	}
+	return iw.Close()
 }
 
 // encodeRows writes rows as gob batches of BatchRows rows.

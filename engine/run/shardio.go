@@ -26,7 +26,7 @@ import (
 //	shard.json                 shardMeta: which shard, its counties, its parts, the night's inputs
 //	parts/<nnn>/rows.gob       a county group's ranked rows
 //	parts/<nnn>/part.json      the group's values (households, policy lines, ...)
-//	parts/<nnn>/*.parquet      the group's tables (features, contributions)
+//	parts/<nnn>/*.arrow        the group's tables (features, contributions), Arrow IPC streams
 //	worklists/<county>.xlsx    the work lists of the shard's counties, final
 //	checksums.sha256           every other file, as in a run directory
 const ShardFormat = "povrisk-shard/1"
