@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -399,5 +398,3 @@ func (m *merger) policyLines(key string) ([]rundir.PolicyLine, error) {
 	})
 	return out, nil
 }
-
-var _ = slices.Sorted[string]

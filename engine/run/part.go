@@ -77,7 +77,7 @@ func outputs() []output {
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
 				return m.gatherSorted(ctx, dw, "features", "features.parquet", "household_id")
 			}},
-		{name: "contributions",
+		{name: "contributions", background: true,
 			part: func(_ context.Context, g *group, p *partWriter) error {
 				if p.shard.local {
 					return p.create("contributions.arrow", func(w io.Writer) error {
