@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +60,9 @@ func mergeNight(ctx context.Context, o night.MergeOptions, asJSON bool, stdout, 
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemLimit) // as povrisk run
+	}
 	db, err := engine.OpenDB("")
 	if err != nil {
 		return err
