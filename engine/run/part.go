@@ -25,9 +25,13 @@ package run
 // into the shard (p.createShard) and copied by the merge half
 // (m.copyShardFiles); a per-household table is written by the part half
 // sorted by a key column and gathered by the merge half
-// (m.gatherSorted, or m.gatherRanked for rank order; a part table is
-// Parquet in a shard, IPC in a single run's own parts: gather.go); a summary figure is
-// put per part (p.put) and summed by the merge half (m.each).
+// (p.table(name, t) in the part half, m.gatherSorted(ctx, dw, name,
+// "name.parquet", key) or m.gatherRanked for rank order in the merge half;
+// a part table is Parquet in a shard, IPC in a single run's own parts:
+// gather.go); a summary figure is put per part (p.put) and summed by the
+// merge half (m.each). For example, a per-county summary object: part
+// half `p.put("visits", perCounty)`, merge half `m.each("visits", ...)`
+// appending into s.Visits, then sorting by county code.
 //
 // The ranked rows, changes.csv and summary.json are the merge's own
 // (merge.go): the rows of every part are ranked again over the province.
@@ -69,10 +73,7 @@ func outputs() []output {
 	return []output{
 		{name: "features", background: true,
 			part: func(_ context.Context, g *group, p *partWriter) error {
-				if p.shard.local {
-					return p.create("features.arrow", func(w io.Writer) error { return writePartTable(w, g.feat.t) })
-				}
-				return p.create("features.parquet", func(w io.Writer) error { return rundir.WriteFeaturesParquet(w, g.feat.t) })
+				return p.table("features", g.feat.t)
 			},
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
 				return m.gatherSorted(ctx, dw, "features", "features.parquet", "household_id")
@@ -139,6 +140,15 @@ func (p *partWriter) create(rel string, fn func(io.Writer) error) error {
 // file, written by the one part that holds the county).
 func (p *partWriter) createShard(rel string, fn func(io.Writer) error) error {
 	return p.shard.create(rel, fn)
+}
+
+// table writes the part table name (read back by m.files(name)): an
+// Arrow table sorted by the key its merge half gathers by.
+func (p *partWriter) table(name string, t arrow.Table) error {
+	if p.shard.local {
+		return p.create(name+".arrow", func(w io.Writer) error { return writePartTable(w, t) })
+	}
+	return p.create(name+".parquet", func(w io.Writer) error { return rundir.WriteFeaturesParquet(w, t) })
 }
 
 // put records v (JSON) under key in the part's part.json.
