@@ -61,9 +61,10 @@ for n in "${sizes[@]}"; do
     echo "generating $n households" >&2
     nice "$bin" generate --households "$n" --seed 1 --out "$d/drop" >/dev/null
   fi
-  if [ ! -f "$d/warehouse/manifest.json" ]; then
+  if [ ! -f "$d/ingested" ]; then
     echo "ingesting $n households" >&2
     "$bin" ingest --drop "$d/drop" --warehouse "$d/warehouse" --key-file "$key" >/dev/null
+    touch "$d/ingested"
   fi
   common=(--warehouse "$d/warehouse" --models "$d/../models" --policy "$policy")
   rm -rf "$d/runs-single" "$d/runs-shards"
