@@ -214,18 +214,23 @@ func (m *merger) write(ctx context.Context, cfg *config, meta *nightMeta, ch *ch
 	return &written{dir: dir, sums: sums}, nil
 }
 
-// writeOwn writes the merge's own files: ranked.parquet, ranked.csv and
+// writeOwn writes the merge's own files: ranked.parquet and ranked.csv
+// (side by side: they are the longest files of the night), then
 // changes.csv.
 func (m *merger) writeOwn(ctx context.Context, dw *rundir.Writer, ch *changeSet) error {
 	rk := m.rk
-	if err := dw.Create("ranked.parquet", func(w io.Writer) error { return rundir.WriteRankedParquet(w, rk.rows) }); err != nil {
+	csvDone := make(chan error, 1)
+	go func() {
+		csvDone <- dw.Create("ranked.csv", func(w io.Writer) error { return rundir.WriteRankedCSV(w, rk.rows) })
+	}()
+	err := dw.Create("ranked.parquet", func(w io.Writer) error { return rundir.WriteRankedParquet(w, rk.rows) })
+	if cerr := <-csvDone; err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
-	m.task.Add(1)
-	if err := dw.Create("ranked.csv", func(w io.Writer) error { return rundir.WriteRankedCSV(w, rk.rows) }); err != nil {
-		return err
-	}
-	m.task.Add(1)
+	m.task.Add(2)
 	if err := dw.Create("changes.csv", func(w io.Writer) error { return rundir.WriteChanges(w, ch.changes) }); err != nil {
 		return err
 	}
