@@ -104,22 +104,10 @@ func Merge(ctx context.Context, db *sql.DB, o MergeOptions) (*Result, error) {
 func mergeShards(ctx context.Context, db *sql.DB, cfg *config, ck *clock, ss []shardSrc) (*Result, *written, error) {
 	m := &merger{shards: ss, ck: ck}
 	meta := &ss[0].meta.Night
-	var rows []rundir.Row
 	for _, s := range ss {
-		for pi, p := range s.meta.Parts {
+		for _, p := range s.meta.Parts {
 			dir := filepath.Join(s.dir, filepath.FromSlash(p))
-			n := int32(len(m.parts))
 			m.parts = append(m.parts, dir)
-			lo := len(rows)
-			var err error
-			if s.rows != nil {
-				rows = append(rows, s.rows[pi]...)
-			} else if rows, err = readRowsFile(filepath.Join(dir, rowsFile), rows); err != nil {
-				return nil, nil, err
-			}
-			for i := lo; i < len(rows); i++ {
-				rows[i].Index = int(n)
-			}
 			vals, err := readPartValues(filepath.Join(dir, partFile))
 			if err != nil {
 				return nil, nil, err
@@ -130,6 +118,26 @@ func mergeShards(ctx context.Context, db *sql.DB, cfg *config, ck *clock, ss []s
 			}
 			m.households += hh
 			m.vals = append(m.vals, vals)
+		}
+	}
+	// Every part's rows, in one slice allocated once (at most one row per
+	// household); Index is the part of each row.
+	rows := make([]rundir.Row, 0, m.households)
+	n := 0
+	for _, s := range ss {
+		for pi := range s.meta.Parts {
+			lo := len(rows)
+			var err error
+			if s.rows != nil {
+				rows = append(rows, s.rows[pi]...)
+				s.rows[pi] = nil // let the group's copy go
+			} else if rows, err = readRowsFile(filepath.Join(m.parts[n], rowsFile), rows); err != nil {
+				return nil, nil, err
+			}
+			for i := lo; i < len(rows); i++ {
+				rows[i].Index = n
+			}
+			n++
 		}
 	}
 	topK := rankRows(rows, meta.TopShare, meta.TopK)
