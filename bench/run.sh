@@ -11,7 +11,9 @@
 # and prints the wall time, the peak resident memory and the time per stage
 # (from --json). Target: under 5 minutes and 8 GB on 2 cores.
 # BENCH_SKIP_INGEST=1 reuses the warehouse of an earlier run and measures
-# the night twice without ingest.
+# the night twice without ingest. BENCH_SHARD_HOUSEHOLDS sets
+# --shard-households (the county group size; povrisk's default otherwise).
+# For shards and the merge see bench/scale.sh.
 set -euo pipefail
 bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc, scikit-learn, xgboost, ranger (idempotent)
 n=${1:-1000000}
@@ -43,8 +45,12 @@ auditkey=$data/audit.key
 [ -f "$auditkey" ] || "$bin" audit --new-key "$auditkey" >/dev/null
 export POVRISK_AUDIT_KEY_FILE=$auditkey
 
+hh=()
+[ -n "${BENCH_SHARD_HOUSEHOLDS:-}" ] && hh=(--shard-households "$BENCH_SHARD_HOUSEHOLDS")
+
 measure() { # label, then the povrisk arguments
   local label=$1; shift
+  set -- "$@" "${hh[@]}"
   local out=$data/$label
   /usr/bin/time -v -o "$out.time" "$bin" "$@" --json >"$out.json" 2>"$out.err"
   $py - "$label" "$out.time" "$out.json" <<'PY'

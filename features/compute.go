@@ -41,6 +41,13 @@ type Options struct {
 	// Reporter is told of the "features" stage: one step per feature
 	// family, then the join and the rule screen; nil reports nothing.
 	Reporter progress.Reporter
+	// Counties, when not nil, keeps only the households whose county
+	// (the first 6 characters of region_code, all of it when shorter) is
+	// listed (an empty, non-nil list keeps none): the table of one county group of a sharded night
+	// (engine/run). Every other table is read whole and joined to those
+	// households, so each household's features are the same as in the
+	// table of the whole province.
+	Counties []string
 }
 
 // Compute returns the feature table for the as-of date: one row per household
@@ -161,6 +168,9 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 			// escape rule of a standard SQL literal; a NUL byte is refused
 			// by the OS before).
 			q, ok = "CREATE OR REPLACE TEMP VIEW "+t.Name+" AS SELECT * FROM read_parquet("+engine.QuoteString(path)+")", true
+			if t.Name == "households" && o.Counties != nil {
+				q += " WHERE " + countyFilter(o.Counties)
+			}
 		} else {
 			if t.Required {
 				return fmt.Errorf("warehouse has no %s table: ingest a drop with %s first", t.Name, t.Name)
@@ -199,6 +209,18 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 		created = append(created, "TABLE IF EXISTS f_"+fam)
 	}
 	return fn(conn, present)
+}
+
+// countyFilter is the households view's condition of Options.Counties.
+func countyFilter(counties []string) string {
+	if len(counties) == 0 {
+		return "FALSE"
+	}
+	lits := make([]string, len(counties))
+	for i, c := range counties {
+		lits[i] = engine.QuoteString(c)
+	}
+	return "substr(region_code, 1, 6) IN (" + strings.Join(lits, ", ") + ")"
 }
 
 // statements splits a SQL file into its statements (on ';' at a line end;

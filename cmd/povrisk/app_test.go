@@ -17,7 +17,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	if code := run([]string{"povrisk", "--help"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("--help exit %d: %s", code, errb.String())
 	}
-	want := []string{"audit", "brief", "demo", "doctor", "evaluate", "explain", "features", "feedback", "generate", "ingest", "models", "run", "train", "validate", "version", "whatif"}
+	want := []string{"audit", "brief", "demo", "doctor", "evaluate", "explain", "features", "feedback", "generate", "ingest", "merge", "models", "run", "train", "validate", "version", "whatif"}
 	if len(commands) != len(want) {
 		t.Errorf("%d commands registered, want %d", len(commands), len(want))
 	}

@@ -61,6 +61,8 @@ func init() {
 			&cli.BoolFlag{Name: "any-day", Usage: "accept an --as-of that is not a month-end"},
 			&cli.IntFlag{Name: "max-stale-months", Usage: "fail (exit 3) when a source table's data is more than N months behind the as-of date (0: the policy's [freshness] max_stale_months; warn only when that is 0 too)"},
 			waitFlag(),
+			&cli.StringFlag{Name: "shard", Usage: "compute shard K/N only (K from 0), or auto/N (K from JOB_COMPLETION_INDEX, else SLURM_ARRAY_TASK_ID), into RUNS/.shards/<as-of>/<K>-of-<N>; then povrisk merge (docs/scale.md)"},
+			&cli.IntFlag{Name: "shard-households", Value: night.DefaultShardHouseholds, Usage: "households per county group computed at a time (peak memory follows the largest group)"},
 		},
 		Action: func(c *cli.Context) error {
 			o, err := runOptionsFrom(c)
@@ -87,6 +89,14 @@ func runOptionsFrom(c *cli.Context) (runOptions, error) {
 	o.Models, o.ModelID, o.Runs = c.String("models"), c.String("model"), c.String("runs")
 	o.TopShare, o.SharedPerms = c.Float64("top-share"), c.Bool("shared-perms")
 	o.AnyDay, o.MaxStaleMonths, o.Wait = c.Bool("any-day"), c.Int("max-stale-months"), c.Duration("wait")
+	o.ShardHouseholds = c.Int("shard-households")
+	if s := c.String("shard"); s != "" {
+		sh, err := night.ParseShard(s, os.Getenv)
+		if err != nil {
+			return o, withCode(ExitUsage, err)
+		}
+		o.Shard = &sh
+	}
 	if s := c.String("as-of"); s != "" {
 		t, err := civil.Parse(s)
 		if err != nil {
@@ -166,6 +176,10 @@ func resultLine(res *night.Result, took time.Duration) string {
 	model := res.Model.ID
 	if res.Model.Created != "" {
 		model += " created " + res.Model.Created
+	}
+	if res.Shard != "" {
+		return fmt.Sprintf("povrisk run %s: shard %s: %s, %s eligible; model %s; written to %s in %s (merge with povrisk merge)",
+			res.AsOf, res.Shard, plural(int64(c.Households), "household"), count(int64(c.Eligible)), model, res.Dir, seconds(took.Seconds()))
 	}
 	prev := "no previous run"
 	if res.PreviousRun != "" {

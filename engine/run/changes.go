@@ -17,7 +17,6 @@ const MaxRises = 50
 type changeSet struct {
 	prev    string
 	changes []rundir.Change
-	office  *officeSet // set by office (office.go) after the changes
 }
 
 // changes compares the night's ranking with the previous month-end run.

@@ -3,13 +3,11 @@ package run
 import (
 	"context"
 	"database/sql"
-	"io"
 	"maps"
 	"slices"
 	"sort"
 	"time"
 
-	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
@@ -33,10 +31,16 @@ func assessElimination(ctx context.Context, db *sql.DB, in *inputs, asOf time.Ti
 
 // assessRows runs the assessment and converts it to the run directory's
 // rows, sorted by household_id; nil when no assessment is available.
-func assessRows(ctx context.Context, db *sql.DB, in *inputs, names map[string]string) ([]rundir.ElimRow, error) {
-	as, ok, err := assessElimination(ctx, db, in, in.asOf, in.cfg.policy)
+func assessRows(ctx context.Context, db *sql.DB, in *inputs, names map[string]string, counties map[string]bool) ([]rundir.ElimRow, error) {
+	all, ok, err := assessElimination(ctx, db, in, in.asOf, in.cfg.policy)
 	if err != nil || !ok {
 		return nil, err
+	}
+	as := all[:0]
+	for _, a := range all { // the group's counties only
+		if counties[rundir.Prefix(a.RegionCode, 6)] {
+			as = append(as, a)
+		}
 	}
 	rows := fromAssessments(as, names)
 	if rows == nil {
@@ -114,28 +118,3 @@ func eliminationSummary(rows []rundir.ElimRow, relapses map[string]int, names ma
 	return e
 }
 
-// writeElimination writes elimination.parquet and elimination.csv when the
-// night has an assessment (o.elim not nil).
-func writeElimination(dw *rundir.Writer, o *officeSet, task progress.Task) error {
-	if eliminationFiles(o) == 0 {
-		return nil
-	}
-	if err := dw.Create("elimination.parquet", func(w io.Writer) error { return rundir.WriteEliminationParquet(w, o.elim) }); err != nil {
-		return err
-	}
-	task.Add(1)
-	if err := dw.Create("elimination.csv", func(w io.Writer) error { return rundir.WriteEliminationCSV(w, o.elim) }); err != nil {
-		return err
-	}
-	task.Add(1)
-	return nil
-}
-
-// eliminationFiles is the number of elimination files the night writes:
-// elimination.parquet and .csv, or none without an assessment.
-func eliminationFiles(o *officeSet) int {
-	if o == nil || o.elim == nil {
-		return 0
-	}
-	return 2
-}

@@ -37,6 +37,24 @@ func TestRunHelper(t *testing.T) {
 	}
 	o := Options{Warehouse: os.Getenv("POVRISK_RUN_WH"), Models: os.Getenv("POVRISK_RUN_MODELS"), Runs: os.Getenv("POVRISK_RUN_RUNS"),
 		PolicyPath: os.Getenv("POVRISK_RUN_POLICY"), AsOf: asOf, Command: "povrisk run"}
+	if s := os.Getenv("POVRISK_RUN_SHARD"); s != "" { // a shard task (shard_test.go)
+		sh, err := ParseShard(s, os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Shard = &sh
+		fmt.Sscan(os.Getenv("POVRISK_RUN_SHARD_HOUSEHOLDS"), &o.ShardHouseholds)
+		for _, kv := range strings.Split(os.Getenv("POVRISK_RUN_TOPK"), ",") { // county=k,...
+			if c, k, ok := strings.Cut(kv, "="); ok {
+				if o.TopK == nil {
+					o.TopK = map[string]TopK{}
+				}
+				var n int
+				fmt.Sscan(k, &n)
+				o.TopK[c] = TopK{K: n}
+			}
+		}
+	}
 	if stage := os.Getenv("POVRISK_RUN_PAUSE_AT"); stage != "" {
 		o.PauseAt = stage
 		o.Pause = func(s string) {

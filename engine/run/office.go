@@ -3,13 +3,21 @@ package run
 import (
 	"context"
 	"database/sql"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/warehouse"
 )
@@ -46,7 +54,10 @@ const visitWindowDays = 31
 
 // office reads what the office outputs need from the warehouse and marks
 // the rows (names, 新进入, 回头看). It only reads; rows keep their order.
-func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, ch *changeSet) (*officeSet, error) {
+//
+// It runs once per county group (part.go): everything it computes is
+// county-local, and the merge sums and sorts the parts (mergeOffice).
+func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, group []string) (*officeSet, error) {
 	o := &officeSet{topK: rk.topK}
 	var err error
 	if o.names, err = regionNames(ctx, db, in.w); err != nil {
@@ -56,15 +67,24 @@ func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, ch *change
 	if err != nil {
 		return nil, err
 	}
-	counties := countiesOf(rk.rows)
+	counties := map[string]bool{}
+	for _, c := range group {
+		counties[c] = true
+	}
 	o.relapseCty = map[string]int{}
 	for c, n := range relapses {
 		if counties[c] {
 			o.relapseCty[c] = n
 		}
 	}
+	// Entering the county top k is county-local: the group's rows against
+	// the previous run's list (the merge's changes.csv says the same).
+	prevChanges, err := computeChanges(ctx, db, in.cfg.Runs, in.prev, rk.rows)
+	if err != nil {
+		return nil, err
+	}
 	entered := map[string]bool{}
-	for _, c := range ch.changes {
+	for _, c := range prevChanges {
 		if c.Change == "entered" {
 			entered[c.HouseholdID] = true
 		}
@@ -72,7 +92,7 @@ func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, ch *change
 	markRows(rk.rows, o.names, elim, entered)
 	o.places = placesOf(rk.rows, o.names)
 	o.watch = watchOf(rk.rows, o.names)
-	since := ch.prev
+	since := in.prev
 	if since == "" {
 		since = civil.Format(in.asOf.AddDate(0, 0, -visitWindowDays))
 	}
@@ -82,7 +102,7 @@ func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, ch *change
 			return nil, err
 		}
 	}
-	if o.elim, err = assessRows(ctx, db, in, o.names); err != nil {
+	if o.elim, err = assessRows(ctx, db, in, o.names, counties); err != nil {
 		return nil, err
 	}
 	o.elimSum = eliminationSummary(o.elim, o.relapseCty, o.names, "")
@@ -183,15 +203,6 @@ func placesOf(rows []rundir.Row, names map[string]string) []rundir.Place {
 	out := make([]rundir.Place, 0, len(codes))
 	for _, c := range slices.Sorted(maps.Keys(codes)) {
 		out = append(out, rundir.Place{Code: c, Name: names[c]})
-	}
-	return out
-}
-
-// countiesOf is the set of county codes of the rows.
-func countiesOf(rows []rundir.Row) map[string]bool {
-	out := map[string]bool{}
-	for i := range rows {
-		out[rows[i].CountyCode] = true
 	}
 	return out
 }
@@ -332,4 +343,101 @@ func precision(confirmed, noRisk int) *float64 {
 	}
 	p := float64(confirmed) / float64(confirmed+noRisk)
 	return &p
+}
+
+// elimRowsFile is a part's elimination rows (gob, sorted by household_id).
+const elimRowsFile = "elimination.gob"
+
+// officePart is the part half of the office output: the group's places,
+// visits, watch and elimination summary in part.json, its elimination
+// rows beside them.
+func officePart(o *officeSet, p *partWriter) error {
+	p.put("places", o.places)
+	p.put("visits", o.visits)
+	p.put("watch", o.watch)
+	p.put("elimination", o.elimSum)
+	if o.elim == nil {
+		return nil
+	}
+	return p.create(elimRowsFile, func(w io.Writer) error { return gob.NewEncoder(w).Encode(o.elim) })
+}
+
+// mergeOffice is the merge half: summary.json places, visits, watch and
+// elimination summed over the parts (rundir.Merge*), and
+// elimination.parquet/.csv from every part's rows, by household_id.
+func (m *merger) mergeOffice(ctx context.Context, dw *rundir.Writer, s *rundir.Summary) error {
+	var places [][]rundir.Place
+	var visits []*rundir.Visits
+	var watch []*rundir.Watch
+	var elim []*rundir.Elimination
+	decode := func(dst any) func(json.RawMessage) error {
+		return func(raw json.RawMessage) error { return json.Unmarshal(raw, dst) }
+	}
+	err := errors.Join(
+		m.each("places", func(raw json.RawMessage) error {
+			var p []rundir.Place
+			err := decode(&p)(raw)
+			places = append(places, p)
+			return err
+		}),
+		m.each("visits", func(raw json.RawMessage) error {
+			var v *rundir.Visits
+			err := decode(&v)(raw)
+			visits = append(visits, v)
+			return err
+		}),
+		m.each("watch", func(raw json.RawMessage) error {
+			var w *rundir.Watch
+			err := decode(&w)(raw)
+			watch = append(watch, w)
+			return err
+		}),
+		m.each("elimination", func(raw json.RawMessage) error {
+			var e *rundir.Elimination
+			err := decode(&e)(raw)
+			elim = append(elim, e)
+			return err
+		}))
+	if err != nil {
+		return err
+	}
+	s.Places = rundir.MergePlaces(places...)
+	if s.Visits, err = rundir.MergeVisits(visits...); err != nil {
+		return fault.Wrap(fault.BadInput, err)
+	}
+	if s.Watch, err = rundir.MergeWatch(watch...); err != nil {
+		return fault.Wrap(fault.BadInput, err)
+	}
+	if s.Elimination, err = rundir.MergeElimination(elim...); err != nil {
+		return fault.Wrap(fault.BadInput, err)
+	}
+	if s.Elimination == nil {
+		return nil
+	}
+	var rows []rundir.ElimRow
+	for _, part := range m.parts {
+		f, err := os.Open(filepath.Join(part, elimRowsFile))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read the elimination rows of %s: %w", part, err)
+		}
+		var pr []rundir.ElimRow
+		err = gob.NewDecoder(f).Decode(&pr)
+		f.Close()
+		if err != nil {
+			return fault.Wrap(fault.BadInput, fmt.Errorf("read the elimination rows of %s: %w", part, err))
+		}
+		rows = append(rows, pr...)
+	}
+	sort.Slice(rows, func(a, b int) bool { return rows[a].HouseholdID < rows[b].HouseholdID })
+	if err := dw.Create("elimination.parquet", func(w io.Writer) error { return rundir.WriteEliminationParquet(w, rows) }); err != nil {
+		return err
+	}
+	if err := dw.Create("elimination.csv", func(w io.Writer) error { return rundir.WriteEliminationCSV(w, rows) }); err != nil {
+		return err
+	}
+	m.task.Add(2)
+	return ctx.Err()
 }

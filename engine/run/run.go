@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"os/user"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/povrisk/povrisk/engine/audit"
@@ -54,6 +56,15 @@ type Options struct {
 	Reporter    progress.Reporter
 	SharedPerms bool // files 0640 and directories 0750 instead of 0600 / 0700
 
+	// Shard, when set, computes only shard K of N of the night (the
+	// counties balance assigns it) and writes its result under
+	// RUNS/.shards/<as_of>/<K>-of-<N> for Merge, instead of the run
+	// directory; no lock, no audit record (docs/scale.md).
+	Shard *Shard
+	// ShardHouseholds is the size, in households, of the county groups
+	// computed one at a time (0: DefaultShardHouseholds).
+	ShardHouseholds int
+
 	Command string           // the command line recorded in the audit log
 	User    string           // recorded in the audit log; "" : the OS user
 	Now     func() time.Time // clock of the audit record; nil: time.Now
@@ -94,8 +105,11 @@ type Result struct {
 	Top            string           `json:"top_household"` // the household ranked first
 	// AlreadyDone is set when this run waited for another run of the same
 	// night, which wrote it: nothing was written again (see Run).
-	AlreadyDone bool           `json:"already_done,omitempty"`
-	Ingest      *ingest.Report `json:"-"`
+	AlreadyDone bool `json:"already_done,omitempty"`
+	// Shard is "K-of-N" for the result of one shard (Dir is the shard's
+	// directory, Counts its households only).
+	Shard  string         `json:"shard,omitempty"`
+	Ingest *ingest.Report `json:"-"`
 }
 
 // PreviousAgo says how long before the night its previous run was:
@@ -134,7 +148,12 @@ func (c *clock) end() {
 		return
 	}
 	s := Stage{Name: c.cur, Seconds: math.Round(time.Since(c.start).Seconds()*1000) / 1000}
-	c.stages = append(c.stages, s)
+	// A stage met again (the next county group's) adds to its first entry.
+	if i := slices.IndexFunc(c.stages, func(x Stage) bool { return x.Name == s.Name }); i >= 0 {
+		c.stages[i].Seconds = math.Round((c.stages[i].Seconds+s.Seconds)*1000) / 1000
+	} else {
+		c.stages = append(c.stages, s)
+	}
 	if c.o.Progress != nil {
 		fmt.Fprintf(c.o.Progress, "run: %-9s %7.1fs\n", s.Name, s.Seconds)
 	}
@@ -143,7 +162,11 @@ func (c *clock) end() {
 
 // Run runs the night for o.AsOf and writes RUNS/<as_of>, holding the runs
 // directory's lock throughout. The night is the list of stages below, each
-// a function of the previous stages' outputs.
+// a function of the previous stages' outputs: the stages from features to
+// rank and the part files run one county group at a time (part.go), and
+// the merge of the parts writes the run directory, the same merge as
+// `povrisk merge` of a sharded night (Merge). With o.Shard set, Run
+// computes that shard only (runShard).
 //
 // A second run of the same night started while the first holds the lock
 // fails at once with fault.Busy, or with o.Wait waits; when the first then
@@ -154,6 +177,9 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	cfg, err := prepare(o)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Shard != nil {
+		return runShard(ctx, db, cfg)
 	}
 	ck := &clock{o: &cfg.Options}
 	ck.stage("ingest")
@@ -174,57 +200,137 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 	if res, ok, err := rl.doneByOther(in); ok || err != nil {
 		return res, err
 	}
-	cov, err := readCoverage(ctx, db, in)
+	// The parts of the night's county groups, merged below and removed.
+	parts := filepath.Join(cfg.Runs, "."+in.day+".parts")
+	if err := os.RemoveAll(parts); err != nil {
+		return nil, fault.Wrap(fault.Write, fmt.Errorf("remove stale %s: %w", parts, err))
+	}
+	defer os.RemoveAll(parts)
+	sh, err := computeShard(ctx, db, in, ck, Shard{K: 0, N: 1}, parts, parts+".partial", true)
 	if err != nil {
 		return nil, err
 	}
-	ck.stage("features")
-	feat, err := computeFeatures(ctx, db, in)
+	src, err := readShard(parts, false)
 	if err != nil {
 		return nil, err
 	}
-	defer feat.release()
-	ck.stage("score")
-	sc, err := score(ctx, in, feat, cfg.Reporter)
-	if err != nil {
-		return nil, err
-	}
-	ck.stage("explain")
-	ex, err := explainAll(ctx, in, sc, cfg.Reporter)
-	if err != nil {
-		return nil, err
-	}
-	ck.stage("profile")
-	prof, err := profile(in, sc, feat)
-	if err != nil {
-		return nil, err
-	}
-	ck.stage("rank")
-	rk, err := rank(in, feat, sc, ex, prof)
-	if err != nil {
-		return nil, err
-	}
-	ch, err := changes(ctx, db, in, rk)
-	if err != nil {
-		return nil, err
-	}
-	if ch.office, err = office(ctx, db, in, rk, ch); err != nil {
-		return nil, err
-	}
-	ck.stage("write")
-	out, err := write(ctx, in, ck, feat, sc, ex, rk, ch, cov)
+	src.rows = sh.rows
+	res, out, err := mergeShards(ctx, db, cfg, ck, []shardSrc{src})
 	if err != nil {
 		return nil, err
 	}
 	ck.stage("audit")
-	seq, err := record(in, out)
+	if res.AuditSeq, err = record(cfg, &src.meta.Night, out); err != nil {
+		return nil, err
+	}
+	ck.end()
+	res.Stages, res.Ingest = ck.stages, in.ingested
+	return res, nil
+}
+
+// runShard computes shard K of N and writes it under RUNS/.shards/.
+func runShard(ctx context.Context, db *sql.DB, cfg *config) (*Result, error) {
+	ck := &clock{o: &cfg.Options}
+	ck.stage("ingest")
+	in, err := loadInputs(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	final := ShardsDir(cfg.Runs, in.day, *cfg.Shard)
+	if err := cfg.perms.Mkdir(filepath.Dir(final)); err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	tmp := filepath.Join(filepath.Dir(final), fmt.Sprintf(".%s.partial.%s.%d", filepath.Base(final), host, os.Getpid()))
+	sh, err := computeShard(ctx, db, in, ck, *cfg.Shard, final, tmp, false)
 	if err != nil {
 		return nil, err
 	}
 	ck.end()
-	res := in.result(rk, ch, cov.warnings)
-	res.Dir, res.AuditSeq, res.Stages = out.dir, seq, ck.stages
+	m := &sh.meta.Night
+	res := &Result{Dir: final, AsOf: m.AsOf, PreviousRun: m.PreviousRun, ModelID: m.ModelID, Model: m.ModelUsed,
+		Counts: sh.counts, Warnings: m.Warnings, Stages: ck.stages, Ingest: in.ingested, Shard: cfg.Shard.String()}
+	if m.PreviousRun != "" {
+		res.PreviousMonths = monthsFrom(m.PreviousRun, in.asOf)
+	}
 	return res, nil
+}
+
+// shardDone is what computeShard wrote.
+type shardDone struct {
+	meta   shardMeta
+	counts rundir.Counts  // of the shard's households (global ranks aside)
+	rows   [][]rundir.Row // per part, when local
+}
+
+// computeShard computes shard s of the night in county groups of about
+// cfg.ShardHouseholds households and writes the shard directory final
+// (through tmp); local: the night's own parts (shardWriter.local).
+func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shard, final, tmp string, local bool) (*shardDone, error) {
+	cov, err := readCoverage(ctx, db, in)
+	if err != nil {
+		return nil, err
+	}
+	sizes, err := countySizes(ctx, db, in)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]string, len(sizes))
+	for i, c := range sizes {
+		all[i] = c.code
+	}
+	mine := balance(sizes, s.N)[s.K]
+	if mine == nil {
+		mine = []string{}
+	}
+	sw, err := beginShard(final, tmp, in.cfg.perms)
+	if err != nil {
+		return nil, err
+	}
+	defer sw.abort()
+	sw.local = local
+	done := &shardDone{counts: countRows(nil, 0)}
+	base := math.NaN()
+	for _, counties := range groupsOf(mine, sizes, in.cfg.ShardHouseholds) {
+		g, err := computeGroup(ctx, db, in, ck, counties)
+		if err != nil {
+			return nil, err
+		}
+		ck.stage("write")
+		err = sw.writePart(ctx, g)
+		g.release()
+		if err != nil {
+			return nil, err
+		}
+		base = g.ex.base
+		addCounts(&done.counts, g.rk.counts)
+	}
+	done.meta = shardMeta{Shard: s.K, Shards: s.N, Counties: mine, AllCounties: all, Night: in.meta(cov, base)}
+	if err := sw.finish(&done.meta); err != nil {
+		return nil, err
+	}
+	done.rows = sw.rows
+	return done, nil
+}
+
+// addCounts adds the totals of b to a (a shard's result line).
+func addCounts(a *rundir.Counts, b rundir.Counts) {
+	a.Households += b.Households
+	a.Eligible += b.Eligible
+	a.MonitoredExcluded += b.MonitoredExcluded
+	a.RulesFlagged += b.RulesFlagged
+	a.TopKTotal += b.TopKTotal
+	a.TopKMissedByRules += b.TopKMissedByRules
+	for k, v := range b.ByTier {
+		a.ByTier[k] += v
+	}
+	for k, v := range b.ByRiskType {
+		a.ByRiskType[k] += v
+	}
+	for k, v := range b.ByProfile {
+		a.ByProfile[k] += v
+	}
+	a.ByRegion = append(a.ByRegion, b.ByRegion...)
 }
 
 func osUser() string {

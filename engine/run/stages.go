@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
 	"slices"
@@ -83,6 +82,19 @@ func prepare(o Options) (*config, error) {
 	}
 	if c.MaxStaleMonths == 0 {
 		c.MaxStaleMonths = c.policy.MaxStaleMonths()
+	}
+	if o.ShardHouseholds < 0 {
+		return nil, usage("--shard-households %d: want a count of households (0: %d)", o.ShardHouseholds, DefaultShardHouseholds)
+	}
+	if c.ShardHouseholds == 0 {
+		c.ShardHouseholds = DefaultShardHouseholds
+	}
+	if o.Shard != nil {
+		// A shard records nothing: the merge loads the audit key.
+		if o.Drop != "" {
+			return nil, usage("--shard with --drop: ingest the drop once (povrisk ingest) before the shards start")
+		}
+		return c, nil
 	}
 	// The audit key is loaded before any work, so that a night that could
 	// not be recorded is never computed.
@@ -208,20 +220,6 @@ func (in *inputs) loadModel() error {
 	return nil
 }
 
-// result is the part of Result that the inputs and the ranking fix.
-func (in *inputs) result(rk *ranking, ch *changeSet, warnings []rundir.Warning) *Result {
-	res := &Result{AsOf: in.day, PreviousRun: ch.prev, ModelID: in.card.ID, Counts: rk.counts,
-		Model:    ModelUsed{ID: in.card.ID, Created: cardCreated(in.card), AsOf: in.card.AsOf},
-		Warnings: warnings, Ingest: in.ingested}
-	if ch.prev != "" {
-		res.PreviousMonths = monthsFrom(ch.prev, in.asOf)
-	}
-	if len(rk.rows) > 0 {
-		res.Top = rk.rows[0].HouseholdID
-	}
-	return res
-}
-
 // featureTable is the night's feature table, cut into fixed chunks.
 type featureTable struct {
 	t    arrow.Table
@@ -235,10 +233,14 @@ func (f *featureTable) release() {
 	}
 }
 
-// computeFeatures derives the feature table for the as-of date, with the
-// official rule screen.
-func computeFeatures(ctx context.Context, db *sql.DB, in *inputs) (*featureTable, error) {
-	tbl, err := features.ComputeWith(ctx, db, in.w, in.asOf, in.cfg.policy, features.Options{Progress: in.cfg.Progress, Reporter: in.cfg.Reporter})
+// computeFeatures derives the feature table of the households of the
+// counties for the as-of date, with the official rule screen.
+func computeFeatures(ctx context.Context, db *sql.DB, in *inputs, counties []string) (*featureTable, error) {
+	if counties == nil {
+		counties = []string{}
+	}
+	tbl, err := features.ComputeWith(ctx, db, in.w, in.asOf, in.cfg.policy,
+		features.Options{Progress: in.cfg.Progress, Reporter: in.cfg.Reporter, Counties: counties})
 	if err != nil {
 		if errors.Is(err, rules.ErrNoEntry) {
 			return nil, fault.Wrap(fault.Policy, err)
@@ -395,83 +397,61 @@ type written struct {
 	sums map[string]string
 }
 
-// write writes the run directory under RUNS/.<as_of>.partial and renames
-// it into place: the tables, changes.csv and summary.json, the work
-// lists, checksums.sha256. It reports the files written.
-func write(ctx context.Context, in *inputs, ck *clock, feat *featureTable, s *scored, e *explained,
-	rk *ranking, ch *changeSet, cov *coverageSet) (*written, error) {
-	task := progress.Or(in.cfg.Reporter).Start("writing", int64(6+len(rk.topK)+eliminationFiles(ch.office)))
-	defer task.Done()
-	dw, err := rundir.Begin(in.cfg.Runs, in.day, in.cfg.perms)
-	if err != nil {
-		return nil, err
-	}
-	defer dw.Abort() // leaves no partial behind, unless committed
-	if err := writeTables(dw, in, feat, s, e, rk, task); err != nil {
-		return nil, err
-	}
-	if err := dw.Create("changes.csv", func(w io.Writer) error { return rundir.WriteChanges(w, ch.changes) }); err != nil {
-		return nil, err
-	}
-	task.Add(1)
-	if err := dw.Summary(buildSummary(in, rk, ch, e, cov)); err != nil {
-		return nil, err
-	}
-	task.Add(1)
-	if err := writeElimination(dw, ch.office, task); err != nil {
-		return nil, err
-	}
-	ck.stage("worklists")
-	if err := writeWorklists(ctx, dw, in, rk, ch, task); err != nil {
-		return nil, err
-	}
-	ck.stage("checksums")
-	sums, err := dw.Seal()
-	if err != nil {
-		return nil, err
-	}
-	ck.stage("commit")
-	dir, err := dw.Commit()
-	if err != nil {
-		return nil, err
-	}
-	return &written{dir: dir, sums: sums}, nil
+// group is one county group's night: the stages' outputs for the
+// households of its counties (part.go says what is county-local).
+type group struct {
+	in       *inputs
+	counties []string
+	feat     *featureTable
+	sc       *scored
+	ex       *explained
+	prof     *profiles
+	rk       *ranking
+	office   *officeSet // names, marks, visits, watch, elimination of the group's counties
 }
 
-// writeTables writes ranked.parquet, ranked.csv, contributions.parquet
-// and features.parquet; features.parquet is written alongside the others
-// (2 cores), and the feature table and matrices are let go once written.
-func writeTables(dw *rundir.Writer, in *inputs, feat *featureTable, s *scored, e *explained, rk *ranking, task progress.Task) error {
-	s.X = models.Matrix{}
-	featDone := make(chan error, 1)
-	go func() {
-		featDone <- dw.Create("features.parquet", func(w io.Writer) error { return rundir.WriteFeaturesParquet(w, feat.t) })
+func (g *group) release() { g.feat.release() }
+
+// computeGroup runs the stages from features to rank for one county group.
+func computeGroup(ctx context.Context, db *sql.DB, in *inputs, ck *clock, counties []string) (*group, error) {
+	g := &group{in: in, counties: counties}
+	ck.stage("features")
+	var err error
+	if g.feat, err = computeFeatures(ctx, db, in, counties); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			g.feat.release()
+		}
 	}()
-	werr := dw.Create("ranked.parquet", func(w io.Writer) error { return rundir.WriteRankedParquet(w, rk.rows) })
-	if werr == nil {
-		task.Add(1)
-		werr = dw.Create("ranked.csv", func(w io.Writer) error { return rundir.WriteRankedCSV(w, rk.rows) })
+	ck.stage("score")
+	if g.sc, err = score(ctx, in, g.feat, in.cfg.Reporter); err != nil {
+		return nil, err
 	}
-	if werr == nil {
-		task.Add(1)
-		werr = dw.Create("contributions.parquet", func(w io.Writer) error {
-			return rundir.WriteContributionsParquet(w, rk.rows, in.card.Features, e.contrib.Cols)
-		})
+	ck.stage("explain")
+	if g.ex, err = explainAll(ctx, in, g.sc, in.cfg.Reporter); err != nil {
+		return nil, err
 	}
-	e.contrib = models.Matrix{}
-	if err := <-featDone; err != nil && werr == nil {
-		werr = err
+	ck.stage("profile")
+	if g.prof, err = profile(in, g.sc, g.feat); err != nil {
+		return nil, err
 	}
-	feat.release() // its info columns were copied into rk.cols
-	if werr == nil {
-		task.Add(2)
+	ck.stage("rank")
+	if g.rk, err = rank(in, g.feat, g.sc, g.ex, g.prof); err != nil {
+		return nil, err
 	}
-	return werr
+	ck.stage("office")
+	if g.office, err = office(ctx, db, in, g.rk, counties); err != nil {
+		return nil, err
+	}
+	ok = true
+	return g, nil
 }
 
 // record appends the audit record of the night and returns its sequence.
-func record(in *inputs, out *written) (int64, error) {
-	o := in.cfg
+func record(o *config, m *nightMeta, out *written) (int64, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -481,8 +461,8 @@ func record(in *inputs, out *written) (int64, error) {
 		who = osUser()
 	}
 	rec, err := audit.Append(o.Runs, o.auditKey, audit.Record{
-		Time: now().UTC().Format(time.RFC3339), User: who, Command: o.Command, Run: in.day,
-		Inputs: in.sums, Model: in.card.ID, PolicySHA256: o.policySum, Outputs: out.sums,
+		Time: now().UTC().Format(time.RFC3339), User: who, Command: o.Command, Run: m.AsOf,
+		Inputs: m.Inputs, Model: m.ModelID, PolicySHA256: m.PolicySHA256, Outputs: out.sums,
 	}, o.perms.File)
 	if err != nil {
 		return 0, fmt.Errorf("run %s is written but not recorded: %w", out.dir, err)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -78,25 +77,33 @@ func countRows(rows []rundir.Row, households int) rundir.Counts {
 	return c
 }
 
-// buildSummary assembles summary.json from the stages' outputs.
-func buildSummary(in *inputs, rk *ranking, ch *changeSet, e *explained, cov *coverageSet) *rundir.Summary {
-	s := &rundir.Summary{Schema: rundir.SchemaVersion, AsOf: in.day, PreviousRun: ch.prev,
+// buildSummary assembles summary.json from the night's inputs (meta),
+// the ranking of every household and the changes; the outputs' merge
+// halves fill the rest (the policy lines).
+func buildSummary(meta *nightMeta, rk *ranking, ch *changeSet) *rundir.Summary {
+	s := &rundir.Summary{Schema: rundir.SchemaVersion, AsOf: meta.AsOf, PreviousRun: ch.prev,
 		Tiers:  rundir.Tiers{High: TierHigh, Medium: TierMedium},
-		Counts: rk.counts, TopK: rk.topK, Coverage: cov.coverage, MissingTables: cov.missing, Warnings: cov.warnings}
-	m := cardMetrics(in.card)
-	s.Model = rundir.ModelInfo{ID: in.card.ID, Created: cardCreated(in.card), TrainedOn: in.card.AsOf, AUC: m.AUC, PRAUC: m.PRAUC,
-		PrecisionAt: m.PrecisionAt, CatalogHash: in.card.CatalogHash, Base: e.base}
-	s.Validation = m
-	s.Validation.HorizonMonths = in.card.HorizonMonths
-	s.Policy = rundir.PolicyInfo{File: filepath.Base(in.cfg.policyName), SHA256: in.cfg.policySum}
-	c := rk.cols
-	s.Policy.Lines = policyEntries(c.region, c.lineEntry, c.lineFallback, c.lineValue)
-	s.Policy.Rural = policyEntries(c.region, c.ruralEntry, c.ruralFallback, c.ruralValue)
-	s.Fairness = in.card.Fairness // the card's audit of the county top-k list (nil: none)
-	if o := ch.office; o != nil {
-		s.Places, s.Visits, s.Watch, s.Elimination = o.places, o.visits, o.watch, o.elimSum
-	}
+		Counts: rk.counts, TopK: rk.topK, Coverage: meta.Coverage, MissingTables: meta.Missing, Warnings: meta.Warnings}
+	s.Model = meta.Model
+	s.Validation = meta.Validation
+	s.Policy = rundir.PolicyInfo{File: meta.PolicyFile, SHA256: meta.PolicySHA256}
+	s.Fairness = meta.Fairness // the card's audit of the county top-k list (nil: none)
 	return s
+}
+
+// nightMeta is what the inputs fix for the summary and the audit record
+// (base: the model's base score, common to every household).
+func (in *inputs) meta(cov *coverageSet, base float64) nightMeta {
+	m := cardMetrics(in.card)
+	v := m
+	v.HorizonMonths = in.card.HorizonMonths
+	return nightMeta{AsOf: in.day, PreviousRun: in.prev, Inputs: in.sums, ModelID: in.card.ID,
+		PolicySHA256: in.cfg.policySum, PolicyFile: filepath.Base(in.cfg.policyName),
+		Model: rundir.ModelInfo{ID: in.card.ID, Created: cardCreated(in.card), TrainedOn: in.card.AsOf, AUC: m.AUC, PRAUC: m.PRAUC,
+			PrecisionAt: m.PrecisionAt, CatalogHash: in.card.CatalogHash, Base: base},
+		ModelUsed:  ModelUsed{ID: in.card.ID, Created: cardCreated(in.card), AsOf: in.card.AsOf},
+		Validation: v, Coverage: cov.coverage, Missing: cov.missing, Warnings: cov.warnings,
+		TopShare: in.cfg.TopShare, TopK: in.cfg.TopK, Features: in.card.Features, Fairness: in.card.Fairness}
 }
 
 // cardMetrics reads the model's validation figures from its card's typed
@@ -163,41 +170,6 @@ func readCoverage(ctx context.Context, db *sql.DB, in *inputs) (*coverageSet, er
 		return nil, err
 	}
 	return cs, nil
-}
-
-// policyEntries lists the distinct entries applied, by entry then fallback.
-func policyEntries(region, entry, fallback []string, value []float64) []rundir.PolicyLine {
-	type key struct{ entry, fallback string }
-	seen := map[key]*rundir.PolicyLine{}
-	for i := range entry {
-		k := key{entry[i], fallback[i]}
-		p, ok := seen[k]
-		if !ok {
-			prov, year := entry[i], 0
-			if a, b, ok := strings.Cut(entry[i], "/"); ok {
-				prov = a
-				fmt.Sscanf(b, "%d", &year)
-			}
-			v := value[i]
-			if math.IsNaN(v) {
-				v = 0
-			}
-			p = &rundir.PolicyLine{Province: prov, Year: year, Line: v, Entry: entry[i], Fallback: fallback[i]}
-			seen[k] = p
-		}
-		p.Households++
-	}
-	out := make([]rundir.PolicyLine, 0, len(seen))
-	for _, p := range seen {
-		out = append(out, *p)
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].Entry != out[b].Entry {
-			return out[a].Entry < out[b].Entry
-		}
-		return out[a].Fallback < out[b].Fallback
-	})
-	return out
 }
 
 // coverageSpec says how a table is dated and linked to households.

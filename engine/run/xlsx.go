@@ -11,7 +11,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
@@ -66,11 +65,7 @@ type worklist struct {
 }
 
 // writeWorklists writes worklists/<county>.xlsx for every county.
-func writeWorklists(ctx context.Context, dw *rundir.Writer, in *inputs, rk *ranking, ch *changeSet, task progress.Task) error {
-	if err := dw.Mkdir("worklists"); err != nil {
-		return err
-	}
-	o := ch.office
+func writeWorklists(ctx context.Context, in *inputs, rk *ranking, o *officeSet, create func(string, func(io.Writer) error) error) error {
 	byCounty := map[string][]*rundir.Row{}
 	for i := range rk.rows {
 		byCounty[rk.rows[i].CountyCode] = append(byCounty[rk.rows[i].CountyCode], &rk.rows[i])
@@ -84,10 +79,9 @@ func writeWorklists(ctx context.Context, dw *rundir.Writer, in *inputs, rk *rank
 	}
 	for _, c := range slices.Sorted(maps.Keys(rk.topK)) {
 		wl := &worklist{county: c, asOf: in.day, k: rk.topK[c], rows: byCounty[c], elim: elim[c], names: o.name}
-		if err := dw.Create("worklists/"+c+".xlsx", func(w io.Writer) error { return writeWorklist(w, wl) }); err != nil {
+		if err := create("worklists/"+c+".xlsx", func(w io.Writer) error { return writeWorklist(w, wl) }); err != nil {
 			return err
 		}
-		task.Add(1)
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 package rundir
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/povrisk/povrisk/engine/atomicfile"
 	"github.com/povrisk/povrisk/engine/civil"
@@ -50,6 +53,8 @@ type Writer struct {
 	runs, asOf, dir string
 	perm            Perms
 	done            bool
+	mu              sync.Mutex
+	sums            map[string]string // file -> sha256, computed as Create writes it
 }
 
 // Begin removes a stale RUNS/.<as_of>.partial (and .old) left by a killed
@@ -70,7 +75,7 @@ func Begin(runs, asOf string, p Perms) (*Writer, error) {
 	if err := p.Mkdir(dir); err != nil {
 		return nil, err
 	}
-	return &Writer{runs: runs, asOf: asOf, dir: dir, perm: p}, nil
+	return &Writer{runs: runs, asOf: asOf, dir: dir, perm: p, sums: map[string]string{}}, nil
 }
 
 // Dir is the partial directory being written.
@@ -82,7 +87,17 @@ func (w *Writer) Create(rel string, fn func(io.Writer) error) error {
 	if !fs.ValidPath(rel) || rel == ChecksumsFile {
 		return fmt.Errorf("rundir: %q is not a file a night writes", rel)
 	}
-	return atomicfile.Write(filepath.Join(w.dir, filepath.FromSlash(rel)), w.perm.File, fn)
+	h := sha256.New()
+	err := atomicfile.Write(filepath.Join(w.dir, filepath.FromSlash(rel)), w.perm.File, func(out io.Writer) error {
+		return fn(io.MultiWriter(out, h))
+	})
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.sums[rel] = hex.EncodeToString(h.Sum(nil))
+	w.mu.Unlock()
+	return nil
 }
 
 // Mkdir creates the subdirectory rel of the run directory.
@@ -104,11 +119,23 @@ func (w *Writer) Summary(s *Summary) error {
 // Seal writes checksums.sha256 for every file written so far and returns
 // the checksum of every file, its own included.
 func (w *Writer) Seal() (map[string]string, error) {
-	sums, err := Sums(w.dir)
+	files, err := Files(w.dir)
 	if err != nil {
 		return nil, err
 	}
-	delete(sums, ChecksumsFile)
+	// A file Create wrote was hashed as it was written; any other file
+	// is read.
+	sums := make(map[string]string, len(files))
+	for _, f := range files {
+		if f == ChecksumsFile {
+			continue
+		}
+		if s, ok := w.sums[f]; ok {
+			sums[f] = s
+		} else if sums[f], err = HashFile(filepath.Join(w.dir, filepath.FromSlash(f))); err != nil {
+			return nil, err
+		}
+	}
 	path := filepath.Join(w.dir, ChecksumsFile)
 	if err := atomicfile.Write(path, w.perm.File, func(out io.Writer) error { return encodeChecksums(out, sums) }); err != nil {
 		return nil, err

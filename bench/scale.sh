@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bench/scale.sh [SIZES...] — the night at province scale: for each size
+# (households; default 1000000 2000000 4000000), the wall time and peak RSS
+# of
+#   1. a single `povrisk run` (ingest excluded), and
+#   2. the same night as 4 shards run two at a time
+#      (`povrisk run --shard K/4`), then `povrisk merge`,
+# and whether the merged run directory is byte-identical to the single
+# run's (checksums.sha256 compared). Goals (issue 15): peak RSS of a shard
+# at most 3 GB whatever the size, time per household flat from 1M to 4M.
+#
+# Drops, warehouses and the model are generated once and cached under
+# $SCALE_DATA (default bench/.data/scale): 1M households take about 2 GB
+# of drop and 1 GB of warehouse; 4M four times that. SHARD_HOUSEHOLDS sets
+# --shard-households (default: povrisk's, 250000).
+set -euo pipefail
+bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc (idempotent)
+root=$(cd "$(dirname "$0")/.." && pwd)
+data=${SCALE_DATA:-$root/bench/.data/scale}
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000000 2000000 4000000)
+mkdir -p "$data"
+bin=$data/povrisk
+cd "$root"
+echo "building povrisk" >&2
+GOFLAGS="${GOFLAGS:-} -mod=mod" go build -tags duckdb_arrow -o "$bin" ./cmd/povrisk
+key=$data/key
+[ -f "$key" ] || { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key"; chmod 600 "$key"; }
+auditkey=$data/audit.key
+[ -f "$auditkey" ] || "$bin" audit --new-key "$auditkey" >/dev/null
+export POVRISK_AUDIT_KEY_FILE=$auditkey
+policy=$root/features/rules/policy.sample.toml
+hh=()
+[ -n "${SHARD_HOUSEHOLDS:-}" ] && hh=(--shard-households "$SHARD_HOUSEHOLDS")
+
+# One model for every size (the night needs a model that fits the catalog).
+if [ ! -d "$data/models" ]; then
+  echo "training the model on a 50,000-household drop" >&2
+  [ -f "$data/train-drop/households.csv" ] || nice "$bin" generate --households 50000 --seed 2 --out "$data/train-drop" >/dev/null
+  nice "$bin" ingest --drop "$data/train-drop" --warehouse "$data/train-wh" --key-file "$key" >/dev/null
+  nice "$bin" train --warehouse "$data/train-wh" --models "$data/models" >/dev/null
+fi
+
+# measure LABEL ARGS...: runs povrisk under GNU time; prints "wall_s rss_kb".
+measure() {
+  local out=$1; shift
+  /usr/bin/time -v -o "$out.time" "$bin" "$@" >"$out.out" 2>"$out.err" || { echo "FAILED: $* (see $out.err)" >&2; return 1; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$out.time")
+  rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$out.time")
+  echo "$wall $rss"
+}
+
+gb() { echo "scale=2; $1 / 1048576" | bc; }
+
+printf '%-9s %-22s %9s %9s %12s\n' size step wall_s peak_GB us/household
+for n in "${sizes[@]}"; do
+  d=$data/$n
+  mkdir -p "$d"
+  if [ ! -f "$d/drop/households.csv" ]; then
+    echo "generating $n households" >&2
+    nice "$bin" generate --households "$n" --seed 1 --out "$d/drop" >/dev/null
+  fi
+  if [ ! -f "$d/ingested" ]; then
+    echo "ingesting $n households" >&2
+    "$bin" ingest --drop "$d/drop" --warehouse "$d/warehouse" --key-file "$key" >/dev/null
+    touch "$d/ingested"
+  fi
+  common=(--warehouse "$d/warehouse" --models "$d/../models" --policy "$policy")
+  rm -rf "$d/runs-single" "$d/runs-shards"
+  read -r w r < <(measure "$d/single" run "${common[@]}" --runs "$d/runs-single" "${hh[@]}")
+  printf '%-9s %-22s %9.1f %9s %12.1f\n' "$n" "single run" "$w" "$(gb "$r")" "$(echo "$w * 1000000 / $n" | bc -l)"
+  asof=$(basename "$(ls -d "$d/runs-single"/2*/ | head -1)")
+  # 4 shards, two at a time (the machine has 2 cores), then the merge.
+  start=$(date +%s.%N)
+  maxr=0
+  for pair in "0 1" "2 3"; do
+    pids=()
+    for k in $pair; do
+      ( measure "$d/shard$k" run "${common[@]}" --runs "$d/runs-shards" --as-of "$asof" --shard "$k/4" "${hh[@]}" >"$d/shard$k.m" ) &
+      pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+    for k in $pair; do
+      read -r w r <"$d/shard$k.m"
+      printf '%-9s %-22s %9.1f %9s\n' "$n" "shard $k/4" "$w" "$(gb "$r")"
+      [ "$r" -gt "$maxr" ] && maxr=$r
+    done
+  done
+  read -r w r < <(measure "$d/merge" merge --runs "$d/runs-shards" --as-of "$asof" --shards 4)
+  printf '%-9s %-22s %9.1f %9s\n' "$n" "merge" "$w" "$(gb "$r")"
+  total=$(echo "$(date +%s.%N) - $start" | bc -l)
+  printf '%-9s %-22s %9.1f %9s %12.1f\n' "$n" "4 shards (2 at a time) + merge" "$total" "$(gb "$maxr")" "$(echo "$total * 1000000 / $n" | bc -l)"
+  if cmp -s "$d/runs-single/$asof/checksums.sha256" "$d/runs-shards/$asof/checksums.sha256"; then
+    echo "$n: merged run directory byte-identical to the single run"
+  else
+    echo "$n: merged run directory DIFFERS from the single run"
+  fi
+done
