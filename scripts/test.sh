@@ -20,7 +20,7 @@ go test -tags duckdb_arrow -count=1 -timeout 25m ./...
 fuzztime=${FUZZTIME:-6s}
 fuzz() { # package target
 	echo "== fuzz ($fuzztime): $1 $2"
-	go test -tags duckdb_arrow -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" -parallel 1 "$1"
+	go test -tags duckdb_arrow -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" -fuzzminimizetime 10s -parallel 1 "$1"
 }
 fuzz ./engine/ingest FuzzParseRow
 fuzz ./engine/ingest FuzzCSVSource
@@ -38,6 +38,20 @@ fuzz ./engine/rundir FuzzParseChecksums
 fuzz ./engine/run FuzzLoadTopK
 fuzz ./engine/brief FuzzLoadUnitCosts
 fuzz ./engine/brief FuzzBriefSummary
+fuzz ./engine/ingest FuzzV11Tables
+fuzz ./engine/feedback FuzzFeedbackCSV
+fuzz ./engine/feedback FuzzFeedbackXLSX
+fuzz ./engine/run FuzzSheetNames
+fuzz ./engine/run FuzzParseShard
+fuzz ./datasets FuzzSimulateVisitsInputs
+fuzz ./engine/whatif FuzzReadAssessments
+fuzz ./engine/brief FuzzWhatIfHTML
+fuzz ./models/boost FuzzReadBoost
+fuzz ./models/calib FuzzReadCalib
+# The deployment manifests, strictly decoded into the Kubernetes API types
+# (a module of its own: k8s.io/api stays out of povrisk's module graph).
+echo "== deploy manifests"
+(cd deploy/kubernetes/check && go test -count=1 ./...)
 echo "== notebooks"
 bash notebooks/run.sh
 echo "all tests passed"

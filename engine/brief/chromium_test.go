@@ -241,8 +241,9 @@ func checkLastPage(t *testing.T, path string, pages int) {
 }
 
 // wantPDFPages is the page count of the fixture's Chinese brief on A4 (the
-// fixture made by the real night, TestMain).
-const wantPDFPages = 5
+// fixture made by the real night, TestMain): 6 since the brief gained the
+// visit feedback, elimination and watch sections and its appendices.
+const wantPDFPages = 6
 
 // TestFitLastPage: a page whose content spills a few millimetres onto a
 // third A4 page prints on two at a slightly smaller scale (printFitted),

@@ -148,6 +148,10 @@ func gather(ctx context.Context, w io.Writer, paths []string, order []int32) err
 			return fmt.Errorf("part %s has another schema than %s", paths[i+1], paths[0])
 		}
 	}
+	// The run directory's tables carry no schema metadata: a Parquet part
+	// (a shard's) does not keep it, an Arrow part (a single run's) does,
+	// and the bytes must not depend on which the night used.
+	schema = arrow.NewSchema(schema.Fields(), nil)
 	fw, err := rundir.NewParquetWriter(schema, w)
 	if err != nil {
 		return err
