@@ -21,6 +21,7 @@ import (
 	"github.com/povrisk/povrisk/engine/brief"
 	"github.com/povrisk/povrisk/engine/brief/browser"
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/feedback"
 	"github.com/povrisk/povrisk/engine/ingest"
 	"github.com/povrisk/povrisk/engine/progress"
@@ -186,6 +187,18 @@ func (d *demo) ingestAndTrain(ctx context.Context) error {
 		return fmt.Errorf("train the demo model: %w", err)
 	}
 	d.step("model %s: AUC %s, precision in the county top 5%%: %s", card.ID, score(card.Metrics.AUC), score(card.Metrics.CountyPrecision))
+	// The relapse model (issue 16): the night's elimination assessment
+	// defers households whose risk is likely to return.
+	rc, err := train.TrainRelapse(ctx, d.db, train.Options{Warehouse: d.wh, Models: d.models, Seed: d.o.Seed, Policy: rules.SamplePolicy(),
+		CreatedBy: "povrisk " + Version, Reporter: d.o.Reporter})
+	switch {
+	case fault.Of(err) == fault.BadInput: // too few past eliminations to learn from: the night defers on the months alone
+		d.step("no relapse model: %v", err)
+	case err != nil:
+		return fmt.Errorf("train the demo relapse model: %w", err)
+	default:
+		d.step("relapse model %s: AUC %s on %d eliminations", rc.ID, score(rc.Metrics.AUC), rc.Metrics.TestRows)
+	}
 	return nil
 }
 

@@ -3,14 +3,17 @@ package run
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
+	"github.com/povrisk/povrisk/models"
 )
 
 // condition and assessment are the features package's elimination
@@ -31,7 +34,7 @@ func assessElimination(ctx context.Context, db *sql.DB, in *inputs, asOf time.Ti
 
 // assessRows runs the assessment and converts it to the run directory's
 // rows, sorted by household_id; nil when no assessment is available.
-func assessRows(ctx context.Context, db *sql.DB, in *inputs, names map[string]string, counties map[string]bool) ([]rundir.ElimRow, error) {
+func assessRows(ctx context.Context, db *sql.DB, in *inputs, feat *featureTable, names map[string]string, counties map[string]bool) ([]rundir.ElimRow, error) {
 	all, ok, err := assessElimination(ctx, db, in, in.asOf, in.cfg.policy)
 	if err != nil || !ok {
 		return nil, err
@@ -41,6 +44,9 @@ func assessRows(ctx context.Context, db *sql.DB, in *inputs, names map[string]st
 		if counties[rundir.Prefix(a.RegionCode, 6)] {
 			as = append(as, a)
 		}
+	}
+	if err := relapseScores(in, feat, as); err != nil {
+		return nil, err
 	}
 	rows := fromAssessments(as, names)
 	if rows == nil {
@@ -118,3 +124,51 @@ func eliminationSummary(rows []rundir.ElimRow, relapses map[string]int, names ma
 	return e
 }
 
+
+// relapseScores sets each assessment's relapse probability from the
+// night's relapse model (in.relapse: none, and Relapse stays NaN) and
+// judges its verdict again (features.EliminationVerdict: a high relapse
+// risk defers an elimination whose conditions are met). A household's
+// features are its row of the group's feature table, with the months
+// since elimination at 0: the model learned on households eliminated on
+// the date, which is the question asked of each monitored household.
+func relapseScores(in *inputs, feat *featureTable, as []assessment) error {
+	if in.relapse == nil || len(as) == 0 {
+		return nil
+	}
+	cols := in.relapseCard.Features
+	vals, ids, err := features.Numeric(feat.t, cols)
+	if err != nil {
+		return fault.Wrap(fault.NoModel, fmt.Errorf("relapse model %s: %w", in.relapseCard.ID, err))
+	}
+	row := make(map[string]int, len(ids))
+	for i, id := range ids {
+		row[id] = i
+	}
+	var pick, at []int // feature-table row, assessment index
+	for k := range as {
+		if i, ok := row[as[k].HouseholdID]; ok {
+			pick, at = append(pick, i), append(at, k)
+		}
+	}
+	X := models.Matrix{Rows: len(pick), Cols: make([][]float64, len(cols)), Names: slices.Clone(cols)}
+	for j, c := range vals {
+		X.Cols[j] = make([]float64, len(pick))
+		for r, i := range pick {
+			if cols[j] == "months_since_elimination" {
+				X.Cols[j][r] = 0
+			} else {
+				X.Cols[j][r] = c[i]
+			}
+		}
+	}
+	p := make([]float64, X.Rows)
+	if X.Rows > 0 {
+		in.relapse.PredictProba(X, p)
+	}
+	for r, k := range at {
+		as[k].Relapse = p[r]
+		features.EliminationVerdict(&as[k], in.cfg.policy)
+	}
+	return nil
+}

@@ -57,7 +57,7 @@ const visitWindowDays = 31
 //
 // It runs once per county group (part.go): everything it computes is
 // county-local, and the merge sums and sorts the parts (mergeOffice).
-func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, group []string) (*officeSet, error) {
+func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, feat *featureTable, group []string) (*officeSet, error) {
 	o := &officeSet{topK: rk.topK}
 	var err error
 	if o.names, err = regionNames(ctx, db, in.w); err != nil {
@@ -102,10 +102,10 @@ func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, group []st
 			return nil, err
 		}
 	}
-	if o.elim, err = assessRows(ctx, db, in, o.names, counties); err != nil {
+	if o.elim, err = assessRows(ctx, db, in, feat, o.names, counties); err != nil {
 		return nil, err
 	}
-	o.elimSum = eliminationSummary(o.elim, o.relapseCty, o.names, "")
+	o.elimSum = eliminationSummary(o.elim, o.relapseCty, o.names, in.relapseCard.ID)
 	return o, nil
 }
 

@@ -116,6 +116,10 @@ type inputs struct {
 	forest   models.Classifier
 	km       *kmeans.Model
 	card     registry.Card
+	// relapse is the relapse model saved last (nil: none in the registry;
+	// the elimination's defer verdict then rests on the months alone).
+	relapse     models.Classifier
+	relapseCard registry.Card
 	sums     map[string]string // input path -> sha256
 	ingested *ingest.Report
 	prev     string // the previous month-end run ("" none)
@@ -216,6 +220,32 @@ func (in *inputs) loadModel() error {
 	}
 	if s, err := rundir.HashFile(filepath.Join(o.Models, card.ID, "profiles.json")); err == nil {
 		in.sums[filepath.Join(o.Models, card.ID, "profiles.json")] = s
+	}
+	return in.loadRelapse()
+}
+
+// loadRelapse loads the relapse model saved last, if the registry holds
+// one; one that does not load, or was trained on another feature catalog,
+// stops the night (exit 4) like the identification model.
+func (in *inputs) loadRelapse() error {
+	o := in.cfg
+	c, err := registry.LatestKind(o.Models, registry.KindRelapse)
+	if errors.Is(err, registry.ErrNoModel) {
+		return nil
+	}
+	if err != nil {
+		return fault.Wrap(fault.NoModel, err)
+	}
+	f, _, card, err := registry.Load(o.Models, c.ID)
+	if err != nil {
+		return fault.Wrap(fault.NoModel, err)
+	}
+	if err := registry.CheckFeatures(card, features.ModelColumns(), features.CatalogHash()); err != nil {
+		return fault.Wrap(fault.NoModel, fmt.Errorf("relapse model %s: %w (povrisk train --relapse)", card.ID, err))
+	}
+	in.relapse, in.relapseCard = f, card
+	for name, sum := range card.Checksums() {
+		in.sums[filepath.Join(o.Models, card.ID, name)] = sum
 	}
 	return nil
 }
@@ -443,7 +473,7 @@ func computeGroup(ctx context.Context, db *sql.DB, in *inputs, ck *clock, counti
 		return nil, err
 	}
 	ck.stage("office")
-	if g.office, err = office(ctx, db, in, g.rk, counties); err != nil {
+	if g.office, err = office(ctx, db, in, g.rk, g.feat, counties); err != nil {
 		return nil, err
 	}
 	ok = true
