@@ -124,7 +124,6 @@ func eliminationSummary(rows []rundir.ElimRow, relapses map[string]int, names ma
 	return e
 }
 
-
 // relapseScores sets each assessment's relapse probability from the
 // night's relapse model (in.relapse: none, and Relapse stays NaN) and
 // judges its verdict again (features.EliminationVerdict: a high relapse

@@ -27,8 +27,8 @@ func (m echoModel) PredictProba(X models.Matrix, out []float64) {
 	}
 }
 func (echoModel) Explain(models.Matrix, int, []float64) float64 { return 0 }
-func (echoModel) FeatureNames() []string                          { return []string{"months_since_elimination", "x"} }
-func (echoModel) Importances() []float64                          { return []float64{0, 1} }
+func (echoModel) FeatureNames() []string                        { return []string{"months_since_elimination", "x"} }
+func (echoModel) Importances() []float64                        { return []float64{0, 1} }
 
 // TestRelapseScores: with a relapse model, each monitored household gets
 // its probability and a high one defers an elimination whose conditions

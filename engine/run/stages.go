@@ -109,20 +109,20 @@ func prepare(o Options) (*config, error) {
 // model, the previous run, and the checksums of every input file (for the
 // audit record).
 type inputs struct {
-	cfg      *config
-	w        *warehouse.Warehouse
-	asOf     time.Time
-	day      string // asOf as YYYY-MM-DD
-	forest   models.Classifier
-	km       *kmeans.Model
-	card     registry.Card
+	cfg    *config
+	w      *warehouse.Warehouse
+	asOf   time.Time
+	day    string // asOf as YYYY-MM-DD
+	forest models.Classifier
+	km     *kmeans.Model
+	card   registry.Card
 	// relapse is the relapse model saved last (nil: none in the registry;
 	// the elimination's defer verdict then rests on the months alone).
 	relapse     models.Classifier
 	relapseCard registry.Card
-	sums     map[string]string // input path -> sha256
-	ingested *ingest.Report
-	prev     string // the previous month-end run ("" none)
+	sums        map[string]string // input path -> sha256
+	ingested    *ingest.Report
+	prev        string // the previous month-end run ("" none)
 }
 
 // loadInputs ingests the drop (if any), opens the warehouse, settles the
