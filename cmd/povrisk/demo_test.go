@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/povrisk/povrisk/engine/lock"
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // TestDemo runs the README's first command on a small drop and checks that
@@ -41,8 +42,34 @@ func TestDemo(t *testing.T) {
 			t.Errorf("run directory lacks %s: %v", f, err)
 		}
 	}
-	if cards, _ := filepath.Glob(filepath.Join(dir, "models", "*", "card.json")); len(cards) != 1 {
-		t.Errorf("model cards %v, want one", cards)
+	// One identification model and one relapse model (the elimination's
+	// defer verdict uses it).
+	cards, _ := filepath.Glob(filepath.Join(dir, "models", "*", "card.json"))
+	var ident, relapse int
+	for _, c := range cards {
+		switch name := filepath.Base(filepath.Dir(c)); {
+		case strings.HasPrefix(name, "relapse-"):
+			relapse++
+		case strings.HasPrefix(name, "rf-") || strings.HasPrefix(name, "gb-"):
+			ident++
+		}
+	}
+	if len(cards) != 2 || ident != 1 || relapse != 1 {
+		t.Errorf("model cards %v, want one identification and one relapse model", cards)
+	}
+	// The second night's visits, recounted from the visit outcomes
+	// imported (the simulated visits are dated after the first night).
+	sum, err := rundir.ReadSummary(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := sum.Visits; v == nil || v.Visited == 0 || v.Visited != v.Confirmed+v.NoRisk+v.NotReached+v.Moved+v.Other {
+		t.Errorf("second night's visits %+v: want the simulated visits, adding up", v)
+	} else if len(v.BySource) == 0 || v.BySource[0].Source != "model" || v.BySource[0].Visited == 0 {
+		t.Errorf("second night's visits by source %+v: want the work lists' (model) visits", v.BySource)
+	}
+	if sum.Elimination == nil || sum.Elimination.RelapseModel == "" {
+		t.Errorf("second night's elimination %+v: want an assessment with the relapse model", sum.Elimination)
 	}
 
 	// summary.json against counts made here from ranked.csv.
