@@ -1,0 +1,147 @@
+package forest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/povrisk/povrisk/models"
+)
+
+// Training benchmarks at the sizes of bench/train.sh: UCI adult (26,049
+// training rows, 14 columns, 100 trees) and a synthetic 200,000 x 60 table
+// (20 trees, to keep a run short), both on 2 workers. Run:
+//
+//	go test -tags duckdb_arrow -run '^$' -bench 'FitAdult|FitWide' -count 5 ./models/forest/
+
+// readAdultTB encodes UCI adult as models/boost's readAdult does: numbers
+// stay, text is the rank among the column's sorted distinct values ("?" is
+// NaN), label 1 for ">50K"; rows i%5 != 0 are the training set.
+func readAdultTB(tb testing.TB) (models.Matrix, []int) {
+	path := os.Getenv("POVRISK_ADULT")
+	if path == "" {
+		path = "/work/shared/datasets/uci-adult/adult.data"
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		tb.Skipf("UCI adult not available: %v", err)
+	}
+	defer fh.Close()
+	var recs [][]string
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		f := strings.Split(sc.Text(), ",")
+		for k := range f {
+			f[k] = strings.TrimSpace(f[k])
+		}
+		if len(f) != 15 {
+			tb.Fatalf("adult line with %d fields", len(f))
+		}
+		recs = append(recs, f)
+	}
+	cols := make([][]float64, 14)
+	for j := range cols {
+		cols[j] = make([]float64, len(recs))
+		numeric := true
+		for _, r := range recs {
+			if _, err := strconv.ParseFloat(r[j], 64); err != nil && r[j] != "?" {
+				numeric = false
+				break
+			}
+		}
+		var levels []string
+		if !numeric {
+			for _, r := range recs {
+				if r[j] != "?" && !slices.Contains(levels, r[j]) {
+					levels = append(levels, r[j])
+				}
+			}
+			slices.Sort(levels)
+		}
+		for i, r := range recs {
+			switch {
+			case r[j] == "?":
+				cols[j][i] = math.NaN()
+			case numeric:
+				cols[j][i], _ = strconv.ParseFloat(r[j], 64)
+			default:
+				k, _ := slices.BinarySearch(levels, r[j])
+				cols[j][i] = float64(k)
+			}
+		}
+	}
+	all := models.Matrix{Rows: len(recs), Cols: cols}
+	var tr []int
+	var y []int
+	for i, r := range recs {
+		if i%5 != 0 {
+			tr = append(tr, i)
+			lab := 0
+			if strings.HasPrefix(r[14], ">50K") {
+				lab = 1
+			}
+			y = append(y, lab)
+		}
+	}
+	return all.Subset(tr), y
+}
+
+func benchFit(b *testing.B, X models.Matrix, y []int, o Options) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Fit(context.Background(), X, y, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFitAdult(b *testing.B) {
+	X, y := readAdultTB(b)
+	benchFit(b, X, y, Options{Trees: 100, Workers: 2, Seed: 1})
+}
+
+func BenchmarkFitWide(b *testing.B) {
+	X, y := synth(200_000, 60, 7)
+	benchFit(b, X, y, Options{Trees: 20, Workers: 2, Seed: 1})
+}
+
+// TestBenchForestBytes prints the sha256 of the benchmarks' forests (with
+// POVRISK_FOREST_SHA=1): a speed change must leave them unchanged.
+func TestBenchForestBytes(t *testing.T) {
+	if os.Getenv("POVRISK_FOREST_SHA") == "" {
+		t.Skip("set POVRISK_FOREST_SHA=1")
+	}
+	Xa, ya := readAdultTB(t)
+	Xw, yw := synth(200_000, 60, 7)
+	for _, c := range []struct {
+		name string
+		X    models.Matrix
+		y    []int
+		o    Options
+	}{
+		{"adult", Xa, ya, Options{Trees: 100, Workers: 2, Seed: 1}},
+		{"adult balanced leaf20", Xa, ya, Options{Trees: 30, Workers: 2, Seed: 2, MinLeaf: 20, ClassWeight: "balanced"}},
+		{"wide", Xw, yw, Options{Trees: 10, Workers: 2, Seed: 1}},
+		{"wide depth8 nobootstrap", Xw, yw, Options{Trees: 4, Workers: 2, Seed: 1, MaxDepth: 8, NoBootstrap: true}},
+	} {
+		f, err := Fit(context.Background(), c.X, c.y, c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		f.WriteTo(&buf)
+		s := sha256.Sum256(buf.Bytes())
+		t.Logf("%s: %s oob %.6f", c.name, hex.EncodeToString(s[:]), f.OOBScore())
+	}
+}
