@@ -240,7 +240,6 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			g.putHist(it.hist)
 			continue
 		}
-		nl := g.partition(&it, s)
 		left := uint32(len(nodes))
 		nodes = append(nodes, Node{}, Node{})
 		g.nodeBin[it.node] = uint8(s.bin)
@@ -255,23 +254,18 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		rw, rp := g.weight(rc)
 		res.imp[s.f] += gini(w, p) - gini(lw, lp) - gini(rw, rp)
 
-		li := item{node: left, lo: it.lo, hi: it.lo + nl, depth: it.depth + 1, counts: s.left, constant: constant}
-		ri := item{node: left + 1, lo: it.lo + nl, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant}
+		li := item{node: left, lo: it.lo, depth: it.depth + 1, counts: s.left, constant: constant}
+		ri := item{node: left + 1, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant}
+		// Children that are both leaves (known from their counts) need no
+		// rows of their own: the partition is skipped.
+		leaves := g.isLeaf(&li) && g.isLeaf(&ri)
+		nl := 0
+		if !leaves {
+			nl = g.partition(&it, s)
+		}
+		li.hi, ri.lo = it.lo+nl, it.lo+nl
 		if it.hist != nil {
-			small, large := &li, &ri
-			if ri.n < li.n {
-				small, large = &ri, &li
-			}
-			if g.keepFull(small.n, large.n) {
-				small.hist = g.getHist()
-				g.fillAll(small.hist, small.lo, small.hi)
-				for k, b := range small.hist {
-					it.hist[k] -= b
-				}
-				large.hist = it.hist
-			} else {
-				g.putHist(it.hist)
-			}
+			g.handHist(it.hist, &li, &ri, leaves)
 		}
 		g.stack = append(g.stack, ri, li)
 	}
@@ -298,6 +292,27 @@ type walkNode struct {
 func (w *walkNode) step(row []uint8) uint32 {
 	c := row[w.feature]
 	return w.left + uint32(b2i(c > w.bin)&^(b2i(c == hist.MissingBin)&int(w.missLeft)))
+}
+
+// handHist gives the parent's every-feature histogram h to the larger
+// child, the smaller child's filled and subtracted from it, when that pays
+// (keepFull) and the children are not both leaves; else h returns to the
+// pool.
+func (g *grower) handHist(h []hbin, li, ri *item, leaves bool) {
+	small, large := li, ri
+	if ri.n < li.n {
+		small, large = ri, li
+	}
+	if leaves || !g.keepFull(small.n, large.n) {
+		g.putHist(h)
+		return
+	}
+	small.hist = g.getHist()
+	g.fillAll(small.hist, small.lo, small.hi)
+	for k, b := range small.hist {
+		h[k] -= b
+	}
+	large.hist = h
 }
 
 // addOOB adds the tree's predictions for its out-of-bag rows to the
