@@ -615,8 +615,11 @@ func (g *grower) scanNoMissing(j int, h []hbin, mn, mx int, it *item, best *spli
 	minLeaf := int64(g.o.MinLeaf)
 	cw0, cw1 := g.cw[0], g.cw[1]
 	t0, t1, tn := it.c0, it.c1, it.n
+	// The best candidate of this feature so far, recorded once at the end.
 	bestScore := best.score
 	found := false
+	var b0, b1 int64
+	bPrev, bNext := 0, 0
 	var c0, c1 int64 // the rows of bins below b
 	prev := -1
 	h = h[:mx+1]
@@ -635,15 +638,18 @@ func (g *grower) scanNoMissing(j int, h []hbin, mn, mx int, it *item, best *spli
 			rp := float64(t1-c1) * cw1
 			rw := float64(t0-c0)*cw0 + rp
 			if s := lp*lp/lw + rp*rp/rw; s > bestScore {
-				// No NaN here: NaN will follow the larger child.
-				g.record(j, best, makeCounts(c0, c1), prev, b, n >= tn-n, s)
-				bestScore = s
+				bestScore, b0, b1, bPrev, bNext = s, c0, c1, prev, b
 				found = true
 			}
 		}
 		c0 += int64(hb & lowMask)
 		c1 += int64(hb >> 32)
 		prev = b
+	}
+	if found {
+		// No NaN here: NaN will follow the larger child.
+		l := makeCounts(b0, b1)
+		g.record(j, best, l, bPrev, bNext, l.n >= tn-l.n, bestScore)
 	}
 	return found
 }
