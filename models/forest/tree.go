@@ -73,8 +73,9 @@ func (a counts) plus(b hbin) counts {
 
 // item is a node waiting to be split.
 type item struct {
-	node   uint32
-	lo, hi int
+	node     uint32
+	lo, hi   int // the node's in-bag rows, rows[lo:hi]
+	olo, ohi int // its out-of-bag rows, oob[olo:ohi]
 	depth  int
 	counts
 	hist []hbin // every feature's histogram (p*256), or nil
@@ -114,10 +115,7 @@ type grower struct {
 	feats     []int
 	stack     []item
 	nodes     []Node   // the tree being grown
-	nodeBin   []uint8  // bin threshold of each node of the tree being grown
-	inbag     []uint64 // bitset of the tree's in-bag rows
-	walk      []walkNode
-	oobRows   []int32
+	oob, otmp []int32  // the tree's out-of-bag rows, partitioned with rows
 
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
@@ -174,6 +172,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(t)))
 	res := treeResult{imp: make([]float64, d.P)}
 	n := 0
+	var root item
 	if o.Bootstrap {
 		clear(g.cnt)
 		if g.wt != nil {
@@ -185,15 +184,21 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 				g.cnt[rng.IntN(d.N)]++
 			}
 		}
-		g.inbag = slices.Grow(g.inbag[:0], (d.N+63)/64)[:(d.N+63)/64]
-		clear(g.inbag)
+		if g.oob == nil {
+			g.oob, g.otmp = make([]int32, d.N), make([]int32, d.N)
+			g.oobSum, g.oobCnt = make([]int64, d.N), make([]int32, d.N)
+		}
+		no := 0
 		for i, c := range g.cnt {
 			if c > 0 {
 				g.rows[n] = makeSample(i, c, g.y[i])
 				n++
-				g.inbag[i/64] |= 1 << (i % 64)
+			} else {
+				g.oob[no] = int32(i)
+				no++
 			}
 		}
+		root.ohi = no
 	} else if g.wt != nil {
 		for i := range d.N {
 			if c := int32(g.wt.w[i]); c > 0 {
@@ -210,7 +215,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	for j := range g.feats {
 		g.feats[j] = j
 	}
-	root := item{lo: 0, hi: n}
+	root.hi = n
 	for _, s := range g.rows[:n] {
 		root.counts = root.counts.plus(s.inc())
 	}
@@ -219,7 +224,6 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		g.fillAll(root.hist, 0, n)
 	}
 	nodes := append(g.nodes[:0], Node{}) // reused across trees, cloned when done
-	g.nodeBin = append(g.nodeBin[:0], 0)
 	g.stack = append(g.stack[:0], root)
 	for count := 0; len(g.stack) > 0; count++ {
 		if count&1023 == 1023 {
@@ -233,17 +237,17 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		nodes[it.node].Value = p / w
 		if g.isLeaf(&it) {
 			g.putHist(it.hist)
+			g.addOOB(&it, p/w)
 			continue
 		}
 		s, constant, ok := g.bestSplit(rng, &it)
 		if !ok {
 			g.putHist(it.hist)
+			g.addOOB(&it, p/w)
 			continue
 		}
 		left := uint32(len(nodes))
 		nodes = append(nodes, Node{}, Node{})
-		g.nodeBin[it.node] = uint8(s.bin)
-		g.nodeBin = append(g.nodeBin, 0, 0)
 		nd := &nodes[it.node]
 		nd.Feature, nd.Threshold, nd.Left, nd.Right = uint32(s.f), s.thr, left, left+1
 		if s.missLeft {
@@ -264,6 +268,8 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			nl = g.partition(&it, s)
 		}
 		li.hi, ri.lo = it.lo+nl, it.lo+nl
+		ol := g.partitionOOB(&it, s)
+		li.olo, li.ohi, ri.olo, ri.ohi = it.olo, it.olo+ol, it.olo+ol, it.ohi
 		if it.hist != nil {
 			g.handHist(it.hist, &li, &ri, leaves)
 		}
@@ -271,27 +277,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	}
 	g.nodes = nodes
 	res.nodes = slices.Clone(nodes)
-	if o.Bootstrap {
-		g.addOOB(nodes, g.inbag)
-	}
 	return res, nil
-}
-
-// walkNode is a node as addOOB walks it on bin codes: 12 bytes, so a
-// tree's walked nodes take a third of the cache lines of its Nodes. A
-// leaf's left is itself (and its bin 255), so stepping from a leaf stays.
-type walkNode struct {
-	left     uint32 // the left child (the right child is left+1); a leaf's own index
-	feature  uint32
-	bin      uint8 // codes <= bin go left
-	missLeft uint8 // 1: the missing code goes left
-}
-
-// step is the node that row's codes go to from w, branch-free: a row's
-// direction at each node is unpredictable.
-func (w *walkNode) step(row []uint8) uint32 {
-	c := row[w.feature]
-	return w.left + uint32(b2i(c > w.bin)&^(b2i(c == hist.MissingBin)&int(w.missLeft)))
 }
 
 // handHist gives the parent's every-feature histogram h to the larger
@@ -315,62 +301,18 @@ func (g *grower) handHist(h []hbin, li, ri *item, leaves bool) {
 	large.hist = h
 }
 
-// addOOB adds the tree's predictions for its out-of-bag rows to the
-// worker's sums, walking the binned rows (one cache line per row). Rows
-// are walked four at a time, so that the four chains of dependent loads
-// overlap.
-func (g *grower) addOOB(nodes []Node, inbag []uint64) {
-	d, p := g.d, g.d.P
-	if g.oobSum == nil {
-		g.oobSum = make([]int64, d.N)
-		g.oobCnt = make([]int32, d.N)
+// addOOB adds leaf it's value v to the worker's sums of its out-of-bag
+// rows: the rows were partitioned down the tree with the in-bag rows, by
+// the same bin rule as a walk of the tree, so each reaches its leaf
+// without a walk.
+func (g *grower) addOOB(it *item, v float64) {
+	if it.olo == it.ohi {
+		return
 	}
-	walk := slices.Grow(g.walk[:0], len(nodes))[:len(nodes)]
-	g.walk = walk
-	for k := range nodes {
-		nd := &nodes[k]
-		if nd.Left == 0 {
-			walk[k] = walkNode{left: uint32(k), bin: hist.MissingBin}
-		} else {
-			walk[k] = walkNode{left: nd.Left, feature: nd.Feature, bin: g.nodeBin[k], missLeft: uint8(nd.Flags & flagMissingLeft)}
-		}
-	}
-	oob := g.oobRows[:0]
-	for i := range d.N {
-		if inbag[i/64]&(1<<(i%64)) == 0 {
-			oob = append(oob, int32(i))
-		}
-	}
-	g.oobRows = oob
-	add := func(i int, k uint32) {
-		g.oobSum[i] += int64(math.Round(nodes[k].Value * oobScale))
-		g.oobCnt[i]++
-	}
-	q := 0
-	for ; q+4 <= len(oob); q += 4 {
-		i0, i1, i2, i3 := int(oob[q]), int(oob[q+1]), int(oob[q+2]), int(oob[q+3])
-		r0, r1, r2, r3 := d.Codes[i0*p:i0*p+p], d.Codes[i1*p:i1*p+p], d.Codes[i2*p:i2*p+p], d.Codes[i3*p:i3*p+p]
-		var k0, k1, k2, k3 uint32
-		for {
-			n0, n1, n2, n3 := walk[k0].step(r0), walk[k1].step(r1), walk[k2].step(r2), walk[k3].step(r3)
-			if n0 == k0 && n1 == k1 && n2 == k2 && n3 == k3 {
-				break
-			}
-			k0, k1, k2, k3 = n0, n1, n2, n3
-		}
-		add(i0, k0)
-		add(i1, k1)
-		add(i2, k2)
-		add(i3, k3)
-	}
-	for ; q < len(oob); q++ {
-		i := int(oob[q])
-		row := d.Codes[i*p : i*p+p]
-		k := uint32(0)
-		for n := walk[0].step(row); n != k; n = walk[k].step(row) {
-			k = n
-		}
-		add(i, k)
+	add := int64(math.Round(v * oobScale))
+	for _, r := range g.oob[it.olo:it.ohi] {
+		g.oobSum[r] += add
+		g.oobCnt[r]++
 	}
 }
 
@@ -705,4 +647,31 @@ func (g *grower) partition(it *item, s split) int {
 	}
 	copy(g.rows[k:it.hi], g.tmp[:m])
 	return k - it.lo
+}
+
+// partitionOOB reorders the node's out-of-bag rows oob[olo:ohi] so those
+// going left (by partition's rule) come first and returns their number.
+func (g *grower) partitionOOB(it *item, s split) int {
+	if it.olo == it.ohi {
+		return 0
+	}
+	n, p := g.d.N, g.d.P
+	codes, stride := g.d.ColCodes[s.f*n:(s.f+1)*n], 1
+	if it.ohi-it.olo < wideRows {
+		codes, stride = g.d.Codes[s.f:], p
+	}
+	k, m := it.olo, 0
+	bin := uint8(s.bin)
+	missLeft := b2i(s.missLeft)
+	rows, tmp := g.oob[:it.ohi], g.otmp[:it.ohi-it.olo]
+	for _, r := range rows[it.olo:] {
+		c := codes[int(r)*stride]
+		left := b2i(c <= bin) | b2i(c == hist.MissingBin)&missLeft
+		rows[k] = r
+		tmp[m] = r
+		k += left
+		m += 1 - left
+	}
+	copy(g.oob[k:it.ohi], g.otmp[:m])
+	return k - it.olo
 }
