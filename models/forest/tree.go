@@ -370,11 +370,16 @@ func (g *grower) fillOne(j, lo, hi int) (int, int) {
 	rows := g.rows[lo:hi]
 	if len(rows) >= wideRows {
 		// Large node: its rows are dense in the column; stream it.
-		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], rows)
+		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], 1, rows)
 	}
 	// Small node: its rows are sparse; read the row-major codes, whose cache
 	// lines the node's other features then find loaded.
 	codes := g.d.Codes[j:]
+	if len(rows) >= 8*g.d.Cuts[j].Bins() {
+		// Few bins for the rows (a categorical feature): runs of one bin
+		// would serialise on its adds; four histograms pay their merge.
+		return g.fillOneWide(j, codes, p, rows)
+	}
 	mn, mx := histStride, -1
 	for _, s := range rows {
 		c := int(codes[int(s.r)*p])
@@ -390,19 +395,20 @@ func (g *grower) fillOne(j, lo, hi int) (int, int) {
 // fillOneWide is fillOne for large nodes: rows go round-robin into four
 // histograms, so that runs of equal bins do not serialise on one bin's
 // adds, and the four are summed; the occupied range is found by scanning.
-func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
+// The codes of row r are codes[r*stride].
+func (g *grower) fillOneWide(j int, codes []uint8, stride int, rows []sample) (int, int) {
 	h := g.scratch
 	h0, h1, h2, h3 := h[:histStride], h[histStride:2*histStride], h[2*histStride:3*histStride], h[3*histStride:4*histStride]
 	k := 0
 	for ; k+4 <= len(rows); k += 4 {
 		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		h0[codes[s0.r]] += s0.inc()
-		h1[codes[s1.r]] += s1.inc()
-		h2[codes[s2.r]] += s2.inc()
-		h3[codes[s3.r]] += s3.inc()
+		h0[codes[int(s0.r)*stride]] += s0.inc()
+		h1[codes[int(s1.r)*stride]] += s1.inc()
+		h2[codes[int(s2.r)*stride]] += s2.inc()
+		h3[codes[int(s3.r)*stride]] += s3.inc()
 	}
 	for ; k < len(rows); k++ {
-		h0[codes[rows[k].r]] += rows[k].inc()
+		h0[codes[int(rows[k].r)*stride]] += rows[k].inc()
 	}
 	mn, mx := histStride, -1
 	nb := g.d.Cuts[j].Bins() // only bins below nb and the missing bin can be occupied
