@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/hist"
 )
 
 // Training benchmarks at the sizes of bench/train.sh: UCI adult (26,049
@@ -128,6 +129,15 @@ func BenchmarkFitAdult(b *testing.B) {
 func BenchmarkFitWide(b *testing.B) {
 	X, y := synth(200_000, 60, 7)
 	benchFit(b, X, y, Options{Trees: 20, Workers: 2, Seed: 1})
+}
+
+// BenchmarkGrowWide is BenchmarkFitWide with the binning done once before
+// (Options.Binned, as a grid shares it): the trees' growth alone.
+func BenchmarkGrowWide(b *testing.B) {
+	X, y := synth(200_000, 60, 7)
+	o := Options{Trees: 20, Workers: 2, Seed: 1}
+	o.Binned = hist.Quantise(X, MaxBins, 2, true)
+	benchFit(b, X, y, o)
 }
 
 // TestBenchForestBytes prints the sha256 of the benchmarks' forests (with
