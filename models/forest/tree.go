@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/povrisk/povrisk/models/hist"
 	"math"
+	mathbits "math/bits"
 	"math/rand/v2"
 	"slices"
 )
@@ -111,6 +112,8 @@ type grower struct {
 	rows, tmp []sample // the tree's rows, partitioned node by node
 	cnt       []int32  // bootstrap counts, per row
 	scratch   []hbin
+	occ       [4]uint64 // bins occupied in scratch (value bins only), when sparse
+	sparse    bool      // scratch was filled by a small node's fillOne: occ is set
 	pool      [][]hbin
 	feats     []int
 	stack     []item
@@ -380,15 +383,22 @@ func (g *grower) fillOne(j, lo, hi int) (int, int) {
 		// would serialise on its adds; four histograms pay their merge.
 		return g.fillOneWide(j, codes, p, rows)
 	}
+	// Its occupied bins are few and scattered: noted in g.occ, so that the
+	// scan visits only them (a test of each bin would be mispredicted).
 	mn, mx := histStride, -1
+	occ := &g.occ
+	*occ = [4]uint64{}
 	for _, s := range rows {
 		c := int(codes[int(s.r)*p])
 		h[c] += s.inc()
+		occ[c>>6&3] |= 1 << (c & 63)
 		if c != hist.MissingBin {
 			mn = min(mn, c)
 			mx = max(mx, c)
 		}
 	}
+	occ[3] &^= 1 << 63 // the missing bin
+	g.sparse = true
 	return mn, mx
 }
 
@@ -455,6 +465,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		}
 		var h []hbin
 		var mn, mx int
+		g.sparse = false
 		if it.hist != nil {
 			h = it.hist[j*histStride : (j+1)*histStride]
 			mn, mx = histStride, -1
@@ -502,6 +513,9 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 	minLeaf := int64(g.o.MinLeaf)
 	miss := counts{}.plus(h[hist.MissingBin])
 	if miss.n == 0 {
+		if g.sparse {
+			return g.scanSparse(j, h, it, best)
+		}
 		return g.scanNoMissing(j, h, mn, mx, it, best)
 	}
 	values := it.counts.minus(miss) // non-missing rows
@@ -593,6 +607,51 @@ func (g *grower) scanNoMissing(j int, h []hbin, mn, mx int, it *item, best *spli
 		c0 += int64(hb & lowMask)
 		c1 += int64(hb >> 32)
 		prev = b
+	}
+	if found {
+		// No NaN here: NaN will follow the larger child.
+		l := makeCounts(b0, b1)
+		g.record(j, best, l, bPrev, bNext, l.n >= tn-l.n, bestScore)
+	}
+	return found
+}
+
+// scanSparse is scanNoMissing visiting only the occupied bins of g.occ,
+// in the same ascending order, with the same operations.
+func (g *grower) scanSparse(j int, h []hbin, it *item, best *split) bool {
+	minLeaf := int64(g.o.MinLeaf)
+	cw0, cw1 := g.cw[0], g.cw[1]
+	t0, t1, tn := it.c0, it.c1, it.n
+	bestScore := best.score
+	found := false
+	var b0, b1 int64
+	bPrev, bNext := 0, 0
+	var c0, c1 int64 // the rows of bins below b
+	prev := -1
+	h = h[:histStride]
+scan:
+	for w, bits := range g.occ {
+		for ; bits != 0; bits &= bits - 1 {
+			b := w<<6 | mathbits.TrailingZeros64(bits)
+			hb := h[b&(histStride-1)]
+			n := c0 + c1
+			if tn-n < minLeaf {
+				break scan // every later threshold leaves the right child too few rows
+			}
+			if prev >= 0 && n >= minLeaf {
+				lp := float64(c1) * cw1
+				lw := float64(c0)*cw0 + lp
+				rp := float64(t1-c1) * cw1
+				rw := float64(t0-c0)*cw0 + rp
+				if s := lp*lp/lw + rp*rp/rw; s > bestScore {
+					bestScore, b0, b1, bPrev, bNext = s, c0, c1, prev, b
+					found = true
+				}
+			}
+			c0 += int64(hb & lowMask)
+			c1 += int64(hb >> 32)
+			prev = b
+		}
 	}
 	if found {
 		// No NaN here: NaN will follow the larger child.
