@@ -77,7 +77,7 @@ type item struct {
 	node     uint32
 	lo, hi   int // the node's in-bag rows, rows[lo:hi]
 	olo, ohi int // its out-of-bag rows, oob[olo:ohi]
-	depth  int
+	depth    int
 	counts
 	hist []hbin // every feature's histogram (p*256), or nil
 	// constant has bit j set when feature j (j < 64) is known constant in
@@ -114,11 +114,12 @@ type grower struct {
 	scratch   []hbin
 	occ       [4]uint64 // bins occupied in scratch (value bins only), when sparse
 	sparse    bool      // scratch was filled by a small node's fillOne: occ is set
+	bins      [histStride]uint8
 	pool      [][]hbin
 	feats     []int
 	stack     []item
-	nodes     []Node   // the tree being grown
-	oob, otmp []int32  // the tree's out-of-bag rows, partitioned with rows
+	nodes     []Node  // the tree being grown
+	oob, otmp []int32 // the tree's out-of-bag rows, partitioned with rows
 
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
@@ -522,10 +523,23 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 	found := false
 	var cum counts
 	prev := -1
-	for b := mn; b <= mx; b++ {
-		if h[b] == 0 {
-			continue
+	// The occupied value bins, ascending: from g.occ when sparse.
+	bins := g.bins[:0]
+	if g.sparse {
+		for w, bits := range g.occ {
+			for ; bits != 0; bits &= bits - 1 {
+				bins = append(bins, uint8(w<<6|mathbits.TrailingZeros64(bits)))
+			}
 		}
+	} else {
+		for b := mn; b <= mx; b++ {
+			if h[b] != 0 {
+				bins = append(bins, uint8(b))
+			}
+		}
+	}
+	for _, bb := range bins {
+		b := int(bb)
 		if it.n-cum.n < minLeaf {
 			break // every later threshold leaves the right child too few rows
 		}
