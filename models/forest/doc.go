@@ -28,7 +28,13 @@
 //     constant, are skipped in the node's descendants without a pass. The
 //     binned data are kept twice, column-major (streamed for nodes of 1,024
 //     rows or more) and row-major (for smaller nodes, whose rows are sparse:
-//     a row's codes share cache lines across the node's features).
+//     a row's codes share cache lines across the node's features). A small
+//     node notes its occupied bins in a bitmap while filling, and its split
+//     scan visits only those. Rows are partitioned in place, branch-free;
+//     children that are both leaves by their counts get no partition.
+//   - Out-of-bag rows are partitioned down each tree with its in-bag rows
+//     (by the same bin rule) and credited at their leaf, in fixed point, so
+//     OOB sums need no walk of the tree and do not depend on order.
 //   - Options{} (spelt out by DefaultOptions) grows leaves of at least 5 rows
 //     on bootstrap samples; with MinLeaf 1 and NoBootstrap a tree
 //     is scikit-learn's (same splits and probabilities when binning is exact

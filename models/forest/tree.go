@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/povrisk/povrisk/models/hist"
 	"math"
+	mathbits "math/bits"
 	"math/rand/v2"
 	"slices"
 )
@@ -73,9 +74,10 @@ func (a counts) plus(b hbin) counts {
 
 // item is a node waiting to be split.
 type item struct {
-	node   uint32
-	lo, hi int
-	depth  int
+	node     uint32
+	lo, hi   int // the node's in-bag rows, rows[lo:hi]
+	olo, ohi int // its out-of-bag rows, oob[olo:ohi]
+	depth    int
 	counts
 	hist []hbin // every feature's histogram (p*256), or nil
 	// constant has bit j set when feature j (j < 64) is known constant in
@@ -110,12 +112,14 @@ type grower struct {
 	rows, tmp []sample // the tree's rows, partitioned node by node
 	cnt       []int32  // bootstrap counts, per row
 	scratch   []hbin
+	occ       [4]uint64 // bins occupied in scratch (value bins only), when sparse
+	sparse    bool      // scratch was filled by a small node's fillOne: occ is set
+	bins      [histStride]uint8
 	pool      [][]hbin
 	feats     []int
 	stack     []item
-	nodes     []Node   // the tree being grown
-	nodeBin   []uint8  // bin threshold of each node of the tree being grown
-	inbag     []uint64 // bitset of the tree's in-bag rows
+	nodes     []Node  // the tree being grown
+	oob, otmp []int32 // the tree's out-of-bag rows, partitioned with rows
 
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
@@ -172,6 +176,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(t)))
 	res := treeResult{imp: make([]float64, d.P)}
 	n := 0
+	var root item
 	if o.Bootstrap {
 		clear(g.cnt)
 		if g.wt != nil {
@@ -183,15 +188,21 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 				g.cnt[rng.IntN(d.N)]++
 			}
 		}
-		g.inbag = slices.Grow(g.inbag[:0], (d.N+63)/64)[:(d.N+63)/64]
-		clear(g.inbag)
+		if g.oob == nil {
+			g.oob, g.otmp = make([]int32, d.N), make([]int32, d.N)
+			g.oobSum, g.oobCnt = make([]int64, d.N), make([]int32, d.N)
+		}
+		no := 0
 		for i, c := range g.cnt {
 			if c > 0 {
 				g.rows[n] = makeSample(i, c, g.y[i])
 				n++
-				g.inbag[i/64] |= 1 << (i % 64)
+			} else {
+				g.oob[no] = int32(i)
+				no++
 			}
 		}
+		root.ohi = no
 	} else if g.wt != nil {
 		for i := range d.N {
 			if c := int32(g.wt.w[i]); c > 0 {
@@ -208,7 +219,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	for j := range g.feats {
 		g.feats[j] = j
 	}
-	root := item{lo: 0, hi: n}
+	root.hi = n
 	for _, s := range g.rows[:n] {
 		root.counts = root.counts.plus(s.inc())
 	}
@@ -217,7 +228,6 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		g.fillAll(root.hist, 0, n)
 	}
 	nodes := append(g.nodes[:0], Node{}) // reused across trees, cloned when done
-	g.nodeBin = append(g.nodeBin[:0], 0)
 	g.stack = append(g.stack[:0], root)
 	for count := 0; len(g.stack) > 0; count++ {
 		if count&1023 == 1023 {
@@ -231,18 +241,17 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		nodes[it.node].Value = p / w
 		if g.isLeaf(&it) {
 			g.putHist(it.hist)
+			g.addOOB(&it, p/w)
 			continue
 		}
 		s, constant, ok := g.bestSplit(rng, &it)
 		if !ok {
 			g.putHist(it.hist)
+			g.addOOB(&it, p/w)
 			continue
 		}
-		nl := g.partition(&it, s)
 		left := uint32(len(nodes))
 		nodes = append(nodes, Node{}, Node{})
-		g.nodeBin[it.node] = uint8(s.bin)
-		g.nodeBin = append(g.nodeBin, 0, 0)
 		nd := &nodes[it.node]
 		nd.Feature, nd.Threshold, nd.Left, nd.Right = uint32(s.f), s.thr, left, left+1
 		if s.missLeft {
@@ -253,66 +262,61 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		rw, rp := g.weight(rc)
 		res.imp[s.f] += gini(w, p) - gini(lw, lp) - gini(rw, rp)
 
-		li := item{node: left, lo: it.lo, hi: it.lo + nl, depth: it.depth + 1, counts: s.left, constant: constant}
-		ri := item{node: left + 1, lo: it.lo + nl, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant}
+		li := item{node: left, lo: it.lo, depth: it.depth + 1, counts: s.left, constant: constant}
+		ri := item{node: left + 1, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant}
+		// Children that are both leaves (known from their counts) need no
+		// rows of their own: the partition is skipped.
+		leaves := g.isLeaf(&li) && g.isLeaf(&ri)
+		nl := 0
+		if !leaves {
+			nl = g.partition(&it, s)
+		}
+		li.hi, ri.lo = it.lo+nl, it.lo+nl
+		ol := g.partitionOOB(&it, s)
+		li.olo, li.ohi, ri.olo, ri.ohi = it.olo, it.olo+ol, it.olo+ol, it.ohi
 		if it.hist != nil {
-			small, large := &li, &ri
-			if ri.n < li.n {
-				small, large = &ri, &li
-			}
-			if g.keepFull(small.n, large.n) {
-				small.hist = g.getHist()
-				g.fillAll(small.hist, small.lo, small.hi)
-				for k, b := range small.hist {
-					it.hist[k] -= b
-				}
-				large.hist = it.hist
-			} else {
-				g.putHist(it.hist)
-			}
+			g.handHist(it.hist, &li, &ri, leaves)
 		}
 		g.stack = append(g.stack, ri, li)
 	}
 	g.nodes = nodes
 	res.nodes = slices.Clone(nodes)
-	if o.Bootstrap {
-		g.addOOB(nodes, g.inbag)
-	}
 	return res, nil
 }
 
-// addOOB adds the tree's predictions for its out-of-bag rows to the
-// worker's sums, walking the binned rows (one cache line per row).
-func (g *grower) addOOB(nodes []Node, inbag []uint64) {
-	d := g.d
-	if g.oobSum == nil {
-		g.oobSum = make([]int64, d.N)
-		g.oobCnt = make([]int32, d.N)
+// handHist gives the parent's every-feature histogram h to the larger
+// child, the smaller child's filled and subtracted from it, when that pays
+// (keepFull) and the children are not both leaves; else h returns to the
+// pool.
+func (g *grower) handHist(h []hbin, li, ri *item, leaves bool) {
+	small, large := li, ri
+	if ri.n < li.n {
+		small, large = ri, li
 	}
-	for i := range d.N {
-		if inbag[i/64]&(1<<(i%64)) != 0 {
-			continue
-		}
-		row := d.Codes[i*d.P : i*d.P+d.P]
-		k := uint32(0)
-		for nodes[k].Left != 0 {
-			nd := &nodes[k]
-			c := row[nd.Feature]
-			switch {
-			case c == hist.MissingBin:
-				if nd.Flags&flagMissingLeft != 0 {
-					k = nd.Left
-				} else {
-					k = nd.Right
-				}
-			case c <= g.nodeBin[k]:
-				k = nd.Left
-			default:
-				k = nd.Right
-			}
-		}
-		g.oobSum[i] += int64(math.Round(nodes[k].Value * oobScale))
-		g.oobCnt[i]++
+	if leaves || !g.keepFull(small.n, large.n) {
+		g.putHist(h)
+		return
+	}
+	small.hist = g.getHist()
+	g.fillAll(small.hist, small.lo, small.hi)
+	for k, b := range small.hist {
+		h[k] -= b
+	}
+	large.hist = h
+}
+
+// addOOB adds leaf it's value v to the worker's sums of its out-of-bag
+// rows: the rows were partitioned down the tree with the in-bag rows, by
+// the same bin rule as a walk of the tree, so each reaches its leaf
+// without a walk.
+func (g *grower) addOOB(it *item, v float64) {
+	if it.olo == it.ohi {
+		return
+	}
+	add := int64(math.Round(v * oobScale))
+	for _, r := range g.oob[it.olo:it.ohi] {
+		g.oobSum[r] += add
+		g.oobCnt[r]++
 	}
 }
 
@@ -343,6 +347,14 @@ func (g *grower) isLeaf(it *item) bool {
 	return it.c0 == 0 || it.c1 == 0 // pure
 }
 
+// b2i is 1 for true: compiled to a flag set, not a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // fillAll fills every feature's histogram from rows[lo:hi].
 func (g *grower) fillAll(h []hbin, lo, hi int) {
 	p, codes := g.d.P, g.d.Codes
@@ -362,39 +374,52 @@ func (g *grower) fillOne(j, lo, hi int) (int, int) {
 	rows := g.rows[lo:hi]
 	if len(rows) >= wideRows {
 		// Large node: its rows are dense in the column; stream it.
-		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], rows)
+		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], 1, rows)
 	}
 	// Small node: its rows are sparse; read the row-major codes, whose cache
 	// lines the node's other features then find loaded.
 	codes := g.d.Codes[j:]
+	if len(rows) >= 8*g.d.Cuts[j].Bins() {
+		// Few bins for the rows (a categorical feature): runs of one bin
+		// would serialise on its adds; four histograms pay their merge.
+		return g.fillOneWide(j, codes, p, rows)
+	}
+	// Its occupied bins are few and scattered: noted in g.occ, so that the
+	// scan visits only them (a test of each bin would be mispredicted).
 	mn, mx := histStride, -1
+	occ := &g.occ
+	*occ = [4]uint64{}
 	for _, s := range rows {
 		c := int(codes[int(s.r)*p])
 		h[c] += s.inc()
+		occ[c>>6&3] |= 1 << (c & 63)
 		if c != hist.MissingBin {
 			mn = min(mn, c)
 			mx = max(mx, c)
 		}
 	}
+	occ[3] &^= 1 << 63 // the missing bin
+	g.sparse = true
 	return mn, mx
 }
 
 // fillOneWide is fillOne for large nodes: rows go round-robin into four
 // histograms, so that runs of equal bins do not serialise on one bin's
 // adds, and the four are summed; the occupied range is found by scanning.
-func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
+// The codes of row r are codes[r*stride].
+func (g *grower) fillOneWide(j int, codes []uint8, stride int, rows []sample) (int, int) {
 	h := g.scratch
 	h0, h1, h2, h3 := h[:histStride], h[histStride:2*histStride], h[2*histStride:3*histStride], h[3*histStride:4*histStride]
 	k := 0
 	for ; k+4 <= len(rows); k += 4 {
 		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		h0[codes[s0.r]] += s0.inc()
-		h1[codes[s1.r]] += s1.inc()
-		h2[codes[s2.r]] += s2.inc()
-		h3[codes[s3.r]] += s3.inc()
+		h0[codes[int(s0.r)*stride]] += s0.inc()
+		h1[codes[int(s1.r)*stride]] += s1.inc()
+		h2[codes[int(s2.r)*stride]] += s2.inc()
+		h3[codes[int(s3.r)*stride]] += s3.inc()
 	}
 	for ; k < len(rows); k++ {
-		h0[codes[rows[k].r]] += rows[k].inc()
+		h0[codes[int(rows[k].r)*stride]] += rows[k].inc()
 	}
 	mn, mx := histStride, -1
 	nb := g.d.Cuts[j].Bins() // only bins below nb and the missing bin can be occupied
@@ -415,7 +440,8 @@ func (g *grower) fillOneWide(j int, codes []uint8, rows []sample) (int, int) {
 // split is a chosen split of a node.
 type split struct {
 	f        int
-	bin      int // rows with value bin <= bin go left (as by threshold)
+	bin      int // rows with value bin <= bin go left (as by threshold); before finish, the last occupied bin left
+	next     int // before finish: the next occupied bin, -1 for every value left
 	thr      float64
 	missLeft bool
 	left     counts  // the left child's counts
@@ -440,6 +466,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		}
 		var h []hbin
 		var mn, mx int
+		g.sparse = false
 		if it.hist != nil {
 			h = it.hist[j*histStride : (j+1)*histStride]
 			mn, mx = histStride, -1
@@ -474,6 +501,9 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 			h[hist.MissingBin] = 0
 		}
 	}
+	if found {
+		g.finish(&best)
+	}
 	return best, constant, found
 }
 
@@ -483,14 +513,33 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split) bool {
 	minLeaf := int64(g.o.MinLeaf)
 	miss := counts{}.plus(h[hist.MissingBin])
+	if miss.n == 0 {
+		if g.sparse {
+			return g.scanSparse(j, h, it, best)
+		}
+		return g.scanNoMissing(j, h, mn, mx, it, best)
+	}
 	values := it.counts.minus(miss) // non-missing rows
 	found := false
 	var cum counts
 	prev := -1
-	for b := mn; b <= mx; b++ {
-		if h[b] == 0 {
-			continue
+	// The occupied value bins, ascending: from g.occ when sparse.
+	bins := g.bins[:0]
+	if g.sparse {
+		for w, bits := range g.occ {
+			for ; bits != 0; bits &= bits - 1 {
+				bins = append(bins, uint8(w<<6|mathbits.TrailingZeros64(bits)))
+			}
 		}
+	} else {
+		for b := mn; b <= mx; b++ {
+			if h[b] != 0 {
+				bins = append(bins, uint8(b))
+			}
+		}
+	}
+	for _, bb := range bins {
+		b := int(bb)
 		if it.n-cum.n < minLeaf {
 			break // every later threshold leaves the right child too few rows
 		}
@@ -533,6 +582,99 @@ func (g *grower) scanFeature(j int, h []hbin, mn, mx int, it *item, best *split)
 	return found
 }
 
+// scanNoMissing is scanFeature for a node where feature j has no missing
+// value (the common case), the candidate's score in line on local copies
+// of the counts and class weights: the same operations in the same order
+// as gain, so the same scores and the same split. A candidate needs
+// cum.n >= minLeaf; the right child's minLeaf is checked by the break.
+func (g *grower) scanNoMissing(j int, h []hbin, mn, mx int, it *item, best *split) bool {
+	minLeaf := int64(g.o.MinLeaf)
+	cw0, cw1 := g.cw[0], g.cw[1]
+	t0, t1, tn := it.c0, it.c1, it.n
+	// The best candidate of this feature so far, recorded once at the end.
+	bestScore := best.score
+	found := false
+	var b0, b1 int64
+	bPrev, bNext := 0, 0
+	var c0, c1 int64 // the rows of bins below b
+	prev := -1
+	h = h[:mx+1]
+	for b := mn; b < len(h); b++ {
+		hb := h[b]
+		if hb == 0 {
+			continue
+		}
+		n := c0 + c1
+		if tn-n < minLeaf {
+			break // every later threshold leaves the right child too few rows
+		}
+		if prev >= 0 && n >= minLeaf {
+			lp := float64(c1) * cw1
+			lw := float64(c0)*cw0 + lp
+			rp := float64(t1-c1) * cw1
+			rw := float64(t0-c0)*cw0 + rp
+			if s := lp*lp/lw + rp*rp/rw; s > bestScore {
+				bestScore, b0, b1, bPrev, bNext = s, c0, c1, prev, b
+				found = true
+			}
+		}
+		c0 += int64(hb & lowMask)
+		c1 += int64(hb >> 32)
+		prev = b
+	}
+	if found {
+		// No NaN here: NaN will follow the larger child.
+		l := makeCounts(b0, b1)
+		g.record(j, best, l, bPrev, bNext, l.n >= tn-l.n, bestScore)
+	}
+	return found
+}
+
+// scanSparse is scanNoMissing visiting only the occupied bins of g.occ,
+// in the same ascending order, with the same operations.
+func (g *grower) scanSparse(j int, h []hbin, it *item, best *split) bool {
+	minLeaf := int64(g.o.MinLeaf)
+	cw0, cw1 := g.cw[0], g.cw[1]
+	t0, t1, tn := it.c0, it.c1, it.n
+	bestScore := best.score
+	found := false
+	var b0, b1 int64
+	bPrev, bNext := 0, 0
+	var c0, c1 int64 // the rows of bins below b
+	prev := -1
+	h = h[:histStride]
+scan:
+	for w, bits := range g.occ {
+		for ; bits != 0; bits &= bits - 1 {
+			b := w<<6 | mathbits.TrailingZeros64(bits)
+			hb := h[b&(histStride-1)]
+			n := c0 + c1
+			if tn-n < minLeaf {
+				break scan // every later threshold leaves the right child too few rows
+			}
+			if prev >= 0 && n >= minLeaf {
+				lp := float64(c1) * cw1
+				lw := float64(c0)*cw0 + lp
+				rp := float64(t1-c1) * cw1
+				rw := float64(t0-c0)*cw0 + rp
+				if s := lp*lp/lw + rp*rp/rw; s > bestScore {
+					bestScore, b0, b1, bPrev, bNext = s, c0, c1, prev, b
+					found = true
+				}
+			}
+			c0 += int64(hb & lowMask)
+			c1 += int64(hb >> 32)
+			prev = b
+		}
+	}
+	if found {
+		// No NaN here: NaN will follow the larger child.
+		l := makeCounts(b0, b1)
+		g.record(j, best, l, bPrev, bNext, l.n >= tn-l.n, bestScore)
+	}
+	return found
+}
+
 // gain is the score, sum over children of p^2/w, of the split sending l
 // left and r right (larger is better).
 func (g *grower) gain(l, r counts) float64 {
@@ -542,13 +684,20 @@ func (g *grower) gain(l, r counts) float64 {
 }
 
 // record makes the split sending l left (bins up to bin; next is the next
-// occupied bin, -1 for "every value left") with score s the best.
+// occupied bin, -1 for "every value left") with score s the best. The
+// threshold is found once the best split is known (finish): within a scan
+// the best improves often.
 func (g *grower) record(j int, best *split, l counts, bin, next int, missLeft bool, s float64) {
-	thr, b := math.Inf(1), hist.MissingBin-1 // every value left
-	if next >= 0 {
-		thr, b = g.d.Cuts[j].Threshold(bin, next)
+	*best = split{f: j, bin: bin, next: next, missLeft: missLeft, left: l, score: s}
+}
+
+// finish sets the threshold and the bin threshold of the recorded split s.
+func (g *grower) finish(s *split) {
+	if s.next < 0 {
+		s.thr, s.bin = math.Inf(1), hist.MissingBin-1 // every value left
+		return
 	}
-	*best = split{f: j, bin: b, thr: thr, missLeft: missLeft, left: l, score: s}
+	s.thr, s.bin = g.d.Cuts[s.f].Threshold(s.bin, s.next)
 }
 
 // partition reorders rows[lo:hi] stably so the left child's rows come first
@@ -559,22 +708,49 @@ func (g *grower) partition(it *item, s split) int {
 	if it.hi-it.lo < wideRows { // sparse rows: row-major lines are in cache
 		codes, stride = g.d.Codes[s.f:], p
 	}
+	// Branch-free: every row is written to both sides and the side's cursor
+	// advanced by whether it belongs there (the direction of a row is
+	// unpredictable, a branch on it mispredicted half of the time). Rows
+	// are written at k <= the index being read, so in place is safe.
 	k, m := it.lo, 0
 	bin := uint8(s.bin)
-	for _, r := range g.rows[it.lo:it.hi] {
+	missLeft := b2i(s.missLeft)
+	rows, tmp := g.rows[:it.hi], g.tmp[:it.hi-it.lo]
+	for _, r := range rows[it.lo:] {
 		c := codes[int(r.r)*stride]
-		left := c <= bin
-		if c == hist.MissingBin {
-			left = s.missLeft
-		}
-		if left {
-			g.rows[k] = r
-			k++
-		} else {
-			g.tmp[m] = r
-			m++
-		}
+		left := b2i(c <= bin) | b2i(c == hist.MissingBin)&missLeft
+		rows[k] = r
+		tmp[m] = r
+		k += left
+		m += 1 - left
 	}
 	copy(g.rows[k:it.hi], g.tmp[:m])
 	return k - it.lo
+}
+
+// partitionOOB reorders the node's out-of-bag rows oob[olo:ohi] so those
+// going left (by partition's rule) come first and returns their number.
+func (g *grower) partitionOOB(it *item, s split) int {
+	if it.olo == it.ohi {
+		return 0
+	}
+	n, p := g.d.N, g.d.P
+	codes, stride := g.d.ColCodes[s.f*n:(s.f+1)*n], 1
+	if it.ohi-it.olo < wideRows {
+		codes, stride = g.d.Codes[s.f:], p
+	}
+	k, m := it.olo, 0
+	bin := uint8(s.bin)
+	missLeft := b2i(s.missLeft)
+	rows, tmp := g.oob[:it.ohi], g.otmp[:it.ohi-it.olo]
+	for _, r := range rows[it.olo:] {
+		c := codes[int(r)*stride]
+		left := b2i(c <= bin) | b2i(c == hist.MissingBin)&missLeft
+		rows[k] = r
+		tmp[m] = r
+		k += left
+		m += 1 - left
+	}
+	copy(g.oob[k:it.ohi], g.otmp[:m])
+	return k - it.olo
 }
