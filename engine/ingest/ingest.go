@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -388,7 +389,10 @@ func loadDrop(ctx context.Context, files []*dropFile, r *refs, o Options, rep *R
 		workers = runtime.GOMAXPROCS(0) + 1
 	}
 	err := loadAll(ctx, files, workers, func(ctx context.Context, i int) {
-		reports[i], rejBufs[i], ferrs[i] = loadTable(ctx, files[i], r, o, outDir, rejDir)
+		// The table's name labels its samples in a CPU profile.
+		pprof.Do(ctx, pprof.Labels("table", files[i].table.Name), func(ctx context.Context) {
+			reports[i], rejBufs[i], ferrs[i] = loadTable(ctx, files[i], r, o, outDir, rejDir)
+		})
 	}, func(i int) error {
 		if fault.Of(ferrs[i]) == fault.Write {
 			return ferrs[i]

@@ -55,3 +55,39 @@ func TestStrTable(t *testing.T) {
 		})
 	}
 }
+
+// TestDupSet checks the duplicate set against a Go map, the reference, on
+// keys in ascending order with repeats and stragglers, in random order,
+// and in descending order, including the empty key.
+func TestDupSet(t *testing.T) {
+	orders := map[string]func(rng *rand.Rand, k int) string{
+		"ascending with repeats and stragglers": func(rng *rand.Rand, k int) string {
+			switch rng.IntN(10) {
+			case 0:
+				return fmt.Sprintf("C%08d", rng.IntN(k+1)) // an earlier key, or a straggler
+			case 1:
+				return ""
+			}
+			return fmt.Sprintf("C%08d", k)
+		},
+		"random": func(rng *rand.Rand, k int) string { return fmt.Sprintf("C%0*d", rng.IntN(9), rng.IntN(30000)) },
+		"descending": func(rng *rand.Rand, k int) string { return fmt.Sprintf("C%08d", 50000-k/2) },
+	}
+	for name, key := range orders {
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(11, 3))
+			s := newDupSet()
+			ref := map[string]bool{}
+			for k := 0; k < 50000; k++ {
+				b := key(rng, k)
+				if dup := s.insert([]byte(b)); dup != ref[b] {
+					t.Fatalf("insert %d (%q) = %v, want %v", k, b, dup, ref[b])
+				}
+				ref[b] = true
+			}
+			if len(s.ends) == 0 {
+				t.Fatal("the sorted run is empty")
+			}
+		})
+	}
+}

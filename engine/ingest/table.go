@@ -122,7 +122,7 @@ type tableLoader struct {
 	refs     *refs
 	own      *keySet // households/persons: the key set this table feeds
 	keyCols  []int   // indices into cols of the key
-	seen     *strTable
+	seen     *dupSet
 	seen64   map[uint64]struct{}
 	months   *monthSet // keys (reference, month): a bitmap per referenced key
 	keyBuf   []byte
@@ -132,6 +132,7 @@ type tableLoader struct {
 	validate bool
 
 	rb      *array.RecordBuilder
+	bld     []colBuilder // rb's field builders, typed
 	nrows   int
 	dataLen []int // per column: bytes of string data in the last batch
 	// Batches go to a writer goroutine, so that checking the next batch
@@ -240,7 +241,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 		// No key: identical rows may be genuine repeated events (two
 		// children's identical education aid); they are all kept.
 	default:
-		l.seen = newStrTable()
+		l.seen = newDupSet()
 		l.seen64 = make(map[uint64]struct{})
 		if len(l.keyCols) == 2 && l.cols[l.keyCols[0]].ref != nil && l.cols[l.keyCols[1]].col.Kind == datasets.Month {
 			l.months = &monthSet{base: -1, bits: make([]uint64, len(l.cols[l.keyCols[0]].ref.inDrop))}
@@ -250,6 +251,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 	l.ps = newPseudonymizer(key)
 	l.vals = make([]value, len(l.cols))
 	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, t.ArrowSchema())
+	l.bld = typedBuilders(l.rb, len(l.cols))
 	return l, nil
 }
 
@@ -582,7 +584,7 @@ func (l *tableLoader) checkKey() error {
 		l.seen64[k] = struct{}{}
 		return nil
 	}
-	if _, dup := l.seen.insert(kb); dup {
+	if l.seen.insert(kb) {
 		return l.dupErr()
 	}
 	return nil
@@ -596,34 +598,66 @@ func appendU32(b []byte, v uint32) []byte {
 	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
 }
 
+// colBuilder is a column's builder, typed once (RecordBuilder keeps its
+// field builders across batches) so that appending a value needs no type
+// switch on the builder.
+type colBuilder struct {
+	fb   array.Builder
+	str  *array.BinaryBuilder
+	date *array.Date32Builder
+	f64  *array.Float64Builder
+	i32  *array.Int32Builder
+	bl   *array.BooleanBuilder
+}
+
+func typedBuilders(rb *array.RecordBuilder, n int) []colBuilder {
+	out := make([]colBuilder, n)
+	for j := range out {
+		fb := rb.Field(j)
+		out[j].fb = fb
+		switch b := fb.(type) {
+		case *array.StringBuilder:
+			out[j].str = b.BinaryBuilder
+		case *array.Date32Builder:
+			out[j].date = b
+		case *array.Float64Builder:
+			out[j].f64 = b
+		case *array.Int32Builder:
+			out[j].i32 = b
+		case *array.BooleanBuilder:
+			out[j].bl = b
+		}
+	}
+	return out
+}
+
 func (l *tableLoader) appendRow() error {
 	for j := range l.cols {
 		v := &l.vals[j]
-		fb := l.rb.Field(j)
+		cb := &l.bld[j]
 		if v.null {
-			fb.AppendNull()
+			cb.fb.AppendNull()
 			continue
 		}
 		c := &l.cols[j]
 		switch c.col.Kind {
 		case datasets.String, datasets.Region, datasets.Enum:
-			sb := fb.(*array.StringBuilder)
 			if c.col.Pseudonymised && l.ps.mac == nil {
-				sb.AppendNull() // validating without a key: nothing is stored
+				cb.fb.AppendNull() // validating without a key: nothing is stored
 			} else if c.col.Pseudonymised {
 				// v.s is the 18-character form (normalizeID).
-				sb.BinaryBuilder.Append(l.ps.sum(v.s))
+				cb.str.Append(l.ps.sum(v.s))
 			} else {
-				sb.BinaryBuilder.Append(v.s)
+				cb.str.Append(v.s)
 			}
 		case datasets.Date, datasets.Month:
-			fb.(*array.Date32Builder).Append(arrowDate(v.i))
+			cb.date.Append(arrowDate(v.i))
 		case datasets.Money:
-			fb.(*array.Float64Builder).Append(v.f)
+			cb.f64.Append(v.f)
 		case datasets.Int:
-			fb.(*array.Int32Builder).Append(v.i)
+			cb.i32.Append(v.i)
 		case datasets.Bool:
-			fb.(*array.BooleanBuilder).Append(v.b)
+			cb.bl.Append(v.b)
 		}
 	}
 	l.nrows++
