@@ -444,6 +444,9 @@ func (l *tableLoader) checkField(c *colSpec, v *value, b []byte) error {
 // text (checkText), neither of which may hold an ID number.
 func (l *tableLoader) checkString(c *colSpec, v *value, b []byte) error {
 	v.s = b
+	if !c.col.Pseudonymised && plainASCII(b, c.ident) {
+		return nil
+	}
 	if !utf8.Valid(b) {
 		return errNotUTF8
 	}
@@ -465,6 +468,46 @@ func (l *tableLoader) checkString(c *colSpec, v *value, b []byte) error {
 		err = fmt.Errorf("%w: %s holds what looks like a resident ID number (18 characters with a valid GB 11643 checksum, or a 15-digit legacy number); ID numbers go in persons.id_number only", ErrPersonal, c.col.Name)
 	}
 	return err
+}
+
+// plainASCII is the common case of checkString in one pass: printable
+// ASCII (no control character; tab and line ends allowed in text), no run
+// of 15 digits or more (so no ID number: holdsID), within the length
+// bound, and for an identifier no leading formula character or space and
+// no trailing space. It returns true only where checkIdent (or checkText)
+// and holdsID accept b; anything else takes the full checks, which
+// decide and word the reason.
+func plainASCII(b []byte, ident bool) bool {
+	if ident {
+		if len(b) > MaxKeyLen {
+			return false
+		}
+		switch b[0] {
+		case '=', '+', '-', '@', ' ':
+			return false
+		}
+		if b[len(b)-1] == ' ' {
+			return false
+		}
+	} else if len(b) > MaxTextLen {
+		return false
+	}
+	run := 0
+	for _, ch := range b {
+		switch {
+		case ch >= '0' && ch <= '9':
+			if run++; run >= 15 {
+				return false
+			}
+			continue
+		case ch >= 0x20 && ch < 0x7f:
+		case !ident && (ch == '\t' || ch == '\n' || ch == '\r'):
+		default:
+			return false
+		}
+		run = 0
+	}
+	return true
 }
 
 // holdsID reports whether b is, or holds among other text, an ID number:
