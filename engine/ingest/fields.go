@@ -57,12 +57,29 @@ func parseDate(b []byte) (int32, error) {
 	if y < minYear || y > maxYear || m < 1 || m > 12 || d < 1 || d > civil.DaysInMonth(y, time.Month(m)) {
 		return 0, fmt.Errorf("%w: %s is not a calendar day between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
 	}
-	return daysFromCivil(y, m, d), nil
+	return monthStart[(y-minYear)*12+m-1] + int32(d-1), nil
 }
+
+// monthStart holds daysFromCivil(y, m, 1) of every month of the accepted
+// years, at (y-minYear)*12+m-1 (read only).
+var monthStart = func() []int32 {
+	t := make([]int32, (maxYear-minYear+1)*12)
+	for i := range t {
+		t[i] = daysFromCivil(minYear+i/12, i%12+1, 1)
+	}
+	return t
+}()
 
 // parseMonth parses YYYY-MM or YYYYMM into the days since the epoch of the
 // month's first day.
 func parseMonth(b []byte) (int32, error) {
+	d, _, err := parseMonthNum(b)
+	return d, err
+}
+
+// parseMonthNum is parseMonth that also returns the month's number,
+// y*12 + m - 1.
+func parseMonthNum(b []byte) (int32, int32, error) {
 	var ys, ms []byte
 	switch {
 	case len(b) == 7 && b[4] == '-':
@@ -70,17 +87,17 @@ func parseMonth(b []byte) (int32, error) {
 	case len(b) == 6:
 		ys, ms = b[0:4], b[4:6]
 	default:
-		return 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
+		return 0, 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
 	}
 	y, ok1 := digits(ys)
 	m, ok2 := digits(ms)
 	if !ok1 || !ok2 {
-		return 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
+		return 0, 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
 	}
 	if y < minYear || y > maxYear || m < 1 || m > 12 {
-		return 0, fmt.Errorf("%w: %s is not a month between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
+		return 0, 0, fmt.Errorf("%w: %s is not a month between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
 	}
-	return daysFromCivil(y, m, 1), nil
+	return monthStart[(y-minYear)*12+m-1], int32(y*12 + m - 1), nil
 }
 
 // parseMoney parses a decimal number of yuan: an optional sign, digits, and

@@ -258,3 +258,25 @@ func FuzzPlainASCII(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkPlainASCII(t, b) })
 }
+
+// TestMonthTable checks the month table against the time package for every
+// accepted month, through parseDate (first and last day) and parseMonthNum.
+func TestMonthTable(t *testing.T) {
+	for y := minYear; y <= maxYear; y++ {
+		for m := 1; m <= 12; m++ {
+			first := time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC)
+			last := first.AddDate(0, 1, -1)
+			want := int32(first.Unix() / 86400)
+			if d, err := parseDate([]byte(first.Format("2006-01-02"))); err != nil || d != want {
+				t.Fatalf("parseDate(%s) = %d, %v; want %d", first.Format("2006-01-02"), d, err, want)
+			}
+			if d, err := parseDate([]byte(last.Format("20060102"))); err != nil || d != int32(last.Unix()/86400) {
+				t.Fatalf("parseDate(%s) = %d, %v; want %d", last.Format("20060102"), d, err, last.Unix()/86400)
+			}
+			d, mon, err := parseMonthNum([]byte(first.Format("2006-01")))
+			if err != nil || d != want || mon != int32(y*12+m-1) {
+				t.Fatalf("parseMonthNum(%s) = %d, %d, %v; want %d, %d", first.Format("2006-01"), d, mon, err, want, y*12+m-1)
+			}
+		}
+	}
+}

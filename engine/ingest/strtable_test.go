@@ -91,3 +91,31 @@ func TestDupSet(t *testing.T) {
 		})
 	}
 }
+
+// TestRefCache checks the cache of recent references against the last
+// four distinct keys put, worked by hand.
+func TestRefCache(t *testing.T) {
+	var c refCache
+	if _, ok := c.get([]byte("a")); ok {
+		t.Fatal("empty cache found a key")
+	}
+	for i, k := range []string{"a", "b", "c", "d", "e"} {
+		c.put([]byte(k), int32(i))
+	}
+	// "a" was replaced by "e"; the others remain with their indices.
+	if _, ok := c.get([]byte("a")); ok {
+		t.Fatal("the oldest key was not replaced")
+	}
+	for i, k := range []string{"b", "c", "d", "e"} {
+		if r, ok := c.get([]byte(k)); !ok || r != int32(i+1) {
+			t.Fatalf("get(%q) = %d, %v; want %d", k, r, ok, i+1)
+		}
+	}
+	// The cache copies the key: changing the caller's bytes changes nothing.
+	b := []byte("f")
+	c.put(b, 9)
+	b[0] = 'g'
+	if r, ok := c.get([]byte("f")); !ok || r != 9 {
+		t.Fatalf("get(f) = %d, %v; want 9", r, ok)
+	}
+}

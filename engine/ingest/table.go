@@ -92,15 +92,43 @@ type colSpec struct {
 	ident, text bool
 	lastDay     int32  // Date and Month: the last day accepted
 	norm        []byte // id_number: the 18-character form of the current value
-	// the last key found in ref (ref is read-only while this table loads)
-	last    []byte
-	lastRef int32
-	lastOK  bool
+	// the last keys found in ref (ref is read-only while this table loads)
+	recent refCache
+}
+
+// refCache holds the last four distinct keys found in a referenced key
+// set, with their indices: drops list a household's (a person's) rows
+// together, or those of a household's few persons interleaved, so most
+// lookups end here instead of in the key set's large table.
+type refCache struct {
+	keys [4][]byte
+	refs [4]int32
+	n    int // entries filled
+	next int // the entry replaced next
+}
+
+func (c *refCache) get(b []byte) (int32, bool) {
+	for i := 0; i < c.n; i++ {
+		if string(c.keys[i]) == string(b) {
+			return c.refs[i], true
+		}
+	}
+	return 0, false
+}
+
+func (c *refCache) put(b []byte, ref int32) {
+	k := c.next
+	c.keys[k], c.refs[k] = append(c.keys[k][:0], b...), ref
+	c.next = (k + 1) % len(c.keys)
+	if c.n < len(c.keys) {
+		c.n++
+	}
 }
 
 type value struct {
 	null bool
 	i    int32
+	mon  int32 // Month: y*12 + m - 1
 	f    float64
 	b    bool
 	s    []byte
@@ -408,7 +436,7 @@ func (l *tableLoader) checkField(c *colSpec, v *value, b []byte) error {
 		if c.col.Kind == datasets.Date {
 			v.i, err = parseDate(b)
 		} else {
-			v.i, err = parseMonth(b)
+			v.i, v.mon, err = parseMonthNum(b)
 		}
 		if err == nil && v.i > c.lastDay {
 			err = fmt.Errorf("%w: %s is after %s (the export date: dates in %s may not lie ahead)", ErrDate, quoteVal(b), formatDay(c.lastDay), c.col.Name)
@@ -427,13 +455,13 @@ func (l *tableLoader) checkField(c *colSpec, v *value, b []byte) error {
 	}
 	if c.ref != nil {
 		// Drops list a household's (a person's) rows together: the
-		// key of the previous row saves most lookups.
-		if c.lastOK && string(b) == string(c.last) {
-			v.ref = c.lastRef
-		} else if v.ref, c.lastOK = c.ref.lookup(b); c.lastOK {
-			c.last, c.lastRef = append(c.last[:0], b...), v.ref
-		} else {
-			return fmt.Errorf("%w: %s %s is not in %s", ErrOrphan, c.col.Name, quoteVal(b), c.col.Ref)
+		// keys of the previous rows save most lookups.
+		var ok bool
+		if v.ref, ok = c.recent.get(b); !ok {
+			if v.ref, ok = c.ref.lookup(b); !ok {
+				return fmt.Errorf("%w: %s %s is not in %s", ErrOrphan, c.col.Name, quoteVal(b), c.col.Ref)
+			}
+			c.recent.put(b, v.ref)
 		}
 	}
 	return nil
@@ -585,7 +613,7 @@ func (l *tableLoader) checkKey() error {
 	}
 	if l.months != nil {
 		ref, day := l.vals[l.keyCols[0]], l.vals[l.keyCols[1]]
-		if dup, ok := l.months.add(ref.ref, day.i); ok {
+		if dup, ok := l.months.add(ref.ref, day.mon); ok {
 			if dup {
 				return l.dupErr()
 			}
@@ -929,13 +957,13 @@ type monthSet struct {
 	bits []uint64
 }
 
-// add records the key; ok is false when the month is outside the window.
-func (s *monthSet) add(ref int32, days int32) (dup, ok bool) {
+// add records the key (mon: the month's number, y*12 + m - 1); ok is
+// false when the month is outside the window.
+func (s *monthSet) add(ref int32, mon int32) (dup, ok bool) {
 	if int(ref) >= len(s.bits) {
 		return false, false
 	}
-	y, m, _ := civilFromDays(days)
-	mn := y*12 + m - 1
+	mn := int(mon)
 	if s.base < 0 {
 		s.base = mn - 16
 	}
