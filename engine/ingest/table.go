@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"strconv"
@@ -21,6 +24,7 @@ import (
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/pqfile"
+	"github.com/povrisk/povrisk/engine/warehouse"
 )
 
 // batchRows is the number of rows per Arrow record batch and Parquet row group.
@@ -170,6 +174,7 @@ type tableLoader struct {
 	pw      *pqarrow.FileWriter
 	out     *os.File
 	outBuf  *bufio.Writer
+	outHash *hashWriter // the bytes written to out
 
 	rej    *csv.Writer
 	rejRec []string
@@ -301,9 +306,12 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 		return fault.Wrap(fault.Write, err)
 	}
 	l.out = f
-	var w io.Writer = f
+	// The file is hashed as it is written: the warehouse manifest records
+	// its size and SHA-256 without reading it back.
+	l.outHash = &hashWriter{w: f, h: sha256.New()}
+	var w io.Writer = l.outHash
 	if l.wrapOut != nil {
-		w = l.wrapOut(out, f)
+		w = l.wrapOut(out, l.outHash)
 	}
 	l.outBuf = bufio.NewWriterSize(w, 1<<20)
 	// Dictionaries pay for enums, regions and dates; for amounts and ids
@@ -338,6 +346,29 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 		done <- werr
 	}()
 	return nil
+}
+
+// hashWriter hashes and counts the bytes its writer took.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (hw *hashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	hw.n += int64(n)
+	return n, err
+}
+
+// stored is the state of the Parquet output after close: rows, bytes
+// and SHA-256 (File and Name are the caller's); nil without an output.
+func (l *tableLoader) stored() *warehouse.TableState {
+	if l.outHash == nil {
+		return nil
+	}
+	return &warehouse.TableState{Rows: l.accepted, Bytes: l.outHash.n, SHA256: hex.EncodeToString(l.outHash.h.Sum(nil))}
 }
 
 // stopWriter waits for the writer goroutine and returns its error.
