@@ -63,6 +63,19 @@ func (t *strTable) get(b []byte) (int32, bool) {
 	return i, ok
 }
 
+// after looks for b among the few entries following entry i (i < 0: the
+// first entries), in order of insertion: the next key of a file sorted
+// like the one the table was filled from, found without hashing.
+func (t *strTable) after(i int32, b []byte) (int32, bool) {
+	const window = 4
+	for j := int(i) + 1; j <= int(i)+window && j < len(t.ends); j++ {
+		if j >= 0 && string(t.key(uint32(j))) == string(b) {
+			return int32(j), true
+		}
+	}
+	return -1, false
+}
+
 // insert adds b unless present; it returns b's index and whether b was
 // already there.
 func (t *strTable) insert(b []byte) (int32, bool) {

@@ -119,3 +119,25 @@ func TestRefCache(t *testing.T) {
 		t.Fatalf("get(f) = %d, %v; want 9", r, ok)
 	}
 }
+
+// TestStrTableAfter: after finds a key among the four entries following
+// the given one, with get's index, and nothing beyond or before them.
+func TestStrTableAfter(t *testing.T) {
+	tab := newStrTable()
+	for i := 0; i < 20; i++ {
+		tab.insert([]byte(fmt.Sprintf("P%03d", i)))
+	}
+	for from := int32(-1); from < 20; from++ {
+		for k := 0; k < 20; k++ {
+			key := []byte(fmt.Sprintf("P%03d", k))
+			got, ok := tab.after(from, key)
+			want := int32(k) > from && int32(k) <= from+4
+			if ok != want || (ok && got != int32(k)) {
+				t.Fatalf("after(%d, %s) = %d, %v; want found=%v at %d", from, key, got, ok, want, k)
+			}
+		}
+	}
+	if _, ok := tab.after(17, []byte("P999")); ok {
+		t.Fatal("after found an absent key")
+	}
+}

@@ -103,12 +103,15 @@ type colSpec struct {
 // refCache holds the last four distinct keys found in a referenced key
 // set, with their indices: drops list a household's (a person's) rows
 // together, or those of a household's few persons interleaved, so most
-// lookups end here instead of in the key set's large table.
+// lookups end here instead of in the key set's large table. A key not
+// held is most often one of the next few of the key set (the next
+// household's persons: strTable.after).
 type refCache struct {
 	keys [4][]byte
 	refs [4]int32
-	n    int // entries filled
-	next int // the entry replaced next
+	n    int   // entries filled
+	next int   // the entry replaced next
+	last int32 // the index put last
 }
 
 func (c *refCache) get(b []byte) (int32, bool) {
@@ -122,7 +125,7 @@ func (c *refCache) get(b []byte) (int32, bool) {
 
 func (c *refCache) put(b []byte, ref int32) {
 	k := c.next
-	c.keys[k], c.refs[k] = append(c.keys[k][:0], b...), ref
+	c.keys[k], c.refs[k], c.last = append(c.keys[k][:0], b...), ref, ref
 	c.next = (k + 1) % len(c.keys)
 	if c.n < len(c.keys) {
 		c.n++
@@ -489,8 +492,10 @@ func (l *tableLoader) checkField(c *colSpec, v *value, b []byte) error {
 		// keys of the previous rows save most lookups.
 		var ok bool
 		if v.ref, ok = c.recent.get(b); !ok {
-			if v.ref, ok = c.ref.lookup(b); !ok {
-				return fmt.Errorf("%w: %s %s is not in %s", ErrOrphan, c.col.Name, quoteVal(b), c.col.Ref)
+			if v.ref, ok = c.ref.idx.after(c.recent.last, b); !ok {
+				if v.ref, ok = c.ref.lookup(b); !ok {
+					return fmt.Errorf("%w: %s %s is not in %s", ErrOrphan, c.col.Name, quoteVal(b), c.col.Ref)
+				}
 			}
 			c.recent.put(b, v.ref)
 		}
