@@ -112,25 +112,26 @@ func parseMoney(b []byte) (float64, error) {
 		i++
 	}
 	var m uint64 // wraps beyond 19 digits, used only up to 15
-	nd, frac, dot := 0, 0, false
+	nd, intDigits, dot := 0, 0, false
 	for ; i < len(b); i++ {
-		switch c := b[i]; {
-		case c >= '0' && c <= '9':
-			m = m*10 + uint64(c-'0')
+		if d := b[i] - '0'; d <= 9 {
+			m = m*10 + uint64(d)
 			nd++
-			if dot {
-				frac++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
+			continue
+		}
+		if b[i] != '.' || dot {
 			return 0, fmt.Errorf("%w: %s is not a decimal amount in yuan", ErrType, quoteVal(b))
 		}
+		dot, intDigits = true, nd
 	}
 	if nd == 0 {
 		return 0, fmt.Errorf("%w: %s is not a decimal amount in yuan", ErrType, quoteVal(b))
 	}
 	if nd <= 15 {
+		frac := 0
+		if dot {
+			frac = nd - intDigits
+		}
 		return exactQuotient(m, frac, neg), nil
 	}
 	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
