@@ -96,31 +96,35 @@ func (rr *rowReader) finishLine(chunk []byte, err error) (bool, error) {
 func (rr *rowReader) next() error {
 	for {
 		chunk, err := rr.r.ReadSlice('\n')
-		if err != nil || bytes.IndexByte(chunk, '"') >= 0 {
+		if err != nil {
 			return rr.nextQuoted(chunk, err)
 		}
-		// A whole line without quotes: its fields are split in place, in
-		// the reader's buffer (valid until the next call), without copying.
-		rr.line++
 		line := chunk[:len(chunk)-1]
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
 		}
+		// One pass finds the commas, or a quote: fields are short, and a
+		// byte loop beats a search call per field.
+		ends := rr.ends[:0]
+		for i, c := range line {
+			if c == ',' {
+				ends = append(ends, i)
+			} else if c == '"' {
+				rr.ends = ends[:0]
+				return rr.nextQuoted(chunk, nil)
+			}
+		}
+		// A whole line without quotes: its fields are split in place, in
+		// the reader's buffer (valid until the next call), without copying.
+		rr.line++
 		if len(line) == 0 {
+			rr.ends = ends
 			continue
 		}
 		rr.start = rr.line
 		rr.raw, rr.buf, rr.sep = line, line, 1
-		rr.ends = rr.ends[:0]
-		for pos := 0; ; {
-			i := bytes.IndexByte(line[pos:], ',')
-			if i < 0 {
-				rr.ends = append(rr.ends, len(line))
-				return nil
-			}
-			rr.ends = append(rr.ends, pos+i)
-			pos += i + 1
-		}
+		rr.ends = append(ends, len(line))
+		return nil
 	}
 }
 

@@ -57,12 +57,29 @@ func parseDate(b []byte) (int32, error) {
 	if y < minYear || y > maxYear || m < 1 || m > 12 || d < 1 || d > civil.DaysInMonth(y, time.Month(m)) {
 		return 0, fmt.Errorf("%w: %s is not a calendar day between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
 	}
-	return daysFromCivil(y, m, d), nil
+	return monthStart[(y-minYear)*12+m-1] + int32(d-1), nil
 }
+
+// monthStart holds daysFromCivil(y, m, 1) of every month of the accepted
+// years, at (y-minYear)*12+m-1 (read only).
+var monthStart = func() []int32 {
+	t := make([]int32, (maxYear-minYear+1)*12)
+	for i := range t {
+		t[i] = daysFromCivil(minYear+i/12, i%12+1, 1)
+	}
+	return t
+}()
 
 // parseMonth parses YYYY-MM or YYYYMM into the days since the epoch of the
 // month's first day.
 func parseMonth(b []byte) (int32, error) {
+	d, _, err := parseMonthNum(b)
+	return d, err
+}
+
+// parseMonthNum is parseMonth that also returns the month's number,
+// y*12 + m - 1.
+func parseMonthNum(b []byte) (int32, int32, error) {
 	var ys, ms []byte
 	switch {
 	case len(b) == 7 && b[4] == '-':
@@ -70,43 +87,52 @@ func parseMonth(b []byte) (int32, error) {
 	case len(b) == 6:
 		ys, ms = b[0:4], b[4:6]
 	default:
-		return 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
+		return 0, 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
 	}
 	y, ok1 := digits(ys)
 	m, ok2 := digits(ms)
 	if !ok1 || !ok2 {
-		return 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
+		return 0, 0, fmt.Errorf("%w: %s is not a month YYYY-MM or YYYYMM", ErrDate, quoteVal(b))
 	}
 	if y < minYear || y > maxYear || m < 1 || m > 12 {
-		return 0, fmt.Errorf("%w: %s is not a month between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
+		return 0, 0, fmt.Errorf("%w: %s is not a month between %d and %d", ErrDate, quoteVal(b), minYear, maxYear)
 	}
-	return daysFromCivil(y, m, 1), nil
+	return monthStart[(y-minYear)*12+m-1], int32(y*12 + m - 1), nil
 }
 
 // parseMoney parses a decimal number of yuan: an optional sign, digits, and
 // an optional fraction. Thousands separators, exponents, "NaN" and "Inf"
-// are refused.
+// are refused. One pass checks the text and gathers its digits: a number
+// of at most 15 digits is converted exactly (exactQuotient), a longer one
+// by strconv.
 func parseMoney(b []byte) (float64, error) {
-	i := 0
+	i, neg := 0, false
 	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
 		i++
 	}
-	nd, dot := 0, false
+	var m uint64 // wraps beyond 19 digits, used only up to 15
+	nd, intDigits, dot := 0, 0, false
 	for ; i < len(b); i++ {
-		switch c := b[i]; {
-		case c >= '0' && c <= '9':
+		if d := b[i] - '0'; d <= 9 {
+			m = m*10 + uint64(d)
 			nd++
-		case c == '.' && !dot:
-			dot = true
-		default:
+			continue
+		}
+		if b[i] != '.' || dot {
 			return 0, fmt.Errorf("%w: %s is not a decimal amount in yuan", ErrType, quoteVal(b))
 		}
+		dot, intDigits = true, nd
 	}
 	if nd == 0 {
 		return 0, fmt.Errorf("%w: %s is not a decimal amount in yuan", ErrType, quoteVal(b))
 	}
-	if v, ok := exactMoney(b); ok {
-		return v, nil
+	if nd <= 15 {
+		frac := 0
+		if dot {
+			frac = nd - intDigits
+		}
+		return exactQuotient(m, frac, neg), nil
 	}
 	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
 	if err != nil {
@@ -152,39 +178,17 @@ func quoteVal(b []byte) string {
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15}
 
-// exactMoney converts a checked decimal (sign, digits, at most one dot)
-// of at most 15 digits: the digits as an integer and the power of ten are
-// both exact in a float64, so their IEEE quotient is the correctly rounded
+// exactQuotient is m / 10^frac, negated when neg, for a decimal of at
+// most 15 digits: the digits as an integer and the power of ten are both
+// exact in a float64, so their IEEE quotient is the correctly rounded
 // value, the same float64 that strconv.ParseFloat returns (the fast path
-// strconv itself takes). ok is false for longer numbers.
-func exactMoney(b []byte) (float64, bool) {
-	i, neg := 0, false
-	if b[0] == '-' || b[0] == '+' {
-		neg = b[0] == '-'
-		i++
-	}
-	var m uint64
-	nd, frac, dot := 0, 0, false
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c == '.' {
-			dot = true
-			continue
-		}
-		m = m*10 + uint64(c-'0')
-		nd++
-		if dot {
-			frac++
-		}
-	}
-	if nd > 15 {
-		return 0, false
-	}
+// strconv itself takes).
+func exactQuotient(m uint64, frac int, neg bool) float64 {
 	v := float64(m) / pow10[frac]
 	if neg {
 		v = -v
 	}
-	return v, true
+	return v
 }
 
 // parseInt parses a whole number within [min, max] (unbounded when both are 0).

@@ -5,8 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestParseDate(t *testing.T) {
@@ -182,4 +184,99 @@ func pow10u(n int) uint64 {
 		v *= 10
 	}
 	return v
+}
+
+// fullStringCheck is checkString's answer without the plainASCII shortcut.
+func fullStringCheck(b []byte, ident bool) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	var err error
+	if ident {
+		err = checkIdent(b)
+	} else {
+		err = checkText(b)
+	}
+	return err == nil && !holdsID(b)
+}
+
+// checkPlainASCII fails when the shortcut accepts what the full checks
+// refuse, or refuses plain printable ASCII that the full checks accept
+// (the shortcut must stay the common path).
+func checkPlainASCII(t *testing.T, b []byte) {
+	t.Helper()
+	if len(b) == 0 {
+		return
+	}
+	for _, ident := range []bool{true, false} {
+		fast, full := plainASCII(b, ident), fullStringCheck(b, ident)
+		if fast && !full {
+			t.Fatalf("plainASCII(%q, ident=%v) accepts what the full checks refuse", b, ident)
+		}
+		printable := true
+		for _, c := range b {
+			printable = printable && c >= 0x20 && c < 0x7f && (c < '0' || c > '9')
+		}
+		if full && printable && len(b) <= MaxKeyLen && !fast {
+			t.Fatalf("plainASCII(%q, ident=%v) refuses plain text the full checks accept", b, ident)
+		}
+	}
+}
+
+// TestPlainASCII compares the shortcut with the full checks on chosen
+// cases (ID numbers with and without text around them, runs of 14, 15,
+// 17+X digits, formula starts, controls, non-ASCII) and on random bytes.
+func TestPlainASCII(t *testing.T) {
+	cases := []string{"P0000000101", "C0000000100001", "J06.9", "=1+1", "-5", "@x", " a", "a ", "a\tb", "a\nb", "a\x1bb", "a\x7f",
+		"11010519491231002X", "110105194912310028", "ID 110105194912310028 here", "12345678901234", "123456789012345", "12345678901234567X",
+		"110105491231002", "x110105491231002y", "中文", "caf\xc3\xa9", "\xff", strings.Repeat("a", MaxKeyLen+1), strings.Repeat("b", MaxTextLen+1)}
+	for _, c := range cases {
+		checkPlainASCII(t, []byte(c))
+	}
+	if !plainASCII([]byte("P0000000101"), true) || plainASCII([]byte("110105194912310028"), false) || plainASCII([]byte("a\tb"), true) || !plainASCII([]byte("a\tb"), false) {
+		t.Fatal("plainASCII: a hand-checked case is wrong")
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	alphabet := []byte("0123456789Xx =+-@\t\n\r\x1b\x7fab.,")
+	for k := 0; k < 200000; k++ {
+		b := make([]byte, 1+rng.IntN(24))
+		for i := range b {
+			if rng.IntN(3) == 0 {
+				b[i] = byte('0' + rng.IntN(10))
+			} else {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		checkPlainASCII(t, b)
+	}
+}
+
+// FuzzPlainASCII: the shortcut never accepts what the full checks refuse.
+func FuzzPlainASCII(f *testing.F) {
+	for _, s := range []string{"P0000000101", "ID 110105194912310028", "=x", "a\tb", "中文"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkPlainASCII(t, b) })
+}
+
+// TestMonthTable checks the month table against the time package for every
+// accepted month, through parseDate (first and last day) and parseMonthNum.
+func TestMonthTable(t *testing.T) {
+	for y := minYear; y <= maxYear; y++ {
+		for m := 1; m <= 12; m++ {
+			first := time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC)
+			last := first.AddDate(0, 1, -1)
+			want := int32(first.Unix() / 86400)
+			if d, err := parseDate([]byte(first.Format("2006-01-02"))); err != nil || d != want {
+				t.Fatalf("parseDate(%s) = %d, %v; want %d", first.Format("2006-01-02"), d, err, want)
+			}
+			if d, err := parseDate([]byte(last.Format("20060102"))); err != nil || d != int32(last.Unix()/86400) {
+				t.Fatalf("parseDate(%s) = %d, %v; want %d", last.Format("20060102"), d, err, last.Unix()/86400)
+			}
+			d, mon, err := parseMonthNum([]byte(first.Format("2006-01")))
+			if err != nil || d != want || mon != int32(y*12+m-1) {
+				t.Fatalf("parseMonthNum(%s) = %d, %d, %v; want %d, %d", first.Format("2006-01"), d, mon, err, want, y*12+m-1)
+			}
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -126,6 +127,9 @@ type TableReport struct {
 	TopReason string `json:"top_reason,omitempty"`
 	// reasons counts the rejected rows per TopReason-like key.
 	reasons map[string]int64
+	// stored is the rows, size and SHA-256 of the table's new Parquet
+	// file, hashed as written (nil when none was written).
+	stored *warehouse.TableState
 	// Seconds is the wall time spent loading the table (for logs and
 	// benchmarks; never written to the warehouse).
 	Seconds float64 `json:"-"`
@@ -388,7 +392,10 @@ func loadDrop(ctx context.Context, files []*dropFile, r *refs, o Options, rep *R
 		workers = runtime.GOMAXPROCS(0) + 1
 	}
 	err := loadAll(ctx, files, workers, func(ctx context.Context, i int) {
-		reports[i], rejBufs[i], ferrs[i] = loadTable(ctx, files[i], r, o, outDir, rejDir)
+		// The table's name labels its samples in a CPU profile.
+		pprof.Do(ctx, pprof.Labels("table", files[i].table.Name), func(ctx context.Context) {
+			reports[i], rejBufs[i], ferrs[i] = loadTable(ctx, files[i], r, o, outDir, rejDir)
+		})
 	}, func(i int) error {
 		if fault.Of(ferrs[i]) == fault.Write {
 			return ferrs[i]
@@ -442,8 +449,10 @@ func buildVersion(ctx context.Context, db *sql.DB, o Options, pend *warehouse.Pe
 	}
 	man.Drops = append(man.Drops, rep.DropID)
 	loaded := map[string]bool{}
+	stored := map[string]*warehouse.TableState{}
 	for _, tr := range rep.Tables {
 		loaded[tr.Table] = tr.Error == ""
+		stored[tr.Table] = tr.stored
 	}
 	tables := datasets.Tables()
 	task := progress.Or(o.Reporter).Start("merge", int64(len(tables)))
@@ -459,9 +468,14 @@ func buildVersion(ctx context.Context, db *sql.DB, o Options, pend *warehouse.Pe
 		}
 		newRows := filepath.Join(outDir, name)
 		var err error
+		ts := warehouse.TableState{Name: t.Name, File: dst}
 		switch {
 		case loaded[t.Name] && old == "":
 			err = fault.Wrap(fault.Write, os.Rename(newRows, dst))
+			if st := stored[t.Name]; st != nil {
+				// the file as written, hashed on the way (tableStates skips it)
+				ts.File, ts.Rows, ts.Bytes, ts.SHA256 = name, st.Rows, st.Bytes, st.SHA256
+			}
 		case loaded[t.Name]:
 			err = merge(ctx, db, t, old, newRows, dst)
 		case old != "":
@@ -473,7 +487,7 @@ func buildVersion(ctx context.Context, db *sql.DB, o Options, pend *warehouse.Pe
 		if err != nil {
 			return man, fmt.Errorf("write %s: %w", t.Name, err)
 		}
-		man.Tables = append(man.Tables, warehouse.TableState{Name: t.Name, File: dst})
+		man.Tables = append(man.Tables, ts)
 		task.Add(1)
 	}
 	if err := tableStates(man.Tables); err != nil {
@@ -484,7 +498,9 @@ func buildVersion(ctx context.Context, db *sql.DB, o Options, pend *warehouse.Pe
 }
 
 // tableStates fills the row counts and checksums of the stored tables
-// (whose File holds the path), two at a time (they are read back whole).
+// (whose File holds the path), two at a time (they are read back whole);
+// a table whose checksum is already known (hashed as written) is left
+// as it is.
 func tableStates(tables []warehouse.TableState) error {
 	serrs := make([]error, len(tables))
 	var swg sync.WaitGroup
@@ -496,6 +512,9 @@ func tableStates(tables []warehouse.TableState) error {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			ts := &tables[i]
+			if ts.SHA256 != "" {
+				return
+			}
 			st, err := tableState(ts.File)
 			st.Name = ts.Name
 			*ts, serrs[i] = st, err
@@ -560,6 +579,7 @@ func loadTable(ctx context.Context, f *dropFile, r *refs, o Options, outDir, rej
 	t.tr.Read, t.tr.Accepted, t.tr.Rejected = t.l.read, t.l.accepted, t.l.rejected
 	t.tr.Personal = t.l.personalColumns()
 	t.tr.reasons = t.l.reasons
+	t.tr.stored = t.l.stored()
 	t.tr.TopReason = topReason(t.l.reasons)
 	t.tr.Seconds = time.Since(t0).Seconds()
 	t.task.Add(t.l.read - t.reported)

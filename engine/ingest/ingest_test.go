@@ -403,3 +403,44 @@ func TestReporter(t *testing.T) {
 		t.Errorf("stages %v, want one per table and the merge", rec.done)
 	}
 }
+
+// TestManifestHashedAsWritten: the rows, size and SHA-256 that the
+// manifest records for tables hashed while they were written (first
+// ingest: every table) and for merged ones (second ingest) equal those of
+// the files read back (tableState, the reference), and the hashed ones
+// are the ones the loader reported.
+func TestManifestHashedAsWritten(t *testing.T) {
+	wh := t.TempDir()
+	r1 := ingestT(t, filepath.Join("testdata", "clean"), wh)
+	hashed := 0
+	for _, tr := range r1.Tables {
+		if tr.stored != nil {
+			hashed++
+		}
+	}
+	check := func(n int) {
+		w, err := warehouse.Open(wh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w.Manifest().Tables) < n {
+			t.Fatalf("%d tables in the manifest, want at least %d", len(w.Manifest().Tables), n)
+		}
+		for _, ts := range w.Manifest().Tables {
+			want, err := tableState(filepath.Join(w.Dir(), ts.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Name = ts.Name
+			if ts != want {
+				t.Errorf("manifest %+v, read back %+v", ts, want)
+			}
+		}
+	}
+	if hashed < 5 {
+		t.Fatalf("%d tables hashed as written, want every loaded table", hashed)
+	}
+	check(hashed)
+	ingestT(t, filepath.Join("testdata", "later"), wh)
+	check(hashed)
+}

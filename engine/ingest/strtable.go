@@ -1,6 +1,9 @@
 package ingest
 
-import "hash/maphash"
+import (
+	"bytes"
+	"hash/maphash"
+)
 
 // strTable interns byte strings: each distinct string gets a dense index
 // (0, 1, 2, ... in order of first insertion). It holds no pointers but its
@@ -60,6 +63,19 @@ func (t *strTable) get(b []byte) (int32, bool) {
 	return i, ok
 }
 
+// after looks for b among the few entries following entry i (i < 0: the
+// first entries), in order of insertion: the next key of a file sorted
+// like the one the table was filled from, found without hashing.
+func (t *strTable) after(i int32, b []byte) (int32, bool) {
+	const window = 4
+	for j := int(i) + 1; j <= int(i)+window && j < len(t.ends); j++ {
+		if j >= 0 && string(t.key(uint32(j))) == string(b) {
+			return int32(j), true
+		}
+	}
+	return -1, false
+}
+
 // insert adds b unless present; it returns b's index and whether b was
 // already there.
 func (t *strTable) insert(b []byte) (int32, bool) {
@@ -93,4 +109,51 @@ func (t *strTable) grow() {
 		}
 		t.slots[p] = s
 	}
+}
+
+// dupSet records the keys of a table to find duplicates. Drops list their
+// rows by key (claim ids ascending), so it keeps the keys that arrive in
+// strictly ascending byte order in a sorted run, appended without hashing:
+// a key above the run's last cannot be in the set (every key held is at
+// most that last one). Any other key is searched in the run (binary
+// search) and then in a strTable holding the keys out of order. The
+// answer is the same as one strTable's, whatever the order of the keys.
+type dupSet struct {
+	data []byte
+	ends []uint64 // ends[i]: end of run entry i in data
+	rest *strTable
+}
+
+func newDupSet() *dupSet { return &dupSet{rest: newStrTable()} }
+
+func (s *dupSet) runKey(i int) []byte {
+	st := uint64(0)
+	if i > 0 {
+		st = s.ends[i-1]
+	}
+	return s.data[st:s.ends[i]]
+}
+
+// insert adds b; it reports whether b was already there.
+func (s *dupSet) insert(b []byte) bool {
+	n := len(s.ends)
+	if n == 0 || bytes.Compare(b, s.runKey(n-1)) > 0 {
+		s.data = append(s.data, b...)
+		s.ends = append(s.ends, uint64(len(s.data)))
+		return false
+	}
+	lo, hi := 0, n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if bytes.Compare(s.runKey(m), b) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < n && bytes.Equal(s.runKey(lo), b) {
+		return true
+	}
+	_, had := s.rest.insert(b)
+	return had
 }

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"strconv"
@@ -21,6 +24,7 @@ import (
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/pqfile"
+	"github.com/povrisk/povrisk/engine/warehouse"
 )
 
 // batchRows is the number of rows per Arrow record batch and Parquet row group.
@@ -92,15 +96,46 @@ type colSpec struct {
 	ident, text bool
 	lastDay     int32  // Date and Month: the last day accepted
 	norm        []byte // id_number: the 18-character form of the current value
-	// the last key found in ref (ref is read-only while this table loads)
-	last    []byte
-	lastRef int32
-	lastOK  bool
+	// the last keys found in ref (ref is read-only while this table loads)
+	recent refCache
+}
+
+// refCache holds the last four distinct keys found in a referenced key
+// set, with their indices: drops list a household's (a person's) rows
+// together, or those of a household's few persons interleaved, so most
+// lookups end here instead of in the key set's large table. A key not
+// held is most often one of the next few of the key set (the next
+// household's persons: strTable.after).
+type refCache struct {
+	keys [4][]byte
+	refs [4]int32
+	n    int   // entries filled
+	next int   // the entry replaced next
+	last int32 // the index put last
+}
+
+func (c *refCache) get(b []byte) (int32, bool) {
+	for i := 0; i < c.n; i++ {
+		if string(c.keys[i]) == string(b) {
+			return c.refs[i], true
+		}
+	}
+	return 0, false
+}
+
+func (c *refCache) put(b []byte, ref int32) {
+	k := c.next
+	c.keys[k], c.refs[k], c.last = append(c.keys[k][:0], b...), ref, ref
+	c.next = (k + 1) % len(c.keys)
+	if c.n < len(c.keys) {
+		c.n++
+	}
 }
 
 type value struct {
 	null bool
 	i    int32
+	mon  int32 // Month: y*12 + m - 1
 	f    float64
 	b    bool
 	s    []byte
@@ -122,7 +157,7 @@ type tableLoader struct {
 	refs     *refs
 	own      *keySet // households/persons: the key set this table feeds
 	keyCols  []int   // indices into cols of the key
-	seen     *strTable
+	seen     *dupSet
 	seen64   map[uint64]struct{}
 	months   *monthSet // keys (reference, month): a bitmap per referenced key
 	keyBuf   []byte
@@ -132,6 +167,7 @@ type tableLoader struct {
 	validate bool
 
 	rb      *array.RecordBuilder
+	bld     []colBuilder // rb's field builders, typed
 	nrows   int
 	dataLen []int // per column: bytes of string data in the last batch
 	// Batches go to a writer goroutine, so that checking the next batch
@@ -141,6 +177,7 @@ type tableLoader struct {
 	pw      *pqarrow.FileWriter
 	out     *os.File
 	outBuf  *bufio.Writer
+	outHash *hashWriter // the bytes written to out
 
 	rej    *csv.Writer
 	rejRec []string
@@ -240,7 +277,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 		// No key: identical rows may be genuine repeated events (two
 		// children's identical education aid); they are all kept.
 	default:
-		l.seen = newStrTable()
+		l.seen = newDupSet()
 		l.seen64 = make(map[uint64]struct{})
 		if len(l.keyCols) == 2 && l.cols[l.keyCols[0]].ref != nil && l.cols[l.keyCols[1]].col.Kind == datasets.Month {
 			l.months = &monthSet{base: -1, bits: make([]uint64, len(l.cols[l.keyCols[0]].ref.inDrop))}
@@ -250,6 +287,7 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 	l.ps = newPseudonymizer(key)
 	l.vals = make([]value, len(l.cols))
 	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, t.ArrowSchema())
+	l.bld = typedBuilders(l.rb, len(l.cols))
 	return l, nil
 }
 
@@ -271,9 +309,12 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 		return fault.Wrap(fault.Write, err)
 	}
 	l.out = f
-	var w io.Writer = f
+	// The file is hashed as it is written: the warehouse manifest records
+	// its size and SHA-256 without reading it back.
+	l.outHash = &hashWriter{w: f, h: sha256.New()}
+	var w io.Writer = l.outHash
 	if l.wrapOut != nil {
-		w = l.wrapOut(out, f)
+		w = l.wrapOut(out, l.outHash)
 	}
 	l.outBuf = bufio.NewWriterSize(w, 1<<20)
 	// Dictionaries pay for enums, regions and dates; for amounts and ids
@@ -308,6 +349,29 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 		done <- werr
 	}()
 	return nil
+}
+
+// hashWriter hashes and counts the bytes its writer took.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (hw *hashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	hw.n += int64(n)
+	return n, err
+}
+
+// stored is the state of the Parquet output after close: rows, bytes
+// and SHA-256 (File and Name are the caller's); nil without an output.
+func (l *tableLoader) stored() *warehouse.TableState {
+	if l.outHash == nil {
+		return nil
+	}
+	return &warehouse.TableState{Rows: l.accepted, Bytes: l.outHash.n, SHA256: hex.EncodeToString(l.outHash.h.Sum(nil))}
 }
 
 // stopWriter waits for the writer goroutine and returns its error.
@@ -406,7 +470,7 @@ func (l *tableLoader) checkField(c *colSpec, v *value, b []byte) error {
 		if c.col.Kind == datasets.Date {
 			v.i, err = parseDate(b)
 		} else {
-			v.i, err = parseMonth(b)
+			v.i, v.mon, err = parseMonthNum(b)
 		}
 		if err == nil && v.i > c.lastDay {
 			err = fmt.Errorf("%w: %s is after %s (the export date: dates in %s may not lie ahead)", ErrDate, quoteVal(b), formatDay(c.lastDay), c.col.Name)
@@ -425,13 +489,15 @@ func (l *tableLoader) checkField(c *colSpec, v *value, b []byte) error {
 	}
 	if c.ref != nil {
 		// Drops list a household's (a person's) rows together: the
-		// key of the previous row saves most lookups.
-		if c.lastOK && string(b) == string(c.last) {
-			v.ref = c.lastRef
-		} else if v.ref, c.lastOK = c.ref.lookup(b); c.lastOK {
-			c.last, c.lastRef = append(c.last[:0], b...), v.ref
-		} else {
-			return fmt.Errorf("%w: %s %s is not in %s", ErrOrphan, c.col.Name, quoteVal(b), c.col.Ref)
+		// keys of the previous rows save most lookups.
+		var ok bool
+		if v.ref, ok = c.recent.get(b); !ok {
+			if v.ref, ok = c.ref.idx.after(c.recent.last, b); !ok {
+				if v.ref, ok = c.ref.lookup(b); !ok {
+					return fmt.Errorf("%w: %s %s is not in %s", ErrOrphan, c.col.Name, quoteVal(b), c.col.Ref)
+				}
+			}
+			c.recent.put(b, v.ref)
 		}
 	}
 	return nil
@@ -442,6 +508,9 @@ func (l *tableLoader) checkField(c *colSpec, v *value, b []byte) error {
 // text (checkText), neither of which may hold an ID number.
 func (l *tableLoader) checkString(c *colSpec, v *value, b []byte) error {
 	v.s = b
+	if !c.col.Pseudonymised && plainASCII(b, c.ident) {
+		return nil
+	}
 	if !utf8.Valid(b) {
 		return errNotUTF8
 	}
@@ -463,6 +532,46 @@ func (l *tableLoader) checkString(c *colSpec, v *value, b []byte) error {
 		err = fmt.Errorf("%w: %s holds what looks like a resident ID number (18 characters with a valid GB 11643 checksum, or a 15-digit legacy number); ID numbers go in persons.id_number only", ErrPersonal, c.col.Name)
 	}
 	return err
+}
+
+// plainASCII is the common case of checkString in one pass: printable
+// ASCII (no control character; tab and line ends allowed in text), no run
+// of 15 digits or more (so no ID number: holdsID), within the length
+// bound, and for an identifier no leading formula character or space and
+// no trailing space. It returns true only where checkIdent (or checkText)
+// and holdsID accept b; anything else takes the full checks, which
+// decide and word the reason.
+func plainASCII(b []byte, ident bool) bool {
+	if ident {
+		if len(b) > MaxKeyLen {
+			return false
+		}
+		switch b[0] {
+		case '=', '+', '-', '@', ' ':
+			return false
+		}
+		if b[len(b)-1] == ' ' {
+			return false
+		}
+	} else if len(b) > MaxTextLen {
+		return false
+	}
+	run := 0
+	for _, ch := range b {
+		switch {
+		case ch >= '0' && ch <= '9':
+			if run++; run >= 15 {
+				return false
+			}
+			continue
+		case ch >= 0x20 && ch < 0x7f:
+		case !ident && (ch == '\t' || ch == '\n' || ch == '\r'):
+		default:
+			return false
+		}
+		run = 0
+	}
+	return true
 }
 
 // holdsID reports whether b is, or holds among other text, an ID number:
@@ -540,7 +649,7 @@ func (l *tableLoader) checkKey() error {
 	}
 	if l.months != nil {
 		ref, day := l.vals[l.keyCols[0]], l.vals[l.keyCols[1]]
-		if dup, ok := l.months.add(ref.ref, day.i); ok {
+		if dup, ok := l.months.add(ref.ref, day.mon); ok {
 			if dup {
 				return l.dupErr()
 			}
@@ -582,7 +691,7 @@ func (l *tableLoader) checkKey() error {
 		l.seen64[k] = struct{}{}
 		return nil
 	}
-	if _, dup := l.seen.insert(kb); dup {
+	if l.seen.insert(kb) {
 		return l.dupErr()
 	}
 	return nil
@@ -596,34 +705,66 @@ func appendU32(b []byte, v uint32) []byte {
 	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
 }
 
+// colBuilder is a column's builder, typed once (RecordBuilder keeps its
+// field builders across batches) so that appending a value needs no type
+// switch on the builder.
+type colBuilder struct {
+	fb   array.Builder
+	str  *array.BinaryBuilder
+	date *array.Date32Builder
+	f64  *array.Float64Builder
+	i32  *array.Int32Builder
+	bl   *array.BooleanBuilder
+}
+
+func typedBuilders(rb *array.RecordBuilder, n int) []colBuilder {
+	out := make([]colBuilder, n)
+	for j := range out {
+		fb := rb.Field(j)
+		out[j].fb = fb
+		switch b := fb.(type) {
+		case *array.StringBuilder:
+			out[j].str = b.BinaryBuilder
+		case *array.Date32Builder:
+			out[j].date = b
+		case *array.Float64Builder:
+			out[j].f64 = b
+		case *array.Int32Builder:
+			out[j].i32 = b
+		case *array.BooleanBuilder:
+			out[j].bl = b
+		}
+	}
+	return out
+}
+
 func (l *tableLoader) appendRow() error {
 	for j := range l.cols {
 		v := &l.vals[j]
-		fb := l.rb.Field(j)
+		cb := &l.bld[j]
 		if v.null {
-			fb.AppendNull()
+			cb.fb.AppendNull()
 			continue
 		}
 		c := &l.cols[j]
 		switch c.col.Kind {
 		case datasets.String, datasets.Region, datasets.Enum:
-			sb := fb.(*array.StringBuilder)
 			if c.col.Pseudonymised && l.ps.mac == nil {
-				sb.AppendNull() // validating without a key: nothing is stored
+				cb.fb.AppendNull() // validating without a key: nothing is stored
 			} else if c.col.Pseudonymised {
 				// v.s is the 18-character form (normalizeID).
-				sb.BinaryBuilder.Append(l.ps.sum(v.s))
+				cb.str.Append(l.ps.sum(v.s))
 			} else {
-				sb.BinaryBuilder.Append(v.s)
+				cb.str.Append(v.s)
 			}
 		case datasets.Date, datasets.Month:
-			fb.(*array.Date32Builder).Append(arrowDate(v.i))
+			cb.date.Append(arrowDate(v.i))
 		case datasets.Money:
-			fb.(*array.Float64Builder).Append(v.f)
+			cb.f64.Append(v.f)
 		case datasets.Int:
-			fb.(*array.Int32Builder).Append(v.i)
+			cb.i32.Append(v.i)
 		case datasets.Bool:
-			fb.(*array.BooleanBuilder).Append(v.b)
+			cb.bl.Append(v.b)
 		}
 	}
 	l.nrows++
@@ -852,13 +993,13 @@ type monthSet struct {
 	bits []uint64
 }
 
-// add records the key; ok is false when the month is outside the window.
-func (s *monthSet) add(ref int32, days int32) (dup, ok bool) {
+// add records the key (mon: the month's number, y*12 + m - 1); ok is
+// false when the month is outside the window.
+func (s *monthSet) add(ref int32, mon int32) (dup, ok bool) {
 	if int(ref) >= len(s.bits) {
 		return false, false
 	}
-	y, m, _ := civilFromDays(days)
-	mn := y*12 + m - 1
+	mn := int(mon)
 	if s.base < 0 {
 		s.base = mn - 16
 	}
