@@ -39,6 +39,7 @@ fuzz ./engine/run FuzzLoadTopK
 fuzz ./engine/brief FuzzLoadUnitCosts
 fuzz ./engine/brief FuzzBriefSummary
 fuzz ./engine/ingest FuzzV11Tables
+fuzz ./engine/ingest FuzzPlainASCII
 fuzz ./engine/feedback FuzzFeedbackCSV
 fuzz ./engine/feedback FuzzFeedbackXLSX
 fuzz ./engine/run FuzzSheetNames
