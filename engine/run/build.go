@@ -362,22 +362,13 @@ func sortRiskTypes(types []string, weight riskWeights) {
 }
 
 // measuresFor suggests at most three programmes for the risk types (the
-// primary type when there is none).
+// primary type when there is none): rules.MeasuresFor, the one table of
+// measures per risk type, with their Chinese names.
 func measuresFor(types []string, primary string) (codes, zh string) {
-	if len(types) == 0 && primary != "" {
-		types = []string{primary}
-	}
-	var out, outZh []string
-	for _, t := range types {
-		for _, m := range riskMeasures[t] {
-			dup := false
-			for _, x := range out {
-				dup = dup || x == m
-			}
-			if !dup && len(out) < 3 {
-				out, outZh = append(out, m), append(outZh, rules.ProgramZh(m))
-			}
-		}
+	out := rules.MeasuresFor(types, primary)
+	outZh := make([]string, len(out))
+	for i, m := range out {
+		outZh[i] = rules.ProgramZh(m)
 	}
 	return strings.Join(out, ";"), strings.Join(outZh, ";")
 }

@@ -63,22 +63,6 @@ func profileLabels() map[string]kmeans.Label {
 	return out
 }
 
-// riskMeasures suggests assistance programmes per official risk type, most
-// fitting first (codes of datasets.Programs).
-var riskMeasures = map[string][]string{
-	"illness":        {"medical_aid", "temporary"},
-	"disability":     {"dibao", "employment_aid"},
-	"education":      {"education_aid"},
-	"disaster":       {"temporary", "housing_aid"},
-	"accident":       {"temporary", "medical_aid"},
-	"unemployment":   {"employment_aid"},
-	"industry":       {"industry_aid", "employment_aid"},
-	"labor_shortage": {"dibao", "tekun"},
-	"housing":        {"housing_aid"},
-	"water":          {"temporary"},
-	"other":          {"dibao", "temporary"},
-}
-
 // formatValue writes v in unit u; zh selects Chinese or English.
 func formatValue(v float64, u unit, zh bool) string {
 	switch u {

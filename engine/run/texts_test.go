@@ -37,10 +37,11 @@ func TestFeatureTextsCoverCatalog(t *testing.T) {
 		}
 	}
 	for r := range risk {
-		if len(riskMeasures[r]) == 0 {
+		ms := rules.MeasuresFor([]string{r}, "")
+		if len(ms) == 0 {
 			t.Errorf("risk type %s has no measures", r)
 		}
-		for _, m := range riskMeasures[r] {
+		for _, m := range ms {
 			if rules.ProgramZh(m) == "" {
 				t.Errorf("measure %s has no Chinese name", m)
 			}

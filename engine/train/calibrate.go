@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/povrisk/povrisk/engine/civil"
@@ -125,31 +124,5 @@ func PermutationImportance(ctx context.Context, m models.Classifier, X models.Ma
 		sortInts(idx)
 		X, y = X.Subset(idx), pick(y, idx)
 	}
-	pred := make([]float64, X.Rows)
-	m.PredictProba(X, pred)
-	ref := eval.ROCAUC(y, pred)
-	perm := X
-	perm.Cols = append([][]float64(nil), X.Cols...)
-	col := make([]float64, X.Rows)
-	out := make([]float64, len(X.Cols))
-	for j := range X.Cols {
-		var drop float64
-		for r := range repeats {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("permutation importance: %w", err)
-			}
-			copy(col, X.Cols[j][:X.Rows])
-			rng := rand.New(rand.NewPCG(seed, uint64(j)<<32|uint64(r)))
-			rng.Shuffle(len(col), func(a, b int) { col[a], col[b] = col[b], col[a] })
-			perm.Cols[j] = col
-			m.PredictProba(perm, pred)
-			drop += ref - eval.ROCAUC(y, pred)
-		}
-		perm.Cols[j] = X.Cols[j]
-		out[j] = drop / float64(repeats)
-		if math.IsNaN(out[j]) {
-			out[j] = 0
-		}
-	}
-	return out, nil
+	return eval.PermutationImportance(ctx, m.PredictProba, X, y, repeats, seed)
 }

@@ -28,7 +28,7 @@ func ProgramZh(code string) string { return programs.lookup(code).zh }
 func ProgramEn(code string) string { return programs.lookup(code).en }
 
 // riskMeasures suggests programmes per official risk type, most fitting
-// first (the table of engine/run's work lists, which may read it from here).
+// first: the one table (the night's suggested measures, whatif's costs).
 var riskMeasures = map[string][]string{
 	"illness":        {"medical_aid", "temporary"},
 	"disability":     {"dibao", "employment_aid"},

@@ -3,7 +3,6 @@ package forest
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/povrisk/povrisk/models"
 	"github.com/povrisk/povrisk/models/eval"
@@ -21,28 +20,5 @@ func (f *Forest) PermutationImportances(ctx context.Context, X models.Matrix, y 
 	if repeats <= 0 {
 		repeats = 5
 	}
-	pred := make([]float64, X.Rows)
-	f.PredictProba(X, pred)
-	ref := eval.ROCAUC(y, pred)
-	perm := X
-	perm.Cols = append([][]float64(nil), X.Cols...)
-	col := make([]float64, X.Rows)
-	out := make([]float64, len(X.Cols))
-	for j := range X.Cols {
-		var drop float64
-		for r := range repeats {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("permutation importances: %w", err)
-			}
-			copy(col, X.Cols[j][:X.Rows])
-			rng := rand.New(rand.NewPCG(seed, uint64(j)<<32|uint64(r)))
-			rng.Shuffle(len(col), func(a, b int) { col[a], col[b] = col[b], col[a] })
-			perm.Cols[j] = col
-			f.PredictProba(perm, pred)
-			drop += ref - eval.ROCAUC(y, pred)
-		}
-		perm.Cols[j] = X.Cols[j]
-		out[j] = drop / float64(repeats)
-	}
-	return out, nil
+	return eval.PermutationImportance(ctx, f.PredictProba, X, y, repeats, seed)
 }
