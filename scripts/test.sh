@@ -17,10 +17,10 @@ go test -tags duckdb_arrow -count=1 -timeout 25m ./...
 # Every reader of outside bytes has a fuzz target; each runs briefly here
 # (the seed corpus always, then a few seconds of new inputs). Longer runs:
 # FUZZTIME=5m bash scripts/test.sh
-fuzztime=${FUZZTIME:-6s}
+fuzztime=${FUZZTIME:-10s}
 fuzz() { # package target
 	echo "== fuzz ($fuzztime): $1 $2"
-	go test -tags duckdb_arrow -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" -fuzzminimizetime 10s -parallel 1 "$1"
+	go test -tags duckdb_arrow -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" -fuzzminimizetime 3s -parallel 1 "$1"
 }
 fuzz ./engine/ingest FuzzParseRow
 fuzz ./engine/ingest FuzzCSVSource
