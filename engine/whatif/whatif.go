@@ -144,6 +144,11 @@ func Evaluate(tab arrow.Table, asOf time.Time, pol *rules.Policy, unitCosts map[
 				lines[k] = k
 			}
 		}
+		if b.ruralEntry != "" && (b.ruralEntry != a.Result.Rural.Key() || b.rural != a.Result.Rural.Value) {
+			k := fmt.Sprintf("%s农村居民人均可支配收入 %s元 → %s%s元", rules.KeyZh(b.ruralEntry), rules.Thousands(b.rural),
+				lineFrom(b.ruralEntry, a.Result.Rural.Key()), rules.Thousands(a.Result.Rural.Value))
+			lines[k] = k
+		}
 		c := counties[h.county]
 		if c == nil {
 			c = &CountyChange{Code: h.county, Name: places[h.county]}
@@ -217,6 +222,10 @@ type recordedRow struct {
 	primary   string
 	lineEntry string
 	line      float64
+	// The rural income applied (previous year's; the medical burden
+	// rule's base); "" and 0 when the table has no such column.
+	ruralEntry string
+	rural      float64
 }
 
 // recorded reads the rule columns of a feature table. rule_primary_risk_type
@@ -265,6 +274,16 @@ func recorded(tab arrow.Table) ([]recordedRow, error) {
 			}
 			if l, ok := rec.Column(idx["policy_line"]).(*array.Float64); ok && l.IsValid(i) {
 				r.line = l.Value(i)
+			}
+			if ri, ok := idx["policy_rural_income_entry"]; ok {
+				if r.ruralEntry, err = text(rec.Column(ri), i); err != nil {
+					return nil, err
+				}
+			}
+			if ri, ok := idx["policy_rural_income"]; ok {
+				if l, ok := rec.Column(ri).(*array.Float64); ok && l.IsValid(i) {
+					r.rural = l.Value(i)
+				}
 			}
 			out = append(out, r)
 		}

@@ -375,3 +375,29 @@ func TestSettingChanges(t *testing.T) {
 		t.Errorf("unknown run policy: %q", got)
 	}
 }
+
+// TestRuralIncomeChange: a policy that changes the previous year's rural
+// income (the medical-burden rule's base), not the line, lists that
+// change in the office's words and no line change.
+func TestRuralIncomeChange(t *testing.T) {
+	tab := fixture(t)
+	b, err := os.ReadFile("../../features/rules/policy.sample.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), "year = 2024\nvalue = 23119.0", "year = 2024\nvalue = 25000.0", 1)
+	if text == string(b) {
+		t.Fatal("the sample policy's 2024 rural income was not found")
+	}
+	pol, err := rules.ParsePolicy([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Evaluate(tab, asOf, pol, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"全国2024年农村居民人均可支配收入 23,119元 → 25,000元"}; !reflect.DeepEqual(res.Changes, want) {
+		t.Errorf("changes %q, want %q", res.Changes, want)
+	}
+}
