@@ -1,15 +1,11 @@
 package boost
 
 import (
-	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
-	"slices"
 
 	"github.com/povrisk/povrisk/models/hist"
 )
@@ -21,7 +17,6 @@ const Version = 1
 const (
 	magic     = "PVRB"
 	nodeBytes = 32
-	maxHeader = 64 << 20
 )
 
 // ErrFormat is wrapped by every error about a malformed model file.
@@ -40,17 +35,6 @@ type header struct {
 	Nodes       []int       `json:"nodes"` // node count of each tree
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // WriteTo writes the model in the format of FORMAT.md.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	h := header{Format: "povrisk-boost", Options: m.params, Features: m.names, Bins: m.cuts, Init: m.init,
@@ -58,35 +42,19 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	for _, t := range m.trees {
 		h.Nodes = append(h.Nodes, len(t))
 	}
-	js, err := json.Marshal(h)
-	if err != nil {
-		return 0, fmt.Errorf("write boosted trees: encode header: %w", err)
-	}
-	cw := &countWriter{w: w}
-	crc := crc32.NewIEEE()
-	bw := bufio.NewWriterSize(io.MultiWriter(cw, crc), 1<<16)
-	var pre [12]byte
-	copy(pre[:4], magic)
-	binary.LittleEndian.PutUint32(pre[4:], Version)
-	binary.LittleEndian.PutUint32(pre[8:], uint32(len(js)))
-	bw.Write(pre[:])
-	bw.Write(js)
-	var b [nodeBytes]byte
-	for _, t := range m.trees {
-		for i := range t {
-			putNode(b[:], &t[i])
-			bw.Write(b[:])
+	n, err := hist.WriteFrame(w, magic, Version, h, func(bw io.Writer) {
+		var b [nodeBytes]byte
+		for _, t := range m.trees {
+			for i := range t {
+				putNode(b[:], &t[i])
+				bw.Write(b[:])
+			}
 		}
+	})
+	if err != nil {
+		return n, fmt.Errorf("write boosted trees: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
-		return cw.n, fmt.Errorf("write boosted trees: %w", err)
-	}
-	var sum [4]byte
-	binary.LittleEndian.PutUint32(sum[:], crc.Sum32())
-	if _, err := cw.Write(sum[:]); err != nil {
-		return cw.n, fmt.Errorf("write boosted trees: %w", err)
-	}
-	return cw.n, nil
+	return n, nil
 }
 
 func putNode(b []byte, n *Node) {
@@ -112,30 +80,10 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // corrupted files (CRC-32) and trees that could not be walked safely are
 // rejected.
 func Read(r io.Reader) (*Model, error) {
-	crc := crc32.NewIEEE()
-	br := bufio.NewReaderSize(r, 1<<16)
-	tr := io.TeeReader(br, crc)
-	var pre [12]byte
-	if _, err := io.ReadFull(tr, pre[:]); err != nil {
-		return nil, fmt.Errorf("read boosted trees: %w: %w", ErrFormat, err)
-	}
-	if string(pre[:4]) != magic {
-		return nil, fmt.Errorf("read boosted trees: %w: magic %q, want %q", ErrFormat, pre[:4], magic)
-	}
-	if v := binary.LittleEndian.Uint32(pre[4:]); v != Version {
-		return nil, fmt.Errorf("read boosted trees: %w: format version %d, this povrisk reads version %d (retrain the model or use the povrisk release that wrote it)", ErrFormat, v, Version)
-	}
-	hl := binary.LittleEndian.Uint32(pre[8:])
-	if hl > maxHeader {
-		return nil, fmt.Errorf("read boosted trees: %w: header of %d bytes", ErrFormat, hl)
-	}
-	js, err := readN(tr, nil, int(hl))
-	if err != nil {
-		return nil, fmt.Errorf("read boosted trees: %w: header: %w", ErrFormat, err)
-	}
 	var h header
-	if err := json.Unmarshal(js, &h); err != nil {
-		return nil, fmt.Errorf("read boosted trees: %w: header: %w", ErrFormat, err)
+	fr, err := hist.OpenFrame(r, magic, Version, &h)
+	if err != nil {
+		return nil, fmt.Errorf("read boosted trees: %w: %w", ErrFormat, err)
 	}
 	p := len(h.Features)
 	if h.Format != "povrisk-boost" || p == 0 || len(h.Bins) != p || len(h.Importances) != p || len(h.TrainLoss) != len(h.Nodes)+1 || !finite(h.Init) {
@@ -144,12 +92,12 @@ func Read(r io.Reader) (*Model, error) {
 	}
 	m := &Model{params: h.Options, names: h.Features, cuts: h.Bins, init: h.Init, imp: h.Importances, loss: h.TrainLoss, valLoss: h.ValidLoss}
 	m.trees = make([][]Node, len(h.Nodes))
-	var buf []byte
 	for t, cnt := range h.Nodes {
 		if cnt < 1 || cnt > math.MaxInt32/nodeBytes {
 			return nil, fmt.Errorf("read boosted trees: %w: tree %d has %d nodes", ErrFormat, t, cnt)
 		}
-		if buf, err = readN(tr, buf, cnt*nodeBytes); err != nil {
+		buf, err := fr.Next(cnt * nodeBytes)
+		if err != nil {
 			return nil, fmt.Errorf("read boosted trees: %w: tree %d: %w", ErrFormat, t, err)
 		}
 		nodes := make([]Node, cnt)
@@ -161,13 +109,8 @@ func Read(r io.Reader) (*Model, error) {
 		}
 		m.trees[t] = nodes
 	}
-	want := crc.Sum32()
-	var sum [4]byte
-	if _, err := io.ReadFull(br, sum[:]); err != nil {
-		return nil, fmt.Errorf("read boosted trees: %w: checksum: %w", ErrFormat, err)
-	}
-	if got := binary.LittleEndian.Uint32(sum[:]); got != want {
-		return nil, fmt.Errorf("read boosted trees: %w: checksum %08x, content hashes to %08x (file corrupted)", ErrFormat, got, want)
+	if err := fr.Close(); err != nil {
+		return nil, fmt.Errorf("read boosted trees: %w: %w", ErrFormat, err)
 	}
 	return m, nil
 }
@@ -191,21 +134,4 @@ func checkNode(n *Node, i, cnt, p int) error {
 		return errors.New("threshold is NaN")
 	}
 	return nil
-}
-
-// readN reads n bytes into buf, growing it as the bytes arrive, so that a
-// corrupt length cannot make Read allocate more than the file holds.
-func readN(r io.Reader, buf []byte, n int) ([]byte, error) {
-	const chunk = 1 << 20
-	buf = buf[:0]
-	for len(buf) < n {
-		k := min(n-len(buf), chunk)
-		buf = slices.Grow(buf, k)
-		got, err := io.ReadFull(r, buf[len(buf):len(buf)+k])
-		buf = buf[:len(buf)+got]
-		if err != nil {
-			return buf, err
-		}
-	}
-	return buf, nil
 }

@@ -1,16 +1,12 @@
 package forest
 
 import (
-	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/povrisk/povrisk/models/hist"
-	"hash/crc32"
 	"io"
 	"math"
-	"slices"
 )
 
 // Version is the model file format version written by WriteTo; Read
@@ -20,7 +16,6 @@ const Version = 1
 const (
 	magic     = "PVRF"
 	nodeBytes = 32
-	maxHeader = 64 << 20
 )
 
 // ErrFormat is wrapped by every error about a malformed model file.
@@ -37,17 +32,6 @@ type header struct {
 	Nodes       []int       `json:"nodes"`     // node count of each tree
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // WriteTo writes the forest in the format of FORMAT.md.
 func (f *Forest) WriteTo(w io.Writer) (int64, error) {
 	h := header{Format: "povrisk-forest", Options: f.params, Features: f.names, Bins: f.cuts, Importances: f.imp}
@@ -58,35 +42,19 @@ func (f *Forest) WriteTo(w io.Writer) (int64, error) {
 	for _, t := range f.trees {
 		h.Nodes = append(h.Nodes, len(t))
 	}
-	js, err := json.Marshal(h)
-	if err != nil {
-		return 0, fmt.Errorf("write forest: encode header: %w", err)
-	}
-	cw := &countWriter{w: w}
-	crc := crc32.NewIEEE()
-	bw := bufio.NewWriterSize(io.MultiWriter(cw, crc), 1<<16)
-	var pre [12]byte
-	copy(pre[:4], magic)
-	binary.LittleEndian.PutUint32(pre[4:], Version)
-	binary.LittleEndian.PutUint32(pre[8:], uint32(len(js)))
-	bw.Write(pre[:])
-	bw.Write(js)
-	var b [nodeBytes]byte
-	for _, t := range f.trees {
-		for i := range t {
-			putNode(b[:], &t[i])
-			bw.Write(b[:])
+	n, err := hist.WriteFrame(w, magic, Version, h, func(bw io.Writer) {
+		var b [nodeBytes]byte
+		for _, t := range f.trees {
+			for i := range t {
+				putNode(b[:], &t[i])
+				bw.Write(b[:])
+			}
 		}
+	})
+	if err != nil {
+		return n, fmt.Errorf("write forest: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
-		return cw.n, fmt.Errorf("write forest: %w", err)
-	}
-	var sum [4]byte
-	binary.LittleEndian.PutUint32(sum[:], crc.Sum32())
-	if _, err := cw.Write(sum[:]); err != nil {
-		return cw.n, fmt.Errorf("write forest: %w", err)
-	}
-	return cw.n, nil
+	return n, nil
 }
 
 func putNode(b []byte, n *Node) {
@@ -109,30 +77,10 @@ func getNode(b []byte) Node {
 // versions, truncated or corrupted files (CRC-32) and trees that could not
 // be walked safely.
 func Read(r io.Reader) (*Forest, error) {
-	crc := crc32.NewIEEE()
-	br := bufio.NewReaderSize(r, 1<<16)
-	tr := io.TeeReader(br, crc)
-	var pre [12]byte
-	if _, err := io.ReadFull(tr, pre[:]); err != nil {
-		return nil, fmt.Errorf("read forest: %w: %w", ErrFormat, err)
-	}
-	if string(pre[:4]) != magic {
-		return nil, fmt.Errorf("read forest: %w: magic %q, want %q", ErrFormat, pre[:4], magic)
-	}
-	if v := binary.LittleEndian.Uint32(pre[4:]); v != Version {
-		return nil, fmt.Errorf("read forest: %w: format version %d, this povrisk reads version %d (retrain the model or use the povrisk release that wrote it)", ErrFormat, v, Version)
-	}
-	hl := binary.LittleEndian.Uint32(pre[8:])
-	if hl > maxHeader {
-		return nil, fmt.Errorf("read forest: %w: header of %d bytes", ErrFormat, hl)
-	}
-	js := make([]byte, hl)
-	if _, err := io.ReadFull(tr, js); err != nil {
-		return nil, fmt.Errorf("read forest: %w: header: %w", ErrFormat, err)
-	}
 	var h header
-	if err := json.Unmarshal(js, &h); err != nil {
-		return nil, fmt.Errorf("read forest: %w: header: %w", ErrFormat, err)
+	fr, err := hist.OpenFrame(r, magic, Version, &h)
+	if err != nil {
+		return nil, fmt.Errorf("read forest: %w: %w", ErrFormat, err)
 	}
 	p := len(h.Features)
 	if p == 0 || len(h.Bins) != p || len(h.Importances) != p || len(h.Nodes) == 0 {
@@ -144,13 +92,12 @@ func Read(r io.Reader) (*Forest, error) {
 		f.oob = *h.OOBScore
 	}
 	f.trees = make([][]Node, len(h.Nodes))
-	var buf []byte
 	for t, cnt := range h.Nodes {
 		if cnt < 1 || cnt > math.MaxInt32 {
 			return nil, fmt.Errorf("read forest: %w: tree %d has %d nodes", ErrFormat, t, cnt)
 		}
-		var err error
-		if buf, err = readN(tr, buf, cnt*nodeBytes); err != nil {
+		buf, err := fr.Next(cnt * nodeBytes)
+		if err != nil {
 			return nil, fmt.Errorf("read forest: %w: tree %d: %w", ErrFormat, t, err)
 		}
 		b := buf
@@ -163,13 +110,8 @@ func Read(r io.Reader) (*Forest, error) {
 		}
 		f.trees[t] = nodes
 	}
-	want := crc.Sum32()
-	var sum [4]byte
-	if _, err := io.ReadFull(br, sum[:]); err != nil {
-		return nil, fmt.Errorf("read forest: %w: checksum: %w", ErrFormat, err)
-	}
-	if got := binary.LittleEndian.Uint32(sum[:]); got != want {
-		return nil, fmt.Errorf("read forest: %w: checksum %08x, content hashes to %08x (file corrupted)", ErrFormat, got, want)
+	if err := fr.Close(); err != nil {
+		return nil, fmt.Errorf("read forest: %w: %w", ErrFormat, err)
 	}
 	return f, nil
 }
@@ -193,21 +135,4 @@ func checkNode(n *Node, i, cnt, p int) error {
 		return errors.New("threshold is NaN")
 	}
 	return nil
-}
-
-// readN reads n bytes into buf, growing it as the bytes arrive, so that a
-// corrupt node count cannot make Read allocate more than the file holds.
-func readN(r io.Reader, buf []byte, n int) ([]byte, error) {
-	const chunk = 1 << 20
-	buf = buf[:0]
-	for len(buf) < n {
-		k := min(n-len(buf), chunk)
-		buf = slices.Grow(buf, k)
-		m, err := io.ReadFull(r, buf[len(buf):len(buf)+k])
-		buf = buf[:len(buf)+m]
-		if err != nil {
-			return buf, err
-		}
-	}
-	return buf, nil
 }
