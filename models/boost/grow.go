@@ -6,16 +6,9 @@ import (
 	"github.com/povrisk/povrisk/models/hist"
 )
 
-// Node is one node of a flat tree, laid out as the forest's. Children come
-// after their parent; the root is node 0, so Left == 0 marks a leaf.
-type Node struct {
-	Threshold float64 // a row goes left when x[Feature] <= Threshold
-	Value     float64 // the node's Newton value -LearningRate*G/(H+L2), in log-odds
-	Feature   uint32
-	Left      uint32 // 0 for a leaf
-	Right     uint32 // Left+1 for an internal node
-	Flags     uint32 // flagMissingLeft: NaN goes left
-}
+// Node is one node of a flat tree (hist.Node, the layout shared with the
+// forest); Value is the the node's Newton value -LearningRate*G/(H+L2), in log-odds. Flags: flagMissingLeft, NaN goes left.
+type Node = hist.Node
 
 const flagMissingLeft = 1
 

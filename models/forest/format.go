@@ -1,7 +1,6 @@
 package forest
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/povrisk/povrisk/models/hist"
@@ -15,7 +14,7 @@ const Version = 1
 
 const (
 	magic     = "PVRF"
-	nodeBytes = 32
+	nodeBytes = hist.NodeBytes
 )
 
 // ErrFormat is wrapped by every error about a malformed model file.
@@ -46,7 +45,7 @@ func (f *Forest) WriteTo(w io.Writer) (int64, error) {
 		var b [nodeBytes]byte
 		for _, t := range f.trees {
 			for i := range t {
-				putNode(b[:], &t[i])
+				hist.PutNode(b[:], &t[i])
 				bw.Write(b[:])
 			}
 		}
@@ -55,22 +54,6 @@ func (f *Forest) WriteTo(w io.Writer) (int64, error) {
 		return n, fmt.Errorf("write forest: %w", err)
 	}
 	return n, nil
-}
-
-func putNode(b []byte, n *Node) {
-	le := binary.LittleEndian
-	le.PutUint32(b[0:], n.Feature)
-	le.PutUint32(b[4:], n.Left)
-	le.PutUint32(b[8:], n.Right)
-	le.PutUint32(b[12:], n.Flags)
-	le.PutUint64(b[16:], math.Float64bits(n.Threshold))
-	le.PutUint64(b[24:], math.Float64bits(n.Value))
-}
-
-func getNode(b []byte) Node {
-	le := binary.LittleEndian
-	return Node{Feature: le.Uint32(b[0:]), Left: le.Uint32(b[4:]), Right: le.Uint32(b[8:]), Flags: le.Uint32(b[12:]),
-		Threshold: math.Float64frombits(le.Uint64(b[16:])), Value: math.Float64frombits(le.Uint64(b[24:]))}
 }
 
 // Read reads a forest written by WriteTo. It rejects other format
@@ -103,7 +86,7 @@ func Read(r io.Reader) (*Forest, error) {
 		b := buf
 		nodes := make([]Node, cnt)
 		for i := range nodes {
-			nodes[i] = getNode(b[i*nodeBytes:])
+			nodes[i] = hist.GetNode(b[i*nodeBytes:])
 			if err := checkNode(&nodes[i], i, cnt, p); err != nil {
 				return nil, fmt.Errorf("read forest: %w: tree %d node %d: %s", ErrFormat, t, i, err)
 			}

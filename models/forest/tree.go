@@ -9,16 +9,9 @@ import (
 	"slices"
 )
 
-// Node is one node of a flat tree. Children come after their parent; the
-// root is node 0, so Left == 0 marks a leaf.
-type Node struct {
-	Threshold float64 // a row goes left when x[Feature] <= Threshold
-	Value     float64 // weighted share of class 1 among the node's training rows
-	Feature   uint32
-	Left      uint32 // 0 for a leaf
-	Right     uint32
-	Flags     uint32 // flagMissingLeft: NaN goes left
-}
+// Node is one node of a flat tree (hist.Node, the layout shared with the
+// boosted trees); Value is the weighted share of class 1 among the node's training rows. Flags: flagMissingLeft, NaN goes left.
+type Node = hist.Node
 
 const flagMissingLeft = 1
 
