@@ -129,6 +129,12 @@ func Launch(ctx context.Context, o Options) (*Browser, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A context already ended starts nothing: chromedp, asked to allocate
+	// a browser on it, can leave its cancel waiting for a browser that
+	// never started.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
 	profile, err := os.MkdirTemp("", "povrisk-chromium-")
 	if err != nil {
 		return nil, fault.Wrap(fault.Write, fmt.Errorf("chromium profile: %w", err))
@@ -190,7 +196,18 @@ func (b *Browser) Close() error {
 		case <-time.After(10 * time.Second):
 		}
 	}
-	b.cancel()
+	// chromedp's cancel waits for the browser to stop; a browser whose
+	// start failed may never report that, so the wait is bounded and the
+	// allocator's cancel ends the process whatever it said.
+	cancelled := make(chan struct{})
+	go func() {
+		defer close(cancelled)
+		b.cancel()
+	}()
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+	}
 	b.cancelAlloc() // ends the process if it is still there, and waits for it
 	return os.RemoveAll(b.profile)
 }
