@@ -17,6 +17,7 @@ import (
 
 	"github.com/povrisk/povrisk/datasets"
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/engine/atomicfile"
 	"github.com/povrisk/povrisk/engine/audit"
 	"github.com/povrisk/povrisk/engine/brief"
 	"github.com/povrisk/povrisk/engine/brief/browser"
@@ -300,10 +301,10 @@ func (d *demo) simulateVisits(ctx context.Context, first *night.Result, to time.
 // afresh), as an office sends them out.
 func copyWorklists(from, dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("clear %s: %w", dir, err)
+		return fault.Wrap(fault.Write, fmt.Errorf("clear %s: %w", dir, err))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
+		return fault.Wrap(fault.Write, fmt.Errorf("create %s: %w", dir, err))
 	}
 	names, err := filepath.Glob(filepath.Join(from, "*.xlsx"))
 	if err != nil {
@@ -314,7 +315,7 @@ func copyWorklists(from, dir string) error {
 		if err != nil {
 			return fmt.Errorf("read the work list %s: %w", p, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o600); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o600); err != nil { // marked fault.Write
 			return fmt.Errorf("copy the work list to %s: %w", dir, err)
 		}
 	}

@@ -7,12 +7,10 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/features"
-	"github.com/povrisk/povrisk/features/rules"
 	"github.com/povrisk/povrisk/models"
 )
 
@@ -23,24 +21,15 @@ type (
 	assessment = features.Assessment
 )
 
-// assessElimination is the elimination assessment of the households
-// monitored on asOf; ok false: no assessment is available in this build
-// (then the night writes no elimination files and summary.json
-// elimination is null).
-func assessElimination(ctx context.Context, db *sql.DB, in *inputs, asOf time.Time, pol *rules.Policy) ([]assessment, bool, error) {
-	as, err := features.AssessElimination(ctx, db, in.w, asOf, pol)
-	return as, true, err
-}
-
 // assessRows runs the assessment and converts it to the run directory's
 // rows, sorted by household_id; nil when no assessment is available.
 func assessRows(ctx context.Context, db *sql.DB, in *inputs, feat *featureTable, names map[string]string, counties map[string]bool) ([]rundir.ElimRow, error) {
-	all, ok, err := assessElimination(ctx, db, in, in.asOf, in.cfg.policy)
-	if err != nil || !ok {
+	night, err := in.officeNight(ctx, db)
+	if err != nil {
 		return nil, err
 	}
-	as := all[:0]
-	for _, a := range all { // the group's counties only
+	var as []assessment
+	for _, a := range night.assessed { // the group's counties only (copies: the night's stay as read)
 		if counties[rundir.Prefix(a.RegionCode, 6)] {
 			as = append(as, a)
 		}

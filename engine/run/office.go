@@ -20,6 +20,7 @@ import (
 	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/warehouse"
+	"github.com/povrisk/povrisk/features"
 )
 
 // officeSet is what the night adds for the office loop (issue 13) and the
@@ -59,14 +60,12 @@ const visitWindowDays = 31
 // county-local, and the merge sums and sorts the parts (mergeOffice).
 func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, feat *featureTable, group []string) (*officeSet, error) {
 	o := &officeSet{topK: rk.topK}
-	var err error
-	if o.names, err = regionNames(ctx, db, in.w); err != nil {
-		return nil, err
-	}
-	elim, relapses, err := eliminations(ctx, db, in.w, in.asOf)
+	night, err := in.officeNight(ctx, db)
 	if err != nil {
 		return nil, err
 	}
+	o.names = night.names
+	elim, relapses := night.eliminated, night.relapses
 	counties := map[string]bool{}
 	for _, c := range group {
 		counties[c] = true
@@ -107,6 +106,37 @@ func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, feat *feat
 	}
 	o.elimSum = eliminationSummary(o.elim, o.relapseCty, o.names, in.relapseCard.ID)
 	return o, nil
+}
+
+// officeNight is what the office outputs read from the warehouse for the
+// whole night: read once, on the first county group, and shared by the
+// others (the warehouse does not change during a night).
+type officeNight struct {
+	names      map[string]string // region code -> name
+	eliminated map[string]string // household -> elimination date, last 12 months
+	relapses   map[string]int    // county -> relapses in the 12 months
+	assessed   []assessment      // every monitored household (nil: none assessed)
+}
+
+// officeNight reads (once) the night's names, eliminations and
+// elimination assessment.
+func (in *inputs) officeNight(ctx context.Context, db *sql.DB) (*officeNight, error) {
+	if in.office != nil {
+		return in.office, nil
+	}
+	n := &officeNight{}
+	var err error
+	if n.names, err = regionNames(ctx, db, in.w); err != nil {
+		return nil, err
+	}
+	if n.eliminated, n.relapses, err = eliminations(ctx, db, in.w, in.asOf); err != nil {
+		return nil, err
+	}
+	if n.assessed, err = features.AssessElimination(ctx, db, in.w, in.asOf, in.cfg.policy); err != nil {
+		return nil, err
+	}
+	in.office = n
+	return n, nil
 }
 
 // markRows sets every row's place names, its elimination date and watch

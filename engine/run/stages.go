@@ -120,6 +120,7 @@ type inputs struct {
 	// the elimination's defer verdict then rests on the months alone).
 	relapse     models.Classifier
 	relapseCard registry.Card
+	office      *officeNight      // read by the first county group (officeNight)
 	sums        map[string]string // input path -> sha256
 	ingested    *ingest.Report
 	prev        string // the previous month-end run ("" none)
