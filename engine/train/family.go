@@ -14,6 +14,11 @@ import (
 // models/boost is in the tree (nil: this build has no boosted trees).
 var fitBoost func(ctx context.Context, c Config, X models.Matrix, y []int, w []float64, seed uint64) (models.Classifier, error)
 
+// checkBoost decodes a boost configuration's options (refusing unknown
+// keys and invalid values) so that a grid file's mistake is found when it
+// is read, not hours into training; set with fitBoost.
+var checkBoost func(c Config) error
+
 // errNoBoost is the error of a boost configuration in a build without it.
 var errNoBoost = errors.New("this build of povrisk has no boosted trees: remove the boost configurations from the grid")
 

@@ -199,14 +199,22 @@ learning_rate = 0.1
 	if mf, _ := g[0].maxFeatures(40); mf != 12 { // 2 * floor(sqrt(40)) = 12
 		t.Errorf("2sqrt of 40 = %d, want 12", mf)
 	}
-	for _, bad := range []string{`{"configs":[{"family":"svm"}]}`, `{"configs":[{"max_features":"lots"}]}`, `{"configs":[]}`, `{"configs":[{"min_leaf":-1}]}`, `{"configs":[{"family":"boost","min_leaf":5}]}`} {
+	for _, bad := range []string{`{"configs":[{"family":"svm"}]}`, `{"configs":[{"max_features":"lots"}]}`, `{"configs":[]}`, `{"configs":[{"min_leaf":-1}]}`, `{"configs":[{"family":"boost","min_leaf":5}]}`, `{"configs":[{"family":"boost","boost":{"learning_rat":0.05}}]}`} {
 		os.WriteFile(jsonPath, []byte(bad), 0o644)
 		if _, err := ReadGrid(jsonPath); err == nil {
 			t.Errorf("grid %s accepted", bad)
 		}
 	}
-	if n := len(DefaultGrid()); n != 13 {
-		t.Errorf("default grid has %d configurations", n)
+	g = DefaultGrid()
+	fams := map[string]int{}
+	for _, c := range g {
+		fams[c.family()]++
+		if err := c.check(); err != nil {
+			t.Errorf("default configuration %s: %v", c.label(), err)
+		}
+	}
+	if len(g) != 15 || fams[familyForest] != 13 || fams[familyBoost] != 2 {
+		t.Errorf("default grid has %d configurations, by family %v; want 13 forests and 2 boosted", len(g), fams)
 	}
 }
 
