@@ -76,6 +76,9 @@ type item struct {
 	// constant has bit j set when feature j (j < 64) is known constant in
 	// the node (found so in an ancestor), so it is skipped without a pass.
 	constant uint64
+	// local: the node's rows (in-bag and out-of-bag) index g.local, the
+	// codes of its subtree's rows copied together (compact).
+	local bool
 }
 
 // sample is an in-bag row with its bootstrap count and class, kept
@@ -114,6 +117,12 @@ type grower struct {
 	nodes     []Node  // the tree being grown
 	oob, otmp []int32 // the tree's out-of-bag rows, partitioned with rows
 
+	// The row-major codes of one subtree's rows, in-bag then out-of-bag
+	// (compact), and the training row of each out-of-bag one.
+	local     []uint8
+	localOrig []int32
+	compactAt int // subtrees of at most this many in-bag rows are compacted; 0: never
+
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
 	oobSum []int64
@@ -127,6 +136,9 @@ func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) 
 		rows: make([]sample, d.N), tmp: make([]sample, d.N), cnt: make([]int32, d.N),
 		scratch: make([]hbin, 4*histStride), feats: make([]int, d.P)}
 	g.full = 2*o.MaxFeatures > d.P
+	if d.N*d.P > 2*compactBytes {
+		g.compactAt = compactBytes / d.P
+	}
 	return g
 }
 
@@ -218,7 +230,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	}
 	if g.full {
 		root.hist = g.getHist()
-		g.fillAll(root.hist, 0, n)
+		g.fillAll(root.hist, 0, n, false)
 	}
 	nodes := append(g.nodes[:0], Node{}) // reused across trees, cloned when done
 	g.stack = append(g.stack[:0], root)
@@ -236,6 +248,9 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			g.putHist(it.hist)
 			g.addOOB(&it, p/w)
 			continue
+		}
+		if !it.local && it.hi-it.lo <= g.compactAt {
+			g.compact(&it)
 		}
 		s, constant, ok := g.bestSplit(rng, &it)
 		if !ok {
@@ -255,8 +270,8 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		rw, rp := g.weight(rc)
 		res.imp[s.f] += gini(w, p) - gini(lw, lp) - gini(rw, rp)
 
-		li := item{node: left, lo: it.lo, depth: it.depth + 1, counts: s.left, constant: constant}
-		ri := item{node: left + 1, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant}
+		li := item{node: left, lo: it.lo, depth: it.depth + 1, counts: s.left, constant: constant, local: it.local}
+		ri := item{node: left + 1, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant, local: it.local}
 		// Children that are both leaves (known from their counts) need no
 		// rows of their own: the partition is skipped.
 		leaves := g.isLeaf(&li) && g.isLeaf(&ri)
@@ -291,7 +306,7 @@ func (g *grower) handHist(h []hbin, li, ri *item, leaves bool) {
 		return
 	}
 	small.hist = g.getHist()
-	g.fillAll(small.hist, small.lo, small.hi)
+	g.fillAll(small.hist, small.lo, small.hi, small.local)
 	for k, b := range small.hist {
 		h[k] -= b
 	}
@@ -307,10 +322,49 @@ func (g *grower) addOOB(it *item, v float64) {
 		return
 	}
 	add := int64(math.Round(v * oobScale))
+	if it.local {
+		for _, l := range g.oob[it.olo:it.ohi] {
+			r := g.localOrig[l]
+			g.oobSum[r] += add
+			g.oobCnt[r]++
+		}
+		return
+	}
 	for _, r := range g.oob[it.olo:it.ohi] {
 		g.oobSum[r] += add
 		g.oobCnt[r]++
 	}
+}
+
+// compactBytes is the most bytes of codes a compacted subtree holds (its
+// in-bag rows times P): they stay in the core's second-level cache, where
+// the training matrix's codes, when larger, would be read from memory or
+// the shared cache at every node of the subtree.
+const compactBytes = 1 << 19
+
+// compact copies the row-major codes of node it's rows, in-bag then
+// out-of-bag, into g.local and renumbers the rows to index it: the nodes
+// of its subtree then read their codes from there. Rows keep their order,
+// so the trees do not change.
+func (g *grower) compact(it *item) {
+	p := g.d.P
+	rows, oob := g.rows[it.lo:it.hi], g.oob[it.olo:it.ohi]
+	m := len(rows) + len(oob)
+	g.local = slices.Grow(g.local[:0], m*p)[:m*p]
+	g.localOrig = slices.Grow(g.localOrig[:0], m)[:m]
+	codes := g.d.Codes
+	for i := range rows {
+		r := int(rows[i].r)
+		copy(g.local[i*p:(i+1)*p], codes[r*p:(r+1)*p])
+		rows[i].r = int32(i)
+	}
+	for k, r := range oob {
+		l := len(rows) + k
+		copy(g.local[l*p:(l+1)*p], codes[int(r)*p:(int(r)+1)*p])
+		g.localOrig[l] = r
+		oob[k] = int32(l)
+	}
+	it.local = true
 }
 
 // gini is the node's weighted impurity w*Gini = 2p(w-p)/w.
@@ -348,9 +402,13 @@ func b2i(b bool) int {
 	return 0
 }
 
-// fillAll fills every feature's histogram from rows[lo:hi].
-func (g *grower) fillAll(h []hbin, lo, hi int) {
+// fillAll fills every feature's histogram from rows[lo:hi] (which index
+// g.local when local).
+func (g *grower) fillAll(h []hbin, lo, hi int, local bool) {
 	p, codes := g.d.P, g.d.Codes
+	if local {
+		codes = g.local
+	}
 	for _, s := range g.rows[lo:hi] {
 		row := codes[int(s.r)*p : int(s.r)*p+p]
 		for j, c := range row {
@@ -359,19 +417,26 @@ func (g *grower) fillAll(h []hbin, lo, hi int) {
 	}
 }
 
-// fillOne fills feature j's histogram from rows[lo:hi] into g.scratch
-// and returns the lowest and highest occupied value bins (lo > hi if none).
-func (g *grower) fillOne(j, lo, hi int) (int, int) {
+// fillOne fills feature j's histogram from rows[lo:hi] (which index
+// g.local when local) into g.scratch and returns the lowest and highest
+// occupied value bins (lo > hi if none).
+func (g *grower) fillOne(j, lo, hi int, local bool) (int, int) {
 	n, p := g.d.N, g.d.P
 	h := g.scratch[:histStride]
 	rows := g.rows[lo:hi]
+	codes := g.d.Codes[j:]
+	if local {
+		codes = g.local[j:]
+	}
 	if len(rows) >= wideRows {
+		if local {
+			return g.fillOneWide(j, codes, p, rows)
+		}
 		// Large node: its rows are dense in the column; stream it.
 		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], 1, rows)
 	}
 	// Small node: its rows are sparse; read the row-major codes, whose cache
 	// lines the node's other features then find loaded.
-	codes := g.d.Codes[j:]
 	if len(rows) >= 8*g.d.Cuts[j].Bins() {
 		// Few bins for the rows (a categorical feature): runs of one bin
 		// would serialise on its adds; four histograms pay their merge.
@@ -470,7 +535,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 				}
 			}
 		} else {
-			mn, mx = g.fillOne(j, it.lo, it.hi)
+			mn, mx = g.fillOne(j, it.lo, it.hi, it.local)
 			h = g.scratch
 		}
 		if mx < mn || (mn == mx && h[hist.MissingBin] == 0) {
@@ -693,14 +758,25 @@ func (g *grower) finish(s *split) {
 	s.thr, s.bin = g.d.Cuts[s.f].Threshold(s.bin, s.next)
 }
 
+// codes returns the codes of feature f for a pass over m rows of node it:
+// feature f of row r is codes[r*stride]. Sparse rows (fewer than wideRows)
+// read row-major codes, whose lines are in cache; a compacted node reads
+// g.local.
+func (g *grower) codes(it *item, f, m int) ([]uint8, int) {
+	n, p := g.d.N, g.d.P
+	switch {
+	case it.local:
+		return g.local[f:], p
+	case m < wideRows:
+		return g.d.Codes[f:], p
+	}
+	return g.d.ColCodes[f*n : (f+1)*n], 1
+}
+
 // partition reorders rows[lo:hi] stably so the left child's rows come first
 // and returns their number.
 func (g *grower) partition(it *item, s split) int {
-	n, p := g.d.N, g.d.P
-	codes, stride := g.d.ColCodes[s.f*n:(s.f+1)*n], 1
-	if it.hi-it.lo < wideRows { // sparse rows: row-major lines are in cache
-		codes, stride = g.d.Codes[s.f:], p
-	}
+	codes, stride := g.codes(it, s.f, it.hi-it.lo)
 	// Branch-free: every row is written to both sides and the side's cursor
 	// advanced by whether it belongs there (the direction of a row is
 	// unpredictable, a branch on it mispredicted half of the time). Rows
@@ -727,11 +803,7 @@ func (g *grower) partitionOOB(it *item, s split) int {
 	if it.olo == it.ohi {
 		return 0
 	}
-	n, p := g.d.N, g.d.P
-	codes, stride := g.d.ColCodes[s.f*n:(s.f+1)*n], 1
-	if it.ohi-it.olo < wideRows {
-		codes, stride = g.d.Codes[s.f:], p
-	}
+	codes, stride := g.codes(it, s.f, it.ohi-it.olo)
 	k, m := it.olo, 0
 	bin := uint8(s.bin)
 	missLeft := b2i(s.missLeft)
