@@ -7,6 +7,8 @@ import (
 	mathbits "math/bits"
 	"math/rand/v2"
 	"slices"
+	"os"
+	"strconv"
 )
 
 // Node is one node of a flat tree (hist.Node, the layout shared with the
@@ -111,6 +113,9 @@ type grower struct {
 	occ       [4]uint64 // bins occupied in scratch (value bins only), when sparse
 	sparse    bool      // scratch was filled by a small node's fillOne: occ is set
 	bins      [histStride]uint8
+	bh        [][histStride]hbin // a batch's histograms (fillCols), zeroed between nodes
+	slots     []slot
+	batch     []int
 	pool      [][]hbin
 	feats     []int
 	stack     []item
@@ -136,8 +141,14 @@ func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) 
 		rows: make([]sample, d.N), tmp: make([]sample, d.N), cnt: make([]int32, d.N),
 		scratch: make([]hbin, 4*histStride), feats: make([]int, d.P)}
 	g.full = 2*o.MaxFeatures > d.P
-	if d.N*d.P > 2*compactBytes {
-		g.compactAt = compactBytes / d.P
+	nb := min(o.MaxFeatures, maxBatch)
+	g.bh, g.slots, g.batch = make([][histStride]hbin, nb), make([]slot, nb), make([]int, 0, nb)
+	cb := compactBytes
+	if v, err := strconv.Atoi(os.Getenv("ZZ_CB")); err == nil {
+		cb = v
+	}
+	if d.N*d.P > 2*cb {
+		g.compactAt = cb / d.P
 	}
 	return g
 }
@@ -508,18 +519,43 @@ type split struct {
 
 // bestSplit draws features until MaxFeatures non-constant ones have been
 // tried (or none is left) and returns the best split found and the
-// features known constant in the node.
+// features known constant in the node. In a large node, features are drawn
+// in batches of those still wanted (MaxFeatures less those tried, at most
+// maxBatch), filled in one pass over the node's rows (fillCols) and tried
+// in the order drawn: the draws, and so the trees, are those of drawing
+// and trying one feature at a time.
 func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
-	best := split{score: -1}
-	found := false
-	tried := 0
-	p := g.d.P
-	constant := it.constant
-	for k := 0; k < p && tried < g.o.MaxFeatures; k++ {
+	t := trial{best: split{score: -1}, constant: it.constant}
+	p, m := g.d.P, g.o.MaxFeatures
+	batched := it.hist == nil && !it.local && it.hi-it.lo >= wideRows
+	for k := 0; k < p && t.tried < m; {
+		if batched {
+			batch := g.batch[:0]
+			for ; k < p && len(batch) < min(m-t.tried, maxBatch); k++ {
+				r := k + rng.IntN(p-k)
+				g.feats[k], g.feats[r] = g.feats[r], g.feats[k]
+				if j := g.feats[k]; j >= 64 || t.constant&(1<<j) == 0 {
+					batch = append(batch, j)
+				}
+			}
+			g.fillCols(batch, it.lo, it.hi)
+			g.sparse = false
+			for b, j := range batch {
+				h := g.bh[b][:]
+				mn, mx := g.occupied(j, h)
+				g.try(&t, j, h, mn, mx, it)
+				if mx >= mn {
+					clear(h[mn : mx+1])
+				}
+				h[hist.MissingBin] = 0
+			}
+			continue
+		}
 		r := k + rng.IntN(p-k)
 		g.feats[k], g.feats[r] = g.feats[r], g.feats[k]
 		j := g.feats[k]
-		if j < 64 && constant&(1<<j) != 0 {
+		k++
+		if j < 64 && t.constant&(1<<j) != 0 {
 			continue
 		}
 		var h []hbin
@@ -527,43 +563,93 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		g.sparse = false
 		if it.hist != nil {
 			h = it.hist[j*histStride : (j+1)*histStride]
-			mn, mx = histStride, -1
-			for b := range g.d.Cuts[j].Bins() {
-				if h[b] != 0 {
-					mn = min(mn, b)
-					mx = max(mx, b)
-				}
-			}
+			mn, mx = g.occupied(j, h)
 		} else {
 			mn, mx = g.fillOne(j, it.lo, it.hi, it.local)
 			h = g.scratch
 		}
-		if mx < mn || (mn == mx && h[hist.MissingBin] == 0) {
-			if it.hist == nil {
-				if mx >= mn {
-					clear(h[mn : mx+1])
-				}
-				h[hist.MissingBin] = 0
-			}
-			if j < 64 {
-				constant |= 1 << j
-			}
-			continue // constant in this node
-		}
-		tried++
-		if g.scanFeature(j, h, mn, mx, it, &best) {
-			found = true
-		}
+		g.try(&t, j, h, mn, mx, it)
 		if it.hist == nil {
-			clear(h[mn : mx+1])
+			if mx >= mn {
+				clear(h[mn : mx+1])
+			}
 			h[hist.MissingBin] = 0
 		}
 	}
-	if found {
-		g.finish(&best)
+	if t.found {
+		g.finish(&t.best)
 	}
-	return best, constant, found
+	return t.best, t.constant, t.found
 }
+
+// trial is the state of bestSplit's search: the best split so far, the
+// features known constant, the number tried.
+type trial struct {
+	best     split
+	found    bool
+	tried    int
+	constant uint64
+}
+
+// try scans feature j's histogram h (occupied value bins mn..mx) for a
+// better split than t's, or notes it constant in the node.
+func (g *grower) try(t *trial, j int, h []hbin, mn, mx int, it *item) {
+	if mx < mn || (mn == mx && h[hist.MissingBin] == 0) {
+		if j < 64 {
+			t.constant |= 1 << j
+		}
+		return // constant in this node
+	}
+	t.tried++
+	if g.scanFeature(j, h, mn, mx, it, &t.best) {
+		t.found = true
+	}
+}
+
+// occupied returns the lowest and highest occupied value bins of feature
+// j's histogram h (lo > hi if none).
+func (g *grower) occupied(j int, h []hbin) (int, int) {
+	mn, mx := histStride, -1
+	for b := range g.d.Cuts[j].Bins() {
+		if h[b] != 0 {
+			mn = min(mn, b)
+			mx = max(mx, b)
+		}
+	}
+	return mn, mx
+}
+
+// fillCols fills the histograms of features batch[b] into g.bh[b] from
+// rows[lo:hi] (a large node: not compacted, at least wideRows rows) in one
+// pass over the rows, streaming the features' columns: each row's sample
+// is read once for every feature, and the adds of different features
+// interleave, so that runs of one bin in one feature do not serialise on
+// its adds.
+func (g *grower) fillCols(batch []int, lo, hi int) {
+	n := g.d.N
+	slots := g.slots[:len(batch)]
+	for b, j := range batch {
+		slots[b] = slot{h: &g.bh[b], off: j * n}
+	}
+	codes := g.d.ColCodes
+	for _, s := range g.rows[lo:hi] {
+		inc, r := s.inc(), int(s.r)
+		for _, f := range slots {
+			f.h[codes[r+f.off]] += inc
+		}
+	}
+}
+
+// slot is one feature of a batch being filled: its histogram and the
+// offset of its column in ColCodes.
+type slot struct {
+	h   *[histStride]hbin
+	off int
+}
+
+// maxBatch is the most features whose histograms fillCols fills in one
+// pass (their histograms, 2 KB each, stay in the first-level cache).
+const maxBatch = 16
 
 // scanFeature tries every threshold of feature j and updates best. The
 // score of a candidate is computed in line (the hot loop of training);
