@@ -863,24 +863,32 @@ func (g *grower) codes(it *item, f, m int) ([]uint8, int) {
 // and returns their number.
 func (g *grower) partition(it *item, s split) int {
 	codes, stride := g.codes(it, s.f, it.hi-it.lo)
+	rows := g.rows[it.lo:it.hi]
+	tmp := g.tmp[:len(rows)]
 	// Branch-free: every row is written to both sides and the side's cursor
 	// advanced by whether it belongs there (the direction of a row is
 	// unpredictable, a branch on it mispredicted half of the time). Rows
 	// are written at k <= the index being read, so in place is safe.
-	k, m := it.lo, 0
-	bin := uint8(s.bin)
-	missLeft := b2i(s.missLeft)
-	rows, tmp := g.rows[:it.hi], g.tmp[:it.hi-it.lo]
-	for _, r := range rows[it.lo:] {
-		c := codes[int(r.r)*stride]
-		left := b2i(c <= bin) | b2i(c == hist.MissingBin)&missLeft
+	add, bin := leftRule(s)
+	k, m := 0, 0
+	for _, r := range rows {
+		left := b2i(codes[int(r.r)*stride]+add <= bin)
 		rows[k] = r
 		tmp[m] = r
 		k += left
 		m += 1 - left
 	}
-	copy(g.rows[k:it.hi], g.tmp[:m])
-	return k - it.lo
+	copy(rows[k:], tmp[:m])
+	return k
+}
+
+// leftRule returns the test of split s on a row's code c: the row goes
+// left when c+add <= bin (in uint8 arithmetic). With NaN going left, add
+// is 1, which takes the missing bin 255 to 0; else NaN's 255 exceeds every
+// value bin.
+func leftRule(s split) (add, bin uint8) {
+	add = uint8(b2i(s.missLeft))
+	return add, uint8(s.bin) + add
 }
 
 // partitionOOB reorders the node's out-of-bag rows oob[olo:ohi] so those
@@ -890,18 +898,17 @@ func (g *grower) partitionOOB(it *item, s split) int {
 		return 0
 	}
 	codes, stride := g.codes(it, s.f, it.ohi-it.olo)
-	k, m := it.olo, 0
-	bin := uint8(s.bin)
-	missLeft := b2i(s.missLeft)
-	rows, tmp := g.oob[:it.ohi], g.otmp[:it.ohi-it.olo]
-	for _, r := range rows[it.olo:] {
-		c := codes[int(r)*stride]
-		left := b2i(c <= bin) | b2i(c == hist.MissingBin)&missLeft
+	rows := g.oob[it.olo:it.ohi]
+	tmp := g.otmp[:len(rows)]
+	add, bin := leftRule(s)
+	k, m := 0, 0
+	for _, r := range rows {
+		left := b2i(codes[int(r)*stride]+add <= bin)
 		rows[k] = r
 		tmp[m] = r
 		k += left
 		m += 1 - left
 	}
-	copy(g.oob[k:it.ohi], g.otmp[:m])
-	return k - it.olo
+	copy(rows[k:], tmp[:m])
+	return k
 }
