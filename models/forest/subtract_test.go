@@ -127,3 +127,18 @@ func TestCompactMatchesGlobal(t *testing.T) {
 		})
 	}
 }
+
+// TestKnownConstant: the set of features known constant holds features
+// below 128 and ignores the others (which are then tested at every node).
+func TestKnownConstant(t *testing.T) {
+	var k known
+	for _, j := range []int{0, 63, 64, 127, 128, 200} {
+		k.add(j)
+	}
+	for j := range 256 {
+		want := j == 0 || j == 63 || j == 64 || j == 127
+		if k.has(j) != want {
+			t.Errorf("feature %d: has %v, want %v", j, k.has(j), want)
+		}
+	}
+}

@@ -75,9 +75,9 @@ type item struct {
 	depth    int
 	counts
 	hist []hbin // every feature's histogram (p*256), or nil
-	// constant has bit j set when feature j (j < 64) is known constant in
+	// constant has bit j set when feature j (j < 128) is known constant in
 	// the node (found so in an ancestor), so it is skipped without a pass.
-	constant uint64
+	constant known
 	// local: the node's rows (in-bag and out-of-bag) index g.local, the
 	// codes of its subtree's rows copied together (compact).
 	local bool
@@ -524,7 +524,7 @@ type split struct {
 // maxBatch), filled in one pass over the node's rows (fillCols) and tried
 // in the order drawn: the draws, and so the trees, are those of drawing
 // and trying one feature at a time.
-func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
+func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, known, bool) {
 	t := trial{best: split{score: -1}, constant: it.constant}
 	p, m := g.d.P, g.o.MaxFeatures
 	batched := it.hist == nil && !it.local && it.hi-it.lo >= wideRows
@@ -534,7 +534,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 			for ; k < p && len(batch) < min(m-t.tried, maxBatch); k++ {
 				r := k + rng.IntN(p-k)
 				g.feats[k], g.feats[r] = g.feats[r], g.feats[k]
-				if j := g.feats[k]; j >= 64 || t.constant&(1<<j) == 0 {
+				if j := g.feats[k]; !t.constant.has(j) {
 					batch = append(batch, j)
 				}
 			}
@@ -555,7 +555,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		g.feats[k], g.feats[r] = g.feats[r], g.feats[k]
 		j := g.feats[k]
 		k++
-		if j < 64 && t.constant&(1<<j) != 0 {
+		if t.constant.has(j) {
 			continue
 		}
 		var h []hbin
@@ -588,16 +588,25 @@ type trial struct {
 	best     split
 	found    bool
 	tried    int
-	constant uint64
+	constant known
+}
+
+// known is a set of features (those below 128) known constant in a node.
+type known [2]uint64
+
+func (k *known) has(j int) bool { return j < 128 && k[j>>6&1]&(1<<(j&63)) != 0 }
+
+func (k *known) add(j int) {
+	if j < 128 {
+		k[j>>6&1] |= 1 << (j & 63)
+	}
 }
 
 // try scans feature j's histogram h (occupied value bins mn..mx) for a
 // better split than t's, or notes it constant in the node.
 func (g *grower) try(t *trial, j int, h []hbin, mn, mx int, it *item) {
 	if mx < mn || (mn == mx && h[hist.MissingBin] == 0) {
-		if j < 64 {
-			t.constant |= 1 << j
-		}
+		t.constant.add(j)
 		return // constant in this node
 	}
 	t.tried++
