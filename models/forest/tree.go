@@ -208,15 +208,17 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			g.oob, g.otmp = make([]int32, d.N), make([]int32, d.N)
 			g.oobSum, g.oobCnt = make([]int64, d.N), make([]int32, d.N)
 		}
+		// Branch-free (whether a row was drawn is unpredictable): each row
+		// is written to both lists, the cursor of the one it belongs to
+		// advanced.
 		no := 0
-		for i, c := range g.cnt {
-			if c > 0 {
-				g.rows[n] = makeSample(i, c, g.y[i])
-				n++
-			} else {
-				g.oob[no] = int32(i)
-				no++
-			}
+		rows, oob, y := g.rows[:d.N], g.oob[:d.N], g.y[:d.N]
+		for i, c := range g.cnt[:d.N] {
+			in := b2i(c > 0)
+			rows[n] = makeSample(i, c, y[i])
+			oob[no] = int32(i)
+			n += in
+			no += 1 - in
 		}
 		root.ohi = no
 	} else if g.wt != nil {
