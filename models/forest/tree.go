@@ -457,20 +457,23 @@ func (g *grower) fillOne(j, lo, hi int, local bool) (int, int) {
 	}
 	// Its occupied bins are few and scattered: noted in g.occ, so that the
 	// scan visits only them (a test of each bin would be mispredicted).
-	mn, mx := histStride, -1
 	occ := &g.occ
 	*occ = [4]uint64{}
 	for _, s := range rows {
-		c := int(codes[int(s.r)*p])
+		c := codes[int(s.r)*p]
 		h[c] += s.inc()
-		occ[c>>6&3] |= 1 << (c & 63)
-		if c != hist.MissingBin {
-			mn = min(mn, c)
-			mx = max(mx, c)
-		}
+		occ[c>>6] |= 1 << (c & 63)
 	}
 	occ[3] &^= 1 << 63 // the missing bin
 	g.sparse = true
+	// The lowest and highest occupied value bins, from occ.
+	mn, mx := histStride, -1
+	for w := 3; w >= 0; w-- {
+		if occ[w] != 0 {
+			mn = w<<6 | mathbits.TrailingZeros64(occ[w])
+			mx = max(mx, w<<6|(63-mathbits.LeadingZeros64(occ[w])))
+		}
+	}
 	return mn, mx
 }
 
