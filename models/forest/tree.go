@@ -7,8 +7,6 @@ import (
 	mathbits "math/bits"
 	"math/rand/v2"
 	"slices"
-	"os"
-	"strconv"
 )
 
 // Node is one node of a flat tree (hist.Node, the layout shared with the
@@ -143,12 +141,8 @@ func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) 
 	g.full = 2*o.MaxFeatures > d.P
 	nb := min(o.MaxFeatures, maxBatch)
 	g.bh, g.slots, g.batch = make([][histStride]hbin, nb), make([]slot, nb), make([]int, 0, nb)
-	cb := compactBytes
-	if v, err := strconv.Atoi(os.Getenv("ZZ_CB")); err == nil {
-		cb = v
-	}
-	if d.N*d.P > 2*cb {
-		g.compactAt = cb / d.P
+	if d.N*d.P > 2*compactBytes {
+		g.compactAt = compactBytes / d.P
 	}
 	return g
 }
