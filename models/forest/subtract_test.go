@@ -67,8 +67,10 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 
 // TestCompactMatchesGlobal: trees grown with subtrees compacted (their
 // rows' codes copied to the worker's buffer, at several sizes, with and
-// without every feature's histogram kept) are the trees grown reading the
-// training codes, node for node, with the same out-of-bag sums.
+// without every feature's histogram kept) and large nodes' features filled
+// in batches (both on when compactAt > 0) are the trees grown reading the
+// training codes one feature at a time, node for node, with the same
+// out-of-bag sums.
 func TestCompactMatchesGlobal(t *testing.T) {
 	X, y := synth(6000, 8, 21)
 	cases := []struct {

@@ -526,7 +526,9 @@ type split struct {
 func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, known, bool) {
 	t := trial{best: split{score: -1}, constant: it.constant}
 	p, m := g.d.P, g.o.MaxFeatures
-	batched := it.hist == nil && !it.local && it.hi-it.lo >= wideRows
+	// Batches pay when the codes outgrow the cache (compactAt > 0): a
+	// row's sample is then read once, not once per feature.
+	batched := it.hist == nil && !it.local && g.compactAt > 0 && it.hi-it.lo >= wideRows
 	for k := 0; k < p && t.tried < m; {
 		if batched {
 			batch := g.batch[:0]
