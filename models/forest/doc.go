@@ -25,13 +25,22 @@
 //     default sqrt(p) features, building only the drawn features' histograms
 //     is cheaper and is what happens. Features that are constant in a node do
 //     not count towards MaxFeatures (as in scikit-learn) and, once found
-//     constant, are skipped in the node's descendants without a pass. The
-//     binned data are kept twice, column-major (streamed for nodes of 1,024
-//     rows or more) and row-major (for smaller nodes, whose rows are sparse:
-//     a row's codes share cache lines across the node's features). A small
-//     node notes its occupied bins in a bitmap while filling, and its split
-//     scan visits only those. Rows are partitioned in place, branch-free;
-//     children that are both leaves by their counts get no partition.
+//     constant, are skipped in the node's descendants without a pass
+//     (features 0 to 127). The binned data are kept twice, column-major
+//     (streamed for nodes of 1,024 rows or more) and row-major (for smaller
+//     nodes, whose rows are sparse: a row's codes share cache lines across
+//     the node's features). A small node notes its occupied bins in a bitmap
+//     while filling, and its split scan visits only those. Rows are
+//     partitioned in place, branch-free; children that are both leaves by
+//     their counts get no partition.
+//   - When the codes outgrow a core's cache (more than 1 MB), a subtree of
+//     at most 512 KB of in-bag codes (compactBytes / p rows) is compacted
+//     when its root is reached: its rows' row-major codes, in-bag and
+//     out-of-bag, are copied to the worker's buffer and its nodes read them
+//     there, not from the shared cache or memory. Large nodes above it fill
+//     their drawn features in batches, one pass over the rows for all of
+//     them (features drawn in the same order as one at a time). Neither
+//     changes a tree: rows keep their order and counts are integers.
 //   - Out-of-bag rows are partitioned down each tree with its in-bag rows
 //     (by the same bin rule) and credited at their leaf, in fixed point, so
 //     OOB sums need no walk of the tree and do not depend on order.

@@ -3,6 +3,7 @@ package forest
 import (
 	"context"
 	"github.com/povrisk/povrisk/models/hist"
+	"slices"
 	"testing"
 )
 
@@ -61,5 +62,85 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCompactMatchesGlobal: trees grown with subtrees compacted (their
+// rows' codes copied to the worker's buffer, at several sizes, with and
+// without every feature's histogram kept) and large nodes' features filled
+// in batches (both on when compactAt > 0) are the trees grown reading the
+// training codes one feature at a time, node for node, with the same
+// out-of-bag sums.
+func TestCompactMatchesGlobal(t *testing.T) {
+	X, y := synth(6000, 8, 21)
+	cases := []struct {
+		name string
+		o    Options
+		at   []int
+	}{
+		{"bootstrap", Options{MinLeaf: 1}, []int{30, 700, 2500}},
+		{"balanced subtraction", Options{MaxFeatures: 7, MinLeaf: 3, ClassWeight: "balanced"}, []int{200, 3000}},
+		{"no bootstrap", Options{MaxFeatures: 3, MinLeaf: 2, NoBootstrap: true}, []int{1500}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := c.o.resolved(8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := hist.Quantise(X, o.Bins, 1, true)
+			yb := make([]uint8, len(y))
+			for i, v := range y {
+				yb[i] = uint8(v)
+			}
+			cw := [2]float64{1, 1}
+			if o.ClassWeight == "balanced" {
+				cw = [2]float64{1.3, 2.7}
+			}
+			for _, at := range c.at {
+				gg, gc := newGrower(d, yb, cw, nil, o), newGrower(d, yb, cw, nil, o)
+				gg.compactAt, gc.compactAt = 0, at
+				compacted := 0
+				for tree := range 3 {
+					rg, err := gg.grow(context.Background(), tree)
+					if err != nil {
+						t.Fatal(err)
+					}
+					rc, _ := gc.grow(context.Background(), tree)
+					if len(rg.nodes) != len(rc.nodes) || len(rg.nodes) < 50 {
+						t.Fatalf("compact at %d, tree %d: %d nodes reading the training codes, %d compacted", at, tree, len(rg.nodes), len(rc.nodes))
+					}
+					for k := range rg.nodes {
+						if rg.nodes[k] != rc.nodes[k] {
+							t.Fatalf("compact at %d, tree %d node %d: %+v reading the training codes, %+v compacted", at, tree, k, rg.nodes[k], rc.nodes[k])
+						}
+					}
+					if len(gc.local) > 0 {
+						compacted++
+					}
+				}
+				if compacted == 0 {
+					t.Fatalf("compact at %d: no subtree was compacted", at)
+				}
+				if !slices.Equal(gg.oobSum, gc.oobSum) || !slices.Equal(gg.oobCnt, gc.oobCnt) {
+					t.Fatalf("compact at %d: out-of-bag sums differ", at)
+				}
+			}
+		})
+	}
+}
+
+// TestKnownConstant: the set of features known constant holds features
+// below 128 and ignores the others (which are then tested at every node).
+func TestKnownConstant(t *testing.T) {
+	var k known
+	for _, j := range []int{0, 63, 64, 127, 128, 200} {
+		k.add(j)
+	}
+	for j := range 256 {
+		want := j == 0 || j == 63 || j == 64 || j == 127
+		if k.has(j) != want {
+			t.Errorf("feature %d: has %v, want %v", j, k.has(j), want)
+		}
 	}
 }

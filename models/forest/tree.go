@@ -73,9 +73,12 @@ type item struct {
 	depth    int
 	counts
 	hist []hbin // every feature's histogram (p*256), or nil
-	// constant has bit j set when feature j (j < 64) is known constant in
+	// constant has bit j set when feature j (j < 128) is known constant in
 	// the node (found so in an ancestor), so it is skipped without a pass.
-	constant uint64
+	constant known
+	// local: the node's rows (in-bag and out-of-bag) index g.local, the
+	// codes of its subtree's rows copied together (compact).
+	local bool
 }
 
 // sample is an in-bag row with its bootstrap count and class, kept
@@ -108,11 +111,20 @@ type grower struct {
 	occ       [4]uint64 // bins occupied in scratch (value bins only), when sparse
 	sparse    bool      // scratch was filled by a small node's fillOne: occ is set
 	bins      [histStride]uint8
+	bh        [][histStride]hbin // a batch's histograms (fillCols), zeroed between nodes
+	slots     []slot
+	batch     []int
 	pool      [][]hbin
 	feats     []int
 	stack     []item
 	nodes     []Node  // the tree being grown
 	oob, otmp []int32 // the tree's out-of-bag rows, partitioned with rows
+
+	// The row-major codes of one subtree's rows, in-bag then out-of-bag
+	// (compact), and the training row of each out-of-bag one.
+	local     []uint8
+	localOrig []int32
+	compactAt int // subtrees of at most this many in-bag rows are compacted; 0: never
 
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
@@ -127,6 +139,11 @@ func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) 
 		rows: make([]sample, d.N), tmp: make([]sample, d.N), cnt: make([]int32, d.N),
 		scratch: make([]hbin, 4*histStride), feats: make([]int, d.P)}
 	g.full = 2*o.MaxFeatures > d.P
+	nb := min(o.MaxFeatures, maxBatch)
+	g.bh, g.slots, g.batch = make([][histStride]hbin, nb), make([]slot, nb), make([]int, 0, nb)
+	if d.N*d.P > 2*compactBytes {
+		g.compactAt = compactBytes / d.P
+	}
 	return g
 }
 
@@ -185,15 +202,17 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			g.oob, g.otmp = make([]int32, d.N), make([]int32, d.N)
 			g.oobSum, g.oobCnt = make([]int64, d.N), make([]int32, d.N)
 		}
+		// Branch-free (whether a row was drawn is unpredictable): each row
+		// is written to both lists, the cursor of the one it belongs to
+		// advanced.
 		no := 0
-		for i, c := range g.cnt {
-			if c > 0 {
-				g.rows[n] = makeSample(i, c, g.y[i])
-				n++
-			} else {
-				g.oob[no] = int32(i)
-				no++
-			}
+		rows, oob, y := g.rows[:d.N], g.oob[:d.N], g.y[:d.N]
+		for i, c := range g.cnt[:d.N] {
+			in := b2i(c > 0)
+			rows[n] = makeSample(i, c, y[i])
+			oob[no] = int32(i)
+			n += in
+			no += 1 - in
 		}
 		root.ohi = no
 	} else if g.wt != nil {
@@ -218,7 +237,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 	}
 	if g.full {
 		root.hist = g.getHist()
-		g.fillAll(root.hist, 0, n)
+		g.fillAll(root.hist, 0, n, false)
 	}
 	nodes := append(g.nodes[:0], Node{}) // reused across trees, cloned when done
 	g.stack = append(g.stack[:0], root)
@@ -236,6 +255,9 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			g.putHist(it.hist)
 			g.addOOB(&it, p/w)
 			continue
+		}
+		if !it.local && it.hi-it.lo <= g.compactAt {
+			g.compact(&it)
 		}
 		s, constant, ok := g.bestSplit(rng, &it)
 		if !ok {
@@ -255,8 +277,8 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		rw, rp := g.weight(rc)
 		res.imp[s.f] += gini(w, p) - gini(lw, lp) - gini(rw, rp)
 
-		li := item{node: left, lo: it.lo, depth: it.depth + 1, counts: s.left, constant: constant}
-		ri := item{node: left + 1, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant}
+		li := item{node: left, lo: it.lo, depth: it.depth + 1, counts: s.left, constant: constant, local: it.local}
+		ri := item{node: left + 1, hi: it.hi, depth: it.depth + 1, counts: rc, constant: constant, local: it.local}
 		// Children that are both leaves (known from their counts) need no
 		// rows of their own: the partition is skipped.
 		leaves := g.isLeaf(&li) && g.isLeaf(&ri)
@@ -291,7 +313,7 @@ func (g *grower) handHist(h []hbin, li, ri *item, leaves bool) {
 		return
 	}
 	small.hist = g.getHist()
-	g.fillAll(small.hist, small.lo, small.hi)
+	g.fillAll(small.hist, small.lo, small.hi, small.local)
 	for k, b := range small.hist {
 		h[k] -= b
 	}
@@ -307,10 +329,49 @@ func (g *grower) addOOB(it *item, v float64) {
 		return
 	}
 	add := int64(math.Round(v * oobScale))
+	if it.local {
+		for _, l := range g.oob[it.olo:it.ohi] {
+			r := g.localOrig[l]
+			g.oobSum[r] += add
+			g.oobCnt[r]++
+		}
+		return
+	}
 	for _, r := range g.oob[it.olo:it.ohi] {
 		g.oobSum[r] += add
 		g.oobCnt[r]++
 	}
+}
+
+// compactBytes is the most bytes of codes a compacted subtree holds (its
+// in-bag rows times P): they stay in the core's second-level cache, where
+// the training matrix's codes, when larger, would be read from memory or
+// the shared cache at every node of the subtree.
+const compactBytes = 1 << 19
+
+// compact copies the row-major codes of node it's rows, in-bag then
+// out-of-bag, into g.local and renumbers the rows to index it: the nodes
+// of its subtree then read their codes from there. Rows keep their order,
+// so the trees do not change.
+func (g *grower) compact(it *item) {
+	p := g.d.P
+	rows, oob := g.rows[it.lo:it.hi], g.oob[it.olo:it.ohi]
+	m := len(rows) + len(oob)
+	g.local = slices.Grow(g.local[:0], m*p)[:m*p]
+	g.localOrig = slices.Grow(g.localOrig[:0], m)[:m]
+	codes := g.d.Codes
+	for i := range rows {
+		r := int(rows[i].r)
+		copy(g.local[i*p:(i+1)*p], codes[r*p:(r+1)*p])
+		rows[i].r = int32(i)
+	}
+	for k, r := range oob {
+		l := len(rows) + k
+		copy(g.local[l*p:(l+1)*p], codes[int(r)*p:(int(r)+1)*p])
+		g.localOrig[l] = r
+		oob[k] = int32(l)
+	}
+	it.local = true
 }
 
 // gini is the node's weighted impurity w*Gini = 2p(w-p)/w.
@@ -348,9 +409,13 @@ func b2i(b bool) int {
 	return 0
 }
 
-// fillAll fills every feature's histogram from rows[lo:hi].
-func (g *grower) fillAll(h []hbin, lo, hi int) {
+// fillAll fills every feature's histogram from rows[lo:hi] (which index
+// g.local when local).
+func (g *grower) fillAll(h []hbin, lo, hi int, local bool) {
 	p, codes := g.d.P, g.d.Codes
+	if local {
+		codes = g.local
+	}
 	for _, s := range g.rows[lo:hi] {
 		row := codes[int(s.r)*p : int(s.r)*p+p]
 		for j, c := range row {
@@ -359,19 +424,26 @@ func (g *grower) fillAll(h []hbin, lo, hi int) {
 	}
 }
 
-// fillOne fills feature j's histogram from rows[lo:hi] into g.scratch
-// and returns the lowest and highest occupied value bins (lo > hi if none).
-func (g *grower) fillOne(j, lo, hi int) (int, int) {
+// fillOne fills feature j's histogram from rows[lo:hi] (which index
+// g.local when local) into g.scratch and returns the lowest and highest
+// occupied value bins (lo > hi if none).
+func (g *grower) fillOne(j, lo, hi int, local bool) (int, int) {
 	n, p := g.d.N, g.d.P
 	h := g.scratch[:histStride]
 	rows := g.rows[lo:hi]
+	codes := g.d.Codes[j:]
+	if local {
+		codes = g.local[j:]
+	}
 	if len(rows) >= wideRows {
+		if local {
+			return g.fillOneWide(j, codes, p, rows)
+		}
 		// Large node: its rows are dense in the column; stream it.
 		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], 1, rows)
 	}
 	// Small node: its rows are sparse; read the row-major codes, whose cache
 	// lines the node's other features then find loaded.
-	codes := g.d.Codes[j:]
 	if len(rows) >= 8*g.d.Cuts[j].Bins() {
 		// Few bins for the rows (a categorical feature): runs of one bin
 		// would serialise on its adds; four histograms pay their merge.
@@ -379,20 +451,23 @@ func (g *grower) fillOne(j, lo, hi int) (int, int) {
 	}
 	// Its occupied bins are few and scattered: noted in g.occ, so that the
 	// scan visits only them (a test of each bin would be mispredicted).
-	mn, mx := histStride, -1
 	occ := &g.occ
 	*occ = [4]uint64{}
 	for _, s := range rows {
-		c := int(codes[int(s.r)*p])
+		c := codes[int(s.r)*p]
 		h[c] += s.inc()
-		occ[c>>6&3] |= 1 << (c & 63)
-		if c != hist.MissingBin {
-			mn = min(mn, c)
-			mx = max(mx, c)
-		}
+		occ[c>>6] |= 1 << (c & 63)
 	}
 	occ[3] &^= 1 << 63 // the missing bin
 	g.sparse = true
+	// The lowest and highest occupied value bins, from occ.
+	mn, mx := histStride, -1
+	for w := 3; w >= 0; w-- {
+		if occ[w] != 0 {
+			mn = w<<6 | mathbits.TrailingZeros64(occ[w])
+			mx = max(mx, w<<6|(63-mathbits.LeadingZeros64(occ[w])))
+		}
+	}
 	return mn, mx
 }
 
@@ -443,18 +518,45 @@ type split struct {
 
 // bestSplit draws features until MaxFeatures non-constant ones have been
 // tried (or none is left) and returns the best split found and the
-// features known constant in the node.
-func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
-	best := split{score: -1}
-	found := false
-	tried := 0
-	p := g.d.P
-	constant := it.constant
-	for k := 0; k < p && tried < g.o.MaxFeatures; k++ {
+// features known constant in the node. In a large node, features are drawn
+// in batches of those still wanted (MaxFeatures less those tried, at most
+// maxBatch), filled in one pass over the node's rows (fillCols) and tried
+// in the order drawn: the draws, and so the trees, are those of drawing
+// and trying one feature at a time.
+func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, known, bool) {
+	t := trial{best: split{score: -1}, constant: it.constant}
+	p, m := g.d.P, g.o.MaxFeatures
+	// Batches pay when the codes outgrow the cache (compactAt > 0): a
+	// row's sample is then read once, not once per feature.
+	batched := it.hist == nil && !it.local && g.compactAt > 0 && it.hi-it.lo >= wideRows
+	for k := 0; k < p && t.tried < m; {
+		if batched {
+			batch := g.batch[:0]
+			for ; k < p && len(batch) < min(m-t.tried, maxBatch); k++ {
+				r := k + rng.IntN(p-k)
+				g.feats[k], g.feats[r] = g.feats[r], g.feats[k]
+				if j := g.feats[k]; !t.constant.has(j) {
+					batch = append(batch, j)
+				}
+			}
+			g.fillCols(batch, it.lo, it.hi)
+			g.sparse = false
+			for b, j := range batch {
+				h := g.bh[b][:]
+				mn, mx := g.occupied(j, h)
+				g.try(&t, j, h, mn, mx, it)
+				if mx >= mn {
+					clear(h[mn : mx+1])
+				}
+				h[hist.MissingBin] = 0
+			}
+			continue
+		}
 		r := k + rng.IntN(p-k)
 		g.feats[k], g.feats[r] = g.feats[r], g.feats[k]
 		j := g.feats[k]
-		if j < 64 && constant&(1<<j) != 0 {
+		k++
+		if t.constant.has(j) {
 			continue
 		}
 		var h []hbin
@@ -462,43 +564,102 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, uint64, bool) {
 		g.sparse = false
 		if it.hist != nil {
 			h = it.hist[j*histStride : (j+1)*histStride]
-			mn, mx = histStride, -1
-			for b := range g.d.Cuts[j].Bins() {
-				if h[b] != 0 {
-					mn = min(mn, b)
-					mx = max(mx, b)
-				}
-			}
+			mn, mx = g.occupied(j, h)
 		} else {
-			mn, mx = g.fillOne(j, it.lo, it.hi)
+			mn, mx = g.fillOne(j, it.lo, it.hi, it.local)
 			h = g.scratch
 		}
-		if mx < mn || (mn == mx && h[hist.MissingBin] == 0) {
-			if it.hist == nil {
-				if mx >= mn {
-					clear(h[mn : mx+1])
-				}
-				h[hist.MissingBin] = 0
-			}
-			if j < 64 {
-				constant |= 1 << j
-			}
-			continue // constant in this node
-		}
-		tried++
-		if g.scanFeature(j, h, mn, mx, it, &best) {
-			found = true
-		}
+		g.try(&t, j, h, mn, mx, it)
 		if it.hist == nil {
-			clear(h[mn : mx+1])
+			if mx >= mn {
+				clear(h[mn : mx+1])
+			}
 			h[hist.MissingBin] = 0
 		}
 	}
-	if found {
-		g.finish(&best)
+	if t.found {
+		g.finish(&t.best)
 	}
-	return best, constant, found
+	return t.best, t.constant, t.found
 }
+
+// trial is the state of bestSplit's search: the best split so far, the
+// features known constant, the number tried.
+type trial struct {
+	best     split
+	found    bool
+	tried    int
+	constant known
+}
+
+// known is a set of features (those below 128) known constant in a node.
+type known [2]uint64
+
+func (k *known) has(j int) bool { return j < 128 && k[j>>6&1]&(1<<(j&63)) != 0 }
+
+func (k *known) add(j int) {
+	if j < 128 {
+		k[j>>6&1] |= 1 << (j & 63)
+	}
+}
+
+// try scans feature j's histogram h (occupied value bins mn..mx) for a
+// better split than t's, or notes it constant in the node.
+func (g *grower) try(t *trial, j int, h []hbin, mn, mx int, it *item) {
+	if mx < mn || (mn == mx && h[hist.MissingBin] == 0) {
+		t.constant.add(j)
+		return // constant in this node
+	}
+	t.tried++
+	if g.scanFeature(j, h, mn, mx, it, &t.best) {
+		t.found = true
+	}
+}
+
+// occupied returns the lowest and highest occupied value bins of feature
+// j's histogram h (lo > hi if none).
+func (g *grower) occupied(j int, h []hbin) (int, int) {
+	mn, mx := histStride, -1
+	for b := range g.d.Cuts[j].Bins() {
+		if h[b] != 0 {
+			mn = min(mn, b)
+			mx = max(mx, b)
+		}
+	}
+	return mn, mx
+}
+
+// fillCols fills the histograms of features batch[b] into g.bh[b] from
+// rows[lo:hi] (a large node: not compacted, at least wideRows rows) in one
+// pass over the rows, streaming the features' columns: each row's sample
+// is read once for every feature, and the adds of different features
+// interleave, so that runs of one bin in one feature do not serialise on
+// its adds.
+func (g *grower) fillCols(batch []int, lo, hi int) {
+	n := g.d.N
+	slots := g.slots[:len(batch)]
+	for b, j := range batch {
+		slots[b] = slot{h: &g.bh[b], off: j * n}
+	}
+	codes := g.d.ColCodes
+	for _, s := range g.rows[lo:hi] {
+		inc, r := s.inc(), int(s.r)
+		for _, f := range slots {
+			f.h[codes[r+f.off]] += inc
+		}
+	}
+}
+
+// slot is one feature of a batch being filled: its histogram and the
+// offset of its column in ColCodes.
+type slot struct {
+	h   *[histStride]hbin
+	off int
+}
+
+// maxBatch is the most features whose histograms fillCols fills in one
+// pass (their histograms, 2 KB each, stay in the first-level cache).
+const maxBatch = 16
 
 // scanFeature tries every threshold of feature j and updates best. The
 // score of a candidate is computed in line (the hot loop of training);
@@ -693,32 +854,51 @@ func (g *grower) finish(s *split) {
 	s.thr, s.bin = g.d.Cuts[s.f].Threshold(s.bin, s.next)
 }
 
+// codes returns the codes of feature f for a pass over m rows of node it:
+// feature f of row r is codes[r*stride]. Sparse rows (fewer than wideRows)
+// read row-major codes, whose lines are in cache; a compacted node reads
+// g.local.
+func (g *grower) codes(it *item, f, m int) ([]uint8, int) {
+	n, p := g.d.N, g.d.P
+	switch {
+	case it.local:
+		return g.local[f:], p
+	case m < wideRows:
+		return g.d.Codes[f:], p
+	}
+	return g.d.ColCodes[f*n : (f+1)*n], 1
+}
+
 // partition reorders rows[lo:hi] stably so the left child's rows come first
 // and returns their number.
 func (g *grower) partition(it *item, s split) int {
-	n, p := g.d.N, g.d.P
-	codes, stride := g.d.ColCodes[s.f*n:(s.f+1)*n], 1
-	if it.hi-it.lo < wideRows { // sparse rows: row-major lines are in cache
-		codes, stride = g.d.Codes[s.f:], p
-	}
+	codes, stride := g.codes(it, s.f, it.hi-it.lo)
+	rows := g.rows[it.lo:it.hi]
+	tmp := g.tmp[:len(rows)]
 	// Branch-free: every row is written to both sides and the side's cursor
 	// advanced by whether it belongs there (the direction of a row is
 	// unpredictable, a branch on it mispredicted half of the time). Rows
 	// are written at k <= the index being read, so in place is safe.
-	k, m := it.lo, 0
-	bin := uint8(s.bin)
-	missLeft := b2i(s.missLeft)
-	rows, tmp := g.rows[:it.hi], g.tmp[:it.hi-it.lo]
-	for _, r := range rows[it.lo:] {
-		c := codes[int(r.r)*stride]
-		left := b2i(c <= bin) | b2i(c == hist.MissingBin)&missLeft
+	add, bin := leftRule(s)
+	k, m := 0, 0
+	for _, r := range rows {
+		left := b2i(codes[int(r.r)*stride]+add <= bin)
 		rows[k] = r
 		tmp[m] = r
 		k += left
 		m += 1 - left
 	}
-	copy(g.rows[k:it.hi], g.tmp[:m])
-	return k - it.lo
+	copy(rows[k:], tmp[:m])
+	return k
+}
+
+// leftRule returns the test of split s on a row's code c: the row goes
+// left when c+add <= bin (in uint8 arithmetic). With NaN going left, add
+// is 1, which takes the missing bin 255 to 0; else NaN's 255 exceeds every
+// value bin.
+func leftRule(s split) (add, bin uint8) {
+	add = uint8(b2i(s.missLeft))
+	return add, uint8(s.bin) + add
 }
 
 // partitionOOB reorders the node's out-of-bag rows oob[olo:ohi] so those
@@ -727,23 +907,18 @@ func (g *grower) partitionOOB(it *item, s split) int {
 	if it.olo == it.ohi {
 		return 0
 	}
-	n, p := g.d.N, g.d.P
-	codes, stride := g.d.ColCodes[s.f*n:(s.f+1)*n], 1
-	if it.ohi-it.olo < wideRows {
-		codes, stride = g.d.Codes[s.f:], p
-	}
-	k, m := it.olo, 0
-	bin := uint8(s.bin)
-	missLeft := b2i(s.missLeft)
-	rows, tmp := g.oob[:it.ohi], g.otmp[:it.ohi-it.olo]
-	for _, r := range rows[it.olo:] {
-		c := codes[int(r)*stride]
-		left := b2i(c <= bin) | b2i(c == hist.MissingBin)&missLeft
+	codes, stride := g.codes(it, s.f, it.ohi-it.olo)
+	rows := g.oob[it.olo:it.ohi]
+	tmp := g.otmp[:len(rows)]
+	add, bin := leftRule(s)
+	k, m := 0, 0
+	for _, r := range rows {
+		left := b2i(codes[int(r)*stride]+add <= bin)
 		rows[k] = r
 		tmp[m] = r
 		k += left
 		m += 1 - left
 	}
-	copy(g.oob[k:it.ohi], g.otmp[:m])
-	return k - it.olo
+	copy(rows[k:], tmp[:m])
+	return k
 }
