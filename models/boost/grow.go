@@ -2,6 +2,7 @@ package boost
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/povrisk/povrisk/models/hist"
 )
@@ -45,7 +46,7 @@ type leaf struct {
 	lo, hi int // its rows are rows[lo:hi]
 	depth  int
 	sum    bin
-	hist   []bin // every feature's histogram, or nil when it cannot split
+	hist   hists // every feature's histogram, or nil when it cannot split
 	best   split
 	ok     bool // best is a valid split
 }
@@ -58,9 +59,11 @@ type grower struct {
 	train   []int32 // the training rows (all rows without a validation share)
 	rows    []int32 // train, partitioned leaf by leaf
 	tmp     []int32
-	grad    []gh // per row
-	ord     []gh // gradients of a leaf's rows, in its order
-	pool    [][]bin
+	grad    []gh                // per row
+	ord     []gh                // gradients of a leaf's rows, in its order
+	codes   []uint8             // row-major bin codes (d.Codes, or their transpose when d has none)
+	rootN   [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
+	pool    []hists
 	nodes   []Node
 	bins    []uint8 // bin threshold of each node (for walking binned rows)
 	leaves  []leaf
@@ -70,21 +73,51 @@ type grower struct {
 }
 
 func newGrower(d *hist.Binned, o Params, nw int, train []int32) *grower {
-	return &grower{d: d, o: o, nw: nw, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
+	g := &grower{d: d, o: o, nw: nw, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
 		grad: make([]gh, d.N), ord: make([]gh, len(train)), splits: make([]split, d.P), splits2: make([]split, d.P),
-		gain: make([]float64, d.P)}
+		gain: make([]float64, d.P), codes: d.Codes}
+	if g.codes == nil {
+		g.codes = rowMajor(d, nw)
+	}
+	if len(train) == d.N {
+		g.rootN = make([][histStride]int32, d.P)
+		for j := range d.P {
+			for _, c := range d.Col(j) {
+				g.rootN[j][c]++
+			}
+		}
+	}
+	return g
 }
 
-func (g *grower) getHist() []bin {
+// rowMajor is d's codes row-major (Codes[i*P+j]), transposed in blocks of
+// rows spread over nw goroutines.
+func rowMajor(d *hist.Binned, nw int) []uint8 {
+	n, p := d.N, d.P
+	out := make([]uint8, n*p)
+	const block = 512
+	nb := (n + block - 1) / block
+	parallelBlocks(nb, nw, func(b int) {
+		lo, hi := b*block, min((b+1)*block, n)
+		for j := range p {
+			for k, c := range d.ColCodes[j*n+lo : j*n+hi] {
+				out[(lo+k)*p+j] = c
+			}
+		}
+	})
+	return out
+}
+
+func (g *grower) getHist() hists {
 	if k := len(g.pool); k > 0 {
 		h := g.pool[k-1]
 		g.pool = g.pool[:k-1]
 		return h
 	}
-	return make([]bin, g.d.P*histStride)
+	return make(hists, g.d.P)
 }
 
-func (g *grower) putHist(h []bin) {
+func (g *grower) putHist(h hists) {
 	if h != nil {
 		g.pool = append(g.pool, h)
 	}
@@ -115,68 +148,190 @@ func (g *grower) splittable(l *leaf) bool {
 	return g.o.MaxDepth == 0 || l.depth < g.o.MaxDepth
 }
 
-// forFeatures calls fn(j) for every feature, on nw goroutines when the work
-// (rows x features) pays for them; each feature is done by one goroutine.
-func (g *grower) forFeatures(rows int, fn func(j int)) {
+// hists is a leaf's histograms, one array of bins per feature, indexed by
+// bin code (so a code indexes without a bounds check).
+type hists [][histStride]bin
+
+// blockMin is the fewest features in a block of histogram work.
+const blockMin = 8
+
+// forBlocks calls fn(lo, hi) for blocks of consecutive features covering
+// all of them, on nw goroutines when the work (rows x features) pays for
+// them. A block's histograms and scans are done by one goroutine, each
+// bin's sum in the rows' order, so the result does not depend on nw.
+func (g *grower) forBlocks(rows int, fn func(lo, hi int)) {
 	p := g.d.P
 	nw := g.nw
 	if rows*p < 1<<15 {
 		nw = 1
 	}
-	nw = min(nw, p)
-	if nw <= 1 {
-		for j := range p {
-			fn(j)
-		}
+	nb := min(blocksPerWorker*nw, (p+blockMin-1)/blockMin)
+	if nw <= 1 || nb <= 1 {
+		fn(0, p)
 		return
 	}
+	var next atomic.Int32
+	work := func() {
+		for {
+			b := int(next.Add(1)) - 1
+			if b >= nb {
+				return
+			}
+			fn(b*p/nb, (b+1)*p/nb)
+		}
+	}
 	var wg sync.WaitGroup
-	for w := range nw {
+	for range min(nw, nb) - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := w; j < p; j += nw {
-				fn(j)
-			}
+			work()
 		}()
 	}
+	work()
 	wg.Wait()
 }
 
-// gather copies the gradients of rows[lo:hi] into g.ord, in order.
-func (g *grower) gather(lo, hi int) []gh {
-	o := g.ord[:hi-lo]
-	for k, r := range g.rows[lo:hi] {
+// blocksPerWorker: more blocks than workers balance the work; fewer read
+// each row's codes fewer times.
+var blocksPerWorker = 2
+
+var useRows = false
+
+// fillRows builds the histograms of features lo..hi-1 of the rows rows into
+// h (cleared first), reading each row's codes of the block together
+// (row-major codes): consecutive updates hit different features' bins, so
+// they do not wait on each other.
+var tmpUpd int64
+
+func (g *grower) fillRows(h hists, lo, hi int, rows []int32) {
+	tmpUpd += int64(len(rows) * (hi - lo))
+	hb := h[lo:hi]
+	for j := range hb {
+		clear(hb[j][:])
+	}
+	p := g.d.P
+	codes, grad := g.codes, g.grad
+	for _, r := range rows {
+		gr := grad[r]
+		off := int(r)*p + lo
+		row := codes[off : off+len(hb)]
+		for k, c := range row {
+			e := &hb[k][c]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+		}
+	}
+}
+
+// fillGathered builds the histograms of features lo..hi-1 of the rows
+// rows, whose gradients ord holds in the same order, into h: four columns
+// at once, so that four features' updates interleave (a column's codes
+// stay in cache: the gathers are cheap).
+func (g *grower) fillGathered(h hists, lo, hi int, rows []int32, ord []gh) {
+	ord = ord[:len(rows)]
+	j := lo
+	for ; j+4 <= hi; j += 4 {
+		h0, h1, h2, h3 := &h[j], &h[j+1], &h[j+2], &h[j+3]
+		clear(h0[:])
+		clear(h1[:])
+		clear(h2[:])
+		clear(h3[:])
+		c0, c1, c2, c3 := g.d.Col(j), g.d.Col(j+1), g.d.Col(j+2), g.d.Col(j+3)
+		for k, r := range rows {
+			gr := ord[k]
+			e := &h0[c0[r]]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+			e = &h1[c1[r]]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+			e = &h2[c2[r]]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+			e = &h3[c3[r]]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+		}
+	}
+	for ; j < hi; j++ {
+		hj := &h[j]
+		clear(hj[:])
+		c := g.d.Col(j)
+		for k, r := range rows {
+			e := &hj[c[r]]
+			e.g += ord[k].g
+			e.h += ord[k].h
+			e.n++
+		}
+	}
+}
+
+// gather copies the gradients of rows into g.ord, in order.
+func (g *grower) gather(rows []int32) []gh {
+	o := g.ord[:len(rows)]
+	for k, r := range rows {
 		o[k] = g.grad[r]
 	}
 	return o
 }
 
-// fill builds feature j's histogram of the rows rows (gradients ord, in
-// the same order) into h (cleared first).
-func (g *grower) fill(h []bin, j int, rows []int32, ord []gh, identity bool) {
-	clear(h)
-	col := g.d.Col(j)
-	if identity { // the rows are 0..n-1: stream the column
-		for i, c := range col {
-			e := &h[c]
-			e.g += ord[i].g
-			e.h += ord[i].h
-			e.n++
+// fillCols builds the histograms of features lo..hi-1 over every row
+// (0..N-1, the root without held-out rows) into h, streaming four columns
+// at once so that four features' updates interleave; the rows' counts are
+// the root's, computed once (g.rootN).
+func (g *grower) fillCols(h hists, lo, hi int) {
+	n := g.d.N
+	grad := g.grad[:n]
+	j := lo
+	for ; j+4 <= hi; j += 4 {
+		h0, h1, h2, h3 := &h[j], &h[j+1], &h[j+2], &h[j+3]
+		clear(h0[:])
+		clear(h1[:])
+		clear(h2[:])
+		clear(h3[:])
+		c0, c1, c2, c3 := g.d.Col(j), g.d.Col(j+1), g.d.Col(j+2), g.d.Col(j+3)
+		c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
+		for i, a := range c0 {
+			gr := grad[i]
+			e := &h0[a]
+			e.g += gr.g
+			e.h += gr.h
+			e = &h1[c1[i]]
+			e.g += gr.g
+			e.h += gr.h
+			e = &h2[c2[i]]
+			e.g += gr.g
+			e.h += gr.h
+			e = &h3[c3[i]]
+			e.g += gr.g
+			e.h += gr.h
 		}
-		return
 	}
-	for k, r := range rows {
-		e := &h[col[r]]
-		e.g += ord[k].g
-		e.h += ord[k].h
-		e.n++
+	for ; j < hi; j++ {
+		hj := &h[j]
+		clear(hj[:])
+		for i, a := range g.d.Col(j) {
+			e := &hj[a]
+			e.g += grad[i].g
+			e.h += grad[i].h
+		}
+	}
+	for j := lo; j < hi; j++ {
+		for b, c := range g.rootN[j] {
+			h[j][b].n = int64(c)
+		}
 	}
 }
 
 // scan finds feature j's best split of a leaf with sums sum from its
 // histogram h.
-func (g *grower) scan(j int, h []bin, sum bin) split {
+func (g *grower) scan(j int, h *[histStride]bin, sum bin) split {
 	best := split{f: j, gain: 0, lo: -2}
 	minLeaf, minH := int64(g.o.MinLeaf), g.o.MinHessian
 	parent := g.score(sum)
@@ -233,7 +388,6 @@ func pick(splits []split) (split, bool) {
 // are rows[l.lo:l.hi].
 func (g *grower) grow() ([]Node, []leaf) {
 	copy(g.rows, g.train)
-	identity := len(g.train) == g.d.N
 	n := len(g.rows)
 	root := leaf{lo: 0, hi: n}
 	for _, r := range g.rows {
@@ -244,11 +398,15 @@ func (g *grower) grow() ([]Node, []leaf) {
 	g.leaves = g.leaves[:0]
 	if g.splittable(&root) {
 		root.hist = g.getHist()
-		ord := g.gather(0, n)
-		g.forFeatures(n, func(j int) {
-			h := root.hist[j*histStride : (j+1)*histStride]
-			g.fill(h, j, g.rows, ord, identity)
-			g.splits[j] = g.scan(j, h, root.sum)
+		g.forBlocks(n, func(lo, hi int) {
+			if g.rootN != nil {
+				g.fillCols(root.hist, lo, hi)
+			} else {
+				g.fillRows(root.hist, lo, hi, g.rows)
+			}
+			for j := lo; j < hi; j++ {
+				g.splits[j] = g.scan(j, &root.hist[j], root.sum)
+			}
 		})
 		root.best, root.ok = pick(g.splits)
 	}
@@ -263,7 +421,10 @@ func (g *grower) grow() ([]Node, []leaf) {
 		if k < 0 {
 			break
 		}
-		l, r := g.splitLeaf(&g.leaves[k])
+		// The split that makes the last leaf needs no histograms for its
+		// children: they will not be split.
+		last := len(g.leaves)+1 == g.o.MaxLeaves
+		l, r := g.splitLeaf(&g.leaves[k], last)
 		g.leaves[k] = l
 		g.leaves = append(g.leaves, r)
 	}
@@ -275,9 +436,10 @@ func (g *grower) grow() ([]Node, []leaf) {
 }
 
 // splitLeaf applies the leaf's best split: partitions its rows, appends
-// the two child nodes, and gives each child its histograms (the smaller's
-// built, the larger's by subtraction in the parent's buffer) and best split.
-func (g *grower) splitLeaf(p *leaf) (leaf, leaf) {
+// the two child nodes, and (unless last) gives each child its histograms
+// (the smaller's built, the larger's by subtraction in the parent's
+// buffer) and best split.
+func (g *grower) splitLeaf(p *leaf, last bool) (leaf, leaf) {
 	s := p.best
 	cuts := &g.d.Cuts[s.f]
 	var thr float64
@@ -305,7 +467,7 @@ func (g *grower) splitLeaf(p *leaf) (leaf, leaf) {
 	if rc.sum.n < lc.sum.n {
 		small, large = &rc, &lc
 	}
-	ss, ls := g.splittable(small), g.splittable(large)
+	ss, ls := g.splittable(small) && !last, g.splittable(large) && !last
 	if noSubtraction && ls {
 		return g.direct(p.hist, &lc, &rc, small, large, ss)
 	}
@@ -320,20 +482,26 @@ func (g *grower) splitLeaf(p *leaf) (leaf, leaf) {
 	} else {
 		g.putHist(parent)
 	}
-	ord := g.gather(small.lo, small.hi)
 	rows := g.rows[small.lo:small.hi]
-	g.forFeatures(small.hi-small.lo+histStride, func(j int) {
-		hs := small.hist[j*histStride : (j+1)*histStride]
-		g.fill(hs, j, rows, ord, false)
-		if ss {
-			g.splits[j] = g.scan(j, hs, small.sum)
+	ord := g.gather(rows)
+	g.forBlocks(small.hi-small.lo+histStride, func(lo, hi int) {
+		if useRows {
+			g.fillRows(small.hist, lo, hi, rows)
+		} else {
+			g.fillGathered(small.hist, lo, hi, rows, ord)
 		}
-		if ls {
-			hl := large.hist[j*histStride : (j+1)*histStride]
-			for k := range hl {
-				hl[k] = hl[k].minus(hs[k])
+		for j := lo; j < hi; j++ {
+			hs := &small.hist[j]
+			if ss {
+				g.splits[j] = g.scan(j, hs, small.sum)
 			}
-			g.splits2[j] = g.scan(j, hl, large.sum)
+			if ls {
+				hl := &large.hist[j]
+				for k := range hl {
+					hl[k] = hl[k].minus(hs[k])
+				}
+				g.splits2[j] = g.scan(j, hl, large.sum)
+			}
 		}
 	})
 	if ss {
@@ -349,26 +517,29 @@ func (g *grower) splitLeaf(p *leaf) (leaf, leaf) {
 }
 
 // partition reorders rows[lo:hi] stably so the rows going left come first
-// and returns their number.
+// and returns their number. Branch-free: every row is written to both
+// sides and only the side it goes to advances (which side is
+// unpredictable, so a branch would be mispredicted half of the time).
 func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool) int {
-	col := g.d.Col(f)
-	k, m := lo, 0
-	for _, r := range g.rows[lo:hi] {
-		c := col[r]
-		left := c <= b
-		if c == hist.MissingBin {
-			left = missLeft
-		}
-		if left {
-			g.rows[k] = r
-			k++
-		} else {
-			g.tmp[m] = r
-			m++
-		}
+	var goLeft [histStride]uint8
+	for c := range int(b) + 1 {
+		goLeft[c] = 1
 	}
-	copy(g.rows[k:hi], g.tmp[:m])
-	return k - lo
+	if missLeft {
+		goLeft[hist.MissingBin] = 1
+	}
+	col := g.d.Col(f)
+	rows, tmp := g.rows[lo:hi], g.tmp[:hi-lo]
+	k, m := 0, 0
+	for _, r := range rows {
+		l := int(goLeft[col[r]])
+		rows[k] = r
+		tmp[m] = r
+		k += l
+		m += 1 - l
+	}
+	copy(rows[k:], tmp[:m])
+	return k
 }
 
 // walkBinned returns the leaf value of binned row i of a tree grown now.
@@ -395,19 +566,16 @@ func (g *grower) walkBinned(nodes []Node, i int) float64 {
 
 // direct gives the children histograms built from their rows (the test
 // of the subtraction trick).
-func (g *grower) direct(parent []bin, lc, rc, small, large *leaf, ss bool) (leaf, leaf) {
+func (g *grower) direct(parent hists, lc, rc, small, large *leaf, ss bool) (leaf, leaf) {
 	g.putHist(parent)
 	for _, c := range []*leaf{small, large} {
 		if c == small && !ss {
 			continue
 		}
 		c.hist = g.getHist()
-		ord := g.gather(c.lo, c.hi)
-		rows := g.rows[c.lo:c.hi]
+		g.fillRows(c.hist, 0, g.d.P, g.rows[c.lo:c.hi])
 		for j := range g.d.P {
-			h := c.hist[j*histStride : (j+1)*histStride]
-			g.fill(h, j, rows, ord, false)
-			g.splits[j] = g.scan(j, h, c.sum)
+			g.splits[j] = g.scan(j, &c.hist[j], c.sum)
 		}
 		c.best, c.ok = pick(g.splits)
 	}
