@@ -1,9 +1,6 @@
 package boost
 
 import (
-	"sync"
-	"sync/atomic"
-
 	"github.com/povrisk/povrisk/models/hist"
 )
 
@@ -53,59 +50,33 @@ type leaf struct {
 
 // grower grows the trees of one Fit; its buffers are reused across rounds.
 type grower struct {
-	d       *hist.Binned
-	o       Params
-	nw      int
-	train   []int32 // the training rows (all rows without a validation share)
-	rows    []int32 // train, partitioned leaf by leaf
-	tmp     []int32
-	grad    []gh                // per row
-	ord     []gh                // gradients of a leaf's rows, in its order
-	codes   []uint8             // row-major bin codes (d.Codes, or their transpose when d has none)
-	rootN   [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
-	pool    []hists
-	nodes   []Node
-	bins    []uint8 // bin threshold of each node (for walking binned rows)
-	leaves  []leaf
-	splits  []split // per feature, for the leaf being scanned
-	splits2 []split
-	gain    []float64 // per feature, summed over the model
+	d        *hist.Binned
+	o        Params
+	nw       int
+	train    []int32 // the training rows (all rows without a validation share)
+	rows     []int32 // train, partitioned leaf by leaf
+	tmp      []int32
+	grad     []gh                // per row
+	ord      []gh                // gradients of a leaf's rows, in its order
+	blocks   []fblock            // the features in blocks of histogram work
+	rootN    [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
+	mode     []int               // per feature, its most frequent code over the training rows; -1: added row by row
+	sparse   []sparseCol         // per feature, its rows outside its mode (root without held-out rows only)
+	identity bool                // the training rows are 0..N-1
+	pool     []hists
+	nodes    []Node
+	bins     []uint8 // bin threshold of each node (for walking binned rows)
+	leaves   []leaf
+	splits   []split // per feature, for the leaf being scanned
+	splits2  []split
+	gain     []float64 // per feature, summed over the model
 }
 
 func newGrower(d *hist.Binned, o Params, nw int, train []int32) *grower {
 	g := &grower{d: d, o: o, nw: nw, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
-		grad: make([]gh, d.N), ord: make([]gh, len(train)), splits: make([]split, d.P), splits2: make([]split, d.P),
-		gain: make([]float64, d.P), codes: d.Codes}
-	if g.codes == nil {
-		g.codes = rowMajor(d, nw)
-	}
-	if len(train) == d.N {
-		g.rootN = make([][histStride]int32, d.P)
-		for j := range d.P {
-			for _, c := range d.Col(j) {
-				g.rootN[j][c]++
-			}
-		}
-	}
+		grad: make([]gh, d.N), splits: make([]split, d.P), splits2: make([]split, d.P), gain: make([]float64, d.P)}
+	g.layout(nw)
 	return g
-}
-
-// rowMajor is d's codes row-major (Codes[i*P+j]), transposed in blocks of
-// rows spread over nw goroutines.
-func rowMajor(d *hist.Binned, nw int) []uint8 {
-	n, p := d.N, d.P
-	out := make([]uint8, n*p)
-	const block = 512
-	nb := (n + block - 1) / block
-	parallelBlocks(nb, nw, func(b int) {
-		lo, hi := b*block, min((b+1)*block, n)
-		for j := range p {
-			for k, c := range d.ColCodes[j*n+lo : j*n+hi] {
-				out[(lo+k)*p+j] = c
-			}
-		}
-	})
-	return out
 }
 
 func (g *grower) getHist() hists {
@@ -148,190 +119,9 @@ func (g *grower) splittable(l *leaf) bool {
 	return g.o.MaxDepth == 0 || l.depth < g.o.MaxDepth
 }
 
-// hists is a leaf's histograms, one array of bins per feature, indexed by
-// bin code (so a code indexes without a bounds check).
-type hists [][histStride]bin
-
-// blockMin is the fewest features in a block of histogram work.
-const blockMin = 8
-
-// forBlocks calls fn(lo, hi) for blocks of consecutive features covering
-// all of them, on nw goroutines when the work (rows x features) pays for
-// them. A block's histograms and scans are done by one goroutine, each
-// bin's sum in the rows' order, so the result does not depend on nw.
-func (g *grower) forBlocks(rows int, fn func(lo, hi int)) {
-	p := g.d.P
-	nw := g.nw
-	if rows*p < 1<<15 {
-		nw = 1
-	}
-	nb := min(blocksPerWorker*nw, (p+blockMin-1)/blockMin)
-	if nw <= 1 || nb <= 1 {
-		fn(0, p)
-		return
-	}
-	var next atomic.Int32
-	work := func() {
-		for {
-			b := int(next.Add(1)) - 1
-			if b >= nb {
-				return
-			}
-			fn(b*p/nb, (b+1)*p/nb)
-		}
-	}
-	var wg sync.WaitGroup
-	for range min(nw, nb) - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
-}
-
-// blocksPerWorker: more blocks than workers balance the work; fewer read
-// each row's codes fewer times.
-var blocksPerWorker = 2
-
-var useRows = false
-
-// fillRows builds the histograms of features lo..hi-1 of the rows rows into
-// h (cleared first), reading each row's codes of the block together
-// (row-major codes): consecutive updates hit different features' bins, so
-// they do not wait on each other.
-var tmpUpd int64
-
-func (g *grower) fillRows(h hists, lo, hi int, rows []int32) {
-	tmpUpd += int64(len(rows) * (hi - lo))
-	hb := h[lo:hi]
-	for j := range hb {
-		clear(hb[j][:])
-	}
-	p := g.d.P
-	codes, grad := g.codes, g.grad
-	for _, r := range rows {
-		gr := grad[r]
-		off := int(r)*p + lo
-		row := codes[off : off+len(hb)]
-		for k, c := range row {
-			e := &hb[k][c]
-			e.g += gr.g
-			e.h += gr.h
-			e.n++
-		}
-	}
-}
-
-// fillGathered builds the histograms of features lo..hi-1 of the rows
-// rows, whose gradients ord holds in the same order, into h: four columns
-// at once, so that four features' updates interleave (a column's codes
-// stay in cache: the gathers are cheap).
-func (g *grower) fillGathered(h hists, lo, hi int, rows []int32, ord []gh) {
-	ord = ord[:len(rows)]
-	j := lo
-	for ; j+4 <= hi; j += 4 {
-		h0, h1, h2, h3 := &h[j], &h[j+1], &h[j+2], &h[j+3]
-		clear(h0[:])
-		clear(h1[:])
-		clear(h2[:])
-		clear(h3[:])
-		c0, c1, c2, c3 := g.d.Col(j), g.d.Col(j+1), g.d.Col(j+2), g.d.Col(j+3)
-		for k, r := range rows {
-			gr := ord[k]
-			e := &h0[c0[r]]
-			e.g += gr.g
-			e.h += gr.h
-			e.n++
-			e = &h1[c1[r]]
-			e.g += gr.g
-			e.h += gr.h
-			e.n++
-			e = &h2[c2[r]]
-			e.g += gr.g
-			e.h += gr.h
-			e.n++
-			e = &h3[c3[r]]
-			e.g += gr.g
-			e.h += gr.h
-			e.n++
-		}
-	}
-	for ; j < hi; j++ {
-		hj := &h[j]
-		clear(hj[:])
-		c := g.d.Col(j)
-		for k, r := range rows {
-			e := &hj[c[r]]
-			e.g += ord[k].g
-			e.h += ord[k].h
-			e.n++
-		}
-	}
-}
-
-// gather copies the gradients of rows into g.ord, in order.
-func (g *grower) gather(rows []int32) []gh {
-	o := g.ord[:len(rows)]
-	for k, r := range rows {
-		o[k] = g.grad[r]
-	}
-	return o
-}
-
-// fillCols builds the histograms of features lo..hi-1 over every row
-// (0..N-1, the root without held-out rows) into h, streaming four columns
-// at once so that four features' updates interleave; the rows' counts are
-// the root's, computed once (g.rootN).
-func (g *grower) fillCols(h hists, lo, hi int) {
-	n := g.d.N
-	grad := g.grad[:n]
-	j := lo
-	for ; j+4 <= hi; j += 4 {
-		h0, h1, h2, h3 := &h[j], &h[j+1], &h[j+2], &h[j+3]
-		clear(h0[:])
-		clear(h1[:])
-		clear(h2[:])
-		clear(h3[:])
-		c0, c1, c2, c3 := g.d.Col(j), g.d.Col(j+1), g.d.Col(j+2), g.d.Col(j+3)
-		c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
-		for i, a := range c0 {
-			gr := grad[i]
-			e := &h0[a]
-			e.g += gr.g
-			e.h += gr.h
-			e = &h1[c1[i]]
-			e.g += gr.g
-			e.h += gr.h
-			e = &h2[c2[i]]
-			e.g += gr.g
-			e.h += gr.h
-			e = &h3[c3[i]]
-			e.g += gr.g
-			e.h += gr.h
-		}
-	}
-	for ; j < hi; j++ {
-		hj := &h[j]
-		clear(hj[:])
-		for i, a := range g.d.Col(j) {
-			e := &hj[a]
-			e.g += grad[i].g
-			e.h += grad[i].h
-		}
-	}
-	for j := lo; j < hi; j++ {
-		for b, c := range g.rootN[j] {
-			h[j][b].n = int64(c)
-		}
-	}
-}
-
 // scan finds feature j's best split of a leaf with sums sum from its
 // histogram h.
-func (g *grower) scan(j int, h *[histStride]bin, sum bin) split {
+func (g *grower) scan(j int, h *[histPad]bin, sum bin) split {
 	best := split{f: j, gain: 0, lo: -2}
 	minLeaf, minH := int64(g.o.MinLeaf), g.o.MinHessian
 	parent := g.score(sum)
@@ -398,11 +188,12 @@ func (g *grower) grow() ([]Node, []leaf) {
 	g.leaves = g.leaves[:0]
 	if g.splittable(&root) {
 		root.hist = g.getHist()
-		g.forBlocks(n, func(lo, hi int) {
-			if g.rootN != nil {
-				g.fillCols(root.hist, lo, hi)
+		g.forBlocks(n, func(k int) {
+			lo, hi := g.blocks[k].lo, g.blocks[k].hi
+			if g.identity {
+				g.fillRoot(root.hist, lo, hi, root.sum)
 			} else {
-				g.fillRows(root.hist, lo, hi, g.rows)
+				g.fillBlock(root.hist, k, g.rows, root.sum)
 			}
 			for j := lo; j < hi; j++ {
 				g.splits[j] = g.scan(j, &root.hist[j], root.sum)
@@ -483,13 +274,9 @@ func (g *grower) splitLeaf(p *leaf, last bool) (leaf, leaf) {
 		g.putHist(parent)
 	}
 	rows := g.rows[small.lo:small.hi]
-	ord := g.gather(rows)
-	g.forBlocks(small.hi-small.lo+histStride, func(lo, hi int) {
-		if useRows {
-			g.fillRows(small.hist, lo, hi, rows)
-		} else {
-			g.fillGathered(small.hist, lo, hi, rows, ord)
-		}
+	g.forBlocks(small.hi-small.lo+histStride, func(k int) {
+		lo, hi := g.blocks[k].lo, g.blocks[k].hi
+		g.fillBlock(small.hist, k, rows, small.sum)
 		for j := lo; j < hi; j++ {
 			hs := &small.hist[j]
 			if ss {
@@ -573,7 +360,9 @@ func (g *grower) direct(parent hists, lc, rc, small, large *leaf, ss bool) (leaf
 			continue
 		}
 		c.hist = g.getHist()
-		g.fillRows(c.hist, 0, g.d.P, g.rows[c.lo:c.hi])
+		for b := range g.blocks {
+			g.fillBlock(c.hist, b, g.rows[c.lo:c.hi], c.sum)
+		}
 		for j := range g.d.P {
 			g.splits[j] = g.scan(j, &c.hist[j], c.sum)
 		}

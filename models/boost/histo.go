@@ -1,0 +1,315 @@
+package boost
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Histogram building. The features are cut into blocks of consecutive
+// features, each block's histograms built and scanned by one goroutine. A
+// feature whose most frequent code (its mode, over the training rows)
+// holds at least 1-sparseMax of the rows is sparse: only its rows outside
+// the mode are added, and the mode's bin gets the node's sums minus the
+// other bins (LightGBM's most-frequent-bin rule). Other features are dense,
+// every row added. Within a block, a node's rows are read one by one: the
+// row's dense codes (row-major, the block's own copy) and its sparse
+// entries (compressed rows, LightGBM's multi-value sparse bins), so that
+// consecutive updates hit different features' bins and do not wait on each
+// other. Every bin's sum runs over the node's rows in their order, so the
+// result does not depend on the blocks or the workers.
+
+// hists is a leaf's histograms, one array of bins per feature, indexed by
+// bin code (so a code indexes without a bounds check).
+type hists [][histPad]bin
+
+// histPad is a feature's histogram length: one bin more than the codes,
+// so that the bins of one code in consecutive features do not fall in the
+// same cache sets (a stride of 256 bins of 24 bytes maps them to 2 sets).
+const histPad = histStride + 1
+
+// sparseMax is the largest share of the training rows outside a feature's
+// mode for which the feature is sparse.
+const sparseMax = 0.5
+
+// blockMin is the fewest features in a block when there are several.
+const blockMin = 8
+
+// blocksPerWorker: more blocks than workers balance the work; fewer read
+// each row fewer times.
+const blocksPerWorker = 2
+
+// fblock is a block of features lo..hi-1 and its copy of their codes.
+type fblock struct {
+	lo, hi int
+	dense  []int32  // dense features
+	codes  []uint8  // codes[i*len(dense)+k]: row i's code of dense[k]
+	sparse []int32  // sparse features
+	ptr    []int    // row i's sparse entries are ent[ptr[i]:ptr[i+1]]
+	ent    []uint16 // k<<8 | c: feature sparse[k] has code c (not its mode)
+	dp, sp []*[histPad]bin
+}
+
+// sparseCol is a sparse column's rows outside its mode (ascending), with
+// their codes: the root's histograms without held-out rows stream them.
+type sparseCol struct {
+	rows  []int32
+	codes []uint8
+}
+
+// layout counts the training rows per feature and code, finds the modes,
+// cuts the features into blocks (more than one only for nw > 1) and copies
+// their codes.
+func (g *grower) layout(nw int) {
+	d := g.d
+	g.identity = len(g.train) == d.N
+	cnt := make([][histStride]int32, d.P)
+	g.mode = make([]int, d.P)
+	parallelBlocks(d.P, nw, func(j int) {
+		col := d.Col(j)
+		if g.identity {
+			for _, c := range col {
+				cnt[j][c]++
+			}
+		} else {
+			for _, r := range g.train {
+				cnt[j][col[r]]++
+			}
+		}
+		m := 0
+		for c := range cnt[j] {
+			if cnt[j][c] > cnt[j][m] {
+				m = c
+			}
+		}
+		g.mode[j] = -1
+		if float64(len(g.train)-int(cnt[j][m])) <= sparseMax*float64(len(g.train)) {
+			g.mode[j] = m
+		}
+	})
+	nb := 1
+	if nw > 1 {
+		nb = max(1, min(blocksPerWorker*nw, (d.P+blockMin-1)/blockMin))
+	}
+	nb = max(nb, (d.P+254)/255) // at most 255 sparse features a block (ent's k)
+	g.blocks = make([]fblock, nb)
+	for b := range g.blocks {
+		g.blocks[b].lo, g.blocks[b].hi = b*d.P/nb, (b+1)*d.P/nb
+	}
+	parallelBlocks(nb, nw, func(b int) { g.blocks[b].fill(g) })
+	if g.identity {
+		g.rootN = cnt
+		g.sparse = make([]sparseCol, d.P)
+		parallelBlocks(d.P, nw, func(j int) {
+			if m := g.mode[j]; m >= 0 {
+				col := d.Col(j)
+				n := d.N - int(cnt[j][m])
+				s := sparseCol{rows: make([]int32, 0, n), codes: make([]uint8, 0, n)}
+				for i, c := range col {
+					if int(c) != m {
+						s.rows = append(s.rows, int32(i))
+						s.codes = append(s.codes, c)
+					}
+				}
+				g.sparse[j] = s
+			}
+		})
+	}
+}
+
+// fill copies the block's codes: dense features row-major, sparse features
+// as compressed rows.
+func (b *fblock) fill(g *grower) {
+	d := g.d
+	for j := b.lo; j < b.hi; j++ {
+		if g.mode[j] < 0 {
+			b.dense = append(b.dense, int32(j))
+		} else {
+			b.sparse = append(b.sparse, int32(j))
+		}
+	}
+	nd := len(b.dense)
+	b.codes = make([]uint8, d.N*nd)
+	for k, j := range b.dense {
+		for i, c := range d.Col(int(j)) {
+			b.codes[i*nd+k] = c
+		}
+	}
+	b.ptr = make([]int, d.N+1)
+	for _, j := range b.sparse {
+		m := uint8(g.mode[j])
+		for i, c := range d.Col(int(j)) {
+			if c != m {
+				b.ptr[i+1]++
+			}
+		}
+	}
+	for i := range d.N {
+		b.ptr[i+1] += b.ptr[i]
+	}
+	b.ent = make([]uint16, b.ptr[d.N])
+	next := append([]int(nil), b.ptr[:d.N]...)
+	for k, j := range b.sparse {
+		m := uint8(g.mode[j])
+		for i, c := range d.Col(int(j)) {
+			if c != m {
+				b.ent[next[i]] = uint16(k)<<8 | uint16(c)
+				next[i]++
+			}
+		}
+	}
+	b.dp = make([]*[histPad]bin, nd)
+	b.sp = make([]*[histPad]bin, len(b.sparse))
+}
+
+// forBlocks calls fn(k) for every block, on nw goroutines when the work
+// (rows x features) pays for them.
+func (g *grower) forBlocks(rows int, fn func(k int)) {
+	nb := len(g.blocks)
+	nw := min(g.nw, nb)
+	if rows*g.d.P < 1<<15 {
+		nw = 1
+	}
+	if nw <= 1 {
+		for k := range nb {
+			fn(k)
+		}
+		return
+	}
+	var next atomic.Int32
+	work := func() {
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= nb {
+				return
+			}
+			fn(k)
+		}
+	}
+	var wg sync.WaitGroup
+	for range nw - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
+
+// fillBlock builds the histograms of block k's features over the rows
+// rows, whose sums are sum, into h.
+func (g *grower) fillBlock(h hists, k int, rows []int32, sum bin) {
+	b := &g.blocks[k]
+	for j := b.lo; j < b.hi; j++ {
+		clear(h[j][:])
+	}
+	for i, j := range b.dense {
+		b.dp[i] = &h[j]
+	}
+	for i, j := range b.sparse {
+		b.sp[i] = &h[j]
+	}
+	nd := len(b.dense)
+	dp, sp, grad, ptr, ent := b.dp[:nd], b.sp, g.grad, b.ptr, b.ent
+	for _, r := range rows {
+		gr := grad[r]
+		off := int(r) * nd
+		for k, c := range b.codes[off : off+nd] {
+			e := &dp[k][c]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+		}
+		for _, x := range ent[ptr[r]:ptr[r+1]] {
+			e := &sp[x>>8][uint8(x)]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+		}
+	}
+	for _, j := range b.sparse {
+		g.setMode(&h[j], g.mode[j], sum)
+	}
+}
+
+// setMode gives a sparse feature's mode bin the node's sums minus its
+// other bins.
+func (g *grower) setMode(h *[histPad]bin, mode int, sum bin) {
+	var rest bin
+	for c := range h {
+		rest = rest.plus(h[c])
+	}
+	h[mode] = sum.minus(rest)
+}
+
+// fillRoot builds the histograms of features lo..hi-1 over every row
+// (0..N-1, the root without held-out rows, whose sums are sum) into h:
+// column by column, a sparse column's rows outside its mode, the dense
+// columns streamed four at once so that four features' updates
+// interleave. Counts are the root's, computed once (g.rootN).
+func (g *grower) fillRoot(h hists, lo, hi int, sum bin) {
+	var dense [4]int
+	nd := 0
+	for j := lo; j < hi; j++ {
+		hj := &h[j]
+		clear(hj[:])
+		if g.mode[j] < 0 {
+			dense[nd] = j
+			if nd++; nd == 4 {
+				g.fillDense4(h, dense)
+				nd = 0
+			}
+			continue
+		}
+		sp := &g.sparse[j]
+		codes := sp.codes[:len(sp.rows)]
+		for k, r := range sp.rows {
+			e := &hj[codes[k]]
+			gr := g.grad[r]
+			e.g += gr.g
+			e.h += gr.h
+		}
+	}
+	for _, j := range dense[:nd] {
+		hj := &h[j]
+		for i, a := range g.d.Col(j) {
+			e := &hj[a]
+			e.g += g.grad[i].g
+			e.h += g.grad[i].h
+		}
+	}
+	for j := lo; j < hi; j++ {
+		for b, c := range g.rootN[j] {
+			h[j][b].n = int64(c)
+		}
+		if m := g.mode[j]; m >= 0 {
+			h[j][m].n = 0
+			g.setMode(&h[j], m, sum)
+		}
+	}
+}
+
+// fillDense4 adds every row to the (cleared) histograms of the four
+// features js, streaming their columns together.
+func (g *grower) fillDense4(h hists, js [4]int) {
+	h0, h1, h2, h3 := &h[js[0]], &h[js[1]], &h[js[2]], &h[js[3]]
+	c0, c1, c2, c3 := g.d.Col(js[0]), g.d.Col(js[1]), g.d.Col(js[2]), g.d.Col(js[3])
+	c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
+	grad := g.grad[:len(c0)]
+	for i, a := range c0 {
+		gr := grad[i]
+		e := &h0[a]
+		e.g += gr.g
+		e.h += gr.h
+		e = &h1[c1[i]]
+		e.g += gr.g
+		e.h += gr.h
+		e = &h2[c2[i]]
+		e.g += gr.g
+		e.h += gr.h
+		e = &h3[c3[i]]
+		e.g += gr.g
+		e.h += gr.h
+	}
+}
