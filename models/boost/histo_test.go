@@ -1,0 +1,143 @@
+package boost
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/povrisk/povrisk/models"
+	"github.com/povrisk/povrisk/models/hist"
+)
+
+// sparseSynth is a table whose features take every layout the histograms
+// distinguish: dense (normal), sparse (mostly 0, a few small integers),
+// mostly missing, and constant.
+func sparseSynth(n int, seed uint64) (models.Matrix, []int) {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	const p = 21
+	X := models.NewMatrix(n, nil)
+	X.Cols = make([][]float64, p)
+	for j := range X.Cols {
+		X.Cols[j] = make([]float64, n)
+	}
+	y := make([]int, n)
+	for i := range n {
+		for j := range p {
+			var v float64
+			switch j % 4 {
+			case 0:
+				v = rng.NormFloat64()
+			case 1: // 90% zeros
+				if rng.IntN(10) == 0 {
+					v = float64(1 + rng.IntN(4))
+				}
+			case 2: // 70% missing
+				v = math.NaN()
+				if rng.IntN(10) < 3 {
+					v = rng.Float64()
+				}
+			case 3: // constant
+				v = 2
+			}
+			X.Cols[j][i] = v
+		}
+		z := X.Cols[0][i] + 0.7*X.Cols[1][i] - 0.5*X.Cols[5][i]
+		if math.IsNaN(X.Cols[2][i]) {
+			z -= 0.8
+		}
+		if rng.Float64() < 1/(1+math.Exp(-z)) {
+			y[i] = 1
+		}
+	}
+	return X, y
+}
+
+// naiveHist is feature j's histogram of rows, summed row by row.
+func naiveHist(d *hist.Binned, grad []gh, j int, rows []int32) (h [histPad]bin) {
+	col := d.Col(j)
+	for _, r := range rows {
+		e := &h[col[r]]
+		e.g += grad[r].g
+		e.h += grad[r].h
+		e.n++
+	}
+	return h
+}
+
+// TestHistogramsMatchRows: the histograms of the root (with and without
+// held-out rows) and of a node's rows, however the features are laid out
+// (sparse features' mode bin by subtraction, dense ones row by row), are
+// the sums of their rows': counts exactly, sums to 1e-9.
+func TestHistogramsMatchRows(t *testing.T) {
+	X, _ := sparseSynth(3000, 1)
+	d := hist.Quantise(X, hist.MaxBins, 2, false)
+	par, err := Options{}.resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, share := range []float64{0, 0.2} {
+		for _, nw := range []int{1, 3} {
+			train, _ := holdOut(d.N, share, 5)
+			g := newGrower(d, par, nw, train)
+			sparse := 0
+			for _, m := range g.mode {
+				if m >= 0 {
+					sparse++
+				}
+			}
+			if sparse < 10 || sparse == d.P {
+				t.Fatalf("%d of %d features sparse: the test does not cover both layouts", sparse, d.P)
+			}
+			for i := range g.grad {
+				g.grad[i] = gh{rng.Float64() - 0.5, rng.Float64() / 4}
+			}
+			node := slices.Clone(train)
+			rng.Shuffle(len(node), func(a, b int) { node[a], node[b] = node[b], node[a] })
+			node = node[:len(node)/3]
+			for _, c := range []struct {
+				name string
+				rows []int32
+				root bool
+			}{{"root", train, true}, {"node", node, false}} {
+				var sum bin
+				for _, r := range c.rows {
+					sum = sum.plus(bin{g.grad[r].g, g.grad[r].h, 1})
+				}
+				h := g.getHist()
+				g.forBlocks(len(c.rows), func(k int) {
+					if c.root && g.identity {
+						g.fillRoot(h, g.blocks[k].lo, g.blocks[k].hi, sum)
+					} else {
+						g.fillBlock(h, k, c.rows, sum)
+					}
+				})
+				for j := range d.P {
+					want := naiveHist(d, g.grad, j, c.rows)
+					for b := range want {
+						w, got := want[b], h[j][b]
+						if w.n != got.n || math.Abs(w.g-got.g) > 1e-9 || math.Abs(w.h-got.h) > 1e-9 {
+							t.Fatalf("share %v workers %d %s: feature %d (mode %d) bin %d is %+v, its rows sum to %+v",
+								share, nw, c.name, j, g.mode[j], b, got, w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSparseDeterministic: on sparse features too, the workers do not
+// change the bytes, with or without held-out rows.
+func TestSparseDeterministic(t *testing.T) {
+	X, y := sparseSynth(20000, 2)
+	for _, share := range []float64{0, 0.1} {
+		a := fitBytes(t, X, y, Options{Trees: 10, Workers: 1, Seed: 3, ValidationShare: share})
+		b := fitBytes(t, X, y, Options{Trees: 10, Workers: 3, Seed: 3, ValidationShare: share})
+		if !bytes.Equal(a, b) {
+			t.Errorf("validation share %v: other Workers, different bytes", share)
+		}
+	}
+}
