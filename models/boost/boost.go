@@ -261,10 +261,13 @@ func gradients(grad []gh, raw []float64, y []int, w []float64, train []int32, nw
 			e := math.Exp(-x)
 			p := 1 / (1 + e)
 			wi := weight(w, int(r))
-			grad[r] = gh{wi * (p - float64(y[r])), wi * max(p*(1-p), 1e-16)}
-			if y[r] == 0 {
-				x0 += wi * x
+			yf := float64(y[r])
+			h := p * (1 - p)
+			if h < 1e-16 {
+				h = 1e-16
 			}
+			grad[r] = gh{wi * (p - yf), wi * h}
+			x0 += wi * x * (1 - yf) // y = 0 only, without a branch (y is unpredictable)
 			switch {
 			case e > 1e15: // log(1+e) = -x to double precision
 				s += wi * -x

@@ -60,7 +60,8 @@ type grower struct {
 	ord      []gh                // gradients of a leaf's rows, in its order
 	blocks   []fblock            // the features in blocks of histogram work
 	rootN    [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
-	mode     []int               // per feature, its most frequent code over the training rows; -1: added row by row
+	mode     []int               // per feature, its most frequent code over the training rows
+	dens     []float64           // per feature, the share of the training rows outside its mode
 	sparse   []sparseCol         // per feature, its rows outside its mode (root without held-out rows only)
 	identity bool                // the training rows are 0..N-1
 	pool     []hists
@@ -284,9 +285,10 @@ func (g *grower) splitLeaf(p *leaf, last bool) (leaf, leaf) {
 			}
 			if ls {
 				hl := &large.hist[j]
-				for k := range hl {
+				for k := range g.d.Cuts[j].Bins() {
 					hl[k] = hl[k].minus(hs[k])
 				}
+				hl[hist.MissingBin] = hl[hist.MissingBin].minus(hs[hist.MissingBin])
 				g.splits2[j] = g.scan(j, hl, large.sum)
 			}
 		}

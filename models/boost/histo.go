@@ -3,6 +3,8 @@ package boost
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/povrisk/povrisk/models/hist"
 )
 
 // Histogram building. The features are cut into blocks of consecutive
@@ -28,8 +30,13 @@ type hists [][histPad]bin
 const histPad = histStride + 1
 
 // sparseMax is the largest share of the training rows outside a feature's
-// mode for which the feature is sparse.
+// mode for which the feature is sparse in the root's columns.
 const sparseMax = 0.5
+
+// rowSparseMax is the same for the rows of the other nodes, read row by
+// row: a row's sparse entries are a loop of unpredictable length, which
+// pays only when they are few.
+const rowSparseMax = 0.25
 
 // blockMin is the fewest features in a block when there are several.
 const blockMin = 8
@@ -64,6 +71,7 @@ func (g *grower) layout(nw int) {
 	g.identity = len(g.train) == d.N
 	cnt := make([][histStride]int32, d.P)
 	g.mode = make([]int, d.P)
+	g.dens = make([]float64, d.P)
 	parallelBlocks(d.P, nw, func(j int) {
 		col := d.Col(j)
 		if g.identity {
@@ -81,10 +89,8 @@ func (g *grower) layout(nw int) {
 				m = c
 			}
 		}
-		g.mode[j] = -1
-		if float64(len(g.train)-int(cnt[j][m])) <= sparseMax*float64(len(g.train)) {
-			g.mode[j] = m
-		}
+		g.mode[j] = m
+		g.dens[j] = float64(len(g.train)-int(cnt[j][m])) / float64(len(g.train))
 	})
 	nb := 1
 	if nw > 1 {
@@ -100,7 +106,7 @@ func (g *grower) layout(nw int) {
 		g.rootN = cnt
 		g.sparse = make([]sparseCol, d.P)
 		parallelBlocks(d.P, nw, func(j int) {
-			if m := g.mode[j]; m >= 0 {
+			if m := g.mode[j]; g.dens[j] <= sparseMax {
 				col := d.Col(j)
 				n := d.N - int(cnt[j][m])
 				s := sparseCol{rows: make([]int32, 0, n), codes: make([]uint8, 0, n)}
@@ -121,7 +127,7 @@ func (g *grower) layout(nw int) {
 func (b *fblock) fill(g *grower) {
 	d := g.d
 	for j := b.lo; j < b.hi; j++ {
-		if g.mode[j] < 0 {
+		if g.dens[j] > rowSparseMax {
 			b.dense = append(b.dense, int32(j))
 		} else {
 			b.sparse = append(b.sparse, int32(j))
@@ -202,7 +208,7 @@ func (g *grower) forBlocks(rows int, fn func(k int)) {
 func (g *grower) fillBlock(h hists, k int, rows []int32, sum bin) {
 	b := &g.blocks[k]
 	for j := b.lo; j < b.hi; j++ {
-		clear(h[j][:])
+		g.clearHist(&h[j], j)
 	}
 	for i, j := range b.dense {
 		b.dp[i] = &h[j]
@@ -229,18 +235,28 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, sum bin) {
 		}
 	}
 	for _, j := range b.sparse {
-		g.setMode(&h[j], g.mode[j], sum)
+		g.setMode(&h[j], int(j), sum)
 	}
 }
 
-// setMode gives a sparse feature's mode bin the node's sums minus its
+// A feature's codes are 0..Bins()-1 and hist.MissingBin: only these bins
+// of its histogram are cleared, filled and read (the others may hold
+// anything).
+
+// clearHist clears feature j's bins.
+func (g *grower) clearHist(h *[histPad]bin, j int) {
+	clear(h[:g.d.Cuts[j].Bins()])
+	h[hist.MissingBin] = bin{}
+}
+
+// setMode gives sparse feature j's mode bin the node's sums minus its
 // other bins.
-func (g *grower) setMode(h *[histPad]bin, mode int, sum bin) {
-	var rest bin
-	for c := range h {
-		rest = rest.plus(h[c])
+func (g *grower) setMode(h *[histPad]bin, j int, sum bin) {
+	rest := h[hist.MissingBin]
+	for _, e := range h[:g.d.Cuts[j].Bins()] {
+		rest = rest.plus(e)
 	}
-	h[mode] = sum.minus(rest)
+	h[g.mode[j]] = sum.minus(rest)
 }
 
 // fillRoot builds the histograms of features lo..hi-1 over every row
@@ -253,11 +269,11 @@ func (g *grower) fillRoot(h hists, lo, hi int, sum bin) {
 	nd := 0
 	for j := lo; j < hi; j++ {
 		hj := &h[j]
-		clear(hj[:])
-		if g.mode[j] < 0 {
+		g.clearHist(hj, j)
+		if g.dens[j] > sparseMax {
 			dense[nd] = j
 			if nd++; nd == 4 {
-				g.fillDense4(h, dense)
+				g.fillDense4(h, dense, nil)
 				nd = 0
 			}
 			continue
@@ -271,30 +287,43 @@ func (g *grower) fillRoot(h hists, lo, hi int, sum bin) {
 			e.h += gr.h
 		}
 	}
-	for _, j := range dense[:nd] {
-		hj := &h[j]
-		for i, a := range g.d.Col(j) {
-			e := &hj[a]
-			e.g += g.grad[i].g
-			e.h += g.grad[i].h
+	if nd > 0 {
+		// The last dense columns, with columns added to a scratch
+		// histogram: four updates still interleave.
+		var scratch [1]([histPad]bin)
+		for k := nd; k < 4; k++ {
+			dense[k] = -1
 		}
+		g.fillDense4(h, dense, &scratch[0])
 	}
 	for j := lo; j < hi; j++ {
-		for b, c := range g.rootN[j] {
-			h[j][b].n = int64(c)
+		hj, nj := &h[j], &g.rootN[j]
+		for b := range g.d.Cuts[j].Bins() {
+			hj[b].n = int64(nj[b])
 		}
-		if m := g.mode[j]; m >= 0 {
-			h[j][m].n = 0
-			g.setMode(&h[j], m, sum)
+		hj[hist.MissingBin].n = int64(nj[hist.MissingBin])
+		if m := g.mode[j]; g.dens[j] <= sparseMax {
+			hj[m].n = 0
+			g.setMode(hj, j, sum)
 		}
 	}
 }
 
 // fillDense4 adds every row to the (cleared) histograms of the four
-// features js, streaming their columns together.
-func (g *grower) fillDense4(h hists, js [4]int) {
-	h0, h1, h2, h3 := &h[js[0]], &h[js[1]], &h[js[2]], &h[js[3]]
-	c0, c1, c2, c3 := g.d.Col(js[0]), g.d.Col(js[1]), g.d.Col(js[2]), g.d.Col(js[3])
+// features js, streaming their columns together; js[k] = -1 (after the
+// first) adds js[0]'s column to scratch instead.
+func (g *grower) fillDense4(h hists, js [4]int, scratch *[histPad]bin) {
+	var hs [4]*[histPad]bin
+	var cs [4][]uint8
+	for k, j := range js {
+		if j < 0 {
+			hs[k], cs[k] = scratch, g.d.Col(js[0])
+		} else {
+			hs[k], cs[k] = &h[j], g.d.Col(j)
+		}
+	}
+	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
+	c0, c1, c2, c3 := cs[0], cs[1], cs[2], cs[3]
 	c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
 	grad := g.grad[:len(c0)]
 	for i, a := range c0 {
