@@ -57,7 +57,7 @@ type grower struct {
 	rows     []int32 // train, partitioned leaf by leaf
 	tmp      []int32
 	grad     []gh                // per row
-	ord      []gh                // gradients of a leaf's rows, in its order
+	ord      []gh                // gradients of a node's rows, in its order
 	blocks   []fblock            // the features in blocks of histogram work
 	rootN    [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
 	mode     []int               // per feature, its most frequent code over the training rows
@@ -75,7 +75,7 @@ type grower struct {
 
 func newGrower(d *hist.Binned, o Params, nw int, train []int32) *grower {
 	g := &grower{d: d, o: o, nw: nw, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
-		grad: make([]gh, d.N), splits: make([]split, d.P), splits2: make([]split, d.P), gain: make([]float64, d.P)}
+		grad: make([]gh, d.N), ord: make([]gh, len(train)), splits: make([]split, d.P), splits2: make([]split, d.P), gain: make([]float64, d.P)}
 	g.layout(nw)
 	return g
 }
@@ -189,12 +189,16 @@ func (g *grower) grow() ([]Node, []leaf) {
 	g.leaves = g.leaves[:0]
 	if g.splittable(&root) {
 		root.hist = g.getHist()
+		var ord []gh
+		if !g.identity {
+			ord = g.gather(g.rows)
+		}
 		g.forBlocks(n, func(k int) {
 			lo, hi := g.blocks[k].lo, g.blocks[k].hi
 			if g.identity {
 				g.fillRoot(root.hist, lo, hi, root.sum)
 			} else {
-				g.fillBlock(root.hist, k, g.rows, root.sum)
+				g.fillBlock(root.hist, k, g.rows, ord, root.sum)
 			}
 			for j := lo; j < hi; j++ {
 				g.splits[j] = g.scan(j, &root.hist[j], root.sum)
@@ -275,9 +279,10 @@ func (g *grower) splitLeaf(p *leaf, last bool) (leaf, leaf) {
 		g.putHist(parent)
 	}
 	rows := g.rows[small.lo:small.hi]
+	ord := g.gather(rows)
 	g.forBlocks(small.hi-small.lo+histStride, func(k int) {
 		lo, hi := g.blocks[k].lo, g.blocks[k].hi
-		g.fillBlock(small.hist, k, rows, small.sum)
+		g.fillBlock(small.hist, k, rows, ord, small.sum)
 		for j := lo; j < hi; j++ {
 			hs := &small.hist[j]
 			if ss {
@@ -363,7 +368,8 @@ func (g *grower) direct(parent hists, lc, rc, small, large *leaf, ss bool) (leaf
 		}
 		c.hist = g.getHist()
 		for b := range g.blocks {
-			g.fillBlock(c.hist, b, g.rows[c.lo:c.hi], c.sum)
+			rows := g.rows[c.lo:c.hi]
+			g.fillBlock(c.hist, b, rows, g.gather(rows), c.sum)
 		}
 		for j := range g.d.P {
 			g.splits[j] = g.scan(j, &c.hist[j], c.sum)

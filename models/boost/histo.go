@@ -38,13 +38,6 @@ const sparseMax = 0.5
 // pays only when they are few.
 const rowSparseMax = 0.25
 
-// blockMin is the fewest features in a block when there are several.
-const blockMin = 8
-
-// blocksPerWorker: more blocks than workers balance the work; fewer read
-// each row fewer times.
-const blocksPerWorker = 2
-
 // fblock is a block of features lo..hi-1 and its copy of their codes.
 type fblock struct {
 	lo, hi int
@@ -92,15 +85,8 @@ func (g *grower) layout(nw int) {
 		g.mode[j] = m
 		g.dens[j] = float64(len(g.train)-int(cnt[j][m])) / float64(len(g.train))
 	})
-	nb := 1
-	if nw > 1 {
-		nb = max(1, min(blocksPerWorker*nw, (d.P+blockMin-1)/blockMin))
-	}
-	nb = max(nb, (d.P+254)/255) // at most 255 sparse features a block (ent's k)
-	g.blocks = make([]fblock, nb)
-	for b := range g.blocks {
-		g.blocks[b].lo, g.blocks[b].hi = b*d.P/nb, (b+1)*d.P/nb
-	}
+	g.blocks = g.cut(nw)
+	nb := len(g.blocks)
 	parallelBlocks(nb, nw, func(b int) { g.blocks[b].fill(g) })
 	if g.identity {
 		g.rootN = cnt
@@ -120,6 +106,34 @@ func (g *grower) layout(nw int) {
 			}
 		})
 	}
+}
+
+// cut cuts the features into blocks of about equal work (a dense
+// feature's rows count 1, a sparse one's by its share outside the mode),
+// one per worker, at most 255 features a block (ent's k).
+func (g *grower) cut(nw int) []fblock {
+	p := g.d.P
+	cost := make([]float64, p)
+	var total float64
+	for j := range p {
+		cost[j] = 1
+		if g.dens[j] <= rowSparseMax {
+			cost[j] = 0.1 + 2*g.dens[j]
+		}
+		total += cost[j]
+	}
+	nb := max(1, min(nw, p))
+	var blocks []fblock
+	lo := 0
+	var cum float64
+	for j := range p {
+		cum += cost[j]
+		if j+1 == p || j+1-lo == 255 || cum >= float64(len(blocks)+1)*total/float64(nb) {
+			blocks = append(blocks, fblock{lo: lo, hi: j + 1})
+			lo = j + 1
+		}
+	}
+	return blocks
 }
 
 // fill copies the block's codes: dense features row-major, sparse features
@@ -167,6 +181,16 @@ func (b *fblock) fill(g *grower) {
 	b.sp = make([]*[histPad]bin, len(b.sparse))
 }
 
+// gather copies the gradients of rows into g.ord, in order: the blocks
+// then read them in sequence.
+func (g *grower) gather(rows []int32) []gh {
+	o := g.ord[:len(rows)]
+	for k, r := range rows {
+		o[k] = g.grad[r]
+	}
+	return o
+}
+
 // forBlocks calls fn(k) for every block, on nw goroutines when the work
 // (rows x features) pays for them.
 func (g *grower) forBlocks(rows int, fn func(k int)) {
@@ -204,8 +228,9 @@ func (g *grower) forBlocks(rows int, fn func(k int)) {
 }
 
 // fillBlock builds the histograms of block k's features over the rows
-// rows, whose sums are sum, into h.
-func (g *grower) fillBlock(h hists, k int, rows []int32, sum bin) {
+// rows, whose gradients ord holds in the same order and whose sums are
+// sum, into h.
+func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
 	b := &g.blocks[k]
 	for j := b.lo; j < b.hi; j++ {
 		g.clearHist(&h[j], j)
@@ -217,9 +242,10 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, sum bin) {
 		b.sp[i] = &h[j]
 	}
 	nd := len(b.dense)
-	dp, sp, grad, ptr, ent := b.dp[:nd], b.sp, g.grad, b.ptr, b.ent
-	for _, r := range rows {
-		gr := grad[r]
+	dp, sp, ptr, ent := b.dp[:nd], b.sp, b.ptr, b.ent
+	ord = ord[:len(rows)]
+	for i, r := range rows {
+		gr := ord[i]
 		off := int(r) * nd
 		for k, c := range b.codes[off : off+nd] {
 			e := &dp[k][c]

@@ -115,7 +115,7 @@ func TestHistogramsMatchRows(t *testing.T) {
 					if c.root && g.identity {
 						g.fillRoot(h, g.blocks[k].lo, g.blocks[k].hi, sum)
 					} else {
-						g.fillBlock(h, k, c.rows, sum)
+						g.fillBlock(h, k, c.rows, g.gather(c.rows), sum)
 					}
 				})
 				for j := range d.P {
