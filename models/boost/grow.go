@@ -323,7 +323,46 @@ func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool) int {
 		goLeft[hist.MissingBin] = 1
 	}
 	col := g.d.Col(f)
-	rows, tmp := g.rows[lo:hi], g.tmp[:hi-lo]
+	n := hi - lo
+	if g.nw <= 1 || n < parallelPartition {
+		return partitionRows(g.rows[lo:hi], g.tmp[:n], col, &goLeft)
+	}
+	// In chunks, one per worker, each partitioned in place; then the
+	// chunks' left parts, in order, and their right parts are copied
+	// together through tmp (the same order as one pass).
+	nc := g.nw
+	left := make([]int, nc)
+	parallelBlocks(nc, nc, func(c int) {
+		a, b := lo+c*n/nc, lo+(c+1)*n/nc
+		left[c] = partitionRows(g.rows[a:b], g.tmp[a-lo:b-lo], col, &goLeft)
+	})
+	offL, offR := make([]int, nc), make([]int, nc)
+	k := 0
+	for c := range nc {
+		offL[c] = k
+		k += left[c]
+	}
+	r := k
+	for c := range nc {
+		offR[c] = r
+		r += (c+1)*n/nc - c*n/nc - left[c]
+	}
+	parallelBlocks(nc, nc, func(c int) {
+		a, b := lo+c*n/nc, lo+(c+1)*n/nc
+		copy(g.tmp[offL[c]:], g.rows[a:a+left[c]])
+		copy(g.tmp[offR[c]:], g.rows[a+left[c]:b])
+	})
+	copy(g.rows[lo:hi], g.tmp[:n])
+	return k
+}
+
+// parallelPartition is the fewest rows partitioned in chunks by several
+// workers.
+const parallelPartition = 1 << 14
+
+// partitionRows reorders rows stably, those whose code in col has goLeft
+// first, with tmp (len(rows)) as scratch, and returns their number.
+func partitionRows(rows, tmp []int32, col []uint8, goLeft *[histStride]uint8) int {
 	k, m := 0, 0
 	for _, r := range rows {
 		l := int(goLeft[col[r]])

@@ -173,3 +173,37 @@ func TestExpNeg(t *testing.T) {
 		}
 	}
 }
+
+// TestPartitionInChunks: the partition by several workers (in chunks)
+// orders the rows as one pass does: stably, left rows first.
+func TestPartitionInChunks(t *testing.T) {
+	X, _ := sparseSynth(3*parallelPartition, 4)
+	d := hist.Quantise(X, hist.MaxBins, 2, false)
+	par, err := Options{}.resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, _ := holdOut(d.N, 0, 0)
+	rng := rand.New(rand.NewPCG(4, 4))
+	perm := slices.Clone(train)
+	rng.Shuffle(len(perm), func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
+	for _, nw := range []int{2, 3} {
+		g := newGrower(d, par, nw, train)
+		copy(g.rows, perm)
+		lo, hi := 5, len(perm)-7
+		k := g.partition(lo, hi, 0, 100, true)
+		// Expected: the stable partition, worked row by row.
+		var left, right []int32
+		for _, r := range perm[lo:hi] {
+			if c := d.Col(0)[r]; c <= 100 || c == hist.MissingBin {
+				left = append(left, r)
+			} else {
+				right = append(right, r)
+			}
+		}
+		if k != len(left) || !slices.Equal(g.rows[lo:lo+k], left) || !slices.Equal(g.rows[lo+k:hi], right) ||
+			!slices.Equal(g.rows[:lo], perm[:lo]) || !slices.Equal(g.rows[hi:], perm[hi:]) {
+			t.Fatalf("workers %d: partition in chunks differs from the stable partition (%d left, want %d)", nw, k, len(left))
+		}
+	}
+}
