@@ -187,12 +187,18 @@ func (m *Model) boost(ctx context.Context, d *hist.Binned, y []int, w []float64,
 		}
 		clear(g.gain)
 		nodes, leaves := g.grow()
-		for _, l := range leaves {
+		// Every row is in one leaf: the leaves' updates are independent.
+		uw := nw
+		if len(train) < 1<<14 {
+			uw = 1
+		}
+		parallelBlocks(len(leaves), uw, func(k int) {
+			l := &leaves[k]
 			v := nodes[l.node].Value
 			for _, r := range g.rows[l.lo:l.hi] {
 				raw[r] += v
 			}
-		}
+		})
 		for _, i := range valid {
 			raw[i] += g.walkBinned(nodes, int(i))
 		}
