@@ -1,6 +1,7 @@
 package boost
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -44,7 +45,7 @@ type fblock struct {
 	dense  []int32  // dense features
 	codes  []uint8  // codes[i*len(dense)+k]: row i's code of dense[k]
 	sparse []int32  // sparse features
-	ptr    []int    // row i's sparse entries are ent[ptr[i]:ptr[i+1]]
+	ptr    []uint32 // row i's sparse entries are ent[ptr[i]:ptr[i+1]]
 	ent    []uint16 // k<<8 | c: feature sparse[k] has code c (not its mode)
 	dp, sp []*[histPad]bin
 }
@@ -147,6 +148,11 @@ func (b *fblock) fill(g *grower) {
 			b.sparse = append(b.sparse, int32(j))
 		}
 	}
+	if uint64(d.N)*uint64(len(b.sparse)) >= 1<<32 { // entries beyond ptr's range: all dense
+		b.dense = append(b.dense, b.sparse...)
+		slices.Sort(b.dense)
+		b.sparse = nil
+	}
 	nd := len(b.dense)
 	b.codes = make([]uint8, d.N*nd)
 	for k, j := range b.dense {
@@ -154,7 +160,7 @@ func (b *fblock) fill(g *grower) {
 			b.codes[i*nd+k] = c
 		}
 	}
-	b.ptr = make([]int, d.N+1)
+	b.ptr = make([]uint32, d.N+1)
 	for _, j := range b.sparse {
 		m := uint8(g.mode[j])
 		for i, c := range d.Col(int(j)) {
@@ -167,7 +173,7 @@ func (b *fblock) fill(g *grower) {
 		b.ptr[i+1] += b.ptr[i]
 	}
 	b.ent = make([]uint16, b.ptr[d.N])
-	next := append([]int(nil), b.ptr[:d.N]...)
+	next := append([]uint32(nil), b.ptr[:d.N]...)
 	for k, j := range b.sparse {
 		m := uint8(g.mode[j])
 		for i, c := range d.Col(int(j)) {
