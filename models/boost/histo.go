@@ -1,7 +1,6 @@
 package boost
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -42,11 +41,14 @@ const rowSparseMax = 0.25
 // fblock is a block of features lo..hi-1 and its copy of their codes.
 type fblock struct {
 	lo, hi int
-	dense  []int32  // dense features
-	codes  []uint8  // codes[i*len(dense)+k]: row i's code of dense[k]
-	sparse []int32  // sparse features
-	ptr    []uint32 // row i's sparse entries are ent[ptr[i]:ptr[i+1]]
-	ent    []uint16 // k<<8 | c: feature sparse[k] has code c (not its mode)
+	dense  []int32 // dense features
+	sparse []int32 // sparse features
+	// Row i's record is rec[off[i]:off[i+1]]: its codes of the dense
+	// features in order, then pairs k, c: feature sparse[k] has code c (not
+	// its mode). One record, not three arrays: a node's rows are scattered,
+	// and each array would cost a cache miss a row.
+	rec    []uint8
+	off    []uint32
 	dp, sp []*[histPad]bin
 }
 
@@ -111,7 +113,7 @@ func (g *grower) layout(nw int) {
 
 // cut cuts the features into blocks of about equal work (a dense
 // feature's rows count 1, a sparse one's by its share outside the mode),
-// one per worker, at most 255 features a block (ent's k).
+// one per worker.
 func (g *grower) cut(nw int) []fblock {
 	p := g.d.P
 	cost := make([]float64, p)
@@ -124,12 +126,17 @@ func (g *grower) cut(nw int) []fblock {
 		total += cost[j]
 	}
 	nb := max(1, min(nw, p))
+	// At most 255 features a block (a record's k is a byte), and few
+	// enough that a block's records (at most 2 bytes a row and feature)
+	// stay below 2^32 bytes (off is uint32); rows are int32, so one
+	// feature always fits.
+	maxFeat := min(255, int((1<<32-1)/(2*uint64(max(g.d.N, 1)))))
 	var blocks []fblock
 	lo := 0
 	var cum float64
 	for j := range p {
 		cum += cost[j]
-		if j+1 == p || j+1-lo == 255 || cum >= float64(len(blocks)+1)*total/float64(nb) {
+		if j+1 == p || j+1-lo == maxFeat || cum >= float64(len(blocks)+1)*total/float64(nb) {
 			blocks = append(blocks, fblock{lo: lo, hi: j + 1})
 			lo = j + 1
 		}
@@ -148,38 +155,38 @@ func (b *fblock) fill(g *grower) {
 			b.sparse = append(b.sparse, int32(j))
 		}
 	}
-	if uint64(d.N)*uint64(len(b.sparse)) >= 1<<32 { // entries beyond ptr's range: all dense
-		b.dense = append(b.dense, b.sparse...)
-		slices.Sort(b.dense)
-		b.sparse = nil
-	}
 	nd := len(b.dense)
-	b.codes = make([]uint8, d.N*nd)
-	for k, j := range b.dense {
-		for i, c := range d.Col(int(j)) {
-			b.codes[i*nd+k] = c
-		}
+	b.off = make([]uint32, d.N+1)
+	for i := range d.N {
+		b.off[i+1] = uint32(nd)
 	}
-	b.ptr = make([]uint32, d.N+1)
 	for _, j := range b.sparse {
 		m := uint8(g.mode[j])
 		for i, c := range d.Col(int(j)) {
 			if c != m {
-				b.ptr[i+1]++
+				b.off[i+1] += 2
 			}
 		}
 	}
 	for i := range d.N {
-		b.ptr[i+1] += b.ptr[i]
+		b.off[i+1] += b.off[i]
 	}
-	b.ent = make([]uint16, b.ptr[d.N])
-	next := append([]uint32(nil), b.ptr[:d.N]...)
+	b.rec = make([]uint8, b.off[d.N])
+	for k, j := range b.dense {
+		for i, c := range d.Col(int(j)) {
+			b.rec[int(b.off[i])+k] = c
+		}
+	}
+	next := make([]uint32, d.N)
+	for i := range next {
+		next[i] = b.off[i] + uint32(nd)
+	}
 	for k, j := range b.sparse {
 		m := uint8(g.mode[j])
 		for i, c := range d.Col(int(j)) {
 			if c != m {
-				b.ent[next[i]] = uint16(k)<<8 | uint16(c)
-				next[i]++
+				b.rec[next[i]], b.rec[next[i]+1] = uint8(k), c
+				next[i] += 2
 			}
 		}
 	}
@@ -248,19 +255,19 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
 		b.sp[i] = &h[j]
 	}
 	nd := len(b.dense)
-	dp, sp, ptr, ent := b.dp[:nd], b.sp, b.ptr, b.ent
+	dp, sp, rec, off := b.dp[:nd], b.sp, b.rec, b.off
 	ord = ord[:len(rows)]
 	for i, r := range rows {
 		gr := ord[i]
-		off := int(r) * nd
-		for k, c := range b.codes[off : off+nd] {
+		x := rec[off[r]:off[r+1]]
+		for k, c := range x[:nd] {
 			e := &dp[k][c]
 			e.g += gr.g
 			e.h += gr.h
 			e.n++
 		}
-		for _, x := range ent[ptr[r]:ptr[r+1]] {
-			e := &sp[x>>8][uint8(x)]
+		for q := nd; q+1 < len(x); q += 2 {
+			e := &sp[x[q]][x[q+1]]
 			e.g += gr.g
 			e.h += gr.h
 			e.n++
