@@ -21,13 +21,23 @@
 //   - Histograms hold, per feature and bin, the sums of g and h and the row
 //     count. Only the smaller child's histograms are built from its rows;
 //     the larger child's are the parent's minus the smaller's (the
-//     subtraction trick), in place. Per node, the rows' gradients are first
-//     gathered in node order, so that each feature's pass reads them in
-//     sequence and only the bin codes are gathered.
-//   - Work is spread over features (histograms and split search) and over
-//     rows (gradients, scores), each feature's and each row's sums always
-//     in the same order, so the same data, options and seed give the same
-//     model, byte for byte, whatever Workers is.
+//     subtraction trick), in place; the children of a tree's last split
+//     get none. A feature whose most frequent code holds most rows is
+//     sparse: only its other rows are added and that code's bin is the
+//     node's sums minus the other bins (LightGBM's most-frequent-bin rule).
+//     The root (without held-out rows) streams columns: dense ones four at
+//     once, sparse ones through their lists of other rows; its counts are
+//     computed once per fit. Other nodes read their rows one by one: the
+//     row's dense codes (a row-major copy) and its sparse entries
+//     (compressed rows), the node's gradients gathered first in its
+//     order, so that consecutive updates hit different features' bins.
+//     Only a feature's own bins (Cuts.Bins() and the missing bin) are
+//     cleared, subtracted and scanned. See histo.go.
+//   - Work is spread over blocks of features cut by estimated work, one per
+//     worker (histograms and split search), and over rows (gradients,
+//     scores), each bin's and each row's sums always in the same order, so
+//     the same data, options and seed give the same model, byte for byte,
+//     whatever Workers is.
 //   - Trees are stored flat (32-byte Nodes, children after their parent,
 //     thresholds in raw units), like the forest's. Every node, internal or
 //     not, holds the Newton value it would have as a leaf, so an

@@ -1,8 +1,6 @@
 package boost
 
 import (
-	"sync"
-
 	"github.com/povrisk/povrisk/models/hist"
 )
 
@@ -45,46 +43,53 @@ type leaf struct {
 	lo, hi int // its rows are rows[lo:hi]
 	depth  int
 	sum    bin
-	hist   []bin // every feature's histogram, or nil when it cannot split
+	hist   hists // every feature's histogram, or nil when it cannot split
 	best   split
 	ok     bool // best is a valid split
 }
 
 // grower grows the trees of one Fit; its buffers are reused across rounds.
 type grower struct {
-	d       *hist.Binned
-	o       Params
-	nw      int
-	train   []int32 // the training rows (all rows without a validation share)
-	rows    []int32 // train, partitioned leaf by leaf
-	tmp     []int32
-	grad    []gh // per row
-	ord     []gh // gradients of a leaf's rows, in its order
-	pool    [][]bin
-	nodes   []Node
-	bins    []uint8 // bin threshold of each node (for walking binned rows)
-	leaves  []leaf
-	splits  []split // per feature, for the leaf being scanned
-	splits2 []split
-	gain    []float64 // per feature, summed over the model
+	d        *hist.Binned
+	o        Params
+	nw       int
+	train    []int32 // the training rows (all rows without a validation share)
+	rows     []int32 // train, partitioned leaf by leaf
+	tmp      []int32
+	grad     []gh                // per row
+	ord      []gh                // gradients of a node's rows, in its order
+	blocks   []fblock            // the features in blocks of histogram work
+	rootN    [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
+	mode     []int               // per feature, its most frequent code over the training rows
+	dens     []float64           // per feature, the share of the training rows outside its mode
+	sparse   []sparseCol         // per feature, its rows outside its mode (root without held-out rows only)
+	identity bool                // the training rows are 0..N-1
+	pool     []hists
+	nodes    []Node
+	bins     []uint8 // bin threshold of each node (for walking binned rows)
+	leaves   []leaf
+	splits   []split // per feature, for the leaf being scanned
+	splits2  []split
+	gain     []float64 // per feature, summed over the model
 }
 
 func newGrower(d *hist.Binned, o Params, nw int, train []int32) *grower {
-	return &grower{d: d, o: o, nw: nw, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
-		grad: make([]gh, d.N), ord: make([]gh, len(train)), splits: make([]split, d.P), splits2: make([]split, d.P),
-		gain: make([]float64, d.P)}
+	g := &grower{d: d, o: o, nw: nw, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
+		grad: make([]gh, d.N), ord: make([]gh, len(train)), splits: make([]split, d.P), splits2: make([]split, d.P), gain: make([]float64, d.P)}
+	g.layout(nw)
+	return g
 }
 
-func (g *grower) getHist() []bin {
+func (g *grower) getHist() hists {
 	if k := len(g.pool); k > 0 {
 		h := g.pool[k-1]
 		g.pool = g.pool[:k-1]
 		return h
 	}
-	return make([]bin, g.d.P*histStride)
+	return make(hists, g.d.P)
 }
 
-func (g *grower) putHist(h []bin) {
+func (g *grower) putHist(h hists) {
 	if h != nil {
 		g.pool = append(g.pool, h)
 	}
@@ -115,68 +120,9 @@ func (g *grower) splittable(l *leaf) bool {
 	return g.o.MaxDepth == 0 || l.depth < g.o.MaxDepth
 }
 
-// forFeatures calls fn(j) for every feature, on nw goroutines when the work
-// (rows x features) pays for them; each feature is done by one goroutine.
-func (g *grower) forFeatures(rows int, fn func(j int)) {
-	p := g.d.P
-	nw := g.nw
-	if rows*p < 1<<15 {
-		nw = 1
-	}
-	nw = min(nw, p)
-	if nw <= 1 {
-		for j := range p {
-			fn(j)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range nw {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := w; j < p; j += nw {
-				fn(j)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// gather copies the gradients of rows[lo:hi] into g.ord, in order.
-func (g *grower) gather(lo, hi int) []gh {
-	o := g.ord[:hi-lo]
-	for k, r := range g.rows[lo:hi] {
-		o[k] = g.grad[r]
-	}
-	return o
-}
-
-// fill builds feature j's histogram of the rows rows (gradients ord, in
-// the same order) into h (cleared first).
-func (g *grower) fill(h []bin, j int, rows []int32, ord []gh, identity bool) {
-	clear(h)
-	col := g.d.Col(j)
-	if identity { // the rows are 0..n-1: stream the column
-		for i, c := range col {
-			e := &h[c]
-			e.g += ord[i].g
-			e.h += ord[i].h
-			e.n++
-		}
-		return
-	}
-	for k, r := range rows {
-		e := &h[col[r]]
-		e.g += ord[k].g
-		e.h += ord[k].h
-		e.n++
-	}
-}
-
 // scan finds feature j's best split of a leaf with sums sum from its
 // histogram h.
-func (g *grower) scan(j int, h []bin, sum bin) split {
+func (g *grower) scan(j int, h *[histPad]bin, sum bin) split {
 	best := split{f: j, gain: 0, lo: -2}
 	minLeaf, minH := int64(g.o.MinLeaf), g.o.MinHessian
 	parent := g.score(sum)
@@ -233,7 +179,6 @@ func pick(splits []split) (split, bool) {
 // are rows[l.lo:l.hi].
 func (g *grower) grow() ([]Node, []leaf) {
 	copy(g.rows, g.train)
-	identity := len(g.train) == g.d.N
 	n := len(g.rows)
 	root := leaf{lo: 0, hi: n}
 	for _, r := range g.rows {
@@ -244,11 +189,20 @@ func (g *grower) grow() ([]Node, []leaf) {
 	g.leaves = g.leaves[:0]
 	if g.splittable(&root) {
 		root.hist = g.getHist()
-		ord := g.gather(0, n)
-		g.forFeatures(n, func(j int) {
-			h := root.hist[j*histStride : (j+1)*histStride]
-			g.fill(h, j, g.rows, ord, identity)
-			g.splits[j] = g.scan(j, h, root.sum)
+		var ord []gh
+		if !g.identity {
+			ord = g.gather(g.rows)
+		}
+		g.forBlocks(n, func(k int) {
+			lo, hi := g.blocks[k].lo, g.blocks[k].hi
+			if g.identity {
+				g.fillRoot(root.hist, lo, hi, root.sum)
+			} else {
+				g.fillBlock(root.hist, k, g.rows, ord, root.sum)
+			}
+			for j := lo; j < hi; j++ {
+				g.splits[j] = g.scan(j, &root.hist[j], root.sum)
+			}
 		})
 		root.best, root.ok = pick(g.splits)
 	}
@@ -263,7 +217,10 @@ func (g *grower) grow() ([]Node, []leaf) {
 		if k < 0 {
 			break
 		}
-		l, r := g.splitLeaf(&g.leaves[k])
+		// The split that makes the last leaf needs no histograms for its
+		// children: they will not be split.
+		last := len(g.leaves)+1 == g.o.MaxLeaves
+		l, r := g.splitLeaf(&g.leaves[k], last)
 		g.leaves[k] = l
 		g.leaves = append(g.leaves, r)
 	}
@@ -275,9 +232,10 @@ func (g *grower) grow() ([]Node, []leaf) {
 }
 
 // splitLeaf applies the leaf's best split: partitions its rows, appends
-// the two child nodes, and gives each child its histograms (the smaller's
-// built, the larger's by subtraction in the parent's buffer) and best split.
-func (g *grower) splitLeaf(p *leaf) (leaf, leaf) {
+// the two child nodes, and (unless last) gives each child its histograms
+// (the smaller's built, the larger's by subtraction in the parent's
+// buffer) and best split.
+func (g *grower) splitLeaf(p *leaf, last bool) (leaf, leaf) {
 	s := p.best
 	cuts := &g.d.Cuts[s.f]
 	var thr float64
@@ -305,7 +263,7 @@ func (g *grower) splitLeaf(p *leaf) (leaf, leaf) {
 	if rc.sum.n < lc.sum.n {
 		small, large = &rc, &lc
 	}
-	ss, ls := g.splittable(small), g.splittable(large)
+	ss, ls := g.splittable(small) && !last, g.splittable(large) && !last
 	if noSubtraction && ls {
 		return g.direct(p.hist, &lc, &rc, small, large, ss)
 	}
@@ -320,20 +278,24 @@ func (g *grower) splitLeaf(p *leaf) (leaf, leaf) {
 	} else {
 		g.putHist(parent)
 	}
-	ord := g.gather(small.lo, small.hi)
 	rows := g.rows[small.lo:small.hi]
-	g.forFeatures(small.hi-small.lo+histStride, func(j int) {
-		hs := small.hist[j*histStride : (j+1)*histStride]
-		g.fill(hs, j, rows, ord, false)
-		if ss {
-			g.splits[j] = g.scan(j, hs, small.sum)
-		}
-		if ls {
-			hl := large.hist[j*histStride : (j+1)*histStride]
-			for k := range hl {
-				hl[k] = hl[k].minus(hs[k])
+	ord := g.gather(rows)
+	g.forBlocks(small.hi-small.lo+histStride, func(k int) {
+		lo, hi := g.blocks[k].lo, g.blocks[k].hi
+		g.fillBlock(small.hist, k, rows, ord, small.sum)
+		for j := lo; j < hi; j++ {
+			hs := &small.hist[j]
+			if ss {
+				g.splits[j] = g.scan(j, hs, small.sum)
 			}
-			g.splits2[j] = g.scan(j, hl, large.sum)
+			if ls {
+				hl := &large.hist[j]
+				for k := range g.d.Cuts[j].Bins() {
+					hl[k] = hl[k].minus(hs[k])
+				}
+				hl[hist.MissingBin] = hl[hist.MissingBin].minus(hs[hist.MissingBin])
+				g.splits2[j] = g.scan(j, hl, large.sum)
+			}
 		}
 	})
 	if ss {
@@ -349,26 +311,68 @@ func (g *grower) splitLeaf(p *leaf) (leaf, leaf) {
 }
 
 // partition reorders rows[lo:hi] stably so the rows going left come first
-// and returns their number.
+// and returns their number. Branch-free: every row is written to both
+// sides and only the side it goes to advances (which side is
+// unpredictable, so a branch would be mispredicted half of the time).
 func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool) int {
-	col := g.d.Col(f)
-	k, m := lo, 0
-	for _, r := range g.rows[lo:hi] {
-		c := col[r]
-		left := c <= b
-		if c == hist.MissingBin {
-			left = missLeft
-		}
-		if left {
-			g.rows[k] = r
-			k++
-		} else {
-			g.tmp[m] = r
-			m++
-		}
+	var goLeft [histStride]uint8
+	for c := range int(b) + 1 {
+		goLeft[c] = 1
 	}
-	copy(g.rows[k:hi], g.tmp[:m])
-	return k - lo
+	if missLeft {
+		goLeft[hist.MissingBin] = 1
+	}
+	col := g.d.Col(f)
+	n := hi - lo
+	if g.nw <= 1 || n < parallelPartition {
+		return partitionRows(g.rows[lo:hi], g.tmp[:n], col, &goLeft)
+	}
+	// In chunks, one per worker, each partitioned in place; then the
+	// chunks' left parts, in order, and their right parts are copied
+	// together through tmp (the same order as one pass).
+	nc := g.nw
+	left := make([]int, nc)
+	parallelBlocks(nc, nc, func(c int) {
+		a, b := lo+c*n/nc, lo+(c+1)*n/nc
+		left[c] = partitionRows(g.rows[a:b], g.tmp[a-lo:b-lo], col, &goLeft)
+	})
+	offL, offR := make([]int, nc), make([]int, nc)
+	k := 0
+	for c := range nc {
+		offL[c] = k
+		k += left[c]
+	}
+	r := k
+	for c := range nc {
+		offR[c] = r
+		r += (c+1)*n/nc - c*n/nc - left[c]
+	}
+	parallelBlocks(nc, nc, func(c int) {
+		a, b := lo+c*n/nc, lo+(c+1)*n/nc
+		copy(g.tmp[offL[c]:], g.rows[a:a+left[c]])
+		copy(g.tmp[offR[c]:], g.rows[a+left[c]:b])
+	})
+	copy(g.rows[lo:hi], g.tmp[:n])
+	return k
+}
+
+// parallelPartition is the fewest rows partitioned in chunks by several
+// workers.
+const parallelPartition = 1 << 14
+
+// partitionRows reorders rows stably, those whose code in col has goLeft
+// first, with tmp (len(rows)) as scratch, and returns their number.
+func partitionRows(rows, tmp []int32, col []uint8, goLeft *[histStride]uint8) int {
+	k, m := 0, 0
+	for _, r := range rows {
+		l := int(goLeft[col[r]])
+		rows[k] = r
+		tmp[m] = r
+		k += l
+		m += 1 - l
+	}
+	copy(rows[k:], tmp[:m])
+	return k
 }
 
 // walkBinned returns the leaf value of binned row i of a tree grown now.
@@ -395,19 +399,19 @@ func (g *grower) walkBinned(nodes []Node, i int) float64 {
 
 // direct gives the children histograms built from their rows (the test
 // of the subtraction trick).
-func (g *grower) direct(parent []bin, lc, rc, small, large *leaf, ss bool) (leaf, leaf) {
+func (g *grower) direct(parent hists, lc, rc, small, large *leaf, ss bool) (leaf, leaf) {
 	g.putHist(parent)
 	for _, c := range []*leaf{small, large} {
 		if c == small && !ss {
 			continue
 		}
 		c.hist = g.getHist()
-		ord := g.gather(c.lo, c.hi)
-		rows := g.rows[c.lo:c.hi]
+		for b := range g.blocks {
+			rows := g.rows[c.lo:c.hi]
+			g.fillBlock(c.hist, b, rows, g.gather(rows), c.sum)
+		}
 		for j := range g.d.P {
-			h := c.hist[j*histStride : (j+1)*histStride]
-			g.fill(h, j, rows, ord, false)
-			g.splits[j] = g.scan(j, h, c.sum)
+			g.splits[j] = g.scan(j, &c.hist[j], c.sum)
 		}
 		c.best, c.ok = pick(g.splits)
 	}

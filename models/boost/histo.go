@@ -1,0 +1,383 @@
+package boost
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/povrisk/povrisk/models/hist"
+)
+
+// Histogram building. The features are cut into blocks of consecutive
+// features, each block's histograms built and scanned by one goroutine. A
+// feature whose most frequent code (its mode, over the training rows)
+// holds at least 1-sparseMax of the rows is sparse: only its rows outside
+// the mode are added, and the mode's bin gets the node's sums minus the
+// other bins (LightGBM's most-frequent-bin rule). Other features are dense,
+// every row added. Within a block, a node's rows are read one by one: the
+// row's dense codes (row-major, the block's own copy) and its sparse
+// entries (compressed rows, LightGBM's multi-value sparse bins), so that
+// consecutive updates hit different features' bins and do not wait on each
+// other. Every bin's sum runs over the node's rows in their order, so the
+// result does not depend on the blocks or the workers.
+
+// hists is a leaf's histograms, one array of bins per feature, indexed by
+// bin code (so a code indexes without a bounds check).
+type hists [][histPad]bin
+
+// histPad is a feature's histogram length: one bin more than the codes,
+// so that the bins of one code in consecutive features do not fall in the
+// same cache sets (a stride of 256 bins of 24 bytes maps them to 2 sets).
+const histPad = histStride + 1
+
+// sparseMax is the largest share of the training rows outside a feature's
+// mode for which the feature is sparse in the root's columns.
+const sparseMax = 0.5
+
+// rowSparseMax is the same for the rows of the other nodes, read row by
+// row: a row's sparse entries are a loop of unpredictable length, which
+// pays only when they are few.
+const rowSparseMax = 0.25
+
+// fblock is a block of features lo..hi-1 and its copy of their codes.
+type fblock struct {
+	lo, hi int
+	dense  []int32 // dense features
+	sparse []int32 // sparse features
+	// Row i's record is rec[off[i]:off[i+1]]: its codes of the dense
+	// features in order, then pairs k, c: feature sparse[k] has code c (not
+	// its mode). One record, not three arrays: a node's rows are scattered,
+	// and each array would cost a cache miss a row.
+	rec    []uint8
+	off    []uint32
+	dp, sp []*[histPad]bin
+}
+
+// sparseCol is a sparse column's rows outside its mode (ascending), with
+// their codes: the root's histograms without held-out rows stream them.
+type sparseCol struct {
+	rows  []int32
+	codes []uint8
+}
+
+// layout counts the training rows per feature and code, finds the modes,
+// cuts the features into blocks (more than one only for nw > 1) and copies
+// their codes.
+func (g *grower) layout(nw int) {
+	d := g.d
+	g.identity = len(g.train) == d.N
+	cnt := make([][histStride]int32, d.P)
+	g.mode = make([]int, d.P)
+	g.dens = make([]float64, d.P)
+	parallelBlocks(d.P, nw, func(j int) {
+		col := d.Col(j)
+		if g.identity {
+			for _, c := range col {
+				cnt[j][c]++
+			}
+		} else {
+			for _, r := range g.train {
+				cnt[j][col[r]]++
+			}
+		}
+		m := 0
+		for c := range cnt[j] {
+			if cnt[j][c] > cnt[j][m] {
+				m = c
+			}
+		}
+		g.mode[j] = m
+		g.dens[j] = float64(len(g.train)-int(cnt[j][m])) / float64(len(g.train))
+	})
+	g.blocks = g.cut(nw)
+	nb := len(g.blocks)
+	parallelBlocks(nb, nw, func(b int) { g.blocks[b].fill(g) })
+	if g.identity {
+		g.rootN = cnt
+		g.sparse = make([]sparseCol, d.P)
+		parallelBlocks(d.P, nw, func(j int) {
+			if m := g.mode[j]; g.dens[j] <= sparseMax {
+				col := d.Col(j)
+				n := d.N - int(cnt[j][m])
+				s := sparseCol{rows: make([]int32, 0, n), codes: make([]uint8, 0, n)}
+				for i, c := range col {
+					if int(c) != m {
+						s.rows = append(s.rows, int32(i))
+						s.codes = append(s.codes, c)
+					}
+				}
+				g.sparse[j] = s
+			}
+		})
+	}
+}
+
+// cut cuts the features into blocks of about equal work (a dense
+// feature's rows count 1, a sparse one's by its share outside the mode),
+// one per worker.
+func (g *grower) cut(nw int) []fblock {
+	p := g.d.P
+	cost := make([]float64, p)
+	var total float64
+	for j := range p {
+		cost[j] = 1
+		if g.dens[j] <= rowSparseMax {
+			cost[j] = 0.1 + 2*g.dens[j]
+		}
+		total += cost[j]
+	}
+	nb := max(1, min(nw, p))
+	// At most 255 features a block (a record's k is a byte), and few
+	// enough that a block's records (at most 2 bytes a row and feature)
+	// stay below 2^32 bytes (off is uint32); rows are int32, so one
+	// feature always fits.
+	maxFeat := min(255, int((1<<32-1)/(2*uint64(max(g.d.N, 1)))))
+	var blocks []fblock
+	lo := 0
+	var cum float64
+	for j := range p {
+		cum += cost[j]
+		if j+1 == p || j+1-lo == maxFeat || cum >= float64(len(blocks)+1)*total/float64(nb) {
+			blocks = append(blocks, fblock{lo: lo, hi: j + 1})
+			lo = j + 1
+		}
+	}
+	return blocks
+}
+
+// fill copies the block's codes: dense features row-major, sparse features
+// as compressed rows.
+func (b *fblock) fill(g *grower) {
+	d := g.d
+	for j := b.lo; j < b.hi; j++ {
+		if g.dens[j] > rowSparseMax {
+			b.dense = append(b.dense, int32(j))
+		} else {
+			b.sparse = append(b.sparse, int32(j))
+		}
+	}
+	nd := len(b.dense)
+	b.off = make([]uint32, d.N+1)
+	for i := range d.N {
+		b.off[i+1] = uint32(nd)
+	}
+	for _, j := range b.sparse {
+		m := uint8(g.mode[j])
+		for i, c := range d.Col(int(j)) {
+			if c != m {
+				b.off[i+1] += 2
+			}
+		}
+	}
+	for i := range d.N {
+		b.off[i+1] += b.off[i]
+	}
+	b.rec = make([]uint8, b.off[d.N])
+	for k, j := range b.dense {
+		for i, c := range d.Col(int(j)) {
+			b.rec[int(b.off[i])+k] = c
+		}
+	}
+	next := make([]uint32, d.N)
+	for i := range next {
+		next[i] = b.off[i] + uint32(nd)
+	}
+	for k, j := range b.sparse {
+		m := uint8(g.mode[j])
+		for i, c := range d.Col(int(j)) {
+			if c != m {
+				b.rec[next[i]], b.rec[next[i]+1] = uint8(k), c
+				next[i] += 2
+			}
+		}
+	}
+	b.dp = make([]*[histPad]bin, nd)
+	b.sp = make([]*[histPad]bin, len(b.sparse))
+}
+
+// gather copies the gradients of rows into g.ord, in order: the blocks
+// then read them in sequence.
+func (g *grower) gather(rows []int32) []gh {
+	o := g.ord[:len(rows)]
+	for k, r := range rows {
+		o[k] = g.grad[r]
+	}
+	return o
+}
+
+// forBlocks calls fn(k) for every block, on nw goroutines when the work
+// (rows x features) pays for them.
+func (g *grower) forBlocks(rows int, fn func(k int)) {
+	nb := len(g.blocks)
+	nw := min(g.nw, nb)
+	if rows*g.d.P < 1<<15 {
+		nw = 1
+	}
+	if nw <= 1 {
+		for k := range nb {
+			fn(k)
+		}
+		return
+	}
+	var next atomic.Int32
+	work := func() {
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= nb {
+				return
+			}
+			fn(k)
+		}
+	}
+	var wg sync.WaitGroup
+	for range nw - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
+
+// fillBlock builds the histograms of block k's features over the rows
+// rows, whose gradients ord holds in the same order and whose sums are
+// sum, into h.
+func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
+	b := &g.blocks[k]
+	for j := b.lo; j < b.hi; j++ {
+		g.clearHist(&h[j], j)
+	}
+	for i, j := range b.dense {
+		b.dp[i] = &h[j]
+	}
+	for i, j := range b.sparse {
+		b.sp[i] = &h[j]
+	}
+	nd := len(b.dense)
+	dp, sp, rec, off := b.dp[:nd], b.sp, b.rec, b.off
+	ord = ord[:len(rows)]
+	for i, r := range rows {
+		gr := ord[i]
+		x := rec[off[r]:off[r+1]]
+		for k, c := range x[:nd] {
+			e := &dp[k][c]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+		}
+		for q := nd; q+1 < len(x); q += 2 {
+			e := &sp[x[q]][x[q+1]]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
+		}
+	}
+	for _, j := range b.sparse {
+		g.setMode(&h[j], int(j), sum)
+	}
+}
+
+// A feature's codes are 0..Bins()-1 and hist.MissingBin: only these bins
+// of its histogram are cleared, filled and read (the others may hold
+// anything).
+
+// clearHist clears feature j's bins.
+func (g *grower) clearHist(h *[histPad]bin, j int) {
+	clear(h[:g.d.Cuts[j].Bins()])
+	h[hist.MissingBin] = bin{}
+}
+
+// setMode gives sparse feature j's mode bin the node's sums minus its
+// other bins.
+func (g *grower) setMode(h *[histPad]bin, j int, sum bin) {
+	rest := h[hist.MissingBin]
+	for _, e := range h[:g.d.Cuts[j].Bins()] {
+		rest = rest.plus(e)
+	}
+	h[g.mode[j]] = sum.minus(rest)
+}
+
+// fillRoot builds the histograms of features lo..hi-1 over every row
+// (0..N-1, the root without held-out rows, whose sums are sum) into h:
+// column by column, a sparse column's rows outside its mode, the dense
+// columns streamed four at once so that four features' updates
+// interleave. Counts are the root's, computed once (g.rootN).
+func (g *grower) fillRoot(h hists, lo, hi int, sum bin) {
+	var dense [4]int
+	nd := 0
+	for j := lo; j < hi; j++ {
+		hj := &h[j]
+		g.clearHist(hj, j)
+		if g.dens[j] > sparseMax {
+			dense[nd] = j
+			if nd++; nd == 4 {
+				g.fillDense4(h, dense, nil)
+				nd = 0
+			}
+			continue
+		}
+		sp := &g.sparse[j]
+		codes := sp.codes[:len(sp.rows)]
+		for k, r := range sp.rows {
+			e := &hj[codes[k]]
+			gr := g.grad[r]
+			e.g += gr.g
+			e.h += gr.h
+		}
+	}
+	if nd > 0 {
+		// The last dense columns, with columns added to a scratch
+		// histogram: four updates still interleave.
+		var scratch [1]([histPad]bin)
+		for k := nd; k < 4; k++ {
+			dense[k] = -1
+		}
+		g.fillDense4(h, dense, &scratch[0])
+	}
+	for j := lo; j < hi; j++ {
+		hj, nj := &h[j], &g.rootN[j]
+		for b := range g.d.Cuts[j].Bins() {
+			hj[b].n = int64(nj[b])
+		}
+		hj[hist.MissingBin].n = int64(nj[hist.MissingBin])
+		if m := g.mode[j]; g.dens[j] <= sparseMax {
+			hj[m].n = 0
+			g.setMode(hj, j, sum)
+		}
+	}
+}
+
+// fillDense4 adds every row to the (cleared) histograms of the four
+// features js, streaming their columns together; js[k] = -1 (after the
+// first) adds js[0]'s column to scratch instead.
+func (g *grower) fillDense4(h hists, js [4]int, scratch *[histPad]bin) {
+	var hs [4]*[histPad]bin
+	var cs [4][]uint8
+	for k, j := range js {
+		if j < 0 {
+			hs[k], cs[k] = scratch, g.d.Col(js[0])
+		} else {
+			hs[k], cs[k] = &h[j], g.d.Col(j)
+		}
+	}
+	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
+	c0, c1, c2, c3 := cs[0], cs[1], cs[2], cs[3]
+	c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
+	grad := g.grad[:len(c0)]
+	for i, a := range c0 {
+		gr := grad[i]
+		e := &h0[a]
+		e.g += gr.g
+		e.h += gr.h
+		e = &h1[c1[i]]
+		e.g += gr.g
+		e.h += gr.h
+		e = &h2[c2[i]]
+		e.g += gr.g
+		e.h += gr.h
+		e = &h3[c3[i]]
+		e.g += gr.g
+		e.h += gr.h
+	}
+}
