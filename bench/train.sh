@@ -94,7 +94,7 @@ for tool, e in zip(tools, ev):
     rows[tool] = (tool, r["fit_seconds"], r["fit_cpu_seconds"], r["predict_seconds"], mem, e["auc"], e["precision_at_5pct"])
 print(f"# {source}; {trees} trees (rounds), {threads} threads; load average {load0} before, {load1} after")
 print("# fit: wall and CPU seconds of training only; peak MB: whole process, data loading included")
-print("# povrisk: DefaultOptions (MinLeaf 5); povrisk-ml1: MinLeaf 1 as scikit-learn's default; xgbrf: xgboost's random-forest mode")
+print("# povrisk: DefaultOptions (MinLeaf 20); povrisk-ml1: MinLeaf 1 as scikit-learn's default; xgbrf: xgboost's random-forest mode")
 print("# povrisk-boost: boost.Options{}; hgb: scikit-learn's HistGradientBoosting (no early stopping); xgb: xgboost hist, 31 leaves")
 print(f"{'tool':14} {'fit s':>8} {'fit cpu s':>10} {'predict s':>10} {'peak MB':>8} {'AUC':>7} {'P@5%':>6}")
 for t, f, c, p, m, a, pr in rows.values():

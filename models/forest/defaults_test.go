@@ -50,25 +50,27 @@ func forestSHA(t *testing.T, o Options) string {
 	return hex.EncodeToString(s[:])
 }
 
-// TestDefaultForestBytes pins the model file of the default forest (and of
-// train's household forest, MinLeaf 20) on a fixed problem: a change of
+// TestDefaultForestBytes pins the model file of the default forest
+// (MinLeaf 20 since issue 14's second round, as train's household forest)
+// and of MinLeaf 5 (the default before) on a fixed problem: a change of
 // option handling must not change what the defaults train. The sums were
 // taken before the options were reworked (zero value = the defaults).
 func TestDefaultForestBytes(t *testing.T) {
+	const leaf5, leaf20 = "6a5042629a556d6c301340f87bd855997a6893d5051ae7419bd503473510ecf4", "e06db98a1d48b12bd8a54a15d0906b7e2c67a02451429187dad7a6f766bc9a9b"
 	def := DefaultOptions()
 	def.Trees, def.Seed = 20, 3
-	leaf20 := def
-	leaf20.MinLeaf = 20
+	five := def
+	five.MinLeaf = 5
 	for _, tc := range []struct {
 		name string
 		o    Options
 		want string
 	}{
-		{"DefaultOptions", def, "6a5042629a556d6c301340f87bd855997a6893d5051ae7419bd503473510ecf4"},
-		{"MinLeaf 20", leaf20, "e06db98a1d48b12bd8a54a15d0906b7e2c67a02451429187dad7a6f766bc9a9b"},
+		{"DefaultOptions", def, leaf20},
+		{"MinLeaf 5", five, leaf5},
 		// The zero value of every field is its default: the same bytes.
-		{"zero fields", Options{Trees: 20, Seed: 3}, "6a5042629a556d6c301340f87bd855997a6893d5051ae7419bd503473510ecf4"},
-		{"zero fields, MinLeaf 20", Options{Trees: 20, Seed: 3, MinLeaf: 20}, "e06db98a1d48b12bd8a54a15d0906b7e2c67a02451429187dad7a6f766bc9a9b"},
+		{"zero fields", Options{Trees: 20, Seed: 3}, leaf20},
+		{"zero fields, MinLeaf 5", Options{Trees: 20, Seed: 3, MinLeaf: 5}, leaf5},
 	} {
 		if got := forestSHA(t, tc.o); got != tc.want {
 			t.Errorf("%s: forest.bin sha256 %s, want %s", tc.name, got, tc.want)
@@ -81,7 +83,7 @@ func TestZeroOptionsAreTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Params{Trees: 100, MinLeaf: 5, MinSplit: 2, MaxFeatures: 3, Bins: 255, Bootstrap: true}
+	want := Params{Trees: 100, MinLeaf: 20, MinSplit: 2, MaxFeatures: 3, Bins: 255, Bootstrap: true}
 	if got != want {
 		t.Errorf("Options{} resolves to %+v, want %+v", got, want)
 	}

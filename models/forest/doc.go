@@ -44,7 +44,7 @@
 //   - Out-of-bag rows are partitioned down each tree with its in-bag rows
 //     (by the same bin rule) and credited at their leaf, in fixed point, so
 //     OOB sums need no walk of the tree and do not depend on order.
-//   - Options{} (spelt out by DefaultOptions) grows leaves of at least 5 rows
+//   - Options{} (spelt out by DefaultOptions) grows leaves of at least 20 rows
 //     on bootstrap samples; with MinLeaf 1 and NoBootstrap a tree
 //     is scikit-learn's (same splits and probabilities when binning is exact
 //     and split gains do not tie; on a tie scikit-learn's pick depends on its
