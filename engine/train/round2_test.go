@@ -213,8 +213,8 @@ learning_rate = 0.1
 			t.Errorf("default configuration %s: %v", c.label(), err)
 		}
 	}
-	if len(g) != 15 || fams[familyForest] != 13 || fams[familyBoost] != 2 {
-		t.Errorf("default grid has %d configurations, by family %v; want 13 forests and 2 boosted", len(g), fams)
+	if len(g) != 16 || fams[familyForest] != 13 || fams[familyBoost] != 3 {
+		t.Errorf("default grid has %d configurations, by family %v; want 13 forests and 3 boosted", len(g), fams)
 	}
 }
 
