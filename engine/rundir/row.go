@@ -1,7 +1,6 @@
 package rundir
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -246,31 +245,33 @@ func WriteRankedCSV(w io.Writer, rows []Row) error {
 	if _, err := io.WriteString(w, utf8BOM); err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	fields := RankedSchema().Fields()
-	header := make([]string, len(fields))
-	for i, f := range fields {
-		header[i] = f.Name
+	c := newCSVLines(w)
+	for _, f := range RankedSchema().Fields() {
+		c.raw(f.Name)
 	}
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	rec := make([]string, len(header))
+	c.end()
 	for i := range rows {
 		r := &rows[i]
-		rec = append(rec[:0], Cell(r.HouseholdID), Cell(r.RegionCode), Cell(r.CountyCode), Cell(r.TownshipCode), Cell(r.PovertyStatus),
-			FormatFloat(r.Score), strconv.Itoa(int(r.Rank)), strconv.Itoa(int(r.RankCounty)), strconv.Itoa(int(r.RankTownship)),
-			Cell(r.Tier), strconv.FormatBool(r.InTopK))
+		for _, s := range []string{r.HouseholdID, r.RegionCode, r.CountyCode, r.TownshipCode, r.PovertyStatus} {
+			c.text(s)
+		}
+		c.float(r.Score)
+		c.int(int64(r.Rank))
+		c.int(int64(r.RankCounty))
+		c.int(int64(r.RankTownship))
+		c.text(r.Tier)
+		c.bool(r.InTopK)
 		for _, s := range []string{r.Profile, r.ProfileZh, r.Rules, r.RiskTypes, r.RiskTypesZh,
 			r.PrimaryRiskType, r.Reasons, r.ReasonsEn, r.TopDriver, r.Conflicts, r.Measures, r.MeasuresZh} {
-			rec = append(rec, Cell(s))
+			c.text(s)
 		}
-		rec = append(rec, FormatFloat(r.NetIncomePC12m), FormatFloat(r.OOPMedical12m),
-			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.EliminatedDate), strconv.FormatBool(r.Watch))
-		if err := cw.Write(rec); err != nil {
-			return err
+		c.float(r.NetIncomePC12m)
+		c.float(r.OOPMedical12m)
+		for _, s := range []string{r.CountyName, r.TownshipName, r.VillageName, r.EliminatedDate} {
+			c.text(s)
 		}
+		c.bool(r.Watch)
+		c.end()
 	}
-	cw.Flush()
-	return cw.Error()
+	return c.flush()
 }
