@@ -46,11 +46,25 @@ func rankRows(rows []rundir.Row, defaultShare float64, counties map[string]TopK)
 		}
 		return strings.Compare(rows[a.i].HouseholdID, rows[b.i].HouseholdID)
 	})
-	sorted := make([]rundir.Row, len(rows))
-	for i, k := range keys {
-		sorted[i] = rows[k.i]
+	// Permute in place, cycle by cycle (no second copy of the rows):
+	// position i takes the row at keys[i].i.
+	for i := range keys {
+		if keys[i].i < 0 || int(keys[i].i) == i {
+			continue
+		}
+		tmp := rows[i]
+		j := i
+		for {
+			src := int(keys[j].i)
+			keys[j].i = -1
+			if src == i {
+				rows[j] = tmp
+				break
+			}
+			rows[j] = rows[src]
+			j = src
+		}
 	}
-	copy(rows, sorted)
 	nCounty := map[string]int{}
 	for i := range rows {
 		nCounty[rows[i].CountyCode]++
