@@ -67,6 +67,9 @@ type worklist struct {
 	names        func(code string) string // region names ("" unknown)
 }
 
+// maxWorkbooks is the most work lists built at once.
+const maxWorkbooks = 4
+
 // writeWorklists writes worklists/<county>.xlsx for every county.
 func writeWorklists(ctx context.Context, in *inputs, rk *ranking, o *officeSet, create func(string, func(io.Writer) error) error) error {
 	byCounty := map[string][]*rundir.Row{}
@@ -82,12 +85,13 @@ func writeWorklists(ctx context.Context, in *inputs, rk *ranking, o *officeSet, 
 	}
 	counties := slices.Sorted(maps.Keys(rk.topK))
 	// The workbooks are independent (one file each, the same bytes in
-	// whatever order they are written): build them on every core. The
-	// error returned is the first county's, in county order.
+	// whatever order they are written): build them on every core, at
+	// most maxWorkbooks at once (each is held whole in memory until it is
+	// written). The error returned is the first county's, in county order.
 	errs := make([]error, len(counties))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(counties)) {
+	for range min(runtime.GOMAXPROCS(0), maxWorkbooks, len(counties)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
