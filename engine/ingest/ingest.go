@@ -174,37 +174,55 @@ type dropFile struct {
 	sha    string
 }
 
-// checksum fills f.sha for every file, two at a time.
+// checksum fills f.sha for every file, two at a time, the largest files
+// first (so that the largest is not hashed alone at the end).
 func checksum(ctx context.Context, files []*dropFile) error {
-	var wg sync.WaitGroup
 	errs := make([]error, len(files))
-	sem := make(chan struct{}, 2)
+	size := make([]int64, len(files))
+	order := make([]int, len(files))
 	for i, f := range files {
+		order[i] = i
+		if st, err := os.Stat(f.path); err == nil {
+			size[i] = st.Size()
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	queue := make(chan int, len(files))
+	for _, i := range order {
+		queue <- i
+	}
+	close(queue)
+	var wg sync.WaitGroup
+	for range min(2, len(files)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				errs[i] = ctx.Err()
-				return
+			for i := range queue {
+				if ctx.Err() != nil {
+					errs[i] = ctx.Err()
+					continue
+				}
+				errs[i] = hashFile(files[i])
 			}
-			h := sha256.New()
-			fh, err := os.Open(f.path)
-			if err != nil {
-				errs[i] = fmt.Errorf("read %s: %w", f.path, err)
-				return
-			}
-			defer fh.Close()
-			if _, err := io.Copy(h, fh); err != nil {
-				errs[i] = fmt.Errorf("read %s: %w", f.path, err)
-				return
-			}
-			f.sha = hex.EncodeToString(h.Sum(nil))
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// hashFile sets f.sha to the SHA-256 of f's file.
+func hashFile(f *dropFile) error {
+	h := sha256.New()
+	fh, err := os.Open(f.path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.path, err)
+	}
+	defer fh.Close()
+	if _, err := io.Copy(h, fh); err != nil {
+		return fmt.Errorf("read %s: %w", f.path, err)
+	}
+	f.sha = hex.EncodeToString(h.Sum(nil))
+	return nil
 }
 
 // dropID is derived from the file names and checksums: the same files give

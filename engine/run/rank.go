@@ -26,26 +26,45 @@ type TopK struct {
 // rankRows sorts rows by score descending, ties by household_id, and fills
 // the three ranks, the tier and in_top_k. topK gives each county's k.
 func rankRows(rows []rundir.Row, defaultShare float64, counties map[string]TopK) (topKByCounty map[string]int) {
-	// Sort an index (rows are large), then permute rows into that order.
-	order := make([]int32, len(rows))
-	for i := range order {
-		order[i] = int32(i)
+	// Sort (score, index) keys, small and contiguous (rows are large and
+	// a comparison that reads them misses the cache), then permute rows
+	// into that order; household_id is read on a tie only.
+	type key struct {
+		score float64
+		i     int32
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		ra, rb := &rows[a], &rows[b]
-		if ra.Score != rb.Score {
-			if ra.Score > rb.Score {
+	keys := make([]key, len(rows))
+	for i := range rows {
+		keys[i] = key{rows[i].Score, int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.score != b.score {
+			if a.score > b.score {
 				return -1
 			}
 			return 1
 		}
-		return strings.Compare(ra.HouseholdID, rb.HouseholdID)
+		return strings.Compare(rows[a.i].HouseholdID, rows[b.i].HouseholdID)
 	})
-	sorted := make([]rundir.Row, len(rows))
-	for i, k := range order {
-		sorted[i] = rows[k]
+	// Permute in place, cycle by cycle (no second copy of the rows):
+	// position i takes the row at keys[i].i.
+	for i := range keys {
+		if keys[i].i < 0 || int(keys[i].i) == i {
+			continue
+		}
+		tmp := rows[i]
+		j := i
+		for {
+			src := int(keys[j].i)
+			keys[j].i = -1
+			if src == i {
+				rows[j] = tmp
+				break
+			}
+			rows[j] = rows[src]
+			j = src
+		}
 	}
-	copy(rows, sorted)
 	nCounty := map[string]int{}
 	for i := range rows {
 		nCounty[rows[i].CountyCode]++

@@ -1,6 +1,8 @@
 package run
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/povrisk/povrisk/engine/rundir"
@@ -58,5 +60,34 @@ func TestRankRows(t *testing.T) {
 	}
 	if topK["A"] != 2 || topK["B"] != 1 {
 		t.Errorf("top k = %v, want A:2 B:1", topK)
+	}
+}
+
+// TestRankRowsPermutation: on many rows with many tied scores, the order
+// rankRows leaves (sorting keys and permuting in place) is the order of a
+// plain sort of the whole rows by score descending then household_id,
+// and every row is kept whole (Index travels with its row).
+func TestRankRowsPermutation(t *testing.T) {
+	rows := syntheticRows(5000)
+	for i := range rows {
+		rows[i].Score = float64(i*7919%13) / 13 // 13 distinct scores: ties everywhere
+		rows[i].Index = i
+	}
+	want := slices.Clone(rows)
+	slices.SortFunc(want, func(a, b rundir.Row) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.HouseholdID, b.HouseholdID)
+	})
+	rankRows(rows, DefaultTopShare, nil)
+	for i := range rows {
+		if rows[i].HouseholdID != want[i].HouseholdID || rows[i].Index != want[i].Index || rows[i].Score != want[i].Score {
+			t.Fatalf("row %d: %s (index %d, score %v), want %s (index %d, score %v)", i, rows[i].HouseholdID, rows[i].Index, rows[i].Score,
+				want[i].HouseholdID, want[i].Index, want[i].Score)
+		}
 	}
 }

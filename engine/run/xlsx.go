@@ -6,8 +6,11 @@ import (
 	"io"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/xuri/excelize/v2"
 
@@ -64,6 +67,9 @@ type worklist struct {
 	names        func(code string) string // region names ("" unknown)
 }
 
+// maxWorkbooks is the most work lists built at once.
+const maxWorkbooks = 4
+
 // writeWorklists writes worklists/<county>.xlsx for every county.
 func writeWorklists(ctx context.Context, in *inputs, rk *ranking, o *officeSet, create func(string, func(io.Writer) error) error) error {
 	byCounty := map[string][]*rundir.Row{}
@@ -77,16 +83,36 @@ func writeWorklists(ctx context.Context, in *inputs, rk *ranking, o *officeSet, 
 			elim[c] = append(elim[c], e)
 		}
 	}
-	for _, c := range slices.Sorted(maps.Keys(rk.topK)) {
-		wl := &worklist{county: c, asOf: in.day, k: rk.topK[c], rows: byCounty[c], elim: elim[c], names: o.name}
-		if err := create("worklists/"+c+".xlsx", func(w io.Writer) error { return writeWorklist(w, wl) }); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
+	counties := slices.Sorted(maps.Keys(rk.topK))
+	// The workbooks are independent (one file each, the same bytes in
+	// whatever order they are written): build them on every core, at
+	// most maxWorkbooks at once (each is held whole in memory until it is
+	// written). The error returned is the first county's, in county order.
+	errs := make([]error, len(counties))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), maxWorkbooks, len(counties)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(counties); i = int(next.Add(1) - 1) {
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					continue
+				}
+				c := counties[i]
+				wl := &worklist{county: c, asOf: in.day, k: rk.topK[c], rows: byCounty[c], elim: elim[c], names: o.name}
+				errs[i] = create("worklists/"+c+".xlsx", func(w io.Writer) error { return writeWorklist(w, wl) })
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}
-	return nil
+	return ctx.Err()
 }
 
 // placeName is a region's name, or its code when it has none.

@@ -1,9 +1,6 @@
 package rundir
 
-import (
-	"encoding/csv"
-	"io"
-)
+import "io"
 
 // Change is one line of changes.csv.
 type Change struct {
@@ -15,19 +12,22 @@ type Change struct {
 // WriteChanges writes changes.csv (UTF-8, no BOM: it is read by programs;
 // text cells neutralised all the same, since offices open it too).
 func WriteChanges(w io.Writer, ch []Change) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"household_id", "region_code", "county_code", "township_code", "change", "score", "previous_score", "delta"}); err != nil {
-		return err
+	c := newCSVLines(w)
+	for _, h := range []string{"household_id", "region_code", "county_code", "township_code", "change", "score", "previous_score", "delta"} {
+		c.raw(h)
 	}
-	for _, c := range ch {
-		delta := c.Score - c.PreviousScore
-		if err := cw.Write([]string{Cell(c.HouseholdID), Cell(c.RegionCode), Cell(Prefix(c.RegionCode, 6)), Cell(Prefix(c.RegionCode, 9)), c.Change,
-			FormatFloat(c.Score), FormatFloat(c.PreviousScore), FormatFloat(delta)}); err != nil {
-			return err
+	c.end()
+	for _, x := range ch {
+		for _, s := range []string{x.HouseholdID, x.RegionCode, Prefix(x.RegionCode, 6), Prefix(x.RegionCode, 9)} {
+			c.text(s)
 		}
+		c.raw(x.Change)
+		c.float(x.Score)
+		c.float(x.PreviousScore)
+		c.float(x.Score - x.PreviousScore)
+		c.end()
 	}
-	cw.Flush()
-	return cw.Error()
+	return c.flush()
 }
 
 // Prefix is the first n bytes of a region code (the county: 6, the

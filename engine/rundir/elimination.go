@@ -1,12 +1,10 @@
 package rundir
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -208,35 +206,45 @@ func WriteEliminationCSV(w io.Writer, rows []ElimRow) error {
 		return err
 	}
 	conds := ElimConditionNames(rows)
-	cw := csv.NewWriter(w)
-	var header []string
+	c := newCSVLines(w)
 	for _, f := range EliminationSchema(conds).Fields() {
-		header = append(header, f.Name)
+		c.raw(f.Name)
 	}
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	bs := strconv.FormatBool
+	c.end()
 	for i := range rows {
 		r := &rows[i]
-		rec := []string{Cell(r.HouseholdID), Cell(r.RegionCode), Cell(Prefix(r.RegionCode, 6)), Cell(Prefix(r.RegionCode, 9)),
-			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.IdentifiedDate), strconv.Itoa(r.MonthsSinceIdentified),
-			FormatFloat(r.IncomePC6m), FormatFloat(r.IncomePC12m), FormatFloat(r.Line), FormatFloat(r.RigidExpenditure),
-			bs(r.RigidResolved), bs(r.Education), bs(r.Medical), bs(r.Housing), bs(r.Water), bs(r.NoLabour),
-			FormatFloat(r.Relapse), Cell(r.Verdict), VerdictZh(r.Verdict), Cell(strings.Join(r.Unmet, ";")),
-			Cell(r.AsOf), strconv.Itoa(r.HouseholdSize), strconv.Itoa(r.DropoutChildren), strconv.Itoa(r.UninsuredClaims),
-			FormatFloat(r.RigidMedical), FormatFloat(r.RigidIncome), FormatFloat(r.AssistanceAmount), FormatFloat(r.IncomePCNoAssist12m)}
+		for _, s := range []string{r.HouseholdID, r.RegionCode, Prefix(r.RegionCode, 6), Prefix(r.RegionCode, 9),
+			r.CountyName, r.TownshipName, r.VillageName, r.IdentifiedDate} {
+			c.text(s)
+		}
+		c.int(int64(r.MonthsSinceIdentified))
+		for _, v := range []float64{r.IncomePC6m, r.IncomePC12m, r.Line, r.RigidExpenditure} {
+			c.float(v)
+		}
+		for _, v := range []bool{r.RigidResolved, r.Education, r.Medical, r.Housing, r.Water, r.NoLabour} {
+			c.bool(v)
+		}
+		c.float(r.Relapse)
+		c.text(r.Verdict)
+		c.raw(VerdictZh(r.Verdict))
+		c.text(strings.Join(r.Unmet, ";"))
+		c.text(r.AsOf)
+		for _, v := range []int{r.HouseholdSize, r.DropoutChildren, r.UninsuredClaims} {
+			c.int(int64(v))
+		}
+		for _, v := range []float64{r.RigidMedical, r.RigidIncome, r.AssistanceAmount, r.IncomePCNoAssist12m} {
+			c.float(v)
+		}
 		for _, n := range conds {
-			if c := condOf(r, n); c != nil {
-				rec = append(rec, bs(c.Met), Cell(c.Fact))
+			if cd := condOf(r, n); cd != nil {
+				c.bool(cd.Met)
+				c.text(cd.Fact)
 			} else {
-				rec = append(rec, "", "")
+				c.raw("")
+				c.raw("")
 			}
 		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		c.end()
 	}
-	cw.Flush()
-	return cw.Error()
+	return c.flush()
 }

@@ -1,7 +1,6 @@
 package rundir
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -114,10 +113,14 @@ func WriteRankedParquet(w io.Writer, rows []Row) error {
 	}
 	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
 	defer b.Release()
+	rb := newRankedBuilders(b)
 	for lo := 0; lo < len(rows); lo += BatchRows {
-		for i := lo; i < min(lo+BatchRows, len(rows)); i++ {
-			appendRanked(b, &rows[i])
+		hi := min(lo+BatchRows, len(rows))
+		rb.reserve(hi - lo)
+		for i := lo; i < hi; i++ {
+			rb.append(&rows[i])
 		}
+		rb.batchDone()
 		if err := writeBatch(fw, b); err != nil {
 			return err
 		}
@@ -128,44 +131,98 @@ func WriteRankedParquet(w io.Writer, rows []Row) error {
 	return nil
 }
 
-// appendRanked appends r to b, in the columns of RankedSchema.
-func appendRanked(b *array.RecordBuilder, r *Row) {
-	str := func(i int, s string) { b.Field(i).(*array.StringBuilder).Append(s) }
-	i32 := func(i int, v int32) { b.Field(i).(*array.Int32Builder).Append(v) }
-	f64 := func(i int, v float64) {
-		fb := b.Field(i).(*array.Float64Builder)
-		if math.IsNaN(v) {
-			fb.AppendNull()
-		} else {
-			fb.Append(v)
+// rankedBuilders are the typed builders of the columns of RankedSchema,
+// looked up once (not per value).
+type rankedBuilders struct {
+	b     *array.RecordBuilder
+	str   []*array.StringBuilder // by column index; nil for the other types
+	score *array.Float64Builder
+	i32   [3]*array.Int32Builder
+	f64   [2]*array.Float64Builder
+	bl    [2]*array.BooleanBuilder
+	data  []int // per string column, the bytes of the previous batch
+}
+
+func newRankedBuilders(b *array.RecordBuilder) *rankedBuilders {
+	rb := &rankedBuilders{b: b, str: make([]*array.StringBuilder, len(b.Fields())), data: make([]int, len(b.Fields()))}
+	for i, f := range b.Fields() {
+		if sb, ok := f.(*array.StringBuilder); ok {
+			rb.str[i] = sb
 		}
 	}
-	str(0, r.HouseholdID)
-	str(1, r.RegionCode)
-	str(2, r.CountyCode)
-	str(3, r.TownshipCode)
-	str(4, r.PovertyStatus)
-	b.Field(5).(*array.Float64Builder).Append(r.Score)
-	i32(6, r.Rank)
-	i32(7, r.RankCounty)
-	i32(8, r.RankTownship)
-	str(9, r.Tier)
-	b.Field(10).(*array.BooleanBuilder).Append(r.InTopK)
-	for k, s := range []string{r.Profile, r.ProfileZh, r.Rules, r.RiskTypes, r.RiskTypesZh, r.PrimaryRiskType,
-		r.Reasons, r.ReasonsEn, r.TopDriver, r.Conflicts, r.Measures, r.MeasuresZh} {
-		str(11+k, s)
+	rb.score = b.Field(5).(*array.Float64Builder)
+	for k := range rb.i32 {
+		rb.i32[k] = b.Field(6 + k).(*array.Int32Builder)
 	}
-	f64(23, r.NetIncomePC12m)
-	f64(24, r.OOPMedical12m)
-	str(25, r.CountyName)
-	str(26, r.TownshipName)
-	str(27, r.VillageName)
+	rb.f64 = [2]*array.Float64Builder{b.Field(23).(*array.Float64Builder), b.Field(24).(*array.Float64Builder)}
+	rb.bl = [2]*array.BooleanBuilder{b.Field(10).(*array.BooleanBuilder), b.Field(29).(*array.BooleanBuilder)}
+	return rb
+}
+
+// reserve sizes every builder for n more values, and the text columns
+// for as many bytes as the previous batch held (the builders restart
+// empty after each batch: this spares their doubling and copying).
+func (rb *rankedBuilders) reserve(n int) {
+	for i, f := range rb.b.Fields() {
+		f.Reserve(n)
+		if sb := rb.str[i]; sb != nil && rb.data[i] > 0 {
+			sb.ReserveData(rb.data[i])
+		}
+	}
+}
+
+// batchDone records the bytes of the batch just built (call before the
+// batch is written, which resets the builders).
+func (rb *rankedBuilders) batchDone() {
+	for i, sb := range rb.str {
+		if sb != nil {
+			rb.data[i] = sb.DataLen()
+		}
+	}
+}
+
+// append appends r, in the columns of RankedSchema.
+func (rb *rankedBuilders) append(r *Row) {
+	s := rb.str
+	s[0].Append(r.HouseholdID)
+	s[1].Append(r.RegionCode)
+	s[2].Append(r.CountyCode)
+	s[3].Append(r.TownshipCode)
+	s[4].Append(r.PovertyStatus)
+	rb.score.Append(r.Score)
+	rb.i32[0].Append(r.Rank)
+	rb.i32[1].Append(r.RankCounty)
+	rb.i32[2].Append(r.RankTownship)
+	s[9].Append(r.Tier)
+	rb.bl[0].Append(r.InTopK)
+	s[11].Append(r.Profile)
+	s[12].Append(r.ProfileZh)
+	s[13].Append(r.Rules)
+	s[14].Append(r.RiskTypes)
+	s[15].Append(r.RiskTypesZh)
+	s[16].Append(r.PrimaryRiskType)
+	s[17].Append(r.Reasons)
+	s[18].Append(r.ReasonsEn)
+	s[19].Append(r.TopDriver)
+	s[20].Append(r.Conflicts)
+	s[21].Append(r.Measures)
+	s[22].Append(r.MeasuresZh)
+	for k, v := range [2]float64{r.NetIncomePC12m, r.OOPMedical12m} {
+		if math.IsNaN(v) {
+			rb.f64[k].AppendNull()
+		} else {
+			rb.f64[k].Append(v)
+		}
+	}
+	s[25].Append(r.CountyName)
+	s[26].Append(r.TownshipName)
+	s[27].Append(r.VillageName)
 	if r.EliminatedDate == "" {
-		b.Field(28).(*array.StringBuilder).AppendNull()
+		s[28].AppendNull()
 	} else {
-		str(28, r.EliminatedDate)
+		s[28].Append(r.EliminatedDate)
 	}
-	b.Field(29).(*array.BooleanBuilder).Append(r.Watch)
+	rb.bl[1].Append(r.Watch)
 }
 
 // WriteContributionsParquet writes household_id then one float64 column
@@ -246,31 +303,33 @@ func WriteRankedCSV(w io.Writer, rows []Row) error {
 	if _, err := io.WriteString(w, utf8BOM); err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	fields := RankedSchema().Fields()
-	header := make([]string, len(fields))
-	for i, f := range fields {
-		header[i] = f.Name
+	c := newCSVLines(w)
+	for _, f := range RankedSchema().Fields() {
+		c.raw(f.Name)
 	}
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	rec := make([]string, len(header))
+	c.end()
 	for i := range rows {
 		r := &rows[i]
-		rec = append(rec[:0], Cell(r.HouseholdID), Cell(r.RegionCode), Cell(r.CountyCode), Cell(r.TownshipCode), Cell(r.PovertyStatus),
-			FormatFloat(r.Score), strconv.Itoa(int(r.Rank)), strconv.Itoa(int(r.RankCounty)), strconv.Itoa(int(r.RankTownship)),
-			Cell(r.Tier), strconv.FormatBool(r.InTopK))
+		for _, s := range []string{r.HouseholdID, r.RegionCode, r.CountyCode, r.TownshipCode, r.PovertyStatus} {
+			c.text(s)
+		}
+		c.float(r.Score)
+		c.int(int64(r.Rank))
+		c.int(int64(r.RankCounty))
+		c.int(int64(r.RankTownship))
+		c.text(r.Tier)
+		c.bool(r.InTopK)
 		for _, s := range []string{r.Profile, r.ProfileZh, r.Rules, r.RiskTypes, r.RiskTypesZh,
 			r.PrimaryRiskType, r.Reasons, r.ReasonsEn, r.TopDriver, r.Conflicts, r.Measures, r.MeasuresZh} {
-			rec = append(rec, Cell(s))
+			c.text(s)
 		}
-		rec = append(rec, FormatFloat(r.NetIncomePC12m), FormatFloat(r.OOPMedical12m),
-			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.EliminatedDate), strconv.FormatBool(r.Watch))
-		if err := cw.Write(rec); err != nil {
-			return err
+		c.float(r.NetIncomePC12m)
+		c.float(r.OOPMedical12m)
+		for _, s := range []string{r.CountyName, r.TownshipName, r.VillageName, r.EliminatedDate} {
+			c.text(s)
 		}
+		c.bool(r.Watch)
+		c.end()
 	}
-	cw.Flush()
-	return cw.Error()
+	return c.flush()
 }
