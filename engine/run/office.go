@@ -78,15 +78,9 @@ func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, feat *feat
 	}
 	// Entering the county top k is county-local: the group's rows against
 	// the previous run's list (the merge's changes.csv says the same).
-	prevChanges, err := computeChanges(ctx, db, in.cfg.Runs, in.prev, rk.rows)
+	entered, err := enteredTopK(ctx, db, in.cfg.Runs, in.prev, rk.rows)
 	if err != nil {
 		return nil, err
-	}
-	entered := map[string]bool{}
-	for _, c := range prevChanges {
-		if c.Change == "entered" {
-			entered[c.HouseholdID] = true
-		}
 	}
 	markRows(rk.rows, o.names, elim, entered)
 	o.places = placesOf(rk.rows, o.names)

@@ -34,7 +34,8 @@ package run
 // appending into s.Visits, then sorting by county code.
 //
 // The ranked rows, changes.csv and summary.json are the merge's own
-// (merge.go): the rows of every part are ranked again over the province.
+// (merge.go, rowsmerge.go): the rows of every part, each in the night's
+// rank order, are merged by that order as they stream.
 
 import (
 	"context"
@@ -65,6 +66,10 @@ type output struct {
 	// largest table is written while the rest is); such halves may only
 	// write their own files (no p.put, no summary field).
 	background bool
+	// byRank: the merge half gathers a table in the night's rank order
+	// (m.gatherRanked), fed as the rows merge goes; only a background
+	// half can be (it runs alongside the rows merge).
+	byRank bool
 }
 
 // outputs are the night's outputs besides the ranked rows, changes and
@@ -78,7 +83,7 @@ func outputs() []output {
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
 				return m.gatherSorted(ctx, dw, "features", "features.parquet", "household_id")
 			}},
-		{name: "contributions", background: true,
+		{name: "contributions", background: true, byRank: true,
 			part: func(_ context.Context, g *group, p *partWriter) error {
 				if p.shard.local {
 					return p.create("contributions.arrow", func(w io.Writer) error {
@@ -165,8 +170,8 @@ func (p *partWriter) put(key string, v any) {
 	p.vals[key] = b
 }
 
-// rowsFile holds a part's ranked rows (gob, in batches of BatchRows, in
-// the part's rank order); partFile its values.
+// rowsFile holds a part's ranked rows (gob, in batches of rowsBatch, in
+// the night's rank order); partFile its values.
 const (
 	rowsFile = "rows.gob"
 	partFile = "part.json"
@@ -181,9 +186,7 @@ func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 	if err := sw.perms.Mkdir(p.dir); err != nil {
 		return err
 	}
-	if sw.local {
-		sw.rows = append(sw.rows, g.rk.rows)
-	} else if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
+	if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
 		return err
 	}
 	p.put("households", len(g.sc.ids))
@@ -281,29 +284,16 @@ func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, cont
 	return iw.Close()
 }
 
-// encodeRows writes rows as gob batches of BatchRows rows.
+// encodeRows writes rows as gob batches of rowsBatch rows (the merge
+// reads a part's rows a batch at a time: streamRows).
 func encodeRows(w io.Writer, rows []rundir.Row) error {
 	enc := gob.NewEncoder(w)
-	for lo := 0; lo < len(rows); lo += rundir.BatchRows {
-		if err := enc.Encode(rows[lo:min(lo+rundir.BatchRows, len(rows))]); err != nil {
+	for lo := 0; lo < len(rows); lo += rowsBatch {
+		if err := enc.Encode(rows[lo:min(lo+rowsBatch, len(rows))]); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// decodeRows reads the rows encodeRows wrote, appending them to dst.
-func decodeRows(r io.Reader, dst []rundir.Row) ([]rundir.Row, error) {
-	dec := gob.NewDecoder(r)
-	for {
-		var b []rundir.Row
-		if err := dec.Decode(&b); err == io.EOF {
-			return dst, nil
-		} else if err != nil {
-			return dst, err
-		}
-		dst = append(dst, b...)
-	}
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -1,7 +1,6 @@
 package rundir
 
 import (
-	"encoding/csv"
 	"io"
 )
 
@@ -15,19 +14,16 @@ type Change struct {
 // WriteChanges writes changes.csv (UTF-8, no BOM: it is read by programs;
 // text cells neutralised all the same, since offices open it too).
 func WriteChanges(w io.Writer, ch []Change) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"household_id", "region_code", "county_code", "township_code", "change", "score", "previous_score", "delta"}); err != nil {
+	cw, err := NewChangesWriter(w)
+	if err != nil {
 		return err
 	}
 	for _, c := range ch {
-		delta := c.Score - c.PreviousScore
-		if err := cw.Write([]string{Cell(c.HouseholdID), Cell(c.RegionCode), Cell(Prefix(c.RegionCode, 6)), Cell(Prefix(c.RegionCode, 9)), c.Change,
-			FormatFloat(c.Score), FormatFloat(c.PreviousScore), FormatFloat(delta)}); err != nil {
+		if err := cw.Write(c); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Close()
 }
 
 // Prefix is the first n bytes of a region code (the county: 6, the

@@ -1,7 +1,6 @@
 package rundir
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -107,25 +106,15 @@ func RankedSchema() *arrow.Schema {
 
 // WriteRankedParquet writes rows, in order, as ranked.parquet.
 func WriteRankedParquet(w io.Writer, rows []Row) error {
-	schema := RankedSchema()
-	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
+	rw, err := NewRankedParquetWriter(w)
 	if err != nil {
-		return fmt.Errorf("parquet writer: %w", err)
+		return err
 	}
-	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
-	defer b.Release()
-	for lo := 0; lo < len(rows); lo += BatchRows {
-		for i := lo; i < min(lo+BatchRows, len(rows)); i++ {
-			appendRanked(b, &rows[i])
-		}
-		if err := writeBatch(fw, b); err != nil {
-			return err
-		}
+	if err := rw.Write(rows); err != nil {
+		rw.Close()
+		return err
 	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("close parquet writer: %w", err)
-	}
-	return nil
+	return rw.Close()
 }
 
 // appendRanked appends r to b, in the columns of RankedSchema.
@@ -243,34 +232,12 @@ func FormatFloat(v float64) string {
 // ranked.parquet in the same order, null as an empty field, and every text
 // cell that a spreadsheet would take for a formula neutralised (Cell).
 func WriteRankedCSV(w io.Writer, rows []Row) error {
-	if _, err := io.WriteString(w, utf8BOM); err != nil {
+	rw, err := NewRankedCSVWriter(w)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	fields := RankedSchema().Fields()
-	header := make([]string, len(fields))
-	for i, f := range fields {
-		header[i] = f.Name
-	}
-	if err := cw.Write(header); err != nil {
+	if err := rw.Write(rows); err != nil {
 		return err
 	}
-	rec := make([]string, len(header))
-	for i := range rows {
-		r := &rows[i]
-		rec = append(rec[:0], Cell(r.HouseholdID), Cell(r.RegionCode), Cell(r.CountyCode), Cell(r.TownshipCode), Cell(r.PovertyStatus),
-			FormatFloat(r.Score), strconv.Itoa(int(r.Rank)), strconv.Itoa(int(r.RankCounty)), strconv.Itoa(int(r.RankTownship)),
-			Cell(r.Tier), strconv.FormatBool(r.InTopK))
-		for _, s := range []string{r.Profile, r.ProfileZh, r.Rules, r.RiskTypes, r.RiskTypesZh,
-			r.PrimaryRiskType, r.Reasons, r.ReasonsEn, r.TopDriver, r.Conflicts, r.Measures, r.MeasuresZh} {
-			rec = append(rec, Cell(s))
-		}
-		rec = append(rec, FormatFloat(r.NetIncomePC12m), FormatFloat(r.OOPMedical12m),
-			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.EliminatedDate), strconv.FormatBool(r.Watch))
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return rw.Close()
 }
