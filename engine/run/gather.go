@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -54,8 +55,19 @@ type partReader struct {
 	off   int               // next row of rec
 }
 
+// partReadBuffer is the read buffer of each column of a Parquet part:
+// its column chunks are streamed, not read whole (a part of 250,000
+// households would otherwise put every column of it in memory at once).
+const partReadBuffer = 64 << 10
+
 // openPart opens a part table: an IPC stream (.arrow) or Parquet.
 func openPart(ctx context.Context, path string) (*partReader, error) {
+	return openPartColumn(ctx, path, "")
+}
+
+// openPartColumn opens a part table reading the column col only (""
+// every column); an IPC stream is read whole all the same.
+func openPartColumn(ctx context.Context, path, col string) (*partReader, error) {
 	if strings.HasSuffix(path, ".arrow") {
 		f, err := os.Open(path)
 		if err != nil {
@@ -68,7 +80,9 @@ func openPart(ctx context.Context, path string) (*partReader, error) {
 		}
 		return &partReader{path: path, rr: rr, close: func() { rr.Release(); f.Close() }}, nil
 	}
-	f, err := file.OpenParquetFile(path, false)
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled, props.BufferSize = true, partReadBuffer
+	f, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
@@ -77,7 +91,21 @@ func openPart(ctx context.Context, path string) (*partReader, error) {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	var cols []int
+	if col != "" {
+		sc, err := fr.Schema()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open part %s: %w", path, err)
+		}
+		idx := sc.FieldIndices(col)
+		if len(idx) == 0 {
+			f.Close()
+			return nil, fmt.Errorf("part %s has no column %s", path, col)
+		}
+		cols = []int{idx[0]}
+	}
+	rr, err := fr.GetRecordReader(ctx, cols, nil)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
@@ -305,7 +333,7 @@ type keyOrder struct {
 func newKeyOrder(ctx context.Context, paths []string, key string) (*keyOrder, error) {
 	k := &keyOrder{rd: make([]*partReader, len(paths)), col: make([]int, len(paths)), arr: make([]*array.String, len(paths)), pos: make([]int, len(paths))}
 	for i, p := range paths {
-		r, err := openPart(ctx, p)
+		r, err := openPartColumn(ctx, p, key)
 		if err != nil {
 			k.close()
 			return nil, err
