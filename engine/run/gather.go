@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/povrisk/povrisk/engine/pqfile"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
@@ -44,6 +45,36 @@ func writePartTable(w io.Writer, t arrow.Table) error {
 		return fmt.Errorf("read table: %w", err)
 	}
 	return iw.Close()
+}
+
+// writePartParquet writes the table t as a shard's part table: Parquet
+// with the run directory's codec but row groups of partBatch rows. The
+// merge reads every part at once, column by column, and a Parquet
+// reader holds a page of every column it reads: with row groups of
+// partBatch rows a page is at most partBatch values, whatever the size
+// of the part (with the run directory's row groups it is up to a
+// megabyte per column and part).
+func writePartParquet(w io.Writer, t arrow.Table) error {
+	props := pqfile.Props(t.Schema(), pqfile.Settings{RowGroup: partBatch, NoDict: []string{"household_id"}})
+	if err := pqarrow.WriteTable(t, w, partBatch, props, pqarrow.DefaultWriterProps()); err != nil {
+		return fmt.Errorf("write part table: %w", err)
+	}
+	return nil
+}
+
+// partSink writes record batches of schema to w: an IPC stream, or
+// Parquet with a row group per batch (batches of at most partBatch rows).
+func partSink(w io.Writer, schema *arrow.Schema, asParquet bool) (write func(arrow.RecordBatch) error, closeW func() error, err error) {
+	if !asParquet {
+		iw := ipc.NewWriter(w, ipc.WithSchema(schema))
+		return iw.Write, iw.Close, nil
+	}
+	props := pqfile.Props(schema, pqfile.Settings{RowGroup: partBatch, NoDict: []string{"household_id"}})
+	fw, err := pqarrow.NewFileWriter(schema, w, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		return nil, nil, fmt.Errorf("part parquet writer: %w", err)
+	}
+	return fw.Write, fw.Close, nil
 }
 
 // partReader reads one part's table a record batch at a time.

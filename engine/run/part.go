@@ -50,7 +50,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/povrisk/povrisk/engine/rundir"
@@ -87,11 +86,11 @@ func outputs() []output {
 			part: func(_ context.Context, g *group, p *partWriter) error {
 				if p.shard.local {
 					return p.create("contributions.arrow", func(w io.Writer) error {
-						return writeContributionsPart(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols)
+						return writeContributionsPart(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols, false)
 					})
 				}
 				return p.create("contributions.parquet", func(w io.Writer) error {
-					return rundir.WriteContributionsParquet(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols)
+					return writeContributionsPart(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols, true)
 				})
 			},
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
@@ -158,7 +157,7 @@ func (p *partWriter) table(name string, t arrow.Table) error {
 	if p.shard.local {
 		return p.create(name+".arrow", func(w io.Writer) error { return writePartTable(w, t) })
 	}
-	return p.create(name+".parquet", func(w io.Writer) error { return rundir.WriteFeaturesParquet(w, t) })
+	return p.create(name+".parquet", func(w io.Writer) error { return writePartParquet(w, t) })
 }
 
 // put records v (JSON) under key in the part's part.json.
@@ -250,14 +249,18 @@ func runBackground(outs []output, fn func(o output) error) (wait func() error) {
 // writeContributionsPart writes the contributions of rows, in their
 // order, as a part table: household_id, then one float64 column per
 // feature (contrib[j][rows[i].Index]), the columns of contributions.parquet
-// (rundir.WriteContributionsParquet).
-func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, contrib [][]float64) error {
+// (rundir.WriteContributionsParquet); an IPC stream, or Parquet with row
+// groups of partBatch rows (writePartParquet says why).
+func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, contrib [][]float64, asParquet bool) error {
 	fields := []arrow.Field{{Name: "household_id", Type: arrow.BinaryTypes.String}}
 	for _, n := range names {
 		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
 	}
 	schema := arrow.NewSchema(fields, nil)
-	iw := ipc.NewWriter(w, ipc.WithSchema(schema))
+	write, closeW, err := partSink(w, schema, asParquet)
+	if err != nil {
+		return err
+	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
 	for lo := 0; lo < len(rows); lo += partBatch {
@@ -275,13 +278,13 @@ func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, cont
 			}
 		}
 		rec := b.NewRecordBatch()
-		err := iw.Write(rec)
+		err := write(rec)
 		rec.Release()
 		if err != nil {
 			return fmt.Errorf("write part table: %w", err)
 		}
 	}
-	return iw.Close()
+	return closeW()
 }
 
 // encodeRows writes rows as gob batches of rowsBatch rows (the merge
