@@ -30,7 +30,7 @@ import (
 // and so the rows the merge holds per part; mergeChunkRows the rows per chunk
 // handed to the writers. Variables so that a test can make them small.
 var (
-	rowsBatch = 4096
+	rowsBatch      = 4096
 	mergeChunkRows = 4096
 )
 

@@ -23,11 +23,12 @@ import (
 // TestMergeStreamsRows merges a night of 3 shards cut into county groups
 // of about 300 households, with the rows read 8 at a time and handed on
 // 8 at a time, and checks:
-//   - ranked.parquet, ranked.csv, changes.csv and summary.json's counts
-//     and top k are the bytes (the values) of the merge before streaming:
-//     every part's rows in one slice ranked by rankRows, written whole,
-//     changes computed in memory (refChanges, the code of the merge
-//     before streaming), counted by countRows;
+//   - ranked.parquet, ranked.csv, changes.csv, elimination.parquet and
+//     .csv and summary.json's counts and top k are the bytes (the values)
+//     of the merge before streaming: every part's rows in one slice
+//     ranked by rankRows, written whole, changes computed in memory
+//     (refChanges, the code of the merge before streaming), counted by
+//     countRows, the elimination rows sorted whole;
 //   - the merge held at most one batch per part and a few chunks at once
 //     (rows decoded and not yet written), fewer rows than its largest part;
 //   - the same for a single run in county groups (its own parts).
@@ -57,6 +58,7 @@ func TestMergeStreamsRows(t *testing.T) {
 	}
 	// The parts' rows, read whole (as the merge did before streaming).
 	var all []rundir.Row
+	var elim []rundir.ElimRow
 	households, largest, parts := 0, 0, 0
 	for k := range n {
 		s, err := readShard(ShardsDir(runs, day, Shard{K: k, N: n}), true)
@@ -66,6 +68,7 @@ func TestMergeStreamsRows(t *testing.T) {
 		for _, p := range s.meta.Parts {
 			dir := filepath.Join(s.dir, filepath.FromSlash(p))
 			rows := readAllRows(t, filepath.Join(dir, rowsFile))
+			elim = append(elim, readAllElim(t, filepath.Join(dir, elimRowsFile))...)
 			largest = max(largest, len(rows))
 			all = append(all, rows...)
 			vals, err := readPartValues(filepath.Join(dir, partFile))
@@ -101,6 +104,12 @@ func TestMergeStreamsRows(t *testing.T) {
 		t.Fatalf("no changes against the previous night: the fixture cannot test changes.csv")
 	}
 	want["changes.csv"] = bytesOf(t, func(w io.Writer) error { return rundir.WriteChanges(w, ch) })
+	if len(elim) <= rowsBatch {
+		t.Fatalf("%d elimination rows: the fixture cannot test their merge", len(elim))
+	}
+	sort.Slice(elim, func(a, b int) bool { return elim[a].HouseholdID < elim[b].HouseholdID })
+	want["elimination.parquet"] = bytesOf(t, func(w io.Writer) error { return rundir.WriteEliminationParquet(w, elim) })
+	want["elimination.csv"] = bytesOf(t, func(w io.Writer) error { return rundir.WriteEliminationCSV(w, elim) })
 	for name, b := range want {
 		got, err := os.ReadFile(filepath.Join(res.Dir, name))
 		if err != nil {
@@ -273,3 +282,30 @@ func refChanges(ctx context.Context, db *sql.DB, runs, prev string, rows []rundi
 	return append(append(entered, left...), rose...), nil
 }
 
+// readAllElim reads a part's elimination rows whole (none when the part
+// has no file), checking its batches are of at most rowsBatch rows.
+func readAllElim(t *testing.T, path string) []rundir.ElimRow {
+	t.Helper()
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := gob.NewDecoder(f)
+	var out []rundir.ElimRow
+	for {
+		var b []rundir.ElimRow
+		if err := dec.Decode(&b); errors.Is(err, io.EOF) {
+			return out
+		} else if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(b) > rowsBatch {
+			t.Fatalf("%s: a batch of %d rows, more than %d", path, len(b), rowsBatch)
+		}
+		out = append(out, b...)
+	}
+}

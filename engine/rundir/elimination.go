@@ -1,18 +1,13 @@
 package rundir
 
 import (
-	"encoding/csv"
-	"fmt"
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/features"
 )
@@ -132,26 +127,15 @@ func condOf(r *ElimRow, n string) *ElimCondition {
 
 // WriteEliminationParquet writes rows, in order, as elimination.parquet.
 func WriteEliminationParquet(w io.Writer, rows []ElimRow) error {
-	conds := ElimConditionNames(rows)
-	schema := EliminationSchema(conds)
-	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
+	ew, err := NewElimParquetWriter(w, ElimConditionNames(rows))
 	if err != nil {
-		return fmt.Errorf("parquet writer: %w", err)
+		return err
 	}
-	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
-	defer b.Release()
-	for lo := 0; lo < len(rows); lo += BatchRows {
-		for i := lo; i < min(lo+BatchRows, len(rows)); i++ {
-			appendElim(b, &rows[i], conds)
-		}
-		if err := writeBatch(fw, b); err != nil {
-			return err
-		}
+	if err := ew.Write(rows); err != nil {
+		ew.Close()
+		return err
 	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("close parquet writer: %w", err)
-	}
-	return nil
+	return ew.Close()
 }
 
 func appendElim(b *array.RecordBuilder, r *ElimRow, conds []string) {
@@ -204,39 +188,12 @@ func appendElim(b *array.RecordBuilder, r *ElimRow, conds []string) {
 // columns of elimination.parquet, null as an empty field, text cells
 // neutralised (Cell).
 func WriteEliminationCSV(w io.Writer, rows []ElimRow) error {
-	if _, err := io.WriteString(w, utf8BOM); err != nil {
+	ew, err := NewElimCSVWriter(w, ElimConditionNames(rows))
+	if err != nil {
 		return err
 	}
-	conds := ElimConditionNames(rows)
-	cw := csv.NewWriter(w)
-	var header []string
-	for _, f := range EliminationSchema(conds).Fields() {
-		header = append(header, f.Name)
-	}
-	if err := cw.Write(header); err != nil {
+	if err := ew.Write(rows); err != nil {
 		return err
 	}
-	bs := strconv.FormatBool
-	for i := range rows {
-		r := &rows[i]
-		rec := []string{Cell(r.HouseholdID), Cell(r.RegionCode), Cell(Prefix(r.RegionCode, 6)), Cell(Prefix(r.RegionCode, 9)),
-			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.IdentifiedDate), strconv.Itoa(r.MonthsSinceIdentified),
-			FormatFloat(r.IncomePC6m), FormatFloat(r.IncomePC12m), FormatFloat(r.Line), FormatFloat(r.RigidExpenditure),
-			bs(r.RigidResolved), bs(r.Education), bs(r.Medical), bs(r.Housing), bs(r.Water), bs(r.NoLabour),
-			FormatFloat(r.Relapse), Cell(r.Verdict), VerdictZh(r.Verdict), Cell(strings.Join(r.Unmet, ";")),
-			Cell(r.AsOf), strconv.Itoa(r.HouseholdSize), strconv.Itoa(r.DropoutChildren), strconv.Itoa(r.UninsuredClaims),
-			FormatFloat(r.RigidMedical), FormatFloat(r.RigidIncome), FormatFloat(r.AssistanceAmount), FormatFloat(r.IncomePCNoAssist12m)}
-		for _, n := range conds {
-			if c := condOf(r, n); c != nil {
-				rec = append(rec, bs(c.Met), Cell(c.Fact))
-			} else {
-				rec = append(rec, "", "")
-			}
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return ew.Close()
 }

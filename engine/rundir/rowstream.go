@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -138,4 +139,108 @@ func (c *ChangesWriter) Write(ch Change) error {
 func (c *ChangesWriter) Close() error {
 	c.cw.Flush()
 	return c.cw.Error()
+}
+
+// ElimParquetWriter writes elimination.parquet for the condition names
+// given (ElimConditionNames of every row, known before the first row),
+// BatchRows rows per row group whatever the sizes of the Write calls.
+type ElimParquetWriter struct {
+	fw    *pqarrow.FileWriter
+	b     *array.RecordBuilder
+	conds []string
+	n     int
+}
+
+// NewElimParquetWriter starts elimination.parquet on w; the caller closes it.
+func NewElimParquetWriter(w io.Writer, conds []string) (*ElimParquetWriter, error) {
+	schema := EliminationSchema(conds)
+	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
+	if err != nil {
+		return nil, fmt.Errorf("parquet writer: %w", err)
+	}
+	return &ElimParquetWriter{fw: fw, b: array.NewRecordBuilder(memory.NewGoAllocator(), schema), conds: conds}, nil
+}
+
+// Write appends rows, in order.
+func (ew *ElimParquetWriter) Write(rows []ElimRow) error {
+	for i := range rows {
+		appendElim(ew.b, &rows[i], ew.conds)
+		if ew.n++; ew.n == BatchRows {
+			if err := writeBatch(ew.fw, ew.b); err != nil {
+				return err
+			}
+			ew.n = 0
+		}
+	}
+	return nil
+}
+
+// Close writes the last row group and the footer.
+func (ew *ElimParquetWriter) Close() error {
+	defer ew.b.Release()
+	if ew.n > 0 {
+		if err := writeBatch(ew.fw, ew.b); err != nil {
+			return err
+		}
+		ew.n = 0
+	}
+	if err := ew.fw.Close(); err != nil {
+		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
+}
+
+// ElimCSVWriter writes elimination.csv (WriteEliminationCSV says how)
+// for the condition names given.
+type ElimCSVWriter struct {
+	cw    *csv.Writer
+	conds []string
+}
+
+// NewElimCSVWriter writes the byte-order mark and the header to w.
+func NewElimCSVWriter(w io.Writer, conds []string) (*ElimCSVWriter, error) {
+	if _, err := io.WriteString(w, utf8BOM); err != nil {
+		return nil, err
+	}
+	cw := csv.NewWriter(w)
+	var header []string
+	for _, f := range EliminationSchema(conds).Fields() {
+		header = append(header, f.Name)
+	}
+	if err := cw.Write(header); err != nil {
+		return nil, err
+	}
+	return &ElimCSVWriter{cw: cw, conds: conds}, nil
+}
+
+// Write appends rows, in order.
+func (ew *ElimCSVWriter) Write(rows []ElimRow) error {
+	bs := strconv.FormatBool
+	for i := range rows {
+		r := &rows[i]
+		rec := []string{Cell(r.HouseholdID), Cell(r.RegionCode), Cell(Prefix(r.RegionCode, 6)), Cell(Prefix(r.RegionCode, 9)),
+			Cell(r.CountyName), Cell(r.TownshipName), Cell(r.VillageName), Cell(r.IdentifiedDate), strconv.Itoa(r.MonthsSinceIdentified),
+			FormatFloat(r.IncomePC6m), FormatFloat(r.IncomePC12m), FormatFloat(r.Line), FormatFloat(r.RigidExpenditure),
+			bs(r.RigidResolved), bs(r.Education), bs(r.Medical), bs(r.Housing), bs(r.Water), bs(r.NoLabour),
+			FormatFloat(r.Relapse), Cell(r.Verdict), VerdictZh(r.Verdict), Cell(strings.Join(r.Unmet, ";")),
+			Cell(r.AsOf), strconv.Itoa(r.HouseholdSize), strconv.Itoa(r.DropoutChildren), strconv.Itoa(r.UninsuredClaims),
+			FormatFloat(r.RigidMedical), FormatFloat(r.RigidIncome), FormatFloat(r.AssistanceAmount), FormatFloat(r.IncomePCNoAssist12m)}
+		for _, n := range ew.conds {
+			if c := condOf(r, n); c != nil {
+				rec = append(rec, bs(c.Met), Cell(c.Fact))
+			} else {
+				rec = append(rec, "", "")
+			}
+		}
+		if err := ew.cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close flushes what is buffered.
+func (ew *ElimCSVWriter) Close() error {
+	ew.cw.Flush()
+	return ew.cw.Error()
 }
