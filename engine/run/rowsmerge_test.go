@@ -12,11 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/civil"
+	"github.com/povrisk/povrisk/engine/fault"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
@@ -307,5 +310,85 @@ func readAllElim(t *testing.T, path string) []rundir.ElimRow {
 			t.Fatalf("%s: a batch of %d rows, more than %d", path, len(b), rowsBatch)
 		}
 		out = append(out, b...)
+	}
+}
+
+// TestStreamRows merges three hand-made parts (chunks of 2 rows, batches
+// of 2): the rows come in the night's order (score descending, ties by
+// household_id) with ranks 1..n, each tagged with its part; a part out of
+// order is refused as bad input.
+func TestStreamRows(t *testing.T) {
+	defer func(rb, cr int) { rowsBatch, mergeChunkRows = rb, cr }(rowsBatch, mergeChunkRows)
+	rowsBatch, mergeChunkRows = 2, 2
+	dir := t.TempDir()
+	row := func(id string, score float64, top bool) rundir.Row {
+		return rundir.Row{HouseholdID: id, Score: score, CountyCode: id[:1] + "00000", TownshipCode: id[:1] + "00000000", Tier: "low", InTopK: top}
+	}
+	parts := [][]rundir.Row{
+		{row("a1", 0.9, true), row("a2", 0.5, false), row("a3", 0.1, false)},
+		{},
+		{row("c1", 0.5, true), row("c2", 0.5, false), row("c3", 0.05, false)},
+	}
+	var paths []string
+	for i, rows := range parts {
+		p := filepath.Join(dir, fmt.Sprintf("%d.gob", i))
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := encodeRows(f, rows); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		paths = append(paths, p)
+	}
+	var held heldRows
+	var got []string
+	var ranks []int32
+	var tags []int32
+	res, err := streamRows(context.Background(), paths, 10, &nightMeta{TopShare: 0.5}, &held, func(c *rowChunk) error {
+		if len(c.rows) > 2 {
+			t.Errorf("a chunk of %d rows, want at most 2", len(c.rows))
+		}
+		for i, r := range c.rows {
+			got, ranks, tags = append(got, r.HouseholdID), append(ranks, r.Rank), append(tags, c.parts[i])
+		}
+		c.refs.Store(1)
+		c.done()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0.9 a1; 0.5 a2 c1 c2 (by id); 0.1 a3; 0.05 c3.
+	if want := []string{"a1", "a2", "c1", "c2", "a3", "c3"}; !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+	if want := []int32{1, 2, 3, 4, 5, 6}; !slices.Equal(ranks, want) {
+		t.Errorf("ranks %v, want %v", ranks, want)
+	}
+	if want := []int32{0, 0, 2, 2, 0, 2}; !slices.Equal(tags, want) {
+		t.Errorf("parts %v, want %v", tags, want)
+	}
+	// Counties a00000 and c00000, 3 eligible each: ceil(0.5 × 3) = 2.
+	if res.top != "a1" || res.counts.Eligible != 6 || res.counts.Households != 10 || res.counts.MonitoredExcluded != 4 ||
+		res.counts.TopKTotal != 2 || res.topK["a00000"] != 2 || res.topK["c00000"] != 2 {
+		t.Errorf("merged: top %s, counts %+v, top k %v", res.top, res.counts, res.topK)
+	}
+	if held.n.Load() != 0 || held.peak.Load() > 3*2+2 {
+		t.Errorf("held %d at the end (want 0), peak %d (want at most 3 batches of 2 and a chunk)", held.n.Load(), held.peak.Load())
+	}
+
+	// A part out of the rank order.
+	bad := filepath.Join(dir, "bad.gob")
+	f, err := os.Create(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encodeRows(f, []rundir.Row{row("b1", 0.2, false), row("b2", 0.3, false)})
+	f.Close()
+	_, err = streamRows(context.Background(), []string{bad}, 2, &nightMeta{TopShare: 0.5}, &heldRows{}, func(c *rowChunk) error { return nil })
+	if fault.Of(err) != fault.BadInput || !strings.Contains(err.Error(), "b2") {
+		t.Errorf("a part out of order: %v, want bad input naming b2", err)
 	}
 }
