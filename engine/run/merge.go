@@ -163,6 +163,9 @@ func (m *merger) write(ctx context.Context, db *sql.DB, cfg *config, meta *night
 	defer dw.Abort()
 	m.rankOrders = map[string]chan []int32{}
 	for _, o := range outputs() {
+		if o.byRank && !o.background { // it would run after the rows merge, which would wait for it
+			return nil, fmt.Errorf("output %s is gathered in rank order (byRank) but not in the background", o.name)
+		}
 		if o.byRank {
 			m.rankOrders[o.name] = make(chan []int32, 4)
 		}

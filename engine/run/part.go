@@ -26,7 +26,9 @@ package run
 // (m.copyShardFiles); a per-household table is written by the part half
 // sorted by a key column and gathered by the merge half
 // (p.table(name, t) in the part half, m.gatherSorted(ctx, dw, name,
-// "name.parquet", key) or m.gatherRanked for rank order in the merge half;
+// "name.parquet", key) or m.gatherRanked for rank order in the merge half,
+// whose output is marked background and byRank: it is fed the order as
+// the rows merge makes it;
 // a part table is Parquet in a shard, IPC in a single run's own parts:
 // gather.go); a summary figure is put per part (p.put) and summed by the
 // merge half (m.each). For example, a per-county summary object: part
