@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"math"
 	"path/filepath"
-	"sort"
 
 	"github.com/povrisk/povrisk/engine/rundir"
 )
@@ -15,92 +16,105 @@ const MaxRises = 50
 
 // changeSet is the previous run and the changes since it.
 type changeSet struct {
-	prev    string
-	changes []rundir.Change
+	prev string
 }
 
-// changes compares the night's ranking with the previous month-end run.
-func changes(ctx context.Context, db *sql.DB, in *inputs, rk *ranking) (*changeSet, error) {
-	ch, err := computeChanges(ctx, db, in.cfg.Runs, in.prev, rk.rows)
+// changesQueries are the three parts of changes.csv, in order, each a
+// join of the night's ranked list (cur) with the previous run's (prev)
+// that DuckDB streams (its joins and sorts spill to disk beyond its
+// memory limit): the households that entered their county top k (in the
+// night's rank order), those that left it (in the previous rank order),
+// and the MaxRises largest score rises among households in both lists
+// (largest first, ties by household_id). Columns: household_id,
+// region_code, score, previous_score (NULL: absent from that list).
+var changesQueries = [3]struct{ change, query string }{
+	{"entered", `SELECT c.household_id, c.region_code, c.score, p.score FROM cur c LEFT JOIN prev p USING (household_id)
+WHERE c.in_top_k AND (p.household_id IS NULL OR NOT p.in_top_k) ORDER BY c.rank`},
+	{"left", `SELECT p.household_id, coalesce(c.region_code, p.region_code), c.score, p.score FROM prev p LEFT JOIN cur c USING (household_id)
+WHERE p.in_top_k AND (c.household_id IS NULL OR NOT c.in_top_k) ORDER BY p.rank`},
+	{"rose", `SELECT c.household_id, c.region_code, c.score, p.score FROM cur c JOIN prev p USING (household_id)
+WHERE c.score > p.score ORDER BY c.score - p.score DESC, c.household_id LIMIT ` + fmt.Sprint(MaxRises)},
+}
+
+// writeChanges writes changes.csv to w: the night's ranked list (the
+// ranked.parquet at cur) against the previous run's
+// (RUNS/<prev>/ranked.parquet; prev "": none, the header only). It holds
+// one line at a time.
+func writeChanges(ctx context.Context, db *sql.DB, w io.Writer, cur, runs, prev string) error {
+	cw, err := rundir.NewChangesWriter(w)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &changeSet{prev: in.prev, changes: ch}, nil
+	if prev != "" {
+		path := filepath.Join(runs, prev, "ranked.parquet")
+		with := `WITH cur AS (SELECT household_id, region_code, score, in_top_k, rank FROM read_parquet(?)),
+prev AS (SELECT household_id, region_code, score, in_top_k, rank FROM read_parquet(?)) `
+		for _, q := range changesQueries {
+			if err := changeLines(ctx, db, with+q.query, q.change, cur, path, cw); err != nil {
+				return fmt.Errorf("compare with the previous run %s: %w", path, err)
+			}
+		}
+	}
+	return cw.Close()
 }
 
-// computeChanges compares rows with the ranked list of the previous run
-// (RUNS/<prev>/ranked.parquet): entered and left the county top k, and the
-// MaxRises largest score rises among households in both runs.
-func computeChanges(ctx context.Context, db *sql.DB, runs, prev string, rows []rundir.Row) ([]rundir.Change, error) {
-	if prev == "" {
-		return nil, nil
+// changeLines writes the lines of one of changesQueries.
+func changeLines(ctx context.Context, db *sql.DB, query, change, cur, prev string, cw *rundir.ChangesWriter) error {
+	q, err := db.QueryContext(ctx, query, cur, prev)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	for q.Next() {
+		var id, region string
+		var score, before sql.NullFloat64
+		if err := q.Scan(&id, &region, &score, &before); err != nil {
+			return err
+		}
+		c := rundir.Change{HouseholdID: id, RegionCode: region, Change: change, Score: math.NaN(), PreviousScore: math.NaN()}
+		if score.Valid {
+			c.Score = score.Float64
+		}
+		if before.Valid {
+			c.PreviousScore = before.Float64
+		}
+		if err := cw.Write(c); err != nil {
+			return err
+		}
+	}
+	return q.Err()
+}
+
+// enteredTopK is the households of rows in their county top k that were
+// not in the previous run's (RUNS/<prev>/ranked.parquet; prev "": none,
+// every one entered): the work list's 新进入, the "entered" lines of
+// changes.csv. It holds the rows' top-k households only, reading the
+// previous run's top k as DuckDB streams it.
+func enteredTopK(ctx context.Context, db *sql.DB, runs, prev string, rows []rundir.Row) (map[string]bool, error) {
+	entered := map[string]bool{}
+	for i := range rows {
+		if rows[i].InTopK {
+			entered[rows[i].HouseholdID] = true
+		}
+	}
+	if prev == "" || len(entered) == 0 {
+		return entered, nil
 	}
 	path := filepath.Join(runs, prev, "ranked.parquet")
-	q, err := db.QueryContext(ctx, `SELECT household_id, region_code, score, in_top_k, rank FROM read_parquet(?) ORDER BY rank`, path)
+	q, err := db.QueryContext(ctx, `SELECT household_id FROM read_parquet(?) WHERE in_top_k`, path)
 	if err != nil {
 		return nil, fmt.Errorf("read the previous run %s: %w", path, err)
 	}
 	defer q.Close()
-	type prevRow struct {
-		region string
-		score  float64
-		top    bool
-	}
-	before := map[string]prevRow{}
-	var order []string // previous rank order
 	for q.Next() {
 		var id string
-		var p prevRow
-		var rank int
-		if err := q.Scan(&id, &p.region, &p.score, &p.top, &rank); err != nil {
+		if err := q.Scan(&id); err != nil {
 			return nil, fmt.Errorf("read the previous run %s: %w", path, err)
 		}
-		before[id] = p
-		order = append(order, id)
+		delete(entered, id)
 	}
 	if err := q.Err(); err != nil {
 		return nil, fmt.Errorf("read the previous run %s: %w", path, err)
 	}
-	now := make(map[string]*rundir.Row, len(rows))
-	for i := range rows {
-		now[rows[i].HouseholdID] = &rows[i]
-	}
-	nan := func() float64 { var z float64; return z / z }()
-	var entered, left, rose []rundir.Change
-	for i := range rows { // rank order
-		r := &rows[i]
-		p, ok := before[r.HouseholdID]
-		if r.InTopK && (!ok || !p.top) {
-			ps := nan
-			if ok {
-				ps = p.score
-			}
-			entered = append(entered, rundir.Change{HouseholdID: r.HouseholdID, RegionCode: r.RegionCode, Change: "entered", Score: r.Score, PreviousScore: ps})
-		}
-		if ok && r.Score > p.score {
-			rose = append(rose, rundir.Change{HouseholdID: r.HouseholdID, RegionCode: r.RegionCode, Change: "rose", Score: r.Score, PreviousScore: p.score})
-		}
-	}
-	for _, id := range order {
-		p := before[id]
-		if !p.top {
-			continue
-		}
-		if r, ok := now[id]; !ok {
-			left = append(left, rundir.Change{HouseholdID: id, RegionCode: p.region, Change: "left", Score: nan, PreviousScore: p.score})
-		} else if !r.InTopK {
-			left = append(left, rundir.Change{HouseholdID: id, RegionCode: r.RegionCode, Change: "left", Score: r.Score, PreviousScore: p.score})
-		}
-	}
-	sort.SliceStable(rose, func(a, b int) bool {
-		da, db := rose[a].Score-rose[a].PreviousScore, rose[b].Score-rose[b].PreviousScore
-		if da != db {
-			return da > db
-		}
-		return rose[a].HouseholdID < rose[b].HouseholdID
-	})
-	if len(rose) > MaxRises {
-		rose = rose[:MaxRises]
-	}
-	return append(append(entered, left...), rose...), nil
+	return entered, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -14,9 +13,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/povrisk/povrisk/engine/pqfile"
 	"github.com/povrisk/povrisk/engine/rundir"
 )
 
@@ -46,6 +47,36 @@ func writePartTable(w io.Writer, t arrow.Table) error {
 	return iw.Close()
 }
 
+// writePartParquet writes the table t as a shard's part table: Parquet
+// with the run directory's codec but row groups of partBatch rows. The
+// merge reads every part at once, column by column, and a Parquet
+// reader holds a page of every column it reads: with row groups of
+// partBatch rows a page is at most partBatch values, whatever the size
+// of the part (with the run directory's row groups it is up to a
+// megabyte per column and part).
+func writePartParquet(w io.Writer, t arrow.Table) error {
+	props := pqfile.Props(t.Schema(), pqfile.Settings{RowGroup: partBatch, NoDict: []string{"household_id"}})
+	if err := pqarrow.WriteTable(t, w, partBatch, props, pqarrow.DefaultWriterProps()); err != nil {
+		return fmt.Errorf("write part table: %w", err)
+	}
+	return nil
+}
+
+// partSink writes record batches of schema to w: an IPC stream, or
+// Parquet with a row group per batch (batches of at most partBatch rows).
+func partSink(w io.Writer, schema *arrow.Schema, asParquet bool) (write func(arrow.RecordBatch) error, closeW func() error, err error) {
+	if !asParquet {
+		iw := ipc.NewWriter(w, ipc.WithSchema(schema))
+		return iw.Write, iw.Close, nil
+	}
+	props := pqfile.Props(schema, pqfile.Settings{RowGroup: partBatch, NoDict: []string{"household_id"}})
+	fw, err := pqarrow.NewFileWriter(schema, w, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		return nil, nil, fmt.Errorf("part parquet writer: %w", err)
+	}
+	return fw.Write, fw.Close, nil
+}
+
 // partReader reads one part's table a record batch at a time.
 type partReader struct {
 	path  string
@@ -55,8 +86,19 @@ type partReader struct {
 	off   int               // next row of rec
 }
 
+// partReadBuffer is the read buffer of each column of a Parquet part:
+// its column chunks are streamed, not read whole (a part of 250,000
+// households would otherwise put every column of it in memory at once).
+const partReadBuffer = 64 << 10
+
 // openPart opens a part table: an IPC stream (.arrow) or Parquet.
 func openPart(ctx context.Context, path string) (*partReader, error) {
+	return openPartColumn(ctx, path, "")
+}
+
+// openPartColumn opens a part table reading the column col only (""
+// every column); an IPC stream is read whole all the same.
+func openPartColumn(ctx context.Context, path, col string) (*partReader, error) {
 	if strings.HasSuffix(path, ".arrow") {
 		f, err := os.Open(path)
 		if err != nil {
@@ -69,7 +111,9 @@ func openPart(ctx context.Context, path string) (*partReader, error) {
 		}
 		return &partReader{path: path, rr: rr, close: func() { rr.Release(); f.Close() }}, nil
 	}
-	f, err := file.OpenParquetFile(path, false)
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled, props.BufferSize = true, partReadBuffer
+	f, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
@@ -78,7 +122,21 @@ func openPart(ctx context.Context, path string) (*partReader, error) {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	var cols []int
+	if col != "" {
+		sc, err := fr.Schema()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open part %s: %w", path, err)
+		}
+		idx := sc.FieldIndices(col)
+		if len(idx) == 0 {
+			f.Close()
+			return nil, fmt.Errorf("part %s has no column %s", path, col)
+		}
+		cols = []int{idx[0]}
+	}
+	rr, err := fr.GetRecordReader(ctx, cols, nil)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
@@ -120,11 +178,19 @@ func (p *partReader) take(n int, out []arrow.RecordBatch) ([]arrow.RecordBatch, 
 	return out, nil
 }
 
+// orderSource gives the order in which gather writes rows, as it goes:
+// fill fills buf with the parts of the next rows (each part's rows taken
+// in their file order) and returns how many; fewer than len(buf) only
+// at the end of the order.
+type orderSource interface {
+	fill(ctx context.Context, buf []int32) (int, error)
+}
+
 // gather writes the rows of the part tables paths (one per part, all of
-// the same schema) to w in the order given: order[i] is the part of the
-// i-th row written, each part's rows taken in their file order;
-// rundir.BatchRows rows per row group, with the run directory's settings.
-func gather(ctx context.Context, w io.Writer, paths []string, order []int32) error {
+// the same schema) to w in the order src gives; rundir.BatchRows rows per
+// row group, with the run directory's settings. It holds one batch of
+// rows at a time.
+func gather(ctx context.Context, w io.Writer, paths []string, src orderSource) error {
 	rd := make([]*partReader, len(paths))
 	defer func() {
 		for _, r := range rd {
@@ -160,12 +226,23 @@ func gather(ctx context.Context, w io.Writer, paths []string, order []int32) err
 	var parts []arrow.RecordBatch
 	base, used := make([]int32, len(rd)), make([]int32, len(rd))
 	idx := make([]int32, 0, rundir.BatchRows)
-	for lo := 0; lo < len(order); lo += rundir.BatchRows {
-		hi := min(lo+rundir.BatchRows, len(order))
+	batch := make([]int32, rundir.BatchRows)
+	for {
+		n, err := src.fill(ctx, batch)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		order := batch[:n]
 		// Each part's rows of this batch are its next ones: take them in
 		// one slice per part, join them, then put the rows in order.
 		clear(used)
-		for _, p := range order[lo:hi] {
+		for _, p := range order {
+			if p < 0 || int(p) >= len(rd) {
+				return fmt.Errorf("gather: row of part %d of %d", p, len(rd))
+			}
 			used[p]++
 		}
 		parts = parts[:0]
@@ -183,13 +260,13 @@ func gather(ctx context.Context, w io.Writer, paths []string, order []int32) err
 		clear(used)
 		idx = idx[:0]
 		identity := true
-		for i, p := range order[lo:hi] {
+		for i, p := range order {
 			k := base[p] + used[p]
 			used[p]++
 			idx = append(idx, k)
 			identity = identity && int(k) == i
 		}
-		rec, err := concatBatches(schema, parts, cols, hi-lo)
+		rec, err := concatBatches(schema, parts, cols, n)
 		release(parts)
 		if err == nil && !identity {
 			rec, err = takeRows(ctx, rec, idx)
@@ -204,6 +281,9 @@ func gather(ctx context.Context, w io.Writer, paths []string, order []int32) err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if n < len(batch) {
+			break
 		}
 	}
 	if err := fw.Close(); err != nil {
@@ -268,48 +348,151 @@ func concatBatches(schema *arrow.Schema, parts []arrow.RecordBatch, cols [][]arr
 	return rec, nil
 }
 
-// sortedOrder reads the string column key of every part's file (each
-// sorted by it) and returns the order of a k-way merge by key: the part of
-// each row of the merged file. Equal keys come part by part.
-func sortedOrder(ctx context.Context, paths []string, key string) ([]int32, error) {
-	type rowKey struct {
-		key  string
-		part int32
-	}
-	var all []rowKey
+// keyOrder is the order of a k-way merge of part tables, each sorted by
+// the text column key: the part of each row of the merged table, made as
+// gather asks for it. Equal keys come part by part. It reads each part a
+// second time (beside gather's reader), a batch at a time.
+type keyOrder struct {
+	rd  []*partReader
+	col []int
+	arr []*array.String // current batch's key column per part (nil: done)
+	pos []int
+	h   []int32 // parts by their current key (a binary min-heap)
+}
+
+// newKeyOrder opens the key readers of paths; the caller closes it.
+func newKeyOrder(ctx context.Context, paths []string, key string) (*keyOrder, error) {
+	k := &keyOrder{rd: make([]*partReader, len(paths)), col: make([]int, len(paths)), arr: make([]*array.String, len(paths)), pos: make([]int, len(paths))}
 	for i, p := range paths {
-		r, err := openPart(ctx, p)
+		r, err := openPartColumn(ctx, p, key)
 		if err != nil {
+			k.close()
 			return nil, err
 		}
+		k.rd[i] = r
 		col := r.rr.Schema().FieldIndices(key)
 		if len(col) == 0 {
-			r.done()
+			k.close()
 			return nil, fmt.Errorf("part %s has no column %s", p, key)
 		}
-		for r.rr.Next() {
-			a, ok := r.rr.RecordBatch().Column(col[0]).(*array.String)
-			if !ok {
-				r.done()
-				return nil, fmt.Errorf("part %s: column %s is not text", p, key)
-			}
-			for k := 0; k < a.Len(); k++ {
-				all = append(all, rowKey{strings.Clone(a.Value(k)), int32(i)})
-			}
-		}
-		err = r.rr.Err()
-		r.done()
-		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("read part %s: %w", p, err)
-		}
-		if err := ctx.Err(); err != nil {
+		k.col[i] = col[0]
+		if err := k.load(i); err != nil {
+			k.close()
 			return nil, err
 		}
+		if k.arr[i] != nil {
+			k.h = append(k.h, int32(i))
+		}
 	}
-	slices.SortStableFunc(all, func(a, b rowKey) int { return strings.Compare(a.key, b.key) })
-	order := make([]int32, len(all))
-	for i, k := range all {
-		order[i] = k.part
+	for i := len(k.h)/2 - 1; i >= 0; i-- {
+		k.down(i)
 	}
-	return order, nil
+	return k, nil
+}
+
+// load reads part i's next batch with rows (arr[i] nil at the end).
+func (k *keyOrder) load(i int) error {
+	r := k.rd[i]
+	k.arr[i], k.pos[i] = nil, 0
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+	for r.rr.Next() {
+		rec := r.rr.RecordBatch()
+		if rec.NumRows() == 0 {
+			continue
+		}
+		a, ok := rec.Column(k.col[i]).(*array.String)
+		if !ok {
+			return fmt.Errorf("part %s: column %s is not text", r.path, rec.Schema().Field(k.col[i]).Name)
+		}
+		rec.Retain()
+		r.rec, k.arr[i] = rec, a
+		return nil
+	}
+	if err := r.rr.Err(); err != nil && err != io.EOF {
+		return fmt.Errorf("read part %s: %w", r.path, err)
+	}
+	return nil
+}
+
+func (k *keyOrder) key(p int32) string { return k.arr[p].Value(k.pos[p]) }
+
+func (k *keyOrder) less(a, b int) bool {
+	pa, pb := k.h[a], k.h[b]
+	if c := strings.Compare(k.key(pa), k.key(pb)); c != 0 {
+		return c < 0
+	}
+	return pa < pb
+}
+
+func (k *keyOrder) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(k.h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(k.h) && k.less(r, l) {
+			m = r
+		}
+		if !k.less(m, i) {
+			return
+		}
+		k.h[i], k.h[m] = k.h[m], k.h[i]
+		i = m
+	}
+}
+
+func (k *keyOrder) fill(ctx context.Context, buf []int32) (int, error) {
+	n := 0
+	for n < len(buf) && len(k.h) > 0 {
+		p := k.h[0]
+		buf[n] = p
+		n++
+		if k.pos[p]++; k.pos[p] == k.arr[p].Len() {
+			if err := k.load(int(p)); err != nil {
+				return n, err
+			}
+		}
+		if k.arr[p] == nil {
+			k.h[0] = k.h[len(k.h)-1]
+			k.h = k.h[:len(k.h)-1]
+		}
+		k.down(0)
+	}
+	return n, ctx.Err()
+}
+
+func (k *keyOrder) close() {
+	for _, r := range k.rd {
+		if r != nil {
+			r.done()
+		}
+	}
+}
+
+// chanOrder is the night's rank order as the rows merge makes it: the
+// parts of each chunk of rows, in order (streamRows).
+type chanOrder struct {
+	ch   <-chan []int32
+	rest []int32
+}
+
+func (c *chanOrder) fill(ctx context.Context, buf []int32) (int, error) {
+	n := 0
+	for n < len(buf) {
+		if len(c.rest) == 0 {
+			p, ok := <-c.ch
+			if !ok {
+				break
+			}
+			c.rest = p
+		}
+		k := copy(buf[n:], c.rest)
+		n += k
+		c.rest = c.rest[k:]
+	}
+	return n, ctx.Err()
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/povrisk/povrisk/engine/audit"
@@ -36,16 +38,23 @@ type MergeOptions struct {
 	Now          func() time.Time
 }
 
-// merger is the merge of the parts of a night: the parts in order, the
-// rows of all of them ranked over the province.
+// merger is the merge of the parts of a night: the parts in order, their
+// values, and what the rows merge (streamRows) counted once it is done.
 type merger struct {
 	shards     []shardSrc
 	parts      []string // part directories, shard by shard, in each shard's order
 	vals       []map[string]json.RawMessage
-	rk         *ranking
+	rk         *ranking // topK and counts (no rows: they are streamed), set by writeOwn
+	top        string   // the night's first household
 	households int
 	ck         *clock
 	task       progress.Task
+	held       heldRows
+	// rankOrders feed the outputs gathered in the night's rank order
+	// (output.byRank, m.gatherRanked): the parts of each chunk of rows,
+	// sent by the rows merge as it goes.
+	rankOrders map[string]chan []int32
+	closeOnce  sync.Once
 }
 
 // Merge builds RUNS/<as_of> from the N shards RUNS/.shards/<as_of>/<K>-of-<N>
@@ -120,39 +129,13 @@ func mergeShards(ctx context.Context, db *sql.DB, cfg *config, ck *clock, ss []s
 			m.vals = append(m.vals, vals)
 		}
 	}
-	// Every part's rows, in one slice allocated once (at most one row per
-	// household); Index is the part of each row.
-	rows := make([]rundir.Row, 0, m.households)
-	n := 0
-	for _, s := range ss {
-		for pi := range s.meta.Parts {
-			lo := len(rows)
-			var err error
-			if s.rows != nil {
-				rows = append(rows, s.rows[pi]...)
-				s.rows[pi] = nil // let the group's copy go
-			} else if rows, err = readRowsFile(filepath.Join(m.parts[n], rowsFile), rows); err != nil {
-				return nil, nil, err
-			}
-			for i := lo; i < len(rows); i++ {
-				rows[i].Index = n
-			}
-			n++
-		}
-	}
-	topK := rankRows(rows, meta.TopShare, meta.TopK)
-	m.rk = &ranking{rows: rows, topK: topK, counts: countRows(rows, m.households)}
-	ch, err := computeChanges(ctx, db, cfg.Runs, meta.PreviousRun, rows)
-	if err != nil {
-		return nil, nil, err
-	}
 	ck.stage("write")
-	out, err := m.write(ctx, cfg, meta, &changeSet{prev: meta.PreviousRun, changes: ch})
+	out, err := m.write(ctx, db, cfg, meta)
 	if err != nil {
 		return nil, nil, err
 	}
 	res := &Result{Dir: out.dir, AsOf: meta.AsOf, PreviousRun: meta.PreviousRun, ModelID: meta.ModelID, Model: meta.ModelUsed,
-		Counts: m.rk.counts, Warnings: meta.Warnings}
+		Counts: m.rk.counts, Warnings: meta.Warnings, Top: m.top}
 	if res.Warnings == nil {
 		res.Warnings = []rundir.Warning{}
 	}
@@ -161,39 +144,62 @@ func mergeShards(ctx context.Context, db *sql.DB, cfg *config, ck *clock, ss []s
 			res.PreviousMonths = monthsFrom(meta.PreviousRun, d)
 		}
 	}
-	if len(rows) > 0 {
-		res.Top = rows[0].HouseholdID
-	}
 	return res, out, nil
 }
 
 // write writes the run directory under RUNS/.<as_of>.partial and renames
-// it into place.
-func (m *merger) write(ctx context.Context, cfg *config, meta *nightMeta, ch *changeSet) (*written, error) {
-	rk := m.rk
-	m.task = progress.Or(cfg.Reporter).Start("writing", int64(6+len(rk.topK)+m.eliminationFiles()))
+// it into place. The rows merge (writeOwn) and the background outputs'
+// merge halves run side by side; summary.json is filled once the rows
+// are counted.
+func (m *merger) write(ctx context.Context, db *sql.DB, cfg *config, meta *nightMeta) (*written, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m.task = progress.Or(cfg.Reporter).Start("writing", int64(6+m.worklistFiles()+m.eliminationFiles()))
 	defer m.task.Done()
 	dw, err := rundir.Begin(cfg.Runs, meta.AsOf, cfg.perms)
 	if err != nil {
 		return nil, err
 	}
 	defer dw.Abort()
-	s := buildSummary(meta, rk, ch)
+	m.rankOrders = map[string]chan []int32{}
+	for _, o := range outputs() {
+		if o.byRank && !o.background { // it would run after the rows merge, which would wait for it
+			return nil, fmt.Errorf("output %s is gathered in rank order (byRank) but not in the background", o.name)
+		}
+		if o.byRank {
+			m.rankOrders[o.name] = make(chan []int32, 4)
+		}
+	}
+	s := &rundir.Summary{} // filled by the foreground halves, after the rows
 	bg := runBackground(outputs(), func(o output) error {
+		if ch, ok := m.rankOrders[o.name]; ok {
+			defer func() {
+				for range ch { // the rows merge never waits for a half that stopped
+				}
+			}()
+		}
 		if o.merge == nil {
 			return nil
 		}
-		return o.merge(ctx, m, dw, s)
+		err := o.merge(ctx, m, dw, s)
+		if err != nil {
+			cancel()
+		}
+		return err
 	})
-	if err := m.writeOwn(ctx, dw, ch); err != nil {
-		bg()
-		return nil, err
+	err = m.writeOwn(ctx, db, cfg.Runs, dw, meta)
+	m.closeOrders()
+	if err != nil {
+		cancel()
+		return nil, errors.Join(err, bg())
 	}
+	*s = *buildSummary(meta, m.rk, &changeSet{prev: meta.PreviousRun})
 	for _, o := range outputs() {
 		if o.merge == nil || o.background {
 			continue
 		}
 		if err := o.merge(ctx, m, dw, s); err != nil {
+			cancel()
 			bg()
 			return nil, fmt.Errorf("merge %s: %w", o.name, err)
 		}
@@ -222,6 +228,25 @@ func (m *merger) write(ctx context.Context, cfg *config, meta *nightMeta, ch *ch
 	return &written{dir: dir, sums: sums}, nil
 }
 
+// closeOrders ends the rank orders (the rows merge is done, or failed).
+func (m *merger) closeOrders() {
+	m.closeOnce.Do(func() {
+		for _, ch := range m.rankOrders {
+			close(ch)
+		}
+	})
+}
+
+// worklistFiles is the number of work lists the shards hold.
+func (m *merger) worklistFiles() int {
+	n := 0
+	for _, s := range m.shards {
+		es, _ := os.ReadDir(filepath.Join(s.dir, "worklists"))
+		n += len(es)
+	}
+	return n
+}
+
 // eliminationFiles is the number of elimination files the merge writes:
 // elimination.parquet and .csv when a part holds assessed households.
 func (m *merger) eliminationFiles() int {
@@ -234,40 +259,80 @@ func (m *merger) eliminationFiles() int {
 }
 
 // writeOwn writes the merge's own files: ranked.parquet and ranked.csv
-// (side by side: they are the longest files of the night), then
-// changes.csv.
-func (m *merger) writeOwn(ctx context.Context, dw *rundir.Writer, ch *changeSet) error {
-	rk := m.rk
-	csvDone := make(chan error, 1)
-	go func() {
-		csvDone <- dw.Create("ranked.csv", func(w io.Writer) error { return rundir.WriteRankedCSV(w, rk.rows) })
-	}()
-	err := dw.Create("ranked.parquet", func(w io.Writer) error { return rundir.WriteRankedParquet(w, rk.rows) })
-	if cerr := <-csvDone; err == nil {
-		err = cerr
+// (side by side, while the rows merge streams the rows to them and to the
+// outputs gathered in rank order), then changes.csv from ranked.parquet
+// and the previous run's; it sets m.rk and m.top.
+func (m *merger) writeOwn(ctx context.Context, db *sql.DB, runs string, dw *rundir.Writer, meta *nightMeta) error {
+	pq, cs := make(chan *rowChunk, 2), make(chan *rowChunk, 2)
+	pqDone := consumeChunks(dw, "ranked.parquet", pq, func(w io.Writer) (chunkWriter, error) { return rundir.NewRankedParquetWriter(w) })
+	csDone := consumeChunks(dw, "ranked.csv", cs, func(w io.Writer) (chunkWriter, error) { return rundir.NewRankedCSVWriter(w) })
+	paths := make([]string, len(m.parts))
+	for i, p := range m.parts {
+		paths[i] = filepath.Join(p, rowsFile)
 	}
-	if err != nil {
+	merged, err := streamRows(ctx, paths, m.households, meta, &m.held, func(c *rowChunk) error {
+		c.refs.Store(2)
+		pq <- c
+		cs <- c
+		for _, o := range m.rankOrders {
+			o <- c.parts
+		}
+		return nil
+	})
+	close(pq)
+	close(cs)
+	m.closeOrders()
+	if err := errors.Join(err, <-pqDone, <-csDone); err != nil {
 		return err
 	}
+	m.rk = &ranking{topK: merged.topK, counts: merged.counts}
+	m.top = merged.top
 	m.task.Add(2)
-	if err := dw.Create("changes.csv", func(w io.Writer) error { return rundir.WriteChanges(w, ch.changes) }); err != nil {
+	err = dw.Create("changes.csv", func(w io.Writer) error {
+		return writeChanges(ctx, db, w, filepath.Join(dw.Dir(), "ranked.parquet"), runs, meta.PreviousRun)
+	})
+	if err != nil {
 		return err
 	}
 	m.task.Add(1)
 	return ctx.Err()
 }
 
-func readRowsFile(path string, dst []rundir.Row) ([]rundir.Row, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return dst, fault.Wrap(fault.BadInput, fmt.Errorf("read part rows: %w", err))
-	}
-	defer f.Close()
-	out, err := decodeRows(f, dst)
-	if err != nil {
-		return dst, fault.Wrap(fault.BadInput, fmt.Errorf("read part rows %s: %w", path, err))
-	}
-	return out, nil
+// chunkWriter is a streaming writer of ranked rows (rundir's).
+type chunkWriter interface {
+	Write([]rundir.Row) error
+	Close() error
+}
+
+// consumeChunks writes the file name of the run directory with the
+// writer open makes, from the chunks of ch, calling done on each (also
+// when the writer failed, so that the rows merge goes on); the error
+// comes on the channel returned once ch is closed.
+func consumeChunks(dw *rundir.Writer, name string, ch <-chan *rowChunk, open func(io.Writer) (chunkWriter, error)) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		err := dw.Create(name, func(w io.Writer) error {
+			cw, err := open(w)
+			if err != nil {
+				return err
+			}
+			for c := range ch {
+				if err == nil {
+					err = cw.Write(c.rows)
+				}
+				c.done()
+			}
+			if cerr := cw.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		})
+		for c := range ch {
+			c.done()
+		}
+		done <- err
+	}()
+	return done
 }
 
 func readPartValues(path string) (map[string]json.RawMessage, error) {
@@ -300,11 +365,15 @@ func (m *merger) files(name string) []string {
 // merged by key.
 func (m *merger) gatherSorted(ctx context.Context, dw *rundir.Writer, src, dst, key string) error {
 	paths := m.files(src)
-	order, err := sortedOrder(ctx, paths, key)
+	err := dw.Create(dst, func(w io.Writer) error {
+		order, err := newKeyOrder(ctx, paths, key)
+		if err != nil {
+			return err
+		}
+		defer order.close()
+		return gather(ctx, w, paths, order)
+	})
 	if err != nil {
-		return err
-	}
-	if err := dw.Create(dst, func(w io.Writer) error { return gather(ctx, w, paths, order) }); err != nil {
 		return err
 	}
 	m.task.Add(1)
@@ -313,13 +382,14 @@ func (m *merger) gatherSorted(ctx context.Context, dw *rundir.Writer, src, dst, 
 
 // gatherRanked writes the Parquet file dst of the run directory from the
 // part table src of every part (each in its part's rank order) in the
-// night's rank order.
+// night's rank order, as the rows merge makes it: the output src must be
+// marked byRank.
 func (m *merger) gatherRanked(ctx context.Context, dw *rundir.Writer, src, dst string) error {
-	order := make([]int32, len(m.rk.rows))
-	for i := range m.rk.rows {
-		order[i] = int32(m.rk.rows[i].Index)
+	ch, ok := m.rankOrders[src]
+	if !ok {
+		return fmt.Errorf("gather %s in rank order: the output is not marked byRank", src)
 	}
-	if err := dw.Create(dst, func(w io.Writer) error { return gather(ctx, w, m.files(src), order) }); err != nil {
+	if err := dw.Create(dst, func(w io.Writer) error { return gather(ctx, w, m.files(src), &chanOrder{ch: ch}) }); err != nil {
 		return err
 	}
 	m.task.Add(1)

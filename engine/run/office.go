@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/gob"
@@ -78,15 +79,9 @@ func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, feat *feat
 	}
 	// Entering the county top k is county-local: the group's rows against
 	// the previous run's list (the merge's changes.csv says the same).
-	prevChanges, err := computeChanges(ctx, db, in.cfg.Runs, in.prev, rk.rows)
+	entered, err := enteredTopK(ctx, db, in.cfg.Runs, in.prev, rk.rows)
 	if err != nil {
 		return nil, err
-	}
-	entered := map[string]bool{}
-	for _, c := range prevChanges {
-		if c.Change == "entered" {
-			entered[c.HouseholdID] = true
-		}
 	}
 	markRows(rk.rows, o.names, elim, entered)
 	o.places = placesOf(rk.rows, o.names)
@@ -375,7 +370,8 @@ func precision(confirmed, noRisk int) *float64 {
 	return &p
 }
 
-// elimRowsFile is a part's elimination rows (gob, sorted by household_id).
+// elimRowsFile is a part's elimination rows (gob batches of rowsBatch
+// rows, sorted by household_id).
 const elimRowsFile = "elimination.gob"
 
 // officePart is the part half of the office output: the group's places,
@@ -389,7 +385,15 @@ func officePart(o *officeSet, p *partWriter) error {
 	if o.elim == nil {
 		return nil
 	}
-	return p.create(elimRowsFile, func(w io.Writer) error { return gob.NewEncoder(w).Encode(o.elim) })
+	return p.create(elimRowsFile, func(w io.Writer) error {
+		enc := gob.NewEncoder(w) // in batches: the merge streams them (mergeElimRows)
+		for lo := 0; lo < len(o.elim); lo += rowsBatch {
+			if err := enc.Encode(o.elim[lo:min(lo+rowsBatch, len(o.elim))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // mergeOffice is the merge half: summary.json places, visits, watch and
@@ -444,30 +448,186 @@ func (m *merger) mergeOffice(ctx context.Context, dw *rundir.Writer, s *rundir.S
 	if s.Elimination == nil {
 		return nil
 	}
-	var rows []rundir.ElimRow
+	return m.mergeElimRows(ctx, dw)
+}
+
+// mergeElimRows writes elimination.parquet and .csv from every part's
+// rows, merged by household_id as they stream (a batch per part at a
+// time): a first pass finds the condition names in the order of their
+// first appearance (the files' columns), the second writes the rows.
+func (m *merger) mergeElimRows(ctx context.Context, dw *rundir.Writer) error {
+	var paths []string
 	for _, part := range m.parts {
-		f, err := os.Open(filepath.Join(part, elimRowsFile))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
+		p := filepath.Join(part, elimRowsFile)
+		if _, err := os.Stat(p); err == nil {
+			paths = append(paths, p)
+		} else if !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("read the elimination rows of %s: %w", part, err)
 		}
-		var pr []rundir.ElimRow
-		err = gob.NewDecoder(f).Decode(&pr)
-		f.Close()
-		if err != nil {
-			return fault.Wrap(fault.BadInput, fmt.Errorf("read the elimination rows of %s: %w", part, err))
-		}
-		rows = append(rows, pr...)
 	}
-	sort.Slice(rows, func(a, b int) bool { return rows[a].HouseholdID < rows[b].HouseholdID })
-	if err := dw.Create("elimination.parquet", func(w io.Writer) error { return rundir.WriteEliminationParquet(w, rows) }); err != nil {
+	conds, err := elimConditionNames(paths)
+	if err != nil {
 		return err
 	}
-	if err := dw.Create("elimination.csv", func(w io.Writer) error { return rundir.WriteEliminationCSV(w, rows) }); err != nil {
+	err = dw.Create("elimination.parquet", func(wp io.Writer) error {
+		return dw.Create("elimination.csv", func(wc io.Writer) error {
+			pw, err := rundir.NewElimParquetWriter(wp, conds)
+			if err != nil {
+				return err
+			}
+			cw, err := rundir.NewElimCSVWriter(wc, conds)
+			if err != nil {
+				pw.Close()
+				return err
+			}
+			err = mergeByID(paths, func(batch []rundir.ElimRow) error {
+				if err := pw.Write(batch); err != nil {
+					return err
+				}
+				if err := cw.Write(batch); err != nil {
+					return err
+				}
+				return ctx.Err()
+			})
+			return errors.Join(err, pw.Close(), cw.Close())
+		})
+	})
+	if err != nil {
 		return err
 	}
 	m.task.Add(2)
 	return ctx.Err()
+}
+
+// elimBatches reads a part's elimination rows a gob batch at a time.
+type elimBatches struct {
+	path  string
+	f     *os.File
+	dec   *gob.Decoder
+	batch []rundir.ElimRow
+	pos   int
+}
+
+func openElim(path string) (*elimBatches, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the elimination rows: %w", err)
+	}
+	e := &elimBatches{path: path, f: f, dec: gob.NewDecoder(bufio.NewReader(f))}
+	if err := e.load(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// load reads the next batch (none at the end).
+func (e *elimBatches) load() error {
+	e.batch, e.pos = nil, 0
+	for len(e.batch) == 0 {
+		var b []rundir.ElimRow
+		if err := e.dec.Decode(&b); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fault.Wrap(fault.BadInput, fmt.Errorf("read the elimination rows %s: %w", e.path, err))
+		}
+		e.batch = b
+	}
+	return nil
+}
+
+func (e *elimBatches) cur() *rundir.ElimRow {
+	if e.pos < len(e.batch) {
+		return &e.batch[e.pos]
+	}
+	return nil
+}
+
+func (e *elimBatches) next() error {
+	if e.pos++; e.pos == len(e.batch) {
+		return e.load()
+	}
+	return nil
+}
+
+// elimConditionNames is rundir.ElimConditionNames of the rows of every
+// part merged by household_id, reading each part once, a batch at a time:
+// a name's first appearance is the first row (by household_id) that has
+// it, then its place among that row's conditions.
+func elimConditionNames(paths []string) ([]string, error) {
+	type first struct {
+		id string
+		k  int
+	}
+	at := map[string]first{}
+	for _, p := range paths {
+		e, err := openElim(p)
+		if err != nil {
+			return nil, err
+		}
+		for r := e.cur(); r != nil; r = e.cur() {
+			for k, c := range r.Conditions {
+				if f, ok := at[c.Name]; !ok || r.HouseholdID < f.id {
+					at[c.Name] = first{r.HouseholdID, k}
+				}
+			}
+			if err := e.next(); err != nil {
+				e.f.Close()
+				return nil, err
+			}
+		}
+		e.f.Close()
+	}
+	names := slices.Collect(maps.Keys(at))
+	sort.Slice(names, func(a, b int) bool {
+		fa, fb := at[names[a]], at[names[b]]
+		if fa.id != fb.id {
+			return fa.id < fb.id
+		}
+		return fa.k < fb.k
+	})
+	return names, nil
+}
+
+// mergeByID merges the elimination rows of paths (each sorted by
+// household_id) by household_id (ties part by part), calling fn with
+// batches of up to rowsBatch rows.
+func mergeByID(paths []string, fn func([]rundir.ElimRow) error) error {
+	var src []*elimBatches
+	defer func() {
+		for _, e := range src {
+			e.f.Close()
+		}
+	}()
+	for _, p := range paths {
+		e, err := openElim(p)
+		if err != nil {
+			return err
+		}
+		src = append(src, e)
+	}
+	out := make([]rundir.ElimRow, 0, rowsBatch)
+	for {
+		best := -1
+		for i, e := range src { // a province has a few parts: a scan beats a heap
+			if r := e.cur(); r != nil && (best < 0 || r.HouseholdID < src[best].cur().HouseholdID) {
+				best = i
+			}
+		}
+		if best < 0 || len(out) == rowsBatch {
+			if len(out) > 0 {
+				if err := fn(out); err != nil {
+					return err
+				}
+				out = out[:0]
+			}
+			if best < 0 {
+				return nil
+			}
+		}
+		out = append(out, *src[best].cur())
+		if err := src[best].next(); err != nil {
+			return err
+		}
+	}
 }

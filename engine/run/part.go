@@ -26,7 +26,9 @@ package run
 // (m.copyShardFiles); a per-household table is written by the part half
 // sorted by a key column and gathered by the merge half
 // (p.table(name, t) in the part half, m.gatherSorted(ctx, dw, name,
-// "name.parquet", key) or m.gatherRanked for rank order in the merge half;
+// "name.parquet", key) or m.gatherRanked for rank order in the merge half,
+// whose output is marked background and byRank: it is fed the order as
+// the rows merge makes it;
 // a part table is Parquet in a shard, IPC in a single run's own parts:
 // gather.go); a summary figure is put per part (p.put) and summed by the
 // merge half (m.each). For example, a per-county summary object: part
@@ -34,7 +36,8 @@ package run
 // appending into s.Visits, then sorting by county code.
 //
 // The ranked rows, changes.csv and summary.json are the merge's own
-// (merge.go): the rows of every part are ranked again over the province.
+// (merge.go, rowsmerge.go): the rows of every part, each in the night's
+// rank order, are merged by that order as they stream.
 
 import (
 	"context"
@@ -49,7 +52,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/povrisk/povrisk/engine/rundir"
@@ -65,6 +67,10 @@ type output struct {
 	// largest table is written while the rest is); such halves may only
 	// write their own files (no p.put, no summary field).
 	background bool
+	// byRank: the merge half gathers a table in the night's rank order
+	// (m.gatherRanked), fed as the rows merge goes; only a background
+	// half can be (it runs alongside the rows merge).
+	byRank bool
 }
 
 // outputs are the night's outputs besides the ranked rows, changes and
@@ -78,15 +84,15 @@ func outputs() []output {
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
 				return m.gatherSorted(ctx, dw, "features", "features.parquet", "household_id")
 			}},
-		{name: "contributions", background: true,
+		{name: "contributions", background: true, byRank: true,
 			part: func(_ context.Context, g *group, p *partWriter) error {
 				if p.shard.local {
 					return p.create("contributions.arrow", func(w io.Writer) error {
-						return writeContributionsPart(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols)
+						return writeContributionsPart(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols, false)
 					})
 				}
 				return p.create("contributions.parquet", func(w io.Writer) error {
-					return rundir.WriteContributionsParquet(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols)
+					return writeContributionsPart(w, g.rk.rows, g.in.card.Features, g.ex.contrib.Cols, true)
 				})
 			},
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
@@ -153,7 +159,7 @@ func (p *partWriter) table(name string, t arrow.Table) error {
 	if p.shard.local {
 		return p.create(name+".arrow", func(w io.Writer) error { return writePartTable(w, t) })
 	}
-	return p.create(name+".parquet", func(w io.Writer) error { return rundir.WriteFeaturesParquet(w, t) })
+	return p.create(name+".parquet", func(w io.Writer) error { return writePartParquet(w, t) })
 }
 
 // put records v (JSON) under key in the part's part.json.
@@ -165,8 +171,8 @@ func (p *partWriter) put(key string, v any) {
 	p.vals[key] = b
 }
 
-// rowsFile holds a part's ranked rows (gob, in batches of BatchRows, in
-// the part's rank order); partFile its values.
+// rowsFile holds a part's ranked rows (gob, in batches of rowsBatch, in
+// the night's rank order); partFile its values.
 const (
 	rowsFile = "rows.gob"
 	partFile = "part.json"
@@ -181,9 +187,7 @@ func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 	if err := sw.perms.Mkdir(p.dir); err != nil {
 		return err
 	}
-	if sw.local {
-		sw.rows = append(sw.rows, g.rk.rows)
-	} else if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
+	if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
 		return err
 	}
 	p.put("households", len(g.sc.ids))
@@ -247,14 +251,18 @@ func runBackground(outs []output, fn func(o output) error) (wait func() error) {
 // writeContributionsPart writes the contributions of rows, in their
 // order, as a part table: household_id, then one float64 column per
 // feature (contrib[j][rows[i].Index]), the columns of contributions.parquet
-// (rundir.WriteContributionsParquet).
-func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, contrib [][]float64) error {
+// (rundir.WriteContributionsParquet); an IPC stream, or Parquet with row
+// groups of partBatch rows (writePartParquet says why).
+func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, contrib [][]float64, asParquet bool) error {
 	fields := []arrow.Field{{Name: "household_id", Type: arrow.BinaryTypes.String}}
 	for _, n := range names {
 		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
 	}
 	schema := arrow.NewSchema(fields, nil)
-	iw := ipc.NewWriter(w, ipc.WithSchema(schema))
+	write, closeW, err := partSink(w, schema, asParquet)
+	if err != nil {
+		return err
+	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
 	for lo := 0; lo < len(rows); lo += partBatch {
@@ -272,38 +280,25 @@ func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, cont
 			}
 		}
 		rec := b.NewRecordBatch()
-		err := iw.Write(rec)
+		err := write(rec)
 		rec.Release()
 		if err != nil {
 			return fmt.Errorf("write part table: %w", err)
 		}
 	}
-	return iw.Close()
+	return closeW()
 }
 
-// encodeRows writes rows as gob batches of BatchRows rows.
+// encodeRows writes rows as gob batches of rowsBatch rows (the merge
+// reads a part's rows a batch at a time: streamRows).
 func encodeRows(w io.Writer, rows []rundir.Row) error {
 	enc := gob.NewEncoder(w)
-	for lo := 0; lo < len(rows); lo += rundir.BatchRows {
-		if err := enc.Encode(rows[lo:min(lo+rundir.BatchRows, len(rows))]); err != nil {
+	for lo := 0; lo < len(rows); lo += rowsBatch {
+		if err := enc.Encode(rows[lo:min(lo+rowsBatch, len(rows))]); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// decodeRows reads the rows encodeRows wrote, appending them to dst.
-func decodeRows(r io.Reader, dst []rundir.Row) ([]rundir.Row, error) {
-	dec := gob.NewDecoder(r)
-	for {
-		var b []rundir.Row
-		if err := dec.Decode(&b); err == io.EOF {
-			return dst, nil
-		} else if err != nil {
-			return dst, err
-		}
-		dst = append(dst, b...)
-	}
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -69,18 +69,7 @@ func rankRows(rows []rundir.Row, defaultShare float64, counties map[string]TopK)
 	for i := range rows {
 		nCounty[rows[i].CountyCode]++
 	}
-	topKByCounty = map[string]int{}
-	for c, n := range nCounty {
-		t, ok := counties[c]
-		switch {
-		case ok && t.K > 0:
-			topKByCounty[c] = min(t.K, n)
-		case ok && t.Share > 0:
-			topKByCounty[c] = eval.TopK(n, t.Share)
-		default:
-			topKByCounty[c] = eval.TopK(n, defaultShare)
-		}
-	}
+	topKByCounty = countyTopK(nCounty, defaultShare, counties)
 	rc, rt := map[string]int32{}, map[string]int32{}
 	for i := range rows {
 		r := &rows[i]
@@ -99,4 +88,22 @@ func rankRows(rows []rundir.Row, defaultShare float64, counties map[string]TopK)
 		r.InTopK = int(r.RankCounty) <= topKByCounty[r.CountyCode]
 	}
 	return topKByCounty
+}
+
+// countyTopK is the size of every county's top k: nCounty gives each
+// county's eligible households, counties the sizes set per county.
+func countyTopK(nCounty map[string]int, defaultShare float64, counties map[string]TopK) map[string]int {
+	topK := map[string]int{}
+	for c, n := range nCounty {
+		t, ok := counties[c]
+		switch {
+		case ok && t.K > 0:
+			topK[c] = min(t.K, n)
+		case ok && t.Share > 0:
+			topK[c] = eval.TopK(n, t.Share)
+		default:
+			topK[c] = eval.TopK(n, defaultShare)
+		}
+	}
+	return topK
 }

@@ -206,15 +206,13 @@ func Run(ctx context.Context, db *sql.DB, o Options) (*Result, error) {
 		return nil, fault.Wrap(fault.Write, fmt.Errorf("remove stale %s: %w", parts, err))
 	}
 	defer os.RemoveAll(parts)
-	sh, err := computeShard(ctx, db, in, ck, Shard{K: 0, N: 1}, parts, parts+".partial", true)
-	if err != nil {
+	if _, err := computeShard(ctx, db, in, ck, Shard{K: 0, N: 1}, parts, parts+".partial", true); err != nil {
 		return nil, err
 	}
 	src, err := readShard(parts, false)
 	if err != nil {
 		return nil, err
 	}
-	src.rows = sh.rows
 	res, out, err := mergeShards(ctx, db, cfg, ck, []shardSrc{src})
 	if err != nil {
 		return nil, err
@@ -259,8 +257,7 @@ func runShard(ctx context.Context, db *sql.DB, cfg *config) (*Result, error) {
 // shardDone is what computeShard wrote.
 type shardDone struct {
 	meta   shardMeta
-	counts rundir.Counts  // of the shard's households (global ranks aside)
-	rows   [][]rundir.Row // per part, when local
+	counts rundir.Counts // of the shard's households (global ranks aside)
 }
 
 // computeShard computes shard s of the night in county groups of about
@@ -309,7 +306,6 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 	if err := sw.finish(&done.meta); err != nil {
 		return nil, err
 	}
-	done.rows = sw.rows
 	return done, nil
 }
 

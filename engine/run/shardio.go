@@ -25,12 +25,12 @@ import (
 // ShardFormat names the layout of a shard directory (docs/scale.md):
 //
 //	shard.json                 shardMeta: which shard, its counties, its parts, the night's inputs
-//	parts/<nnn>/rows.gob       a county group's ranked rows
+//	parts/<nnn>/rows.gob       a county group's ranked rows, in the night's rank order
 //	parts/<nnn>/part.json      the group's values (households, policy lines, ...)
 //	parts/<nnn>/*.arrow        the group's tables (features, contributions), Arrow IPC streams
 //	worklists/<county>.xlsx    the work lists of the shard's counties, final
 //	checksums.sha256           every other file, as in a run directory
-const ShardFormat = "povrisk-shard/1"
+const ShardFormat = "povrisk-shard/2"
 
 const shardFile = "shard.json"
 
@@ -78,10 +78,8 @@ type shardWriter struct {
 	mu         sync.Mutex
 	sums       map[string]string // file -> sha256, computed while writing
 	// local: the night's own parts (a single run), read back by the same
-	// process and removed: files are not synced, and the rows stay in
-	// memory (rows, one slice per part) instead of rows.gob.
+	// process and removed: files are not synced.
 	local bool
-	rows  [][]rundir.Row
 }
 
 // beginShard starts writing the shard directory final under the name tmp.
@@ -229,7 +227,6 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 type shardSrc struct {
 	dir  string
 	meta shardMeta
-	rows [][]rundir.Row // per part, when the parts' rows are in memory (a single run's)
 }
 
 // readShards reads and verifies the n shards of the night day under

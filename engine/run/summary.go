@@ -21,58 +21,88 @@ import (
 	"github.com/povrisk/povrisk/models/registry"
 )
 
+// countRows counts rows of a night (or a county group) of households
+// households.
 func countRows(rows []rundir.Row, households int) rundir.Counts {
-	c := rundir.Counts{Households: households, Eligible: len(rows), MonitoredExcluded: households - len(rows),
-		ByTier: map[string]int{"high": 0, "medium": 0, "low": 0}, ByRiskType: map[string]int{}, ByPrimaryRiskType: map[string]int{}, ByProfile: map[string]int{}}
-	reg := map[string]*rundir.RegionCount{}
-	at := func(code, level string) *rundir.RegionCount {
-		r, ok := reg[code]
-		if !ok {
-			r = &rundir.RegionCount{Code: code, Level: level}
-			reg[code] = r
-		}
-		return r
-	}
+	c := newRowCounter()
 	for i := range rows {
-		r := &rows[i]
-		c.ByTier[r.Tier]++
-		c.ByProfile[r.Profile]++
-		if r.PrimaryRiskType != "" {
-			c.ByPrimaryRiskType[r.PrimaryRiskType]++
+		c.add(&rows[i])
+	}
+	return c.counts(households)
+}
+
+// rowCounter counts ranked rows as they come (the merge counts the
+// night's rows while it streams them): the counts of summary.json.
+type rowCounter struct {
+	c      rundir.Counts
+	reg    map[string]*rundir.RegionCount
+	county map[string]int // eligible rows per county
+}
+
+func newRowCounter() *rowCounter {
+	return &rowCounter{c: rundir.Counts{ByTier: map[string]int{"high": 0, "medium": 0, "low": 0}, ByRiskType: map[string]int{},
+		ByPrimaryRiskType: map[string]int{}, ByProfile: map[string]int{}}, reg: map[string]*rundir.RegionCount{}, county: map[string]int{}}
+}
+
+func (rc *rowCounter) at(code, level string) *rundir.RegionCount {
+	r, ok := rc.reg[code]
+	if !ok {
+		r = &rundir.RegionCount{Code: code, Level: level}
+		rc.reg[code] = r
+	}
+	return r
+}
+
+// add counts one row.
+func (rc *rowCounter) add(r *rundir.Row) {
+	c := &rc.c
+	c.Eligible++
+	rc.county[r.CountyCode]++
+	c.ByTier[r.Tier]++
+	c.ByProfile[r.Profile]++
+	if r.PrimaryRiskType != "" {
+		c.ByPrimaryRiskType[r.PrimaryRiskType]++
+	}
+	if r.RiskTypes != "" {
+		for t := range strings.SplitSeq(r.RiskTypes, ";") {
+			c.ByRiskType[t]++
 		}
-		if r.RiskTypes != "" {
-			for _, t := range strings.Split(r.RiskTypes, ";") {
-				c.ByRiskType[t]++
-			}
+	}
+	flagged := r.Rules != ""
+	if flagged {
+		c.RulesFlagged++
+	}
+	if r.InTopK {
+		c.TopKTotal++
+		if !flagged {
+			c.TopKMissedByRules++
 		}
-		flagged := r.Rules != ""
-		if flagged {
-			c.RulesFlagged++
+	}
+	for _, g := range []*rundir.RegionCount{rc.at(r.CountyCode, "county"), rc.at(r.TownshipCode, "township")} {
+		g.Eligible++
+		switch r.Tier {
+		case "high":
+			g.High++
+		case "medium":
+			g.Medium++
 		}
 		if r.InTopK {
-			c.TopKTotal++
-			if !flagged {
-				c.TopKMissedByRules++
-			}
+			g.TopK++
 		}
-		for _, g := range []*rundir.RegionCount{at(r.CountyCode, "county"), at(r.TownshipCode, "township")} {
-			g.Eligible++
-			switch r.Tier {
-			case "high":
-				g.High++
-			case "medium":
-				g.Medium++
-			}
-			if r.InTopK {
-				g.TopK++
-			}
-			if flagged {
-				g.RulesFlagged++
-			}
+		if flagged {
+			g.RulesFlagged++
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(reg)) {
-		c.ByRegion = append(c.ByRegion, *reg[k])
+}
+
+// counts are the counts of the rows added, of households households in
+// all (the eligible ones and the monitored ones excluded).
+func (rc *rowCounter) counts(households int) rundir.Counts {
+	c := rc.c
+	c.Households, c.MonitoredExcluded = households, households-c.Eligible
+	c.ByRegion = nil
+	for _, k := range slices.Sorted(maps.Keys(rc.reg)) {
+		c.ByRegion = append(c.ByRegion, *rc.reg[k])
 	}
 	return c
 }

@@ -1,6 +1,8 @@
 package rundir
 
-import "io"
+import (
+	"io"
+)
 
 // Change is one line of changes.csv.
 type Change struct {
@@ -12,22 +14,16 @@ type Change struct {
 // WriteChanges writes changes.csv (UTF-8, no BOM: it is read by programs;
 // text cells neutralised all the same, since offices open it too).
 func WriteChanges(w io.Writer, ch []Change) error {
-	c := newCSVLines(w)
-	for _, h := range []string{"household_id", "region_code", "county_code", "township_code", "change", "score", "previous_score", "delta"} {
-		c.raw(h)
+	cw, err := NewChangesWriter(w)
+	if err != nil {
+		return err
 	}
-	c.end()
-	for _, x := range ch {
-		for _, s := range []string{x.HouseholdID, x.RegionCode, Prefix(x.RegionCode, 6), Prefix(x.RegionCode, 9)} {
-			c.text(s)
+	for _, c := range ch {
+		if err := cw.Write(c); err != nil {
+			return err
 		}
-		c.raw(x.Change)
-		c.float(x.Score)
-		c.float(x.PreviousScore)
-		c.float(x.Score - x.PreviousScore)
-		c.end()
 	}
-	return c.flush()
+	return cw.Close()
 }
 
 // Prefix is the first n bytes of a region code (the county: 6, the

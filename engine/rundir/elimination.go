@@ -1,7 +1,6 @@
 package rundir
 
 import (
-	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -9,8 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/features"
 )
@@ -130,26 +127,15 @@ func condOf(r *ElimRow, n string) *ElimCondition {
 
 // WriteEliminationParquet writes rows, in order, as elimination.parquet.
 func WriteEliminationParquet(w io.Writer, rows []ElimRow) error {
-	conds := ElimConditionNames(rows)
-	schema := EliminationSchema(conds)
-	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
+	ew, err := NewElimParquetWriter(w, ElimConditionNames(rows))
 	if err != nil {
-		return fmt.Errorf("parquet writer: %w", err)
+		return err
 	}
-	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
-	defer b.Release()
-	for lo := 0; lo < len(rows); lo += BatchRows {
-		for i := lo; i < min(lo+BatchRows, len(rows)); i++ {
-			appendElim(b, &rows[i], conds)
-		}
-		if err := writeBatch(fw, b); err != nil {
-			return err
-		}
+	if err := ew.Write(rows); err != nil {
+		ew.Close()
+		return err
 	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("close parquet writer: %w", err)
-	}
-	return nil
+	return ew.Close()
 }
 
 func appendElim(b *array.RecordBuilder, r *ElimRow, conds []string) {
@@ -202,49 +188,12 @@ func appendElim(b *array.RecordBuilder, r *ElimRow, conds []string) {
 // columns of elimination.parquet, null as an empty field, text cells
 // neutralised (Cell).
 func WriteEliminationCSV(w io.Writer, rows []ElimRow) error {
-	if _, err := io.WriteString(w, utf8BOM); err != nil {
+	ew, err := NewElimCSVWriter(w, ElimConditionNames(rows))
+	if err != nil {
 		return err
 	}
-	conds := ElimConditionNames(rows)
-	c := newCSVLines(w)
-	for _, f := range EliminationSchema(conds).Fields() {
-		c.raw(f.Name)
+	if err := ew.Write(rows); err != nil {
+		return err
 	}
-	c.end()
-	for i := range rows {
-		r := &rows[i]
-		for _, s := range []string{r.HouseholdID, r.RegionCode, Prefix(r.RegionCode, 6), Prefix(r.RegionCode, 9),
-			r.CountyName, r.TownshipName, r.VillageName, r.IdentifiedDate} {
-			c.text(s)
-		}
-		c.int(int64(r.MonthsSinceIdentified))
-		for _, v := range []float64{r.IncomePC6m, r.IncomePC12m, r.Line, r.RigidExpenditure} {
-			c.float(v)
-		}
-		for _, v := range []bool{r.RigidResolved, r.Education, r.Medical, r.Housing, r.Water, r.NoLabour} {
-			c.bool(v)
-		}
-		c.float(r.Relapse)
-		c.text(r.Verdict)
-		c.raw(VerdictZh(r.Verdict))
-		c.text(strings.Join(r.Unmet, ";"))
-		c.text(r.AsOf)
-		for _, v := range []int{r.HouseholdSize, r.DropoutChildren, r.UninsuredClaims} {
-			c.int(int64(v))
-		}
-		for _, v := range []float64{r.RigidMedical, r.RigidIncome, r.AssistanceAmount, r.IncomePCNoAssist12m} {
-			c.float(v)
-		}
-		for _, n := range conds {
-			if cd := condOf(r, n); cd != nil {
-				c.bool(cd.Met)
-				c.text(cd.Fact)
-			} else {
-				c.raw("")
-				c.raw("")
-			}
-		}
-		c.end()
-	}
-	return c.flush()
+	return ew.Close()
 }

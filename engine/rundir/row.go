@@ -106,29 +106,15 @@ func RankedSchema() *arrow.Schema {
 
 // WriteRankedParquet writes rows, in order, as ranked.parquet.
 func WriteRankedParquet(w io.Writer, rows []Row) error {
-	schema := RankedSchema()
-	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
+	rw, err := NewRankedParquetWriter(w)
 	if err != nil {
-		return fmt.Errorf("parquet writer: %w", err)
+		return err
 	}
-	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
-	defer b.Release()
-	rb := newRankedBuilders(b)
-	for lo := 0; lo < len(rows); lo += BatchRows {
-		hi := min(lo+BatchRows, len(rows))
-		rb.reserve(hi - lo)
-		for i := lo; i < hi; i++ {
-			rb.append(&rows[i])
-		}
-		rb.batchDone()
-		if err := writeBatch(fw, b); err != nil {
-			return err
-		}
+	if err := rw.Write(rows); err != nil {
+		rw.Close()
+		return err
 	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("close parquet writer: %w", err)
-	}
-	return nil
+	return rw.Close()
 }
 
 // rankedBuilders are the typed builders of the columns of RankedSchema,
@@ -300,36 +286,12 @@ func FormatFloat(v float64) string {
 // ranked.parquet in the same order, null as an empty field, and every text
 // cell that a spreadsheet would take for a formula neutralised (Cell).
 func WriteRankedCSV(w io.Writer, rows []Row) error {
-	if _, err := io.WriteString(w, utf8BOM); err != nil {
+	rw, err := NewRankedCSVWriter(w)
+	if err != nil {
 		return err
 	}
-	c := newCSVLines(w)
-	for _, f := range RankedSchema().Fields() {
-		c.raw(f.Name)
+	if err := rw.Write(rows); err != nil {
+		return err
 	}
-	c.end()
-	for i := range rows {
-		r := &rows[i]
-		for _, s := range []string{r.HouseholdID, r.RegionCode, r.CountyCode, r.TownshipCode, r.PovertyStatus} {
-			c.text(s)
-		}
-		c.float(r.Score)
-		c.int(int64(r.Rank))
-		c.int(int64(r.RankCounty))
-		c.int(int64(r.RankTownship))
-		c.text(r.Tier)
-		c.bool(r.InTopK)
-		for _, s := range []string{r.Profile, r.ProfileZh, r.Rules, r.RiskTypes, r.RiskTypesZh,
-			r.PrimaryRiskType, r.Reasons, r.ReasonsEn, r.TopDriver, r.Conflicts, r.Measures, r.MeasuresZh} {
-			c.text(s)
-		}
-		c.float(r.NetIncomePC12m)
-		c.float(r.OOPMedical12m)
-		for _, s := range []string{r.CountyName, r.TownshipName, r.VillageName, r.EliminatedDate} {
-			c.text(s)
-		}
-		c.bool(r.Watch)
-		c.end()
-	}
-	return c.flush()
+	return rw.Close()
 }
