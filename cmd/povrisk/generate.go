@@ -48,6 +48,9 @@ func generateOptions(c *cli.Context) (datasets.GenerateOptions, error) {
 	if c.Int("households") <= 0 {
 		return datasets.GenerateOptions{}, errors.New("--households must be positive")
 	}
+	if err := checkDataEnd(start, c.Int("months"), time.Now()); err != nil {
+		return datasets.GenerateOptions{}, err
+	}
 	return datasets.GenerateOptions{
 		Households: c.Int("households"),
 		Months:     c.Int("months"),
@@ -119,4 +122,28 @@ func generateJSON(out string, rep *datasets.GenerateReport) any {
 		r.Tables = append(r.Tables, table{t.Name, t.Path, t.Rows, t.Defects})
 	}
 	return r
+}
+
+// checkDataEnd refuses a period whose last month ends after today (at
+// UTC+14, the rule of ingest's export day): a drop is exported on the last
+// day of its data, and ingest rejects every date after the export day, so
+// such a drop could not be ingested. months < 1 is left to
+// datasets.Generate's own check.
+func checkDataEnd(start time.Time, months int, now time.Time) error {
+	if months < 1 {
+		return nil
+	}
+	end := time.Date(start.Year(), start.Month()+time.Month(months), 0, 0, 0, 0, 0, time.UTC) // last day of the last month
+	t := now.In(time.FixedZone("UTC+14", 14*3600))
+	today := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	if !end.After(today) {
+		return nil
+	}
+	lastFull := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC) // the month before today's, unless today ends its month
+	if today.AddDate(0, 0, 1).Day() == 1 {
+		lastFull = lastFull.AddDate(0, 1, 0)
+	}
+	latest := lastFull.AddDate(0, -months, 0)
+	return fmt.Errorf("--start %s with --months %d ends the data on %s, after today (%s): ingest rejects dates after the day of the export; give --start %s or earlier",
+		start.Format("2006-01"), months, end.Format("2006-01-02"), today.Format("2006-01-02"), latest.Format("2006-01"))
 }

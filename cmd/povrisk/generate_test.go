@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestGenerateCommand(t *testing.T) {
@@ -64,5 +65,40 @@ func TestGenerateCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckDataEnd: a period ending after today is refused, naming the
+// latest start that ends on or before today (hand-worked dates).
+func TestCheckDataEnd(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) // 23:00 on the 1st at UTC+14
+	m := func(s string) time.Time { v, _ := time.Parse("2006-01", s); return v }
+	for _, c := range []struct {
+		start  string
+		months int
+		want   string // "" accepted; else a part of the error
+	}{
+		{"2024-01", 24, ""},
+		{"2023-12", 36, ""}, // ends 2026-11-30
+		{"2024-01", 36, "ends the data on 2026-12-31, after today (2026-12-01)"},
+		{"2024-01", 36, "give --start 2023-12 or earlier"},
+		{"2026-06", 7, "give --start 2026-05 or earlier"},
+		{"2024-01", 0, ""}, // left to datasets.Generate
+	} {
+		err := checkDataEnd(m(c.start), c.months, now)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s + %d months: %v", c.start, c.months, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s + %d months: error %v, want one with %q", c.start, c.months, err, c.want)
+		}
+	}
+	// On the last day of a month (at UTC+14) that month counts.
+	end := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC) // 2026-11-30 02:00 at UTC+14
+	if err := checkDataEnd(m("2023-12"), 36, end); err != nil {
+		t.Errorf("ending 2026-11-30, on 2026-11-30 at UTC+14: %v", err)
+	}
+	if err := checkDataEnd(m("2024-01"), 36, end); err == nil || !strings.Contains(err.Error(), "--start 2023-12") {
+		t.Errorf("ending 2026-12-31 refused with the latest start 2023-12: %v", err)
 	}
 }
