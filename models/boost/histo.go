@@ -1,9 +1,6 @@
 package boost
 
 import (
-	"sync"
-	"sync/atomic"
-
 	"github.com/povrisk/povrisk/models/hist"
 )
 
@@ -212,32 +209,7 @@ func (g *grower) forBlocks(rows int, fn func(k int)) {
 	if rows*g.d.P < 1<<15 {
 		nw = 1
 	}
-	if nw <= 1 {
-		for k := range nb {
-			fn(k)
-		}
-		return
-	}
-	var next atomic.Int32
-	work := func() {
-		for {
-			k := int(next.Add(1)) - 1
-			if k >= nb {
-				return
-			}
-			fn(k)
-		}
-	}
-	var wg sync.WaitGroup
-	for range nw - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	parallelBlocks(nb, nw, fn)
 }
 
 // fillBlock builds the histograms of block k's features over the rows
