@@ -49,6 +49,7 @@ fuzz ./engine/whatif FuzzReadAssessments
 fuzz ./engine/brief FuzzWhatIfHTML
 fuzz ./models/boost FuzzReadBoost
 fuzz ./models/calib FuzzReadCalib
+fuzz ./engine/rundir FuzzCSVLines
 # The deployment manifests, strictly decoded into the Kubernetes API types
 # (a module of its own: k8s.io/api stays out of povrisk's module graph).
 echo "== deploy manifests"
