@@ -168,8 +168,8 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 			// escape rule of a standard SQL literal; a NUL byte is refused
 			// by the OS before).
 			q, ok = "CREATE OR REPLACE TEMP VIEW "+t.Name+" AS SELECT * FROM read_parquet("+engine.QuoteString(path)+")", true
-			if t.Name == "households" && o.Counties != nil {
-				q += " WHERE " + countyFilter(o.Counties)
+			if o.Counties != nil {
+				q += groupFilter(t, o.Counties)
 			}
 		} else {
 			if t.Required {
@@ -209,6 +209,41 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 		created = append(created, "TABLE IF EXISTS f_"+fam)
 	}
 	return fn(conn, present)
+}
+
+// groupFilter is the condition of table t's view in a county group
+// (Options.Counties): households by county, then every table that names
+// its household (persons, income_records, assets ...) or, without one, its
+// person (social_insurance, medical_claims, person_events ...) by the
+// group's households and persons, so that the families aggregate the
+// group's rows, not the province's (a group aggregating every household
+// made a night's feature work grow with groups x province). Tables whose
+// household_id may be empty (disasters: a region's event) and
+// visit_outcomes are kept whole. A household's rows are the same with or
+// without the filter, so its features are too (the shard byte-identity
+// tests hold it).
+func groupFilter(t datasets.Table, counties []string) string {
+	if t.Name == "households" {
+		return " WHERE " + countyFilter(counties)
+	}
+	if t.Name == "visit_outcomes" {
+		return ""
+	}
+	var person string
+	for _, c := range t.Columns {
+		if c.Nullable {
+			continue
+		}
+		switch {
+		case c.Name == "household_id" && c.Ref == "households":
+			id := engine.QuoteIdent(c.StoredName())
+			return " WHERE " + id + " IN (SELECT " + id + " FROM households)"
+		case c.Name == "person_id" && c.Ref == "persons":
+			id := engine.QuoteIdent(c.StoredName())
+			person = " WHERE " + id + " IN (SELECT " + id + " FROM persons)"
+		}
+	}
+	return person
 }
 
 // countyFilter is the households view's condition of Options.Counties.
