@@ -3,6 +3,7 @@ package features
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -68,5 +69,33 @@ func TestCountiesFilter(t *testing.T) {
 	}
 	if _, none := rows(Options{Counties: []string{}}); len(none) != 0 {
 		t.Errorf("an empty county list kept %d households", len(none))
+	}
+
+	// The elimination assessment of a county (a shard's) is the whole
+	// province's, restricted to the county, value for value.
+	all, err := AssessElimination(ctx, db, w, asOf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAs := map[string][]string{}
+	for _, a := range all {
+		c := a.RegionCode[:min(6, len(a.RegionCode))]
+		wantAs[c] = append(wantAs[c], fmt.Sprintf("%+v", a))
+	}
+	if len(all) == 0 {
+		t.Fatal("no household assessed: cannot test the county filter of AssessEliminationIn")
+	}
+	for c := range byCounty {
+		got, err := AssessEliminationIn(ctx, db, w, asOf, nil, []string{c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := make([]string, len(got))
+		for i, a := range got {
+			lines[i] = fmt.Sprintf("%+v", a)
+		}
+		if !slices.Equal(lines, wantAs[c]) {
+			t.Errorf("county %s: %d assessments, want the province's %d of the county (same values, same order)", c, len(lines), len(wantAs[c]))
+		}
 	}
 }

@@ -85,12 +85,20 @@ type Assessment struct {
 // Relapse is NaN (no model): the caller sets it and calls
 // EliminationVerdict again when it has a relapse model.
 func AssessElimination(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol *rules.Policy) ([]Assessment, error) {
+	return AssessEliminationIn(ctx, db, w, asOf, pol, nil)
+}
+
+// AssessEliminationIn is AssessElimination for the households of the
+// counties given (Options.Counties: nil means every county), as a shard
+// of a night needs: a household's assessment does not depend on which
+// other counties are assessed with it.
+func AssessEliminationIn(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol *rules.Policy, counties []string) ([]Assessment, error) {
 	if pol == nil {
 		pol = rules.SamplePolicy()
 	}
 	var out []Assessment
 	el := pol.Elimination
-	err := withSession(ctx, db, w, asOf, pol, Options{}, func(conn *sql.Conn, present map[string]bool) error {
+	err := withSession(ctx, db, w, asOf, pol, Options{Counties: counties}, func(conn *sql.Conn, present map[string]bool) error {
 		for _, fam := range []string{"demographics", "status", "income", "labour", "assistance"} {
 			if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE f_"+fam+" AS\n"+familySQL(fam)); err != nil {
 				return fmt.Errorf("elimination: family %s: %w", fam, err)

@@ -70,7 +70,7 @@ func TestDupSet(t *testing.T) {
 			}
 			return fmt.Sprintf("C%08d", k)
 		},
-		"random": func(rng *rand.Rand, k int) string { return fmt.Sprintf("C%0*d", rng.IntN(9), rng.IntN(30000)) },
+		"random":     func(rng *rand.Rand, k int) string { return fmt.Sprintf("C%0*d", rng.IntN(9), rng.IntN(30000)) },
 		"descending": func(rng *rand.Rand, k int) string { return fmt.Sprintf("C%08d", 50000-k/2) },
 	}
 	for name, key := range orders {

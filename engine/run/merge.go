@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -191,7 +190,7 @@ func (m *merger) write(ctx context.Context, db *sql.DB, cfg *config, meta *night
 	m.closeOrders()
 	if err != nil {
 		cancel()
-		return nil, errors.Join(err, bg())
+		return nil, firstCause(err, bg())
 	}
 	*s = *buildSummary(meta, m.rk, &changeSet{prev: meta.PreviousRun})
 	for _, o := range outputs() {
@@ -282,7 +281,7 @@ func (m *merger) writeOwn(ctx context.Context, db *sql.DB, runs string, dw *rund
 	close(pq)
 	close(cs)
 	m.closeOrders()
-	if err := errors.Join(err, <-pqDone, <-csDone); err != nil {
+	if err := firstCause(err, <-pqDone, <-csDone); err != nil {
 		return err
 	}
 	m.rk = &ranking{topK: merged.topK, counts: merged.counts}

@@ -127,7 +127,7 @@ func (in *inputs) officeNight(ctx context.Context, db *sql.DB) (*officeNight, er
 	if n.eliminated, n.relapses, err = eliminations(ctx, db, in.w, in.asOf); err != nil {
 		return nil, err
 	}
-	if n.assessed, err = features.AssessElimination(ctx, db, in.w, in.asOf, in.cfg.policy); err != nil {
+	if n.assessed, err = features.AssessEliminationIn(ctx, db, in.w, in.asOf, in.cfg.policy, in.shardCounties); err != nil {
 		return nil, err
 	}
 	in.office = n

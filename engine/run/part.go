@@ -244,8 +244,30 @@ func runBackground(outs []output, fn func(o output) error) (wait func() error) {
 		for _, ch := range errs {
 			all = append(all, <-ch)
 		}
-		return errors.Join(all...)
+		return firstCause(all...)
 	}
+}
+
+// firstCause joins the errors of halves that ran side by side, leaving
+// out those that only say they were cancelled when another says why (a
+// disk that filled up cancels the other halves: the message must lead with
+// the full disk, not with "context canceled"). With only cancellations
+// (the night was interrupted) they are all kept.
+func firstCause(errs ...error) error {
+	var cause, cancelled []error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled):
+			cancelled = append(cancelled, err)
+		default:
+			cause = append(cause, err)
+		}
+	}
+	if len(cause) > 0 {
+		return errors.Join(cause...)
+	}
+	return errors.Join(cancelled...)
 }
 
 // writeContributionsPart writes the contributions of rows, in their

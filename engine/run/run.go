@@ -280,6 +280,9 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 	if mine == nil {
 		mine = []string{}
 	}
+	if len(mine) < len(all) {
+		in.shardCounties = mine
+	}
 	sw, err := beginShard(final, tmp, in.cfg.perms)
 	if err != nil {
 		return nil, err

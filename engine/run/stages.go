@@ -120,10 +120,14 @@ type inputs struct {
 	// the elimination's defer verdict then rests on the months alone).
 	relapse     models.Classifier
 	relapseCard registry.Card
-	office      *officeNight      // read by the first county group (officeNight)
-	sums        map[string]string // input path -> sha256
-	ingested    *ingest.Report
-	prev        string // the previous month-end run ("" none)
+	office      *officeNight // read by the first county group (officeNight)
+	// shardCounties, when not nil, are the counties of the shard being
+	// computed (fewer than the province's): the elimination assessment
+	// reads only theirs.
+	shardCounties []string
+	sums          map[string]string // input path -> sha256
+	ingested      *ingest.Report
+	prev          string // the previous month-end run ("" none)
 }
 
 // loadInputs ingests the drop (if any), opens the warehouse, settles the
