@@ -86,18 +86,22 @@ func changeLines(ctx context.Context, db *sql.DB, query, change, cur, prev strin
 }
 
 // enteredTopK is the households of rows in their county top k that were
-// not in the previous run's (RUNS/<prev>/ranked.parquet; prev "": none,
-// every one entered): the work list's 新进入, the "entered" lines of
-// changes.csv. It holds the rows' top-k households only, reading the
-// previous run's top k as DuckDB streams it.
+// not in the previous run's (RUNS/<prev>/ranked.parquet): the work list's
+// 新进入, the "entered" lines of changes.csv. With no previous run (prev
+// "") none entered, as changes.csv then lists none: a first night has
+// nothing to compare with. It holds the rows' top-k households only,
+// reading the previous run's top k as DuckDB streams it.
 func enteredTopK(ctx context.Context, db *sql.DB, runs, prev string, rows []rundir.Row) (map[string]bool, error) {
 	entered := map[string]bool{}
+	if prev == "" {
+		return entered, nil
+	}
 	for i := range rows {
 		if rows[i].InTopK {
 			entered[rows[i].HouseholdID] = true
 		}
 	}
-	if prev == "" || len(entered) == 0 {
+	if len(entered) == 0 {
 		return entered, nil
 	}
 	path := filepath.Join(runs, prev, "ranked.parquet")

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+
+	"github.com/povrisk/povrisk/engine/rundir"
 )
 
 // TestFirstCause: the halves cancelled by a failing one do not hide its
@@ -28,5 +30,16 @@ func TestFirstCause(t *testing.T) {
 	}
 	if err := firstCause(nil, nil); err != nil {
 		t.Errorf("no error: %v", err)
+	}
+}
+
+// TestEnteredFirstRun: with no previous run nobody entered the top k (a
+// first night's work lists say 本月新进入 0 户, as its changes.csv lists
+// no "entered" line), whatever the rows hold.
+func TestEnteredFirstRun(t *testing.T) {
+	rows := []rundir.Row{{HouseholdID: "H1", InTopK: true}, {HouseholdID: "H2"}}
+	got, err := enteredTopK(context.Background(), nil, t.TempDir(), "", rows)
+	if err != nil || len(got) != 0 {
+		t.Errorf("enteredTopK without a previous run = %v, %v; want none", got, err)
 	}
 }
