@@ -78,3 +78,18 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// SyncTree syncs every directory under dir, dir included (the files in it
+// are synced as they are written), so that a tree written in place
+// survives a power cut before it is renamed into place.
+func SyncTree(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return fault.Wrap(fault.Write, fmt.Errorf("sync directory tree %s: %w", dir, err))
+		}
+		if d.IsDir() {
+			return SyncDir(path)
+		}
+		return nil
+	})
+}

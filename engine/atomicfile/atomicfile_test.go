@@ -59,3 +59,25 @@ func TestWriteFailureIsMarked(t *testing.T) {
 		t.Fatalf("ENOSPC from the writer: kind = %v, want could not write", fault.Of(err))
 	}
 }
+
+// TestSyncTreeFailureIsWrite: a tree that cannot be walked (gone before
+// its sync) fails as a write failure naming it, never as bad input; a
+// nested tree is walked to its leaves (a file where a directory was
+// expected is skipped, not opened as one).
+func TestSyncTreeFailureIsWrite(t *testing.T) {
+	gone := filepath.Join(t.TempDir(), "gone")
+	err := SyncTree(gone)
+	if err == nil || fault.Of(err) != fault.Write || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("SyncTree(missing) = %v (kind %v), want a write failure wrapping ErrNotExist", err, fault.Of(err))
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a", "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := SyncTree(dir); err != nil {
+		t.Errorf("SyncTree of a tree with a file: %v", err)
+	}
+}

@@ -272,8 +272,8 @@ func firstCause(errs ...error) error {
 
 // writeContributionsPart writes the contributions of rows, in their
 // order, as a part table: household_id, then one float64 column per
-// feature (contrib[j][rows[i].Index]), the columns of contributions.parquet
-// (rundir.WriteContributionsParquet); an IPC stream, or Parquet with row
+// feature (contrib[j][rows[i].Index]), the columns of contributions.parquet,
+// which the merge gathers from these parts; an IPC stream, or Parquet with row
 // groups of partBatch rows (writePartParquet says why).
 func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, contrib [][]float64, asParquet bool) error {
 	fields := []arrow.Field{{Name: "household_id", Type: arrow.BinaryTypes.String}}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,14 +140,14 @@ func (sw *shardWriter) finish(m *shardMeta) error {
 		sums[f] = s
 	}
 	var b bytes.Buffer
-	for _, p := range slices.Sorted(mapsKeys(sums)) {
+	for _, p := range slices.Sorted(maps.Keys(sums)) {
 		fmt.Fprintf(&b, "%s  %s\n", sums[p], p)
 	}
 	if err := sw.create(rundir.ChecksumsFile, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err }); err != nil {
 		return err
 	}
 	if !sw.local {
-		if err := syncDirs(sw.tmp); err != nil {
+		if err := atomicfile.SyncTree(sw.tmp); err != nil {
 			return err
 		}
 	}
@@ -199,28 +200,6 @@ func writeUnsynced(path string, perm os.FileMode, fn func(io.Writer) error) erro
 		return fault.Wrap(fault.Write, fmt.Errorf("write %s: %w", path, err))
 	}
 	return nil
-}
-
-func syncDirs(dir string) error {
-	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return atomicfile.SyncDir(path)
-		}
-		return nil
-	})
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // shardSrc is a shard directory read back for the merge.
@@ -316,7 +295,7 @@ func firstDiff(a, b nightMeta) string {
 	jb, _ := json.Marshal(b)
 	json.Unmarshal(ja, &ma)
 	json.Unmarshal(jb, &mb)
-	for _, k := range slices.Sorted(mapsKeys(ma)) {
+	for _, k := range slices.Sorted(maps.Keys(ma)) {
 		if !bytes.Equal(ma[k], mb[k]) {
 			return "they differ in " + k
 		}

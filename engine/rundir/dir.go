@@ -148,19 +148,6 @@ func (w *Writer) Seal() (map[string]string, error) {
 	return sums, nil
 }
 
-// syncTree fsyncs every directory under dir (files are synced as written).
-func syncTree(dir string) error {
-	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return atomicfile.SyncDir(path)
-		}
-		return nil
-	})
-}
-
 // Commit makes the partial directory the run directory RUNS/<as_of>,
 // replacing an earlier run of the same night: the old one is first renamed
 // aside, so that at every instant RUNS/<as_of> is either the old complete
@@ -168,7 +155,7 @@ func syncTree(dir string) error {
 func (w *Writer) Commit() (string, error) {
 	final := filepath.Join(w.runs, w.asOf)
 	old := filepath.Join(w.runs, oldName(w.asOf))
-	if err := syncTree(w.dir); err != nil {
+	if err := atomicfile.SyncTree(w.dir); err != nil {
 		return "", err
 	}
 	replaced := false

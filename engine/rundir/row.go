@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -209,45 +208,6 @@ func (rb *rankedBuilders) append(r *Row) {
 		s[28].Append(r.EliminatedDate)
 	}
 	rb.bl[1].Append(r.Watch)
-}
-
-// WriteContributionsParquet writes household_id then one float64 column
-// per model feature: contrib[j][rows[i].Index] is feature j's contribution
-// for rows[i]. Rows are written in the order of rows (rank order).
-func WriteContributionsParquet(w io.Writer, rows []Row, names []string, contrib [][]float64) error {
-	fields := []arrow.Field{{Name: "household_id", Type: arrow.BinaryTypes.String}}
-	for _, n := range names {
-		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
-	}
-	schema := arrow.NewSchema(fields, nil)
-	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
-	if err != nil {
-		return fmt.Errorf("parquet writer: %w", err)
-	}
-	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
-	defer b.Release()
-	for lo := 0; lo < len(rows); lo += BatchRows {
-		hi := min(lo+BatchRows, len(rows))
-		sb := b.Field(0).(*array.StringBuilder)
-		for i := lo; i < hi; i++ {
-			sb.Append(rows[i].HouseholdID)
-		}
-		for j := range names {
-			fb := b.Field(j + 1).(*array.Float64Builder)
-			fb.Reserve(hi - lo)
-			c := contrib[j]
-			for i := lo; i < hi; i++ {
-				fb.UnsafeAppend(c[rows[i].Index])
-			}
-		}
-		if err := writeBatch(fw, b); err != nil {
-			return err
-		}
-	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("close parquet writer: %w", err)
-	}
-	return nil
 }
 
 // writeBatch writes the rows built up in b as one record batch (one row
