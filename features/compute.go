@@ -199,12 +199,14 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 		return fmt.Errorf("set parameters: %w", err)
 	}
 	created = append(created, "TABLE IF EXISTS params")
+	start := time.Now()
 	for _, stmt := range statements(familySQL("base")) {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("base tables: %w", err)
 		}
 	}
 	created = append(created, "TABLE IF EXISTS hh", "TABLE IF EXISTS pev", "TABLE IF EXISTS mem")
+	note(o.Progress, "base: %.1fs", time.Since(start).Seconds())
 	for _, fam := range families {
 		created = append(created, "TABLE IF EXISTS f_"+fam)
 	}
@@ -215,35 +217,45 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 // (Options.Counties): households by county, then every table that names
 // its household (persons, income_records, assets ...) or, without one, its
 // person (social_insurance, medical_claims, person_events ...) by the
-// group's households and persons, so that the families aggregate the
-// group's rows, not the province's (a group aggregating every household
-// made a night's feature work grow with groups x province). Tables whose
-// household_id may be empty (disasters: a region's event) and
-// visit_outcomes are kept whole. A household's rows are the same with or
-// without the filter, so its features are too (the shard byte-identity
-// tests hold it).
+// group's households and persons (GroupKey), so that the families
+// aggregate the group's rows, not the province's (a group aggregating
+// every household made a night's feature work grow with groups x
+// province). A household's rows are the same with or without the filter,
+// so its features are too (the shard byte-identity tests hold it).
 func groupFilter(t datasets.Table, counties []string) string {
 	if t.Name == "households" {
 		return " WHERE " + countyFilter(counties)
 	}
-	if t.Name == "visit_outcomes" {
+	col, ref := GroupKey(t)
+	if col == "" {
 		return ""
 	}
-	var person string
+	id := engine.QuoteIdent(col)
+	return " WHERE " + id + " IN (SELECT " + id + " FROM " + ref + ")"
+}
+
+// GroupKey is the column by which the rows of table t belong to a county
+// group, and the table it references: the stored household_id of a table
+// that names its household ("households"), else the stored person_id of
+// one that names its person ("persons"). Tables whose household_id may be
+// empty (disasters: a region's event), visit_outcomes and the households
+// table itself (by region_code) have none: "" and "".
+func GroupKey(t datasets.Table) (col, ref string) {
+	if t.Name == "households" || t.Name == "visit_outcomes" {
+		return "", ""
+	}
 	for _, c := range t.Columns {
 		if c.Nullable {
 			continue
 		}
 		switch {
 		case c.Name == "household_id" && c.Ref == "households":
-			id := engine.QuoteIdent(c.StoredName())
-			return " WHERE " + id + " IN (SELECT " + id + " FROM households)"
+			return c.StoredName(), "households"
 		case c.Name == "person_id" && c.Ref == "persons":
-			id := engine.QuoteIdent(c.StoredName())
-			person = " WHERE " + id + " IN (SELECT " + id + " FROM persons)"
+			col, ref = c.StoredName(), "persons"
 		}
 	}
-	return person
+	return col, ref
 }
 
 // countyFilter is the households view's condition of Options.Counties.

@@ -63,6 +63,7 @@ func init() {
 			waitFlag(),
 			&cli.StringFlag{Name: "shard", Usage: "compute shard K/N only (K from 0), or auto/N (K from JOB_COMPLETION_INDEX, else SLURM_ARRAY_TASK_ID), into RUNS/.shards/<as-of>/<K>-of-<N>; then povrisk merge (docs/scale.md)"},
 			&cli.IntFlag{Name: "shard-households", Value: night.DefaultShardHouseholds, Usage: "households per county group computed at a time (peak memory follows the largest group)"},
+			&cli.StringFlag{Name: "split", Value: "auto", Usage: "with several county groups, first copy the warehouse cut by group: auto (when that costs less than filtering it per group), always, never; the outputs are the same bytes"},
 		},
 		Action: func(c *cli.Context) error {
 			o, err := runOptionsFrom(c)
@@ -90,6 +91,9 @@ func runOptionsFrom(c *cli.Context) (runOptions, error) {
 	o.TopShare, o.SharedPerms = c.Float64("top-share"), c.Bool("shared-perms")
 	o.AnyDay, o.MaxStaleMonths, o.Wait = c.Bool("any-day"), c.Int("max-stale-months"), c.Duration("wait")
 	o.ShardHouseholds = c.Int("shard-households")
+	if o.Split, err = night.ParseSplit(c.String("split")); err != nil {
+		return o, withCode(ExitUsage, err)
+	}
 	if s := c.String("shard"); s != "" {
 		sh, err := night.ParseShard(s, os.Getenv)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/povrisk/povrisk/engine/ingest"
 	"github.com/povrisk/povrisk/engine/progress"
 	"github.com/povrisk/povrisk/engine/rundir"
+	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/features/rules"
 )
 
@@ -64,6 +65,12 @@ type Options struct {
 	// ShardHouseholds is the size, in households, of the county groups
 	// computed one at a time (0: DefaultShardHouseholds).
 	ShardHouseholds int
+	// Split says when a night of several county groups first copies the
+	// warehouse cut by group (splitWarehouse): SplitAuto (the zero value)
+	// when that costs less than filtering the whole tables for each group
+	// (splitPays), SplitAlways, or SplitNever. The outputs are the same
+	// bytes either way.
+	Split SplitMode
 
 	Command string           // the command line recorded in the audit log
 	User    string           // recorded in the audit log; "" : the OS user
@@ -124,7 +131,7 @@ func (r *Result) PreviousAgo() string {
 // StageNames are the stages of the night, in order (the names PauseAt
 // accepts); a fresh slice.
 func StageNames() []string {
-	return []string{"ingest", "features", "score", "explain", "profile", "rank", "write", "worklists", "checksums", "commit", "audit"}
+	return []string{"ingest", "split", "features", "score", "explain", "profile", "rank", "write", "worklists", "checksums", "commit", "audit"}
 }
 
 // clock times the stages, calls the pause hook and prints stage lines.
@@ -291,8 +298,20 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 	sw.local = local
 	done := &shardDone{counts: countRows(nil, 0)}
 	base := math.NaN()
-	for _, counties := range groupsOf(mine, sizes, in.cfg.ShardHouseholds) {
-		g, err := computeGroup(ctx, db, in, ck, counties)
+	groups := groupsOf(mine, sizes, in.cfg.ShardHouseholds)
+	tables := []features.Tables{in.w}
+	if split := in.cfg.Split; split == SplitAlways || split == SplitAuto && splitPays(len(groups), households(sizes, mine), households(sizes, all)) {
+		// Removed before the shard is finished (sw.finish renames tmp);
+		// sw.abort removes it with tmp.
+		ck.stage("split")
+		split := filepath.Join(tmp, "split")
+		if tables, err = splitWarehouse(ctx, db, in.w, groups, split, in.cfg.Progress, in.cfg.Reporter); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(split)
+	}
+	for i, counties := range groups {
+		g, err := computeGroup(ctx, db, in, ck, counties, tables[min(i, len(tables)-1)])
 		if err != nil {
 			return nil, err
 		}
@@ -304,6 +323,11 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 		}
 		base = g.ex.base
 		addCounts(&done.counts, g.rk.counts)
+	}
+	if len(tables) > 1 {
+		if err := os.RemoveAll(filepath.Join(tmp, "split")); err != nil {
+			return nil, fault.Wrap(fault.Write, fmt.Errorf("remove the split of the warehouse: %w", err))
+		}
 	}
 	done.meta = shardMeta{Shard: s.K, Shards: s.N, Counties: mine, AllCounties: all, Night: in.meta(cov, base)}
 	if err := sw.finish(&done.meta); err != nil {

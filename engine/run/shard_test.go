@@ -156,22 +156,32 @@ func TestShardsMergeSameBytes(t *testing.T) {
 		return runs
 	}
 
-	t.Run("single run in small county groups", func(t *testing.T) {
-		runs := newRuns("groups")
-		o := f.options(runs)
-		o.AsOf, o.ShardHouseholds = f.asOf, 400
-		res, err := Run(ctx, db, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameTree(t, readTree(t, res.Dir), ref)
-		if got := lastOutputs(t, runs, day); !maps.Equal(got, refOut) {
-			t.Errorf("audit outputs differ from the single run")
-		}
-		if _, err := os.Stat(filepath.Join(runs, "."+day+".parts")); err == nil {
-			t.Errorf("the parts of the groups were left behind")
-		}
-	})
+	// In small county groups, with the warehouse split by group first and
+	// without: the same bytes as the night in one group.
+	for _, mode := range []struct {
+		name  string
+		split SplitMode
+	}{{"split", SplitAlways}, {"filtered", SplitNever}} {
+		t.Run("single run in small county groups, "+mode.name, func(t *testing.T) {
+			runs := newRuns("groups-" + mode.name)
+			o := f.options(runs)
+			o.AsOf, o.ShardHouseholds, o.Split = f.asOf, 400, mode.split
+			res, err := Run(ctx, db, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i := slices.IndexFunc(res.Stages, func(s Stage) bool { return s.Name == "split" }); (i >= 0) != (mode.split == SplitAlways) {
+				t.Errorf("stages %v: a split stage is wanted exactly when the night splits", res.Stages)
+			}
+			sameTree(t, readTree(t, res.Dir), ref)
+			if got := lastOutputs(t, runs, day); !maps.Equal(got, refOut) {
+				t.Errorf("audit outputs differ from the single run")
+			}
+			if _, err := os.Stat(filepath.Join(runs, "."+day+".parts")); err == nil {
+				t.Errorf("the parts of the groups were left behind")
+			}
+		})
+	}
 
 	runs := newRuns("shards")
 	const n = 3

@@ -270,11 +270,12 @@ func (f *featureTable) release() {
 
 // computeFeatures derives the feature table of the households of the
 // counties for the as-of date, with the official rule screen.
-func computeFeatures(ctx context.Context, db *sql.DB, in *inputs, counties []string) (*featureTable, error) {
+// tables: the warehouse, or the group's split of it (splitWarehouse).
+func computeFeatures(ctx context.Context, db *sql.DB, in *inputs, tables features.Tables, counties []string) (*featureTable, error) {
 	if counties == nil {
 		counties = []string{}
 	}
-	tbl, err := features.ComputeWith(ctx, db, in.w, in.asOf, in.cfg.policy,
+	tbl, err := features.ComputeWith(ctx, db, tables, in.asOf, in.cfg.policy,
 		features.Options{Progress: in.cfg.Progress, Reporter: in.cfg.Reporter, Counties: counties})
 	if err != nil {
 		if errors.Is(err, rules.ErrNoEntry) {
@@ -447,12 +448,13 @@ type group struct {
 
 func (g *group) release() { g.feat.release() }
 
-// computeGroup runs the stages from features to rank for one county group.
-func computeGroup(ctx context.Context, db *sql.DB, in *inputs, ck *clock, counties []string) (*group, error) {
+// computeGroup runs the stages from features to rank for one county
+// group, its features computed from tables (computeFeatures).
+func computeGroup(ctx context.Context, db *sql.DB, in *inputs, ck *clock, counties []string, tables features.Tables) (*group, error) {
 	g := &group{in: in, counties: counties}
 	ck.stage("features")
 	var err error
-	if g.feat, err = computeFeatures(ctx, db, in, counties); err != nil {
+	if g.feat, err = computeFeatures(ctx, db, in, tables, counties); err != nil {
 		return nil, err
 	}
 	ok := false
