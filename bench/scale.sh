@@ -57,7 +57,9 @@ printf '%-9s %-22s %9s %9s %12s\n' size step wall_s peak_GB us/household
 for n in "${sizes[@]}"; do
   d=$data/$n
   mkdir -p "$d"
-  if [ ! -f "$d/drop/households.csv" ]; then
+  # The warehouse is the cache: once ingested, the drop may be deleted
+  # (SCALE_KEEP_DROP=0) to save disk; it is regenerated only to ingest.
+  if [ ! -f "$d/ingested" ] && [ ! -f "$d/drop/households.csv" ]; then
     echo "generating $n households" >&2
     nice "$bin" generate --households "$n" --seed 1 --out "$d/drop" >/dev/null
   fi
@@ -65,6 +67,7 @@ for n in "${sizes[@]}"; do
     echo "ingesting $n households" >&2
     "$bin" ingest --drop "$d/drop" --warehouse "$d/warehouse" --key-file "$key" >/dev/null
     touch "$d/ingested"
+    [ "${SCALE_KEEP_DROP:-1}" = 0 ] && rm -rf "$d/drop"
   fi
   common=(--warehouse "$d/warehouse" --models "$d/../models" --policy "$policy")
   rm -rf "$d/runs-single" "$d/runs-shards"

@@ -214,4 +214,3 @@ func TestManifests(t *testing.T) {
 		t.Errorf("merge: POVRISK_AUDIT_KEY_FILE %q is not on a Secret volume of mode 0400 or stricter", keyPath)
 	}
 }
-
