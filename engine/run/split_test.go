@@ -15,7 +15,7 @@ import (
 )
 
 // TestSplitPays: the rule worked by hand from its weights (0.5 to read the
-// province, 3 per household written, 1 per group's filtered read).
+// province, 2 per household written, 1 per group's filtered read).
 func TestSplitPays(t *testing.T) {
 	for _, c := range []struct {
 		groups        int
@@ -23,10 +23,10 @@ func TestSplitPays(t *testing.T) {
 		want          bool
 	}{
 		{1, 100, 100, false},
-		{4, 100, 100, false}, // 3 > 3.5 fails
-		{5, 100, 100, true},  // 4 > 3.5
-		{2, 25, 100, false},  // 1 > 1.25 fails
-		{3, 25, 100, true},   // 2 > 1.25
+		{3, 100, 100, false}, // 2 > 2.5 fails
+		{4, 100, 100, true},  // 3 > 2.5
+		{2, 25, 100, false},  // 1 > 1 fails
+		{3, 25, 100, true},   // 2 > 1
 		{2, 0, 100, true},    // a shard of no households: 1 > 0.5
 		{3, 0, 0, false},     // an empty province
 	} {
