@@ -347,11 +347,11 @@ func (g *grower) addOOB(nodes []Node) {
 			r := int(oob[k+l])
 			c[l] = codes[r*p : (r+1)*p]
 		}
-		for more := true; more; {
-			more = false
+		for live := uint32(1); live != 0; {
+			live = 0
 			for l := range oobLanes {
 				n[l] = step(nodes, rules, n[l], c[l])
-				more = more || nodes[n[l]].Left != 0
+				live |= nodes[n[l]].Left
 			}
 		}
 		for l := range oobLanes {
@@ -379,10 +379,11 @@ const oobLanes = 8
 // n is a leaf.
 func step(nodes []Node, rules []rule, n uint32, c []uint8) uint32 {
 	nd, ru := &nodes[n], rules[n]
-	if nd.Left == 0 {
-		return n
+	next := nd.Left + uint32(b2i(c[nd.Feature]+ru.add > ru.bin))
+	if nd.Left == 0 { // a conditional move: whether a lane is done is unpredictable
+		next = n
 	}
-	return nd.Left + uint32(b2i(c[nd.Feature]+ru.add > ru.bin))
+	return next
 }
 
 // compactBytes is the most bytes of codes a compacted subtree holds (its
