@@ -67,16 +67,17 @@ func (a counts) plus(b hbin) counts {
 
 // item is a node waiting to be split.
 type item struct {
-	node   uint32
-	lo, hi int // the node's in-bag rows, rows[lo:hi]
-	depth  int
+	node     uint32
+	lo, hi   int // the node's in-bag rows, rows[lo:hi]
+	olo, ohi int // its out-of-bag rows, oob[olo:ohi]
+	depth    int
 	counts
 	hist []hbin // every feature's histogram (p*256), or nil
 	// constant has bit j set when feature j (j < 128) is known constant in
 	// the node (found so in an ancestor), so it is skipped without a pass.
 	constant known
-	// local: the node's rows index g.local, the codes of its subtree's
-	// rows copied together (compact).
+	// local: the node's in-bag rows index g.local, the codes of its
+	// subtree's in-bag rows copied together (compact).
 	local bool
 }
 
@@ -116,9 +117,7 @@ type grower struct {
 	feats     []int
 	stack     []item
 	nodes     []Node  // the tree being grown
-	oob       []int32 // the tree's out-of-bag rows, ascending
-	rule      []rule  // per node of the tree being grown, its split's bin rule
-	leafAdd   []int64 // per node, its value in fixed point (oobScale)
+	oob, otmp []int32 // the tree's out-of-bag rows, partitioned with rows
 
 	// The row-major codes of one subtree's in-bag rows (compact).
 	local     []uint8
@@ -198,7 +197,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			}
 		}
 		if g.oob == nil {
-			g.oob = make([]int32, d.N)
+			g.oob, g.otmp = make([]int32, d.N), make([]int32, d.N)
 			g.oobSum, g.oobCnt = make([]int64, d.N), make([]int32, d.N)
 		}
 		// Branch-free (whether a row was drawn is unpredictable): each row
@@ -213,7 +212,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			n += in
 			no += 1 - in
 		}
-		g.oob = g.oob[:no]
+		root.ohi = no
 	} else if g.wt != nil {
 		for i := range d.N {
 			if c := int32(g.wt.w[i]); c > 0 {
@@ -239,7 +238,6 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		g.fillAll(root.hist, 0, n, false)
 	}
 	nodes := append(g.nodes[:0], Node{}) // reused across trees, cloned when done
-	g.rule = append(g.rule[:0], rule{})
 	g.stack = append(g.stack[:0], root)
 	for count := 0; len(g.stack) > 0; count++ {
 		if count&1023 == 1023 {
@@ -253,6 +251,7 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		nodes[it.node].Value = p / w
 		if g.isLeaf(&it) {
 			g.putHist(it.hist)
+			g.addOOB(&it, p/w)
 			continue
 		}
 		if !it.local && it.hi-it.lo <= g.compactAt {
@@ -261,13 +260,11 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 		s, constant, ok := g.bestSplit(rng, &it)
 		if !ok {
 			g.putHist(it.hist)
+			g.addOOB(&it, p/w)
 			continue
 		}
 		left := uint32(len(nodes))
 		nodes = append(nodes, Node{}, Node{})
-		add, bin := leftRule(s)
-		g.rule[it.node] = rule{add, bin}
-		g.rule = append(g.rule, rule{}, rule{})
 		nd := &nodes[it.node]
 		nd.Feature, nd.Threshold, nd.Left, nd.Right = uint32(s.f), s.thr, left, left+1
 		if s.missLeft {
@@ -288,22 +285,17 @@ func (g *grower) grow(ctx context.Context, t int) (treeResult, error) {
 			nl = g.partition(&it, s)
 		}
 		li.hi, ri.lo = it.lo+nl, it.lo+nl
+		ol := g.partitionOOB(&it, s)
+		li.olo, li.ohi, ri.olo, ri.ohi = it.olo, it.olo+ol, it.olo+ol, it.ohi
 		if it.hist != nil {
 			g.handHist(it.hist, &li, &ri, leaves)
 		}
 		g.stack = append(g.stack, ri, li)
 	}
 	g.nodes = nodes
-	if o.Bootstrap {
-		g.addOOB(nodes)
-	}
 	res.nodes = slices.Clone(nodes)
 	return res, nil
 }
-
-// rule is a split's test on a row's code c: the row goes left when
-// c+add <= bin (leftRule).
-type rule struct{ add, bin uint8 }
 
 // handHist gives the parent's every-feature histogram h to the larger
 // child, the smaller child's filled and subtracted from it, when that pays
@@ -326,64 +318,19 @@ func (g *grower) handHist(h []hbin, li, ri *item, leaves bool) {
 	large.hist = h
 }
 
-// addOOB adds the leaf value of the grown tree nodes reached by each
-// out-of-bag row to the worker's sums. A row walks the tree on its
-// row-major codes (its one or two cache lines), by the bin rule of the
-// partitions, which is the rule of a walk on its values; oobLanes rows walk
-// together, so that their loads overlap, and each step is branch-free
-// (the direction is unpredictable).
-func (g *grower) addOOB(nodes []Node) {
-	g.leafAdd = slices.Grow(g.leafAdd[:0], len(nodes))[:len(nodes)]
-	for k := range nodes {
-		g.leafAdd[k] = int64(math.Round(nodes[k].Value * oobScale))
+// addOOB adds leaf it's value v to the worker's sums of its out-of-bag
+// rows: the rows were partitioned down the tree with the in-bag rows, by
+// the same bin rule as a walk of the tree, so each reaches its leaf
+// without a walk.
+func (g *grower) addOOB(it *item, v float64) {
+	if it.olo == it.ohi {
+		return
 	}
-	p, codes, rules := g.d.P, g.d.Codes, g.rule[:len(nodes)]
-	oob := g.oob
-	k := 0
-	for ; k+oobLanes <= len(oob); k += oobLanes {
-		var n [oobLanes]uint32
-		var c [oobLanes][]uint8
-		for l := range oobLanes {
-			r := int(oob[k+l])
-			c[l] = codes[r*p : (r+1)*p]
-		}
-		for live := uint32(1); live != 0; {
-			live = 0
-			for l := range oobLanes {
-				n[l] = step(nodes, rules, n[l], c[l])
-				live |= nodes[n[l]].Left
-			}
-		}
-		for l := range oobLanes {
-			r := oob[k+l]
-			g.oobSum[r] += g.leafAdd[n[l]]
-			g.oobCnt[r]++
-		}
-	}
-	for ; k < len(oob); k++ {
-		r := int(oob[k])
-		c := codes[r*p : (r+1)*p]
-		n := uint32(0)
-		for nodes[n].Left != 0 {
-			n = step(nodes, rules, n, c)
-		}
-		g.oobSum[r] += g.leafAdd[n]
+	add := int64(math.Round(v * oobScale))
+	for _, r := range g.oob[it.olo:it.ohi] {
+		g.oobSum[r] += add
 		g.oobCnt[r]++
 	}
-}
-
-// oobLanes is the number of out-of-bag rows that walk a tree together.
-const oobLanes = 8
-
-// step is the node after node n for the row with codes c: n itself when
-// n is a leaf.
-func step(nodes []Node, rules []rule, n uint32, c []uint8) uint32 {
-	nd, ru := &nodes[n], rules[n]
-	next := nd.Left + uint32(b2i(c[nd.Feature]+ru.add > ru.bin))
-	if nd.Left == 0 { // a conditional move: whether a lane is done is unpredictable
-		next = n
-	}
-	return next
 }
 
 // compactBytes is the most bytes of codes a compacted subtree holds (its
@@ -392,9 +339,13 @@ func step(nodes []Node, rules []rule, n uint32, c []uint8) uint32 {
 // the shared cache at every node of the subtree.
 const compactBytes = 1 << 19
 
-// compact copies the row-major codes of node it's rows into g.local and
-// renumbers the rows to index it: the nodes of its subtree then read their
-// codes from there. Rows keep their order, so the trees do not change.
+// compact copies the row-major codes of node it's in-bag rows into
+// g.local and renumbers them to index it: the nodes of its subtree then
+// read their codes from there. Rows keep their order, so the trees do not
+// change. Out-of-bag rows are not copied: their partitions read the
+// training matrix's row-major codes, whose lines (a subtree's out-of-bag
+// rows' fit in the second-level cache) the first read loads, as a copy
+// would.
 func (g *grower) compact(it *item) {
 	p := g.d.P
 	rows := g.rows[it.lo:it.hi]
@@ -998,4 +949,31 @@ func (g *grower) partition(it *item, s split) int {
 func leftRule(s split) (add, bin uint8) {
 	add = uint8(b2i(s.missLeft))
 	return add, uint8(s.bin) + add
+}
+
+// partitionOOB reorders the node's out-of-bag rows oob[olo:ohi] so those
+// going left (by partition's rule) come first and returns their number.
+func (g *grower) partitionOOB(it *item, s split) int {
+	if it.olo == it.ohi {
+		return 0
+	}
+	// Out-of-bag rows are not compacted: a compacted node's read the
+	// training matrix's row-major codes.
+	codes, stride := g.d.Codes[s.f:], g.d.P
+	if !it.local {
+		codes, stride = g.codes(it, s.f, it.ohi-it.olo)
+	}
+	rows := g.oob[it.olo:it.ohi]
+	tmp := g.otmp[:len(rows)]
+	add, bin := leftRule(s)
+	k, m := 0, 0
+	for _, r := range rows {
+		left := b2i(codes[int(r)*stride]+add <= bin)
+		rows[k] = r
+		tmp[m] = r
+		k += left
+		m += 1 - left
+	}
+	copy(rows[k:], tmp[:m])
+	return k
 }
