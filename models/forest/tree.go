@@ -506,7 +506,7 @@ type split struct {
 // tried (or none is left) and returns the best split found and the
 // features known constant in the node. In a large node, features are drawn
 // in batches of those still wanted (MaxFeatures less those tried, at most
-// maxBatch), filled in one pass over the node's rows (fillCols) and tried
+// maxBatch), filled together (fillBatch) and tried
 // in the order drawn: the draws, and so the trees, are those of drawing
 // and trying one feature at a time.
 func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, known, bool) {
