@@ -35,12 +35,14 @@
 //     their counts get no partition.
 //   - When the codes outgrow a core's cache (more than 1 MB), a subtree of
 //     at most 512 KB of in-bag codes (compactBytes / p rows) is compacted
-//     when its root is reached: its rows' row-major codes, in-bag and
-//     out-of-bag, are copied to the worker's buffer and its nodes read them
-//     there, not from the shared cache or memory. Large nodes above it fill
-//     their drawn features in batches, one pass over the rows for all of
-//     them (features drawn in the same order as one at a time). Neither
-//     changes a tree: rows keep their order and counts are integers.
+//     when its root is reached: its in-bag rows' row-major codes are copied
+//     to the worker's buffer and its nodes read them there, not from the
+//     shared cache or memory (its out-of-bag rows, partitioned only by the
+//     split features, read the training matrix's row-major codes). Nodes of
+//     1,024 rows or more fill their drawn features in batches, four
+//     features a pass over the rows (features drawn in the same order as
+//     one at a time). Neither changes a tree: rows keep their order and
+//     counts are integers.
 //   - Out-of-bag rows are partitioned down each tree with its in-bag rows
 //     (by the same bin rule) and credited at their leaf, in fixed point, so
 //     OOB sums need no walk of the tree and do not depend on order.

@@ -68,23 +68,25 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 // TestCompactMatchesGlobal: trees grown with subtrees compacted (their
 // rows' codes copied to the worker's buffer, at several sizes, with and
 // without every feature's histogram kept) and large nodes' features filled
-// in batches (both on when compactAt > 0) are the trees grown reading the
-// training codes one feature at a time, node for node, with the same
-// out-of-bag sums.
+// in batches (of two, three, and four and one: MaxFeatures 2, 3 and 5 of
+// 8 and 12 features) are the trees grown reading the training codes one feature at a time,
+// node for node, with the same out-of-bag sums.
 func TestCompactMatchesGlobal(t *testing.T) {
-	X, y := synth(6000, 8, 21)
 	cases := []struct {
 		name string
+		p    int // features
 		o    Options
 		at   []int
 	}{
-		{"bootstrap", Options{MinLeaf: 1}, []int{30, 700, 2500}},
-		{"balanced subtraction", Options{MaxFeatures: 7, MinLeaf: 3, ClassWeight: "balanced"}, []int{200, 3000}},
-		{"no bootstrap", Options{MaxFeatures: 3, MinLeaf: 2, NoBootstrap: true}, []int{1500}},
+		{"bootstrap", 8, Options{MinLeaf: 1}, []int{30, 700, 2500}},
+		{"balanced subtraction", 8, Options{MaxFeatures: 7, MinLeaf: 3, ClassWeight: "balanced"}, []int{200, 3000}},
+		{"no bootstrap", 8, Options{MaxFeatures: 3, MinLeaf: 2, NoBootstrap: true}, []int{1500}},
+		{"batch of four and one", 12, Options{MaxFeatures: 5, MinLeaf: 5}, []int{1200, 4000}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o, err := c.o.resolved(8)
+			X, y := synth(6000, c.p, 21)
+			o, err := c.o.resolved(c.p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,6 +102,7 @@ func TestCompactMatchesGlobal(t *testing.T) {
 			for _, at := range c.at {
 				gg, gc := newGrower(d, yb, cw, nil, o), newGrower(d, yb, cw, nil, o)
 				gg.compactAt, gc.compactAt = 0, at
+				gg.noBatch = true
 				compacted := 0
 				for tree := range 3 {
 					rg, err := gg.grow(context.Background(), tree)

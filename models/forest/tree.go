@@ -76,8 +76,8 @@ type item struct {
 	// constant has bit j set when feature j (j < 128) is known constant in
 	// the node (found so in an ancestor), so it is skipped without a pass.
 	constant known
-	// local: the node's rows (in-bag and out-of-bag) index g.local, the
-	// codes of its subtree's rows copied together (compact).
+	// local: the node's in-bag rows index g.local, the codes of its
+	// subtree's in-bag rows copied together (compact).
 	local bool
 }
 
@@ -111,8 +111,7 @@ type grower struct {
 	occ       [4]uint64 // bins occupied in scratch (value bins only), when sparse
 	sparse    bool      // scratch was filled by a small node's fillOne: occ is set
 	bins      [histStride]uint8
-	bh        [][histStride]hbin // a batch's histograms (fillCols), zeroed between nodes
-	slots     []slot
+	bh        [][histStride]hbin // a batch's histograms (fillBatch), zeroed between nodes
 	batch     []int
 	pool      [][]hbin
 	feats     []int
@@ -120,11 +119,10 @@ type grower struct {
 	nodes     []Node  // the tree being grown
 	oob, otmp []int32 // the tree's out-of-bag rows, partitioned with rows
 
-	// The row-major codes of one subtree's rows, in-bag then out-of-bag
-	// (compact), and the training row of each out-of-bag one.
+	// The row-major codes of one subtree's in-bag rows (compact).
 	local     []uint8
-	localOrig []int32
-	compactAt int // subtrees of at most this many in-bag rows are compacted; 0: never
+	compactAt int  // subtrees of at most this many in-bag rows are compacted; 0: never
+	noBatch   bool // fill one feature at a time (a test's reference)
 
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
@@ -140,7 +138,7 @@ func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) 
 		scratch: make([]hbin, 4*histStride), feats: make([]int, d.P)}
 	g.full = 2*o.MaxFeatures > d.P
 	nb := min(o.MaxFeatures, maxBatch)
-	g.bh, g.slots, g.batch = make([][histStride]hbin, nb), make([]slot, nb), make([]int, 0, nb)
+	g.bh, g.batch = make([][histStride]hbin, nb), make([]int, 0, nb)
 	if d.N*d.P > 2*compactBytes {
 		g.compactAt = compactBytes / d.P
 	}
@@ -329,14 +327,6 @@ func (g *grower) addOOB(it *item, v float64) {
 		return
 	}
 	add := int64(math.Round(v * oobScale))
-	if it.local {
-		for _, l := range g.oob[it.olo:it.ohi] {
-			r := g.localOrig[l]
-			g.oobSum[r] += add
-			g.oobCnt[r]++
-		}
-		return
-	}
 	for _, r := range g.oob[it.olo:it.ohi] {
 		g.oobSum[r] += add
 		g.oobCnt[r]++
@@ -349,27 +339,23 @@ func (g *grower) addOOB(it *item, v float64) {
 // the shared cache at every node of the subtree.
 const compactBytes = 1 << 19
 
-// compact copies the row-major codes of node it's rows, in-bag then
-// out-of-bag, into g.local and renumbers the rows to index it: the nodes
-// of its subtree then read their codes from there. Rows keep their order,
-// so the trees do not change.
+// compact copies the row-major codes of node it's in-bag rows into
+// g.local and renumbers them to index it: the nodes of its subtree then
+// read their codes from there. Rows keep their order, so the trees do not
+// change. Out-of-bag rows are not copied: their partitions read the
+// training matrix's row-major codes, whose lines (a subtree's out-of-bag
+// rows' fit in the second-level cache) the first read loads, as a copy
+// would.
 func (g *grower) compact(it *item) {
 	p := g.d.P
-	rows, oob := g.rows[it.lo:it.hi], g.oob[it.olo:it.ohi]
-	m := len(rows) + len(oob)
+	rows := g.rows[it.lo:it.hi]
+	m := len(rows)
 	g.local = slices.Grow(g.local[:0], m*p)[:m*p]
-	g.localOrig = slices.Grow(g.localOrig[:0], m)[:m]
 	codes := g.d.Codes
 	for i := range rows {
 		r := int(rows[i].r)
 		copy(g.local[i*p:(i+1)*p], codes[r*p:(r+1)*p])
 		rows[i].r = int32(i)
-	}
-	for k, r := range oob {
-		l := len(rows) + k
-		copy(g.local[l*p:(l+1)*p], codes[int(r)*p:(int(r)+1)*p])
-		g.localOrig[l] = r
-		oob[k] = int32(l)
 	}
 	it.local = true
 }
@@ -520,15 +506,15 @@ type split struct {
 // tried (or none is left) and returns the best split found and the
 // features known constant in the node. In a large node, features are drawn
 // in batches of those still wanted (MaxFeatures less those tried, at most
-// maxBatch), filled in one pass over the node's rows (fillCols) and tried
+// maxBatch), filled together (fillBatch) and tried
 // in the order drawn: the draws, and so the trees, are those of drawing
 // and trying one feature at a time.
 func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, known, bool) {
 	t := trial{best: split{score: -1}, constant: it.constant}
 	p, m := g.d.P, g.o.MaxFeatures
-	// Batches pay when the codes outgrow the cache (compactAt > 0): a
-	// row's sample is then read once, not once per feature.
-	batched := it.hist == nil && !it.local && g.compactAt > 0 && it.hi-it.lo >= wideRows
+	// A batch reads a row's sample once per four features, not once per
+	// feature, and four features' adds interleave.
+	batched := it.hist == nil && !g.noBatch && it.hi-it.lo >= wideRows
 	for k := 0; k < p && t.tried < m; {
 		if batched {
 			batch := g.batch[:0]
@@ -539,7 +525,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, known, bool) {
 					batch = append(batch, j)
 				}
 			}
-			g.fillCols(batch, it.lo, it.hi)
+			g.fillBatch(batch, it.lo, it.hi, it.local)
 			g.sparse = false
 			for b, j := range batch {
 				h := g.bh[b][:]
@@ -629,35 +615,99 @@ func (g *grower) occupied(j int, h []hbin) (int, int) {
 	return mn, mx
 }
 
-// fillCols fills the histograms of features batch[b] into g.bh[b] from
-// rows[lo:hi] (a large node: not compacted, at least wideRows rows) in one
-// pass over the rows, streaming the features' columns: each row's sample
-// is read once for every feature, and the adds of different features
-// interleave, so that runs of one bin in one feature do not serialise on
-// its adds.
-func (g *grower) fillCols(batch []int, lo, hi int) {
-	n := g.d.N
-	slots := g.slots[:len(batch)]
-	for b, j := range batch {
-		slots[b] = slot{h: &g.bh[b], off: j * n}
+// fillBatch fills the histograms of features batch[b] into g.bh[b] from
+// rows[lo:hi] (a large node, at least wideRows rows): from the features'
+// columns, or from g.local's row-major codes when the node is compacted.
+// Features go four at a time, each four in one pass over the rows whose
+// codes and histograms stay in registers: a row's sample is read once per
+// four features, and the adds of different features interleave, so that
+// runs of one bin in one feature do not serialise on its adds.
+func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
+	codes, stride, colOff := g.d.ColCodes, 1, g.d.N
+	if local {
+		codes, stride, colOff = g.local, g.d.P, 1
 	}
-	codes := g.d.ColCodes
-	for _, s := range g.rows[lo:hi] {
-		inc, r := s.inc(), int(s.r)
-		for _, f := range slots {
-			f.h[codes[r+f.off]] += inc
+	rows := g.rows[lo:hi]
+	b := 0
+	for ; b+4 <= len(batch); b += 4 {
+		fill4(&g.bh[b], &g.bh[b+1], &g.bh[b+2], &g.bh[b+3], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, batch[b+3]*colOff, stride, rows)
+	}
+	switch len(batch) - b {
+	case 3:
+		fill3(&g.bh[b], &g.bh[b+1], &g.bh[b+2], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, stride, rows)
+	case 2:
+		fill2(&g.bh[b], &g.bh[b+1], codes, batch[b]*colOff, batch[b+1]*colOff, stride, rows)
+	case 1:
+		j := batch[b]
+		if local {
+			fillWide(&g.bh[b], g.scratch, g.local[j:], stride, rows, g.d.Cuts[j].Bins())
+		} else {
+			fillWide(&g.bh[b], g.scratch, g.d.Col(j), 1, rows, g.d.Cuts[j].Bins())
 		}
 	}
 }
 
-// slot is one feature of a batch being filled: its histogram and the
-// offset of its column in ColCodes.
-type slot struct {
-	h   *[histStride]hbin
-	off int
+// fill4 adds each row's increment to four histograms, feature k's code of
+// row r being codes[o_k+r*stride].
+func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stride int, rows []sample) {
+	c0, c1, c2, c3 := codes[o0:], codes[o1:], codes[o2:], codes[o3:]
+	for _, s := range rows {
+		inc, r := s.inc(), int(s.r)*stride
+		h0[c0[r]] += inc
+		h1[c1[r]] += inc
+		h2[c2[r]] += inc
+		h3[c3[r]] += inc
+	}
 }
 
-// maxBatch is the most features whose histograms fillCols fills in one
+// fill3 is fill4 for three histograms.
+func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, rows []sample) {
+	c0, c1, c2 := codes[o0:], codes[o1:], codes[o2:]
+	for _, s := range rows {
+		inc, r := s.inc(), int(s.r)*stride
+		h0[c0[r]] += inc
+		h1[c1[r]] += inc
+		h2[c2[r]] += inc
+	}
+}
+
+// fill2 is fill4 for two histograms.
+func fill2(h0, h1 *[histStride]hbin, codes []uint8, o0, o1, stride int, rows []sample) {
+	c0, c1 := codes[o0:], codes[o1:]
+	for _, s := range rows {
+		inc, r := s.inc(), int(s.r)*stride
+		h0[c0[r]] += inc
+		h1[c1[r]] += inc
+	}
+}
+
+// fillWide fills one feature's histogram h (codes of row r at
+// codes[r*stride], nb value bins) round-robin into h and three histograms
+// of scratch (zero, and zeroed again), summed into h: runs of equal bins
+// do not serialise on one bin's adds.
+func fillWide(h *[histStride]hbin, scratch []hbin, codes []uint8, stride int, rows []sample, nb int) {
+	h1, h2, h3 := scratch[:histStride], scratch[histStride:2*histStride], scratch[2*histStride:3*histStride]
+	k := 0
+	for ; k+4 <= len(rows); k += 4 {
+		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
+		h[codes[int(s0.r)*stride]] += s0.inc()
+		h1[codes[int(s1.r)*stride]] += s1.inc()
+		h2[codes[int(s2.r)*stride]] += s2.inc()
+		h3[codes[int(s3.r)*stride]] += s3.inc()
+	}
+	for ; k < len(rows); k++ {
+		h[codes[int(rows[k].r)*stride]] += rows[k].inc()
+	}
+	for b := range nb {
+		h[b] += h1[b] + h2[b] + h3[b]
+		h1[b], h2[b], h3[b] = 0, 0, 0
+	}
+	m := hist.MissingBin
+	h[m] += h1[m] + h2[m] + h3[m]
+	h1[m], h2[m], h3[m] = 0, 0, 0
+}
+
+// maxBatch is the most features whose histograms fillBatch fills in one
 // pass (their histograms, 2 KB each, stay in the first-level cache).
 const maxBatch = 16
 
@@ -907,7 +957,12 @@ func (g *grower) partitionOOB(it *item, s split) int {
 	if it.olo == it.ohi {
 		return 0
 	}
-	codes, stride := g.codes(it, s.f, it.ohi-it.olo)
+	// Out-of-bag rows are not compacted: a compacted node's read the
+	// training matrix's row-major codes.
+	codes, stride := g.d.Codes[s.f:], g.d.P
+	if !it.local {
+		codes, stride = g.codes(it, s.f, it.ohi-it.olo)
+	}
 	rows := g.oob[it.olo:it.ohi]
 	tmp := g.otmp[:len(rows)]
 	add, bin := leftRule(s)
