@@ -315,12 +315,16 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 		w = l.wrapOut(out, l.outHash)
 	}
 	l.outBuf = bufio.NewWriterSize(w, 1<<20)
-	// Dictionaries pay for enums, regions and dates; for amounts and ids
-	// they cost more time than they save space (snappy still compresses
-	// repeated ids). The rest of the settings are engine/pqfile's.
+	// Dictionaries pay for enums, regions and small ints; for amounts
+	// and ids they cost more time than they save space (snappy still
+	// compresses repeated ids), and so do they for dates: arrow-go's
+	// dictionary encoder boxes every int32 into an interface (an
+	// allocation per value), where PLAIN is a copy and snappy takes the
+	// repeats. The rest of the settings are engine/pqfile's.
 	var noDict []string
 	for _, c := range l.t.Columns {
-		if c.Kind == datasets.Money || c.Kind == datasets.String {
+		switch c.Kind {
+		case datasets.Money, datasets.String, datasets.Date, datasets.Month:
 			noDict = append(noDict, c.StoredName())
 		}
 	}
