@@ -321,14 +321,20 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 	// dictionary encoder boxes every int32 into an interface (an
 	// allocation per value), where PLAIN is a copy and snappy takes the
 	// repeats. The rest of the settings are engine/pqfile's.
-	var noDict []string
+	// A pseudonym (a hash) gets no min/max statistics: its range is
+	// every row group's, so they prune nothing and cost a comparison of
+	// 64 bytes per row.
+	var noDict, noStats []string
 	for _, c := range l.t.Columns {
 		switch c.Kind {
 		case datasets.Money, datasets.String, datasets.Date, datasets.Month:
 			noDict = append(noDict, c.StoredName())
 		}
+		if c.Pseudonymised {
+			noStats = append(noStats, c.StoredName())
+		}
 	}
-	props := pqfile.Props(l.schema, pqfile.Settings{CreatedBy: "povrisk ingest", RowGroup: batchRows, NoDict: noDict})
+	props := pqfile.Props(l.schema, pqfile.Settings{CreatedBy: "povrisk ingest", RowGroup: batchRows, NoDict: noDict, NoStats: noStats})
 	l.pw, err = pqarrow.NewFileWriter(l.schema, l.outBuf, props, pqfile.ArrowProps())
 	if err != nil {
 		return err
