@@ -10,18 +10,22 @@
 // the tables referencing persons once persons is done; up to
 // Options.Workers tables at once (default GOMAXPROCS+1), the largest files
 // first. A hand-written RFC 4180 splitter (csvrow.go, checked against
-// encoding/csv) splits a line without quotes in place, in the read buffer,
-// and feeds typed decoders (fields.go) that append straight into Arrow
-// builders; batches of 64k rows are encoded to Parquet (snappy) by a writer
-// goroutine while the next batch is checked. Keys are interned in
+// encoding/csv; commas and quotes found eight bytes at a time) splits a
+// line without quotes in place, in the read buffer, and feeds typed
+// decoders (fields.go) whose values are appended straight into reused
+// Arrow buffers (batch.go); batches of 64k rows are encoded to Parquet
+// (snappy; dates and months without a dictionary, pseudonyms without
+// statistics) by a writer goroutine while the next batch is checked. Keys are interned in
 // pointer-free hash tables (strtable.go), which the garbage collector does
 // not scan. Parquet drop files are read row group by row group as text
 // fields (dates, timestamps in their zone, decimals converted exactly) and
 // go through the same checks; panics of the Parquet reader are recovered
 // into file errors.
 //
-// Speed (bench/ingest.sh, 1M households, 24 months, 51.7M CSV rows): about
-// 1.1 CPU-seconds per million rows, i.e. over 1M rows/s on two idle cores.
+// Speed (the 1M-household scale drop, 24 months, 53.2M CSV rows, on this
+// shared 2-core machine): about 1.0 CPU-second per million rows (1.1-1.2
+// before batch.go, the word-wise splitter and the date encoding), so about
+// 2M rows/s when both cores are free.
 //
 // Every row is checked: types, code lists, int ranges, region code
 // lengths, required fields, identifiers (at most MaxKeyLen bytes, printable,

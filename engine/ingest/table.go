@@ -17,8 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/povrisk/povrisk/datasets"
@@ -166,13 +164,13 @@ type tableLoader struct {
 	ps       *pseudonymizer
 	validate bool
 
-	rb      *array.RecordBuilder
-	bld     []colBuilder // rb's field builders, typed
-	nrows   int
-	dataLen []int // per column: bytes of string data in the last batch
+	schema *arrow.Schema
+	cur    *batch // the batch being filled (batch.go)
 	// Batches go to a writer goroutine, so that checking the next batch
-	// overlaps with encoding this one.
-	batches chan arrow.RecordBatch
+	// overlaps with encoding this one; it hands them back on free once
+	// written, to be filled again.
+	batches chan *batch
+	free    chan *batch
 	wdone   chan error
 	pw      *pqarrow.FileWriter
 	out     *os.File
@@ -286,8 +284,8 @@ func newTableLoader(t datasets.Table, file string, header []string, r *refs, key
 	l.special = specialOf(t.Name)
 	l.ps = newPseudonymizer(key)
 	l.vals = make([]value, len(l.cols))
-	l.rb = array.NewRecordBuilder(memory.DefaultAllocator, t.ArrowSchema())
-	l.bld = typedBuilders(l.rb, len(l.cols))
+	l.schema = t.ArrowSchema()
+	l.cur = newBatch(t)
 	return l, nil
 }
 
@@ -317,34 +315,52 @@ func (l *tableLoader) open(out string, rej io.Writer) error {
 		w = l.wrapOut(out, l.outHash)
 	}
 	l.outBuf = bufio.NewWriterSize(w, 1<<20)
-	// Dictionaries pay for enums, regions and dates; for amounts and ids
-	// they cost more time than they save space (snappy still compresses
-	// repeated ids). The rest of the settings are engine/pqfile's.
-	var noDict []string
+	// Dictionaries pay for enums, regions and small ints; for amounts
+	// and ids they cost more time than they save space (snappy still
+	// compresses repeated ids), and so do they for dates: arrow-go's
+	// dictionary encoder boxes every int32 into an interface (an
+	// allocation per value), where PLAIN is a copy and snappy takes the
+	// repeats. The rest of the settings are engine/pqfile's.
+	// A pseudonym (a hash) gets no min/max statistics: its range is
+	// every row group's, so they prune nothing and cost a comparison of
+	// 64 bytes per row.
+	var noDict, noStats []string
 	for _, c := range l.t.Columns {
-		if c.Kind == datasets.Money || c.Kind == datasets.String {
+		switch c.Kind {
+		case datasets.Money, datasets.String, datasets.Date, datasets.Month:
 			noDict = append(noDict, c.StoredName())
 		}
+		if c.Pseudonymised {
+			noStats = append(noStats, c.StoredName())
+		}
 	}
-	schema := l.t.ArrowSchema()
-	props := pqfile.Props(schema, pqfile.Settings{CreatedBy: "povrisk ingest", RowGroup: batchRows, NoDict: noDict})
-	l.pw, err = pqarrow.NewFileWriter(schema, l.outBuf, props, pqfile.ArrowProps())
+	props := pqfile.Props(l.schema, pqfile.Settings{CreatedBy: "povrisk ingest", RowGroup: batchRows, NoDict: noDict, NoStats: noStats})
+	l.pw, err = pqarrow.NewFileWriter(l.schema, l.outBuf, props, pqfile.ArrowProps())
 	if err != nil {
 		return err
 	}
-	batches, done := make(chan arrow.RecordBatch, 1), make(chan error, 1)
-	l.batches, l.wdone = batches, done
+	// At most three batches exist: one being filled, one queued, one
+	// being written.
+	batches, free, done := make(chan *batch, 1), make(chan *batch, 2), make(chan error, 1)
+	l.batches, l.free, l.wdone = batches, free, done
 	go func() {
 		var werr error
 		// Range over the local channel: stopWriter sets l.batches to nil,
 		// possibly before this goroutine first runs.
-		for rec := range batches {
+		for b := range batches {
 			if werr == nil {
+				rec := b.record(l.schema)
+				// Write ends the row group: nothing of rec's buffers is
+				// kept (statistics are copied), so the batch may be refilled.
 				if err := l.pw.Write(rec); err != nil {
 					werr = fmt.Errorf("write parquet: %w", err)
 				}
+				rec.Release()
 			}
-			rec.Release()
+			select {
+			case free <- b:
+			default:
+			}
 		}
 		done <- werr
 	}()
@@ -705,122 +721,77 @@ func appendU32(b []byte, v uint32) []byte {
 	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
 }
 
-// colBuilder is a column's builder, typed once (RecordBuilder keeps its
-// field builders across batches) so that appending a value needs no type
-// switch on the builder.
-type colBuilder struct {
-	fb   array.Builder
-	str  *array.BinaryBuilder
-	date *array.Date32Builder
-	f64  *array.Float64Builder
-	i32  *array.Int32Builder
-	bl   *array.BooleanBuilder
-}
-
-func typedBuilders(rb *array.RecordBuilder, n int) []colBuilder {
-	out := make([]colBuilder, n)
-	for j := range out {
-		fb := rb.Field(j)
-		out[j].fb = fb
-		switch b := fb.(type) {
-		case *array.StringBuilder:
-			out[j].str = b.BinaryBuilder
-		case *array.Date32Builder:
-			out[j].date = b
-		case *array.Float64Builder:
-			out[j].f64 = b
-		case *array.Int32Builder:
-			out[j].i32 = b
-		case *array.BooleanBuilder:
-			out[j].bl = b
-		}
-	}
-	return out
-}
-
 func (l *tableLoader) appendRow() error {
+	b := l.cur
+	b.begin()
+	n := b.n
 	for j := range l.cols {
 		v := &l.vals[j]
-		cb := &l.bld[j]
+		cb := &b.cols[j]
 		if v.null {
-			cb.fb.AppendNull()
+			cb.null()
 			continue
 		}
 		c := &l.cols[j]
 		switch c.col.Kind {
 		case datasets.String, datasets.Region, datasets.Enum:
 			if c.col.Pseudonymised && l.ps.mac == nil {
-				cb.fb.AppendNull() // validating without a key: nothing is stored
+				cb.null() // validating without a key: nothing is stored
 			} else if c.col.Pseudonymised {
 				// v.s is the 18-character form (normalizeID).
-				cb.str.Append(l.ps.sum(v.s))
+				cb.str(n, l.ps.sum(v.s))
 			} else {
-				cb.str.Append(v.s)
+				cb.str(n, v.s)
 			}
 		case datasets.Date, datasets.Month:
-			cb.date.Append(arrowDate(v.i))
+			cb.int32(n, v.i)
 		case datasets.Money:
-			cb.f64.Append(v.f)
+			cb.float64(n, v.f)
 		case datasets.Int:
-			cb.i32.Append(v.i)
+			cb.int32(n, v.i)
 		case datasets.Bool:
-			cb.bl.Append(v.b)
+			cb.bool(n, v.b)
 		}
 	}
-	l.nrows++
-	if l.nrows >= batchRows {
+	b.end()
+	if b.n >= batchRows {
 		return l.flush()
 	}
 	return nil
 }
 
+// flush hands the current batch to the writer goroutine (or, without an
+// output, empties it) and starts the next one.
 func (l *tableLoader) flush() error {
-	if l.nrows == 0 {
+	if l.cur.n == 0 {
 		return nil
 	}
-	// The builders restart empty after NewRecordBatch: size them for a
-	// whole batch at once instead of growing them by doubling, copying and
-	// clearing, in every batch.
-	if cap(l.dataLen) < len(l.cols) {
-		l.dataLen = make([]int, len(l.cols))
-	}
-	for j := range l.cols {
-		if sb, ok := l.rb.Field(j).(*array.StringBuilder); ok {
-			l.dataLen[j] = sb.DataLen()
-		}
-	}
-	rec := l.rb.NewRecordBatch()
-	if l.nrows >= batchRows {
-		for j := range l.cols {
-			fb := l.rb.Field(j)
-			fb.Reserve(batchRows)
-			if sb, ok := fb.(*array.StringBuilder); ok {
-				sb.ReserveData(l.dataLen[j] + l.dataLen[j]/16)
-			}
-		}
-	}
-	l.nrows = 0
 	if l.progress != nil {
 		l.progress(l.read)
 	}
 	if l.batches == nil {
-		rec.Release()
+		l.cur.reset()
 		return nil
 	}
 	select {
-	case l.batches <- rec:
-		return nil
+	case l.batches <- l.cur:
 	case err := <-l.wdone:
 		// the writer failed and stopped
-		rec.Release()
 		l.wdone <- err
 		return err
 	}
+	select {
+	case b := <-l.free:
+		b.reset()
+		l.cur = b
+	default:
+		l.cur = newBatch(l.t)
+	}
+	return nil
 }
 
 // close finishes the Parquet file and the reject file.
 func (l *tableLoader) close() error {
-	defer l.rb.Release()
 	if err := l.flush(); err != nil {
 		l.stopWriter()
 		return err
@@ -854,7 +825,6 @@ func (l *tableLoader) close() error {
 // abort discards the outputs after a file error.
 func (l *tableLoader) abort() {
 	l.stopWriter()
-	l.rb.Release()
 	if l.out != nil {
 		l.out.Close()
 	}

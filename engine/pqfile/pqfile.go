@@ -18,7 +18,10 @@ type Settings struct {
 	CreatedBy string   // "povrisk" when empty
 	RowGroup  int      // RowGroup when 0
 	NoDict    []string // columns written without a dictionary (unique keys, free text, amounts)
-	Zstd      bool     // zstd instead of snappy (smaller, slower; for files kept long)
+	// NoStats are columns written without min/max statistics: hashes,
+	// whose range is every row group's and prunes nothing.
+	NoStats []string
+	Zstd    bool // zstd instead of snappy (smaller, slower; for files kept long)
 }
 
 // Props returns the writer properties for schema. Float columns never get
@@ -49,6 +52,9 @@ func Props(schema *arrow.Schema, s Settings) *parquet.WriterProperties {
 	}
 	for _, c := range s.NoDict {
 		opts = append(opts, parquet.WithDictionaryFor(c, false))
+	}
+	for _, c := range s.NoStats {
+		opts = append(opts, parquet.WithStatsFor(c, false))
 	}
 	if schema != nil {
 		for _, f := range schema.Fields() {
