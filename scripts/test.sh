@@ -58,6 +58,7 @@ fuzz ./engine/brief FuzzLoadUnitCosts
 fuzz ./engine/brief FuzzBriefSummary
 fuzz ./engine/ingest FuzzV11Tables
 fuzz ./engine/ingest FuzzPlainASCII
+fuzz ./engine/ingest FuzzSplitCommas
 fuzz ./engine/feedback FuzzFeedbackCSV
 fuzz ./engine/feedback FuzzFeedbackXLSX
 fuzz ./engine/run FuzzSheetNames
