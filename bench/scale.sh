@@ -71,7 +71,8 @@ for n in "${sizes[@]}"; do
   fi
   common=(--warehouse "$d/warehouse" --models "$d/../models" --policy "$policy")
   rm -rf "$d/runs-single" "$d/runs-shards"
-  read -r w r < <(measure "$d/single" run "${common[@]}" --runs "$d/runs-single" "${hh[@]}")
+  # --json: each step's .out holds its stage times.
+  read -r w r < <(measure "$d/single" run "${common[@]}" --runs "$d/runs-single" --json "${hh[@]}")
   printf '%-9s %-22s %9.1f %9s %12.1f\n' "$n" "single run" "$w" "$(gb "$r")" "$(echo "$w * 1000000 / $n" | bc -l)"
   asof=$(basename "$(ls -d "$d/runs-single"/2*/ | head -1)")
   # 4 shards, two at a time (the machine has 2 cores), then the merge.
@@ -80,7 +81,7 @@ for n in "${sizes[@]}"; do
   for pair in "0 1" "2 3"; do
     pids=()
     for k in $pair; do
-      ( measure "$d/shard$k" run "${common[@]}" --runs "$d/runs-shards" --as-of "$asof" --shard "$k/4" "${hh[@]}" >"$d/shard$k.m" ) &
+      ( measure "$d/shard$k" run "${common[@]}" --runs "$d/runs-shards" --as-of "$asof" --shard "$k/4" --json "${hh[@]}" >"$d/shard$k.m" ) &
       pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p"; done

@@ -12,8 +12,13 @@ import (
 
 // OpenDB opens a DuckDB database: in memory when path is "", else the file.
 // The caller owns the handle and passes it down; nothing keeps it globally.
+//
+// DuckDB's external file cache is off: on (DuckDB's default), it keeps
+// the blocks of the Parquet files read in its buffer pool, on top of the
+// OS page cache that holds the warehouse anyway (features of 1M households:
+// 4.50 GB peak without it, 4.77 GB with it, the same time and bytes).
 func OpenDB(path string) (*sql.DB, error) {
-	c, err := duckdb.NewConnector(path, nil)
+	c, err := duckdb.NewConnector(path+"?enable_external_file_cache=false", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
 	}
