@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestOpenDBNoFileCache: DuckDB's external file cache, on by default,
 // keeps every Parquet block read in memory; OpenDB turns it off.
@@ -24,5 +27,18 @@ func TestOpenDBNoFileCache(t *testing.T) {
 	var x int
 	if err := db.QueryRow("SELECT x FROM t").Scan(&x); err != nil || x != 42 {
 		t.Errorf("SELECT x FROM t: %d, %v; want 42", x, err)
+	}
+}
+
+// TestOpenDBRefusesQuestionMark: what follows a '?' would be read as
+// settings, so such a file name is refused rather than opened elsewhere.
+func TestOpenDBRefusesQuestionMark(t *testing.T) {
+	db, err := OpenDB(t.TempDir() + "/a?threads=1")
+	if err == nil {
+		db.Close()
+		t.Fatal("OpenDB of a name with '?': no error")
+	}
+	if !strings.Contains(err.Error(), "may not contain '?'") {
+		t.Errorf("error %q does not say why", err)
 	}
 }

@@ -23,9 +23,9 @@
 // into file errors.
 //
 // Speed (the 1M-household scale drop, 24 months, 53.2M CSV rows, on this
-// shared 2-core machine): about 1.0 CPU-second per million rows (1.1-1.2
-// before batch.go, the word-wise splitter and the date encoding), so about
-// 2M rows/s when both cores are free.
+// 2-core machine when quiet): 0.72-0.82 CPU-seconds per million rows and
+// 2.3-2.6M rows/s (the build before batch.go, the word-wise splitter and
+// the date encoding, run interleaved with it: 0.88-0.91, 2.0-2.2M rows/s).
 //
 // Every row is checked: types, code lists, int ranges, region code
 // lengths, required fields, identifiers (at most MaxKeyLen bytes, printable,

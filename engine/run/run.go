@@ -299,19 +299,20 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 	done := &shardDone{counts: countRows(nil, 0)}
 	base := math.NaN()
 	groups := groupsOf(mine, sizes, in.cfg.ShardHouseholds)
-	tables := []features.Tables{in.w}
-	if split := in.cfg.Split; split == SplitAlways || split == SplitAuto && splitPays(len(groups), households(sizes, mine), households(sizes, all)) {
-		// Removed before the shard is finished (sw.finish renames tmp);
-		// sw.abort removes it with tmp.
+	tables := make([]features.Tables, len(groups))
+	for i := range tables {
+		tables[i] = in.w
+	}
+	split := "" // the split of the warehouse, when made: removed before sw.finish renames tmp, else with tmp by sw.abort
+	if len(groups) > 1 && (in.cfg.Split == SplitAlways || in.cfg.Split == SplitAuto && splitPays(len(groups), households(sizes, mine), households(sizes, all))) {
 		ck.stage("split")
-		split := filepath.Join(tmp, "split")
+		split = filepath.Join(tmp, "split")
 		if tables, err = splitWarehouse(ctx, db, in.w, groups, split, in.cfg.Progress, in.cfg.Reporter); err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(split)
 	}
 	for i, counties := range groups {
-		g, err := computeGroup(ctx, db, in, ck, counties, tables[min(i, len(tables)-1)])
+		g, err := computeGroup(ctx, db, in, ck, counties, tables[i])
 		if err != nil {
 			return nil, err
 		}
@@ -324,8 +325,8 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 		base = g.ex.base
 		addCounts(&done.counts, g.rk.counts)
 	}
-	if len(tables) > 1 {
-		if err := os.RemoveAll(filepath.Join(tmp, "split")); err != nil {
+	if split != "" {
+		if err := os.RemoveAll(split); err != nil {
 			return nil, fault.Wrap(fault.Write, fmt.Errorf("remove the split of the warehouse: %w", err))
 		}
 	}

@@ -462,33 +462,9 @@ func (g *grower) fillOne(j, lo, hi int, local bool) (int, int) {
 // adds, and the four are summed; the occupied range is found by scanning.
 // The codes of row r are codes[r*stride].
 func (g *grower) fillOneWide(j int, codes []uint8, stride int, rows []sample) (int, int) {
-	h := g.scratch
-	h0, h1, h2, h3 := h[:histStride], h[histStride:2*histStride], h[2*histStride:3*histStride], h[3*histStride:4*histStride]
-	k := 0
-	for ; k+4 <= len(rows); k += 4 {
-		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		h0[codes[int(s0.r)*stride]] += s0.inc()
-		h1[codes[int(s1.r)*stride]] += s1.inc()
-		h2[codes[int(s2.r)*stride]] += s2.inc()
-		h3[codes[int(s3.r)*stride]] += s3.inc()
-	}
-	for ; k < len(rows); k++ {
-		h0[codes[int(rows[k].r)*stride]] += rows[k].inc()
-	}
-	mn, mx := histStride, -1
-	nb := g.d.Cuts[j].Bins() // only bins below nb and the missing bin can be occupied
-	for b := range nb {
-		h0[b] += h1[b] + h2[b] + h3[b]
-		h1[b], h2[b], h3[b] = 0, 0, 0
-		if h0[b] != 0 {
-			mn = min(mn, b)
-			mx = max(mx, b)
-		}
-	}
-	m := hist.MissingBin
-	h0[m] += h1[m] + h2[m] + h3[m]
-	h1[m], h2[m], h3[m] = 0, 0, 0
-	return mn, mx
+	h := (*[histStride]hbin)(g.scratch[:histStride])
+	fillWide(h, g.scratch[histStride:], codes, stride, rows, g.d.Cuts[j].Bins())
+	return g.occupied(j, h[:])
 }
 
 // split is a chosen split of a node.
