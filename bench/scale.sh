@@ -13,6 +13,13 @@
 # $SCALE_DATA (default bench/.data/scale): 1M households take about 2 GB
 # of drop and 1 GB of warehouse; 4M four times that. SHARD_HOUSEHOLDS sets
 # --shard-households (default: povrisk's, 250000).
+#
+# The province has one county per COUNTY_HOUSEHOLDS households (default
+# 40000: `povrisk generate --counties N/40000`, counties of 3 to 12
+# townships, so of about 16,000 to 64,000 households), as a real province
+# has (about 100 counties for 4M households). A fixed number of counties
+# would make each county, which a shard never cuts, grow with the
+# province. Each size's data is under $SCALE_DATA/N-cC (C counties).
 set -euo pipefail
 bash "$(dirname "$0")/../scripts/install.sh" bench   # GNU time, bc (idempotent)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,13 +62,15 @@ gb() { echo "scale=2; $1 / 1048576" | bc; }
 
 printf '%-9s %-22s %9s %9s %12s\n' size step wall_s peak_GB us/household
 for n in "${sizes[@]}"; do
-  d=$data/$n
+  nc=$(( n / ${COUNTY_HOUSEHOLDS:-40000} ))
+  [ "$nc" -ge 1 ] || nc=1
+  d=$data/$n-c$nc
   mkdir -p "$d"
   # The warehouse is the cache: once ingested, the drop may be deleted
   # (SCALE_KEEP_DROP=0) to save disk; it is regenerated only to ingest.
   if [ ! -f "$d/ingested" ] && [ ! -f "$d/drop/households.csv" ]; then
     echo "generating $n households" >&2
-    nice "$bin" generate --households "$n" --seed 1 --out "$d/drop" >/dev/null
+    nice "$bin" generate --households "$n" --counties "$nc" --seed 1 --out "$d/drop" >/dev/null
   fi
   if [ ! -f "$d/ingested" ]; then
     echo "ingesting $n households" >&2

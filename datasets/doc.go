@@ -20,7 +20,15 @@
 // # The simulated world
 //
 // Six real counties of Guizhou (52) and Yunnan (53), each with 6 townships of
-// 8 villages (12-digit codes county+1tt+2vv). The regions table names them
+// 8 villages (12-digit codes county+1tt+2vv). Counties (--counties) sets
+// another number: fewer keep the first real ones; more add simulated
+// counties, alternately in Guizhou and Yunnan (codes of prefectures 21 and
+// up, drawn names ending in 县), each of 3 to 12 townships drawn uniformly
+// from their own stream, so that the default world's counties, names and
+// disasters stay what they are. Households are spread evenly over
+// villages, so a county's size follows its townships (fourfold between the
+// smallest and the largest, as in a real province: bench/scale.sh gives
+// about 40,000 households per county). The regions table names them
 // all (see "Places" below). Households (H00000001, ...)
 // are escaped (~36%), monitored at the start (~6%, with a monitoring event
 // before the start) or general. Members (P + household number + 2 digits)
@@ -66,7 +74,7 @@
 // # Places
 //
 // The regions table (v1.1) holds every county (6 digits: its real name,
-// ending in 县), township (9 digits: two drawn syllables and 镇, 乡, or
+// ending in 县, or a drawn one for a simulated county), township (9 digits: two drawn syllables and 镇, 乡, or
 // 街道 for half of the first townships, the county seats) and village (12
 // digits: two syllables and 村, 寨村, 坝村, 沟村, 湾村, or 社区: mostly
 // under a 街道, 5% elsewhere), sorted by code. Names are drawn from their

@@ -23,17 +23,23 @@ import (
 // GenerateOptions configure Generate. The zero value of every field means
 // something sensible (see each field).
 type GenerateOptions struct {
-	Households int       // default 20000
-	Months     int       // default 24; at least 7 (the truth covers the last 7 month-ends)
-	Start      time.Time // first month (its day is ignored); default 2024-01-01
-	Seed       uint64
-	Out        string    // drop directory (created)
-	Truth      string    // ground-truth CSV; default Out + ".truth.csv" (outside the drop)
-	Relapse    string    // relapse truth CSV; default Out + ".relapse.csv" (outside the drop)
-	Dirty      float64   // share of extra bad rows per table, of every kind (0 = clean); sidecar Out + ".defects.csv"
-	Encoding   string    // "" or "utf-8" (UTF-8), or "gb18030": households and persons in GB18030, income_records UTF-8 with BOM
-	Format     string    // "csv" (default), "csv.gz", "parquet"
-	Progress   io.Writer // a "\rgenerate: done/total households" line, rewritten in place; nil = quiet
+	Households int // default 20000
+	// Counties is the number of counties (default DefaultCounties: six
+	// real counties of Guizhou and Yunnan, six townships each). More add
+	// simulated counties of 3 to 12 townships; households are spread
+	// evenly over villages, so a county's size follows its townships.
+	// Fewer keep the first real ones.
+	Counties int
+	Months   int       // default 24; at least 7 (the truth covers the last 7 month-ends)
+	Start    time.Time // first month (its day is ignored); default 2024-01-01
+	Seed     uint64
+	Out      string    // drop directory (created)
+	Truth    string    // ground-truth CSV; default Out + ".truth.csv" (outside the drop)
+	Relapse  string    // relapse truth CSV; default Out + ".relapse.csv" (outside the drop)
+	Dirty    float64   // share of extra bad rows per table, of every kind (0 = clean); sidecar Out + ".defects.csv"
+	Encoding string    // "" or "utf-8" (UTF-8), or "gb18030": households and persons in GB18030, income_records UTF-8 with BOM
+	Format   string    // "csv" (default), "csv.gz", "parquet"
+	Progress io.Writer // a "\rgenerate: done/total households" line, rewritten in place; nil = quiet
 	// Reporter is told of the stage "generate" (total: the households) and
 	// of every chunk of households written; nil shows nothing.
 	Reporter progress.Reporter
@@ -74,7 +80,7 @@ func Generate(ctx context.Context, o GenerateOptions) (*GenerateReport, error) {
 	}
 	cal := startOf(o.Start)
 	cal.months = o.Months
-	w := newWorld(o.Seed, cal)
+	w := newWorld(o.Seed, cal, o.Counties)
 	d, err := openDrop(o, cal)
 	if err != nil {
 		return nil, err
@@ -260,6 +266,8 @@ func (o *GenerateOptions) defaults() error {
 	switch {
 	case o.Out == "":
 		return bad("generate: no output directory: set Out (--out)")
+	case o.Counties < 0 || o.Counties > MaxCounties:
+		return bad("generate: counties %d out of range 1..%d", o.Counties, MaxCounties)
 	case o.Households < 0 || o.Households > 99_999_999:
 		return bad("generate: households %d out of range 1..99999999", o.Households)
 	case o.Months < 7 || o.Months > 600:

@@ -701,6 +701,8 @@ func TestOptionErrors(t *testing.T) {
 		{"format", GenerateOptions{Out: "x", Format: "xlsx"}, `unknown format "xlsx"`},
 		{"encoding", GenerateOptions{Out: "x", Encoding: "big5"}, `unknown encoding "big5"`},
 		{"dirty parquet", GenerateOptions{Out: "x", Format: "parquet", Dirty: 0.1}, "dirty drops are CSV only"},
+		{"negative counties", GenerateOptions{Out: "x", Counties: -1}, "counties -1 out of range 1..3000"},
+		{"too many counties", GenerateOptions{Out: "x", Counties: 3001}, "counties 3001 out of range 1..3000"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // stateOn applies the documented rule (doc.go, "person_events") to one
@@ -140,14 +142,10 @@ func TestPersonEventsRebuildPersons(t *testing.T) {
 	}
 }
 
-// TestRegions: every county, township and village of the households has a
-// name, codes nest (6, 9, 12 digits), names end as they should and are
-// unique within their parent; the same seed gives the same names, another
-// seed others.
-func TestRegions(t *testing.T) {
-	rep := gen(t, GenerateOptions{Households: 800, Months: 8, Seed: 41})
-	drop := readDrop(t, filepath.Dir(rep.Tables[0].Path), ".csv", nil)
-	rg := drop["regions"]
+// checkRegions checks a regions table (header, code order, nesting, name
+// endings, names unique within their parent) and returns the names by code.
+func checkRegions(t *testing.T, rg *table) map[string]string {
+	t.Helper()
 	if strings.Join(rg.header, ",") != "region_code,name" {
 		t.Fatalf("regions header %v", rg.header)
 	}
@@ -194,6 +192,18 @@ func TestRegions(t *testing.T) {
 		}
 		byParent[parent][name] = true
 	}
+	return names
+}
+
+// TestRegions: every county, township and village of the households has a
+// name, codes nest (6, 9, 12 digits), names end as they should and are
+// unique within their parent; the same seed gives the same names, another
+// seed others.
+func TestRegions(t *testing.T) {
+	rep := gen(t, GenerateOptions{Households: 800, Months: 8, Seed: 41})
+	drop := readDrop(t, filepath.Dir(rep.Tables[0].Path), ".csv", nil)
+	rg := drop["regions"]
+	names := checkRegions(t, rg)
 	if want := 6 + 6*6 + 6*6*8; len(rg.rows) != want {
 		t.Errorf("%d regions, want %d", len(rg.rows), want)
 	}
@@ -234,7 +244,7 @@ func TestRegions(t *testing.T) {
 // simulation).
 func TestPersonEventsEveryMonthEnd(t *testing.T) {
 	cal := calendar{y0: 2024, m0: 1, months: 30}
-	w := newWorld(9, cal)
+	w := newWorld(9, cal, 0)
 	s := &sim{w: w, o: &GenerateOptions{Seed: 9}, stats: &simStats{}}
 	s.pcg = rand.NewPCG(0, 0)
 	s.r = rand.New(s.pcg)
@@ -289,4 +299,101 @@ func TestPersonEventsEveryMonthEnd(t *testing.T) {
 		t.Errorf("only %d month-to-month changes in %d states checked", changed, checked)
 	}
 	t.Logf("%d person-field-month states checked, %d changes", checked, changed)
+}
+
+// TestCounties: a world of 40 counties keeps the six real counties of the
+// default world with their townships, villages and names, adds 34
+// simulated ones alternately in Guizhou and Yunnan with 3 to 12 townships,
+// spreads households over counties in proportion to their townships, draws
+// disasters in them, and gives every member an ID number of the
+// household's county. Fewer counties than six keep the first real ones.
+func TestCounties(t *testing.T) {
+	const n = 40
+	rep := gen(t, GenerateOptions{Households: 4000, Months: 8, Seed: 41, Counties: n})
+	drop := readDrop(t, filepath.Dir(rep.Tables[0].Path), ".csv", nil)
+	if ps := checkDrop(t, drop); len(ps) > 0 {
+		t.Fatalf("drop of %d counties has %d problems, first %+v", n, len(ps), ps[0])
+	}
+	names := checkRegions(t, drop["regions"])
+	towns := map[string]int{} // county -> townships
+	perProvince := map[string]int{}
+	countyNames := map[string]bool{}
+	for code, name := range names {
+		switch len(code) {
+		case 6:
+			perProvince[code[:2]]++
+			if countyNames[name] {
+				t.Errorf("county name %q twice", name)
+			}
+			countyNames[name] = true
+		case 9:
+			towns[code[:6]]++
+		}
+	}
+	if len(towns) != n || perProvince["52"] != n/2 || perProvince["53"] != n/2 {
+		t.Fatalf("%d counties with townships, per province %v; want %d, half each", len(towns), perProvince, n)
+	}
+	small := readDrop(t, filepath.Dir(gen(t, GenerateOptions{Households: 50, Months: 8, Seed: 41}).Tables[0].Path), ".csv", nil)["regions"]
+	for _, r := range small.rows {
+		if names[r[0]] != r[1] {
+			t.Errorf("default world's %s %s is %q in the larger world", r[0], r[1], names[r[0]])
+		}
+	}
+	real := map[string]bool{}
+	for _, c := range simCounties {
+		real[c.code] = true
+	}
+	sizes := map[int]bool{}
+	for c, k := range towns {
+		if real[c] && k != townshipsPerCounty || !real[c] && (k < minTowns || k > maxTowns) {
+			t.Errorf("county %s has %d townships", c, k)
+		}
+		sizes[k] = true
+	}
+	if len(sizes) < 4 {
+		t.Errorf("simulated counties have only township counts %v", sizes)
+	}
+	// Households per county follow townships: correlation above 0.8
+	// (expected counts 4000*k/T of 50-170 against Poisson noise of ~10).
+	hh := drop["households"]
+	county := map[string]string{} // household -> county
+	count := map[string]float64{}
+	for _, r := range hh.rows {
+		c := r[hh.col("region_code")][:6]
+		county[r[hh.col("household_id")]] = c
+		count[c]++
+	}
+	var xs, ys []float64
+	for c, k := range towns {
+		xs, ys = append(xs, float64(k)), append(ys, count[c])
+	}
+	if r := stat.Correlation(xs, ys, nil); r < 0.8 {
+		t.Errorf("households per county against townships: correlation %.2f", r)
+	}
+	ps := drop["persons"]
+	for _, r := range ps.rows {
+		if id := r[ps.col("id_number")]; id != "" && id[:6] != county[r[ps.col("household_id")]] {
+			t.Fatalf("person %s of county %s has ID number of %s", r[ps.col("person_id")], county[r[ps.col("household_id")]], id[:6])
+		}
+	}
+	simulated := 0
+	ds := drop["disasters"]
+	for _, r := range ds.rows {
+		if !real[r[ds.col("region_code")][:6]] {
+			simulated++
+		}
+	}
+	if simulated == 0 {
+		t.Errorf("no disaster in the %d simulated counties (of %d)", n-6, len(ds.rows))
+	}
+	few := readDrop(t, filepath.Dir(gen(t, GenerateOptions{Households: 300, Months: 8, Seed: 41, Counties: 2}).Tables[0].Path), ".csv", nil)
+	got := map[string]bool{}
+	for _, r := range few["regions"].rows {
+		if len(r[0]) == 6 {
+			got[r[0]] = true
+		}
+	}
+	if len(got) != 2 || !got["520121"] || !got["520123"] {
+		t.Errorf("2 counties: %v, want 520121 and 520123", got)
+	}
 }

@@ -415,7 +415,7 @@ func (s *sim) addMember(h *household, surname, rel string, age int, male bool) {
 		p.name = surname + drawGiven(r)
 	}
 	if r.Float64() > 0.02 { // 2% have no ID number on file
-		p.idNumber = makeIDNumber(r, simCounties[h.vill.county].code, p.birth, male)
+		p.idNumber = makeIDNumber(r, s.w.counties[h.vill.county].code, p.birth, male)
 	}
 	if age >= 16 && chance(r, 0.9) {
 		p.phone = drawPhone(r)

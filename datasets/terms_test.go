@@ -12,7 +12,7 @@ import (
 // if the truth's term schedule and the simulated one disagree.
 func TestTermScheduleAgrees(t *testing.T) {
 	cal := calendar{y0: 2024, m0: 1, months: 36}
-	w := newWorld(1, cal)
+	w := newWorld(1, cal, 0)
 	s := &sim{w: w, o: &GenerateOptions{Seed: 1}, stats: &simStats{}}
 	s.pcg = rand.NewPCG(1, 2)
 	s.r = rand.New(s.pcg)

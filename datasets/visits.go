@@ -280,7 +280,7 @@ func simulatedFuture(ctx context.Context, g GenerateOptions, asOf time.Time) (*v
 	cal.months = g.Months
 	st := &visitTruth{asOf: asOf, p: map[string]float64{}, identified: map[string]bool{}}
 	from, to := []byte(civil.Format(asOf)), []byte(civil.Format(until))
-	err := runChunks(ctx, g, newWorld(g.Seed, cal), func(res *chunkResult) error {
+	err := runChunks(ctx, g, newWorld(g.Seed, cal, g.Counties), func(res *chunkResult) error {
 		b := res.bufs[tMonitoring]
 		for r := 0; r < b.rows(); r++ {
 			if d := b.field(r, 1); string(d) > string(from) && string(d) <= string(to) {

@@ -3,6 +3,7 @@ package datasets
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"time"
 
@@ -79,32 +80,102 @@ func (c calendar) monthOf(t day) int {
 	return (y*12 + m - 1) - (c.y0*12 + c.m0 - 1)
 }
 
-// county is one simulated county: its 6-digit code and Chinese name.
+// county is one simulated county: its 6-digit code, its Chinese name, and
+// where its townships and villages start in the world's county-major lists.
 type county struct {
 	code, name string
+	towns      int // townships
+	firstTown  int // index of its first township in world.townships
+	firstVill  int // index of its first village in world.villages
 }
 
+// villages is the number of villages of c.
+func (c county) villages() int { return c.towns * villagesPerTown }
+
 // simCounties are real county codes of Guizhou (52) and Yunnan (53), so that
-// two provincial monitoring lines apply.
+// two provincial monitoring lines apply. A world of more counties adds
+// simulated ones (simulatedCounties).
 var simCounties = []county{
-	{"520121", "开阳县"},
-	{"520123", "修文县"},
-	{"520326", "务川仡佬族苗族自治县"},
-	{"530426", "峨山彝族自治县"},
-	{"530623", "盐津县"},
-	{"530627", "镇雄县"},
+	{code: "520121", name: "开阳县"},
+	{code: "520123", name: "修文县"},
+	{code: "520326", name: "务川仡佬族苗族自治县"},
+	{code: "530426", name: "峨山彝族自治县"},
+	{code: "530623", name: "盐津县"},
+	{code: "530627", name: "镇雄县"},
 }
 
 const (
-	townshipsPerCounty = 6
+	townshipsPerCounty = 6 // of the real counties
 	villagesPerTown    = 8
+	// DefaultCounties is the number of counties of a generated drop when
+	// GenerateOptions.Counties is 0: the real ones of simCounties.
+	DefaultCounties = 6
+	// MaxCounties bounds GenerateOptions.Counties (China has about 2,800
+	// county-level divisions).
+	MaxCounties = 3000
+	// Townships of a simulated county: minTowns to maxTowns, uniformly, so
+	// that its households (drawn uniformly over villages) vary fourfold as
+	// real counties do.
+	minTowns, maxTowns = 3, 12
 )
+
+// worldCounties returns the n counties of a world: the first n real ones,
+// then simulated ones drawn from r (alternately in Guizhou and Yunnan; a
+// code of prefecture 21-99 not among the real ones, a name of two
+// syllables and 县, and minTowns to maxTowns townships), each with its
+// offsets into the county-major township and village lists.
+func worldCounties(n int, r *rand.Rand) []county {
+	cs := make([]county, 0, n)
+	used := map[string]bool{}
+	names := map[string]bool{}
+	for _, c := range simCounties[:min(n, len(simCounties))] {
+		c.towns = townshipsPerCounty
+		cs = append(cs, c)
+		used[c.code], names[c.name] = true, true
+	}
+	next := [2]int{} // simulated counties so far, per province
+	for len(cs) < n {
+		p := len(cs) % 2
+		var c county
+		for {
+			k := next[p]
+			next[p]++
+			c.code = fmt.Sprintf("%s%02d%02d", [2]string{"52", "53"}[p], 21+k/99, 1+k%99)
+			if !used[c.code] {
+				break
+			}
+		}
+		for {
+			c.name = twoSyllables(r) + "县"
+			if !names[c.name] {
+				break
+			}
+		}
+		c.towns = minTowns + r.IntN(maxTowns-minTowns+1)
+		used[c.code], names[c.name] = true, true
+		cs = append(cs, c)
+	}
+	towns, vills := 0, 0
+	for i := range cs {
+		cs[i].firstTown, cs[i].firstVill = towns, vills
+		towns += cs[i].towns
+		vills += cs[i].villages()
+	}
+	return cs
+}
+
+// twoSyllables draws a place name of two different syllables.
+func twoSyllables(r *rand.Rand) string {
+	a := r.IntN(len(placeSyllables))
+	b := (a + 1 + r.IntN(len(placeSyllables)-1)) % len(placeSyllables)
+	return placeSyllables[a] + placeSyllables[b]
+}
 
 // village is one 12-digit region with its Chinese name.
 type village struct {
 	code   string
 	name   string
-	county int // index into simCounties
+	county int // index into world.counties
 	town   int // township index within the county
 	idx    int // index into world.villages
 }
@@ -123,7 +194,8 @@ type disasterEvent struct {
 type world struct {
 	cal       calendar
 	seed      uint64
-	townships []township // county-major, townshipsPerCounty per county
+	counties  []county
+	townships []township // county-major, county.towns per county
 	villages  []village
 	disasters []disasterEvent
 	byVillage [][]int // disaster indexes exposing each village, in month order
@@ -145,15 +217,21 @@ type township struct {
 	street     bool // a 街道 (its villages are mostly 社区)
 }
 
-func newWorld(seed uint64, cal calendar) *world {
-	w := &world{cal: cal, seed: seed}
+// newWorld builds the world of a seed with n counties (0: DefaultCounties).
+// The default world is the one every drop had before worlds had a size: its
+// counties, names and disasters are drawn the same way.
+func newWorld(seed uint64, cal calendar, n int) *world {
+	if n <= 0 {
+		n = DefaultCounties
+	}
+	w := &world{cal: cal, seed: seed, counties: worldCounties(n, rand.New(rand.NewPCG(seed, streamCounties)))}
 	w.nameRegions(rand.New(rand.NewPCG(seed, streamNames)))
 	r := rand.New(rand.NewPCG(seed, streamWorld))
 	// The world stream drew three syllables per village name before names
 	// had their own stream; those draws are kept so that the disasters of a
 	// seed stay where they were.
-	for range simCounties {
-		for range townshipsPerCounty * villagesPerTown {
+	for _, c := range w.counties {
+		for range c.villages() {
 			r.IntN(24)
 			r.IntN(24)
 			r.IntN(5)
@@ -161,7 +239,6 @@ func newWorld(seed uint64, cal calendar) *world {
 	}
 	w.byVillage = make([][]int, len(w.villages))
 	w.disasterRate = make([]float64, len(w.villages))
-	nv := townshipsPerCounty * villagesPerTown
 	add := func(prefix string, m int, sev int, kind string, villages []int) {
 		e := disasterEvent{
 			id:     "D" + strconv.Itoa(100001+len(w.disasters)),
@@ -174,8 +251,8 @@ func newWorld(seed uint64, cal calendar) *world {
 	}
 	for m := 0; m < cal.months; m++ {
 		cm := cal.month(m)
-		for ci, c := range simCounties {
-			base := ci * nv
+		for _, c := range w.counties {
+			base, nv := c.firstVill, c.villages()
 			if chance(r, countyDisasterP) {
 				vs := make([]int, nv)
 				for i := range vs {
@@ -184,7 +261,7 @@ func newWorld(seed uint64, cal calendar) *world {
 				add(c.code, m, drawSeverity(r), drawKind(r, cm), vs)
 			}
 			if chance(r, townDisasterP) {
-				t := r.IntN(townshipsPerCounty)
+				t := r.IntN(c.towns)
 				vs := make([]int, villagesPerTown)
 				for i := range vs {
 					vs[i] = base + t*villagesPerTown + i
@@ -204,7 +281,8 @@ func newWorld(seed uint64, cal calendar) *world {
 		mean += severityProb[s] * disasterWeight[s]
 	}
 	for v := range w.villages {
-		w.disasterRate[v] = (countyDisasterP + townDisasterP/townshipsPerCounty + villageDisasterP/float64(nv)) * mean
+		c := w.counties[w.villages[v].county]
+		w.disasterRate[v] = (countyDisasterP + townDisasterP/float64(c.towns) + villageDisasterP/float64(c.villages())) * mean
 	}
 	return w
 }
@@ -217,14 +295,10 @@ func newWorld(seed uint64, cal calendar) *world {
 // variants, or in 社区 (mostly under a 街道). Names are unique within their
 // parent: a name drawn twice is drawn again.
 func (w *world) nameRegions(r *rand.Rand) {
-	two := func() string { // two different syllables
-		a := r.IntN(len(placeSyllables))
-		b := (a + 1 + r.IntN(len(placeSyllables)-1)) % len(placeSyllables)
-		return placeSyllables[a] + placeSyllables[b]
-	}
-	for ci, c := range simCounties {
+	two := func() string { return twoSyllables(r) }
+	for ci, c := range w.counties {
 		used := map[string]bool{}
-		for t := 0; t < townshipsPerCounty; t++ {
+		for t := 0; t < c.towns; t++ {
 			var tw township
 			for {
 				tw = township{code: fmt.Sprintf("%s%03d", c.code, 101+t)}
@@ -270,15 +344,21 @@ func (w *world) nameRegions(r *rand.Rand) {
 }
 
 // regionRows writes the regions table: every county, township and village
-// in code order.
+// in code order (simulated counties are not drawn in code order).
 func (w *world) regionRows(b *tableBuf) {
-	for ci, c := range simCounties {
+	order := make([]int, len(w.counties))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return w.counties[order[i]].code < w.counties[order[j]].code })
+	for _, ci := range order {
+		c := w.counties[ci]
 		b.s(c.code).s(c.name)
-		for t := 0; t < townshipsPerCounty; t++ {
-			tw := w.townships[ci*townshipsPerCounty+t]
+		for t := 0; t < c.towns; t++ {
+			tw := w.townships[c.firstTown+t]
 			b.s(tw.code).s(tw.name)
 			for v := 0; v < villagesPerTown; v++ {
-				vl := w.villages[(ci*townshipsPerCounty+t)*villagesPerTown+v]
+				vl := w.villages[c.firstVill+t*villagesPerTown+v]
 				b.s(vl.code).s(vl.name)
 			}
 		}
@@ -319,8 +399,11 @@ func drawKind(r *rand.Rand, m int) string {
 const (
 	streamWorld uint64 = 1<<63 | 1
 	streamNames uint64 = 1<<63 | 2
-	streamSim   uint64 = 1
-	streamDirty uint64 = 2
+	// streamCounties draws the simulated counties of a larger world (the
+	// default world draws nothing from it).
+	streamCounties uint64 = 1<<63 | 3
+	streamSim      uint64 = 1
+	streamDirty    uint64 = 2
 )
 
 var surnames = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "罗", "高", "林", "龙", "吴", "田", "杨", "石", "潘", "韦"}

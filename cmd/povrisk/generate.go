@@ -18,6 +18,7 @@ func init() {
 		Usage: "write a simulated verification-data drop (DATA-STANDARD v1) with its ground truth",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "households", Value: 20000, Usage: "number of households"},
+			&cli.IntFlag{Name: "counties", Value: datasets.DefaultCounties, Usage: fmt.Sprintf("number of counties (1..%d): the first six are real counties of Guizhou and Yunnan of six townships each, more are simulated ones of 3 to 12 townships (a county's households follow its townships)", datasets.MaxCounties)},
 			&cli.IntFlag{Name: "months", Value: 24, Usage: "number of months of data (at least 7)"},
 			&cli.StringFlag{Name: "start", Value: "2024-01", Usage: "first month, YYYY-MM"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed: the same seed gives the same bytes"},
@@ -48,11 +49,15 @@ func generateOptions(c *cli.Context) (datasets.GenerateOptions, error) {
 	if c.Int("households") <= 0 {
 		return datasets.GenerateOptions{}, errors.New("--households must be positive")
 	}
+	if n := c.Int("counties"); n < 1 || n > datasets.MaxCounties {
+		return datasets.GenerateOptions{}, fmt.Errorf("--counties %d: want 1 to %d", n, datasets.MaxCounties)
+	}
 	if err := checkDataEnd(start, c.Int("months"), time.Now()); err != nil {
 		return datasets.GenerateOptions{}, err
 	}
 	return datasets.GenerateOptions{
 		Households: c.Int("households"),
+		Counties:   c.Int("counties"),
 		Months:     c.Int("months"),
 		Start:      start,
 		Seed:       c.Uint64("seed"),

@@ -28,6 +28,8 @@ func TestGenerateCommand(t *testing.T) {
 		{"bad start", []string{"--start", "2025-13", "--out", out}, ExitUsage, "", `--start "2025-13": want YYYY-MM`, ""},
 		{"bad months", []string{"--months", "3", "--out", out}, ExitUsage, "", "months 3 out of range", ""},
 		{"parquet dirty", []string{"--format", "parquet", "--dirty", "0.1", "--out", out}, ExitUsage, "", "dirty drops are CSV only", ""},
+		{"no counties", []string{"--counties", "0", "--out", out}, ExitUsage, "", "--counties 0: want 1 to 3000", ""},
+		{"too many counties", []string{"--counties", "3001", "--out", out}, ExitUsage, "", "--counties 3001: want 1 to 3000", ""},
 	}
 	t.Run("json", func(t *testing.T) {
 		code, out, errs := runCLI(t, []string{"generate", "--households", "25", "--months", "8", "--start", "2025-01", "--out", filepath.Join(dir, "j"), "--json", "-q"})
@@ -44,6 +46,25 @@ func TestGenerateCommand(t *testing.T) {
 		}
 		if rep.Households != 25 || rep.End != "2025-08-31" || len(rep.Tables) == 0 || rep.Tables[0].Name != "households" || rep.Tables[0].Rows != 25 {
 			t.Errorf("--json report %+v", rep)
+		}
+	})
+	t.Run("counties", func(t *testing.T) {
+		d := filepath.Join(dir, "c")
+		if code, _, errs := runCLI(t, []string{"generate", "--households", "60", "--months", "8", "--start", "2025-01", "--counties", "11", "--out", d, "-q"}); code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		b, err := os.ReadFile(filepath.Join(d, "regions.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		counties := 0
+		for _, l := range strings.Split(string(b), "\n") {
+			if code, _, ok := strings.Cut(l, ","); ok && len(code) == 6 {
+				counties++
+			}
+		}
+		if counties != 11 {
+			t.Errorf("--counties 11 wrote %d counties in regions.csv", counties)
 		}
 	})
 	for _, c := range cases {
