@@ -197,7 +197,7 @@ func (b *fblock) fill(g *grower) {
 // chunks.
 func (g *grower) gather(rows []int32) []gh {
 	o := g.ord[:len(rows)]
-	const chunk = 4096
+	const chunk = 2048
 	nw := g.nw
 	if len(rows) < 2*chunk {
 		nw = 1
@@ -262,7 +262,7 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
 
 // parallelFill is the least work (rows x features) whose histograms the
 // team builds block by block; below, one goroutine builds them all.
-const parallelFill = 1 << 13
+const parallelFill = 1 << 12
 
 // A feature's codes are 0..Bins()-1 and hist.MissingBin: only these bins
 // of its histogram are cleared, filled and read (the others may hold
