@@ -40,7 +40,7 @@
 //     each row's sums always in the same order, so the same data, options
 //     and seed give the same model, byte for byte, whatever Workers is.
 //     A fit's Workers-1 helper goroutines live as long as the fit and poll
-//     for the next parallel step for 50 microseconds before they sleep (a
+//     for the next parallel step for 20 microseconds before they sleep (a
 //     tree is hundreds of steps of tens of microseconds; a goroutine
 //     started or woken for each came late). See team.go.
 //   - Trees are stored flat (32-byte Nodes, children after their parent,
