@@ -47,14 +47,16 @@ type helper struct {
 	wake     chan struct{}
 }
 
-// newTeam starts nw-1 helpers; nil (every step serial) for nw <= 1.
-// close stops them.
+// newTeam starts nw-1 helpers, at most GOMAXPROCS-1 (more would poll
+// for a processor, not for work); nil when that is none (steps then start
+// goroutines, or run serially for nw <= 1). close stops them.
 func newTeam(nw int) *team {
-	if nw <= 1 {
+	nh := min(nw, runtime.GOMAXPROCS(0)) - 1
+	if nh <= 0 {
 		return nil
 	}
 	t := &team{}
-	for range nw - 1 {
+	for range nh {
 		h := &helper{wake: make(chan struct{}, 1)}
 		t.helpers = append(t.helpers, h)
 		t.wg.Add(1)
