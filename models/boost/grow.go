@@ -360,7 +360,14 @@ func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool) int {
 		copy(g.tmp[offL[c]:], g.rows[a:a+left[c]])
 		copy(g.tmp[offR[c]:], g.rows[a+left[c]:b])
 	})
-	copy(g.rows[lo:hi], g.tmp[:n])
+	if n < 1<<15 {
+		copy(g.rows[lo:hi], g.tmp[:n])
+		return k
+	}
+	g.team.run(nc, nc, func(c int) {
+		a, b := c*n/nc, (c+1)*n/nc
+		copy(g.rows[lo+a:lo+b], g.tmp[a:b])
+	})
 	return k
 }
 

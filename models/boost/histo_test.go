@@ -181,7 +181,14 @@ func TestExpNeg(t *testing.T) {
 // TestPartitionInChunks: the partition by several workers (in chunks)
 // orders the rows as one pass does: stably, left rows first.
 func TestPartitionInChunks(t *testing.T) {
-	X, _ := sparseSynth(3*parallelPartition, 4)
+	// Below and above the size whose copy back is parallel too.
+	for _, n := range []int{3 * parallelPartition, 1<<15 + 3*parallelPartition} {
+		partitionInChunks(t, n)
+	}
+}
+
+func partitionInChunks(t *testing.T, n int) {
+	X, _ := sparseSynth(n, 4)
 	d := hist.Quantise(X, hist.MaxBins, 2, false)
 	par, err := Options{}.resolved()
 	if err != nil {
