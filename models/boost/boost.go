@@ -163,14 +163,16 @@ func (m *Model) boost(ctx context.Context, d *hist.Binned, y []int, w []float64,
 	for i := range raw {
 		raw[i] = m.init
 	}
-	g := newGrower(d, par, nw, train)
+	tm := newTeam(nw)
+	defer tm.close()
+	g := newGrower(d, par, nw, train, tm)
 	var gains [][]float64 // per tree kept so far, per feature
 	best, bestLoss := 0, math.Inf(1)
 	for t := 0; ; t++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		m.loss = append(m.loss, gradients(g.grad, raw, y, w, train, nw)/sw)
+		m.loss = append(m.loss, gradients(tm, g.grad, raw, y, w, train, nw)/sw)
 		if len(valid) > 0 {
 			vl := logLoss(raw, y, w, valid)
 			m.valLoss = append(m.valLoss, vl)
@@ -192,7 +194,7 @@ func (m *Model) boost(ctx context.Context, d *hist.Binned, y []int, w []float64,
 		if len(train) < 1<<14 {
 			uw = 1
 		}
-		parallelBlocks(len(leaves), uw, func(k int) {
+		tm.run(len(leaves), uw, func(k int) {
 			l := &leaves[k]
 			v := nodes[l.node].Value
 			for _, r := range g.rows[l.lo:l.hi] {
@@ -252,10 +254,10 @@ const lossBlock = 4096
 
 // gradients fills grad for the training rows at scores raw and returns the
 // weighted log loss summed over them.
-func gradients(grad []gh, raw []float64, y []int, w []float64, train []int32, nw int) float64 {
+func gradients(tm *team, grad []gh, raw []float64, y []int, w []float64, train []int32, nw int) float64 {
 	nb := (len(train) + lossBlock - 1) / lossBlock
 	part := make([]float64, nb)
-	parallelBlocks(nb, nw, func(b int) {
+	tm.run(nb, nw, func(b int) {
 		// One exp per row: e = exp(-x), p = 1/(1+e), and the loss
 		// log(1+e) (y = 1) or x + log(1+e) (y = 0). Unweighted, the
 		// log(1+e) of several rows are taken as the log of their product

@@ -34,10 +34,15 @@
 //     Only a feature's own bins (Cuts.Bins() and the missing bin) are
 //     cleared, subtracted and scanned. See histo.go.
 //   - Work is spread over blocks of features cut by estimated work, one per
-//     worker (histograms and split search), and over rows (gradients,
-//     scores), each bin's and each row's sums always in the same order, so
-//     the same data, options and seed give the same model, byte for byte,
-//     whatever Workers is.
+//     worker (a node's histograms and split search), over groups of four
+//     dense or a run of sparse columns taken one at a time (the root's),
+//     and over rows (gradients, gathers, partitions, scores), each bin's and
+//     each row's sums always in the same order, so the same data, options
+//     and seed give the same model, byte for byte, whatever Workers is.
+//     A fit's Workers-1 helper goroutines live as long as the fit and poll
+//     for the next parallel step for 20 microseconds before they sleep (a
+//     tree is hundreds of steps of tens of microseconds; a goroutine
+//     started or woken for each came late). See team.go.
 //   - Trees are stored flat (32-byte Nodes, children after their parent,
 //     thresholds in raw units), like the forest's. Every node, internal or
 //     not, holds the Newton value it would have as a leaf, so an

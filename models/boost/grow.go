@@ -50,31 +50,33 @@ type leaf struct {
 
 // grower grows the trees of one Fit; its buffers are reused across rounds.
 type grower struct {
-	d        *hist.Binned
-	o        Params
-	nw       int
-	train    []int32 // the training rows (all rows without a validation share)
-	rows     []int32 // train, partitioned leaf by leaf
-	tmp      []int32
-	grad     []gh                // per row
-	ord      []gh                // gradients of a node's rows, in its order
-	blocks   []fblock            // the features in blocks of histogram work
-	rootN    [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
-	mode     []int               // per feature, its most frequent code over the training rows
-	dens     []float64           // per feature, the share of the training rows outside its mode
-	sparse   []sparseCol         // per feature, its rows outside its mode (root without held-out rows only)
-	identity bool                // the training rows are 0..N-1
-	pool     []hists
-	nodes    []Node
-	bins     []uint8 // bin threshold of each node (for walking binned rows)
-	leaves   []leaf
-	splits   []split // per feature, for the leaf being scanned
-	splits2  []split
-	gain     []float64 // per feature, summed over the model
+	d          *hist.Binned
+	o          Params
+	nw         int
+	team       *team   // the fit's goroutines (nil: one)
+	train      []int32 // the training rows (all rows without a validation share)
+	rows       []int32 // train, partitioned leaf by leaf
+	tmp        []int32
+	grad       []gh                // per row
+	ord        []gh                // gradients of a node's rows, in its order
+	blocks     []fblock            // the features in blocks of histogram work
+	rootGroups [][]int             // the features in groups of root histogram work (without held-out rows)
+	rootN      [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
+	mode       []int               // per feature, its most frequent code over the training rows
+	dens       []float64           // per feature, the share of the training rows outside its mode
+	sparse     []sparseCol         // per feature, its rows outside its mode (root without held-out rows only)
+	identity   bool                // the training rows are 0..N-1
+	pool       []hists
+	nodes      []Node
+	bins       []uint8 // bin threshold of each node (for walking binned rows)
+	leaves     []leaf
+	splits     []split // per feature, for the leaf being scanned
+	splits2    []split
+	gain       []float64 // per feature, summed over the model
 }
 
-func newGrower(d *hist.Binned, o Params, nw int, train []int32) *grower {
-	g := &grower{d: d, o: o, nw: nw, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
+func newGrower(d *hist.Binned, o Params, nw int, train []int32, tm *team) *grower {
+	g := &grower{d: d, o: o, nw: nw, team: tm, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
 		grad: make([]gh, d.N), ord: make([]gh, len(train)), splits: make([]split, d.P), splits2: make([]split, d.P), gain: make([]float64, d.P)}
 	g.layout(nw)
 	return g
@@ -189,21 +191,27 @@ func (g *grower) grow() ([]Node, []leaf) {
 	g.leaves = g.leaves[:0]
 	if g.splittable(&root) {
 		root.hist = g.getHist()
-		var ord []gh
-		if !g.identity {
-			ord = g.gather(g.rows)
-		}
-		g.forBlocks(n, func(k int) {
-			lo, hi := g.blocks[k].lo, g.blocks[k].hi
-			if g.identity {
-				g.fillRoot(root.hist, lo, hi, root.sum)
-			} else {
+		if g.identity {
+			nw := g.nw
+			if n*g.d.P < parallelFill {
+				nw = 1
+			}
+			g.team.run(len(g.rootGroups), nw, func(k int) {
+				js := g.rootGroups[k]
+				g.fillRoot(root.hist, js, root.sum)
+				for _, j := range js {
+					g.splits[j] = g.scan(j, &root.hist[j], root.sum)
+				}
+			})
+		} else {
+			ord := g.gather(g.rows)
+			g.forBlocks(n, func(k int) {
 				g.fillBlock(root.hist, k, g.rows, ord, root.sum)
-			}
-			for j := lo; j < hi; j++ {
-				g.splits[j] = g.scan(j, &root.hist[j], root.sum)
-			}
-		})
+				for j := g.blocks[k].lo; j < g.blocks[k].hi; j++ {
+					g.splits[j] = g.scan(j, &root.hist[j], root.sum)
+				}
+			})
+		}
 		root.best, root.ok = pick(g.splits)
 	}
 	g.leaves = append(g.leaves, root)
@@ -332,7 +340,7 @@ func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool) int {
 	// together through tmp (the same order as one pass).
 	nc := g.nw
 	left := make([]int, nc)
-	parallelBlocks(nc, nc, func(c int) {
+	g.team.run(nc, nc, func(c int) {
 		a, b := lo+c*n/nc, lo+(c+1)*n/nc
 		left[c] = partitionRows(g.rows[a:b], g.tmp[a-lo:b-lo], col, &goLeft)
 	})
@@ -347,18 +355,25 @@ func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool) int {
 		offR[c] = r
 		r += (c+1)*n/nc - c*n/nc - left[c]
 	}
-	parallelBlocks(nc, nc, func(c int) {
+	g.team.run(nc, nc, func(c int) {
 		a, b := lo+c*n/nc, lo+(c+1)*n/nc
 		copy(g.tmp[offL[c]:], g.rows[a:a+left[c]])
 		copy(g.tmp[offR[c]:], g.rows[a+left[c]:b])
 	})
-	copy(g.rows[lo:hi], g.tmp[:n])
+	if n < 1<<15 {
+		copy(g.rows[lo:hi], g.tmp[:n])
+		return k
+	}
+	g.team.run(nc, nc, func(c int) {
+		a, b := c*n/nc, (c+1)*n/nc
+		copy(g.rows[lo+a:lo+b], g.tmp[a:b])
+	})
 	return k
 }
 
 // parallelPartition is the fewest rows partitioned in chunks by several
 // workers.
-const parallelPartition = 1 << 14
+const parallelPartition = 1 << 12
 
 // partitionRows reorders rows stably, those whose code in col has goLeft
 // first, with tmp (len(rows)) as scratch, and returns their number.

@@ -65,7 +65,7 @@ func (g *grower) layout(nw int) {
 	cnt := make([][histStride]int32, d.P)
 	g.mode = make([]int, d.P)
 	g.dens = make([]float64, d.P)
-	parallelBlocks(d.P, nw, func(j int) {
+	g.team.run(d.P, nw, func(j int) {
 		col := d.Col(j)
 		if g.identity {
 			for _, c := range col {
@@ -87,11 +87,12 @@ func (g *grower) layout(nw int) {
 	})
 	g.blocks = g.cut(nw)
 	nb := len(g.blocks)
-	parallelBlocks(nb, nw, func(b int) { g.blocks[b].fill(g) })
+	g.team.run(nb, nw, func(b int) { g.blocks[b].fill(g) })
 	if g.identity {
+		g.rootGroups = g.groupRoot()
 		g.rootN = cnt
 		g.sparse = make([]sparseCol, d.P)
-		parallelBlocks(d.P, nw, func(j int) {
+		g.team.run(d.P, nw, func(j int) {
 			if m := g.mode[j]; g.dens[j] <= sparseMax {
 				col := d.Col(j)
 				n := d.N - int(cnt[j][m])
@@ -192,12 +193,21 @@ func (b *fblock) fill(g *grower) {
 }
 
 // gather copies the gradients of rows into g.ord, in order: the blocks
-// then read them in sequence.
+// then read them in sequence. Large nodes are gathered by the team in
+// chunks.
 func (g *grower) gather(rows []int32) []gh {
 	o := g.ord[:len(rows)]
-	for k, r := range rows {
-		o[k] = g.grad[r]
+	const chunk = 2048
+	nw := g.nw
+	if len(rows) < 2*chunk {
+		nw = 1
 	}
+	g.team.run((len(rows)+chunk-1)/chunk, nw, func(b int) {
+		lo := b * chunk
+		for k, r := range rows[lo:min(lo+chunk, len(rows))] {
+			o[lo+k] = g.grad[r]
+		}
+	})
 	return o
 }
 
@@ -206,10 +216,10 @@ func (g *grower) gather(rows []int32) []gh {
 func (g *grower) forBlocks(rows int, fn func(k int)) {
 	nb := len(g.blocks)
 	nw := min(g.nw, nb)
-	if rows*g.d.P < 1<<15 {
+	if rows*g.d.P < parallelFill {
 		nw = 1
 	}
-	parallelBlocks(nb, nw, fn)
+	g.team.run(nb, nw, fn)
 }
 
 // fillBlock builds the histograms of block k's features over the rows
@@ -250,6 +260,10 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
 	}
 }
 
+// parallelFill is the least work (rows x features) whose histograms the
+// team builds block by block; below, one goroutine builds them all.
+const parallelFill = 1 << 12
+
 // A feature's codes are 0..Bins()-1 and hist.MissingBin: only these bins
 // of its histogram are cleared, filled and read (the others may hold
 // anything).
@@ -270,15 +284,50 @@ func (g *grower) setMode(h *[histPad]bin, j int, sum bin) {
 	h[g.mode[j]] = sum.minus(rest)
 }
 
-// fillRoot builds the histograms of features lo..hi-1 over every row
-// (0..N-1, the root without held-out rows, whose sums are sum) into h:
-// column by column, a sparse column's rows outside its mode, the dense
-// columns streamed four at once so that four features' updates
-// interleave. Counts are the root's, computed once (g.rootN).
-func (g *grower) fillRoot(h hists, lo, hi int, sum bin) {
+// groupRoot cuts the features into the groups whose root histograms
+// (without held-out rows) one goroutine builds and scans: four dense
+// columns (streamed together by fillDense4), the dense remainder, and
+// runs of sparse columns of about the same work. The team takes the
+// groups one at a time, largest first, which balances the workers better
+// than one block each.
+func (g *grower) groupRoot() [][]int {
+	var groups, sparse [][]int
+	var dense, run []int
+	var cost float64
+	for j := range g.d.P {
+		if g.dens[j] > sparseMax {
+			if dense = append(dense, j); len(dense) == 4 {
+				groups = append(groups, dense)
+				dense = nil
+			}
+			continue
+		}
+		// A sparse column's row costs about two dense rows (its
+		// gradients are read out of order).
+		run = append(run, j)
+		if cost += 2 * g.dens[j]; cost >= 4 {
+			sparse = append(sparse, run)
+			run, cost = nil, 0
+		}
+	}
+	if dense != nil {
+		groups = append(groups, dense)
+	}
+	if run != nil {
+		sparse = append(sparse, run)
+	}
+	return append(groups, sparse...)
+}
+
+// fillRoot builds the histograms of features js over every row (0..N-1,
+// the root without held-out rows, whose sums are sum) into h: column by
+// column, a sparse column's rows outside its mode, the dense columns
+// streamed four at once so that four features' updates interleave.
+// Counts are the root's, computed once (g.rootN).
+func (g *grower) fillRoot(h hists, js []int, sum bin) {
 	var dense [4]int
 	nd := 0
-	for j := lo; j < hi; j++ {
+	for _, j := range js {
 		hj := &h[j]
 		g.clearHist(hj, j)
 		if g.dens[j] > sparseMax {
@@ -307,7 +356,7 @@ func (g *grower) fillRoot(h hists, lo, hi int, sum bin) {
 		}
 		g.fillDense4(h, dense, &scratch[0])
 	}
-	for j := lo; j < hi; j++ {
+	for _, j := range js {
 		hj, nj := &h[j], &g.rootN[j]
 		for b := range g.d.Cuts[j].Bins() {
 			hj[b].n = int64(nj[b])

@@ -81,7 +81,9 @@ func TestHistogramsMatchRows(t *testing.T) {
 	for _, share := range []float64{0, 0.2} {
 		for _, nw := range []int{1, 3} {
 			train, _ := holdOut(d.N, share, 5)
-			g := newGrower(d, par, nw, train)
+			tm := newTeam(nw)
+			t.Cleanup(tm.close)
+			g := newGrower(d, par, nw, train, tm)
 			sparse := 0
 			rowSparse := 0
 			for _, v := range g.dens {
@@ -111,13 +113,15 @@ func TestHistogramsMatchRows(t *testing.T) {
 					sum = sum.plus(bin{g.grad[r].g, g.grad[r].h, 1})
 				}
 				h := g.getHist()
+				ord := g.gather(c.rows)
 				g.forBlocks(len(c.rows), func(k int) {
-					if c.root && g.identity {
-						g.fillRoot(h, g.blocks[k].lo, g.blocks[k].hi, sum)
-					} else {
-						g.fillBlock(h, k, c.rows, g.gather(c.rows), sum)
+					if !(c.root && g.identity) {
+						g.fillBlock(h, k, c.rows, ord, sum)
 					}
 				})
+				if c.root && g.identity {
+					g.team.run(len(g.rootGroups), nw, func(k int) { g.fillRoot(h, g.rootGroups[k], sum) })
+				}
 				for j := range d.P {
 					want := naiveHist(d, g.grad, j, c.rows)
 					for b := range want {
@@ -177,7 +181,14 @@ func TestExpNeg(t *testing.T) {
 // TestPartitionInChunks: the partition by several workers (in chunks)
 // orders the rows as one pass does: stably, left rows first.
 func TestPartitionInChunks(t *testing.T) {
-	X, _ := sparseSynth(3*parallelPartition, 4)
+	// Below and above the size whose copy back is parallel too.
+	for _, n := range []int{3 * parallelPartition, 1<<15 + 3*parallelPartition} {
+		partitionInChunks(t, n)
+	}
+}
+
+func partitionInChunks(t *testing.T, n int) {
+	X, _ := sparseSynth(n, 4)
 	d := hist.Quantise(X, hist.MaxBins, 2, false)
 	par, err := Options{}.resolved()
 	if err != nil {
@@ -188,7 +199,9 @@ func TestPartitionInChunks(t *testing.T) {
 	perm := slices.Clone(train)
 	rng.Shuffle(len(perm), func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
 	for _, nw := range []int{2, 3} {
-		g := newGrower(d, par, nw, train)
+		tm := newTeam(nw)
+		t.Cleanup(tm.close)
+		g := newGrower(d, par, nw, train, tm)
 		copy(g.rows, perm)
 		lo, hi := 5, len(perm)-7
 		k := g.partition(lo, hi, 0, 100, true)
