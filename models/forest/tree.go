@@ -82,19 +82,28 @@ type item struct {
 }
 
 // sample is an in-bag row with its bootstrap count and class, kept
-// together in 8 bytes so that partitions and histogram fills stream them.
-type sample struct {
-	r int32
-	c uint32 // bootstrap count (< 2^31), bit 31 set for class 1
-}
+// together in 8 bytes so that partitions and histogram fills stream them:
+// the row in the low 32 bits, the count (< 2^31) in bits 32-62, bit 63 set
+// for class 1. One word, not a struct of two: a partition moves it with
+// one load and one store.
+type sample uint64
 
 func makeSample(r int, cnt int32, y uint8) sample {
-	return sample{r: int32(r), c: uint32(cnt) | uint32(y)<<31}
+	return sample(uint32(r)) | sample(uint32(cnt)|uint32(y)<<31)<<32
 }
+
+// row is the sample's row (in g.local's numbering when compacted).
+func (s sample) row() int { return int(uint32(s)) }
+
+// withRow is s renumbered to row r.
+func (s sample) withRow(r int) sample { return s&^(1<<32-1) | sample(uint32(r)) }
 
 // inc is the sample's histogram increment: its count, shifted by 32 for
 // class 1.
-func (s sample) inc() hbin { return hbin(s.c&^(1<<31)) << (32 * (s.c >> 31)) }
+func (s sample) inc() hbin {
+	c := uint32(s >> 32)
+	return hbin(c&^(1<<31)) << (32 * (c >> 31))
+}
 
 // grower builds trees; one per worker, its buffers reused across trees.
 type grower struct {
@@ -353,9 +362,9 @@ func (g *grower) compact(it *item) {
 	g.local = slices.Grow(g.local[:0], m*p)[:m*p]
 	codes := g.d.Codes
 	for i := range rows {
-		r := int(rows[i].r)
+		r := rows[i].row()
 		copy(g.local[i*p:(i+1)*p], codes[r*p:(r+1)*p])
-		rows[i].r = int32(i)
+		rows[i] = rows[i].withRow(i)
 	}
 	it.local = true
 }
@@ -403,7 +412,7 @@ func (g *grower) fillAll(h []hbin, lo, hi int, local bool) {
 		codes = g.local
 	}
 	for _, s := range g.rows[lo:hi] {
-		row := codes[int(s.r)*p : int(s.r)*p+p]
+		row := codes[s.row()*p : s.row()*p+p]
 		for j, c := range row {
 			h[j*histStride+int(c)] += s.inc()
 		}
@@ -440,7 +449,7 @@ func (g *grower) fillOne(j, lo, hi int, local bool) (int, int) {
 	occ := &g.occ
 	*occ = [4]uint64{}
 	for _, s := range rows {
-		c := codes[int(s.r)*p]
+		c := codes[s.row()*p]
 		h[c] += s.inc()
 		occ[c>>6] |= 1 << (c & 63)
 	}
@@ -630,7 +639,7 @@ func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
 // measured on the engine table's columns).
 func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stride int, rows []sample) {
 	for _, s := range rows {
-		inc, r := s.inc(), int(s.r)*stride
+		inc, r := s.inc(), s.row()*stride
 		h0[codes[o0+r]] += inc
 		h1[codes[o1+r]] += inc
 		h2[codes[o2+r]] += inc
@@ -641,7 +650,7 @@ func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stri
 // fill3 is fill4 for three histograms.
 func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, rows []sample) {
 	for _, s := range rows {
-		inc, r := s.inc(), int(s.r)*stride
+		inc, r := s.inc(), s.row()*stride
 		h0[codes[o0+r]] += inc
 		h1[codes[o1+r]] += inc
 		h2[codes[o2+r]] += inc
@@ -651,7 +660,7 @@ func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, 
 // fill2 is fill4 for two histograms.
 func fill2(h0, h1 *[histStride]hbin, codes []uint8, o0, o1, stride int, rows []sample) {
 	for _, s := range rows {
-		inc, r := s.inc(), int(s.r)*stride
+		inc, r := s.inc(), s.row()*stride
 		h0[codes[o0+r]] += inc
 		h1[codes[o1+r]] += inc
 	}
@@ -666,13 +675,13 @@ func fillWide(h *[histStride]hbin, scratch []hbin, codes []uint8, stride int, ro
 	k := 0
 	for ; k+4 <= len(rows); k += 4 {
 		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		h[codes[int(s0.r)*stride]] += s0.inc()
-		h1[codes[int(s1.r)*stride]] += s1.inc()
-		h2[codes[int(s2.r)*stride]] += s2.inc()
-		h3[codes[int(s3.r)*stride]] += s3.inc()
+		h[codes[s0.row()*stride]] += s0.inc()
+		h1[codes[s1.row()*stride]] += s1.inc()
+		h2[codes[s2.row()*stride]] += s2.inc()
+		h3[codes[s3.row()*stride]] += s3.inc()
 	}
 	for ; k < len(rows); k++ {
-		h[codes[int(rows[k].r)*stride]] += rows[k].inc()
+		h[codes[rows[k].row()*stride]] += rows[k].inc()
 	}
 	for b := range nb {
 		h[b] += h1[b] + h2[b] + h3[b]
@@ -905,16 +914,16 @@ func (g *grower) partition(it *item, s split) int {
 	// advanced by whether it belongs there (the direction of a row is
 	// unpredictable, a branch on it mispredicted half of the time). Rows
 	// are written at k <= the index being read, so in place is safe.
+	// The right rows so far are i-k: no cursor of their own to keep.
 	add, bin := leftRule(s)
-	k, m := 0, 0
-	for _, r := range rows {
-		left := b2i(codes[int(r.r)*stride]+add <= bin)
+	k := 0
+	for i, r := range rows {
+		left := b2i(codes[r.row()*stride]+add <= bin)
 		rows[k] = r
-		tmp[m] = r
+		tmp[i-k] = r
 		k += left
-		m += 1 - left
 	}
-	copy(rows[k:], tmp[:m])
+	copy(rows[k:], tmp[:len(rows)-k])
 	return k
 }
 
@@ -942,14 +951,13 @@ func (g *grower) partitionOOB(it *item, s split) int {
 	rows := g.oob[it.olo:it.ohi]
 	tmp := g.otmp[:len(rows)]
 	add, bin := leftRule(s)
-	k, m := 0, 0
-	for _, r := range rows {
+	k := 0
+	for i, r := range rows {
 		left := b2i(codes[int(r)*stride]+add <= bin)
 		rows[k] = r
-		tmp[m] = r
+		tmp[i-k] = r
 		k += left
-		m += 1 - left
 	}
-	copy(rows[k:], tmp[:m])
+	copy(rows[k:], tmp[:len(rows)-k])
 	return k
 }
