@@ -672,16 +672,15 @@ func fill2(h0, h1 *[histStride]hbin, codes []uint8, o0, o1, stride int, rows []s
 // do not serialise on one bin's adds.
 func fillWide(h *[histStride]hbin, scratch []hbin, codes []uint8, stride int, rows []sample, nb int) {
 	h1, h2, h3 := scratch[:histStride], scratch[histStride:2*histStride], scratch[2*histStride:3*histStride]
-	k := 0
-	for ; k+4 <= len(rows); k += 4 {
-		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		h[codes[s0.row()*stride]] += s0.inc()
-		h1[codes[s1.row()*stride]] += s1.inc()
-		h2[codes[s2.row()*stride]] += s2.inc()
-		h3[codes[s3.row()*stride]] += s3.inc()
+	for ; len(rows) >= 4; rows = rows[4:] {
+		q := (*[4]sample)(rows) // one bounds check for the four
+		h[codes[q[0].row()*stride]] += q[0].inc()
+		h1[codes[q[1].row()*stride]] += q[1].inc()
+		h2[codes[q[2].row()*stride]] += q[2].inc()
+		h3[codes[q[3].row()*stride]] += q[3].inc()
 	}
-	for ; k < len(rows); k++ {
-		h[codes[rows[k].row()*stride]] += rows[k].inc()
+	for _, s := range rows {
+		h[codes[s.row()*stride]] += s.inc()
 	}
 	for b := range nb {
 		h[b] += h1[b] + h2[b] + h3[b]
