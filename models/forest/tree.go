@@ -120,7 +120,7 @@ type grower struct {
 	occ       [4]uint64 // bins occupied in scratch (value bins only), when sparse
 	sparse    bool      // scratch was filled by a small node's fillOne: occ is set
 	bins      [histStride]uint8
-	bh        [][histStride]hbin // a batch's histograms (fillBatch), zeroed between nodes
+	bh        []hist2 // a batch's histograms (fillBatch), zeroed between nodes
 	batch     []int
 	pool      [][]hbin
 	feats     []int
@@ -147,7 +147,7 @@ func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) 
 		scratch: make([]hbin, 4*histStride), feats: make([]int, d.P)}
 	g.full = 2*o.MaxFeatures > d.P
 	nb := min(o.MaxFeatures, maxBatch)
-	g.bh, g.batch = make([][histStride]hbin, nb), make([]int, 0, nb)
+	g.bh, g.batch = make([]hist2, nb), make([]int, 0, nb)
 	if d.N*d.P > 2*compactBytes {
 		g.compactAt = compactBytes / d.P
 	}
@@ -513,7 +513,7 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, known, bool) {
 			g.fillBatch(batch, it.lo, it.hi, it.local)
 			g.sparse = false
 			for b, j := range batch {
-				h := g.bh[b][:]
+				h := g.bh[b].lower()[:]
 				mn, mx := g.occupied(j, h)
 				g.try(&t, j, h, mn, mx, it)
 				if mx >= mn {
@@ -605,39 +605,77 @@ func (g *grower) occupied(j int, h []hbin) (int, int) {
 // columns, or from g.local's row-major codes when the node is compacted.
 // Features go four at a time, each four in one pass over the rows whose
 // codes and histograms stay in registers: a row's sample is read once per
-// four features, and the adds of different features interleave, so that
-// runs of one bin in one feature do not serialise on its adds.
+// four features, and the adds of different features interleave. Within a
+// feature, rows alternate between the histogram's two halves (summed at
+// the end, merge2), so that runs of one bin do not serialise on its adds.
 func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
 	codes, stride, colOff := g.d.ColCodes, 1, g.d.N
 	if local {
 		codes, stride, colOff = g.local, g.d.P, 1
 	}
 	rows := g.rows[lo:hi]
+	bh := g.bh
 	b := 0
 	for ; b+4 <= len(batch); b += 4 {
-		fill4(&g.bh[b], &g.bh[b+1], &g.bh[b+2], &g.bh[b+3], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, batch[b+3]*colOff, stride, rows)
+		fill4(&bh[b], &bh[b+1], &bh[b+2], &bh[b+3], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, batch[b+3]*colOff, stride, rows)
 	}
 	switch len(batch) - b {
 	case 3:
-		fill3(&g.bh[b], &g.bh[b+1], &g.bh[b+2], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, stride, rows)
+		fill3(&bh[b], &bh[b+1], &bh[b+2], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, stride, rows)
+		b += 3
 	case 2:
-		fill2(&g.bh[b], &g.bh[b+1], codes, batch[b]*colOff, batch[b+1]*colOff, stride, rows)
+		fill2(&bh[b], &bh[b+1], codes, batch[b]*colOff, batch[b+1]*colOff, stride, rows)
+		b += 2
 	case 1:
 		j := batch[b]
-		if local {
-			fillWide(&g.bh[b], g.scratch, g.local[j:], stride, rows, g.d.Cuts[j].Bins())
-		} else {
-			fillWide(&g.bh[b], g.scratch, g.d.Col(j), 1, rows, g.d.Cuts[j].Bins())
-		}
+		fillWide(bh[b].lower(), g.scratch, codes[j*colOff:], stride, rows, g.d.Cuts[j].Bins())
+	}
+	for k, j := range batch[:b] {
+		bh[k].merge2(g.d.Cuts[j].Bins())
 	}
 }
 
+// hist2 is one feature's histogram in two halves that fill4, fill3 and
+// fill2 fill alternately (a row's increment to the lower half, the next
+// row's to the upper): the upper half is zero outside fillBatch.
+type hist2 [2 * histStride]hbin
+
+// lower is the histogram, once merge2 has summed the halves.
+func (h *hist2) lower() *[histStride]hbin { return (*[histStride]hbin)(h[:histStride]) }
+
+// merge2 adds the upper half into the lower (value bins below nb and the
+// missing bin) and zeroes it.
+func (h *hist2) merge2(nb int) {
+	lo, up := h.lower(), (*[histStride]hbin)(h[histStride:])
+	for b := range nb {
+		lo[b] += up[b]
+		up[b] = 0
+	}
+	lo[hist.MissingBin] += up[hist.MissingBin]
+	up[hist.MissingBin] = 0
+}
+
 // fill4 adds each row's increment to four histograms, feature k's code of
-// row r being codes[o_k+r*stride]. The codes are indexed through the one
-// slice, not through a slice per feature: four lengths fewer to hold, the
-// loop's values stay in registers (1.3-1.4x faster than four slices,
-// measured on the engine table's columns).
-func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stride int, rows []sample) {
+// row r being codes[o_k+r*stride], two rows at a time (the first's to the
+// lower halves, the second's to the upper). The codes are indexed through
+// the one slice, not through a slice per feature: four lengths fewer to
+// hold, the loop's values stay in registers (1.3-1.4x faster than four
+// slices, and the halves 1.2x faster again, measured on the engine
+// table's columns).
+func fill4(h0, h1, h2, h3 *hist2, codes []uint8, o0, o1, o2, o3, stride int, rows []sample) {
+	for ; len(rows) >= 2; rows = rows[2:] {
+		q := (*[2]sample)(rows)
+		inc, r := q[0].inc(), q[0].row()*stride
+		h0[codes[o0+r]] += inc
+		h1[codes[o1+r]] += inc
+		h2[codes[o2+r]] += inc
+		h3[codes[o3+r]] += inc
+		inc, r = q[1].inc(), q[1].row()*stride
+		h0[histStride+int(codes[o0+r])] += inc
+		h1[histStride+int(codes[o1+r])] += inc
+		h2[histStride+int(codes[o2+r])] += inc
+		h3[histStride+int(codes[o3+r])] += inc
+	}
 	for _, s := range rows {
 		inc, r := s.inc(), s.row()*stride
 		h0[codes[o0+r]] += inc
@@ -648,7 +686,18 @@ func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stri
 }
 
 // fill3 is fill4 for three histograms.
-func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, rows []sample) {
+func fill3(h0, h1, h2 *hist2, codes []uint8, o0, o1, o2, stride int, rows []sample) {
+	for ; len(rows) >= 2; rows = rows[2:] {
+		q := (*[2]sample)(rows)
+		inc, r := q[0].inc(), q[0].row()*stride
+		h0[codes[o0+r]] += inc
+		h1[codes[o1+r]] += inc
+		h2[codes[o2+r]] += inc
+		inc, r = q[1].inc(), q[1].row()*stride
+		h0[histStride+int(codes[o0+r])] += inc
+		h1[histStride+int(codes[o1+r])] += inc
+		h2[histStride+int(codes[o2+r])] += inc
+	}
 	for _, s := range rows {
 		inc, r := s.inc(), s.row()*stride
 		h0[codes[o0+r]] += inc
@@ -658,7 +707,16 @@ func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, 
 }
 
 // fill2 is fill4 for two histograms.
-func fill2(h0, h1 *[histStride]hbin, codes []uint8, o0, o1, stride int, rows []sample) {
+func fill2(h0, h1 *hist2, codes []uint8, o0, o1, stride int, rows []sample) {
+	for ; len(rows) >= 2; rows = rows[2:] {
+		q := (*[2]sample)(rows)
+		inc, r := q[0].inc(), q[0].row()*stride
+		h0[codes[o0+r]] += inc
+		h1[codes[o1+r]] += inc
+		inc, r = q[1].inc(), q[1].row()*stride
+		h0[histStride+int(codes[o0+r])] += inc
+		h1[histStride+int(codes[o1+r])] += inc
+	}
 	for _, s := range rows {
 		inc, r := s.inc(), s.row()*stride
 		h0[codes[o0+r]] += inc
