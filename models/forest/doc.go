@@ -39,12 +39,10 @@
 //     to the worker's buffer and its nodes read them there, not from the
 //     shared cache or memory (its out-of-bag rows, partitioned only by the
 //     split features, read the training matrix's row-major codes). Nodes of
-//     1,024 rows or more fill their drawn features in batches, four
+//     1,024 rows or more fill their drawn features in batches, three
 //     features a pass over the rows (features drawn in the same order as
-//     one at a time), each feature's rows alternating between two halves
-//     of its histogram summed once per node, so that runs of rows in one
-//     bin (a flag's) do not wait on each other's adds. Neither changes a
-//     tree: rows keep their order and counts are integers.
+//     one at a time). Neither changes a tree: rows keep their order and
+//     counts are integers.
 //   - Out-of-bag rows are partitioned down each tree with its in-bag rows
 //     (by the same bin rule) and credited at their leaf, in fixed point, so
 //     OOB sums need no walk of the tree and do not depend on order.
