@@ -39,7 +39,7 @@
 //     to the worker's buffer and its nodes read them there, not from the
 //     shared cache or memory (its out-of-bag rows, partitioned only by the
 //     split features, read the training matrix's row-major codes). Nodes of
-//     1,024 rows or more fill their drawn features in batches, three
+//     1,024 rows or more fill their drawn features in batches, four
 //     features a pass over the rows (features drawn in the same order as
 //     one at a time). Neither changes a tree: rows keep their order and
 //     counts are integers.
