@@ -68,8 +68,9 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 // TestCompactMatchesGlobal: trees grown with subtrees compacted (their
 // rows' codes copied to the worker's buffer, at several sizes, with and
 // without every feature's histogram kept) and large nodes' features filled
-// in batches (of two, three, and four and one: MaxFeatures 2, 3 and 5 of
-// 8 and 12 features) are the trees grown reading the training codes one feature at a time,
+// in batches (of two, three, four and one, four, four and three:
+// MaxFeatures 2, 3, 5, 4 and 7 of 8 and 12 features) are the trees grown
+// reading the training codes one feature at a time,
 // node for node, with the same out-of-bag sums.
 func TestCompactMatchesGlobal(t *testing.T) {
 	cases := []struct {
@@ -82,6 +83,8 @@ func TestCompactMatchesGlobal(t *testing.T) {
 		{"balanced subtraction", 8, Options{MaxFeatures: 7, MinLeaf: 3, ClassWeight: "balanced"}, []int{200, 3000}},
 		{"no bootstrap", 8, Options{MaxFeatures: 3, MinLeaf: 2, NoBootstrap: true}, []int{1500}},
 		{"batch of four and one", 12, Options{MaxFeatures: 5, MinLeaf: 5}, []int{1200, 4000}},
+		{"batch of four", 12, Options{MaxFeatures: 4, MinLeaf: 5}, []int{1200, 4000}},
+		{"batch of four and three", 12, Options{MaxFeatures: 7, MinLeaf: 5}, []int{1200, 4000}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -92,6 +92,12 @@ func makeSample(r int, cnt int32, y uint8) sample {
 	return sample{r: int32(r), c: uint32(cnt) | uint32(y)<<31}
 }
 
+// row is the sample's row (in g.local's numbering when compacted).
+func (s sample) row() int { return int(s.r) }
+
+// withRow is s renumbered to row r.
+func (s sample) withRow(r int) sample { return sample{r: int32(r), c: s.c} }
+
 // inc is the sample's histogram increment: its count, shifted by 32 for
 // class 1.
 func (s sample) inc() hbin { return hbin(s.c&^(1<<31)) << (32 * (s.c >> 31)) }
@@ -353,9 +359,9 @@ func (g *grower) compact(it *item) {
 	g.local = slices.Grow(g.local[:0], m*p)[:m*p]
 	codes := g.d.Codes
 	for i := range rows {
-		r := int(rows[i].r)
+		r := rows[i].row()
 		copy(g.local[i*p:(i+1)*p], codes[r*p:(r+1)*p])
-		rows[i].r = int32(i)
+		rows[i] = rows[i].withRow(i)
 	}
 	it.local = true
 }
@@ -403,7 +409,7 @@ func (g *grower) fillAll(h []hbin, lo, hi int, local bool) {
 		codes = g.local
 	}
 	for _, s := range g.rows[lo:hi] {
-		row := codes[int(s.r)*p : int(s.r)*p+p]
+		row := codes[s.row()*p : s.row()*p+p]
 		for j, c := range row {
 			h[j*histStride+int(c)] += s.inc()
 		}
@@ -440,7 +446,7 @@ func (g *grower) fillOne(j, lo, hi int, local bool) (int, int) {
 	occ := &g.occ
 	*occ = [4]uint64{}
 	for _, s := range rows {
-		c := codes[int(s.r)*p]
+		c := codes[s.row()*p]
 		h[c] += s.inc()
 		occ[c>>6] |= 1 << (c & 63)
 	}
@@ -628,7 +634,7 @@ func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
 func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stride int, rows []sample) {
 	c0, c1, c2, c3 := codes[o0:], codes[o1:], codes[o2:], codes[o3:]
 	for _, s := range rows {
-		inc, r := s.inc(), int(s.r)*stride
+		inc, r := s.inc(), s.row()*stride
 		h0[c0[r]] += inc
 		h1[c1[r]] += inc
 		h2[c2[r]] += inc
@@ -640,7 +646,7 @@ func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stri
 func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, rows []sample) {
 	c0, c1, c2 := codes[o0:], codes[o1:], codes[o2:]
 	for _, s := range rows {
-		inc, r := s.inc(), int(s.r)*stride
+		inc, r := s.inc(), s.row()*stride
 		h0[c0[r]] += inc
 		h1[c1[r]] += inc
 		h2[c2[r]] += inc
@@ -651,7 +657,7 @@ func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, 
 func fill2(h0, h1 *[histStride]hbin, codes []uint8, o0, o1, stride int, rows []sample) {
 	c0, c1 := codes[o0:], codes[o1:]
 	for _, s := range rows {
-		inc, r := s.inc(), int(s.r)*stride
+		inc, r := s.inc(), s.row()*stride
 		h0[c0[r]] += inc
 		h1[c1[r]] += inc
 	}
@@ -663,16 +669,15 @@ func fill2(h0, h1 *[histStride]hbin, codes []uint8, o0, o1, stride int, rows []s
 // do not serialise on one bin's adds.
 func fillWide(h *[histStride]hbin, scratch []hbin, codes []uint8, stride int, rows []sample, nb int) {
 	h1, h2, h3 := scratch[:histStride], scratch[histStride:2*histStride], scratch[2*histStride:3*histStride]
-	k := 0
-	for ; k+4 <= len(rows); k += 4 {
-		s0, s1, s2, s3 := &rows[k], &rows[k+1], &rows[k+2], &rows[k+3]
-		h[codes[int(s0.r)*stride]] += s0.inc()
-		h1[codes[int(s1.r)*stride]] += s1.inc()
-		h2[codes[int(s2.r)*stride]] += s2.inc()
-		h3[codes[int(s3.r)*stride]] += s3.inc()
+	for ; len(rows) >= 4; rows = rows[4:] {
+		q := (*[4]sample)(rows) // one bounds check for the four
+		h[codes[q[0].row()*stride]] += q[0].inc()
+		h1[codes[q[1].row()*stride]] += q[1].inc()
+		h2[codes[q[2].row()*stride]] += q[2].inc()
+		h3[codes[q[3].row()*stride]] += q[3].inc()
 	}
-	for ; k < len(rows); k++ {
-		h[codes[int(rows[k].r)*stride]] += rows[k].inc()
+	for _, s := range rows {
+		h[codes[s.row()*stride]] += s.inc()
 	}
 	for b := range nb {
 		h[b] += h1[b] + h2[b] + h3[b]
@@ -684,7 +689,7 @@ func fillWide(h *[histStride]hbin, scratch []hbin, codes []uint8, stride int, ro
 }
 
 // maxBatch is the most features whose histograms fillBatch fills in one
-// pass (their histograms, 2 KB each, stay in the first-level cache).
+// batch (their histograms, 2 KB each, stay in the first-level cache).
 const maxBatch = 16
 
 // scanFeature tries every threshold of feature j and updates best. The
@@ -905,16 +910,16 @@ func (g *grower) partition(it *item, s split) int {
 	// advanced by whether it belongs there (the direction of a row is
 	// unpredictable, a branch on it mispredicted half of the time). Rows
 	// are written at k <= the index being read, so in place is safe.
+	// The right rows so far are i-k: no cursor of their own to keep.
 	add, bin := leftRule(s)
-	k, m := 0, 0
-	for _, r := range rows {
-		left := b2i(codes[int(r.r)*stride]+add <= bin)
+	k := 0
+	for i, r := range rows {
+		left := b2i(codes[r.row()*stride]+add <= bin)
 		rows[k] = r
-		tmp[m] = r
+		tmp[i-k] = r
 		k += left
-		m += 1 - left
 	}
-	copy(rows[k:], tmp[:m])
+	copy(rows[k:], tmp[:len(rows)-k])
 	return k
 }
 
@@ -942,14 +947,13 @@ func (g *grower) partitionOOB(it *item, s split) int {
 	rows := g.oob[it.olo:it.ohi]
 	tmp := g.otmp[:len(rows)]
 	add, bin := leftRule(s)
-	k, m := 0, 0
-	for _, r := range rows {
+	k := 0
+	for i, r := range rows {
 		left := b2i(codes[int(r)*stride]+add <= bin)
 		rows[k] = r
-		tmp[m] = r
+		tmp[i-k] = r
 		k += left
-		m += 1 - left
 	}
-	copy(rows[k:], tmp[:m])
+	copy(rows[k:], tmp[:len(rows)-k])
 	return k
 }
