@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -321,6 +322,14 @@ func computeShard(ctx context.Context, db *sql.DB, in *inputs, ck *clock, s Shar
 		g.release()
 		if err != nil {
 			return nil, err
+		}
+		if i+1 < len(groups) {
+			// Hand the group's freed heap back to the OS before the next
+			// group's features, which DuckDB allocates outside Go's heap:
+			// else the peak holds both (1M households, shard 0/2 in 4
+			// groups: 1.74-1.96 GB against 2.07-2.12 GB). One collection
+			// per group.
+			debug.FreeOSMemory()
 		}
 		base = g.ex.base
 		addCounts(&done.counts, g.rk.counts)
