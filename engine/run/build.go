@@ -3,8 +3,10 @@ package run
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -183,44 +185,63 @@ var riskOrder = func() map[string]int {
 // buildRows makes one row per eligible household (not a monitoring object
 // on the as-of date) with its reasons, risk types, measures and conflicts.
 func buildRows(ids []string, score []float64, X, contrib models.Matrix, cluster []int, profs []kmeans.Profile, c *infoColumns, names []string) []rundir.Row {
-	n := 0
+	var elig []int
 	for i := range ids {
 		if !c.monitored[i] {
-			n++
+			elig = append(elig, i)
 		}
 	}
-	rows := make([]rundir.Row, 0, n)
-	b := newReasoner(names, X, contrib)
-	for i := range ids {
-		if c.monitored[i] {
-			continue
-		}
-		region := c.region[i]
-		r := rundir.Row{HouseholdID: ids[i], RegionCode: region, CountyCode: rundir.Prefix(region, 6), TownshipCode: rundir.Prefix(region, 9),
-			PovertyStatus: c.status[i], Score: score[i], Rules: c.rules[i], Conflicts: c.conflicts(i),
-			NetIncomePC12m: cents(c.netIncomePC[i]), OOPMedical12m: cents(c.oopMedical[i]), Index: i}
-		prof := profs[cluster[i]]
-		r.Profile, r.ProfileZh = prof.Name, prof.NameZh
-		top := b.topReasons(i)
-		r.Reasons, r.ReasonsEn = b.reasonTexts(i, top, c.facts[i], c.factsEn[i])
-		if len(top) > 0 {
-			r.TopDriver = names[top[0]]
-		}
-		types := b.riskTypes(top, c.riskTypes[i])
-		r.PrimaryRiskType = primaryRiskType(types, b.weight, prof.RiskType)
-		zhTypes := make([]string, len(types))
-		for k, t := range types {
-			zhTypes[k] = riskTypeZh(t)
-		}
-		r.RiskTypes, r.RiskTypesZh = strings.Join(types, ";"), strings.Join(zhTypes, ";")
-		if !slices.Contains(types, r.PrimaryRiskType) && r.PrimaryRiskType != "" && len(types) > 0 {
-			// an income shortfall attributed to its cause: measures for the cause first
-			types = append([]string{r.PrimaryRiskType}, types...)
-		}
-		r.Measures, r.MeasuresZh = measuresFor(types, r.PrimaryRiskType)
-		rows = append(rows, r)
+	rows := make([]rundir.Row, len(elig))
+	// Each row depends on its household alone: the rows are built on
+	// every core, in contiguous ranges, each worker with its own reasoner
+	// (its buffers); the rows are the same whatever the number of workers.
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(elig)/buildChunk))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := len(elig)*w/workers, len(elig)*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := newReasoner(names, X, contrib)
+			for k := lo; k < hi; k++ {
+				rows[k] = b.row(elig[k], ids, score, cluster, profs, c)
+			}
+		}()
 	}
+	wg.Wait()
 	return rows
+}
+
+// buildChunk is the fewest rows worth a worker of buildRows.
+const buildChunk = 4096
+
+// row is the ranked row of household i (ranks and tier unset).
+func (b *reasoner) row(i int, ids []string, score []float64, cluster []int, profs []kmeans.Profile, c *infoColumns) rundir.Row {
+	names := b.names
+	region := c.region[i]
+	r := rundir.Row{HouseholdID: ids[i], RegionCode: region, CountyCode: rundir.Prefix(region, 6), TownshipCode: rundir.Prefix(region, 9),
+		PovertyStatus: c.status[i], Score: score[i], Rules: c.rules[i], Conflicts: c.conflicts(i),
+		NetIncomePC12m: cents(c.netIncomePC[i]), OOPMedical12m: cents(c.oopMedical[i]), Index: i}
+	prof := profs[cluster[i]]
+	r.Profile, r.ProfileZh = prof.Name, prof.NameZh
+	top := b.topReasons(i)
+	r.Reasons, r.ReasonsEn = b.reasonTexts(i, top, c.facts[i], c.factsEn[i])
+	if len(top) > 0 {
+		r.TopDriver = names[top[0]]
+	}
+	types := b.riskTypes(top, c.riskTypes[i])
+	r.PrimaryRiskType = primaryRiskType(types, b.weight, prof.RiskType)
+	zhTypes := make([]string, len(types))
+	for k, t := range types {
+		zhTypes[k] = riskTypeZh(t)
+	}
+	r.RiskTypes, r.RiskTypesZh = strings.Join(types, ";"), strings.Join(zhTypes, ";")
+	if !slices.Contains(types, r.PrimaryRiskType) && r.PrimaryRiskType != "" && len(types) > 0 {
+		// an income shortfall attributed to its cause: measures for the cause first
+		types = append([]string{r.PrimaryRiskType}, types...)
+	}
+	r.Measures, r.MeasuresZh = measuresFor(types, r.PrimaryRiskType)
+	return r
 }
 
 // reasoner picks a household's reasons and risk types from the model's

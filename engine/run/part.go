@@ -41,7 +41,6 @@ package run
 
 import (
 	"context"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -171,10 +170,10 @@ func (p *partWriter) put(key string, v any) {
 	p.vals[key] = b
 }
 
-// rowsFile holds a part's ranked rows (gob, in batches of rowsBatch, in
-// the night's rank order); partFile its values.
+// rowsFile holds a part's ranked rows (rowcodec.go, in batches of
+// rowsBatch, in the night's rank order); partFile its values.
 const (
-	rowsFile = "rows.gob"
+	rowsFile = "rows.bin"
 	partFile = "part.json"
 )
 
@@ -309,18 +308,6 @@ func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, cont
 		}
 	}
 	return closeW()
-}
-
-// encodeRows writes rows as gob batches of rowsBatch rows (the merge
-// reads a part's rows a batch at a time: streamRows).
-func encodeRows(w io.Writer, rows []rundir.Row) error {
-	enc := gob.NewEncoder(w)
-	for lo := 0; lo < len(rows); lo += rowsBatch {
-		if err := enc.Encode(rows[lo:min(lo+rowsBatch, len(rows))]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -1,9 +1,7 @@
 package run
 
 import (
-	"bufio"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +24,7 @@ import (
 // contributions). It holds a batch of rows per part and a few chunks in
 // flight: its memory is set by the number of parts, not by the province.
 
-// rowsBatch is the number of rows per gob batch of a part's rows file,
+// rowsBatch is the number of rows per batch of a part's rows file,
 // and so the rows the merge holds per part; mergeChunkRows the rows per chunk
 // handed to the writers. Variables so that a test can make them small.
 var (
@@ -69,12 +67,12 @@ func (c *rowChunk) done() {
 	}
 }
 
-// rowsReader reads one part's rows file a gob batch at a time.
+// rowsReader reads one part's rows file a batch at a time.
 type rowsReader struct {
 	path  string
 	part  int32
 	f     *os.File
-	dec   *gob.Decoder
+	dec   *rowDecoder
 	batch []rundir.Row
 	pos   int
 	held  *heldRows
@@ -88,7 +86,7 @@ func openRows(path string, part int32, held *heldRows) (*rowsReader, error) {
 	if err != nil {
 		return nil, fault.Wrap(fault.BadInput, fmt.Errorf("read part rows: %w", err))
 	}
-	r := &rowsReader{path: path, part: part, f: f, dec: gob.NewDecoder(bufio.NewReaderSize(f, 256<<10)), held: held}
+	r := &rowsReader{path: path, part: part, f: f, dec: newRowDecoder(f), held: held}
 	if err := r.load(); err != nil {
 		f.Close()
 		return nil, err
@@ -100,8 +98,8 @@ func openRows(path string, part int32, held *heldRows) (*rowsReader, error) {
 func (r *rowsReader) load() error {
 	r.batch, r.pos = nil, 0
 	for len(r.batch) == 0 {
-		var b []rundir.Row
-		if err := r.dec.Decode(&b); errors.Is(err, io.EOF) {
+		b, err := r.dec.next()
+		if errors.Is(err, io.EOF) {
 			return nil
 		} else if err != nil {
 			return fault.Wrap(fault.BadInput, fmt.Errorf("read part rows %s: %w", r.path, err))

@@ -185,11 +185,11 @@ func readAllRows(t *testing.T, path string) []rundir.Row {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	dec := gob.NewDecoder(f)
+	dec := newRowDecoder(f)
 	var out []rundir.Row
 	for {
-		var b []rundir.Row
-		if err := dec.Decode(&b); errors.Is(err, io.EOF) {
+		b, err := dec.next()
+		if errors.Is(err, io.EOF) {
 			return out
 		} else if err != nil {
 			t.Fatalf("%s: %v", path, err)

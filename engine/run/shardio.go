@@ -26,12 +26,12 @@ import (
 // ShardFormat names the layout of a shard directory (docs/scale.md):
 //
 //	shard.json                 shardMeta: which shard, its counties, its parts, the night's inputs
-//	parts/<nnn>/rows.gob       a county group's ranked rows, in the night's rank order
+//	parts/<nnn>/rows.bin       a county group's ranked rows, in the night's rank order
 //	parts/<nnn>/part.json      the group's values (households, policy lines, ...)
 //	parts/<nnn>/*.arrow        the group's tables (features, contributions), Arrow IPC streams
 //	worklists/<county>.xlsx    the work lists of the shard's counties, final
 //	checksums.sha256           every other file, as in a run directory
-const ShardFormat = "povrisk-shard/2"
+const ShardFormat = "povrisk-shard/3"
 
 const shardFile = "shard.json"
 
@@ -98,20 +98,26 @@ func beginShard(final, tmp string, perms rundir.Perms) (*shardWriter, error) {
 }
 
 // create writes the file rel of the shard (atomicfile.Write), hashing it
-// as it is written.
+// as it is written. The night's own parts (local) are not hashed: they
+// are read back by the process that wrote them and never verified
+// (readShard without verify), and hashing them cost a second pass over
+// the largest tables of the night.
 func (sw *shardWriter) create(rel string, fn func(io.Writer) error) error {
 	if !fs.ValidPath(rel) {
 		return fmt.Errorf("shard: %q is not a file a shard writes", rel)
 	}
-	h := sha256.New()
 	path := filepath.Join(sw.tmp, filepath.FromSlash(rel))
-	var err error
 	if sw.local {
-		err = writeUnsynced(path, sw.perms.File, func(w io.Writer) error { return fn(io.MultiWriter(w, h)) })
-	} else {
-		err = atomicfile.Write(path, sw.perms.File, func(w io.Writer) error { return fn(io.MultiWriter(w, h)) })
+		if err := writeUnsynced(path, sw.perms.File, fn); err != nil {
+			return err
+		}
+		sw.mu.Lock()
+		sw.sums[rel] = ""
+		sw.mu.Unlock()
+		return nil
 	}
-	if err != nil {
+	h := sha256.New()
+	if err := atomicfile.Write(path, sw.perms.File, func(w io.Writer) error { return fn(io.MultiWriter(w, h)) }); err != nil {
 		return err
 	}
 	sw.mu.Lock()
@@ -139,14 +145,14 @@ func (sw *shardWriter) finish(m *shardMeta) error {
 		}
 		sums[f] = s
 	}
-	var b bytes.Buffer
-	for _, p := range slices.Sorted(maps.Keys(sums)) {
-		fmt.Fprintf(&b, "%s  %s\n", sums[p], p)
-	}
-	if err := sw.create(rundir.ChecksumsFile, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err }); err != nil {
-		return err
-	}
-	if !sw.local {
+	if !sw.local { // the night's own parts are not hashed (create): no checksums file
+		var b bytes.Buffer
+		for _, p := range slices.Sorted(maps.Keys(sums)) {
+			fmt.Fprintf(&b, "%s  %s\n", sums[p], p)
+		}
+		if err := sw.create(rundir.ChecksumsFile, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err }); err != nil {
+			return err
+		}
 		if err := atomicfile.SyncTree(sw.tmp); err != nil {
 			return err
 		}

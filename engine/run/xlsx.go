@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -179,9 +180,10 @@ func sheetNames(codes []string, name func(string) string) map[string]string {
 // xw writes a workbook, keeping the first error: the sheets' code stays
 // readable, and writeWorklist returns that error.
 type xw struct {
-	f   *excelize.File
-	err error
-	st  styles
+	f    *excelize.File
+	err  error
+	st   styles
+	fast *fastBook // nil: excelize writes every cell
 }
 
 func (x *xw) do(what string, err error) {
@@ -191,6 +193,9 @@ func (x *xw) do(what string, err error) {
 }
 
 func (x *xw) row(sheet string, row int, vals []any) {
+	if x.fast != nil {
+		x.fast.excelizeRow(vals)
+	}
 	cell, _ := excelize.CoordinatesToCellName(1, row)
 	x.do(sheet+" row", x.f.SetSheetRow(sheet, cell, &vals))
 }
@@ -285,6 +290,17 @@ func docProps(asOf string) *excelize.DocProperties {
 // 风险消除评估 when the county has monitored households, 说明, and the very
 // hidden _povrisk.
 func writeWorklist(w io.Writer, wl *worklist) error {
+	err := buildWorklist(w, wl, true)
+	if errors.Is(err, errSlowPath) {
+		return buildWorklist(w, wl, false)
+	}
+	return err
+}
+
+// buildWorklist is writeWorklist through the fast path (xlsxfast.go) or
+// excelize alone; the fast path returns errSlowPath, having written
+// nothing, when it cannot promise excelize's bytes.
+func buildWorklist(w io.Writer, wl *worklist, fast bool) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	st, err := newStyles(f)
@@ -292,6 +308,9 @@ func writeWorklist(w io.Writer, wl *worklist) error {
 		return err
 	}
 	x := &xw{f: f, st: st}
+	if fast {
+		x.fast = newFastBook()
+	}
 	x.do("properties", f.SetDocProps(docProps(wl.asOf)))
 	towns, byTown := wl.towns()
 	names := sheetNames(towns, wl.names)
@@ -303,7 +322,8 @@ func writeWorklist(w io.Writer, wl *worklist) error {
 	if len(wl.elim) > 0 {
 		order = append(order, sheetElim)
 	}
-	for _, s := range append(order, sheetHelp, sheetMeta) {
+	order = append(order, sheetHelp, sheetMeta)
+	for _, s := range order {
 		_, err := f.NewSheet(s)
 		x.do("sheet "+s, err)
 	}
@@ -319,6 +339,12 @@ func writeWorklist(w io.Writer, wl *worklist) error {
 	f.SetActiveSheet(0)
 	if x.err != nil {
 		return x.err
+	}
+	if x.fast != nil {
+		if x.fast.bad {
+			return errSlowPath
+		}
+		f.SetZipWriter(x.fast.zipWriter(append([]string{sheetSummary}, order...)))
 	}
 	if _, err := f.WriteTo(w); err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
@@ -346,27 +372,40 @@ func (x *xw) titleBlock(sheet string, ncol int, title, sub string) {
 // table writes the header at headerRow and the body below it, with the
 // body style per column (nil: body), frozen under the header, filtered,
 // and the widths.
-func (x *xw) table(sheet string, header []string, body [][]any, widths []float64, colStyle func(col int) int) {
+//
+// With splice and the fast path, the body rows are written by x.fast
+// (their cells, styles and heights as excelize would write them) and
+// spliced into the sheet's file.
+func (x *xw) table(sheet string, header []string, body [][]any, widths []float64, colStyle func(col int) int, splice bool) {
 	h := make([]any, len(header))
 	for i, s := range header {
 		h[i] = s
 	}
 	x.row(sheet, headerRow, h)
 	x.style(sheet, 1, headerRow, len(header), headerRow, x.st.head)
-	for i, r := range body {
+	style := func(c int) int {
+		if colStyle != nil {
+			return colStyle(c)
+		}
+		return x.st.body
+	}
+	cells := body // the rows excelize sets
+	if splice && x.fast != nil {
+		for i, r := range body {
+			x.fast.bodyRow(sheet, headerRow+1+i, r, style, rowHeight(r, widths))
+		}
+		cells = nil // nothing left for excelize but the sheet's frame
+	}
+	for i, r := range cells {
 		x.row(sheet, headerRow+1+i, r)
 		// Row heights are set: LibreOffice does not fit a row to its
 		// wrapped text on opening an XLSX file (and neither does Excel).
 		x.do(sheet+" height", x.f.SetRowHeight(sheet, headerRow+1+i, rowHeight(r, widths)))
 	}
 	x.do(sheet+" height", x.f.SetRowHeight(sheet, headerRow, rowHeight(h, widths)))
-	if len(body) > 0 {
+	if len(cells) > 0 {
 		for c := 1; c <= len(header); c++ {
-			st := x.st.body
-			if colStyle != nil {
-				st = colStyle(c)
-			}
-			x.style(sheet, c, headerRow+1, c, headerRow+len(body), st)
+			x.style(sheet, c, headerRow+1, c, headerRow+len(body), style(c))
 		}
 	}
 	for k, width := range widths {
@@ -450,7 +489,7 @@ func (x *xw) townSheet(wl *worklist, sheet, code string, rows []*rundir.Row) {
 			return x.st.center
 		}
 		return x.st.body
-	})
+	}, true)
 	if len(rows) > 0 {
 		x.validations(sheet, first, headerRow+1, headerRow+len(rows))
 	}
@@ -505,7 +544,7 @@ func (x *xw) summarySheet(wl *worklist, towns []string, by map[string][]*rundir.
 			return x.st.center
 		}
 		return x.st.body
-	})
+	}, false)
 	x.style(sheetSummary, 1, headerRow+len(body), len(header), headerRow+len(body), x.st.total)
 	x.printSetup(sheetSummary)
 }
@@ -547,7 +586,7 @@ func (x *xw) elimSheet(wl *worklist) {
 	}
 	x.titleBlock(sheetElim, len(header), wl.placeName(wl.county)+" 监测对象风险消除评估",
 		fmt.Sprintf("数据截至 %s　监测对象 %d 户：可消除 %d 户，暂缓消除 %d 户，不满足 %d 户", wl.asOf, len(wl.elim), counts["ready"], counts["defer"], counts["not_met"]))
-	x.table(sheetElim, header, body, []float64{6, 15, 10, 11, 8, 10, 10, 9, 10, 8, 9, 18, 50}, nil)
+	x.table(sheetElim, header, body, []float64{6, 15, 10, 11, 8, 10, 10, 9, 10, 8, 9, 18, 50}, nil, true)
 	x.printSetup(sheetElim)
 }
 
@@ -587,7 +626,7 @@ func (x *xw) helpSheet(wl *worklist) {
 	for i, l := range visitOutcomeLabels() {
 		body = append(body, []any{l, means[i], codes[i]})
 	}
-	x.table(s, []string{"列名", "说明", "代码"}, body, []float64{14, 80, 14}, nil)
+	x.table(s, []string{"列名", "说明", "代码"}, body, []float64{14, 80, 14}, nil, false)
 	x.printSetup(s)
 }
 
