@@ -63,6 +63,7 @@ fuzz ./engine/feedback FuzzFeedbackCSV
 fuzz ./engine/feedback FuzzFeedbackXLSX
 fuzz ./engine/run FuzzSheetNames
 fuzz ./engine/run FuzzParseShard
+fuzz ./engine/run FuzzRowDecoder
 fuzz ./datasets FuzzSimulateVisitsInputs
 fuzz ./engine/whatif FuzzReadAssessments
 fuzz ./engine/brief FuzzWhatIfHTML
