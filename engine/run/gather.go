@@ -31,6 +31,11 @@ import (
 // with the run directory's Parquet settings.
 const partBatch = 8 << 10
 
+// partSettings are the Parquet settings of a shard's part tables: row
+// groups of partBatch rows, and no statistics (parts are read whole, and
+// a merge opens every part of the province: pqfile.Settings.NoStatistics).
+var partSettings = pqfile.Settings{RowGroup: partBatch, NoDict: []string{"household_id"}, NoStatistics: true}
+
 // writePartTable writes the table t as an IPC part table.
 func writePartTable(w io.Writer, t arrow.Table) error {
 	iw := ipc.NewWriter(w, ipc.WithSchema(t.Schema()))
@@ -55,7 +60,7 @@ func writePartTable(w io.Writer, t arrow.Table) error {
 // of the part (with the run directory's row groups it is up to a
 // megabyte per column and part).
 func writePartParquet(w io.Writer, t arrow.Table) error {
-	props := pqfile.Props(t.Schema(), pqfile.Settings{RowGroup: partBatch, NoDict: []string{"household_id"}})
+	props := pqfile.Props(t.Schema(), partSettings)
 	if err := pqarrow.WriteTable(t, w, partBatch, props, pqarrow.DefaultWriterProps()); err != nil {
 		return fmt.Errorf("write part table: %w", err)
 	}
@@ -69,7 +74,7 @@ func partSink(w io.Writer, schema *arrow.Schema, asParquet bool) (write func(arr
 		iw := ipc.NewWriter(w, ipc.WithSchema(schema))
 		return iw.Write, iw.Close, nil
 	}
-	props := pqfile.Props(schema, pqfile.Settings{RowGroup: partBatch, NoDict: []string{"household_id"}})
+	props := pqfile.Props(schema, partSettings)
 	fw, err := pqarrow.NewFileWriter(schema, w, props, pqarrow.DefaultWriterProps())
 	if err != nil {
 		return nil, nil, fmt.Errorf("part parquet writer: %w", err)
