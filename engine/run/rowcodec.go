@@ -22,9 +22,12 @@ import (
 // of it. TestRowCodecEveryField fails when rundir.Row gains a field the
 // codec does not carry.
 
+// rowTexts is the number of text fields of a row.
+const rowTexts = 22
+
 // rowStrings are the addresses of r's text fields, in the codec's order.
-func rowStrings(r *rundir.Row) [22]*string {
-	return [22]*string{&r.HouseholdID, &r.RegionCode, &r.CountyCode, &r.TownshipCode, &r.PovertyStatus, &r.Tier,
+func rowStrings(r *rundir.Row) [rowTexts]*string {
+	return [rowTexts]*string{&r.HouseholdID, &r.RegionCode, &r.CountyCode, &r.TownshipCode, &r.PovertyStatus, &r.Tier,
 		&r.Profile, &r.ProfileZh, &r.Rules, &r.RiskTypes, &r.RiskTypesZh, &r.PrimaryRiskType, &r.Reasons, &r.ReasonsEn,
 		&r.TopDriver, &r.Conflicts, &r.Measures, &r.MeasuresZh, &r.CountyName, &r.TownshipName, &r.VillageName, &r.EliminatedDate}
 }
@@ -71,6 +74,10 @@ func encodeRows(w io.Writer, rows []rundir.Row) error {
 	return nil
 }
 
+// minRowBytes is the shortest encoding of a row: a length byte per text,
+// 8 bytes per float, a byte per varint, the flags.
+const minRowBytes = rowTexts + 3*8 + 4 + 1
+
 // rowDecoder reads the batches encodeRows wrote.
 type rowDecoder struct {
 	r   *bufio.Reader
@@ -99,7 +106,8 @@ func (d *rowDecoder) next() ([]rundir.Row, error) {
 	s := d.buf.String() // the batch's texts are slices of s
 	p := &rowParser{s: s}
 	count := p.uvarint()
-	if p.bad || count > uint64(len(s)) {
+	if p.bad || count > uint64(len(s)-p.off)/minRowBytes {
+		// A damaged count would allocate a Row (about 400 bytes) per byte of the batch.
 		return nil, errRows
 	}
 	rows := make([]rundir.Row, count)

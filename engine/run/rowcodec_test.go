@@ -2,10 +2,13 @@ package run
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/povrisk/povrisk/engine/rundir"
@@ -75,6 +78,48 @@ func TestRowCodecEveryField(t *testing.T) {
 		if !reflect.DeepEqual(w, g) {
 			t.Errorf("row %d:\n got %+v\nwant %+v", i, g, w)
 		}
+	}
+}
+
+// TestRowDecoderBoundsCount: the shortest row (empty texts, zero numbers)
+// is minRowBytes long and reads back; a batch whose row count claims more
+// rows than its body can hold is refused before any row is allocated.
+func TestRowDecoderBoundsCount(t *testing.T) {
+	var buf bytes.Buffer
+	if err := encodeRows(&buf, []rundir.Row{{}}); err != nil {
+		t.Fatal(err)
+	}
+	// head (1 byte) + count (1 byte) + one row
+	if got := buf.Len() - 2; got != minRowBytes {
+		t.Fatalf("empty row encoded in %d bytes, minRowBytes %d", got, minRowBytes)
+	}
+	rows, err := newRowDecoder(bytes.NewReader(buf.Bytes())).next()
+	if err != nil || len(rows) != 1 || rows[0] != (rundir.Row{}) {
+		t.Fatalf("empty row read back as %v, %v", rows, err)
+	}
+	// One row with a text of 20,000 bytes whose batch claims 20,000 rows:
+	// refused without allocating them (about 8 MB of Rows).
+	buf.Reset()
+	if err := encodeRows(&buf, []rundir.Row{{Reasons: strings.Repeat("x", 20000)}}); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	n, k := binary.Uvarint(b) // the body's length, in k bytes
+	body := binary.AppendUvarint(nil, 20000)
+	body = append(body, b[k+1:]...) // the one-byte count 1 replaced
+	b = append(binary.AppendUvarint(nil, uint64(len(body))), body...)
+	if uint64(len(body)) != n+2 {
+		t.Fatalf("rebuilt body %d bytes, want %d", len(body), n+2)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rows, err = newRowDecoder(bytes.NewReader(b)).next()
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, errRows) {
+		t.Errorf("20,000 rows claimed in a one-row body: %d rows, %v; want errRows", len(rows), err)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
+		t.Errorf("refusing a damaged count allocated %d bytes", a)
 	}
 }
 
