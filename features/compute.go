@@ -169,7 +169,7 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 			// by the OS before).
 			q, ok = "CREATE OR REPLACE TEMP VIEW "+t.Name+" AS SELECT * FROM read_parquet("+engine.QuoteString(path)+")", true
 			if o.Counties != nil {
-				q += groupFilter(t, o.Counties)
+				q += GroupFilter(t, o.Counties)
 			}
 		} else {
 			if t.Required {
@@ -213,7 +213,7 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 	return fn(conn, present)
 }
 
-// groupFilter is the condition of table t's view in a county group
+// GroupFilter is the condition of table t's view in a county group
 // (Options.Counties): households by county, then every table that names
 // its household (persons, income_records, assets ...) or, without one, its
 // person (social_insurance, medical_claims, person_events ...) by the
@@ -222,7 +222,7 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 // every household made a night's feature work grow with groups x
 // province). A household's rows are the same with or without the filter,
 // so its features are too (the shard byte-identity tests hold it).
-func groupFilter(t datasets.Table, counties []string) string {
+func GroupFilter(t datasets.Table, counties []string) string {
 	if t.Name == "households" {
 		return " WHERE " + countyFilter(counties)
 	}

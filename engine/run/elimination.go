@@ -1,8 +1,6 @@
 package run
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -21,19 +19,9 @@ type (
 	assessment = features.Assessment
 )
 
-// assessRows runs the assessment and converts it to the run directory's
+// assessRows scores the group's assessments for relapse and converts them to the run directory's
 // rows, sorted by household_id; nil when no assessment is available.
-func assessRows(ctx context.Context, db *sql.DB, in *inputs, feat *featureTable, names map[string]string, counties map[string]bool) ([]rundir.ElimRow, error) {
-	night, err := in.officeNight(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	var as []assessment
-	for _, a := range night.assessed { // the group's counties only (copies: the night's stay as read)
-		if counties[rundir.Prefix(a.RegionCode, 6)] {
-			as = append(as, a)
-		}
-	}
+func assessRows(in *inputs, feat *featureTable, as []assessment, names map[string]string) ([]rundir.ElimRow, error) {
 	if err := relapseScores(in, feat, as); err != nil {
 		return nil, err
 	}

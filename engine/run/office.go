@@ -57,26 +57,27 @@ const visitWindowDays = 31
 // office reads what the office outputs need from the warehouse and marks
 // the rows (names, 新进入, 回头看). It only reads; rows keep their order.
 //
-// It runs once per county group (part.go): everything it computes is
-// county-local, and the merge sums and sorts the parts (mergeOffice).
-func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, feat *featureTable, group []string) (*officeSet, error) {
+// It runs once per county group (part.go), on the group's tables (a
+// split's, else the warehouse's): everything it computes is county-local,
+// and the merge sums and sorts the parts (mergeOffice). So a shard's
+// office work and memory follow its group, not the shard or the province
+// (a 4M-household shard spent 96 s assessing its four groups' households
+// from the whole warehouse at once, and held them to its last group).
+func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, feat *featureTable, group []string, tables features.Tables) (*officeSet, error) {
 	o := &officeSet{topK: rk.topK}
-	night, err := in.officeNight(ctx, db)
-	if err != nil {
+	var err error
+	if o.names, err = in.regionNames(ctx, db); err != nil {
 		return nil, err
 	}
-	o.names = night.names
-	elim, relapses := night.eliminated, night.relapses
 	counties := map[string]bool{}
 	for _, c := range group {
 		counties[c] = true
 	}
-	o.relapseCty = map[string]int{}
-	for c, n := range relapses {
-		if counties[c] {
-			o.relapseCty[c] = n
-		}
+	elim, relapses, err := eliminations(ctx, db, tables, in.asOf, counties)
+	if err != nil {
+		return nil, err
 	}
+	o.relapseCty = relapses
 	// Entering the county top k is county-local: the group's rows against
 	// the previous run's list (the merge's changes.csv says the same).
 	entered, err := enteredTopK(ctx, db, in.cfg.Runs, in.prev, rk.rows)
@@ -96,42 +97,27 @@ func office(ctx context.Context, db *sql.DB, in *inputs, rk *ranking, feat *feat
 			return nil, err
 		}
 	}
-	if o.elim, err = assessRows(ctx, db, in, feat, o.names, counties); err != nil {
+	assessed, err := features.AssessEliminationIn(ctx, db, tables, in.asOf, in.cfg.policy, group)
+	if err != nil {
+		return nil, err
+	}
+	if o.elim, err = assessRows(in, feat, assessed, o.names); err != nil {
 		return nil, err
 	}
 	o.elimSum = eliminationSummary(o.elim, o.relapseCty, o.names, in.relapseCard.ID)
 	return o, nil
 }
 
-// officeNight is what the office outputs read from the warehouse for the
-// whole night: read once, on the first county group, and shared by the
-// others (the warehouse does not change during a night).
-type officeNight struct {
-	names      map[string]string // region code -> name
-	eliminated map[string]string // household -> elimination date, last 12 months
-	relapses   map[string]int    // county -> relapses in the 12 months
-	assessed   []assessment      // every monitored household (nil: none assessed)
-}
-
-// officeNight reads (once) the night's names, eliminations and
-// elimination assessment.
-func (in *inputs) officeNight(ctx context.Context, db *sql.DB) (*officeNight, error) {
-	if in.office != nil {
-		return in.office, nil
+// regionNames reads (once a night) the names of the regions table.
+func (in *inputs) regionNames(ctx context.Context, db *sql.DB) (map[string]string, error) {
+	if in.names == nil {
+		names, err := regionNames(ctx, db, in.w)
+		if err != nil {
+			return nil, err
+		}
+		in.names = names
 	}
-	n := &officeNight{}
-	var err error
-	if n.names, err = regionNames(ctx, db, in.w); err != nil {
-		return nil, err
-	}
-	if n.eliminated, n.relapses, err = eliminations(ctx, db, in.w, in.asOf); err != nil {
-		return nil, err
-	}
-	if n.assessed, err = features.AssessEliminationIn(ctx, db, in.w, in.asOf, in.cfg.policy, in.shardCounties); err != nil {
-		return nil, err
-	}
-	in.office = n
-	return n, nil
+	return in.names, nil
 }
 
 // markRows sets every row's place names, its elimination date and watch
@@ -177,18 +163,18 @@ func regionNames(ctx context.Context, db *sql.DB, w *warehouse.Warehouse) (map[s
 // elimination in the 12 months to asOf (household -> YYYY-MM-DD), and per
 // county the households eliminated in that window and identified again
 // after it, by asOf (relapses).
-func eliminations(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, asOf time.Time) (map[string]string, map[string]int, error) {
+func eliminations(ctx context.Context, db *sql.DB, w features.Tables, asOf time.Time, counties map[string]bool) (map[string]string, map[string]int, error) {
 	path, ok := w.TablePath("monitoring_events")
 	if !ok {
 		return map[string]string{}, map[string]int{}, nil
 	}
 	hh, _ := w.TablePath("households")
-	return eliminationsFrom(ctx, db, path, hh, asOf)
+	return eliminationsFrom(ctx, db, path, hh, asOf, counties)
 }
 
 // eliminationsFrom is eliminations of the monitoring_events and households
-// files given.
-func eliminationsFrom(ctx context.Context, db *sql.DB, path, hh string, asOf time.Time) (map[string]string, map[string]int, error) {
+// files given, for the households of the counties given (nil: all).
+func eliminationsFrom(ctx context.Context, db *sql.DB, path, hh string, asOf time.Time, counties map[string]bool) (map[string]string, map[string]int, error) {
 	elim, relapses := map[string]string{}, map[string]int{}
 	from, to := civil.Format(civil.AddMonths(asOf, -watchMonths)), civil.Format(asOf)
 	q, err := db.QueryContext(ctx, `WITH e AS (
@@ -207,6 +193,9 @@ FROM e LEFT JOIN read_parquet(?) h USING (household_id) ORDER BY e.household_id`
 		var again bool
 		if err := q.Scan(&id, &d, &county, &again); err != nil {
 			return nil, nil, fmt.Errorf("read eliminations from %s: %w", path, err)
+		}
+		if counties != nil && !counties[county] {
+			continue
 		}
 		elim[id] = d
 		if again {

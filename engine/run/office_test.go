@@ -200,7 +200,7 @@ func TestEliminationsFrom(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	elim, relapses, err := eliminationsFrom(ctx, db, me, hh, time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
+	elim, relapses, err := eliminationsFrom(ctx, db, me, hh, time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,6 +112,14 @@ func outputs() []output {
 				s.Policy.Rural, err = m.policyLines("policy_rural")
 				return err
 			}},
+		{name: "coverage", // the households each source table covers (groupCoverage)
+			part: func(_ context.Context, g *group, p *partWriter) error {
+				p.put("coverage_households", g.coverage)
+				return nil
+			},
+			merge: func(_ context.Context, m *merger, _ *rundir.Writer, s *rundir.Summary) error {
+				return m.mergeCoverage(s)
+			}},
 		{name: "office", // places, visits, watch, the elimination assessment
 			part: func(_ context.Context, g *group, p *partWriter) error { return officePart(g.office, p) },
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, s *rundir.Summary) error {

@@ -120,7 +120,7 @@ type inputs struct {
 	// the elimination's defer verdict then rests on the months alone).
 	relapse     models.Classifier
 	relapseCard registry.Card
-	office      *officeNight // read by the first county group (officeNight)
+	names       map[string]string // region code -> name, read by the first county group (regionNames)
 	// shardCounties, when not nil, are the counties of the shard being
 	// computed (fewer than the province's): the elimination assessment
 	// reads only theirs.
@@ -443,7 +443,8 @@ type group struct {
 	ex       *explained
 	prof     *profiles
 	rk       *ranking
-	office   *officeSet // names, marks, visits, watch, elimination of the group's counties
+	office   *officeSet       // names, marks, visits, watch, elimination of the group's counties
+	coverage map[string]int64 // table -> the group's households it covers (groupCoverage)
 }
 
 func (g *group) release() { g.feat.release() }
@@ -454,6 +455,9 @@ func computeGroup(ctx context.Context, db *sql.DB, in *inputs, ck *clock, counti
 	g := &group{in: in, counties: counties}
 	ck.stage("features")
 	var err error
+	if g.coverage, err = groupCoverage(ctx, db, tables, counties, in.asOf); err != nil {
+		return nil, err
+	}
 	if g.feat, err = computeFeatures(ctx, db, in, tables, counties); err != nil {
 		return nil, err
 	}
@@ -479,8 +483,14 @@ func computeGroup(ctx context.Context, db *sql.DB, in *inputs, ck *clock, counti
 	if g.rk, err = rank(in, g.feat, g.sc, g.ex, g.prof); err != nil {
 		return nil, err
 	}
+	// The model matrix (a copy of the features the model reads, 8 bytes a
+	// household and feature) has served scores, explanations, profiles and
+	// rows: the office outputs and the part's files read the feature
+	// table, so it goes before them (196 MB of Go heap a 250,000-household
+	// group).
+	g.sc.X = models.Matrix{}
 	ck.stage("office")
-	if g.office, err = office(ctx, db, in, g.rk, g.feat, counties); err != nil {
+	if g.office, err = office(ctx, db, in, g.rk, g.feat, counties, tables); err != nil {
 		return nil, err
 	}
 	ok = true

@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/datasets"
+	"github.com/povrisk/povrisk/engine"
 	"github.com/povrisk/povrisk/engine/civil"
 	"github.com/povrisk/povrisk/engine/rundir"
 	"github.com/povrisk/povrisk/engine/warehouse"
+	"github.com/povrisk/povrisk/features"
 	"github.com/povrisk/povrisk/models/registry"
 )
 
@@ -179,7 +181,7 @@ func readCoverage(ctx context.Context, db *sql.DB, in *inputs) (*coverageSet, er
 			cs.coverage = append(cs.coverage, rundir.Coverage{Table: t.Name, Rejected: rejected[t.Name]})
 			continue
 		}
-		c, err := coverage(ctx, db, in.w, t.Name, path, in.asOf)
+		c, err := coverage(ctx, db, t.Name, path)
 		if err != nil {
 			return nil, err
 		}
@@ -221,14 +223,16 @@ var coverageSpec = map[string]struct{ date, link string }{
 	"visit_outcomes": {"visit_date", "household"},
 }
 
-func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, path string, asOf time.Time) (rundir.Coverage, error) {
+// coverage is a table's rows and latest date, read from the whole
+// warehouse (cheap: a count and a maximum); the share of households it
+// covers is counted per county group (groupCoverage) and summed by the
+// merge (mergeCoverage).
+func coverage(ctx context.Context, db *sql.DB, table, path string) (rundir.Coverage, error) {
 	c := rundir.Coverage{Table: table, Present: true}
 	spec, ok := coverageSpec[table]
 	if !ok {
 		return c, fmt.Errorf("coverage: table %s has no coverage rule", table)
 	}
-	hh, _ := w.TablePath("households")
-	persons, _ := w.TablePath("persons")
 	latest := "NULL"
 	if spec.date != "" {
 		latest = "CAST(max(" + spec.date + ") AS VARCHAR)"
@@ -238,41 +242,109 @@ func coverage(ctx context.Context, db *sql.DB, w *warehouse.Warehouse, table, pa
 		return c, fmt.Errorf("coverage of %s: %w", table, err)
 	}
 	c.Latest = l.String
+	return c, nil
+}
+
+// groupCoverage counts, for every source table of tables linked to
+// households, the households of the county group with at least one row
+// dated in the 12 months to the as-of date (persons: with a member;
+// disasters: exposed through their village, township or county). A
+// household is in one county, so the groups' counts sum to the
+// province's; counting them per group reads the group's rows (a split's)
+// where one count for the night joined each person-linked table with the
+// province's persons in every shard (4M households: 150 s of a 530 s
+// shard, 1.4 GB for medical_claims).
+func groupCoverage(ctx context.Context, db *sql.DB, tables features.Tables, counties []string, asOf time.Time) (map[string]int64, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("coverage: open a connection: %w", err)
+	}
+	defer conn.Close()
+	var views []string
+	defer func() {
+		for _, v := range slices.Backward(views) {
+			conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+engine.QuoteIdent(v)) //nolint:errcheck // temp views die with the connection anyway
+		}
+	}()
+	present := map[string]bool{}
+	for _, t := range datasets.Tables() {
+		path, ok := tables.TablePath(t.Name)
+		if !ok {
+			continue
+		}
+		q := "CREATE OR REPLACE TEMP VIEW " + engine.QuoteIdent(t.Name) + " AS SELECT * FROM read_parquet(" + engine.QuoteString(path) + ")" +
+			features.GroupFilter(t, counties)
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("coverage: open table %s: %w", t.Name, err)
+		}
+		views, present[t.Name] = append(views, t.Name), true
+	}
 	// The same day a year earlier (normalised as time.Date does: 29 Feb gives 1 Mar).
 	from, to := civil.Format(civil.Date(asOf.Year()-1, asOf.Month(), asOf.Day())), civil.Format(asOf)
-	window := "TRUE"
-	var args []any
-	if spec.date != "" && table != "households" {
-		window = "t." + spec.date + " > CAST(? AS DATE) AND t." + spec.date + " <= CAST(? AS DATE)"
-		args = []any{from, to}
+	out := map[string]int64{}
+	for _, t := range datasets.Tables() {
+		spec := coverageSpec[t.Name]
+		if !present[t.Name] || spec.link == "none" {
+			continue
+		}
+		window := "TRUE"
+		var args []any
+		if spec.date != "" && t.Name != "households" {
+			window = "t." + spec.date + " > CAST(? AS DATE) AND t." + spec.date + " <= CAST(? AS DATE)"
+			args = []any{from, to}
+		}
+		var q string
+		switch spec.link {
+		case "household":
+			q = "SELECT count(DISTINCT t.household_id) FROM " + engine.QuoteIdent(t.Name) + " t WHERE " + window
+		case "person":
+			q = "SELECT count(DISTINCT p.household_id) FROM " + engine.QuoteIdent(t.Name) + " t JOIN persons p USING (person_id) WHERE " + window
+		case "region":
+			q = "SELECT count(*) FROM households h WHERE EXISTS (SELECT 1 FROM " + engine.QuoteIdent(t.Name) + " t WHERE " + window +
+				" AND (t.region_code = h.region_code OR t.region_code = substr(h.region_code, 1, 9) OR t.region_code = substr(h.region_code, 1, 6)))"
+		default:
+			return nil, fmt.Errorf("coverage: table %s has no coverage rule", t.Name)
+		}
+		var n int64
+		if err := conn.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("coverage of %s: %w", t.Name, err)
+		}
+		out[t.Name] = n
 	}
-	var q string
-	switch spec.link {
-	case "household":
-		q = "SELECT count(DISTINCT t.household_id) FROM read_parquet(?) t WHERE " + window
-		args = append([]any{path}, args...)
-	case "person":
-		q = "SELECT count(DISTINCT p.household_id) FROM read_parquet(?) t JOIN read_parquet(?) p USING (person_id) WHERE " + window
-		args = append([]any{path, persons}, args...)
-	case "region":
-		q = "SELECT count(*) FROM read_parquet(?) h WHERE EXISTS (SELECT 1 FROM read_parquet(?) t WHERE " + window +
-			" AND (t.region_code = h.region_code OR t.region_code = substr(h.region_code, 1, 9) OR t.region_code = substr(h.region_code, 1, 6)))"
-		args = append([]any{hh, path}, args...)
+	return out, nil
+}
+
+// mergeCoverage sets the summary's coverage shares from the parts'
+// counts (groupCoverage) over the households of the night.
+func (m *merger) mergeCoverage(s *rundir.Summary) error {
+	sums := map[string]int64{}
+	err := m.each("coverage_households", func(raw json.RawMessage) error {
+		var c map[string]int64
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return err
+		}
+		for t, n := range c {
+			sums[t] += n
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	var n, total int64
-	if spec.link == "none" {
-		return c, nil
+	var total int64
+	for _, c := range s.Coverage {
+		if c.Table == "households" {
+			total = c.Rows
+		}
 	}
-	if err := db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-		return c, fmt.Errorf("coverage of %s: %w", table, err)
+	s.Coverage = slices.Clone(s.Coverage) // the night's meta keeps its own
+	for i := range s.Coverage {
+		c := &s.Coverage[i]
+		if c.Present && total > 0 {
+			c.HouseholdsShare = math.Round(float64(sums[c.Table])/float64(total)*1e4) / 1e4
+		}
 	}
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet(?)", hh).Scan(&total); err != nil {
-		return c, fmt.Errorf("coverage: count households: %w", err)
-	}
-	if total > 0 {
-		c.HouseholdsShare = math.Round(float64(n)/float64(total)*1e4) / 1e4
-	}
-	return c, nil
+	return nil
 }
 
 // rejectedRows sums the rejected rows per table over the manifests of
