@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -60,9 +59,7 @@ func mergeNight(ctx context.Context, o night.MergeOptions, asJSON bool, stdout, 
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemLimit) // as povrisk run
-	}
+	heapSettings() // as povrisk run
 	db, err := engine.OpenDB("")
 	if err != nil {
 		return err

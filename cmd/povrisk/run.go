@@ -25,6 +25,26 @@ import (
 // overrides it); DuckDB's memory comes on top.
 const defaultMemLimit = 4 << 30
 
+// defaultGCPercent is Go's GOGC during a run or a merge (GOGC overrides
+// it): a county group's live heap is a few large tables, and the default
+// 100 let the garbage beside them grow as large again. A 4M-household
+// shard of four groups (load 9-12): 1.86 GB peak against 2.66 GB, CPU
+// 283 against 295 s.
+const defaultGCPercent = 50
+
+// heapSettings sets the collector for a night or a merge, where the
+// environment does not (GOMEMLIMIT, GOGC).
+func heapSettings() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit on the Go heap: the night holds a few large tables
+		// in turn, and collecting earlier keeps the peak down.
+		debug.SetMemoryLimit(defaultMemLimit)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+}
+
 // runOptions are the flags of `povrisk run`.
 type runOptions struct {
 	night.Options
@@ -142,11 +162,7 @@ func runNight(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit on the Go heap: the night holds a few large tables
-		// in turn, and collecting earlier keeps the peak down.
-		debug.SetMemoryLimit(defaultMemLimit)
-	}
+	heapSettings()
 	db, err := engine.OpenDB("")
 	if err != nil {
 		return err
