@@ -1,0 +1,91 @@
+package features
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/povrisk/povrisk/engine"
+)
+
+// cpuSeconds is the user+system CPU time of this process so far (DuckDB's
+// threads included).
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
+
+// cpuHarness: with POVRISK_CPU_WH (a directory of <table>.parquet, e.g. a
+// warehouse version) and POVRISK_CPU_OUT set, TestCPUFeatures writes the
+// feature table (Parquet) and prints the CPU seconds of each family, the
+// join and the rule screen; TestCPUAssess writes the elimination
+// assessment (one %#v line per household) and prints its CPU seconds.
+// For A/B measurements of the SQL (old and new builds on the same data);
+// skipped without the variables.
+func cpuHarness(t *testing.T) (db *sql.DB, wh dirTables, out string, asOf time.Time) {
+	wh, out = dirTables(os.Getenv("POVRISK_CPU_WH")), os.Getenv("POVRISK_CPU_OUT")
+	if wh == "" || out == "" {
+		t.Skip("POVRISK_CPU_WH and POVRISK_CPU_OUT not set")
+	}
+	db, err := engine.OpenDB("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, wh, out, time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
+}
+
+func TestCPUFeatures(t *testing.T) {
+	db, wh, out, asOf := cpuHarness(t)
+	c0 := cpuSeconds()
+	var o Options
+	o.Progress = cpuLines{last: c0}.writer()
+	tbl, err := ComputeWith(context.Background(), db, wh, asOf, nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	fmt.Fprintf(os.Stderr, "cpu features total %.2f\n", cpuSeconds()-c0)
+	if err := WriteParquet(tbl, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCPUAssess(t *testing.T) {
+	db, wh, out, asOf := cpuHarness(t)
+	c0 := cpuSeconds()
+	as, err := AssessEliminationIn(context.Background(), db, wh, asOf, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "cpu assess total %.2f (%d households)\n", cpuSeconds()-c0, len(as))
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, a := range as {
+		fmt.Fprintf(f, "%#v\n", a)
+	}
+}
+
+// cpuLines prints each progress line with the CPU seconds since the last.
+type cpuLines struct{ last float64 }
+
+func (c cpuLines) writer() *cpuWriter { return &cpuWriter{last: c.last} }
+
+type cpuWriter struct{ last float64 }
+
+func (w *cpuWriter) Write(p []byte) (int, error) {
+	now := cpuSeconds()
+	fmt.Fprintf(os.Stderr, "cpu %6.2f  %s", now-w.last, p)
+	w.last = now
+	return len(p), nil
+}
