@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/povrisk/povrisk/engine"
+	"github.com/povrisk/povrisk/features/rules"
 )
 
 // cpuSeconds is the user+system CPU time of this process so far (DuckDB's
@@ -88,4 +89,41 @@ func (w *cpuWriter) Write(p []byte) (int, error) {
 	fmt.Fprintf(os.Stderr, "cpu %6.2f  %s", now-w.last, p)
 	w.last = now
 	return len(p), nil
+}
+
+// TestCPUExplain prints DuckDB's EXPLAIN ANALYZE of the family named by
+// POVRISK_CPU_EXPLAIN (the families before it computed first).
+func TestCPUExplain(t *testing.T) {
+	fam := os.Getenv("POVRISK_CPU_EXPLAIN")
+	if fam == "" {
+		t.Skip("POVRISK_CPU_EXPLAIN not set")
+	}
+	db, wh, _, asOf := cpuHarness(t)
+	ctx := context.Background()
+	err := withSession(ctx, db, wh, asOf, rules.SamplePolicy(), Options{}, func(conn *sql.Conn, present map[string]bool) error {
+		for _, f := range families {
+			if f == fam {
+				break
+			}
+			if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE f_"+f+" AS\n"+familySQL(f)); err != nil {
+				return err
+			}
+		}
+		rows, err := conn.QueryContext(ctx, "EXPLAIN ANALYZE "+familySQL(fam))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				return err
+			}
+			fmt.Fprintln(os.Stderr, v)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
