@@ -91,8 +91,8 @@ func (w *cpuWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestCPUExplain prints DuckDB's EXPLAIN ANALYZE of the family named by
-// POVRISK_CPU_EXPLAIN (the families before it computed first).
+// TestCPUExplain writes to POVRISK_CPU_OUT DuckDB's JSON profile of the
+// family named by POVRISK_CPU_EXPLAIN (the families before it computed first).
 func TestCPUExplain(t *testing.T) {
 	fam := os.Getenv("POVRISK_CPU_EXPLAIN")
 	if fam == "" {
@@ -109,19 +109,16 @@ func TestCPUExplain(t *testing.T) {
 				return err
 			}
 		}
-		rows, err := conn.QueryContext(ctx, "EXPLAIN ANALYZE "+familySQL(fam))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k, v string
-			if err := rows.Scan(&k, &v); err != nil {
+		// DuckDB's JSON profile of the family's statement, for a script
+		// to sort its operators by time.
+		for _, q := range []string{"PRAGMA enable_profiling = 'json'",
+			"PRAGMA profiling_output = " + engine.QuoteString(os.Getenv("POVRISK_CPU_OUT")),
+			"CREATE OR REPLACE TEMP TABLE f_" + fam + " AS\n" + familySQL(fam), "PRAGMA disable_profiling"} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
 				return err
 			}
-			fmt.Fprintln(os.Stderr, v)
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
