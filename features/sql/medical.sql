@@ -9,9 +9,6 @@
 -- The same pass gives the family shocks its sums of the month of D and of
 -- 2 months and the largest claim of 12 months (x_oop1, x_oop2,
 -- x_largest12: not catalog columns; the join leaves them out).
--- The 12 base months are summed in that pass too (m0 .. m11, 0 without
--- claims), not grouped by household and month: the median of the same 12
--- values.
 -- column: oop_medical_3m | DOUBLE | yuan | model | medical_claims persons | household out-of-pocket medical spending, 3 months to D
 --   label: 近3个月自付医疗费 | out-of-pocket medical, 3 months
 --   risk: illness
@@ -60,28 +57,13 @@ WITH c AS MATERIALIZED (
            mc.service_date >= p.w3  AS in3,
            mc.service_date >= p.w6  AS in6,
            mc.service_date >= p.w12 AS in12,
+           mc.service_date < p.w3   AS in_base,
            mc.service_date >= p.m0  AS in1,
            mc.service_date >= CAST(p.m0 - INTERVAL 1 MONTH AS DATE) AS in2
     FROM medical_claims mc
     JOIN mem m USING (person_id)
     CROSS JOIN params p
     WHERE mc.service_date >= p.b_start AND mc.service_date <= p.as_of
-), bm AS (
-    -- the first days of the 12 base months and of the month after them (w3)
-    SELECT CAST(p.b_start + INTERVAL 0 MONTH AS DATE) AS s0,
-           CAST(p.b_start + INTERVAL 1 MONTH AS DATE) AS s1,
-           CAST(p.b_start + INTERVAL 2 MONTH AS DATE) AS s2,
-           CAST(p.b_start + INTERVAL 3 MONTH AS DATE) AS s3,
-           CAST(p.b_start + INTERVAL 4 MONTH AS DATE) AS s4,
-           CAST(p.b_start + INTERVAL 5 MONTH AS DATE) AS s5,
-           CAST(p.b_start + INTERVAL 6 MONTH AS DATE) AS s6,
-           CAST(p.b_start + INTERVAL 7 MONTH AS DATE) AS s7,
-           CAST(p.b_start + INTERVAL 8 MONTH AS DATE) AS s8,
-           CAST(p.b_start + INTERVAL 9 MONTH AS DATE) AS s9,
-           CAST(p.b_start + INTERVAL 10 MONTH AS DATE) AS s10,
-           CAST(p.b_start + INTERVAL 11 MONTH AS DATE) AS s11,
-           CAST(p.b_start + INTERVAL 12 MONTH AS DATE) AS s12
-    FROM params p
 ), agg AS (
     SELECT household_id,
            CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in3) AS DOUBLE)                   AS oop3,
@@ -93,20 +75,18 @@ WITH c AS MATERIALIZED (
            count(DISTINCT person_id) FILTER (WHERE in12)           AS members12,
            CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in1) AS DOUBLE)                   AS oop1,
            CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in2) AS DOUBLE)                   AS oop2,
-           max(out_of_pocket) FILTER (WHERE in12)                  AS largest12,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s0 AND service_date < b.s1), 0) AS DOUBLE) AS m0,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s1 AND service_date < b.s2), 0) AS DOUBLE) AS m1,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s2 AND service_date < b.s3), 0) AS DOUBLE) AS m2,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s3 AND service_date < b.s4), 0) AS DOUBLE) AS m3,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s4 AND service_date < b.s5), 0) AS DOUBLE) AS m4,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s5 AND service_date < b.s6), 0) AS DOUBLE) AS m5,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s6 AND service_date < b.s7), 0) AS DOUBLE) AS m6,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s7 AND service_date < b.s8), 0) AS DOUBLE) AS m7,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s8 AND service_date < b.s9), 0) AS DOUBLE) AS m8,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s9 AND service_date < b.s10), 0) AS DOUBLE) AS m9,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s10 AND service_date < b.s11), 0) AS DOUBLE) AS m10,
-           CAST(coalesce(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE service_date >= b.s11 AND service_date < b.s12), 0) AS DOUBLE) AS m11
-    FROM c CROSS JOIN bm b
+           max(out_of_pocket) FILTER (WHERE in12)                  AS largest12
+    FROM c
+    GROUP BY household_id
+), monthly AS (
+    SELECT household_id, date_trunc('month', service_date) AS m, CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) AS DOUBLE) AS s
+    FROM c
+    WHERE in_base
+    GROUP BY ALL
+), base AS (
+    SELECT household_id,
+           list_median(list_concat(list(s), list_resize([]::DOUBLE[], 12 - count(*), 0.0))) AS median_month
+    FROM monthly
     GROUP BY household_id
 )
 SELECT h.household_id,
@@ -117,10 +97,11 @@ SELECT h.household_id,
        CAST(coalesce(a.inpat12, 0) AS INTEGER)                        AS inpatient_stays_12m,
        CAST(coalesce(a.claims12, 0) AS INTEGER)                       AS claims_12m,
        CAST(coalesce(a.members12, 0) AS INTEGER)                      AS members_with_claims_12m,
-       (coalesce(a.oop3, 0.0) / 3) / greatest(coalesce(list_median([a.m0, a.m1, a.m2, a.m3, a.m4, a.m5, a.m6, a.m7, a.m8, a.m9, a.m10, a.m11]), 0.0), p.spike_floor) AS oop_spike_ratio,
+       (coalesce(a.oop3, 0.0) / 3) / greatest(coalesce(b.median_month, 0.0), p.spike_floor) AS oop_spike_ratio,
        CASE WHEN i.net_income_12m > 0 THEN coalesce(a.oop12, 0.0) / i.net_income_12m END AS oop_share_income_12m,
        a.oop1 AS x_oop1, a.oop2 AS x_oop2, a.largest12 AS x_largest12
 FROM hh h
 CROSS JOIN params p
 JOIN f_income i USING (household_id)
 LEFT JOIN agg a USING (household_id)
+LEFT JOIN base b USING (household_id)
