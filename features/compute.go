@@ -48,6 +48,13 @@ type Options struct {
 	// households, so each household's features are the same as in the
 	// table of the whole province.
 	Counties []string
+
+	// monitoredOnly (AssessElimination) keeps, after the households of
+	// the as-of date, only those monitored on it (f_status): hh, mem and
+	// the views of the tables that name a household or person hold their
+	// rows only, so the families aggregate the few households assessed,
+	// not the province (a household's rows, so its facts, are the same).
+	monitoredOnly bool
 }
 
 // Compute returns the feature table for the as-of date: one row per household
@@ -162,12 +169,7 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 	for _, t := range datasets.Tables() {
 		q, ok := "", false
 		if path, found := w.TablePath(t.Name); found {
-			// DuckDB cannot bind a parameter inside a view definition, so
-			// the warehouse path is written into the view's text as a
-			// literal (engine.QuoteString: single quotes doubled, the whole
-			// escape rule of a standard SQL literal; a NUL byte is refused
-			// by the OS before).
-			q, ok = "CREATE OR REPLACE TEMP VIEW "+t.Name+" AS SELECT * FROM read_parquet("+engine.QuoteString(path)+")", true
+			q, ok = TableView(t, path), true
 			if o.Counties != nil {
 				q += GroupFilter(t, o.Counties)
 			}
@@ -200,17 +202,73 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 	}
 	created = append(created, "TABLE IF EXISTS params")
 	start := time.Now()
+	created = append(created, "TABLE IF EXISTS hh", "TABLE IF EXISTS pev", "TABLE IF EXISTS mem")
+	for _, fam := range families {
+		created = append(created, "TABLE IF EXISTS f_"+fam)
+	}
 	for _, stmt := range statements(familySQL("base")) {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("base tables: %w", err)
 		}
+		if o.monitoredOnly && strings.Contains(stmt, "CREATE OR REPLACE TEMP TABLE hh AS") {
+			if err := keepMonitored(ctx, conn); err != nil {
+				return err
+			}
+		}
 	}
-	created = append(created, "TABLE IF EXISTS hh", "TABLE IF EXISTS pev", "TABLE IF EXISTS mem")
+	if o.monitoredOnly {
+		if err := narrowViews(ctx, conn, w, present); err != nil {
+			return err
+		}
+	}
 	note(o.Progress, "base: %.1fs", time.Since(start).Seconds())
-	for _, fam := range families {
-		created = append(created, "TABLE IF EXISTS f_"+fam)
-	}
 	return fn(conn, present)
+}
+
+// TableView is the statement opening the warehouse file of table t as a
+// temp view. DuckDB cannot bind a parameter inside a view definition, so
+// the warehouse path is written into the view's text as a literal
+// (engine.QuoteString: single quotes doubled, the whole escape rule of a
+// standard SQL literal; a NUL byte is refused by the OS before).
+func TableView(t datasets.Table, path string) string {
+	return "CREATE OR REPLACE TEMP VIEW " + t.Name + " AS SELECT * FROM read_parquet(" + engine.QuoteString(path) + ")"
+}
+
+// keepMonitored computes f_status over hh and keeps in hh only the
+// households monitored on the as-of date (Options.monitoredOnly).
+func keepMonitored(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE f_status AS\n"+familySQL("status")); err != nil {
+		return fmt.Errorf("feature family status: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hh AS
+SELECT hh.* FROM hh JOIN f_status s USING (household_id) WHERE s.monitored_at_as_of`); err != nil {
+		return fmt.Errorf("monitored households: %w", err)
+	}
+	return nil
+}
+
+// narrowViews reopens the view of every present table that names its
+// household (or, without one, its person: GroupKey) with the rows of the
+// households of hh (the persons of mem) only (Options.monitoredOnly).
+// Every family reads such a table through hh or mem, so a household's
+// features are unchanged; the table's other rows are skipped by a hash
+// probe instead of being aggregated. hh and mem are tables by now, so
+// the persons view may be narrowed too.
+func narrowViews(ctx context.Context, conn *sql.Conn, w Tables, present map[string]bool) error {
+	for _, t := range datasets.Tables() {
+		col, ref := GroupKey(t)
+		path, found := w.TablePath(t.Name)
+		if col == "" || !found || !present[t.Name] {
+			continue
+		}
+		id := engine.QuoteIdent(col)
+		src := map[string]string{"households": "hh", "persons": "mem"}[ref]
+		q := TableView(t, path) + " WHERE " + id + " IN (SELECT " + id + " FROM " + src + ")"
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("open table %s: %w", t.Name, err)
+		}
+	}
+	return nil
 }
 
 // GroupFilter is the condition of table t's view in a county group

@@ -98,8 +98,10 @@ func AssessEliminationIn(ctx context.Context, db *sql.DB, w Tables, asOf time.Ti
 	}
 	var out []Assessment
 	el := pol.Elimination
-	err := withSession(ctx, db, w, asOf, pol, Options{Counties: counties}, func(conn *sql.Conn, present map[string]bool) error {
-		for _, fam := range []string{"demographics", "status", "income", "labour", "assistance"} {
+	// monitoredOnly: the session holds the monitored households only, and
+	// f_status already.
+	err := withSession(ctx, db, w, asOf, pol, Options{Counties: counties, monitoredOnly: true}, func(conn *sql.Conn, present map[string]bool) error {
+		for _, fam := range []string{"demographics", "labour", "assistance"} {
 			if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE f_"+fam+" AS\n"+familySQL(fam)); err != nil {
 				return fmt.Errorf("elimination: family %s: %w", fam, err)
 			}

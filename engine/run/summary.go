@@ -272,9 +272,7 @@ func groupCoverage(ctx context.Context, db *sql.DB, tables features.Tables, coun
 		if !ok {
 			continue
 		}
-		q := "CREATE OR REPLACE TEMP VIEW " + engine.QuoteIdent(t.Name) + " AS SELECT * FROM read_parquet(" + engine.QuoteString(path) + ")" +
-			features.GroupFilter(t, counties)
-		if _, err := conn.ExecContext(ctx, q); err != nil {
+		if _, err := conn.ExecContext(ctx, features.TableView(t, path)+features.GroupFilter(t, counties)); err != nil {
 			return nil, fmt.Errorf("coverage: open table %s: %w", t.Name, err)
 		}
 		views, present[t.Name] = append(views, t.Name), true

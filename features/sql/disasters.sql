@@ -84,7 +84,8 @@ WITH ev AS (
     LEFT JOIN reg t ON t.lvl = 9 AND t.region_code = left(h.region_code, 9)
     LEFT JOIN reg v ON v.lvl = 12 AND v.region_code = h.region_code
 ), loss AS (
-    SELECT d.household_id, CAST(sum(CAST(d.loss_amount AS DECIMAL(18,2))) AS DOUBLE) AS loss12
+    SELECT d.household_id, CAST(sum(CAST(d.loss_amount AS DECIMAL(18,2))) AS DOUBLE) AS loss12,
+           max(d.loss_amount) AS largest12
     FROM disasters d CROSS JOIN params p
     WHERE d.household_id IS NOT NULL AND d.start_date >= p.w12 AND d.start_date <= p.as_of
     GROUP BY d.household_id
@@ -98,7 +99,8 @@ SELECT h.household_id,
        CAST(coalesce(x.v12, 0) AS INTEGER)    AS disaster_village_12m,
        CAST(CASE WHEN x.latest IS NOT NULL THEN date_sub('month', x.latest, p.as_of) END AS INTEGER) AS months_since_disaster,
        coalesce(l.loss12, 0.0)                AS disaster_loss_12m,
-       CASE WHEN i.net_income_12m > 0 THEN coalesce(l.loss12, 0.0) / i.net_income_12m END AS disaster_loss_share_income
+       CASE WHEN i.net_income_12m > 0 THEN coalesce(l.loss12, 0.0) / i.net_income_12m END AS disaster_loss_share_income,
+       l.largest12                            AS x_largest_loss12
 FROM hh h
 CROSS JOIN params p
 JOIN f_income i USING (household_id)

@@ -1,6 +1,6 @@
 -- elimination: the facts of the risk elimination assessment (not a feature
 -- family: AssessElimination runs it after the families demographics,
--- status, income, labour and assistance) for the households monitored on D
+-- status, labour and assistance) for the households monitored on D
 -- (f_status.monitored_at_as_of, the households the ranking leaves out).
 -- Bound parameters:
 --   $1 income window, months to D (policy elimination.income_months)
@@ -13,6 +13,8 @@
 -- uninsured_claims: claims of members alive on D in the 12 months to D with
 -- a cost and nothing paid by insurance (the basic medical guarantee's proxy:
 -- the standard has no enrolment table).
+-- net_income_12m: the family income's (the sum of the 12 months to D, NULL
+-- without a record), from the same pass as the windows of the policy.
 WITH prm AS (
     SELECT CAST(p.m0 - to_months(CAST($1 AS INTEGER) - 1) AS DATE) AS inc_start,
            CAST(p.m0 - to_months(CAST($2 AS INTEGER) - 1) AS DATE) AS rigid_start,
@@ -26,9 +28,10 @@ WITH prm AS (
 ), inc AS (
     SELECT i.household_id,
            CAST(sum(CAST(i.wage_income + i.business_income + i.property_income + i.transfer_income - i.production_cost AS DECIMAL(18,2))) FILTER (WHERE i.period >= r.inc_start) AS DOUBLE)   AS net_inc,
-           CAST(sum(CAST(i.wage_income + i.business_income + i.property_income + i.transfer_income - i.production_cost AS DECIMAL(18,2))) FILTER (WHERE i.period >= r.rigid_start) AS DOUBLE) AS net_rigid
+           CAST(sum(CAST(i.wage_income + i.business_income + i.property_income + i.transfer_income - i.production_cost AS DECIMAL(18,2))) FILTER (WHERE i.period >= r.rigid_start) AS DOUBLE) AS net_rigid,
+           CAST(sum(CAST(i.wage_income + i.business_income + i.property_income + i.transfer_income - i.production_cost AS DECIMAL(18,2))) FILTER (WHERE i.period >= p.w12) AS DOUBLE) AS net12
     FROM income_records i CROSS JOIN params p CROSS JOIN prm r
-    WHERE i.period >= least(r.inc_start, r.rigid_start) AND i.period <= p.m0
+    WHERE i.period >= least(r.inc_start, r.rigid_start, p.w12) AND i.period <= p.m0
     GROUP BY i.household_id
 ), med AS (
     SELECT m.household_id,
@@ -60,7 +63,7 @@ SELECT h.household_id, h.region_code,
        strftime(ev.identified, '%Y-%m-%d')                                                     AS identified,
        CAST(CASE WHEN ev.identified IS NOT NULL THEN date_sub('month', ev.identified, p.as_of) END AS INTEGER) AS months,
        d.household_size,
-       i.net_income_12m,
+       inc.net12                                                                               AS net_income_12m,
        inc.net_inc,
        coalesce(inc.net_rigid, 0.0)                                                            AS net_rigid,
        coalesce(med.oop_rigid, 0.0)                                                            AS oop_rigid,
@@ -73,7 +76,6 @@ FROM hh h
 CROSS JOIN params p
 JOIN f_status s USING (household_id)
 JOIN f_demographics d USING (household_id)
-JOIN f_income i USING (household_id)
 JOIN f_labour l USING (household_id)
 JOIN f_assistance a USING (household_id)
 LEFT JOIN ev USING (household_id)

@@ -42,15 +42,22 @@
 --   reason: 近3个月新增失业登记%s人 | %s new unemployment registrations in 3 months
 --   profile: unemployed
 WITH si AS MATERIALIZED (
-    SELECT s.person_id, year(s.period) * 12 + month(s.period) - 1 AS mi
+    SELECT s.person_id, year(s.period) * 12 + month(s.period) - 1 AS mi, s.period, s.contribution_base
     FROM social_insurance s
     JOIN mem m USING (person_id)
     CROSS JOIN params p
     WHERE s.period <= p.m0 AND m.alive AND m.age BETWEEN 16 AND 59
 ), last AS (
-    SELECT person_id, max(mi) AS last_mi
+    SELECT person_id, max(mi) AS last_mi, arg_max(contribution_base, period) AS last_base
     FROM si
     GROUP BY person_id
+), lost AS (
+    SELECT m.household_id, CAST(sum(CAST(l.last_base AS DECIMAL(18,2))) AS DOUBLE) AS base6
+    FROM last l
+    JOIN mem m USING (person_id)
+    CROSS JOIN params p
+    WHERE l.last_mi BETWEEN p.m0_index - 6 AND p.m0_index - 1
+    GROUP BY m.household_id
 ), run AS (
     SELECT l.person_id, l.last_mi, count(*) AS n_run
     FROM si
@@ -82,7 +89,8 @@ WITH si AS MATERIALIZED (
            count(*) FILTER (WHERE u.registered_date <= p.as_of
                             AND (u.ended_date IS NULL OR u.ended_date > p.as_of))          AS open_n,
            count(*) FILTER (WHERE u.registered_date >= p.unemp_new_start
-                            AND u.registered_date <= p.as_of)                              AS new_n
+                            AND u.registered_date <= p.as_of)                              AS new_n,
+           max(u.registered_date) FILTER (WHERE u.registered_date <= p.as_of)                  AS latest
     FROM unemployment u
     JOIN mem m USING (person_id)
     CROSS JOIN params p
@@ -96,7 +104,10 @@ SELECT h.household_id,
        CAST(coalesce(s.now_n, 0) AS INTEGER)           AS contributing_members_now,
        CAST(coalesce(s.stopped_n, 0) AS INTEGER)       AS members_stopped_contrib,
        CAST(coalesce(u.open_n, 0) AS INTEGER)          AS unemployment_open,
-       CAST(coalesce(u.new_n, 0) AS INTEGER)           AS unemployment_new
+       CAST(coalesce(u.new_n, 0) AS INTEGER)           AS unemployment_new,
+       u.latest                                        AS x_unemp_latest,
+       lo.base6                                        AS x_base6
 FROM hh h
 LEFT JOIN si_agg s USING (household_id)
 LEFT JOIN un u USING (household_id)
+LEFT JOIN lost lo USING (household_id)

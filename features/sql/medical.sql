@@ -6,6 +6,9 @@
 -- claims counts as 0. The median is floored at params.spike_floor (100 yuan by
 -- default) so that a household with no usual spending gets a large finite
 -- ratio, not a division by zero; no recent spending gives 0.
+-- The same pass gives the family shocks its sums of the month of D and of
+-- 2 months and the largest claim of 12 months (x_oop1, x_oop2,
+-- x_largest12: not catalog columns; the join leaves them out).
 -- column: oop_medical_3m | DOUBLE | yuan | model | medical_claims persons | household out-of-pocket medical spending, 3 months to D
 --   label: 近3个月自付医疗费 | out-of-pocket medical, 3 months
 --   risk: illness
@@ -54,7 +57,9 @@ WITH c AS MATERIALIZED (
            mc.service_date >= p.w3  AS in3,
            mc.service_date >= p.w6  AS in6,
            mc.service_date >= p.w12 AS in12,
-           mc.service_date < p.w3   AS in_base
+           mc.service_date < p.w3   AS in_base,
+           mc.service_date >= p.m0  AS in1,
+           mc.service_date >= CAST(p.m0 - INTERVAL 1 MONTH AS DATE) AS in2
     FROM medical_claims mc
     JOIN mem m USING (person_id)
     CROSS JOIN params p
@@ -67,7 +72,10 @@ WITH c AS MATERIALIZED (
            CAST(sum(CAST(total_cost AS DECIMAL(18,2))) FILTER (WHERE in12) AS DOUBLE)                     AS total12,
            count(*) FILTER (WHERE in12 AND inpatient)              AS inpat12,
            count(*) FILTER (WHERE in12)                            AS claims12,
-           count(DISTINCT person_id) FILTER (WHERE in12)           AS members12
+           count(DISTINCT person_id) FILTER (WHERE in12)           AS members12,
+           CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in1) AS DOUBLE)                   AS oop1,
+           CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in2) AS DOUBLE)                   AS oop2,
+           max(out_of_pocket) FILTER (WHERE in12)                  AS largest12
     FROM c
     GROUP BY household_id
 ), monthly AS (
@@ -90,7 +98,8 @@ SELECT h.household_id,
        CAST(coalesce(a.claims12, 0) AS INTEGER)                       AS claims_12m,
        CAST(coalesce(a.members12, 0) AS INTEGER)                      AS members_with_claims_12m,
        (coalesce(a.oop3, 0.0) / 3) / greatest(coalesce(b.median_month, 0.0), p.spike_floor) AS oop_spike_ratio,
-       CASE WHEN i.net_income_12m > 0 THEN coalesce(a.oop12, 0.0) / i.net_income_12m END AS oop_share_income_12m
+       CASE WHEN i.net_income_12m > 0 THEN coalesce(a.oop12, 0.0) / i.net_income_12m END AS oop_share_income_12m,
+       a.oop1 AS x_oop1, a.oop2 AS x_oop2, a.largest12 AS x_largest12
 FROM hh h
 CROSS JOIN params p
 JOIN f_income i USING (household_id)

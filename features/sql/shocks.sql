@@ -5,8 +5,8 @@
 -- what a tree cannot build from the 12-month sums. Windows are calendar
 -- months ending with the month m0 of D ("1 month" = m0 up to D, "2 months"
 -- = m0-1 and m0); the income comparisons take the same calendar months a
--- year before. Reads f_income (net_income_12m) and f_demographics
--- (members_16_59).
+-- year before. Reads f_income, f_medical, f_demographics, f_employment
+-- and f_disasters.
 -- Stopped contribution: a working-age member alive on D whose last
 -- contribution month L lies in m0-6 .. m0-1 (the first month without a
 -- contribution is within the 6 months to D); the base of month L is the
@@ -68,84 +68,28 @@
 --   risk: unemployment
 --   reason: 劳动年龄成员人均停缴工资每月%s | wages stopped of %s a month per working-age member
 --   profile: job_loss
-WITH c AS (
-    SELECT m.household_id, mc.out_of_pocket,
-           mc.service_date >= p.m0                          AS in1,
-           mc.service_date >= p.m0 - INTERVAL 1 MONTH       AS in2
-    FROM medical_claims mc
-    JOIN mem m USING (person_id)
-    CROSS JOIN params p
-    WHERE mc.service_date >= p.w12 AND mc.service_date <= p.as_of
-), med AS (
-    SELECT household_id,
-           CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in1) AS DOUBLE) AS oop1,
-           CAST(sum(CAST(out_of_pocket AS DECIMAL(18,2))) FILTER (WHERE in2) AS DOUBLE) AS oop2,
-           max(out_of_pocket)                                                            AS largest
-    FROM c
-    GROUP BY household_id
-), inc AS (
-    SELECT i.household_id,
-           date_sub('month', i.period, p.m0) AS back,   -- 0 = m0
-           CAST(i.wage_income + i.business_income + i.property_income + i.transfer_income - i.production_cost AS DECIMAL(18,2)) AS net
-    FROM income_records i CROSS JOIN params p
-    WHERE i.period >= p.w24 AND i.period <= p.m0
-), ich AS (
-    SELECT household_id,
-           CAST(coalesce(sum(net) FILTER (WHERE back = 0), 0) AS DOUBLE)             AS c1,
-           CAST(coalesce(sum(net) FILTER (WHERE back = 12), 0) AS DOUBLE)            AS b1,
-           CAST(coalesce(sum(net) FILTER (WHERE back < 3), 0) AS DOUBLE)             AS c3,
-           CAST(coalesce(sum(net) FILTER (WHERE back BETWEEN 12 AND 14), 0) AS DOUBLE) AS b3,
-           CAST(coalesce(sum(net) FILTER (WHERE back < 6), 0) AS DOUBLE)             AS c6,
-           CAST(coalesce(sum(net) FILTER (WHERE back BETWEEN 12 AND 17), 0) AS DOUBLE) AS b6
-    FROM inc
-    GROUP BY household_id
-), un AS (
-    SELECT m.household_id, max(u.registered_date) AS latest
-    FROM unemployment u
-    JOIN mem m USING (person_id)
-    CROSS JOIN params p
-    WHERE m.alive AND u.registered_date <= p.as_of
-    GROUP BY m.household_id
-), si AS (
-    SELECT s.person_id, m.household_id,
-           max(year(s.period) * 12 + month(s.period) - 1)                AS last_mi,
-           arg_max(s.contribution_base, s.period)                        AS last_base
-    FROM social_insurance s
-    JOIN mem m USING (person_id)
-    CROSS JOIN params p
-    WHERE s.period <= p.m0 AND m.alive AND m.age BETWEEN 16 AND 59
-    GROUP BY s.person_id, m.household_id
-), lost AS (
-    SELECT si.household_id, CAST(sum(CAST(si.last_base AS DECIMAL(18,2))) AS DOUBLE) AS base6
-    FROM si CROSS JOIN params p
-    WHERE si.last_mi BETWEEN p.m0_index - 6 AND p.m0_index - 1
-    GROUP BY si.household_id
-), loss AS (
-    SELECT d.household_id, max(d.loss_amount) AS largest
-    FROM disasters d CROSS JOIN params p
-    WHERE d.household_id IS NOT NULL AND d.start_date >= p.w12 AND d.start_date <= p.as_of
-    GROUP BY d.household_id
-)
+-- Every sum is computed in the pass of the family that reads the same rows
+-- (the x_ columns of f_income, f_medical, f_employment, f_disasters: the
+-- monthly income comparisons, the claims of 1 and 2 months and the largest
+-- claim, the latest unemployment registration and the last contribution
+-- bases, the largest disaster loss): no table is read twice.
 SELECT h.household_id,
-       coalesce(md.oop1, 0.0)                                                   AS oop_medical_1m,
-       coalesce(md.oop2, 0.0)                                                   AS oop_medical_2m,
-       coalesce(md.largest, 0.0)                                                AS oop_largest_claim_12m,
+       coalesce(f.x_oop1, 0.0)                                                  AS oop_medical_1m,
+       coalesce(f.x_oop2, 0.0)                                                  AS oop_medical_2m,
+       coalesce(f.x_largest12, 0.0)                                             AS oop_largest_claim_12m,
        CASE WHEN i.net_income_12m > 0 THEN f.oop_medical_6m / i.net_income_12m END AS oop_6m_share_income,
-       CASE WHEN ic.b1 > 0 THEN ic.c1 / ic.b1 END                               AS income_change_1m,
-       CASE WHEN ic.b3 > 0 THEN ic.c3 / ic.b3 END                               AS income_change_3m,
-       CASE WHEN ic.b6 > 0 THEN ic.c6 / ic.b6 END                               AS income_change_6m,
-       CAST(CASE WHEN un.latest IS NOT NULL THEN date_sub('month', un.latest, p.as_of) END AS INTEGER) AS months_since_unemployment,
-       coalesce(ls.largest, 0.0)                                                AS disaster_largest_loss_12m,
-       coalesce(lo.base6, 0.0)                                                  AS lost_contrib_base_6m,
-       CASE WHEN i.net_income_12m > 0 THEN 12 * coalesce(lo.base6, 0.0) / i.net_income_12m END AS lost_base_share_income,
-       CASE WHEN d.members_16_59 > 0 THEN coalesce(lo.base6, 0.0) / d.members_16_59 END AS lost_base_per_worker
+       CASE WHEN i.x_b1 > 0 THEN i.x_c1 / i.x_b1 END                            AS income_change_1m,
+       CASE WHEN i.x_b3 > 0 THEN i.x_c3 / i.x_b3 END                            AS income_change_3m,
+       CASE WHEN i.x_b6 > 0 THEN i.x_c6 / i.x_b6 END                            AS income_change_6m,
+       CAST(CASE WHEN e.x_unemp_latest IS NOT NULL THEN date_sub('month', e.x_unemp_latest, p.as_of) END AS INTEGER) AS months_since_unemployment,
+       coalesce(ds.x_largest_loss12, 0.0)                                       AS disaster_largest_loss_12m,
+       coalesce(e.x_base6, 0.0)                                                 AS lost_contrib_base_6m,
+       CASE WHEN i.net_income_12m > 0 THEN 12 * coalesce(e.x_base6, 0.0) / i.net_income_12m END AS lost_base_share_income,
+       CASE WHEN d.members_16_59 > 0 THEN coalesce(e.x_base6, 0.0) / d.members_16_59 END AS lost_base_per_worker
 FROM hh h
 CROSS JOIN params p
 JOIN f_income i USING (household_id)
 JOIN f_medical f USING (household_id)
 JOIN f_demographics d USING (household_id)
-LEFT JOIN med md USING (household_id)
-LEFT JOIN ich ic USING (household_id)
-LEFT JOIN un USING (household_id)
-LEFT JOIN lost lo USING (household_id)
-LEFT JOIN loss ls USING (household_id)
+JOIN f_employment e USING (household_id)
+JOIN f_disasters ds USING (household_id)
