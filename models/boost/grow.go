@@ -60,11 +60,10 @@ type grower struct {
 	grad       []gh                // per row
 	ord        []gh                // gradients of a node's rows, in its order
 	blocks     []fblock            // the features in blocks of histogram work
-	rootGroups [][]int             // the features in groups of root histogram work (without held-out rows)
+	rootGroups []rootGroup         // the features in groups of root histogram work (without held-out rows)
 	rootN      [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
 	mode       []int               // per feature, its most frequent code over the training rows
 	dens       []float64           // per feature, the share of the training rows outside its mode
-	sparse     []sparseCol         // per feature, its rows outside its mode (root without held-out rows only)
 	identity   bool                // the training rows are 0..N-1
 	pool       []hists
 	nodes      []Node
@@ -197,9 +196,8 @@ func (g *grower) grow() ([]Node, []leaf) {
 				nw = 1
 			}
 			g.team.run(len(g.rootGroups), nw, func(k int) {
-				js := g.rootGroups[k]
-				g.fillRoot(root.hist, js, root.sum)
-				for _, j := range js {
+				g.fillRoot(root.hist, k, root.sum)
+				for _, j := range g.rootGroups[k].js {
 					g.splits[j] = g.scan(j, &root.hist[j], root.sum)
 				}
 			})

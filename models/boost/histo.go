@@ -49,11 +49,22 @@ type fblock struct {
 	dp, sp []*[histPad]bin
 }
 
-// sparseCol is a sparse column's rows outside its mode (ascending), with
-// their codes: the root's histograms without held-out rows stream them.
-type sparseCol struct {
-	rows  []int32
-	codes []uint8
+// rootGroup is a group of features whose root histograms (without
+// held-out rows) one goroutine builds: dense columns, streamed four at
+// once, or a run of sparse columns as one list of their entries outside
+// the modes in row order (feature js[k] of row r has code c), so that the
+// gradients are read in one pass a group, in order, rather than one pass
+// a column, out of order; a list, not compressed rows, so that the loop
+// has no inner loop of unpredictable length.
+type rootGroup struct {
+	js  []int
+	ent []rootEntry
+}
+
+// rootEntry is one entry of a sparse root group.
+type rootEntry struct {
+	r    int32
+	k, c uint8
 }
 
 // layout counts the training rows per feature and code, finds the modes,
@@ -91,21 +102,39 @@ func (g *grower) layout(nw int) {
 	if g.identity {
 		g.rootGroups = g.groupRoot()
 		g.rootN = cnt
-		g.sparse = make([]sparseCol, d.P)
-		g.team.run(d.P, nw, func(j int) {
-			if m := g.mode[j]; g.dens[j] <= sparseMax {
-				col := d.Col(j)
-				n := d.N - int(cnt[j][m])
-				s := sparseCol{rows: make([]int32, 0, n), codes: make([]uint8, 0, n)}
-				for i, c := range col {
-					if int(c) != m {
-						s.rows = append(s.rows, int32(i))
-						s.codes = append(s.codes, c)
-					}
-				}
-				g.sparse[j] = s
+		g.team.run(len(g.rootGroups), nw, func(k int) { g.rootGroups[k].fill(g) })
+	}
+}
+
+// fill lists the entries of a group of sparse columns in row order (and
+// leaves a dense group as it is).
+func (rg *rootGroup) fill(g *grower) {
+	d := g.d
+	if g.dens[rg.js[0]] > sparseMax {
+		return
+	}
+	// Counting sort by row: each row's entries in the order of js.
+	start := make([]int32, d.N+1)
+	for _, j := range rg.js {
+		m := uint8(g.mode[j])
+		for i, c := range d.Col(j) {
+			if c != m {
+				start[i+1]++
 			}
-		})
+		}
+	}
+	for i := range d.N {
+		start[i+1] += start[i]
+	}
+	rg.ent = make([]rootEntry, start[d.N])
+	for k, j := range rg.js {
+		m := uint8(g.mode[j])
+		for i, c := range d.Col(j) {
+			if c != m {
+				rg.ent[start[i]] = rootEntry{int32(i), uint8(k), c}
+				start[i]++
+			}
+		}
 	}
 }
 
@@ -290,7 +319,7 @@ func (g *grower) setMode(h *[histPad]bin, j int, sum bin) {
 // runs of sparse columns of about the same work. The team takes the
 // groups one at a time, largest first, which balances the workers better
 // than one block each.
-func (g *grower) groupRoot() [][]int {
+func (g *grower) groupRoot() []rootGroup {
 	var groups, sparse [][]int
 	var dense, run []int
 	var cost float64
@@ -305,7 +334,7 @@ func (g *grower) groupRoot() [][]int {
 		// A sparse column's row costs about two dense rows (its
 		// gradients are read out of order).
 		run = append(run, j)
-		if cost += 2 * g.dens[j]; cost >= 4 {
+		if cost += 2 * g.dens[j]; cost >= 4 || len(run) == 255 {
 			sparse = append(sparse, run)
 			run, cost = nil, 0
 		}
@@ -316,45 +345,54 @@ func (g *grower) groupRoot() [][]int {
 	if run != nil {
 		sparse = append(sparse, run)
 	}
-	return append(groups, sparse...)
+	out := make([]rootGroup, 0, len(groups)+len(sparse))
+	for _, js := range append(groups, sparse...) {
+		out = append(out, rootGroup{js: js})
+	}
+	return out
 }
 
-// fillRoot builds the histograms of features js over every row (0..N-1,
-// the root without held-out rows, whose sums are sum) into h: column by
-// column, a sparse column's rows outside its mode, the dense columns
-// streamed four at once so that four features' updates interleave.
-// Counts are the root's, computed once (g.rootN).
-func (g *grower) fillRoot(h hists, js []int, sum bin) {
-	var dense [4]int
-	nd := 0
+// fillRoot builds the histograms of root group k's features over every
+// row (0..N-1, the root without held-out rows, whose sums are sum) into h:
+// dense columns streamed four at once so that four features' updates
+// interleave, or a run of sparse columns row by row through its
+// compressed rows. Counts are the root's, computed once (g.rootN).
+func (g *grower) fillRoot(h hists, k int, sum bin) {
+	rg := &g.rootGroups[k]
+	js := rg.js
 	for _, j := range js {
-		hj := &h[j]
-		g.clearHist(hj, j)
-		if g.dens[j] > sparseMax {
-			dense[nd] = j
-			if nd++; nd == 4 {
-				g.fillDense4(h, dense, nil)
-				nd = 0
-			}
-			continue
+		g.clearHist(&h[j], j)
+	}
+	if rg.ent == nil {
+		var dense [4]int
+		for len(js) >= 4 {
+			copy(dense[:], js[:4])
+			g.fillDense4(h, dense, nil)
+			js = js[4:]
 		}
-		sp := &g.sparse[j]
-		codes := sp.codes[:len(sp.rows)]
-		for k, r := range sp.rows {
-			e := &hj[codes[k]]
-			gr := g.grad[r]
+		if len(js) > 0 {
+			// The last dense columns, with columns added to a scratch
+			// histogram: four updates still interleave.
+			var scratch [1]([histPad]bin)
+			for k := range dense {
+				dense[k] = -1
+			}
+			copy(dense[:], js)
+			g.fillDense4(h, dense, &scratch[0])
+		}
+		js = rg.js
+	} else {
+		var hp [255]*[histPad]bin // a run has at most 255 columns (k is a byte)
+		for k, j := range js {
+			hp[k] = &h[j]
+		}
+		grad := g.grad
+		for _, x := range rg.ent {
+			e := &hp[x.k][x.c]
+			gr := grad[x.r]
 			e.g += gr.g
 			e.h += gr.h
 		}
-	}
-	if nd > 0 {
-		// The last dense columns, with columns added to a scratch
-		// histogram: four updates still interleave.
-		var scratch [1]([histPad]bin)
-		for k := nd; k < 4; k++ {
-			dense[k] = -1
-		}
-		g.fillDense4(h, dense, &scratch[0])
 	}
 	for _, j := range js {
 		hj, nj := &h[j], &g.rootN[j]

@@ -120,7 +120,7 @@ func TestHistogramsMatchRows(t *testing.T) {
 					}
 				})
 				if c.root && g.identity {
-					g.team.run(len(g.rootGroups), nw, func(k int) { g.fillRoot(h, g.rootGroups[k], sum) })
+					g.team.run(len(g.rootGroups), nw, func(k int) { g.fillRoot(h, k, sum) })
 				}
 				for j := range d.P {
 					want := naiveHist(d, g.grad, j, c.rows)
