@@ -268,6 +268,28 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
 	nd := len(b.dense)
 	dp, sp, rec, off := b.dp[:nd], b.sp, b.rec, b.off
 	ord = ord[:len(rows)]
+	if len(rows) >= g.d.N/colsFrom {
+		// A large node: its dense features column by column, four at
+		// once (its rows are then most of every column's cache lines),
+		// its sparse ones from the records.
+		g.fillCols(dp, b.dense, rows, ord)
+		if len(b.sparse) > 0 {
+			for i, r := range rows {
+				gr := ord[i]
+				x := rec[off[r]+uint32(nd) : off[r+1]]
+				for q := 0; q+1 < len(x); q += 2 {
+					e := &sp[x[q]][x[q+1]]
+					e.g += gr.g
+					e.h += gr.h
+					e.n++
+				}
+			}
+		}
+		for _, j := range b.sparse {
+			g.setMode(&h[j], int(j), sum)
+		}
+		return
+	}
 	for i, r := range rows {
 		gr := ord[i]
 		x := rec[off[r]:off[r+1]]
@@ -286,6 +308,60 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
 	}
 	for _, j := range b.sparse {
 		g.setMode(&h[j], int(j), sum)
+	}
+}
+
+// colsFrom: a node of at least N/colsFrom rows has its dense features
+// histograms built column by column (fillCols), smaller nodes row by row.
+const colsFrom = 16
+
+// fillCols adds rows (gradients ord) to the histograms hs of the dense
+// features js, streaming their columns four at once; the last ones with
+// a scratch histogram in the missing places, so that four updates still
+// interleave.
+func (g *grower) fillCols(hs []*[histPad]bin, js []int32, rows []int32, ord []gh) {
+	var scratch [histPad]bin
+	for len(js) > 0 {
+		var h4 [4]*[histPad]bin
+		var c4 [4][]uint8
+		for k := range 4 {
+			if k < len(js) {
+				h4[k], c4[k] = hs[k], g.d.Col(int(js[k]))
+			} else {
+				h4[k], c4[k] = &scratch, c4[0]
+			}
+		}
+		fillCols4(h4, c4, rows, ord)
+		k := min(4, len(js))
+		hs, js = hs[k:], js[k:]
+	}
+}
+
+// fillCols4 adds rows to four features' histograms, their codes c.
+func fillCols4(h [4]*[histPad]bin, c [4][]uint8, rows []int32, ord []gh) {
+	h0, h1, h2, h3 := h[0], h[1], h[2], h[3]
+	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
+	n := len(c0)
+	c1, c2, c3 = c1[:n], c2[:n], c3[:n]
+	ord = ord[:len(rows)]
+	for i, r := range rows {
+		gr := ord[i]
+		e := &h0[c0[r]]
+		e.g += gr.g
+		e.h += gr.h
+		e.n++
+		e = &h1[c1[r]]
+		e.g += gr.g
+		e.h += gr.h
+		e.n++
+		e = &h2[c2[r]]
+		e.g += gr.g
+		e.h += gr.h
+		e.n++
+		e = &h3[c3[r]]
+		e.g += gr.g
+		e.h += gr.h
+		e.n++
 	}
 }
 
