@@ -99,6 +99,7 @@ func (g *grower) layout(nw int) {
 	g.blocks = g.cut(nw)
 	nb := len(g.blocks)
 	g.team.run(nb, nw, func(b int) { g.blocks[b].fill(g) })
+	g.items = g.nodeItems()
 	if g.identity {
 		g.rootGroups = g.groupRoot()
 		g.rootN = cnt
@@ -240,22 +241,91 @@ func (g *grower) gather(rows []int32) []gh {
 	return o
 }
 
-// forBlocks calls fn(k) for every block, on nw goroutines when the work
-// (rows x features) pays for them.
-func (g *grower) forBlocks(rows int, fn func(k int)) {
-	nb := len(g.blocks)
-	nw := min(g.nw, nb)
-	if rows*g.d.P < parallelFill {
-		nw = 1
-	}
-	g.team.run(nb, nw, fn)
+// nodeItem is a unit of a large node's histogram work: up to four dense
+// features (js), built column by column, or block block's sparse
+// features, built from its records.
+type nodeItem struct {
+	js    []int32
+	block int
 }
 
-// fillBlock builds the histograms of block k's features over the rows
+// nodeItems lists the work of large nodes: each block's sparse features
+// (first: the largest items), then the dense features four at a time.
+// Taken one at a time by the team, they balance the workers better than
+// the blocks, cut by estimated work.
+func (g *grower) nodeItems() []nodeItem {
+	var items []nodeItem
+	var dense []int32
+	for k := range g.blocks {
+		if len(g.blocks[k].sparse) > 0 {
+			items = append(items, nodeItem{block: k})
+		}
+		dense = append(dense, g.blocks[k].dense...)
+	}
+	for len(dense) > 0 {
+		n := min(4, len(dense))
+		items = append(items, nodeItem{js: dense[:n:n], block: -1})
+		dense = dense[n:]
+	}
+	return items
+}
+
+// nodeHists builds the histograms h of a node's rows (gradients ord in
+// the same order, sums sum) on the team, and calls done(j) for every
+// feature j once its histogram is complete (on the goroutine that built
+// it). A node of at least N/colsFrom rows has its dense features built
+// column by column, four columns at once (its rows are then most of every
+// column's cache lines, so the columns stream), and its sparse features
+// from the blocks' records; smaller nodes row by row, block by block.
+func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, done func(j int)) {
+	nw := g.nw
+	if (len(rows)+histStride)*g.d.P < parallelFill {
+		nw = 1
+	}
+	ord = ord[:len(rows)]
+	if len(rows) < g.d.N/colsFrom {
+		g.team.run(len(g.blocks), min(nw, len(g.blocks)), func(k int) {
+			b := &g.blocks[k]
+			g.fillBlock(h, b, rows, ord, sum)
+			for j := b.lo; j < b.hi; j++ {
+				done(j)
+			}
+		})
+		return
+	}
+	g.team.run(len(g.items), nw, func(k int) {
+		it := &g.items[k]
+		if it.block < 0 {
+			var h4 [4]*[histPad]bin
+			var c4 [4][]uint8
+			var scratch [histPad]bin
+			for q := range 4 {
+				if q < len(it.js) {
+					j := int(it.js[q])
+					g.clearHist(&h[j], j)
+					h4[q], c4[q] = &h[j], g.d.Col(j)
+				} else {
+					h4[q], c4[q] = &scratch, c4[0]
+				}
+			}
+			fillCols4(h4, c4, rows, ord)
+			for _, j := range it.js {
+				done(int(j))
+			}
+			return
+		}
+		b := &g.blocks[it.block]
+		g.fillSparse(h, b, rows, ord, sum)
+		for _, j := range b.sparse {
+			done(int(j))
+		}
+	})
+}
+
+// fillBlock builds the histograms of block b's features over the rows
 // rows, whose gradients ord holds in the same order and whose sums are
-// sum, into h.
-func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
-	b := &g.blocks[k]
+// sum, into h, row by row.
+func (g *grower) fillBlock(h hists, b *fblock, rows []int32, ord []gh, sum bin) {
 	for j := b.lo; j < b.hi; j++ {
 		g.clearHist(&h[j], j)
 	}
@@ -268,28 +338,6 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
 	nd := len(b.dense)
 	dp, sp, rec, off := b.dp[:nd], b.sp, b.rec, b.off
 	ord = ord[:len(rows)]
-	if len(rows) >= g.d.N/colsFrom {
-		// A large node: its dense features column by column, four at
-		// once (its rows are then most of every column's cache lines),
-		// its sparse ones from the records.
-		g.fillCols(dp, b.dense, rows, ord)
-		if len(b.sparse) > 0 {
-			for i, r := range rows {
-				gr := ord[i]
-				x := rec[off[r]+uint32(nd) : off[r+1]]
-				for q := 0; q+1 < len(x); q += 2 {
-					e := &sp[x[q]][x[q+1]]
-					e.g += gr.g
-					e.h += gr.h
-					e.n++
-				}
-			}
-		}
-		for _, j := range b.sparse {
-			g.setMode(&h[j], int(j), sum)
-		}
-		return
-	}
 	for i, r := range rows {
 		gr := ord[i]
 		x := rec[off[r]:off[r+1]]
@@ -311,33 +359,38 @@ func (g *grower) fillBlock(h hists, k int, rows []int32, ord []gh, sum bin) {
 	}
 }
 
-// colsFrom: a node of at least N/colsFrom rows has its dense features
-// histograms built column by column (fillCols), smaller nodes row by row.
-const colsFrom = 16
-
-// fillCols adds rows (gradients ord) to the histograms hs of the dense
-// features js, streaming their columns four at once; the last ones with
-// a scratch histogram in the missing places, so that four updates still
-// interleave.
-func (g *grower) fillCols(hs []*[histPad]bin, js []int32, rows []int32, ord []gh) {
-	var scratch [histPad]bin
-	for len(js) > 0 {
-		var h4 [4]*[histPad]bin
-		var c4 [4][]uint8
-		for k := range 4 {
-			if k < len(js) {
-				h4[k], c4[k] = hs[k], g.d.Col(int(js[k]))
-			} else {
-				h4[k], c4[k] = &scratch, c4[0]
-			}
+// fillSparse builds the histograms of block b's sparse features over rows
+// from the sparse entries of their records.
+func (g *grower) fillSparse(h hists, b *fblock, rows []int32, ord []gh, sum bin) {
+	for i, j := range b.sparse {
+		g.clearHist(&h[j], int(j))
+		b.sp[i] = &h[j]
+	}
+	nd := uint32(len(b.dense))
+	sp, rec, off := b.sp, b.rec, b.off
+	ord = ord[:len(rows)]
+	for i, r := range rows {
+		gr := ord[i]
+		x := rec[off[r]+nd : off[r+1]]
+		for q := 0; q+1 < len(x); q += 2 {
+			e := &sp[x[q]][x[q+1]]
+			e.g += gr.g
+			e.h += gr.h
+			e.n++
 		}
-		fillCols4(h4, c4, rows, ord)
-		k := min(4, len(js))
-		hs, js = hs[k:], js[k:]
+	}
+	for _, j := range b.sparse {
+		g.setMode(&h[j], int(j), sum)
 	}
 }
 
-// fillCols4 adds rows to four features' histograms, their codes c.
+// colsFrom: a node of at least N/colsFrom rows has its dense features'
+// histograms built column by column (fillCols4), smaller nodes' row by
+// row.
+const colsFrom = 16
+
+// fillCols4 adds rows (gradients ord) to four features' histograms h,
+// their codes c, streaming the four columns together.
 func fillCols4(h [4]*[histPad]bin, c [4][]uint8, rows []int32, ord []gh) {
 	h0, h1, h2, h3 := h[0], h[1], h[2], h[3]
 	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]

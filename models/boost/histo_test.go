@@ -67,7 +67,8 @@ func naiveHist(d *hist.Binned, grad []gh, j int, rows []int32) (h [histPad]bin) 
 }
 
 // TestHistogramsMatchRows: the histograms of the root (with and without
-// held-out rows) and of a node's rows, however the features are laid out
+// held-out rows) and of a node's rows (large, built column by column, and
+// small, row by row), however the features are laid out
 // (sparse features' mode bin by subtraction, dense ones row by row), are
 // the sums of their rows': counts exactly, sums to 1e-9.
 func TestHistogramsMatchRows(t *testing.T) {
@@ -107,18 +108,16 @@ func TestHistogramsMatchRows(t *testing.T) {
 				name string
 				rows []int32
 				root bool
-			}{{"root", train, true}, {"node", node, false}} {
+			}{{"root", train, true}, {"node", node, false}, {"small node", node[:len(node)/8], false}} {
 				var sum bin
 				for _, r := range c.rows {
 					sum = sum.plus(bin{g.grad[r].g, g.grad[r].h, 1})
 				}
 				h := g.getHist()
 				ord := g.gather(c.rows)
-				g.forBlocks(len(c.rows), func(k int) {
-					if !(c.root && g.identity) {
-						g.fillBlock(h, k, c.rows, ord, sum)
-					}
-				})
+				if !(c.root && g.identity) {
+					g.nodeHists(h, c.rows, ord, sum, func(int) {})
+				}
 				if c.root && g.identity {
 					g.team.run(len(g.rootGroups), nw, func(k int) { g.fillRoot(h, k, sum) })
 				}
