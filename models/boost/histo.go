@@ -384,6 +384,11 @@ func (g *grower) fillSparse(h hists, b *fblock, rows []int32, ord []gh, sum bin)
 	}
 }
 
+// codeBins is h's bins of codes 0..255, as a slice of known length: a
+// code indexes it with neither a bounds check nor (as through the array
+// pointer) a nil check per update.
+func codeBins(h *[histPad]bin) []bin { return h[:histStride:histStride] }
+
 // colsFrom: a node of at least N/colsFrom rows has its dense features'
 // histograms built column by column (fillCols4), smaller nodes' row by
 // row.
@@ -392,7 +397,7 @@ const colsFrom = 16
 // fillCols4 adds rows (gradients ord) to four features' histograms h,
 // their codes c, streaming the four columns together.
 func fillCols4(h [4]*[histPad]bin, c [4][]uint8, rows []int32, ord []gh) {
-	h0, h1, h2, h3 := h[0], h[1], h[2], h[3]
+	h0, h1, h2, h3 := codeBins(h[0]), codeBins(h[1]), codeBins(h[2]), codeBins(h[3])
 	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
 	n := len(c0)
 	c1, c2, c3 = c1[:n], c2[:n], c3[:n]
@@ -549,7 +554,7 @@ func (g *grower) fillDense4(h hists, js [4]int, scratch *[histPad]bin) {
 			hs[k], cs[k] = &h[j], g.d.Col(j)
 		}
 	}
-	h0, h1, h2, h3 := hs[0], hs[1], hs[2], hs[3]
+	h0, h1, h2, h3 := codeBins(hs[0]), codeBins(hs[1]), codeBins(hs[2]), codeBins(hs[3])
 	c0, c1, c2, c3 := cs[0], cs[1], cs[2], cs[3]
 	c1, c2, c3 = c1[:len(c0)], c2[:len(c0)], c3[:len(c0)]
 	grad := g.grad[:len(c0)]
