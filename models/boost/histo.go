@@ -10,12 +10,14 @@ import (
 // holds at least 1-sparseMax of the rows is sparse: only its rows outside
 // the mode are added, and the mode's bin gets the node's sums minus the
 // other bins (LightGBM's most-frequent-bin rule). Other features are dense,
-// every row added. Within a block, a node's rows are read one by one: the
-// row's dense codes (row-major, the block's own copy) and its sparse
-// entries (compressed rows, LightGBM's multi-value sparse bins), so that
-// consecutive updates hit different features' bins and do not wait on each
-// other. Every bin's sum runs over the node's rows in their order, so the
-// result does not depend on the blocks or the workers.
+// every row added. Within a block, a small node's rows are read one by
+// one: the row's dense codes (row-major, the block's own copy) and its
+// sparse entries (compressed rows, LightGBM's multi-value sparse bins), so
+// that consecutive updates hit different features' bins and do not wait on
+// each other; a large node's dense features are read from the columns,
+// four at once (nodeHists). Every bin's sum runs over the node's rows in
+// their order, so the result does not depend on the blocks, the items or
+// the workers.
 
 // hists is a leaf's histograms, one array of bins per feature, indexed by
 // bin code (so a code indexes without a bounds check).
