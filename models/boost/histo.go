@@ -54,18 +54,23 @@ type fblock struct {
 // rootGroup is a group of features whose root histograms (without
 // held-out rows) one goroutine builds: dense columns, streamed four at
 // once, or a run of sparse columns as one list of their entries outside
-// the modes in row order (feature js[k] of row r has code c), so that the
-// gradients are read in one pass a group, in order, rather than one pass
-// a column, out of order; a list, not compressed rows, so that the loop
-// has no inner loop of unpredictable length.
+// the modes in row order, so that the gradients are read in one pass a
+// group, in order, rather than one pass a column, out of order; a list,
+// not compressed rows, so that the loop has no inner loop of
+// unpredictable length. The rows of span s are s<<16 + rootEntry.r, its
+// entries ent[span[s]:span[s+1]] (4 bytes an entry instead of 8: the
+// list is streamed from memory every round).
 type rootGroup struct {
-	js  []int
-	ent []rootEntry
+	js     []int
+	sparse bool
+	ent    []rootEntry
+	span   []int
 }
 
-// rootEntry is one entry of a sparse root group.
+// rootEntry is one entry of a sparse root group: feature js[k] of row
+// r (within its span of 65536 rows) has code c.
 type rootEntry struct {
-	r    int32
+	r    uint16
 	k, c uint8
 }
 
@@ -116,8 +121,9 @@ func (rg *rootGroup) fill(g *grower) {
 	if g.dens[rg.js[0]] > sparseMax {
 		return
 	}
+	rg.sparse = true
 	// Counting sort by row: each row's entries in the order of js.
-	start := make([]int32, d.N+1)
+	start := make([]int, d.N+1)
 	for _, j := range rg.js {
 		m := uint8(g.mode[j])
 		for i, c := range d.Col(j) {
@@ -129,12 +135,17 @@ func (rg *rootGroup) fill(g *grower) {
 	for i := range d.N {
 		start[i+1] += start[i]
 	}
+	ns := (d.N + 1<<16 - 1) >> 16
+	rg.span = make([]int, ns+1)
+	for s := range ns + 1 {
+		rg.span[s] = start[min(s<<16, d.N)]
+	}
 	rg.ent = make([]rootEntry, start[d.N])
 	for k, j := range rg.js {
 		m := uint8(g.mode[j])
 		for i, c := range d.Col(j) {
 			if c != m {
-				rg.ent[start[i]] = rootEntry{int32(i), uint8(k), c}
+				rg.ent[start[i]] = rootEntry{uint16(i), uint8(k), c}
 				start[i]++
 			}
 		}
@@ -499,7 +510,7 @@ func (g *grower) fillRoot(h hists, k int, sum bin) {
 	for _, j := range js {
 		g.clearHist(&h[j], j)
 	}
-	if rg.ent == nil {
+	if !rg.sparse {
 		var dense [4]int
 		for len(js) >= 4 {
 			copy(dense[:], js[:4])
@@ -522,12 +533,14 @@ func (g *grower) fillRoot(h hists, k int, sum bin) {
 		for k, j := range js {
 			hp[k] = &h[j]
 		}
-		grad := g.grad
-		for _, x := range rg.ent {
-			e := &hp[x.k][x.c]
-			gr := grad[x.r]
-			e.g += gr.g
-			e.h += gr.h
+		for sp := range len(rg.span) - 1 {
+			grad := g.grad[sp<<16 : min((sp+1)<<16, len(g.grad))]
+			for _, x := range rg.ent[rg.span[sp]:rg.span[sp+1]] {
+				e := &hp[x.k][x.c]
+				gr := grad[x.r]
+				e.g += gr.g
+				e.h += gr.h
+			}
 		}
 	}
 	for _, j := range js {
