@@ -57,14 +57,18 @@ type fblock struct {
 // the modes in row order, so that the gradients are read in one pass a
 // group, in order, rather than one pass a column, out of order; a list,
 // not compressed rows, so that the loop has no inner loop of
-// unpredictable length. The rows of span s are s<<16 + rootEntry.r, its
-// entries ent[span[s]:span[s+1]] (4 bytes an entry instead of 8: the
-// list is streamed from memory every round).
+// unpredictable length. The run's columns are in two halves of about the
+// same entries, each with its list, and the lists are read together (one
+// entry of each in turn): each bin's sum is a chain of additions, and two
+// lists give the processor two sets of chains to overlap. The rows of
+// span s are s<<16 + rootEntry.r, list q's entries
+// ent[q][span[q][s]:span[q][s+1]] (4 bytes an entry instead of 8: the
+// lists are streamed from memory every round).
 type rootGroup struct {
 	js     []int
 	sparse bool
-	ent    []rootEntry
-	span   []int
+	ent    [2][]rootEntry
+	span   [2][]int
 }
 
 // rootEntry is one entry of a sparse root group: feature js[k] of row
@@ -114,17 +118,36 @@ func (g *grower) layout(nw int) {
 	}
 }
 
-// fill lists the entries of a group of sparse columns in row order (and
-// leaves a dense group as it is).
+// fill lists the entries of a group of sparse columns in row order, in
+// two halves (and leaves a dense group as it is).
 func (rg *rootGroup) fill(g *grower) {
-	d := g.d
 	if g.dens[rg.js[0]] > sparseMax {
 		return
 	}
 	rg.sparse = true
-	// Counting sort by row: each row's entries in the order of js.
-	start := make([]int, d.N+1)
+	var total float64
 	for _, j := range rg.js {
+		total += g.dens[j]
+	}
+	half, cum := len(rg.js), 0.0
+	for k, j := range rg.js {
+		if cum += g.dens[j]; 2*cum >= total {
+			half = k + 1
+			break
+		}
+	}
+	for q, ks := range [2][2]int{{0, half}, {half, len(rg.js)}} {
+		rg.ent[q], rg.span[q] = g.listEntries(rg.js, ks[0], ks[1])
+	}
+}
+
+// listEntries lists the entries of features js[lo:hi] outside their modes
+// in row order (each row's in the order of js), and the first entry of
+// each span of 65536 rows.
+func (g *grower) listEntries(js []int, lo, hi int) ([]rootEntry, []int) {
+	d := g.d
+	start := make([]int, d.N+1)
+	for _, j := range js[lo:hi] {
 		m := uint8(g.mode[j])
 		for i, c := range d.Col(j) {
 			if c != m {
@@ -136,20 +159,22 @@ func (rg *rootGroup) fill(g *grower) {
 		start[i+1] += start[i]
 	}
 	ns := (d.N + 1<<16 - 1) >> 16
-	rg.span = make([]int, ns+1)
+	span := make([]int, ns+1)
 	for s := range ns + 1 {
-		rg.span[s] = start[min(s<<16, d.N)]
+		span[s] = start[min(s<<16, d.N)]
 	}
-	rg.ent = make([]rootEntry, start[d.N])
-	for k, j := range rg.js {
+	ent := make([]rootEntry, start[d.N])
+	for k := lo; k < hi; k++ {
+		j := js[k]
 		m := uint8(g.mode[j])
 		for i, c := range d.Col(j) {
 			if c != m {
-				rg.ent[start[i]] = rootEntry{uint16(i), uint8(k), c}
+				ent[start[i]] = rootEntry{uint16(i), uint8(k), c}
 				start[i]++
 			}
 		}
 	}
+	return ent, span
 }
 
 // cut cuts the features into blocks of about equal work (a dense
@@ -533,13 +558,30 @@ func (g *grower) fillRoot(h hists, k int, sum bin) {
 		for k, j := range js {
 			hp[k] = &h[j]
 		}
-		for sp := range len(rg.span) - 1 {
+		s0, s1 := rg.span[0], rg.span[1][:len(rg.span[0])]
+		for sp := range len(s0) - 1 {
 			grad := g.grad[sp<<16 : min((sp+1)<<16, len(g.grad))]
-			for _, x := range rg.ent[rg.span[sp]:rg.span[sp+1]] {
+			a, b := rg.ent[0][s0[sp]:s0[sp+1]], rg.ent[1][s1[sp]:s1[sp+1]]
+			n := min(len(a), len(b))
+			a0, b0 := a[:n], b[:n]
+			for i, x := range a0 {
+				y := b0[i]
 				e := &hp[x.k][x.c]
 				gr := grad[x.r]
 				e.g += gr.g
 				e.h += gr.h
+				e = &hp[y.k][y.c]
+				gr = grad[y.r]
+				e.g += gr.g
+				e.h += gr.h
+			}
+			for _, l := range [2][]rootEntry{a[n:], b[n:]} {
+				for _, x := range l {
+					e := &hp[x.k][x.c]
+					gr := grad[x.r]
+					e.g += gr.g
+					e.h += gr.h
+				}
 			}
 		}
 	}

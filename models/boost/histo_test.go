@@ -239,7 +239,7 @@ func TestRootSpans(t *testing.T) {
 	for _, rg := range g.rootGroups {
 		if rg.sparse {
 			nsparse += len(rg.js)
-			spans = len(rg.span) - 1
+			spans = len(rg.span[0]) - 1
 		}
 	}
 	if nsparse == 0 || spans < 3 {
