@@ -26,8 +26,9 @@
 //     sparse: only its other rows are added and that code's bin is the
 //     node's sums minus the other bins (LightGBM's most-frequent-bin rule).
 //     The root (without held-out rows) streams columns: dense ones four at
-//     once, sparse ones in groups, each group one list of its entries in
-//     row order (one pass over the gradients a group); its counts are
+//     once, sparse ones in groups, each group two lists of its entries in
+//     row order read together (one pass over the gradients a group, two
+//     sets of chains of additions to overlap); its counts are
 //     computed once per fit. Other nodes gather their gradients in their
 //     order first. A node of at least 1/16 of the rows streams its dense
 //     features' columns four at once (its rows are most of each column's
