@@ -26,16 +26,23 @@
 //     sparse: only its other rows are added and that code's bin is the
 //     node's sums minus the other bins (LightGBM's most-frequent-bin rule).
 //     The root (without held-out rows) streams columns: dense ones four at
-//     once, sparse ones through their lists of other rows; its counts are
-//     computed once per fit. Other nodes read their rows one by one: the
-//     row's dense codes (a row-major copy) and its sparse entries
-//     (compressed rows), the node's gradients gathered first in its
-//     order, so that consecutive updates hit different features' bins.
+//     once, sparse ones in groups, each group two lists of its entries in
+//     row order read together (one pass over the gradients a group, two
+//     sets of chains of additions to overlap); its counts are
+//     computed once per fit. Other nodes gather their gradients in their
+//     order first. A node of at least 1/16 of the rows streams its dense
+//     features' columns four at once (its rows are most of each column's
+//     cache lines); smaller nodes, and the sparse features of all, read
+//     their rows one by one: the row's dense codes (a row-major copy) and
+//     its sparse entries (compressed rows), so that consecutive updates
+//     hit different features' bins.
 //     Only a feature's own bins (Cuts.Bins() and the missing bin) are
 //     cleared, subtracted and scanned. See histo.go.
 //   - Work is spread over blocks of features cut by estimated work, one per
-//     worker (a node's histograms and split search), over groups of four
-//     dense or a run of sparse columns taken one at a time (the root's),
+//     worker (a small node's histograms and split search), over items
+//     taken one at a time (a large node's: each block's sparse features,
+//     then four dense columns at a time; the root's: four dense columns or
+//     a run of sparse ones),
 //     and over rows (gradients, gathers, partitions, scores), each bin's and
 //     each row's sums always in the same order, so the same data, options
 //     and seed give the same model, byte for byte, whatever Workers is.

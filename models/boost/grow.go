@@ -60,11 +60,11 @@ type grower struct {
 	grad       []gh                // per row
 	ord        []gh                // gradients of a node's rows, in its order
 	blocks     []fblock            // the features in blocks of histogram work
-	rootGroups [][]int             // the features in groups of root histogram work (without held-out rows)
+	items      []nodeItem          // the work of large nodes' histograms
+	rootGroups []rootGroup         // the features in groups of root histogram work (without held-out rows)
 	rootN      [][histStride]int32 // per feature and bin, the training rows (the root's counts, the same every round)
 	mode       []int               // per feature, its most frequent code over the training rows
 	dens       []float64           // per feature, the share of the training rows outside its mode
-	sparse     []sparseCol         // per feature, its rows outside its mode (root without held-out rows only)
 	identity   bool                // the training rows are 0..N-1
 	pool       []hists
 	nodes      []Node
@@ -197,19 +197,15 @@ func (g *grower) grow() ([]Node, []leaf) {
 				nw = 1
 			}
 			g.team.run(len(g.rootGroups), nw, func(k int) {
-				js := g.rootGroups[k]
-				g.fillRoot(root.hist, js, root.sum)
-				for _, j := range js {
+				g.fillRoot(root.hist, k, root.sum)
+				for _, j := range g.rootGroups[k].js {
 					g.splits[j] = g.scan(j, &root.hist[j], root.sum)
 				}
 			})
 		} else {
 			ord := g.gather(g.rows)
-			g.forBlocks(n, func(k int) {
-				g.fillBlock(root.hist, k, g.rows, ord, root.sum)
-				for j := g.blocks[k].lo; j < g.blocks[k].hi; j++ {
-					g.splits[j] = g.scan(j, &root.hist[j], root.sum)
-				}
+			g.nodeHists(root.hist, g.rows, ord, root.sum, func(j int) {
+				g.splits[j] = g.scan(j, &root.hist[j], root.sum)
 			})
 		}
 		root.best, root.ok = pick(g.splits)
@@ -288,22 +284,18 @@ func (g *grower) splitLeaf(p *leaf, last bool) (leaf, leaf) {
 	}
 	rows := g.rows[small.lo:small.hi]
 	ord := g.gather(rows)
-	g.forBlocks(small.hi-small.lo+histStride, func(k int) {
-		lo, hi := g.blocks[k].lo, g.blocks[k].hi
-		g.fillBlock(small.hist, k, rows, ord, small.sum)
-		for j := lo; j < hi; j++ {
-			hs := &small.hist[j]
-			if ss {
-				g.splits[j] = g.scan(j, hs, small.sum)
+	g.nodeHists(small.hist, rows, ord, small.sum, func(j int) {
+		hs := &small.hist[j]
+		if ss {
+			g.splits[j] = g.scan(j, hs, small.sum)
+		}
+		if ls {
+			hl := &large.hist[j]
+			for k := range g.d.Cuts[j].Bins() {
+				hl[k] = hl[k].minus(hs[k])
 			}
-			if ls {
-				hl := &large.hist[j]
-				for k := range g.d.Cuts[j].Bins() {
-					hl[k] = hl[k].minus(hs[k])
-				}
-				hl[hist.MissingBin] = hl[hist.MissingBin].minus(hs[hist.MissingBin])
-				g.splits2[j] = g.scan(j, hl, large.sum)
-			}
+			hl[hist.MissingBin] = hl[hist.MissingBin].minus(hs[hist.MissingBin])
+			g.splits2[j] = g.scan(j, hl, large.sum)
 		}
 	})
 	if ss {
@@ -421,13 +413,10 @@ func (g *grower) direct(parent hists, lc, rc, small, large *leaf, ss bool) (leaf
 			continue
 		}
 		c.hist = g.getHist()
-		for b := range g.blocks {
-			rows := g.rows[c.lo:c.hi]
-			g.fillBlock(c.hist, b, rows, g.gather(rows), c.sum)
-		}
-		for j := range g.d.P {
+		rows := g.rows[c.lo:c.hi]
+		g.nodeHists(c.hist, rows, g.gather(rows), c.sum, func(j int) {
 			g.splits[j] = g.scan(j, &c.hist[j], c.sum)
-		}
+		})
 		c.best, c.ok = pick(g.splits)
 	}
 	return *lc, *rc

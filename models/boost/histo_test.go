@@ -67,7 +67,8 @@ func naiveHist(d *hist.Binned, grad []gh, j int, rows []int32) (h [histPad]bin) 
 }
 
 // TestHistogramsMatchRows: the histograms of the root (with and without
-// held-out rows) and of a node's rows, however the features are laid out
+// held-out rows) and of a node's rows (large, built column by column, and
+// small, row by row), however the features are laid out
 // (sparse features' mode bin by subtraction, dense ones row by row), are
 // the sums of their rows': counts exactly, sums to 1e-9.
 func TestHistogramsMatchRows(t *testing.T) {
@@ -107,20 +108,18 @@ func TestHistogramsMatchRows(t *testing.T) {
 				name string
 				rows []int32
 				root bool
-			}{{"root", train, true}, {"node", node, false}} {
+			}{{"root", train, true}, {"node", node, false}, {"small node", node[:len(node)/8], false}} {
 				var sum bin
 				for _, r := range c.rows {
 					sum = sum.plus(bin{g.grad[r].g, g.grad[r].h, 1})
 				}
 				h := g.getHist()
 				ord := g.gather(c.rows)
-				g.forBlocks(len(c.rows), func(k int) {
-					if !(c.root && g.identity) {
-						g.fillBlock(h, k, c.rows, ord, sum)
-					}
-				})
+				if !(c.root && g.identity) {
+					g.nodeHists(h, c.rows, ord, sum, func(int) {})
+				}
 				if c.root && g.identity {
-					g.team.run(len(g.rootGroups), nw, func(k int) { g.fillRoot(h, g.rootGroups[k], sum) })
+					g.team.run(len(g.rootGroups), nw, func(k int) { g.fillRoot(h, k, sum) })
 				}
 				for j := range d.P {
 					want := naiveHist(d, g.grad, j, c.rows)
@@ -217,6 +216,54 @@ func partitionInChunks(t *testing.T, n int) {
 		if k != len(left) || !slices.Equal(g.rows[lo:lo+k], left) || !slices.Equal(g.rows[lo+k:hi], right) ||
 			!slices.Equal(g.rows[:lo], perm[:lo]) || !slices.Equal(g.rows[hi:], perm[hi:]) {
 			t.Fatalf("workers %d: partition in chunks differs from the stable partition (%d left, want %d)", nw, k, len(left))
+		}
+	}
+}
+
+// TestRootSpans: on more than 65536 rows (several spans of the root's
+// sparse entry lists), the root's histograms are its rows' sums, bin by
+// bin in row order: exactly, but for a sparse feature's most frequent
+// code (the node's sums minus the other bins).
+func TestRootSpans(t *testing.T) {
+	X, _ := sparseSynth(140_000, 4)
+	d := hist.Quantise(X, hist.MaxBins, 2, false)
+	par, err := Options{}.resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, _ := holdOut(d.N, 0, 1)
+	tm := newTeam(2)
+	defer tm.close()
+	g := newGrower(d, par, 2, train, tm)
+	nsparse, spans := 0, 0
+	for _, rg := range g.rootGroups {
+		if rg.sparse {
+			nsparse += len(rg.js)
+			spans = len(rg.span[0]) - 1
+		}
+	}
+	if nsparse == 0 || spans < 3 {
+		t.Fatalf("%d sparse root features, %d spans: the test does not cover several spans", nsparse, spans)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	var sum bin
+	for i := range g.grad {
+		g.grad[i] = gh{rng.Float64() - 0.5, rng.Float64() / 4}
+		sum = sum.plus(bin{g.grad[i].g, g.grad[i].h, 1})
+	}
+	h := g.getHist()
+	g.team.run(len(g.rootGroups), 2, func(k int) { g.fillRoot(h, k, sum) })
+	for j := range d.P {
+		want := naiveHist(d, g.grad, j, train)
+		for b := range want {
+			if b >= d.Cuts[j].Bins() && b != hist.MissingBin {
+				continue
+			}
+			w, got := want[b], h[j][b]
+			exact := g.dens[j] > sparseMax || b != g.mode[j]
+			if w.n != got.n || (exact && (w.g != got.g || w.h != got.h)) || math.Abs(w.g-got.g) > 1e-9 || math.Abs(w.h-got.h) > 1e-9 {
+				t.Fatalf("feature %d (mode %d, share outside %.2f) bin %d is %+v, its rows sum to %+v", j, g.mode[j], g.dens[j], b, got, w)
+			}
 		}
 	}
 }
