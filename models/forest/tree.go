@@ -92,7 +92,8 @@ func makeSample(r int, cnt int32, y uint8) sample {
 	return sample{r: int32(r), c: uint32(cnt) | uint32(y)<<31}
 }
 
-// row is the sample's row (in g.local's numbering when compacted).
+// row is the sample's row; when compacted, the offset of its codes in
+// g.local (its local index times P), so that local reads need no multiply.
 func (s sample) row() int { return int(s.r) }
 
 // withRow is s renumbered to row r.
@@ -100,7 +101,16 @@ func (s sample) withRow(r int) sample { return sample{r: int32(r), c: s.c} }
 
 // inc is the sample's histogram increment: its count, shifted by 32 for
 // class 1.
-func (s sample) inc() hbin { return hbin(s.c&^(1<<31)) << (32 * (s.c >> 31)) }
+// A shift by a constant and a conditional move, not a shift by a variable:
+// that needs register CX, which the fill loops' counters then leave for
+// the stack.
+func (s sample) inc() hbin {
+	n := hbin(s.c &^ (1 << 31))
+	if int32(s.c) < 0 {
+		n <<= 32
+	}
+	return n
+}
 
 // grower builds trees; one per worker, its buffers reused across trees.
 type grower struct {
@@ -127,6 +137,7 @@ type grower struct {
 
 	// The row-major codes of one subtree's in-bag rows (compact).
 	local     []uint8
+	localBuf  *[localCap]uint8 // local's storage
 	compactAt int  // subtrees of at most this many in-bag rows are compacted; 0: never
 	noBatch   bool // fill one feature at a time (a test's reference)
 
@@ -356,15 +367,23 @@ func (g *grower) compact(it *item) {
 	p := g.d.P
 	rows := g.rows[it.lo:it.hi]
 	m := len(rows)
-	g.local = slices.Grow(g.local[:0], m*p)[:m*p]
+	if g.localBuf == nil {
+		g.localBuf = new([localCap]uint8)
+	}
+	g.local = g.localBuf[:m*p]
 	codes := g.d.Codes
 	for i := range rows {
 		r := rows[i].row()
 		copy(g.local[i*p:(i+1)*p], codes[r*p:(r+1)*p])
-		rows[i] = rows[i].withRow(i)
+		rows[i] = rows[i].withRow(i * p)
 	}
 	it.local = true
 }
+
+// localCap is the size of g.local's buffer: compactBytes for the codes
+// and as much again, so that fill4Row's windows of compactBytes from any
+// feature's first code (P <= compactBytes when compacting) fit.
+const localCap = 2 * compactBytes
 
 // gini is the node's weighted impurity w*Gini = 2p(w-p)/w.
 func gini(w, p float64) float64 {
@@ -404,12 +423,12 @@ func b2i(b bool) int {
 // fillAll fills every feature's histogram from rows[lo:hi] (which index
 // g.local when local).
 func (g *grower) fillAll(h []hbin, lo, hi int, local bool) {
-	p, codes := g.d.P, g.d.Codes
+	p, codes, mul := g.d.P, g.d.Codes, g.d.P
 	if local {
-		codes = g.local
+		codes, mul = g.local, 1
 	}
 	for _, s := range g.rows[lo:hi] {
-		row := codes[s.row()*p : s.row()*p+p]
+		row := codes[s.row()*mul : s.row()*mul+p]
 		for j, c := range row {
 			h[j*histStride+int(c)] += s.inc()
 		}
@@ -425,11 +444,11 @@ func (g *grower) fillOne(j, lo, hi int, local bool) (int, int) {
 	rows := g.rows[lo:hi]
 	codes := g.d.Codes[j:]
 	if local {
-		codes = g.local[j:]
+		codes, p = g.local[j:], 1
 	}
 	if len(rows) >= wideRows {
 		if local {
-			return g.fillOneWide(j, codes, p, rows)
+			return g.fillOneWide(j, codes, 1, rows)
 		}
 		// Large node: its rows are dense in the column; stream it.
 		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], 1, rows)
@@ -605,24 +624,30 @@ func (g *grower) occupied(j int, h []hbin) (int, int) {
 // four features, and the adds of different features interleave, so that
 // runs of one bin in one feature do not serialise on its adds.
 func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
-	codes, stride, colOff := g.d.ColCodes, 1, g.d.N
+	codes, colOff := g.d.ColCodes, g.d.N
 	if local {
-		codes, stride, colOff = g.local, g.d.P, 1
+		codes, colOff = g.local, 1
 	}
 	rows := g.rows[lo:hi]
 	b := 0
 	for ; b+4 <= len(batch); b += 4 {
-		fill4(&g.bh[b], &g.bh[b+1], &g.bh[b+2], &g.bh[b+3], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, batch[b+3]*colOff, stride, rows)
+		h := (*[4][histStride]hbin)(g.bh[b : b+4])
+		q := (*[4]int)(batch[b : b+4])
+		if !local {
+			fill4Col(h, codes, g.d.N, q, rows)
+		} else {
+			fill4Row(h, g.localBuf, q, rows)
+		}
 	}
 	switch len(batch) - b {
 	case 3:
-		fill3(&g.bh[b], &g.bh[b+1], &g.bh[b+2], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, stride, rows)
+		fill3(&g.bh[b], &g.bh[b+1], &g.bh[b+2], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, 1, rows)
 	case 2:
-		fill2(&g.bh[b], &g.bh[b+1], codes, batch[b]*colOff, batch[b+1]*colOff, stride, rows)
+		fill2(&g.bh[b], &g.bh[b+1], codes, batch[b]*colOff, batch[b+1]*colOff, 1, rows)
 	case 1:
 		j := batch[b]
 		if local {
-			fillWide(&g.bh[b], g.scratch, g.local[j:], stride, rows, g.d.Cuts[j].Bins())
+			fillWide(&g.bh[b], g.scratch, g.local[j:], 1, rows, g.d.Cuts[j].Bins())
 		} else {
 			fillWide(&g.bh[b], g.scratch, g.d.Col(j), 1, rows, g.d.Cuts[j].Bins())
 		}
@@ -639,6 +664,42 @@ func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stri
 		h1[c1[r]] += inc
 		h2[c2[r]] += inc
 		h3[c3[r]] += inc
+	}
+}
+
+// fill4Col is fill4 for column-major codes (feature f's code of row r at
+// codes[f*n+r]): the four columns are sliced to the same length n, so that
+// one bounds check covers the four reads and the loop's values fit in
+// registers.
+func fill4Col(h *[4][histStride]hbin, codes []uint8, n int, f *[4]int, rows []sample) {
+	c0, c1, c2, c3 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n], codes[f[2]*n:][:n:n], codes[f[3]*n:][:n:n]
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()
+		h[0][c0[r]] += inc
+		h[1][c1[r]] += inc
+		h[2][c2[r]] += inc
+		h[3][c3[r]] += inc
+	}
+}
+
+// fill4Row is fill4 for a compacted node's row-major codes (feature f's
+// code of the row at offset r at lp[f+r]). Each feature reads a window of
+// compactBytes from lp[f], indexed by the offset masked to compactBytes
+// (which no offset reaches: a compacted subtree's codes are at most
+// compactBytes): no bounds checks, one mask for the four reads, and the
+// loop's values fit in registers.
+func fill4Row(h *[4][histStride]hbin, lp *[localCap]uint8, f *[4]int, rows []sample) {
+	const mask = compactBytes - 1
+	w0 := (*[compactBytes]uint8)(lp[f[0]:])
+	w1 := (*[compactBytes]uint8)(lp[f[1]:])
+	w2 := (*[compactBytes]uint8)(lp[f[2]:])
+	w3 := (*[compactBytes]uint8)(lp[f[3]:])
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()&mask
+		h[0][w0[r]] += inc
+		h[1][w1[r]] += inc
+		h[2][w2[r]] += inc
+		h[3][w3[r]] += inc
 	}
 }
 
@@ -893,7 +954,7 @@ func (g *grower) codes(it *item, f, m int) ([]uint8, int) {
 	n, p := g.d.N, g.d.P
 	switch {
 	case it.local:
-		return g.local[f:], p
+		return g.local[f:], 1
 	case m < wideRows:
 		return g.d.Codes[f:], p
 	}
