@@ -138,8 +138,8 @@ type grower struct {
 	// The row-major codes of one subtree's in-bag rows (compact).
 	local     []uint8
 	localBuf  *[localCap]uint8 // local's storage
-	compactAt int  // subtrees of at most this many in-bag rows are compacted; 0: never
-	noBatch   bool // fill one feature at a time (a test's reference)
+	compactAt int              // subtrees of at most this many in-bag rows are compacted; 0: never
+	noBatch   bool             // fill one feature at a time (a test's reference)
 
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
@@ -630,7 +630,20 @@ func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
 	}
 	rows := g.rows[lo:hi]
 	b := 0
+	// Fours, the last five when one would be left (sqrt(p) features: the
+	// engine table's 9 are 4+5, not 4+4+1).
+	last5 := len(batch) >= 5 && len(batch)%4 == 1
 	for ; b+4 <= len(batch); b += 4 {
+		if last5 && b+5 == len(batch) {
+			h := (*[5][histStride]hbin)(g.bh[b : b+5])
+			q := (*[5]int)(batch[b : b+5])
+			if !local {
+				fill5Col(h, codes, g.d.N, q, rows)
+			} else {
+				fill5Row(h, g.localBuf, q, rows)
+			}
+			return
+		}
 		h := (*[4][histStride]hbin)(g.bh[b : b+4])
 		q := (*[4]int)(batch[b : b+4])
 		if !local {
@@ -700,6 +713,37 @@ func fill4Row(h *[4][histStride]hbin, lp *[localCap]uint8, f *[4]int, rows []sam
 		h[1][w1[r]] += inc
 		h[2][w2[r]] += inc
 		h[3][w3[r]] += inc
+	}
+}
+
+// fill5Col is fill4Col for five histograms.
+func fill5Col(h *[5][histStride]hbin, codes []uint8, n int, f *[5]int, rows []sample) {
+	c0, c1, c2, c3, c4 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n], codes[f[2]*n:][:n:n], codes[f[3]*n:][:n:n], codes[f[4]*n:][:n:n]
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()
+		h[0][c0[r]] += inc
+		h[1][c1[r]] += inc
+		h[2][c2[r]] += inc
+		h[3][c3[r]] += inc
+		h[4][c4[r]] += inc
+	}
+}
+
+// fill5Row is fill4Row for five histograms.
+func fill5Row(h *[5][histStride]hbin, lp *[localCap]uint8, f *[5]int, rows []sample) {
+	const mask = compactBytes - 1
+	w0 := (*[compactBytes]uint8)(lp[f[0]:])
+	w1 := (*[compactBytes]uint8)(lp[f[1]:])
+	w2 := (*[compactBytes]uint8)(lp[f[2]:])
+	w3 := (*[compactBytes]uint8)(lp[f[3]:])
+	w4 := (*[compactBytes]uint8)(lp[f[4]:])
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()&mask
+		h[0][w0[r]] += inc
+		h[1][w1[r]] += inc
+		h[2][w2[r]] += inc
+		h[3][w3[r]] += inc
+		h[4][w4[r]] += inc
 	}
 }
 
