@@ -1017,6 +1017,20 @@ func (g *grower) partition(it *item, s split) int {
 	// are written at k <= the index being read, so in place is safe.
 	// The right rows so far are i-k: no cursor of their own to keep.
 	add, bin := leftRule(s)
+	var k int
+	if stride == 1 {
+		k = partRows1(rows, tmp, codes, add, bin)
+	} else {
+		k = partRows(rows, tmp, codes, stride, add, bin)
+	}
+	copy(rows[k:], tmp[:len(rows)-k])
+	return k
+}
+
+// partRows moves the rows going left (code c+add <= bin, the codes of row
+// r at codes[r*stride]) to the front of rows, those going right to tmp in
+// order, and returns the number going left.
+func partRows(rows, tmp []sample, codes []uint8, stride int, add, bin uint8) int {
 	k := 0
 	for i, r := range rows {
 		left := b2i(codes[r.row()*stride]+add <= bin)
@@ -1024,7 +1038,20 @@ func (g *grower) partition(it *item, s split) int {
 		tmp[i-k] = r
 		k += left
 	}
-	copy(rows[k:], tmp[:len(rows)-k])
+	return k
+}
+
+// partRows1 is partRows for stride 1 (a column, or compacted codes): one
+// value fewer held in the loop, which then fits in registers.
+func partRows1(rows, tmp []sample, codes []uint8, add, bin uint8) int {
+	k, j := 0, 0
+	for _, r := range rows {
+		left := b2i(codes[r.row()]+add <= bin)
+		rows[k] = r
+		tmp[j] = r
+		k += left
+		j += 1 - left
+	}
 	return k
 }
 
