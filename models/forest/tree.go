@@ -7,6 +7,7 @@ import (
 	mathbits "math/bits"
 	"math/rand/v2"
 	"slices"
+	"sync"
 )
 
 // Node is one node of a flat tree (hist.Node, the layout shared with the
@@ -156,8 +157,8 @@ func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) 
 	g.full = 2*o.MaxFeatures > d.P
 	nb := min(o.MaxFeatures, maxBatch)
 	g.bh, g.batch = make([][histStride]hbin, nb), make([]int, 0, nb)
-	if d.N*d.P > 2*compactBytes {
-		g.compactAt = compactBytes / d.P
+	if lim := compactLimit(); d.N*d.P > 2*lim {
+		g.compactAt = lim / d.P
 	}
 	return g
 }
@@ -350,11 +351,24 @@ func (g *grower) addOOB(it *item, v float64) {
 	}
 }
 
-// compactBytes is the most bytes of codes a compacted subtree holds (its
-// in-bag rows times P): they stay in the core's second-level cache, where
-// the training matrix's codes, when larger, would be read from memory or
-// the shared cache at every node of the subtree.
-const compactBytes = 1 << 19
+// compactBytes is the most bytes of codes a compacted subtree may hold
+// (its in-bag rows times P), whatever the cache; compactLimit is the bound
+// used.
+const compactBytes = 1 << 20
+
+// compactLimit is the most bytes of codes a compacted subtree holds: half
+// the core's second-level cache (at most compactBytes, 512 KB when the
+// cache size is unknown), so that they stay there, where the training
+// matrix's codes, when larger, would be read from the shared cache or
+// memory at every node of the subtree. On the engine table (2 MB L2,
+// cachegrind with a 2 MB last level) 1 MB rather than 512 KB halves the
+// fills' misses (4.5M to 2.3M in four trees) for the same instructions.
+var compactLimit = sync.OnceValue(func() int {
+	if l2 := l2CacheBytes(); l2 > 0 {
+		return min(compactBytes, max(l2/2, 64<<10))
+	}
+	return 512 << 10
+})
 
 // compact copies the row-major codes of node it's in-bag rows into
 // g.local and renumbers them to index it: the nodes of its subtree then
