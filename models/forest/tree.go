@@ -637,17 +637,16 @@ func (g *grower) occupied(j int, h []hbin) (int, int) {
 }
 
 // fillBatch fills the histograms of features batch[b] into g.bh[b] from
-// rows[lo:hi] (a large node, at least wideRows rows): from the features'
-// columns, or from g.local's row-major codes when the node is compacted.
-// Features go four at a time, each four in one pass over the rows whose
-// codes and histograms stay in registers: a row's sample is read once per
-// four features, and the adds of different features interleave, so that
-// runs of one bin in one feature do not serialise on its adds.
+// rows[lo:hi] (a large node, at least wideRows rows, or batchLocalRows
+// when compacted): from the features' columns, or from g.local's
+// row-major codes when the node is compacted. Features go four at a time
+// (five for the last pass when one would be left; a remainder of two or
+// three in one pass), each pass over the rows keeping its codes and
+// histograms in registers: a row's sample is read once per pass, and the
+// adds of different features interleave, so that runs of one bin in one
+// feature do not serialise on its adds.
 func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
-	codes, colOff := g.d.ColCodes, g.d.N
-	if local {
-		codes, colOff = g.local, 1
-	}
+	codes := g.d.ColCodes // when local, the Row kernels read g.localBuf
 	rows := g.rows[lo:hi]
 	b := 0
 	// Fours, the last five when one would be left (sqrt(p) features: the
@@ -674,9 +673,21 @@ func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
 	}
 	switch len(batch) - b {
 	case 3:
-		fill3(&g.bh[b], &g.bh[b+1], &g.bh[b+2], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, 1, rows)
+		h := (*[3][histStride]hbin)(g.bh[b : b+3])
+		q := (*[3]int)(batch[b : b+3])
+		if !local {
+			fill3Col(h, codes, g.d.N, q, rows)
+		} else {
+			fill3Row(h, g.localBuf, q, rows)
+		}
 	case 2:
-		fill2(&g.bh[b], &g.bh[b+1], codes, batch[b]*colOff, batch[b+1]*colOff, 1, rows)
+		h := (*[2][histStride]hbin)(g.bh[b : b+2])
+		q := (*[2]int)(batch[b : b+2])
+		if !local {
+			fill2Col(h, codes, g.d.N, q, rows)
+		} else {
+			fill2Row(h, g.localBuf, q, rows)
+		}
 	case 1:
 		j := batch[b]
 		if local {
@@ -687,23 +698,12 @@ func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
 	}
 }
 
-// fill4 adds each row's increment to four histograms, feature k's code of
-// row r being codes[o_k+r*stride].
-func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stride int, rows []sample) {
-	c0, c1, c2, c3 := codes[o0:], codes[o1:], codes[o2:], codes[o3:]
-	for _, s := range rows {
-		inc, r := s.inc(), s.row()*stride
-		h0[c0[r]] += inc
-		h1[c1[r]] += inc
-		h2[c2[r]] += inc
-		h3[c3[r]] += inc
-	}
-}
-
-// fill4Col is fill4 for column-major codes (feature f's code of row r at
-// codes[f*n+r]): the four columns are sliced to the same length n, so that
-// one bounds check covers the four reads and the loop's values fit in
-// registers.
+// fill4Col adds each row's increment to four histograms, feature f's code
+// of row r being codes[f*n+r] (column-major): the four columns are sliced
+// to the same length n, so that one bounds check covers the four reads
+// and the loop's values fit in registers (about 22 instructions a row,
+// none to the stack; indexing one slice at o_k+r*stride took about 45,
+// a dozen of them spills).
 func fill4Col(h *[4][histStride]hbin, codes []uint8, n int, f *[4]int, rows []sample) {
 	c0, c1, c2, c3 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n], codes[f[2]*n:][:n:n], codes[f[3]*n:][:n:n]
 	for _, s := range rows {
@@ -715,7 +715,7 @@ func fill4Col(h *[4][histStride]hbin, codes []uint8, n int, f *[4]int, rows []sa
 	}
 }
 
-// fill4Row is fill4 for a compacted node's row-major codes (feature f's
+// fill4Row is fill4Col for a compacted node's row-major codes (feature f's
 // code of the row at offset r at lp[f+r]). Each feature reads a window of
 // compactBytes from lp[f], indexed by the offset masked to compactBytes
 // (which no offset reaches: a compacted subtree's codes are at most
@@ -767,24 +767,50 @@ func fill5Row(h *[5][histStride]hbin, lp *[localCap]uint8, f *[5]int, rows []sam
 	}
 }
 
-// fill3 is fill4 for three histograms.
-func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, rows []sample) {
-	c0, c1, c2 := codes[o0:], codes[o1:], codes[o2:]
+// fill3Col is fill4Col for three histograms.
+func fill3Col(h *[3][histStride]hbin, codes []uint8, n int, f *[3]int, rows []sample) {
+	c0, c1, c2 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n], codes[f[2]*n:][:n:n]
 	for _, s := range rows {
-		inc, r := s.inc(), s.row()*stride
-		h0[c0[r]] += inc
-		h1[c1[r]] += inc
-		h2[c2[r]] += inc
+		inc, r := s.inc(), s.row()
+		h[0][c0[r]] += inc
+		h[1][c1[r]] += inc
+		h[2][c2[r]] += inc
 	}
 }
 
-// fill2 is fill4 for two histograms.
-func fill2(h0, h1 *[histStride]hbin, codes []uint8, o0, o1, stride int, rows []sample) {
-	c0, c1 := codes[o0:], codes[o1:]
+// fill3Row is fill4Row for three histograms.
+func fill3Row(h *[3][histStride]hbin, lp *[localCap]uint8, f *[3]int, rows []sample) {
+	const mask = compactBytes - 1
+	w0 := (*[compactBytes]uint8)(lp[f[0]:])
+	w1 := (*[compactBytes]uint8)(lp[f[1]:])
+	w2 := (*[compactBytes]uint8)(lp[f[2]:])
 	for _, s := range rows {
-		inc, r := s.inc(), s.row()*stride
-		h0[c0[r]] += inc
-		h1[c1[r]] += inc
+		inc, r := s.inc(), s.row()&mask
+		h[0][w0[r]] += inc
+		h[1][w1[r]] += inc
+		h[2][w2[r]] += inc
+	}
+}
+
+// fill2Col is fill4Col for two histograms.
+func fill2Col(h *[2][histStride]hbin, codes []uint8, n int, f *[2]int, rows []sample) {
+	c0, c1 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n]
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()
+		h[0][c0[r]] += inc
+		h[1][c1[r]] += inc
+	}
+}
+
+// fill2Row is fill4Row for two histograms.
+func fill2Row(h *[2][histStride]hbin, lp *[localCap]uint8, f *[2]int, rows []sample) {
+	const mask = compactBytes - 1
+	w0 := (*[compactBytes]uint8)(lp[f[0]:])
+	w1 := (*[compactBytes]uint8)(lp[f[1]:])
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()&mask
+		h[0][w0[r]] += inc
+		h[1][w1[r]] += inc
 	}
 }
 
