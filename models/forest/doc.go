@@ -33,16 +33,24 @@
 //     while filling, and its split scan visits only those. Rows are
 //     partitioned in place, branch-free; children that are both leaves by
 //     their counts get no partition.
-//   - When the codes outgrow a core's cache (more than 1 MB), a subtree of
-//     at most 512 KB of in-bag codes (compactBytes / p rows) is compacted
-//     when its root is reached: its in-bag rows' row-major codes are copied
-//     to the worker's buffer and its nodes read them there, not from the
-//     shared cache or memory (its out-of-bag rows, partitioned only by the
-//     split features, read the training matrix's row-major codes). Nodes of
-//     1,024 rows or more fill their drawn features in batches, four
-//     features a pass over the rows (features drawn in the same order as
-//     one at a time). Neither changes a tree: rows keep their order and
-//     counts are integers.
+//   - When the codes outgrow a core's cache (more than twice the limit), a
+//     subtree of at most half the core's second-level cache of in-bag codes
+//     (1 MB at most, 512 KB when the cache size is unknown; limit / p rows)
+//     is compacted when its root is reached: its in-bag rows' row-major
+//     codes are copied to the worker's buffer and its nodes read them
+//     there, not from the shared cache or memory (its out-of-bag rows,
+//     partitioned only by the split features, read the training matrix's
+//     row-major codes). Nodes of 1,024 rows or more (256 when compacted)
+//     fill their drawn features in batches, four features a pass over the
+//     rows, five for the last pass when one would be left (features drawn
+//     in the same order as one at a time); the pass's loop keeps its values
+//     in registers (one bounds check a row for the four columns, masked
+//     offsets in the compacted buffer). Neither changes a tree: rows keep
+//     their order and counts are integers.
+//   - On Linux the training codes are backed by transparent huge pages
+//     (madvise MADV_HUGEPAGE and MADV_COLLAPSE): compaction, out-of-bag
+//     partitions and small nodes read rows spread over megabytes, which
+//     with 4 KB pages miss the TLB at nearly every read.
 //   - Out-of-bag rows are partitioned down each tree with its in-bag rows
 //     (by the same bin rule) and credited at their leaf, in fixed point, so
 //     OOB sums need no walk of the tree and do not depend on order.

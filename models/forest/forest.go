@@ -96,6 +96,8 @@ func Fit(ctx context.Context, X models.Matrix, y []int, o Options) (*Forest, err
 		return nil, fmt.Errorf("fit forest: %w", err)
 	}
 	f.cuts = d.Cuts
+	hugePages(d.Codes)
+	hugePages(d.ColCodes)
 	task := rep.Start("trees", int64(par.Trees))
 	results, growers, err := growAll(ctx, d, yb, cw, wt, par, nw, task)
 	task.Done()

@@ -68,8 +68,8 @@ func TestSubtractionMatchesDirect(t *testing.T) {
 // TestCompactMatchesGlobal: trees grown with subtrees compacted (their
 // rows' codes copied to the worker's buffer, at several sizes, with and
 // without every feature's histogram kept) and large nodes' features filled
-// in batches (of two, three, four and one, four, four and three:
-// MaxFeatures 2, 3, 5, 4 and 7 of 8 and 12 features) are the trees grown
+// in batches (of two, three, five, four, four and three, four and five:
+// MaxFeatures 2, 3, 5, 4, 7 and 9 of 8 and 12 features) are the trees grown
 // reading the training codes one feature at a time,
 // node for node, with the same out-of-bag sums.
 func TestCompactMatchesGlobal(t *testing.T) {
@@ -82,9 +82,10 @@ func TestCompactMatchesGlobal(t *testing.T) {
 		{"bootstrap", 8, Options{MinLeaf: 1}, []int{30, 700, 2500}},
 		{"balanced subtraction", 8, Options{MaxFeatures: 7, MinLeaf: 3, ClassWeight: "balanced"}, []int{200, 3000}},
 		{"no bootstrap", 8, Options{MaxFeatures: 3, MinLeaf: 2, NoBootstrap: true}, []int{1500}},
-		{"batch of four and one", 12, Options{MaxFeatures: 5, MinLeaf: 5}, []int{1200, 4000}},
+		{"batch of five", 12, Options{MaxFeatures: 5, MinLeaf: 5}, []int{1200, 4000}},
 		{"batch of four", 12, Options{MaxFeatures: 4, MinLeaf: 5}, []int{1200, 4000}},
 		{"batch of four and three", 12, Options{MaxFeatures: 7, MinLeaf: 5}, []int{1200, 4000}},
+		{"batch of four and five", 12, Options{MaxFeatures: 9, MinLeaf: 5}, []int{1200, 4000}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

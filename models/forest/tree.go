@@ -7,6 +7,7 @@ import (
 	mathbits "math/bits"
 	"math/rand/v2"
 	"slices"
+	"sync"
 )
 
 // Node is one node of a flat tree (hist.Node, the layout shared with the
@@ -53,6 +54,11 @@ const histStride = 256
 // streaming its column (four-way) rather than from row-major codes.
 const wideRows = 1024
 
+// batchLocalRows is the compacted node size from which the drawn features
+// are filled in batches (fill4Row, fill5Row), as nodes of wideRows rows or
+// more are anywhere.
+const batchLocalRows = 256
+
 // counts are a node's (or a child's) bootstrap counts of each class and
 // their sum n, the rows MinLeaf and MinSplit count.
 type counts struct{ c0, c1, n int64 }
@@ -92,7 +98,8 @@ func makeSample(r int, cnt int32, y uint8) sample {
 	return sample{r: int32(r), c: uint32(cnt) | uint32(y)<<31}
 }
 
-// row is the sample's row (in g.local's numbering when compacted).
+// row is the sample's row; when compacted, the offset of its codes in
+// g.local (its local index times P), so that local reads need no multiply.
 func (s sample) row() int { return int(s.r) }
 
 // withRow is s renumbered to row r.
@@ -100,7 +107,16 @@ func (s sample) withRow(r int) sample { return sample{r: int32(r), c: s.c} }
 
 // inc is the sample's histogram increment: its count, shifted by 32 for
 // class 1.
-func (s sample) inc() hbin { return hbin(s.c&^(1<<31)) << (32 * (s.c >> 31)) }
+// A shift by a constant and a conditional move, not a shift by a variable:
+// that needs register CX, which the fill loops' counters then leave for
+// the stack.
+func (s sample) inc() hbin {
+	n := hbin(s.c &^ (1 << 31))
+	if int32(s.c) < 0 {
+		n <<= 32
+	}
+	return n
+}
 
 // grower builds trees; one per worker, its buffers reused across trees.
 type grower struct {
@@ -127,8 +143,9 @@ type grower struct {
 
 	// The row-major codes of one subtree's in-bag rows (compact).
 	local     []uint8
-	compactAt int  // subtrees of at most this many in-bag rows are compacted; 0: never
-	noBatch   bool // fill one feature at a time (a test's reference)
+	localBuf  *[localCap]uint8 // local's storage
+	compactAt int              // subtrees of at most this many in-bag rows are compacted; 0: never
+	noBatch   bool             // fill one feature at a time (a test's reference)
 
 	// Out-of-bag sums in fixed point (oobScale), so that adding trees in any
 	// order, on any worker, gives the same result.
@@ -145,8 +162,8 @@ func newGrower(d *hist.Binned, y []uint8, cw [2]float64, wt *weights, o Params) 
 	g.full = 2*o.MaxFeatures > d.P
 	nb := min(o.MaxFeatures, maxBatch)
 	g.bh, g.batch = make([][histStride]hbin, nb), make([]int, 0, nb)
-	if d.N*d.P > 2*compactBytes {
-		g.compactAt = compactBytes / d.P
+	if lim := compactLimit(); d.N*d.P > 2*lim {
+		g.compactAt = lim / d.P
 	}
 	return g
 }
@@ -339,11 +356,24 @@ func (g *grower) addOOB(it *item, v float64) {
 	}
 }
 
-// compactBytes is the most bytes of codes a compacted subtree holds (its
-// in-bag rows times P): they stay in the core's second-level cache, where
-// the training matrix's codes, when larger, would be read from memory or
-// the shared cache at every node of the subtree.
-const compactBytes = 1 << 19
+// compactBytes is the most bytes of codes a compacted subtree may hold
+// (its in-bag rows times P), whatever the cache; compactLimit is the bound
+// used.
+const compactBytes = 1 << 20
+
+// compactLimit is the most bytes of codes a compacted subtree holds: half
+// the core's second-level cache (at most compactBytes, 512 KB when the
+// cache size is unknown), so that they stay there, where the training
+// matrix's codes, when larger, would be read from the shared cache or
+// memory at every node of the subtree. On the engine table (2 MB L2,
+// cachegrind with a 2 MB last level) 1 MB rather than 512 KB halves the
+// fills' misses (4.5M to 2.3M in four trees) for the same instructions.
+var compactLimit = sync.OnceValue(func() int {
+	if l2 := l2CacheBytes(); l2 > 0 {
+		return min(compactBytes, max(l2/2, 64<<10))
+	}
+	return 512 << 10
+})
 
 // compact copies the row-major codes of node it's in-bag rows into
 // g.local and renumbers them to index it: the nodes of its subtree then
@@ -356,15 +386,23 @@ func (g *grower) compact(it *item) {
 	p := g.d.P
 	rows := g.rows[it.lo:it.hi]
 	m := len(rows)
-	g.local = slices.Grow(g.local[:0], m*p)[:m*p]
+	if g.localBuf == nil {
+		g.localBuf = new([localCap]uint8)
+	}
+	g.local = g.localBuf[:m*p]
 	codes := g.d.Codes
 	for i := range rows {
 		r := rows[i].row()
 		copy(g.local[i*p:(i+1)*p], codes[r*p:(r+1)*p])
-		rows[i] = rows[i].withRow(i)
+		rows[i] = rows[i].withRow(i * p)
 	}
 	it.local = true
 }
+
+// localCap is the size of g.local's buffer: compactBytes for the codes
+// and as much again, so that fill4Row's windows of compactBytes from any
+// feature's first code (P <= compactBytes when compacting) fit.
+const localCap = 2 * compactBytes
 
 // gini is the node's weighted impurity w*Gini = 2p(w-p)/w.
 func gini(w, p float64) float64 {
@@ -404,12 +442,12 @@ func b2i(b bool) int {
 // fillAll fills every feature's histogram from rows[lo:hi] (which index
 // g.local when local).
 func (g *grower) fillAll(h []hbin, lo, hi int, local bool) {
-	p, codes := g.d.P, g.d.Codes
+	p, codes, mul := g.d.P, g.d.Codes, g.d.P
 	if local {
-		codes = g.local
+		codes, mul = g.local, 1
 	}
 	for _, s := range g.rows[lo:hi] {
-		row := codes[s.row()*p : s.row()*p+p]
+		row := codes[s.row()*mul : s.row()*mul+p]
 		for j, c := range row {
 			h[j*histStride+int(c)] += s.inc()
 		}
@@ -425,11 +463,11 @@ func (g *grower) fillOne(j, lo, hi int, local bool) (int, int) {
 	rows := g.rows[lo:hi]
 	codes := g.d.Codes[j:]
 	if local {
-		codes = g.local[j:]
+		codes, p = g.local[j:], 1
 	}
 	if len(rows) >= wideRows {
 		if local {
-			return g.fillOneWide(j, codes, p, rows)
+			return g.fillOneWide(j, codes, 1, rows)
 		}
 		// Large node: its rows are dense in the column; stream it.
 		return g.fillOneWide(j, g.d.ColCodes[j*n:(j+1)*n], 1, rows)
@@ -496,7 +534,8 @@ func (g *grower) bestSplit(rng *rand.Rand, it *item) (split, known, bool) {
 	p, m := g.d.P, g.o.MaxFeatures
 	// A batch reads a row's sample once per four features, not once per
 	// feature, and four features' adds interleave.
-	batched := it.hist == nil && !g.noBatch && it.hi-it.lo >= wideRows
+	n := it.hi - it.lo
+	batched := it.hist == nil && !g.noBatch && (n >= wideRows || it.local && n >= batchLocalRows)
 	for k := 0; k < p && t.tried < m; {
 		if batched {
 			batch := g.batch[:0]
@@ -598,68 +637,180 @@ func (g *grower) occupied(j int, h []hbin) (int, int) {
 }
 
 // fillBatch fills the histograms of features batch[b] into g.bh[b] from
-// rows[lo:hi] (a large node, at least wideRows rows): from the features'
-// columns, or from g.local's row-major codes when the node is compacted.
-// Features go four at a time, each four in one pass over the rows whose
-// codes and histograms stay in registers: a row's sample is read once per
-// four features, and the adds of different features interleave, so that
-// runs of one bin in one feature do not serialise on its adds.
+// rows[lo:hi] (a large node, at least wideRows rows, or batchLocalRows
+// when compacted): from the features' columns, or from g.local's
+// row-major codes when the node is compacted. Features go four at a time
+// (five for the last pass when one would be left; a remainder of two or
+// three in one pass), each pass over the rows keeping its codes and
+// histograms in registers: a row's sample is read once per pass, and the
+// adds of different features interleave, so that runs of one bin in one
+// feature do not serialise on its adds.
 func (g *grower) fillBatch(batch []int, lo, hi int, local bool) {
-	codes, stride, colOff := g.d.ColCodes, 1, g.d.N
-	if local {
-		codes, stride, colOff = g.local, g.d.P, 1
-	}
+	codes := g.d.ColCodes // when local, the Row kernels read g.localBuf
 	rows := g.rows[lo:hi]
 	b := 0
+	// Fours, the last five when one would be left (sqrt(p) features: the
+	// engine table's 9 are 4+5, not 4+4+1).
+	last5 := len(batch) >= 5 && len(batch)%4 == 1
 	for ; b+4 <= len(batch); b += 4 {
-		fill4(&g.bh[b], &g.bh[b+1], &g.bh[b+2], &g.bh[b+3], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, batch[b+3]*colOff, stride, rows)
+		if last5 && b+5 == len(batch) {
+			h := (*[5][histStride]hbin)(g.bh[b : b+5])
+			q := (*[5]int)(batch[b : b+5])
+			if !local {
+				fill5Col(h, codes, g.d.N, q, rows)
+			} else {
+				fill5Row(h, g.localBuf, q, rows)
+			}
+			return
+		}
+		h := (*[4][histStride]hbin)(g.bh[b : b+4])
+		q := (*[4]int)(batch[b : b+4])
+		if !local {
+			fill4Col(h, codes, g.d.N, q, rows)
+		} else {
+			fill4Row(h, g.localBuf, q, rows)
+		}
 	}
 	switch len(batch) - b {
 	case 3:
-		fill3(&g.bh[b], &g.bh[b+1], &g.bh[b+2], codes, batch[b]*colOff, batch[b+1]*colOff, batch[b+2]*colOff, stride, rows)
+		h := (*[3][histStride]hbin)(g.bh[b : b+3])
+		q := (*[3]int)(batch[b : b+3])
+		if !local {
+			fill3Col(h, codes, g.d.N, q, rows)
+		} else {
+			fill3Row(h, g.localBuf, q, rows)
+		}
 	case 2:
-		fill2(&g.bh[b], &g.bh[b+1], codes, batch[b]*colOff, batch[b+1]*colOff, stride, rows)
+		h := (*[2][histStride]hbin)(g.bh[b : b+2])
+		q := (*[2]int)(batch[b : b+2])
+		if !local {
+			fill2Col(h, codes, g.d.N, q, rows)
+		} else {
+			fill2Row(h, g.localBuf, q, rows)
+		}
 	case 1:
 		j := batch[b]
 		if local {
-			fillWide(&g.bh[b], g.scratch, g.local[j:], stride, rows, g.d.Cuts[j].Bins())
+			fillWide(&g.bh[b], g.scratch, g.local[j:], 1, rows, g.d.Cuts[j].Bins())
 		} else {
 			fillWide(&g.bh[b], g.scratch, g.d.Col(j), 1, rows, g.d.Cuts[j].Bins())
 		}
 	}
 }
 
-// fill4 adds each row's increment to four histograms, feature k's code of
-// row r being codes[o_k+r*stride].
-func fill4(h0, h1, h2, h3 *[histStride]hbin, codes []uint8, o0, o1, o2, o3, stride int, rows []sample) {
-	c0, c1, c2, c3 := codes[o0:], codes[o1:], codes[o2:], codes[o3:]
+// fill4Col adds each row's increment to four histograms, feature f's code
+// of row r being codes[f*n+r] (column-major): the four columns are sliced
+// to the same length n, so that one bounds check covers the four reads
+// and the loop's values fit in registers (about 22 instructions a row,
+// none to the stack; indexing one slice at o_k+r*stride took about 45,
+// a dozen of them spills).
+func fill4Col(h *[4][histStride]hbin, codes []uint8, n int, f *[4]int, rows []sample) {
+	c0, c1, c2, c3 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n], codes[f[2]*n:][:n:n], codes[f[3]*n:][:n:n]
 	for _, s := range rows {
-		inc, r := s.inc(), s.row()*stride
-		h0[c0[r]] += inc
-		h1[c1[r]] += inc
-		h2[c2[r]] += inc
-		h3[c3[r]] += inc
+		inc, r := s.inc(), s.row()
+		h[0][c0[r]] += inc
+		h[1][c1[r]] += inc
+		h[2][c2[r]] += inc
+		h[3][c3[r]] += inc
 	}
 }
 
-// fill3 is fill4 for three histograms.
-func fill3(h0, h1, h2 *[histStride]hbin, codes []uint8, o0, o1, o2, stride int, rows []sample) {
-	c0, c1, c2 := codes[o0:], codes[o1:], codes[o2:]
+// fill4Row is fill4Col for a compacted node's row-major codes (feature f's
+// code of the row at offset r at lp[f+r]). Each feature reads a window of
+// compactBytes from lp[f], indexed by the offset masked to compactBytes
+// (which no offset reaches: a compacted subtree's codes are at most
+// compactBytes): no bounds checks, one mask for the four reads, and the
+// loop's values fit in registers.
+func fill4Row(h *[4][histStride]hbin, lp *[localCap]uint8, f *[4]int, rows []sample) {
+	const mask = compactBytes - 1
+	w0 := (*[compactBytes]uint8)(lp[f[0]:])
+	w1 := (*[compactBytes]uint8)(lp[f[1]:])
+	w2 := (*[compactBytes]uint8)(lp[f[2]:])
+	w3 := (*[compactBytes]uint8)(lp[f[3]:])
 	for _, s := range rows {
-		inc, r := s.inc(), s.row()*stride
-		h0[c0[r]] += inc
-		h1[c1[r]] += inc
-		h2[c2[r]] += inc
+		inc, r := s.inc(), s.row()&mask
+		h[0][w0[r]] += inc
+		h[1][w1[r]] += inc
+		h[2][w2[r]] += inc
+		h[3][w3[r]] += inc
 	}
 }
 
-// fill2 is fill4 for two histograms.
-func fill2(h0, h1 *[histStride]hbin, codes []uint8, o0, o1, stride int, rows []sample) {
-	c0, c1 := codes[o0:], codes[o1:]
+// fill5Col is fill4Col for five histograms.
+func fill5Col(h *[5][histStride]hbin, codes []uint8, n int, f *[5]int, rows []sample) {
+	c0, c1, c2, c3, c4 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n], codes[f[2]*n:][:n:n], codes[f[3]*n:][:n:n], codes[f[4]*n:][:n:n]
 	for _, s := range rows {
-		inc, r := s.inc(), s.row()*stride
-		h0[c0[r]] += inc
-		h1[c1[r]] += inc
+		inc, r := s.inc(), s.row()
+		h[0][c0[r]] += inc
+		h[1][c1[r]] += inc
+		h[2][c2[r]] += inc
+		h[3][c3[r]] += inc
+		h[4][c4[r]] += inc
+	}
+}
+
+// fill5Row is fill4Row for five histograms.
+func fill5Row(h *[5][histStride]hbin, lp *[localCap]uint8, f *[5]int, rows []sample) {
+	const mask = compactBytes - 1
+	w0 := (*[compactBytes]uint8)(lp[f[0]:])
+	w1 := (*[compactBytes]uint8)(lp[f[1]:])
+	w2 := (*[compactBytes]uint8)(lp[f[2]:])
+	w3 := (*[compactBytes]uint8)(lp[f[3]:])
+	w4 := (*[compactBytes]uint8)(lp[f[4]:])
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()&mask
+		h[0][w0[r]] += inc
+		h[1][w1[r]] += inc
+		h[2][w2[r]] += inc
+		h[3][w3[r]] += inc
+		h[4][w4[r]] += inc
+	}
+}
+
+// fill3Col is fill4Col for three histograms.
+func fill3Col(h *[3][histStride]hbin, codes []uint8, n int, f *[3]int, rows []sample) {
+	c0, c1, c2 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n], codes[f[2]*n:][:n:n]
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()
+		h[0][c0[r]] += inc
+		h[1][c1[r]] += inc
+		h[2][c2[r]] += inc
+	}
+}
+
+// fill3Row is fill4Row for three histograms.
+func fill3Row(h *[3][histStride]hbin, lp *[localCap]uint8, f *[3]int, rows []sample) {
+	const mask = compactBytes - 1
+	w0 := (*[compactBytes]uint8)(lp[f[0]:])
+	w1 := (*[compactBytes]uint8)(lp[f[1]:])
+	w2 := (*[compactBytes]uint8)(lp[f[2]:])
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()&mask
+		h[0][w0[r]] += inc
+		h[1][w1[r]] += inc
+		h[2][w2[r]] += inc
+	}
+}
+
+// fill2Col is fill4Col for two histograms.
+func fill2Col(h *[2][histStride]hbin, codes []uint8, n int, f *[2]int, rows []sample) {
+	c0, c1 := codes[f[0]*n:][:n:n], codes[f[1]*n:][:n:n]
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()
+		h[0][c0[r]] += inc
+		h[1][c1[r]] += inc
+	}
+}
+
+// fill2Row is fill4Row for two histograms.
+func fill2Row(h *[2][histStride]hbin, lp *[localCap]uint8, f *[2]int, rows []sample) {
+	const mask = compactBytes - 1
+	w0 := (*[compactBytes]uint8)(lp[f[0]:])
+	w1 := (*[compactBytes]uint8)(lp[f[1]:])
+	for _, s := range rows {
+		inc, r := s.inc(), s.row()&mask
+		h[0][w0[r]] += inc
+		h[1][w1[r]] += inc
 	}
 }
 
@@ -893,7 +1044,7 @@ func (g *grower) codes(it *item, f, m int) ([]uint8, int) {
 	n, p := g.d.N, g.d.P
 	switch {
 	case it.local:
-		return g.local[f:], p
+		return g.local[f:], 1
 	case m < wideRows:
 		return g.d.Codes[f:], p
 	}
@@ -910,16 +1061,44 @@ func (g *grower) partition(it *item, s split) int {
 	// advanced by whether it belongs there (the direction of a row is
 	// unpredictable, a branch on it mispredicted half of the time). Rows
 	// are written at k <= the index being read, so in place is safe.
-	// The right rows so far are i-k: no cursor of their own to keep.
 	add, bin := leftRule(s)
+	var k int
+	if stride == 1 {
+		k = partRows1(rows, tmp, codes, add, bin)
+	} else {
+		k = partRows(rows, tmp, codes, stride, add, bin)
+	}
+	copy(rows[k:], tmp[:len(rows)-k])
+	return k
+}
+
+// partRows moves the rows going left (code c+add <= bin, the codes of row
+// r at codes[r*stride]) to the front of rows, those going right to tmp in
+// order, and returns the number going left.
+func partRows(rows, tmp []sample, codes []uint8, stride int, add, bin uint8) int {
 	k := 0
 	for i, r := range rows {
 		left := b2i(codes[r.row()*stride]+add <= bin)
 		rows[k] = r
-		tmp[i-k] = r
+		tmp[i-k] = r // the right rows so far are i-k
 		k += left
 	}
-	copy(rows[k:], tmp[:len(rows)-k])
+	return k
+}
+
+// partRows1 is partRows for stride 1 (a column, or compacted codes): one
+// value fewer held in the loop, and a right cursor j rather than i-k,
+// whose computation overwrote i, which was then spilled (cachegrind, four
+// engine-table trees: partition 207M -> 193M instructions).
+func partRows1(rows, tmp []sample, codes []uint8, add, bin uint8) int {
+	k, j := 0, 0
+	for _, r := range rows {
+		left := b2i(codes[r.row()]+add <= bin)
+		rows[k] = r
+		tmp[j] = r
+		k += left
+		j += 1 - left
+	}
 	return k
 }
 
@@ -947,6 +1126,7 @@ func (g *grower) partitionOOB(it *item, s split) int {
 	rows := g.oob[it.olo:it.ohi]
 	tmp := g.otmp[:len(rows)]
 	add, bin := leftRule(s)
+	// The right rows so far are i-k: no cursor of their own to keep.
 	k := 0
 	for i, r := range rows {
 		left := b2i(codes[int(r)*stride]+add <= bin)
