@@ -48,6 +48,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -62,9 +63,11 @@ type output struct {
 	name  string
 	part  func(ctx context.Context, g *group, p *partWriter) error
 	merge func(ctx context.Context, m *merger, dw *rundir.Writer, s *rundir.Summary) error
-	// background: both halves run alongside the others (2 cores: the
-	// largest table is written while the rest is); such halves may only
-	// write their own files (no p.put, no summary field).
+	// background: the merge half runs alongside the others and the rows
+	// merge (2 cores: the largest table is written while the rest is);
+	// such a half may only write its own files (no summary field). Part
+	// halves all run side by side (writePart), whatever this says: each
+	// writes its own files and values (p.put) and only reads the group.
 	background bool
 	// byRank: the merge half gathers a table in the night's rank order
 	// (m.gatherRanked), fed as the rows merge goes; only a background
@@ -117,6 +120,10 @@ func outputs() []output {
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, s *rundir.Summary) error {
 				return m.mergeOffice(ctx, dw, s)
 			}},
+		{name: "elimination rows", background: true, // elimination.parquet/.csv; the part half is the office's
+			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
+				return m.mergeElimRows(ctx, dw)
+			}},
 		{name: "worklists",
 			part: func(ctx context.Context, g *group, p *partWriter) error {
 				return writeWorklists(ctx, g.in, g.rk, g.office, p.createShard)
@@ -136,7 +143,8 @@ func outputs() []output {
 type partWriter struct {
 	shard *shardWriter
 	dir   string
-	rel   string // parts/<n>
+	rel   string     // parts/<n>
+	mu    sync.Mutex // guards vals and err
 	vals  map[string]json.RawMessage
 	err   error
 }
@@ -161,9 +169,12 @@ func (p *partWriter) table(name string, t arrow.Table) error {
 	return p.create(name+".parquet", func(w io.Writer) error { return writePartParquet(w, t) })
 }
 
-// put records v (JSON) under key in the part's part.json.
+// put records v (JSON) under key in the part's part.json; safe to call
+// from the part halves running side by side.
 func (p *partWriter) put(key string, v any) {
 	b, err := json.Marshal(v)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err != nil && p.err == nil {
 		p.err = fmt.Errorf("part value %s: %w", key, err)
 	}
@@ -177,8 +188,8 @@ const (
 	partFile = "part.json"
 )
 
-// writePart writes the part of group g: its rows, then every output's
-// part half, then part.json.
+// writePart writes the part of group g: its rows and every output's
+// part half, side by side, then part.json.
 func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 	n := len(sw.parts)
 	rel := fmt.Sprintf("parts/%03d", n)
@@ -186,31 +197,21 @@ func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 	if err := sw.perms.Mkdir(p.dir); err != nil {
 		return err
 	}
-	if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
-		return err
-	}
+	// The rows file is written alongside the outputs' part halves (they
+	// only read the rows), not before them.
+	rowsDone := make(chan error, 1)
+	go func() { rowsDone <- p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }) }()
 	p.put("households", len(g.sc.ids))
-	bg := runBackground(outputs(), func(o output) error {
-		if o.part == nil {
-			return nil
+	// Every part half runs alongside the others: each writes its own
+	// files and values (put is safe from several goroutines) and only
+	// reads the group.
+	halves := runEach(outputs(), func(o output) bool { return o.part != nil }, func(o output) error {
+		if err := o.part(ctx, g, p); err != nil {
+			return fmt.Errorf("counties %v: %w", g.counties, err)
 		}
-		return o.part(ctx, g, p)
+		return ctx.Err()
 	})
-	err := func() error {
-		for _, o := range outputs() {
-			if o.part == nil || o.background {
-				continue
-			}
-			if err := o.part(ctx, g, p); err != nil {
-				return fmt.Errorf("%s of counties %v: %w", o.name, g.counties, err)
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}()
-	if err := errors.Join(err, bg()); err != nil {
+	if err := firstCause(<-rowsDone, halves()); err != nil {
 		return err
 	}
 	if p.err != nil {
@@ -223,9 +224,15 @@ func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 // runBackground starts fn for every background output, each in its own
 // goroutine, and returns the function that waits for them all.
 func runBackground(outs []output, fn func(o output) error) (wait func() error) {
+	return runEach(outs, func(o output) bool { return o.background }, fn)
+}
+
+// runEach starts fn for every output of outs that which selects, each in
+// its own goroutine, and returns the function that waits for them all.
+func runEach(outs []output, which func(output) bool, fn func(o output) error) (wait func() error) {
 	var errs []chan error
 	for _, o := range outs {
-		if !o.background {
+		if !which(o) {
 			continue
 		}
 		ch := make(chan error, 1)
@@ -286,19 +293,31 @@ func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, cont
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
+	// The batch's matrix rows, read once from the (large) rows: each
+	// column's loop then reads a small contiguous index, not one Row of
+	// a few hundred bytes per value.
+	idx, vals := make([]int, 0, partBatch), make([]float64, partBatch)
 	for lo := 0; lo < len(rows); lo += partBatch {
 		hi := min(lo+partBatch, len(rows))
 		sb := b.Field(0).(*array.StringBuilder)
+		idx = idx[:0]
+		n := 0
+		for i := lo; i < hi; i++ {
+			idx = append(idx, rows[i].Index)
+			n += len(rows[i].HouseholdID)
+		}
+		sb.Reserve(hi - lo)
+		sb.ReserveData(n)
 		for i := lo; i < hi; i++ {
 			sb.Append(rows[i].HouseholdID)
 		}
 		for j := range names {
-			fb := b.Field(j + 1).(*array.Float64Builder)
-			fb.Reserve(hi - lo)
 			c := contrib[j]
-			for i := lo; i < hi; i++ {
-				fb.UnsafeAppend(c[rows[i].Index])
+			vals = vals[:len(idx)]
+			for i, k := range idx {
+				vals[i] = c[k]
 			}
+			b.Field(j+1).(*array.Float64Builder).AppendValues(vals, nil)
 		}
 		rec := b.NewRecordBatch()
 		err := write(rec)
