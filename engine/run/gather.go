@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -230,7 +229,7 @@ func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partRead
 	// (a shard's) does not keep it, an Arrow part (a single run's) does,
 	// and the bytes must not depend on which the night used.
 	schema = arrow.NewSchema(schema.Fields(), nil)
-	fw, err := rundir.NewColumnsWriter(schema, w, runtime.GOMAXPROCS(0))
+	fw, err := rundir.NewParquetWriter(schema, w)
 	if err != nil {
 		return err
 	}
@@ -298,7 +297,10 @@ func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partRead
 			break
 		}
 	}
-	return fw.Close()
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
 }
 
 // takeRows returns the rows idx of rec, in that order (rec is released).

@@ -397,9 +397,8 @@ func officePart(o *officeSet, p *partWriter) error {
 }
 
 // mergeOffice is the merge half: summary.json places, visits, watch and
-// elimination summed over the parts (rundir.Merge*); elimination.parquet
-// and .csv are the merge half of the "elimination rows" output
-// (mergeElimRows, alongside the rows merge).
+// elimination summed over the parts (rundir.Merge*), and
+// elimination.parquet/.csv from every part's rows, by household_id.
 func (m *merger) mergeOffice(ctx context.Context, dw *rundir.Writer, s *rundir.Summary) error {
 	var places [][]rundir.Place
 	var visits []*rundir.Visits
@@ -446,7 +445,10 @@ func (m *merger) mergeOffice(ctx context.Context, dw *rundir.Writer, s *rundir.S
 	if s.Elimination, err = rundir.MergeElimination(elim...); err != nil {
 		return fault.Wrap(fault.BadInput, err)
 	}
-	return nil // elimination.parquet/.csv: the "elimination rows" output, in the background
+	if s.Elimination == nil {
+		return nil
+	}
+	return m.mergeElimRows(ctx, dw)
 }
 
 // mergeElimRows writes elimination.parquet and .csv from every part's
@@ -463,9 +465,6 @@ func (m *merger) mergeElimRows(ctx context.Context, dw *rundir.Writer) error {
 			return fmt.Errorf("read the elimination rows of %s: %w", part, err)
 		}
 	}
-	if len(paths) == 0 { // no assessment (the parts hold elimination rows exactly when summary.json elimination is set)
-		return nil
-	}
 	conds, err := elimConditionNames(paths)
 	if err != nil {
 		return err
@@ -481,27 +480,16 @@ func (m *merger) mergeElimRows(ctx context.Context, dw *rundir.Writer) error {
 				pw.Close()
 				return err
 			}
-			// elimination.csv is written alongside, from copies of the
-			// batches (mergeByID reuses its batch).
-			csv, csvDone := make(chan []rundir.ElimRow, 2), make(chan error, 1)
-			go func() {
-				var err error
-				for b := range csv {
-					if err == nil {
-						err = cw.Write(b)
-					}
-				}
-				csvDone <- err
-			}()
 			err = mergeByID(paths, func(batch []rundir.ElimRow) error {
-				csv <- slices.Clone(batch)
 				if err := pw.Write(batch); err != nil {
+					return err
+				}
+				if err := cw.Write(batch); err != nil {
 					return err
 				}
 				return ctx.Err()
 			})
-			close(csv)
-			return errors.Join(err, <-csvDone, pw.Close(), cw.Close())
+			return errors.Join(err, pw.Close(), cw.Close())
 		})
 	})
 	if err != nil {

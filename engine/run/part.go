@@ -48,7 +48,6 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -63,11 +62,9 @@ type output struct {
 	name  string
 	part  func(ctx context.Context, g *group, p *partWriter) error
 	merge func(ctx context.Context, m *merger, dw *rundir.Writer, s *rundir.Summary) error
-	// background: the merge half runs alongside the others and the rows
-	// merge (2 cores: the largest table is written while the rest is);
-	// such a half may only write its own files (no summary field). Part
-	// halves all run side by side (writePart), whatever this says: each
-	// writes its own files and values (p.put) and only reads the group.
+	// background: both halves run alongside the others (2 cores: the
+	// largest table is written while the rest is); such halves may only
+	// write their own files (no p.put, no summary field).
 	background bool
 	// byRank: the merge half gathers a table in the night's rank order
 	// (m.gatherRanked), fed as the rows merge goes; only a background
@@ -120,10 +117,6 @@ func outputs() []output {
 			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, s *rundir.Summary) error {
 				return m.mergeOffice(ctx, dw, s)
 			}},
-		{name: "elimination rows", background: true, // elimination.parquet/.csv; the part half is the office's
-			merge: func(ctx context.Context, m *merger, dw *rundir.Writer, _ *rundir.Summary) error {
-				return m.mergeElimRows(ctx, dw)
-			}},
 		{name: "worklists",
 			part: func(ctx context.Context, g *group, p *partWriter) error {
 				return writeWorklists(ctx, g.in, g.rk, g.office, p.createShard)
@@ -143,8 +136,7 @@ func outputs() []output {
 type partWriter struct {
 	shard *shardWriter
 	dir   string
-	rel   string     // parts/<n>
-	mu    sync.Mutex // guards vals and err
+	rel   string // parts/<n>
 	vals  map[string]json.RawMessage
 	err   error
 }
@@ -169,12 +161,9 @@ func (p *partWriter) table(name string, t arrow.Table) error {
 	return p.create(name+".parquet", func(w io.Writer) error { return writePartParquet(w, t) })
 }
 
-// put records v (JSON) under key in the part's part.json; safe to call
-// from the part halves running side by side.
+// put records v (JSON) under key in the part's part.json.
 func (p *partWriter) put(key string, v any) {
 	b, err := json.Marshal(v)
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if err != nil && p.err == nil {
 		p.err = fmt.Errorf("part value %s: %w", key, err)
 	}
@@ -188,8 +177,8 @@ const (
 	partFile = "part.json"
 )
 
-// writePart writes the part of group g: its rows and every output's
-// part half, side by side, then part.json.
+// writePart writes the part of group g: its rows, then every output's
+// part half, then part.json.
 func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 	n := len(sw.parts)
 	rel := fmt.Sprintf("parts/%03d", n)
@@ -197,21 +186,31 @@ func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 	if err := sw.perms.Mkdir(p.dir); err != nil {
 		return err
 	}
-	// The rows file is written alongside the outputs' part halves (they
-	// only read the rows), not before them.
-	rowsDone := make(chan error, 1)
-	go func() { rowsDone <- p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }) }()
+	if err := p.create(rowsFile, func(w io.Writer) error { return encodeRows(w, g.rk.rows) }); err != nil {
+		return err
+	}
 	p.put("households", len(g.sc.ids))
-	// Every part half runs alongside the others: each writes its own
-	// files and values (put is safe from several goroutines) and only
-	// reads the group.
-	halves := runEach(outputs(), func(o output) bool { return o.part != nil }, func(o output) error {
-		if err := o.part(ctx, g, p); err != nil {
-			return fmt.Errorf("counties %v: %w", g.counties, err)
+	bg := runBackground(outputs(), func(o output) error {
+		if o.part == nil {
+			return nil
 		}
-		return ctx.Err()
+		return o.part(ctx, g, p)
 	})
-	if err := firstCause(<-rowsDone, halves()); err != nil {
+	err := func() error {
+		for _, o := range outputs() {
+			if o.part == nil || o.background {
+				continue
+			}
+			if err := o.part(ctx, g, p); err != nil {
+				return fmt.Errorf("%s of counties %v: %w", o.name, g.counties, err)
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if err := errors.Join(err, bg()); err != nil {
 		return err
 	}
 	if p.err != nil {
@@ -224,15 +223,9 @@ func (sw *shardWriter) writePart(ctx context.Context, g *group) error {
 // runBackground starts fn for every background output, each in its own
 // goroutine, and returns the function that waits for them all.
 func runBackground(outs []output, fn func(o output) error) (wait func() error) {
-	return runEach(outs, func(o output) bool { return o.background }, fn)
-}
-
-// runEach starts fn for every output of outs that which selects, each in
-// its own goroutine, and returns the function that waits for them all.
-func runEach(outs []output, which func(output) bool, fn func(o output) error) (wait func() error) {
 	var errs []chan error
 	for _, o := range outs {
-		if !which(o) {
+		if !o.background {
 			continue
 		}
 		ch := make(chan error, 1)

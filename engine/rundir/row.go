@@ -47,13 +47,6 @@ type Row struct {
 	Index int
 }
 
-// batchWriter writes record batches to a Parquet file
-// (*pqarrow.FileWriter, *ColumnsWriter).
-type batchWriter interface {
-	Write(arrow.RecordBatch) error
-	Close() error
-}
-
 // BatchRows is the number of rows per Arrow batch and Parquet row group.
 const BatchRows = pqfile.RowGroup
 
@@ -219,7 +212,7 @@ func (rb *rankedBuilders) append(r *Row) {
 
 // writeBatch writes the rows built up in b as one record batch (one row
 // group) and resets b for the next batch.
-func writeBatch(fw batchWriter, b *array.RecordBuilder) error {
+func writeBatch(fw *pqarrow.FileWriter, b *array.RecordBuilder) error {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	if err := fw.Write(rec); err != nil {

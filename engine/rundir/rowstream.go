@@ -3,11 +3,11 @@ package rundir
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // The streaming writers of ranked.parquet, ranked.csv and changes.csv:
@@ -20,7 +20,7 @@ import (
 // RankedParquetWriter writes ranked.parquet, BatchRows rows per row
 // group whatever the sizes of the Write calls.
 type RankedParquetWriter struct {
-	fw *ColumnsWriter
+	fw *pqarrow.FileWriter
 	b  *array.RecordBuilder
 	rb *rankedBuilders
 	n  int // rows in b
@@ -29,9 +29,9 @@ type RankedParquetWriter struct {
 // NewRankedParquetWriter starts ranked.parquet on w; the caller closes it.
 func NewRankedParquetWriter(w io.Writer) (*RankedParquetWriter, error) {
 	schema := RankedSchema()
-	fw, err := NewColumnsWriter(schema, w, runtime.GOMAXPROCS(0))
+	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
 	b := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
 	return &RankedParquetWriter{fw: fw, b: b, rb: newRankedBuilders(b)}, nil
@@ -153,7 +153,7 @@ func (cw *ChangesWriter) Close() error { return cw.c.flush() }
 // given (ElimConditionNames of every row, known before the first row),
 // BatchRows rows per row group whatever the sizes of the Write calls.
 type ElimParquetWriter struct {
-	fw    *ColumnsWriter
+	fw    *pqarrow.FileWriter
 	b     *array.RecordBuilder
 	conds []string
 	n     int
@@ -162,9 +162,9 @@ type ElimParquetWriter struct {
 // NewElimParquetWriter starts elimination.parquet on w; the caller closes it.
 func NewElimParquetWriter(w io.Writer, conds []string) (*ElimParquetWriter, error) {
 	schema := EliminationSchema(conds)
-	fw, err := NewColumnsWriter(schema, w, runtime.GOMAXPROCS(0))
+	fw, err := pqarrow.NewFileWriter(schema, w, writerProps(schema), arrowProps())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
 	return &ElimParquetWriter{fw: fw, b: array.NewRecordBuilder(memory.NewGoAllocator(), schema), conds: conds}, nil
 }
