@@ -210,6 +210,12 @@ func gather(ctx context.Context, w io.Writer, paths []string, src orderSource) e
 			return err
 		}
 	}
+	return gatherFrom(ctx, w, paths, rd, src)
+}
+
+// gatherFrom is gather from the part readers rd (of paths), which the
+// caller closes.
+func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partReader, src orderSource) error {
 	if len(rd) == 0 {
 		return fmt.Errorf("gather: no parts")
 	}
@@ -367,14 +373,26 @@ type keyOrder struct {
 
 // newKeyOrder opens the key readers of paths; the caller closes it.
 func newKeyOrder(ctx context.Context, paths []string, key string) (*keyOrder, error) {
-	k := &keyOrder{rd: make([]*partReader, len(paths)), col: make([]int, len(paths)), arr: make([]*array.String, len(paths)), pos: make([]int, len(paths))}
+	rd := make([]*partReader, len(paths))
 	for i, p := range paths {
 		r, err := openPartColumn(ctx, p, key)
 		if err != nil {
-			k.close()
+			for _, r := range rd[:i] {
+				r.done()
+			}
 			return nil, err
 		}
-		k.rd[i] = r
+		rd[i] = r
+	}
+	return keyOrderOf(rd, paths, key)
+}
+
+// keyOrderOf is the key order of the part readers rd (of paths), which
+// it closes (keyOrder.close), also on an error.
+func keyOrderOf(rd []*partReader, paths []string, key string) (*keyOrder, error) {
+	k := &keyOrder{rd: rd, col: make([]int, len(paths)), arr: make([]*array.String, len(paths)), pos: make([]int, len(paths))}
+	for i, p := range paths {
+		r := rd[i]
 		col := r.rr.Schema().FieldIndices(key)
 		if len(col) == 0 {
 			k.close()
@@ -500,4 +518,121 @@ func (c *chanOrder) fill(ctx context.Context, buf []int32) (int, error) {
 		c.rest = c.rest[k:]
 	}
 	return n, ctx.Err()
+}
+
+// gatherSortedParts writes to w the part tables paths merged by the text
+// column key (merger.gatherSorted). An IPC part (a single run's own, read
+// whole whatever the columns asked) is decoded once for both the key
+// order and the rows (openPartTwice); a Parquet part's key column is read
+// apart (a column of its own in the file).
+func gatherSortedParts(ctx context.Context, w io.Writer, paths []string, key string) error {
+	keys, rows := make([]*partReader, len(paths)), make([]*partReader, len(paths))
+	closeAll := func() {
+		for i := range paths {
+			for _, r := range []*partReader{keys[i], rows[i]} {
+				if r != nil {
+					r.done()
+				}
+			}
+		}
+	}
+	for i, p := range paths {
+		var err error
+		if strings.HasSuffix(p, ".arrow") {
+			keys[i], rows[i], err = openPartTwice(p)
+		} else if keys[i], err = openPartColumn(ctx, p, key); err == nil {
+			rows[i], err = openPart(ctx, p)
+		}
+		if err != nil {
+			closeAll()
+			return err
+		}
+	}
+	order, err := keyOrderOf(keys, paths, key)
+	if err != nil {
+		for _, r := range rows {
+			r.done()
+		}
+		return err
+	}
+	defer order.close()
+	defer func() {
+		for _, r := range rows {
+			r.done()
+		}
+	}()
+	return gatherFrom(ctx, w, paths, rows, order)
+}
+
+// openPartTwice opens the IPC part path for two readers, each of which
+// reads every batch of it, the stream decoded once: a batch is held
+// until both have read past it (the key order reads at most a gathered
+// batch ahead of the rows).
+func openPartTwice(path string) (*partReader, *partReader, error) {
+	r, err := openPart(context.Background(), path)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := &teeSource{src: r, open: 2}
+	a, b := &teeReader{s: t, i: 0}, &teeReader{s: t, i: 1}
+	return &partReader{path: path, rr: a, close: a.Release}, &partReader{path: path, rr: b, close: b.Release}, nil
+}
+
+// teeSource is a record reader read by two teeReaders.
+type teeSource struct {
+	src  *partReader
+	q    [2][]arrow.RecordBatch // batches read from src that reader i has not read yet
+	open int
+}
+
+// teeReader is one reader of a teeSource (array.RecordReader).
+type teeReader struct {
+	s      *teeSource
+	i      int
+	cur    arrow.RecordBatch
+	closed bool
+}
+
+func (t *teeReader) Retain()                        {}
+func (t *teeReader) Schema() *arrow.Schema          { return t.s.src.rr.Schema() }
+func (t *teeReader) RecordBatch() arrow.RecordBatch { return t.cur }
+func (t *teeReader) Record() arrow.RecordBatch      { return t.cur }
+func (t *teeReader) Err() error                     { return t.s.src.rr.Err() }
+
+func (t *teeReader) Next() bool {
+	if t.cur != nil {
+		t.cur.Release()
+		t.cur = nil
+	}
+	s := t.s
+	if len(s.q[t.i]) == 0 {
+		if !s.src.rr.Next() {
+			return false
+		}
+		rec := s.src.rr.RecordBatch()
+		for i := range s.q {
+			rec.Retain()
+			s.q[i] = append(s.q[i], rec)
+		}
+	}
+	t.cur, s.q[t.i] = s.q[t.i][0], s.q[t.i][1:]
+	return true
+}
+
+// Release ends this reader (its unread batches are released) and, with
+// the other one ended, the source.
+func (t *teeReader) Release() {
+	if t.closed {
+		return
+	}
+	t.closed = true
+	if t.cur != nil {
+		t.cur.Release()
+		t.cur = nil
+	}
+	release(t.s.q[t.i])
+	t.s.q[t.i] = nil
+	if t.s.open--; t.s.open == 0 {
+		t.s.src.done()
+	}
 }

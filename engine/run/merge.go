@@ -364,14 +364,7 @@ func (m *merger) files(name string) []string {
 // merged by key.
 func (m *merger) gatherSorted(ctx context.Context, dw *rundir.Writer, src, dst, key string) error {
 	paths := m.files(src)
-	err := dw.Create(dst, func(w io.Writer) error {
-		order, err := newKeyOrder(ctx, paths, key)
-		if err != nil {
-			return err
-		}
-		defer order.close()
-		return gather(ctx, w, paths, order)
-	})
+	err := dw.Create(dst, func(w io.Writer) error { return gatherSortedParts(ctx, w, paths, key) })
 	if err != nil {
 		return err
 	}

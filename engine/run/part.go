@@ -294,19 +294,31 @@ func writeContributionsPart(w io.Writer, rows []rundir.Row, names []string, cont
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
+	// The batch's matrix rows, read once from the (large) rows: each
+	// column's loop then reads a small contiguous index, not one Row of
+	// a few hundred bytes per value.
+	idx, vals := make([]int, 0, partBatch), make([]float64, partBatch)
 	for lo := 0; lo < len(rows); lo += partBatch {
 		hi := min(lo+partBatch, len(rows))
 		sb := b.Field(0).(*array.StringBuilder)
+		idx = idx[:0]
+		n := 0
+		for i := lo; i < hi; i++ {
+			idx = append(idx, rows[i].Index)
+			n += len(rows[i].HouseholdID)
+		}
+		sb.Reserve(hi - lo)
+		sb.ReserveData(n)
 		for i := lo; i < hi; i++ {
 			sb.Append(rows[i].HouseholdID)
 		}
 		for j := range names {
-			fb := b.Field(j + 1).(*array.Float64Builder)
-			fb.Reserve(hi - lo)
 			c := contrib[j]
-			for i := lo; i < hi; i++ {
-				fb.UnsafeAppend(c[rows[i].Index])
+			vals = vals[:len(idx)]
+			for i, k := range idx {
+				vals[i] = c[k]
 			}
+			b.Field(j+1).(*array.Float64Builder).AppendValues(vals, nil)
 		}
 		rec := b.NewRecordBatch()
 		err := write(rec)

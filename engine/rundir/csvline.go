@@ -80,10 +80,8 @@ func csvNeedsQuotes(pre, s string) bool {
 	if pre == "" && (s == "" || s == `\.`) {
 		return s != ""
 	}
-	for i := 0; i < len(s); i++ {
-		if ch := s[i]; ch == '\n' || ch == '\r' || ch == '"' || ch == ',' {
-			return true
-		}
+	if csvSpecial(s) {
+		return true
 	}
 	if pre != "" {
 		return false // "'" is not a space
@@ -130,4 +128,20 @@ func (c *csvLines) write() {
 func (c *csvLines) flush() error {
 	c.write()
 	return c.err
+}
+
+// csvSpecialBytes marks the bytes that make encoding/csv quote a field.
+var csvSpecialBytes = [256]bool{'\n': true, '\r': true, '"': true, ',': true}
+
+// csvSpecial reports whether s holds a quote, a comma, a CR or an LF:
+// one table look-up per byte (the long text cells of ranked.csv are most
+// of its bytes).
+func csvSpecial(s string) bool {
+	t := &csvSpecialBytes
+	for i := 0; i < len(s); i++ {
+		if t[s[i]] {
+			return true
+		}
+	}
+	return false
 }
