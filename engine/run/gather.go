@@ -371,22 +371,6 @@ type keyOrder struct {
 	h   []int32 // parts by their current key (a binary min-heap)
 }
 
-// newKeyOrder opens the key readers of paths; the caller closes it.
-func newKeyOrder(ctx context.Context, paths []string, key string) (*keyOrder, error) {
-	rd := make([]*partReader, len(paths))
-	for i, p := range paths {
-		r, err := openPartColumn(ctx, p, key)
-		if err != nil {
-			for _, r := range rd[:i] {
-				r.done()
-			}
-			return nil, err
-		}
-		rd[i] = r
-	}
-	return keyOrderOf(rd, paths, key)
-}
-
 // keyOrderOf is the key order of the part readers rd (of paths), which
 // it closes (keyOrder.close), also on an error.
 func keyOrderOf(rd []*partReader, paths []string, key string) (*keyOrder, error) {
