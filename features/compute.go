@@ -206,17 +206,26 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 	for _, fam := range families {
 		created = append(created, "TABLE IF EXISTS f_"+fam)
 	}
+	narrowed := false
 	for _, stmt := range statements(familySQL("base")) {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("base tables: %w", err)
 		}
-		if o.monitoredOnly && strings.Contains(stmt, "CREATE OR REPLACE TEMP TABLE hh AS") {
+		if o.monitoredOnly && strings.Contains(stmt, hhStatement) {
 			if err := keepMonitored(ctx, conn); err != nil {
 				return err
 			}
+			narrowed = true
 		}
 	}
 	if o.monitoredOnly {
+		// base.sql must keep the statement that creates hh: without it
+		// the narrowing would silently not happen (every household
+		// assessed, features unchanged but the work the option saves
+		// spent). A catalog edit that renames it fails here, in tests.
+		if !narrowed {
+			return fmt.Errorf("features: base.sql has no %q statement, so the monitored-only narrowing cannot apply: keep hh's statement in sql/base.sql or update compute.go", hhStatement)
+		}
 		if err := narrowViews(ctx, conn, w, present); err != nil {
 			return err
 		}
@@ -233,6 +242,11 @@ func withSession(ctx context.Context, db *sql.DB, w Tables, asOf time.Time, pol 
 func TableView(t datasets.Table, path string) string {
 	return "CREATE OR REPLACE TEMP VIEW " + t.Name + " AS SELECT * FROM read_parquet(" + engine.QuoteString(path) + ")"
 }
+
+// hhStatement opens the statement of base.sql that creates hh, the
+// households of the as-of date: the monitored-only narrowing
+// (keepMonitored) runs right after it.
+const hhStatement = "CREATE OR REPLACE TEMP TABLE hh AS"
 
 // keepMonitored computes f_status over hh and keeps in hh only the
 // households monitored on the as-of date (Options.monitoredOnly).
