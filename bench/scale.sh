@@ -8,6 +8,9 @@
 # and whether the merged run directory is byte-identical to the single
 # run's (checksums.sha256 compared). Goals (issue 15): peak RSS of a shard
 # at most 3 GB whatever the size, time per household flat from 1M to 4M.
+# Each step's CPU seconds (user + system) are printed beside its wall
+# time, and per household: on a shared machine the wall time is the
+# load's as much as povrisk's, the CPU time much less so.
 #
 # Drops, warehouses and the model are generated once and cached under
 # $SCALE_DATA (default bench/.data/scale): 1M households take about 2 GB
@@ -48,19 +51,24 @@ if [ ! -d "$data/models" ]; then
   nice "$bin" train --warehouse "$data/train-wh" --models "$data/models" >/dev/null
 fi
 
-# measure LABEL ARGS...: runs povrisk under GNU time; prints "wall_s rss_kb".
+# measure LABEL ARGS...: runs povrisk under GNU time; prints "wall_s rss_kb cpu_s"
+# (cpu_s: user + system seconds, the figure that a loaded machine
+# disturbs least; wall time on a shared machine is the load's as much as
+# povrisk's).
 measure() {
   local out=$1; shift
   /usr/bin/time -v -o "$out.time" "$bin" "$@" >"$out.out" 2>"$out.err" || { echo "FAILED: $* (see $out.err)" >&2; return 1; }
-  local wall rss
+  local wall rss cpu
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$out.time")
   rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$out.time")
-  echo "$wall $rss"
+  cpu=$(awk -F': ' '/User time \(seconds\)|System time \(seconds\)/{s+=$2} END{print s}' "$out.time")
+  echo "$wall $rss $cpu"
 }
 
 gb() { echo "scale=2; $1 / 1048576" | bc; }
 
-printf '%-9s %-22s %9s %9s %12s\n' size step wall_s peak_GB us/household
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-9s %-30s %9s %9s %9s %12s %12s\n' size step wall_s cpu_s peak_GB us/household cpu_us/hh
 for n in "${sizes[@]}"; do
   nc=$(( n / ${COUNTY_HOUSEHOLDS:-40000} ))
   [ "$nc" -ge 1 ] || nc=1
@@ -81,12 +89,13 @@ for n in "${sizes[@]}"; do
   common=(--warehouse "$d/warehouse" --models "$d/../models" --policy "$policy")
   rm -rf "$d/runs-single" "$d/runs-shards"
   # --json: each step's .out holds its stage times.
-  read -r w r < <(measure "$d/single" run "${common[@]}" --runs "$d/runs-single" --json "${hh[@]}")
-  printf '%-9s %-22s %9.1f %9s %12.1f\n' "$n" "single run" "$w" "$(gb "$r")" "$(echo "$w * 1000000 / $n" | bc -l)"
+  read -r w r c < <(measure "$d/single" run "${common[@]}" --runs "$d/runs-single" --json "${hh[@]}")
+  printf '%-9s %-30s %9.1f %9.1f %9s %12.1f %12.1f\n' "$n" "single run" "$w" "$c" "$(gb "$r")" "$(echo "$w * 1000000 / $n" | bc -l)" "$(echo "$c * 1000000 / $n" | bc -l)"
   asof=$(basename "$(ls -d "$d/runs-single"/2*/ | head -1)")
   # 4 shards, two at a time (the machine has 2 cores), then the merge.
   start=$(date +%s.%N)
   maxr=0
+  cpus=0
   for pair in "0 1" "2 3"; do
     pids=()
     for k in $pair; do
@@ -95,18 +104,21 @@ for n in "${sizes[@]}"; do
     done
     for p in "${pids[@]}"; do wait "$p"; done
     for k in $pair; do
-      read -r w r <"$d/shard$k.m"
-      printf '%-9s %-22s %9.1f %9s\n' "$n" "shard $k/4" "$w" "$(gb "$r")"
+      read -r w r c <"$d/shard$k.m"
+      printf '%-9s %-30s %9.1f %9.1f %9s\n' "$n" "shard $k/4" "$w" "$c" "$(gb "$r")"
+      cpus=$(echo "$cpus + $c" | bc -l)
       [ "$r" -gt "$maxr" ] && maxr=$r
     done
   done
-  read -r w r < <(measure "$d/merge" merge --runs "$d/runs-shards" --as-of "$asof" --shards 4)
-  printf '%-9s %-22s %9.1f %9s\n' "$n" "merge" "$w" "$(gb "$r")"
+  read -r w r c < <(measure "$d/merge" merge --runs "$d/runs-shards" --as-of "$asof" --shards 4)
+  printf '%-9s %-30s %9.1f %9.1f %9s\n' "$n" "merge" "$w" "$c" "$(gb "$r")"
+  cpus=$(echo "$cpus + $c" | bc -l)
   total=$(echo "$(date +%s.%N) - $start" | bc -l)
-  printf '%-9s %-22s %9.1f %9s %12.1f\n' "$n" "4 shards (2 at a time) + merge" "$total" "$(gb "$maxr")" "$(echo "$total * 1000000 / $n" | bc -l)"
+  printf '%-9s %-30s %9.1f %9.1f %9s %12.1f %12.1f\n' "$n" "4 shards (2 at a time) + merge" "$total" "$cpus" "$(gb "$maxr")" "$(echo "$total * 1000000 / $n" | bc -l)" "$(echo "$cpus * 1000000 / $n" | bc -l)"
   if cmp -s "$d/runs-single/$asof/checksums.sha256" "$d/runs-shards/$asof/checksums.sha256"; then
     echo "$n: merged run directory byte-identical to the single run"
   else
     echo "$n: merged run directory DIFFERS from the single run"
   fi
 done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

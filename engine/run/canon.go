@@ -33,7 +33,13 @@ func canonicalTable(t arrow.Table) (arrow.Table, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			f := schema.Field(j)
-			whole, err := array.Concatenate(t.Column(j).Data().Chunks(), memory.DefaultAllocator)
+			var whole arrow.Array
+			var err error
+			if parts := t.Column(j).Data().Chunks(); len(parts) > 0 {
+				whole, err = array.Concatenate(parts, memory.DefaultAllocator)
+			} else { // no household (a shard with no county: more shards than counties)
+				whole = array.MakeArrayOfNull(memory.DefaultAllocator, f.Type, 0)
+			}
 			if err != nil {
 				errs[j] = fmt.Errorf("concatenate feature column %s: %w", f.Name, err)
 				return

@@ -183,6 +183,42 @@ func TestShardsMergeSameBytes(t *testing.T) {
 		})
 	}
 
+	// More shards than counties: the shards with no county write an
+	// empty result (they failed, concatenating no feature batch), and
+	// the merge of all of them is the single run.
+	t.Run("more shards than counties", func(t *testing.T) {
+		runs := newRuns("many-shards")
+		lists, _ := filepath.Glob(filepath.Join(f.runDir(), "worklists", "*.xlsx"))
+		counties := len(lists) // one work list per county
+		if counties == 0 {
+			t.Fatal("the single run wrote no county work list: cannot size the shards")
+		}
+		n := counties + 2
+		empty := 0
+		for k := range n {
+			o := f.options(runs)
+			o.AsOf, o.Shard = f.asOf, &Shard{K: k, N: n}
+			if _, err := Run(ctx, db, o); err != nil {
+				t.Fatalf("shard %d of %d: %v", k, n, err)
+			}
+			s, err := readShard(ShardsDir(runs, day, Shard{K: k, N: n}), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.meta.Counties) == 0 {
+				empty++
+			}
+		}
+		if empty < 2 {
+			t.Fatalf("%d of %d shards without a county, want at least 2", empty, n)
+		}
+		res, err := Merge(ctx, db, MergeOptions{Runs: runs, AsOf: day, Shards: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, readTree(t, res.Dir), ref)
+	})
+
 	runs := newRuns("shards")
 	const n = 3
 	var cmds []*exec.Cmd
