@@ -26,9 +26,11 @@ import (
 // and, in a single run's own parts, an uncompressed Arrow IPC stream
 // (ipc.NewWriter; cheaper, but the bytes of null slots are whatever
 // DuckDB left there, so only for files no checksum compares). Either is
-// read partBatch rows at a time: a merge holds one batch per part. Part
-// bytes never reach the run directory: the merge re-encodes every row
-// with the run directory's Parquet settings.
+// written partBatch rows at a time (a Parquet part's row groups, an IPC
+// part's batches); a merge reads a Parquet part in batches sized from the
+// number of parts it reads at once (partReadFor). Part bytes never reach
+// the run directory: the merge re-encodes every row with the run
+// directory's Parquet settings.
 const partBatch = 8 << 10
 
 // partSettings are the Parquet settings of a shard's part tables: row
@@ -91,19 +93,50 @@ type partReader struct {
 	off   int               // next row of rec
 }
 
-// partReadBuffer is the read buffer of each column of a Parquet part:
-// its column chunks are streamed, not read whole (a part of 250,000
-// households would otherwise put every column of it in memory at once).
-const partReadBuffer = 64 << 10
+// partRead is how a Parquet part is read: at most Batch rows at a time
+// (a record reader holds a batch of every column it reads, a column
+// reader buffers as large as its largest read), through a read buffer
+// of Buffer bytes per column (its column chunks are streamed, not read
+// whole: a part of 250,000 households would otherwise put every column
+// of it in memory at once). Neither changes what is read.
+type partRead struct{ Batch, Buffer int }
+
+// A merge reads every part of a table at once, each column of each part
+// through a reader of its own: partReadFor divides a fixed budget over
+// the parts, down to a floor. With the budgets below, 4 parts or fewer
+// are read in batches of partBatch rows and 64 KB buffers; 16 parts in
+// batches of 2,048 rows and 16 KB buffers. The floor of the buffer is
+// arrow-go's: it peeks 16 KB for each page header and grows a smaller
+// buffer to that. What a reader holds besides, the page it decodes
+// (compressed and not), is set by the part's pages: at most partBatch
+// values (writePartParquet).
+const (
+	partReadRows, partReadMinRows     = 32 << 10, 1 << 10
+	partReadBytes, partReadMinBuffer  = 256 << 10, 16 << 10
+	partReadMaxRows, partReadMaxBytes = partBatch, 64 << 10
+)
+
+// partReadFor is the reading of each of n parts read at once.
+func partReadFor(n int) partRead {
+	n = max(n, 1)
+	return partRead{
+		Batch:  min(max(partReadRows/n, partReadMinRows), partReadMaxRows),
+		Buffer: min(max(partReadBytes/n, partReadMinBuffer), partReadMaxBytes),
+	}
+}
 
 // openPart opens a part table: an IPC stream (.arrow) or Parquet.
-func openPart(ctx context.Context, path string) (*partReader, error) {
-	return openPartColumn(ctx, path, "")
+func openPart(ctx context.Context, path string, how partRead) (*partReader, error) {
+	return openPartColumn(ctx, path, "", how)
 }
 
 // openPartColumn opens a part table reading the column col only (""
-// every column); an IPC stream is read whole all the same.
-func openPartColumn(ctx context.Context, path, col string) (*partReader, error) {
+// every column); an IPC stream is read whole all the same, in the
+// batches it was written in.
+func openPartColumn(ctx context.Context, path, col string, how partRead) (*partReader, error) {
+	if how.Batch < 1 || how.Buffer < 1 {
+		return nil, fmt.Errorf("open part %s: batch of %d rows, buffer of %d bytes", path, how.Batch, how.Buffer)
+	}
 	if strings.HasSuffix(path, ".arrow") {
 		f, err := os.Open(path)
 		if err != nil {
@@ -117,12 +150,12 @@ func openPartColumn(ctx context.Context, path, col string) (*partReader, error) 
 		return &partReader{path: path, rr: rr, close: func() { rr.Release(); f.Close() }}, nil
 	}
 	props := parquet.NewReaderProperties(memory.DefaultAllocator)
-	props.BufferedStreamEnabled, props.BufferSize = true, partReadBuffer
+	props.BufferedStreamEnabled, props.BufferSize = true, int64(how.Buffer)
 	f, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
-	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: partBatch}, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: int64(how.Batch)}, memory.DefaultAllocator)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
@@ -191,12 +224,151 @@ type orderSource interface {
 	fill(ctx context.Context, buf []int32) (int, error)
 }
 
+// partRows is a part's rows as gather takes them: the next n rows of
+// the part, then each of their columns in turn, so that a gather holds
+// one column of a row group at a time, not the row group.
+type partRows interface {
+	schema() *arrow.Schema
+	// next makes the part's next n rows (n may be 0) the rows column
+	// returns.
+	next(n int) error
+	// column appends column j of those rows to out (arrays the caller
+	// releases).
+	column(j int, out []arrow.Array) ([]arrow.Array, error)
+	done()
+}
+
+// recordRows is partRows of a part read whole rows at a time.
+type recordRows struct {
+	r   *partReader
+	cur []arrow.RecordBatch // slices of the current rows
+}
+
+func (s *recordRows) schema() *arrow.Schema { return s.r.rr.Schema() }
+
+func (s *recordRows) next(n int) (err error) {
+	release(s.cur)
+	s.cur, err = s.r.take(n, s.cur[:0])
+	return err
+}
+
+func (s *recordRows) column(j int, out []arrow.Array) ([]arrow.Array, error) {
+	for _, rec := range s.cur {
+		a := rec.Column(j)
+		a.Retain()
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (s *recordRows) done() {
+	release(s.cur)
+	s.cur = nil
+	s.r.done()
+}
+
+// columnRows is partRows of a Parquet part read column by column: a
+// reader per column, each reading a column's rows only when gather
+// writes that column, at most how.Batch rows at a time (a column
+// reader keeps buffers as large as its largest read).
+type columnRows struct {
+	path  string
+	sc    *arrow.Schema
+	f     *file.Reader
+	cols  []*pqarrow.ColumnReader
+	batch int
+	n     int
+}
+
+// openPartRows opens the part table path for gather: an IPC part whole
+// rows at a time (recordRows: its batches are decoded whole), a Parquet
+// part column by column (columnRows).
+func openPartRows(ctx context.Context, path string, how partRead) (partRows, error) {
+	if strings.HasSuffix(path, ".arrow") {
+		r, err := openPart(ctx, path, how)
+		if err != nil {
+			return nil, err
+		}
+		return &recordRows{r: r}, nil
+	}
+	if how.Batch < 1 || how.Buffer < 1 {
+		return nil, fmt.Errorf("open part %s: batch of %d rows, buffer of %d bytes", path, how.Batch, how.Buffer)
+	}
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled, props.BufferSize = true, int64(how.Buffer)
+	f, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
+	if err != nil {
+		return nil, fmt.Errorf("open part %s: %w", path, err)
+	}
+	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: int64(how.Batch)}, memory.DefaultAllocator)
+	var sc *arrow.Schema
+	if err == nil {
+		sc, err = fr.Schema()
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open part %s: %w", path, err)
+	}
+	s := &columnRows{path: path, sc: sc, f: f, batch: how.Batch, cols: make([]*pqarrow.ColumnReader, sc.NumFields())}
+	for j := range s.cols {
+		// GetColumn's j is the field's (a nested field's leaves read together).
+		if s.cols[j], err = fr.GetColumn(ctx, j); err != nil {
+			s.done()
+			return nil, fmt.Errorf("open part %s column %s: %w", path, sc.Field(j).Name, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *columnRows) schema() *arrow.Schema { return s.sc }
+
+func (s *columnRows) next(n int) error {
+	s.n = n
+	return nil
+}
+
+func (s *columnRows) column(j int, out []arrow.Array) ([]arrow.Array, error) {
+	for left := s.n; left > 0; {
+		k := min(left, s.batch)
+		ch, err := s.cols[j].NextBatch(int64(k))
+		if err != nil {
+			return out, fmt.Errorf("read part %s column %s: %w", s.path, s.sc.Field(j).Name, err)
+		}
+		got := ch.Len()
+		for _, a := range ch.Chunks() {
+			a.Retain()
+			out = append(out, a)
+		}
+		ch.Release()
+		if got < k {
+			return out, fmt.Errorf("read part %s: fewer rows than its rows file lists", s.path)
+		}
+		left -= got
+	}
+	return out, nil
+}
+
+func (s *columnRows) done() {
+	for _, c := range s.cols {
+		if c != nil {
+			c.Release()
+		}
+	}
+	s.f.Close()
+}
+
 // gather writes the rows of the part tables paths (one per part, all of
 // the same schema) to w in the order src gives; rundir.BatchRows rows per
-// row group, with the run directory's settings. It holds one batch of
-// rows at a time.
+// row group, with the run directory's settings. It holds a column of a
+// row group at a time, and the buffers of each part's column readers
+// (partReadFor).
 func gather(ctx context.Context, w io.Writer, paths []string, src orderSource) error {
-	rd := make([]*partReader, len(paths))
+	return gatherRead(ctx, w, paths, src, partReadFor(len(paths)))
+}
+
+// gatherRead is gather reading each part as how says.
+func gatherRead(ctx context.Context, w io.Writer, paths []string, src orderSource, how partRead) error {
+	rd := make([]partRows, len(paths))
 	defer func() {
 		for _, r := range rd {
 			if r != nil {
@@ -206,22 +378,24 @@ func gather(ctx context.Context, w io.Writer, paths []string, src orderSource) e
 	}()
 	for i, p := range paths {
 		var err error
-		if rd[i], err = openPart(ctx, p); err != nil {
+		if rd[i], err = openPartRows(ctx, p, how); err != nil {
 			return err
 		}
 	}
 	return gatherFrom(ctx, w, paths, rd, src)
 }
 
-// gatherFrom is gather from the part readers rd (of paths), which the
-// caller closes.
-func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partReader, src orderSource) error {
+// gatherFrom is gather from the parts' rows rd (of paths), which the
+// caller ends (partRows.done). Each row group is written column by
+// column (pqarrow.FileWriter.WriteColumnData: the bytes of Write of the
+// whole record batch).
+func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []partRows, src orderSource) error {
 	if len(rd) == 0 {
 		return fmt.Errorf("gather: no parts")
 	}
-	schema := rd[0].rr.Schema()
+	schema := rd[0].schema()
 	for i, r := range rd[1:] {
-		if !r.rr.Schema().Equal(schema) {
+		if !r.schema().Equal(schema) {
 			return fmt.Errorf("part %s has another schema than %s", paths[i+1], paths[0])
 		}
 	}
@@ -233,8 +407,7 @@ func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partRead
 	if err != nil {
 		return err
 	}
-	cols := make([][]arrow.Array, schema.NumFields())
-	var parts []arrow.RecordBatch
+	var chunks []arrow.Array
 	base, used := make([]int32, len(rd)), make([]int32, len(rd))
 	idx := make([]int32, 0, rundir.BatchRows)
 	batch := make([]int32, rundir.BatchRows)
@@ -247,8 +420,8 @@ func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partRead
 			break
 		}
 		order := batch[:n]
-		// Each part's rows of this batch are its next ones: take them in
-		// one slice per part, join them, then put the rows in order.
+		// Each part's rows of this batch are its next ones: take them
+		// per part, join them, then put the rows in order.
 		clear(used)
 		for _, p := range order {
 			if p < 0 || int(p) >= len(rd) {
@@ -256,16 +429,12 @@ func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partRead
 			}
 			used[p]++
 		}
-		parts = parts[:0]
 		var off int32
 		for p, n := range used {
 			base[p] = off
 			off += n
-			if n > 0 {
-				if parts, err = rd[p].take(int(n), parts); err != nil {
-					release(parts)
-					return err
-				}
+			if err := rd[p].next(int(n)); err != nil {
+				return err
 			}
 		}
 		clear(used)
@@ -277,18 +446,19 @@ func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partRead
 			idx = append(idx, k)
 			identity = identity && int(k) == i
 		}
-		rec, err := concatBatches(schema, parts, cols, n)
-		release(parts)
-		if err == nil && !identity {
-			rec, err = takeRows(ctx, rec, idx)
+		var ia arrow.Array
+		if !identity {
+			ib := array.NewInt32Builder(memory.DefaultAllocator)
+			ib.AppendValues(idx, nil)
+			ia = ib.NewArray()
+			ib.Release()
+		}
+		err = writeRowGroup(ctx, fw, schema, rd, used, ia, chunks)
+		if ia != nil {
+			ia.Release()
 		}
 		if err != nil {
 			return err
-		}
-		err = fw.Write(rec)
-		rec.Release()
-		if err != nil {
-			return fmt.Errorf("write parquet batch: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -303,60 +473,58 @@ func gatherFrom(ctx context.Context, w io.Writer, paths []string, rd []*partRead
 	return nil
 }
 
-// takeRows returns the rows idx of rec, in that order (rec is released).
-func takeRows(ctx context.Context, rec arrow.RecordBatch, idx []int32) (arrow.RecordBatch, error) {
-	defer rec.Release()
-	ib := array.NewInt32Builder(memory.DefaultAllocator)
-	ib.AppendValues(idx, nil)
-	ia := ib.NewArray()
-	ib.Release()
-	defer ia.Release()
-	out := make([]arrow.Array, rec.NumCols())
-	for j := range out {
-		a, err := compute.TakeArray(ctx, rec.Column(j), ia)
-		if err != nil {
-			for _, x := range out[:j] {
-				x.Release()
+// writeRowGroup writes a row group of fw, column by column: each column
+// of the parts' current rows (used[p] of part p) joined in part order,
+// then (ia not nil) its rows ia in that order.
+func writeRowGroup(ctx context.Context, fw *pqarrow.FileWriter, schema *arrow.Schema, rd []partRows, used []int32, ia arrow.Array, chunks []arrow.Array) error {
+	fw.NewRowGroup()
+	for j := range schema.NumFields() {
+		var err error
+		chunks = chunks[:0]
+		for p, r := range rd {
+			if used[p] > 0 {
+				if chunks, err = r.column(j, chunks); err != nil {
+					break
+				}
 			}
-			return nil, fmt.Errorf("reorder column %s: %w", rec.Schema().Field(j).Name, err)
 		}
-		out[j] = a
-	}
-	r := array.NewRecordBatch(rec.Schema(), out, int64(len(idx)))
-	for _, a := range out {
+		var a arrow.Array
+		if err == nil {
+			if len(chunks) == 1 {
+				a = chunks[0]
+				a.Retain()
+			} else if a, err = array.Concatenate(chunks, memory.DefaultAllocator); err != nil {
+				err = fmt.Errorf("concatenate column %s: %w", schema.Field(j).Name, err)
+			}
+		}
+		for _, c := range chunks {
+			c.Release()
+		}
+		if err == nil && ia != nil {
+			var t arrow.Array
+			t, err = compute.TakeArray(ctx, a, ia)
+			a.Release()
+			a = t
+			if err != nil {
+				err = fmt.Errorf("reorder column %s: %w", schema.Field(j).Name, err)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		err = fw.WriteColumnData(a)
 		a.Release()
+		if err != nil {
+			return fmt.Errorf("write parquet column %s: %w", schema.Field(j).Name, err)
+		}
 	}
-	return r, nil
+	return nil
 }
 
 func release(rs []arrow.RecordBatch) {
 	for _, r := range rs {
 		r.Release()
 	}
-}
-
-// concatBatches joins record slices into one record batch of n rows.
-func concatBatches(schema *arrow.Schema, parts []arrow.RecordBatch, cols [][]arrow.Array, n int) (arrow.RecordBatch, error) {
-	out := make([]arrow.Array, schema.NumFields())
-	for j := range out {
-		cols[j] = cols[j][:0]
-		for _, p := range parts {
-			cols[j] = append(cols[j], p.Column(j))
-		}
-		a, err := array.Concatenate(cols[j], memory.DefaultAllocator)
-		if err != nil {
-			for _, x := range out[:j] {
-				x.Release()
-			}
-			return nil, fmt.Errorf("concatenate column %s: %w", schema.Field(j).Name, err)
-		}
-		out[j] = a
-	}
-	rec := array.NewRecordBatch(schema, out, int64(n))
-	for _, a := range out {
-		a.Release()
-	}
-	return rec, nil
 }
 
 // keyOrder is the order of a k-way merge of part tables, each sorted by
@@ -510,41 +678,46 @@ func (c *chanOrder) fill(ctx context.Context, buf []int32) (int, error) {
 // order and the rows (openPartTwice); a Parquet part's key column is read
 // apart (a column of its own in the file).
 func gatherSortedParts(ctx context.Context, w io.Writer, paths []string, key string) error {
-	keys, rows := make([]*partReader, len(paths)), make([]*partReader, len(paths))
-	closeAll := func() {
-		for i := range paths {
-			for _, r := range []*partReader{keys[i], rows[i]} {
-				if r != nil {
-					r.done()
-				}
+	return gatherSortedRead(ctx, w, paths, key, partReadFor(len(paths)))
+}
+
+// gatherSortedRead is gatherSortedParts reading each part as how says.
+func gatherSortedRead(ctx context.Context, w io.Writer, paths []string, key string, how partRead) error {
+	keys, rows := make([]*partReader, len(paths)), make([]partRows, len(paths))
+	closeRows := func() {
+		for _, r := range rows {
+			if r != nil {
+				r.done()
 			}
 		}
 	}
 	for i, p := range paths {
 		var err error
 		if strings.HasSuffix(p, ".arrow") {
-			keys[i], rows[i], err = openPartTwice(p)
-		} else if keys[i], err = openPartColumn(ctx, p, key); err == nil {
-			rows[i], err = openPart(ctx, p)
+			var r *partReader
+			if keys[i], r, err = openPartTwice(p); err == nil {
+				rows[i] = &recordRows{r: r}
+			}
+		} else if keys[i], err = openPartColumn(ctx, p, key, how); err == nil {
+			rows[i], err = openPartRows(ctx, p, how)
 		}
 		if err != nil {
-			closeAll()
+			for _, r := range keys {
+				if r != nil {
+					r.done()
+				}
+			}
+			closeRows()
 			return err
 		}
 	}
 	order, err := keyOrderOf(keys, paths, key)
 	if err != nil {
-		for _, r := range rows {
-			r.done()
-		}
+		closeRows()
 		return err
 	}
 	defer order.close()
-	defer func() {
-		for _, r := range rows {
-			r.done()
-		}
-	}()
+	defer closeRows()
 	return gatherFrom(ctx, w, paths, rows, order)
 }
 
@@ -553,7 +726,7 @@ func gatherSortedParts(ctx context.Context, w io.Writer, paths []string, key str
 // until both have read past it (the key order reads at most a gathered
 // batch ahead of the rows).
 func openPartTwice(path string) (*partReader, *partReader, error) {
-	r, err := openPart(context.Background(), path)
+	r, err := openPart(context.Background(), path, partReadFor(1))
 	if err != nil {
 		return nil, nil, err
 	}
