@@ -258,47 +258,79 @@ func gradients(tm *team, grad []gh, raw []float64, y []int, w []float64, train [
 	nb := (len(train) + lossBlock - 1) / lossBlock
 	part := make([]float64, nb)
 	tm.run(nb, nw, func(b int) {
-		// One exp per row: e = exp(-x), p = 1/(1+e), and the loss
-		// log(1+e) (y = 1) or x + log(1+e) (y = 0). Unweighted, the
-		// log(1+e) of several rows are taken as the log of their product
-		// (bounded so that it cannot overflow): one log per 16 rows.
-		var s, x0 float64
-		prod, k := 1.0, 0
 		rows := train[b*lossBlock : min((b+1)*lossBlock, len(train))]
 		var ex [lossBlock]float64
 		expNeg(ex[:len(rows)], raw, rows)
-		for i, r := range rows {
-			x := raw[r]
-			e := ex[i]
-			p := 1 / (1 + e)
-			wi := weight(w, int(r))
-			yf := float64(y[r])
-			h := p * (1 - p)
-			if h < 1e-16 {
-				h = 1e-16
-			}
-			grad[r] = gh{wi * (p - yf), wi * h}
-			x0 += wi * x * (1 - yf) // y = 0 only, without a branch (y is unpredictable)
-			switch {
-			case e > 1e15: // log(1+e) = -x to double precision
-				s += wi * -x
-			case w == nil:
-				prod *= 1 + e
-				if k++; k == 16 {
-					s += math.Log(prod)
-					prod, k = 1, 0
-				}
-			default:
-				s += wi * math.Log(1+e)
-			}
+		if w == nil {
+			part[b] = gradBlock(grad, raw, y, rows, ex[:len(rows)])
+		} else {
+			part[b] = gradBlockWeighted(grad, raw, y, w, rows, ex[:len(rows)])
 		}
-		part[b] = s + math.Log(prod) + x0
 	})
 	var s float64
 	for _, v := range part {
 		s += v
 	}
 	return s
+}
+
+// gradBlock fills grad for rows, unweighted, with ex[i] = exp(-raw[rows[i]]),
+// and returns their log loss: p = 1/(1+e), and the loss log(1+e) (y = 1)
+// or x + log(1+e) (y = 0), the log(1+e) of several rows taken as the log
+// of their product (bounded so that it cannot overflow): one log per 16
+// rows. gradBlockWeighted with every weight 1, to the bit (a product by 1
+// is exact), without the weights' loads and products.
+func gradBlock(grad []gh, raw []float64, y []int, rows []int32, ex []float64) float64 {
+	var s, x0 float64
+	prod, k := 1.0, 0
+	ex = ex[:len(rows)]
+	for i, r := range rows {
+		x := raw[r]
+		e := ex[i]
+		p := 1 / (1 + e)
+		yf := float64(y[r])
+		h := p * (1 - p)
+		if h < 1e-16 {
+			h = 1e-16
+		}
+		grad[r] = gh{p - yf, h}
+		x0 += x * (1 - yf) // y = 0 only, without a branch (y is unpredictable)
+		if e > 1e15 {      // log(1+e) = -x to double precision
+			s += -x
+			continue
+		}
+		prod *= 1 + e
+		if k++; k == 16 {
+			s += math.Log(prod)
+			prod, k = 1, 0
+		}
+	}
+	return s + math.Log(prod) + x0
+}
+
+// gradBlockWeighted is gradBlock with row r weighing w[r] (one log a row).
+func gradBlockWeighted(grad []gh, raw []float64, y []int, w []float64, rows []int32, ex []float64) float64 {
+	var s, x0 float64
+	ex = ex[:len(rows)]
+	for i, r := range rows {
+		x := raw[r]
+		e := ex[i]
+		p := 1 / (1 + e)
+		wi := w[r]
+		yf := float64(y[r])
+		h := p * (1 - p)
+		if h < 1e-16 {
+			h = 1e-16
+		}
+		grad[r] = gh{wi * (p - yf), wi * h}
+		x0 += wi * x * (1 - yf)
+		if e > 1e15 {
+			s += wi * -x
+		} else {
+			s += wi * math.Log(1+e)
+		}
+	}
+	return s + x0 // as gradBlock's s + log(1) + x0: s, from +0, is never -0
 }
 
 // expNeg sets dst[i] = exp(-raw[rows[i]]), to within an ulp of math.Exp,

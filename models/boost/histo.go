@@ -263,10 +263,9 @@ func (b *fblock) fill(g *grower) {
 // gather copies the gradients of rows into g.ord, in order: the blocks
 // then read them in sequence. Large nodes are gathered by the team in
 // chunks.
-func (g *grower) gather(rows []int32) []gh {
-	o := g.ord[:len(rows)]
+func (g *grower) gather(rows []int32, lo int, nw int) []gh {
+	o := g.ord[lo : lo+len(rows)]
 	const chunk = 2048
-	nw := g.nw
 	if len(rows) < 2*chunk {
 		nw = 1
 	}
@@ -315,8 +314,7 @@ func (g *grower) nodeItems() []nodeItem {
 // column by column, four columns at once (its rows are then most of every
 // column's cache lines, so the columns stream), and its sparse features
 // from the blocks' records; smaller nodes row by row, block by block.
-func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, done func(j int)) {
-	nw := g.nw
+func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, nw int, ln *lane, done func(j int)) {
 	if (len(rows)+histStride)*g.d.P < parallelFill {
 		nw = 1
 	}
@@ -324,7 +322,7 @@ func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, done func(j
 	if len(rows) < g.d.N/colsFrom {
 		g.team.run(len(g.blocks), min(nw, len(g.blocks)), func(k int) {
 			b := &g.blocks[k]
-			g.fillBlock(h, b, rows, ord, sum)
+			g.fillBlock(h, b, ln.dp[k], ln.sp[k], rows, ord, sum)
 			for j := b.lo; j < b.hi; j++ {
 				done(j)
 			}
@@ -333,6 +331,23 @@ func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, done func(j
 	}
 	g.team.run(len(g.items), nw, func(k int) {
 		it := &g.items[k]
+		if it.block < 0 && len(it.js) <= 2 {
+			// Two columns (or one and a scratch): four would add
+			// two columns' updates to scratch for nothing.
+			var scratch [histPad]bin
+			j0, j1 := int(it.js[0]), int(it.js[len(it.js)-1])
+			g.clearHist(&h[j0], j0)
+			h1 := &scratch
+			if len(it.js) == 2 {
+				g.clearHist(&h[j1], j1)
+				h1 = &h[j1]
+			}
+			fillCols2(&h[j0], h1, g.d.Col(j0), g.d.Col(j1), rows, ord)
+			for _, j := range it.js {
+				done(int(j))
+			}
+			return
+		}
 		if it.block < 0 {
 			var h4 [4]*[histPad]bin
 			var c4 [4][]uint8
@@ -353,7 +368,7 @@ func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, done func(j
 			return
 		}
 		b := &g.blocks[it.block]
-		g.fillSparse(h, b, rows, ord, sum)
+		g.fillSparse(h, b, ln.sp[it.block], rows, ord, sum)
 		for _, j := range b.sparse {
 			done(int(j))
 		}
@@ -363,18 +378,18 @@ func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, done func(j
 // fillBlock builds the histograms of block b's features over the rows
 // rows, whose gradients ord holds in the same order and whose sums are
 // sum, into h, row by row.
-func (g *grower) fillBlock(h hists, b *fblock, rows []int32, ord []gh, sum bin) {
+func (g *grower) fillBlock(h hists, b *fblock, dp, sp []*[histPad]bin, rows []int32, ord []gh, sum bin) {
 	for j := b.lo; j < b.hi; j++ {
 		g.clearHist(&h[j], j)
 	}
 	for i, j := range b.dense {
-		b.dp[i] = &h[j]
+		dp[i] = &h[j]
 	}
 	for i, j := range b.sparse {
-		b.sp[i] = &h[j]
+		sp[i] = &h[j]
 	}
 	nd := len(b.dense)
-	dp, sp, rec, off := b.dp[:nd], b.sp, b.rec, b.off
+	dp, rec, off := dp[:nd], b.rec, b.off
 	ord = ord[:len(rows)]
 	// Two rows at a time, feature by feature: the two records' cache
 	// misses overlap, and each bin still gets the first row's update
@@ -431,13 +446,13 @@ func (g *grower) fillBlock(h hists, b *fblock, rows []int32, ord []gh, sum bin) 
 
 // fillSparse builds the histograms of block b's sparse features over rows
 // from the sparse entries of their records.
-func (g *grower) fillSparse(h hists, b *fblock, rows []int32, ord []gh, sum bin) {
+func (g *grower) fillSparse(h hists, b *fblock, sp []*[histPad]bin, rows []int32, ord []gh, sum bin) {
 	for i, j := range b.sparse {
 		g.clearHist(&h[j], int(j))
-		b.sp[i] = &h[j]
+		sp[i] = &h[j]
 	}
 	nd := uint32(len(b.dense))
-	sp, rec, off := b.sp, b.rec, b.off
+	rec, off := b.rec, b.off
 	ord = ord[:len(rows)]
 	for i, r := range rows {
 		gr := ord[i]
@@ -487,6 +502,24 @@ func fillCols4(h [4]*[histPad]bin, c [4][]uint8, rows []int32, ord []gh) {
 		e.h += gr.h
 		e.n++
 		e = &h3[c3[r]]
+		e.g += gr.g
+		e.h += gr.h
+		e.n++
+	}
+}
+
+// fillCols2 is fillCols4 for two features.
+func fillCols2(ha, hb *[histPad]bin, ca, cb []uint8, rows []int32, ord []gh) {
+	h0, h1 := codeBins(ha), codeBins(hb)
+	cb = cb[:len(ca)]
+	ord = ord[:len(rows)]
+	for i, r := range rows {
+		gr := ord[i]
+		e := &h0[ca[r]]
+		e.g += gr.g
+		e.h += gr.h
+		e.n++
+		e = &h1[cb[r]]
 		e.g += gr.g
 		e.h += gr.h
 		e.n++
