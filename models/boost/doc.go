@@ -9,7 +9,9 @@
 //     share of class 1 (scikit-learn's HistGradientBoostingClassifier
 //     baseline).
 //   - Each round computes, per row, the gradient g = w(p-y) and hessian
-//     h = w p(1-p) of the weighted log loss at the current scores, and grows
+//     h = w p(1-p) of the weighted log loss at the current scores (p from
+//     exp(-raw), carried across rounds: a row's leaf value v multiplies it
+//     by exp(-v), one exp a leaf, not a row), and grows
 //     one tree leaf-wise (best first) up to MaxLeaves leaves (and MaxDepth,
 //     when set). A split maximises GL²/(HL+L2) + GR²/(HR+L2) - G²/(H+L2)
 //     over every feature and threshold of the histograms; a leaf's value is
