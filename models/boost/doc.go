@@ -55,7 +55,7 @@
 //     One parallel step a pair of splits instead of several a split (on
 //     UCI adult, 2,426 steps a fit instead of 4,686).
 //     A fit's Workers-1 helper goroutines live as long as the fit and poll
-//     for the next parallel step for 20 microseconds before they sleep (a
+//     for the next parallel step for 5 microseconds before they sleep (a
 //     tree is hundreds of steps of tens of microseconds; a goroutine
 //     started or woken for each came late). See team.go.
 //   - Trees are stored flat (32-byte Nodes, children after their parent,
