@@ -48,14 +48,6 @@
 //     and over rows (gradients, gathers, partitions, scores), each bin's and
 //     each row's sums always in the same order, so the same data, options
 //     and seed give the same model, byte for byte, whatever Workers is.
-//     A small leaf (below specRows rows x features) is split by one worker
-//     while the others split the next best leaves of about its size ahead
-//     of their turn: a leaf's split depends on its rows only, which no
-//     other split moves, and the nodes are numbered when its turn comes.
-//     One parallel step a pair of splits instead of several a split; with
-//     the pairs' rule (sizes within 4:3) few pairs form on UCI adult
-//     (4,383 steps a fit instead of 4,686; 2,426 without the rule, whose
-//     unequal pairs left a worker idle).
 //     A fit's Workers-1 helper goroutines live as long as the fit and poll
 //     for the next parallel step for 5 microseconds before they sleep (a
 //     tree is hundreds of steps of tens of microseconds; a goroutine

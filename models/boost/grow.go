@@ -1,8 +1,6 @@
 package boost
 
 import (
-	"slices"
-
 	"github.com/povrisk/povrisk/models/hist"
 )
 
@@ -50,8 +48,6 @@ type leaf struct {
 	ok     bool // best is a valid split
 }
 
-func (l *leaf) rows() int { return l.hi - l.lo }
-
 // grower grows the trees of one Fit; its buffers are reused across rounds.
 type grower struct {
 	d          *hist.Binned
@@ -74,58 +70,17 @@ type grower struct {
 	nodes      []Node
 	bins       []uint8 // bin threshold of each node (for walking binned rows)
 	leaves     []leaf
-	prep       []prepared // per leaf, its split when worked out ahead of its turn
-	lanes      []lane     // per split worked out at once, its scratch (lane 0: splits, splits2 and the blocks' own)
-	gain       []float64  // per feature, summed over the model
-	ahead      int        // splits worked out ahead of their turn (tests)
-}
-
-// lane is the scratch of one of the splits worked out at the same time:
-// per feature, the best splits of the smaller and the larger child; per
-// block, the pointers to its features' histograms.
-type lane struct {
-	splits, splits2 []split
-	dp, sp          [][]*[histPad]bin
-}
-
-// prepared is a leaf's split worked out before its turn (rows
-// partitioned, children's sums, histograms and best splits), or at its
-// turn; commit then numbers the nodes, so that the tree is the same
-// whatever order the work was done in.
-type prepared struct {
-	done   bool
-	lc, rc leaf
+	splits     []split // per feature, for the leaf being scanned
+	splits2    []split
+	gain       []float64 // per feature, summed over the model
 }
 
 func newGrower(d *hist.Binned, o Params, nw int, train []int32, tm *team) *grower {
 	g := &grower{d: d, o: o, nw: nw, team: tm, train: train, rows: make([]int32, len(train)), tmp: make([]int32, len(train)),
-		grad: make([]gh, d.N), ord: make([]gh, len(train)), gain: make([]float64, d.P)}
+		grad: make([]gh, d.N), ord: make([]gh, len(train)), splits: make([]split, d.P), splits2: make([]split, d.P), gain: make([]float64, d.P)}
 	g.layout(nw)
-	g.lanes = make([]lane, max(1, min(nw, maxLanes)))
-	for k := range g.lanes {
-		ln := &g.lanes[k]
-		ln.splits, ln.splits2 = make([]split, d.P), make([]split, d.P)
-		for b := range g.blocks {
-			bl := &g.blocks[b]
-			if k == 0 {
-				ln.dp, ln.sp = append(ln.dp, bl.dp), append(ln.sp, bl.sp)
-				continue
-			}
-			ln.dp = append(ln.dp, make([]*[histPad]bin, len(bl.dp)))
-			ln.sp = append(ln.sp, make([]*[histPad]bin, len(bl.sp)))
-		}
-	}
 	return g
 }
-
-// maxLanes is the most splits worked out at the same time.
-const maxLanes = 4
-
-// specRows: a leaf of fewer rows x features than this is split by one
-// goroutine, beside the next best leaves split by the others ahead of
-// their turn; a larger one by the whole team (its partition and
-// histograms in parallel).
-const specRows = 1 << 19
 
 func (g *grower) getHist() hists {
 	if k := len(g.pool); k > 0 {
@@ -240,7 +195,6 @@ func (g *grower) grow() ([]Node, []leaf) {
 	g.nodes = append(g.nodes[:0], Node{Value: g.value(root.sum)})
 	g.bins = append(g.bins[:0], 0)
 	g.leaves = g.leaves[:0]
-	ln0 := &g.lanes[0]
 	if g.splittable(&root) {
 		root.hist = g.getHist()
 		if g.identity {
@@ -251,19 +205,18 @@ func (g *grower) grow() ([]Node, []leaf) {
 			g.team.run(len(g.rootGroups), nw, func(k int) {
 				g.fillRoot(root.hist, k, root.sum)
 				for _, j := range g.rootGroups[k].js {
-					ln0.splits[j] = g.scan(j, &root.hist[j], root.sum)
+					g.splits[j] = g.scan(j, &root.hist[j], root.sum)
 				}
 			})
 		} else {
-			ord := g.gather(g.rows, 0, g.nw)
-			g.nodeHists(root.hist, g.rows, ord, root.sum, g.nw, ln0, func(j int) {
-				ln0.splits[j] = g.scan(j, &root.hist[j], root.sum)
+			ord := g.gather(g.rows)
+			g.nodeHists(root.hist, g.rows, ord, root.sum, func(j int) {
+				g.splits[j] = g.scan(j, &root.hist[j], root.sum)
 			})
 		}
-		root.best, root.ok = pick(ln0.splits)
+		root.best, root.ok = pick(g.splits)
 	}
 	g.leaves = append(g.leaves, root)
-	g.prep = append(g.prep[:0], prepared{})
 	for len(g.leaves) < g.o.MaxLeaves {
 		k := -1
 		for i := range g.leaves {
@@ -277,102 +230,33 @@ func (g *grower) grow() ([]Node, []leaf) {
 		// The split that makes the last leaf needs no histograms for its
 		// children: they will not be split.
 		last := len(g.leaves)+1 == g.o.MaxLeaves
-		if !g.prep[k].done {
-			g.prepareStep(k, last)
-		}
-		g.commit(k)
+		l, r := g.splitLeaf(&g.leaves[k], last)
+		g.leaves[k] = l
+		g.leaves = append(g.leaves, r)
 	}
 	for i := range g.leaves {
 		g.putHist(g.leaves[i].hist)
 		g.leaves[i].hist = nil
-		if pr := &g.prep[i]; pr.done {
-			g.putHist(pr.lc.hist)
-			g.putHist(pr.rc.hist)
-			*pr = prepared{}
-		}
 	}
 	return g.nodes, g.leaves
 }
 
-// prepareStep works out the split of leaf k, whose turn it is. A small
-// leaf is split by one goroutine while the others split the next best
-// leaves not yet worked out (they are likely to come next, and their
-// splits do not depend on the splits before them: their rows, and so
-// their children, stay the same); a large leaf is split by the whole
-// team. Leaves worked out ahead of their turn that do not get one before
-// the tree is full are wasted work, not a different tree.
-func (g *grower) prepareStep(k int, last bool) {
-	tasks := [maxLanes]int{k}
-	nt := 1
-	if len(g.lanes) > 1 && !last && !noSubtraction && (g.leaves[k].hi-g.leaves[k].lo)*g.d.P < specRows {
-		// The next best leaves, as grow would rank them; no more than
-		// the leaves the tree still has room for.
-		for nt < len(g.lanes) && len(g.leaves)+nt < g.o.MaxLeaves {
-			c := -1
-			for i := range g.leaves {
-				l := &g.leaves[i]
-				if !l.ok || g.prep[i].done || slices.Contains(tasks[:nt], i) {
-					continue
-				}
-				if c < 0 || l.best.gain > g.leaves[c].best.gain {
-					c = i
-				}
-			}
-			// Worth it only beside a split of about the same work.
-			if c < 0 || 4*g.leaves[c].rows() < 3*g.leaves[k].rows() || 3*g.leaves[c].rows() > 4*g.leaves[k].rows() {
-				break
-			}
-			tasks[nt] = c
-			nt++
-		}
-	}
-	if nt == 1 {
-		g.prep[k] = g.prepare(&g.leaves[k], last, g.nw, &g.lanes[0], g.getHist, g.putHist)
-		return
-	}
-	// The pool is the caller's: each task gets one spare buffer (a split
-	// builds one histogram) and hands back what it frees (at most two).
-	var spare [maxLanes]hists
-	var free [maxLanes][3]hists
-	for t := range nt {
-		spare[t] = g.getHist()
-	}
-	g.ahead += nt - 1
-	g.team.run(nt, nt, func(t int) {
-		nf := 0
-		get := func() hists {
-			h := spare[t]
-			spare[t] = nil
-			return h
-		}
-		put := func(h hists) {
-			free[t][nf] = h
-			nf++
-		}
-		g.prep[tasks[t]] = g.prepare(&g.leaves[tasks[t]], false, 1, &g.lanes[t], get, put)
-	})
-	for t := range nt {
-		g.putHist(spare[t])
-		for _, h := range free[t] {
-			g.putHist(h)
-		}
-	}
-}
-
-// commit applies leaf k's prepared split: appends the two child nodes
-// and replaces the leaf by its children.
-func (g *grower) commit(k int) {
-	p := &g.leaves[k]
-	pr := g.prep[k]
+// splitLeaf applies the leaf's best split: partitions its rows, appends
+// the two child nodes, and (unless last) gives each child its histograms
+// (the smaller's built, the larger's by subtraction in the parent's
+// buffer) and best split.
+func (g *grower) splitLeaf(p *leaf, last bool) (leaf, leaf) {
 	s := p.best
+	cuts := &g.d.Cuts[s.f]
 	var thr float64
 	var b int
 	if s.hi < 0 {
 		thr, b = posInf, hist.MissingBin-1
 	} else {
-		thr, b = g.d.Cuts[s.f].Threshold(s.lo, s.hi)
+		thr, b = cuts.Threshold(s.lo, s.hi)
 	}
 	g.gain[s.f] += s.gain
+	nl := g.partition(p.lo, p.hi, s.f, uint8(b), s.missLeft)
 	left := uint32(len(g.nodes))
 	nd := &g.nodes[p.node]
 	nd.Feature, nd.Threshold, nd.Left, nd.Right = uint32(s.f), thr, left, left+1
@@ -380,57 +264,36 @@ func (g *grower) commit(k int) {
 		nd.Flags = flagMissingLeft
 	}
 	g.bins[p.node] = uint8(b)
-	g.nodes = append(g.nodes, Node{Value: g.value(pr.lc.sum)}, Node{Value: g.value(pr.rc.sum)})
+	rs := p.sum.minus(s.left)
+	g.nodes = append(g.nodes, Node{Value: g.value(s.left)}, Node{Value: g.value(rs)})
 	g.bins = append(g.bins, 0, 0)
-	pr.lc.node, pr.rc.node = left, left+1
-	g.leaves[k] = pr.lc
-	g.leaves = append(g.leaves, pr.rc)
-	g.prep[k] = prepared{}
-	g.prep = append(g.prep, prepared{})
-}
-
-// prepare works out leaf p's best split on nw goroutines with lane ln's
-// scratch: partitions its rows and (unless last) gives each child its
-// histograms (the smaller's built in a buffer from get, the larger's by
-// subtraction in the parent's buffer) and best split. Buffers no longer
-// needed go to put.
-func (g *grower) prepare(p *leaf, last bool, nw int, ln *lane, get func() hists, put func(hists)) prepared {
-	s := p.best
-	b := hist.MissingBin - 1
-	if s.hi >= 0 {
-		_, b = g.d.Cuts[s.f].Threshold(s.lo, s.hi)
-	}
-	nl := g.partition(p.lo, p.hi, s.f, uint8(b), s.missLeft, nw)
-	lc := leaf{lo: p.lo, hi: p.lo + nl, depth: p.depth + 1, sum: s.left}
-	rc := leaf{lo: p.lo + nl, hi: p.hi, depth: p.depth + 1, sum: p.sum.minus(s.left)}
+	lc := leaf{node: left, lo: p.lo, hi: p.lo + nl, depth: p.depth + 1, sum: s.left}
+	rc := leaf{node: left + 1, lo: p.lo + nl, hi: p.hi, depth: p.depth + 1, sum: rs}
 	small, large := &lc, &rc
 	if rc.sum.n < lc.sum.n {
 		small, large = &rc, &lc
 	}
 	ss, ls := g.splittable(small) && !last, g.splittable(large) && !last
-	parent := p.hist
-	p.hist = nil
 	if noSubtraction && ls {
-		put(parent)
-		g.direct(small, large, ss, ln)
-		return prepared{done: true, lc: lc, rc: rc}
+		return g.direct(p.hist, &lc, &rc, small, large, ss)
 	}
 	if !ss && !ls {
-		put(parent)
-		return prepared{done: true, lc: lc, rc: rc}
+		g.putHist(p.hist)
+		return lc, rc
 	}
-	small.hist = get()
+	parent := p.hist
+	small.hist = g.getHist()
 	if ls {
 		large.hist = parent
 	} else {
-		put(parent)
+		g.putHist(parent)
 	}
 	rows := g.rows[small.lo:small.hi]
-	ord := g.gather(rows, small.lo, nw)
-	g.nodeHists(small.hist, rows, ord, small.sum, nw, ln, func(j int) {
+	ord := g.gather(rows)
+	g.nodeHists(small.hist, rows, ord, small.sum, func(j int) {
 		hs := &small.hist[j]
 		if ss {
-			ln.splits[j] = g.scan(j, hs, small.sum)
+			g.splits[j] = g.scan(j, hs, small.sum)
 		}
 		if ls {
 			hl := &large.hist[j]
@@ -438,26 +301,26 @@ func (g *grower) prepare(p *leaf, last bool, nw int, ln *lane, get func() hists,
 				hl[k] = hl[k].minus(hs[k])
 			}
 			hl[hist.MissingBin] = hl[hist.MissingBin].minus(hs[hist.MissingBin])
-			ln.splits2[j] = g.scan(j, hl, large.sum)
+			g.splits2[j] = g.scan(j, hl, large.sum)
 		}
 	})
 	if ss {
-		small.best, small.ok = pick(ln.splits)
+		small.best, small.ok = pick(g.splits)
 	} else {
-		put(small.hist)
+		g.putHist(small.hist)
 		small.hist = nil
 	}
 	if ls {
-		large.best, large.ok = pick(ln.splits2)
+		large.best, large.ok = pick(g.splits2)
 	}
-	return prepared{done: true, lc: lc, rc: rc}
+	return lc, rc
 }
 
 // partition reorders rows[lo:hi] stably so the rows going left come first
 // and returns their number. Branch-free: every row is written to both
 // sides and only the side it goes to advances (which side is
 // unpredictable, so a branch would be mispredicted half of the time).
-func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool, nw int) int {
+func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool) int {
 	var goLeft [histStride]uint8
 	for c := range int(b) + 1 {
 		goLeft[c] = 1
@@ -467,8 +330,8 @@ func (g *grower) partition(lo, hi, f int, b uint8, missLeft bool, nw int) int {
 	}
 	col := g.d.Col(f)
 	n := hi - lo
-	if nw <= 1 || n < parallelPartition {
-		return partitionRows(g.rows[lo:hi], g.tmp[lo:hi], col, &goLeft)
+	if g.nw <= 1 || n < parallelPartition {
+		return partitionRows(g.rows[lo:hi], g.tmp[:n], col, &goLeft)
 	}
 	// In chunks, one per worker, each partitioned in place; then the
 	// chunks' left parts, in order, and their right parts are copied
@@ -548,17 +411,19 @@ func (g *grower) walkBinned(nodes []Node, i int) float64 {
 }
 
 // direct gives the children histograms built from their rows (the test
-// of the subtraction trick; on the caller only).
-func (g *grower) direct(small, large *leaf, ss bool, ln *lane) {
+// of the subtraction trick).
+func (g *grower) direct(parent hists, lc, rc, small, large *leaf, ss bool) (leaf, leaf) {
+	g.putHist(parent)
 	for _, c := range []*leaf{small, large} {
 		if c == small && !ss {
 			continue
 		}
 		c.hist = g.getHist()
 		rows := g.rows[c.lo:c.hi]
-		g.nodeHists(c.hist, rows, g.gather(rows, c.lo, g.nw), c.sum, g.nw, ln, func(j int) {
-			ln.splits[j] = g.scan(j, &c.hist[j], c.sum)
+		g.nodeHists(c.hist, rows, g.gather(rows), c.sum, func(j int) {
+			g.splits[j] = g.scan(j, &c.hist[j], c.sum)
 		})
-		c.best, c.ok = pick(ln.splits)
+		c.best, c.ok = pick(g.splits)
 	}
+	return *lc, *rc
 }

@@ -263,9 +263,10 @@ func (b *fblock) fill(g *grower) {
 // gather copies the gradients of rows into g.ord, in order: the blocks
 // then read them in sequence. Large nodes are gathered by the team in
 // chunks.
-func (g *grower) gather(rows []int32, lo int, nw int) []gh {
-	o := g.ord[lo : lo+len(rows)]
+func (g *grower) gather(rows []int32) []gh {
+	o := g.ord[:len(rows)]
 	const chunk = 2048
+	nw := g.nw
 	if len(rows) < 2*chunk {
 		nw = 1
 	}
@@ -314,7 +315,8 @@ func (g *grower) nodeItems() []nodeItem {
 // column by column, four columns at once (its rows are then most of every
 // column's cache lines, so the columns stream), and its sparse features
 // from the blocks' records; smaller nodes row by row, block by block.
-func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, nw int, ln *lane, done func(j int)) {
+func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, done func(j int)) {
+	nw := g.nw
 	if (len(rows)+histStride)*g.d.P < parallelFill {
 		nw = 1
 	}
@@ -322,7 +324,7 @@ func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, nw int, ln 
 	if len(rows) < g.d.N/colsFrom {
 		g.team.run(len(g.blocks), min(nw, len(g.blocks)), func(k int) {
 			b := &g.blocks[k]
-			g.fillBlock(h, b, ln.dp[k], ln.sp[k], rows, ord, sum)
+			g.fillBlock(h, b, rows, ord, sum)
 			for j := b.lo; j < b.hi; j++ {
 				done(j)
 			}
@@ -368,7 +370,7 @@ func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, nw int, ln 
 			return
 		}
 		b := &g.blocks[it.block]
-		g.fillSparse(h, b, ln.sp[it.block], rows, ord, sum)
+		g.fillSparse(h, b, rows, ord, sum)
 		for _, j := range b.sparse {
 			done(int(j))
 		}
@@ -378,18 +380,18 @@ func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, nw int, ln 
 // fillBlock builds the histograms of block b's features over the rows
 // rows, whose gradients ord holds in the same order and whose sums are
 // sum, into h, row by row.
-func (g *grower) fillBlock(h hists, b *fblock, dp, sp []*[histPad]bin, rows []int32, ord []gh, sum bin) {
+func (g *grower) fillBlock(h hists, b *fblock, rows []int32, ord []gh, sum bin) {
 	for j := b.lo; j < b.hi; j++ {
 		g.clearHist(&h[j], j)
 	}
 	for i, j := range b.dense {
-		dp[i] = &h[j]
+		b.dp[i] = &h[j]
 	}
 	for i, j := range b.sparse {
-		sp[i] = &h[j]
+		b.sp[i] = &h[j]
 	}
 	nd := len(b.dense)
-	dp, rec, off := dp[:nd], b.rec, b.off
+	dp, sp, rec, off := b.dp[:nd], b.sp, b.rec, b.off
 	ord = ord[:len(rows)]
 	// Two rows at a time, feature by feature: the two records' cache
 	// misses overlap, and each bin still gets the first row's update
@@ -446,13 +448,13 @@ func (g *grower) fillBlock(h hists, b *fblock, dp, sp []*[histPad]bin, rows []in
 
 // fillSparse builds the histograms of block b's sparse features over rows
 // from the sparse entries of their records.
-func (g *grower) fillSparse(h hists, b *fblock, sp []*[histPad]bin, rows []int32, ord []gh, sum bin) {
+func (g *grower) fillSparse(h hists, b *fblock, rows []int32, ord []gh, sum bin) {
 	for i, j := range b.sparse {
 		g.clearHist(&h[j], int(j))
-		sp[i] = &h[j]
+		b.sp[i] = &h[j]
 	}
 	nd := uint32(len(b.dense))
-	rec, off := b.rec, b.off
+	sp, rec, off := b.sp, b.rec, b.off
 	ord = ord[:len(rows)]
 	for i, r := range rows {
 		gr := ord[i]

@@ -114,9 +114,9 @@ func TestHistogramsMatchRows(t *testing.T) {
 					sum = sum.plus(bin{g.grad[r].g, g.grad[r].h, 1})
 				}
 				h := g.getHist()
-				ord := g.gather(c.rows, 0, g.nw)
+				ord := g.gather(c.rows)
 				if !(c.root && g.identity) {
-					g.nodeHists(h, c.rows, ord, sum, g.nw, &g.lanes[0], func(int) {})
+					g.nodeHists(h, c.rows, ord, sum, func(int) {})
 				}
 				if c.root && g.identity {
 					g.team.run(len(g.rootGroups), nw, func(k int) { g.fillRoot(h, k, sum) })
@@ -178,7 +178,7 @@ func partitionInChunks(t *testing.T, n int) {
 		g := newGrower(d, par, nw, train, tm)
 		copy(g.rows, perm)
 		lo, hi := 5, len(perm)-7
-		k := g.partition(lo, hi, 0, 100, true, nw)
+		k := g.partition(lo, hi, 0, 100, true)
 		// Expected: the stable partition, worked row by row.
 		var left, right []int32
 		for _, r := range perm[lo:hi] {
