@@ -163,6 +163,15 @@ func (m *Model) boost(ctx context.Context, d *hist.Binned, y []int, w []float64,
 	for i := range raw {
 		raw[i] = m.init
 	}
+	// ex[i] is exp(-raw[i]) for the training rows, carried from round to
+	// round: a row's leaf value v multiplies it by exp(-v), one exp a leaf
+	// instead of one a row (within ~2 ulp a round of the exp of the new
+	// score; rows far out, where it would lose range, are recomputed).
+	ex := make([]float64, d.N)
+	e0 := math.Exp(-m.init)
+	for _, i := range train {
+		ex[i] = e0
+	}
 	tm := newTeam(nw)
 	defer tm.close()
 	g := newGrower(d, par, nw, train, tm)
@@ -172,7 +181,7 @@ func (m *Model) boost(ctx context.Context, d *hist.Binned, y []int, w []float64,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		m.loss = append(m.loss, gradients(tm, g.grad, raw, y, w, train, nw)/sw)
+		m.loss = append(m.loss, gradients(tm, g.grad, raw, ex, y, w, train, nw)/sw)
 		if len(valid) > 0 {
 			vl := logLoss(raw, y, w, valid)
 			m.valLoss = append(m.valLoss, vl)
@@ -197,9 +206,7 @@ func (m *Model) boost(ctx context.Context, d *hist.Binned, y []int, w []float64,
 		tm.run(len(leaves), uw, func(k int) {
 			l := &leaves[k]
 			v := nodes[l.node].Value
-			for _, r := range g.rows[l.lo:l.hi] {
-				raw[r] += v
-			}
+			carry(raw, ex, g.rows[l.lo:l.hi], v)
 		})
 		for _, i := range valid {
 			raw[i] += g.walkBinned(nodes, int(i))
@@ -252,47 +259,18 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 // that sums do not depend on the number of workers.
 const lossBlock = 4096
 
-// gradients fills grad for the training rows at scores raw and returns the
-// weighted log loss summed over them.
-func gradients(tm *team, grad []gh, raw []float64, y []int, w []float64, train []int32, nw int) float64 {
+// gradients fills grad for the training rows at scores raw (ex: exp(-raw),
+// as carried by boost) and returns the weighted log loss summed over them.
+func gradients(tm *team, grad []gh, raw, ex []float64, y []int, w []float64, train []int32, nw int) float64 {
 	nb := (len(train) + lossBlock - 1) / lossBlock
 	part := make([]float64, nb)
 	tm.run(nb, nw, func(b int) {
-		// One exp per row: e = exp(-x), p = 1/(1+e), and the loss
-		// log(1+e) (y = 1) or x + log(1+e) (y = 0). Unweighted, the
-		// log(1+e) of several rows are taken as the log of their product
-		// (bounded so that it cannot overflow): one log per 16 rows.
-		var s, x0 float64
-		prod, k := 1.0, 0
 		rows := train[b*lossBlock : min((b+1)*lossBlock, len(train))]
-		var ex [lossBlock]float64
-		expNeg(ex[:len(rows)], raw, rows)
-		for i, r := range rows {
-			x := raw[r]
-			e := ex[i]
-			p := 1 / (1 + e)
-			wi := weight(w, int(r))
-			yf := float64(y[r])
-			h := p * (1 - p)
-			if h < 1e-16 {
-				h = 1e-16
-			}
-			grad[r] = gh{wi * (p - yf), wi * h}
-			x0 += wi * x * (1 - yf) // y = 0 only, without a branch (y is unpredictable)
-			switch {
-			case e > 1e15: // log(1+e) = -x to double precision
-				s += wi * -x
-			case w == nil:
-				prod *= 1 + e
-				if k++; k == 16 {
-					s += math.Log(prod)
-					prod, k = 1, 0
-				}
-			default:
-				s += wi * math.Log(1+e)
-			}
+		if w == nil {
+			part[b] = gradBlock(grad, raw, ex, y, rows)
+		} else {
+			part[b] = gradBlockWeighted(grad, raw, ex, y, w, rows)
 		}
-		part[b] = s + math.Log(prod) + x0
 	})
 	var s float64
 	for _, v := range part {
@@ -301,40 +279,87 @@ func gradients(tm *team, grad []gh, raw []float64, y []int, w []float64, train [
 	return s
 }
 
-// expNeg sets dst[i] = exp(-raw[rows[i]]), to within an ulp of math.Exp,
-// computed inline (math.Exp is an assembly call that spills every
-// register, three times slower here). The reduction and polynomial are
-// FreeBSD's e_exp.c (Go's math.exp): -x = k ln2 + r, |r| <= ln2/2, k by
-// the round-to-nearest of adding 1.5*2^52; 2^k is built from its bits. Out
-// of |x| <= 708 (where 2^k may not be normal) math.Exp is called.
-func expNeg(dst, raw []float64, rows []int32) {
-	const (
-		ln2Hi = 6.93147180369123816490e-01
-		ln2Lo = 1.90821492927058770002e-10
-		log2e = 1.44269504088896338700e+00
-		p1    = 1.66666666666666657415e-01
-		p2    = -2.77777777770155933842e-03
-		p3    = 6.61375632143793436117e-05
-		p4    = -1.65339022054652515390e-06
-		p5    = 4.13813679705723846039e-08
-		magic = 0x1.8p52
-	)
-	dst = dst[:len(rows)]
-	for i, r := range rows {
-		x := -raw[r]
-		if !(x >= -708 && x <= 708) {
-			dst[i] = math.Exp(x)
+// carry adds leaf value v to the scores raw of rows and multiplies their
+// ex = exp(-raw) by exp(-v). Products are taken of values in [1e-300,
+// 1e300] only (full precision, no overflow): a row whose old value, new
+// value or factor is out of it (a score or leaf value beyond about 690) is
+// recomputed.
+func carry(raw, ex []float64, rows []int32, v float64) {
+	const lo, hi = 1e-300, 1e300
+	f := math.Exp(-v)
+	if !(f >= lo && f <= hi) {
+		for _, r := range rows {
+			raw[r] += v
+			ex[r] = math.Exp(-raw[r])
+		}
+		return
+	}
+	for _, r := range rows {
+		raw[r] += v
+		old := ex[r]
+		e := old * f
+		if !(old >= lo && old <= hi && e >= lo && e <= hi) {
+			e = math.Exp(-raw[r])
+		}
+		ex[r] = e
+	}
+}
+
+// gradBlock fills grad for rows, unweighted, with ex[r] = exp(-raw[r]),
+// and returns their log loss: p = 1/(1+e), and the loss log(1+e) (y = 1)
+// or x + log(1+e) (y = 0), the log(1+e) of several rows taken as the log
+// of their product (bounded so that it cannot overflow): one log per 16
+// rows. gradBlockWeighted with every weight 1, to the bit (a product by 1
+// is exact), without the weights' loads and products.
+func gradBlock(grad []gh, raw, ex []float64, y []int, rows []int32) float64 {
+	var s, x0 float64
+	prod, k := 1.0, 0
+	for _, r := range rows {
+		x := raw[r]
+		e := ex[r]
+		p := 1 / (1 + e)
+		yf := float64(y[r])
+		h := p * (1 - p)
+		if h < 1e-16 {
+			h = 1e-16
+		}
+		grad[r] = gh{p - yf, h}
+		x0 += x * (1 - yf) // y = 0 only, without a branch (y is unpredictable)
+		if e > 1e15 {      // log(1+e) = -x to double precision
+			s += -x
 			continue
 		}
-		kf := (log2e*x + magic) - magic
-		hi := x - kf*ln2Hi
-		lo := kf * ln2Lo
-		q := hi - lo
-		t := q * q
-		c := q - t*(p1+t*(p2+t*(p3+t*(p4+t*p5))))
-		y := 1 - ((lo - (q*c)/(2-c)) - hi)
-		dst[i] = y * math.Float64frombits(uint64(int64(kf)+1023)<<52)
+		prod *= 1 + e
+		if k++; k == 16 {
+			s += math.Log(prod)
+			prod, k = 1, 0
+		}
 	}
+	return s + math.Log(prod) + x0
+}
+
+// gradBlockWeighted is gradBlock with row r weighing w[r] (one log a row).
+func gradBlockWeighted(grad []gh, raw, ex []float64, y []int, w []float64, rows []int32) float64 {
+	var s, x0 float64
+	for _, r := range rows {
+		x := raw[r]
+		e := ex[r]
+		p := 1 / (1 + e)
+		wi := w[r]
+		yf := float64(y[r])
+		h := p * (1 - p)
+		if h < 1e-16 {
+			h = 1e-16
+		}
+		grad[r] = gh{wi * (p - yf), wi * h}
+		x0 += wi * x * (1 - yf)
+		if e > 1e15 {
+			s += wi * -x
+		} else {
+			s += wi * math.Log(1+e)
+		}
+	}
+	return s + x0 // as gradBlock's s + log(1) + x0: s, from +0, is never -0
 }
 
 // rowLoss is the log loss of raw score x for label y, computed stably.

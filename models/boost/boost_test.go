@@ -517,3 +517,46 @@ func TestExplainAllIsExplain(t *testing.T) {
 		}
 	}
 }
+
+// TestCarry: exp(-score) carried through many leaf values by products
+// stays within 1e-12 (relative) of math.Exp of the score, and rows pushed
+// far out (|score| > 690) and back are recomputed, not stuck at 0 or Inf.
+func TestCarry(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n = 64
+	raw := make([]float64, n)
+	ex := make([]float64, n)
+	rows := make([]int32, n)
+	for i := range raw {
+		raw[i] = rng.NormFloat64()
+		ex[i] = math.Exp(-raw[i])
+		rows[i] = int32(i)
+	}
+	check := func(round int) {
+		t.Helper()
+		for i, x := range raw {
+			want := math.Exp(-x)
+			if math.IsInf(want, 0) || want == 0 {
+				t.Fatalf("round %d row %d: score %v out of the test's range", round, i, x)
+			}
+			if d := math.Abs(ex[i]-want) / want; !(d <= 1e-12) {
+				t.Fatalf("round %d row %d: carried exp(-%v) = %v, math.Exp %v (relative %v)", round, i, x, ex[i], want, d)
+			}
+		}
+	}
+	for round := range 2000 {
+		v := 0.3 * rng.NormFloat64()
+		half := rows[:n/2]
+		if round%2 == 1 {
+			half = rows[n/2:]
+		}
+		carry(raw, ex, half, v)
+		check(round)
+	}
+	// Out past where a product would underflow or overflow (or lose
+	// precision in subnormals), and back, by large and by small steps.
+	for _, v := range []float64{720, -720, -720, 720, 695, 30, -30, -695, -700, 10, 20, -30, 700} {
+		carry(raw, ex, rows, v)
+	}
+	check(-1)
+}

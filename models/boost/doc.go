@@ -9,7 +9,9 @@
 //     share of class 1 (scikit-learn's HistGradientBoostingClassifier
 //     baseline).
 //   - Each round computes, per row, the gradient g = w(p-y) and hessian
-//     h = w p(1-p) of the weighted log loss at the current scores, and grows
+//     h = w p(1-p) of the weighted log loss at the current scores (p from
+//     exp(-raw), carried across rounds: a row's leaf value v multiplies it
+//     by exp(-v), one exp a leaf, not a row), and grows
 //     one tree leaf-wise (best first) up to MaxLeaves leaves (and MaxDepth,
 //     when set). A split maximises GL²/(HL+L2) + GR²/(HR+L2) - G²/(H+L2)
 //     over every feature and threshold of the histograms; a leaf's value is
@@ -47,7 +49,7 @@
 //     each row's sums always in the same order, so the same data, options
 //     and seed give the same model, byte for byte, whatever Workers is.
 //     A fit's Workers-1 helper goroutines live as long as the fit and poll
-//     for the next parallel step for 20 microseconds before they sleep (a
+//     for the next parallel step for 5 microseconds before they sleep (a
 //     tree is hundreds of steps of tens of microseconds; a goroutine
 //     started or woken for each came late). See team.go.
 //   - Trees are stored flat (32-byte Nodes, children after their parent,

@@ -156,6 +156,12 @@ func (g *grower) scan(j int, h *[histPad]bin, sum bin) split {
 		}
 		cum = cum.plus(h[b])
 		prev = b
+		// No later split leaves MinLeaf rows on the right (and none
+		// when every value row is counted): the rest are empty bins or
+		// tries that fail.
+		if sum.n-cum.n < minLeaf || cum.n == values.n {
+			break
+		}
 	}
 	if miss.n > 0 && prev >= 0 {
 		try(cum, prev, -1, false) // every value left, NaN right

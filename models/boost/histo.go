@@ -333,6 +333,23 @@ func (g *grower) nodeHists(h hists, rows []int32, ord []gh, sum bin, done func(j
 	}
 	g.team.run(len(g.items), nw, func(k int) {
 		it := &g.items[k]
+		if it.block < 0 && len(it.js) <= 2 {
+			// Two columns (or one and a scratch): four would add
+			// two columns' updates to scratch for nothing.
+			var scratch [histPad]bin
+			j0, j1 := int(it.js[0]), int(it.js[len(it.js)-1])
+			g.clearHist(&h[j0], j0)
+			h1 := &scratch
+			if len(it.js) == 2 {
+				g.clearHist(&h[j1], j1)
+				h1 = &h[j1]
+			}
+			fillCols2(&h[j0], h1, g.d.Col(j0), g.d.Col(j1), rows, ord)
+			for _, j := range it.js {
+				done(int(j))
+			}
+			return
+		}
 		if it.block < 0 {
 			var h4 [4]*[histPad]bin
 			var c4 [4][]uint8
@@ -487,6 +504,24 @@ func fillCols4(h [4]*[histPad]bin, c [4][]uint8, rows []int32, ord []gh) {
 		e.h += gr.h
 		e.n++
 		e = &h3[c3[r]]
+		e.g += gr.g
+		e.h += gr.h
+		e.n++
+	}
+}
+
+// fillCols2 is fillCols4 for two features.
+func fillCols2(ha, hb *[histPad]bin, ca, cb []uint8, rows []int32, ord []gh) {
+	h0, h1 := codeBins(ha), codeBins(hb)
+	cb = cb[:len(ca)]
+	ord = ord[:len(rows)]
+	for i, r := range rows {
+		gr := ord[i]
+		e := &h0[ca[r]]
+		e.g += gr.g
+		e.h += gr.h
+		e.n++
+		e = &h1[cb[r]]
 		e.g += gr.g
 		e.h += gr.h
 		e.n++

@@ -152,31 +152,6 @@ func TestSparseDeterministic(t *testing.T) {
 	}
 }
 
-// TestExpNeg: expNeg is math.Exp(-x) to within 2 ulps (each within an ulp
-// of the true value), over the whole range and its edges, and math.Exp's
-// beyond them.
-func TestExpNeg(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 9))
-	var raw []float64
-	for range 100000 {
-		raw = append(raw, (rng.Float64()*2-1)*30, (rng.Float64()*2-1)*710, rng.NormFloat64()*1e-9)
-	}
-	raw = append(raw, 0, -0.0, 708, -708, 708.5, -708.5, 745, -745, 800, -800, math.Ln2/2, -math.Ln2/2)
-	rows := make([]int32, len(raw))
-	for i := range rows {
-		rows[i] = int32(i)
-	}
-	got := make([]float64, len(raw))
-	expNeg(got, raw, rows)
-	for i, x := range raw {
-		want := math.Exp(-x)
-		ulps := int64(math.Float64bits(got[i])) - int64(math.Float64bits(want))
-		if ulps < -2 || ulps > 2 {
-			t.Fatalf("expNeg(%v) = %v, math.Exp(%v) = %v: %d ulps apart", x, got[i], -x, want, ulps)
-		}
-	}
-}
-
 // TestPartitionInChunks: the partition by several workers (in chunks)
 // orders the rows as one pass does: stably, left rows first.
 func TestPartitionInChunks(t *testing.T) {
