@@ -149,16 +149,9 @@ func openPartColumn(ctx context.Context, path, col string, how partRead) (*partR
 		}
 		return &partReader{path: path, rr: rr, close: func() { rr.Release(); f.Close() }}, nil
 	}
-	props := parquet.NewReaderProperties(memory.DefaultAllocator)
-	props.BufferedStreamEnabled, props.BufferSize = true, int64(how.Buffer)
-	f, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
+	f, fr, err := openPartParquet(path, how)
 	if err != nil {
-		return nil, fmt.Errorf("open part %s: %w", path, err)
-	}
-	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: int64(how.Batch)}, memory.DefaultAllocator)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("open part %s: %w", path, err)
+		return nil, err
 	}
 	var cols []int
 	if col != "" {
@@ -180,6 +173,23 @@ func openPartColumn(ctx context.Context, path, col string, how partRead) (*partR
 		return nil, fmt.Errorf("open part %s: %w", path, err)
 	}
 	return &partReader{path: path, rr: rr, close: func() { rr.Release(); f.Close() }}, nil
+}
+
+// openPartParquet opens a Parquet part with how's read buffer (column
+// chunks streamed, not read whole) and batch size; the caller closes f.
+func openPartParquet(path string, how partRead) (*file.Reader, *pqarrow.FileReader, error) {
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled, props.BufferSize = true, int64(how.Buffer)
+	f, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open part %s: %w", path, err)
+	}
+	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: int64(how.Batch)}, memory.DefaultAllocator)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("open part %s: %w", path, err)
+	}
+	return f, fr, nil
 }
 
 func (p *partReader) done() {
@@ -294,17 +304,11 @@ func openPartRows(ctx context.Context, path string, how partRead) (partRows, err
 	if how.Batch < 1 || how.Buffer < 1 {
 		return nil, fmt.Errorf("open part %s: batch of %d rows, buffer of %d bytes", path, how.Batch, how.Buffer)
 	}
-	props := parquet.NewReaderProperties(memory.DefaultAllocator)
-	props.BufferedStreamEnabled, props.BufferSize = true, int64(how.Buffer)
-	f, err := file.OpenParquetFile(path, false, file.WithReadProps(props))
+	f, fr, err := openPartParquet(path, how)
 	if err != nil {
-		return nil, fmt.Errorf("open part %s: %w", path, err)
+		return nil, err
 	}
-	fr, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{BatchSize: int64(how.Batch)}, memory.DefaultAllocator)
-	var sc *arrow.Schema
-	if err == nil {
-		sc, err = fr.Schema()
-	}
+	sc, err := fr.Schema()
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open part %s: %w", path, err)
